@@ -1,0 +1,97 @@
+// String forms of the domain's enums: the names used in the config, the database, the API and logs.
+#include <array>
+#include <string_view>
+#include <utility>
+
+#include "core/escalation.hpp"
+#include "core/policy.hpp"
+#include "core/rota.hpp"
+
+namespace desk::core {
+namespace {
+
+template <typename Enum, std::size_t N>
+const char* name_of(const std::array<std::pair<Enum, const char*>, N>& table, Enum value) {
+  for (const auto& [e, name] : table)
+    if (e == value) return name;
+  return "unknown";
+}
+
+template <typename Enum, std::size_t N>
+std::optional<Enum> value_of(const std::array<std::pair<Enum, const char*>, N>& table, std::string_view name) {
+  for (const auto& [e, n] : table)
+    if (name == n) return e;
+  return std::nullopt;
+}
+
+constexpr std::array<std::pair<PersonalDataKind, const char*>, 6> kPersonalDataNames{{
+    {PersonalDataKind::email, "email"},
+    {PersonalDataKind::phone, "phone"},
+    {PersonalDataKind::iban, "iban"},
+    {PersonalDataKind::payment_card, "payment_card"},
+    {PersonalDataKind::uk_nino, "uk_nino"},
+    {PersonalDataKind::us_ssn, "us_ssn"},
+}};
+constexpr std::array<std::pair<TriggerKind, const char*>, 5> kTriggerNames{{
+    {TriggerKind::low_confidence, "low_confidence"},
+    {TriggerKind::lexicon, "lexicon"},
+    {TriggerKind::personal_data, "personal_data"},
+    {TriggerKind::stale_citation, "stale_citation"},
+    {TriggerKind::manual, "manual"},
+}};
+constexpr std::array<std::pair<EscalationState, const char*>, 4> kStateNames{{
+    {EscalationState::open, "open"},
+    {EscalationState::triaged, "triaged"},
+    {EscalationState::accepted, "accepted"},
+    {EscalationState::rejected, "rejected"},
+}};
+constexpr std::array<std::pair<Macro, const char*>, 4> kMacroNames{{
+    {Macro::accept, "accept"},
+    {Macro::reject, "reject"},
+    {Macro::escalate_to_legal, "escalate_to_legal"},
+    {Macro::route, "route"},
+}};
+constexpr std::array<std::pair<DeadlineKind, const char*>, 3> kDeadlineNames{{
+    {DeadlineKind::backup_ping, "backup_ping"},
+    {DeadlineKind::triage, "triage"},
+    {DeadlineKind::decision, "decision"},
+}};
+constexpr std::array<std::pair<Holding::Source, const char*>, 4> kSourceNames{{
+    {Holding::Source::rotation, "rotation"},
+    {Holding::Source::fixed, "fixed"},
+    {Holding::Source::next_in_rotation, "next_in_rotation"},
+    {Holding::Source::override_, "override"},
+}};
+
+}  // namespace
+
+const char* to_string(PersonalDataKind kind) { return name_of(kPersonalDataNames, kind); }
+std::optional<PersonalDataKind> personal_data_kind_from(std::string_view name) {
+  return value_of(kPersonalDataNames, name);
+}
+const char* to_string(TriggerKind kind) { return name_of(kTriggerNames, kind); }
+std::optional<TriggerKind> trigger_kind_from(std::string_view name) { return value_of(kTriggerNames, name); }
+const char* to_string(Verdict verdict) { return verdict == Verdict::approved ? "approved" : "escalated"; }
+const char* to_string(EscalationState state) { return name_of(kStateNames, state); }
+std::optional<EscalationState> escalation_state_from(std::string_view name) { return value_of(kStateNames, name); }
+const char* to_string(Macro macro) { return name_of(kMacroNames, macro); }
+std::optional<Macro> macro_from(std::string_view name) { return value_of(kMacroNames, name); }
+const char* to_string(DeadlineKind kind) { return name_of(kDeadlineNames, kind); }
+std::optional<DeadlineKind> deadline_kind_from(std::string_view name) { return value_of(kDeadlineNames, name); }
+const char* to_string(Holding::Source source) { return name_of(kSourceNames, source); }
+
+bool Escalation::with_legal() const { return owner_role == kLegalRole; }
+
+const Deadline* Escalation::deadline(DeadlineKind kind) const {
+  for (const auto& d : deadlines)
+    if (d.kind == kind) return &d;
+  return nullptr;
+}
+
+Deadline* Escalation::deadline(DeadlineKind kind) {
+  for (auto& d : deadlines)
+    if (d.kind == kind) return &d;
+  return nullptr;
+}
+
+}  // namespace desk::core

@@ -1,0 +1,107 @@
+#pragma once
+/// The policy as a person wrote it in the config file, after validation (bot/config_loader).
+/// Plain data: the engines that use it (PolicyEngine, Rota) are built from it.
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+
+namespace desk::core {
+
+/// Well-known role ids that the escalation lifecycle relies on.
+inline constexpr const char* kDutyLeadRole = "duty_lead";
+inline constexpr const char* kBackupRole = "backup";
+inline constexpr const char* kDirectorRole = "marketing_director";
+inline constexpr const char* kLegalRole = "legal_oncall";
+
+struct Person {
+  std::string id;          ///< config key, e.g. "alice"
+  std::string name;        ///< display name
+  std::string slack_user;  ///< Slack user id (U…/W…), may be empty until known
+  std::string email;
+};
+
+/// A weekly rotation: the watch passes to the next member every `handoff_day` at `handoff_time`
+/// local time in `time_zone`. `anchor` is a date in the week whose handoff gives members[0] the watch.
+struct Rotation {
+  std::string time_zone;  ///< IANA name, e.g. "Europe/London"
+  std::chrono::weekday handoff_day{std::chrono::Monday};
+  std::chrono::minutes handoff_time{9 * 60};  ///< minutes after local midnight
+  std::chrono::year_month_day anchor{};
+  std::vector<std::string> members;  ///< person ids, in watch order
+};
+
+struct RoleSpec {
+  enum class Kind { rotation, fixed, next_in_rotation };
+  std::string id;
+  std::string title;
+  Kind kind = Kind::fixed;
+  Rotation rotation;        ///< kind == rotation
+  std::string person;       ///< kind == fixed: person id
+  std::string follows;      ///< kind == next_in_rotation: the rotation role this one shadows
+  std::vector<std::string> may_override;  ///< person ids allowed to set overrides on this role
+};
+
+struct LexiconCategory {
+  std::string id;                     ///< e.g. "pricing"
+  std::string route;                  ///< role id the hit routes to; empty: the workflow owner
+  std::vector<std::string> terms;     ///< plain words and phrases, whole-word, case-insensitive
+  std::vector<std::string> patterns;  ///< RE2 syntax, whole-word, case-insensitive
+};
+
+enum class PersonalDataKind { email, phone, iban, payment_card, uk_nino, us_ssn };
+inline constexpr PersonalDataKind kAllPersonalDataKinds[] = {
+    PersonalDataKind::email,        PersonalDataKind::phone,   PersonalDataKind::iban,
+    PersonalDataKind::payment_card, PersonalDataKind::uk_nino, PersonalDataKind::us_ssn};
+const char* to_string(PersonalDataKind kind);
+std::optional<PersonalDataKind> personal_data_kind_from(std::string_view name);
+
+struct PersonalDataPolicy {
+  std::vector<PersonalDataKind> detectors;  ///< enabled detectors
+  std::string route = kLegalRole;           ///< default route for a personal-data hit
+};
+
+struct Workflow {
+  std::string id;
+  std::string description;
+  std::string visibility;                       ///< public | semi_private | external | internal
+  std::optional<double> confidence_threshold;   ///< escalate strictly below this
+  std::string owner = kDutyLeadRole;            ///< role that takes its escalations
+  std::optional<std::string> personal_data_route;  ///< overrides PersonalDataPolicy::route
+  std::optional<std::string> stale_citation_route; ///< where a stale citation goes; default owner
+  std::chrono::months citation_max_age{12};
+  std::vector<std::string> lexicon;             ///< categories that apply; empty = all
+};
+
+struct SlaPolicy {
+  Seconds triage{5 * 60};
+  Seconds backup_ping{3 * 60};
+  Seconds decision{30 * 60};
+};
+
+struct DeskSettings {
+  std::string channel = "ai-escalation";    ///< desk channel name or id
+  std::string oncall_usergroup = "ai-escalation";  ///< user group handle kept on the duty lead
+  std::string database = "escalation-desk.db";
+  std::string intake_listen = "127.0.0.1:8080";
+  std::size_t min_rationale_chars = 10;
+  /// Routing precedence when hits route to different roles: earlier wins.
+  std::vector<std::string> route_precedence = {kLegalRole};
+};
+
+struct Policy {
+  std::map<std::string, Person> people;
+  std::map<std::string, RoleSpec> roles;
+  std::map<std::string, Workflow> workflows;
+  std::vector<LexiconCategory> lexicon;
+  PersonalDataPolicy personal_data;
+  SlaPolicy sla;
+  DeskSettings desk;
+  std::string source_text;  ///< the config file as read: the snapshot kept with each escalation
+  std::string source_digest;  ///< SHA-256 hex of source_text (set by the loader)
+};
+
+}  // namespace desk::core

@@ -1,0 +1,143 @@
+#pragma once
+/// The desk's durable state behind one interface, so a later PostgreSQL store can sit under several
+/// desks. Every method that changes something is one transaction: it happens whole or not at all.
+/// Callers never see SQLite types or codes: failures are StorageError.
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/escalation.hpp"
+#include "core/rota.hpp"
+#include "core/submission.hpp"
+
+namespace desk::storage {
+
+class StorageError : public std::runtime_error {
+ public:
+  enum class Code { corrupt, newer_schema, io, constraint, not_found, conflict };
+  StorageError(Code code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  Code code() const { return code_; }
+
+ private:
+  Code code_;
+};
+
+/// A submission as stored, with the verdict it got.
+struct StoredSubmission {
+  std::string id;  ///< "SUB-000123"
+  core::Submission submission;
+  core::Verdict verdict = core::Verdict::approved;
+  std::vector<core::TriggerHit> hits;
+  std::string escalation_id;  ///< empty when approved
+  std::string idempotency_key;
+  std::string response_json;  ///< the answer given to the agent, replayed for a retried Idempotency-Key
+};
+
+struct NewSubmission {
+  core::Submission submission;
+  core::Verdict verdict = core::Verdict::approved;
+  std::vector<core::TriggerHit> hits;
+  std::optional<core::Escalation> escalation;  ///< id, submission_id left empty: the store assigns them
+  std::vector<core::AuditEvent> audit;         ///< escalation_id left empty is filled in by the store
+  std::string idempotency_key;                 ///< empty: none
+  std::string idempotency_scope;               ///< e.g. the agent token's digest; keys are unique per scope
+};
+
+struct SubmissionIds {
+  std::string submission_id;
+  std::string escalation_id;  ///< empty when approved
+  bool replayed = false;      ///< the idempotency key was seen before: these are the first answer's ids
+};
+
+struct PostMortem {
+  std::int64_t id = 0;
+  std::string escalation_id;
+  std::string author;
+  core::TimePoint at{};
+  std::string what_triggered;
+  std::string what_fixed;
+  std::string what_to_automate;
+};
+
+struct Drill {
+  std::int64_t id = 0;
+  std::string scenario;       ///< rogue_pricing_claim, personal_data_leak, platform_terms_breach
+  std::string escalation_id;
+  core::TimePoint started_at{};
+  std::optional<core::TimePoint> responded_at;
+  std::optional<int> score;   ///< 0–100, set when scored
+  std::string notes;
+};
+
+struct AuditRow {
+  std::int64_t seq = 0;
+  core::AuditEvent event;
+  std::string prev_hash;  ///< hex SHA-256 of the row before (64 zeros for the first)
+  std::string hash;       ///< hex SHA-256 over prev_hash and this row's canonical form
+};
+
+struct AuditVerification {
+  bool ok = true;
+  std::int64_t rows = 0;
+  std::int64_t first_bad_seq = 0;  ///< 0 when ok
+  std::string problem;             ///< what is wrong at first_bad_seq ("hash mismatch", "row missing", …)
+};
+
+struct EvidenceBundle {
+  std::string escalation_id;
+  std::string channel;
+  std::string prompt, output, metadata_json, permalink, suggested_fix;
+  std::string digest;  ///< SHA-256 hex of the canonical evidence; what the audit chain covers
+  std::optional<core::TimePoint> erased_at;  ///< tombstone: text removed on request
+  std::string erased_by, erase_reason;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Submissions and escalations.
+  virtual SubmissionIds add_submission(const NewSubmission& s) = 0;
+  virtual std::optional<StoredSubmission> submission(const std::string& id) = 0;
+  /// Stores the agent-facing answer for a submission (for Idempotency-Key replays).
+  virtual void set_submission_response(const std::string& submission_id, const std::string& json) = 0;
+  virtual std::optional<SubmissionIds> find_by_idempotency_key(const std::string& scope, const std::string& key) = 0;
+  virtual std::optional<core::Escalation> escalation(const std::string& id) = 0;
+  virtual std::vector<core::Escalation> escalations(std::optional<core::EscalationState> state, int limit = 500) = 0;
+  virtual std::vector<core::Escalation> undecided_escalations() = 0;
+  /// Writes the escalation if its stored version is still `e.version` (then bumps it) and appends
+  /// `audit`, in one transaction. Returns false, changing nothing, if someone else changed it first.
+  virtual bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit) = 0;
+  virtual std::optional<EvidenceBundle> evidence(const std::string& escalation_id) = 0;
+  /// Removes the personal text of an escalation's evidence, keeping its digest and a tombstone, audited.
+  virtual void erase_evidence(const std::string& escalation_id, const std::string& by,
+                              const std::string& reason, core::TimePoint at) = 0;
+
+  // Audit trail.
+  virtual void append_audit(const std::vector<core::AuditEvent>& events) = 0;
+  virtual std::vector<AuditRow> audit_trail(const std::string& escalation_id) = 0;
+  virtual AuditVerification verify_audit() = 0;
+
+  // Policy snapshots (the config text each escalation keeps), by SHA-256 digest.
+  virtual void save_policy_snapshot(const std::string& digest, const std::string& text) = 0;
+  virtual std::optional<std::string> policy_snapshot(const std::string& digest) = 0;
+
+  // Rota overrides.
+  virtual std::int64_t add_override(const core::RotaOverride& o, const core::AuditEvent& audit) = 0;
+  virtual std::vector<core::RotaOverride> overrides_active_after(core::TimePoint t) = 0;
+
+  // Learning.
+  virtual std::int64_t add_postmortem(const PostMortem& p) = 0;
+  virtual std::vector<PostMortem> postmortems(const std::string& escalation_id) = 0;
+  virtual std::int64_t add_drill(const Drill& d) = 0;
+  virtual std::vector<Drill> drills() = 0;
+
+  /// Records an inbound Slack envelope/event id; false if it was already processed (a redelivery).
+  virtual bool mark_processed(const std::string& id, core::TimePoint at) = 0;
+  /// Forgets processed ids older than `before` (Slack redelivers for minutes, not days).
+  virtual int prune_processed(core::TimePoint before) = 0;
+};
+
+}  // namespace desk::storage

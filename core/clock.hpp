@@ -2,6 +2,7 @@
 /// Time for the domain: every instant is UTC seconds on the system clock, and the domain never reads
 /// the wall clock itself. `bot/` passes a SystemClock; tests pass a FakeClock and move it by hand.
 #include <chrono>
+#include <string>
 
 namespace desk::core {
 
@@ -21,6 +22,12 @@ class SystemClock final : public Clock {
     return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   }
 };
+
+/// "2026-11-30T09:00:00Z": how instants appear in audit records, exports and the API.
+std::string format_utc(TimePoint t);
+
+/// "40 s", "3 min 20 s", "2 h 5 min": durations for people.
+std::string format_duration(Seconds d);
 
 class FakeClock final : public Clock {
  public:

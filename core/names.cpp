@@ -1,5 +1,6 @@
 // String forms of the domain's enums: the names used in the config, the database, the API and logs.
 #include <array>
+#include <cstdio>
 #include <string_view>
 #include <utility>
 
@@ -92,6 +93,33 @@ Deadline* Escalation::deadline(DeadlineKind kind) {
   for (auto& d : deadlines)
     if (d.kind == kind) return &d;
   return nullptr;
+}
+
+}  // namespace desk::core
+
+namespace desk::core {
+
+std::string format_utc(TimePoint t) {
+  const auto day = std::chrono::floor<std::chrono::days>(t);
+  const std::chrono::year_month_day ymd{day};
+  const std::chrono::hh_mm_ss hms{t - day};
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+                static_cast<long>(hms.seconds().count()));
+  return buf;
+}
+
+std::string format_duration(Seconds d) {
+  const bool negative = d < Seconds{0};
+  long long s = negative ? -d.count() : d.count();
+  const long long h = s / 3600, m = (s % 3600) / 60;
+  s %= 60;
+  std::string out = negative ? "-" : "";
+  if (h > 0) return out + std::to_string(h) + " h" + (m ? " " + std::to_string(m) + " min" : "");
+  if (m > 0) return out + std::to_string(m) + " min" + (s ? " " + std::to_string(s) + " s" : "");
+  return out + std::to_string(s) + " s";
 }
 
 }  // namespace desk::core

@@ -1,1 +1,154 @@
-// placeholder: replaced by the real implementation
+#include "core/policy_engine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace desk::core {
+namespace {
+
+std::string format_date(std::chrono::year_month_day d) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()),
+                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
+  return buf;
+}
+
+const char* describe(PersonalDataKind kind) {
+  switch (kind) {
+    case PersonalDataKind::email: return "an e-mail address";
+    case PersonalDataKind::phone: return "a phone number";
+    case PersonalDataKind::iban: return "an IBAN";
+    case PersonalDataKind::payment_card: return "a payment card number";
+    case PersonalDataKind::uk_nino: return "a UK National Insurance number";
+    case PersonalDataKind::us_ssn: return "a US Social Security number";
+  }
+  return "personal data";
+}
+
+}  // namespace
+
+std::string format_fraction(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", value);
+  return buf;
+}
+
+std::chrono::year_month_day oldest_allowed_citation(std::chrono::year_month_day day, std::chrono::months max_age) {
+  auto shifted = day - max_age;
+  if (!shifted.ok()) shifted = shifted.year() / shifted.month() / std::chrono::last;
+  return shifted;
+}
+
+PolicyEngine::PolicyEngine(const Policy& policy)
+    : policy_(policy), lexicon_(policy.lexicon), personal_data_(policy.personal_data.detectors) {}
+
+Evaluation PolicyEngine::evaluate(const Submission& s) const {
+  auto wf_it = policy_.workflows.find(s.workflow);
+  if (wf_it == policy_.workflows.end()) throw UnknownWorkflow("unknown workflow '" + s.workflow + "'");
+  const Workflow& wf = wf_it->second;
+
+  Evaluation ev;
+  add_confidence_hit(wf, s, ev.hits);
+  add_lexicon_hits(wf, s, ev.hits);
+
+  auto pd_hits = personal_data_.scan(s.output);
+  const std::string& pd_route = wf.personal_data_route ? *wf.personal_data_route : policy_.personal_data.route;
+  for (const auto& h : pd_hits) {
+    TriggerHit hit;
+    hit.kind = TriggerKind::personal_data;
+    hit.rule_id = std::string("personal_data/") + to_string(h.kind);
+    hit.category = to_string(h.kind);
+    hit.route = pd_route;
+    hit.begin = h.begin;
+    hit.end = h.end;
+    hit.matched = h.masked;  // never the raw value: the hit is shown and audited
+    hit.explanation = std::string("The output contains ") + describe(h.kind) + " (" + h.masked + ") at bytes " +
+                      std::to_string(h.begin) + "–" + std::to_string(h.end) + ".";
+    ev.hits.push_back(std::move(hit));
+  }
+  ev.masked_output = mask_personal_data(s.output, pd_hits);
+
+  add_citation_hits(wf, s, ev.hits);
+
+  if (!ev.hits.empty()) {
+    ev.verdict = Verdict::escalated;
+    ev.owner_role = choose_owner(wf, ev.hits);
+  }
+  return ev;
+}
+
+Evaluation PolicyEngine::evaluate_manual(const Submission& s, const std::string& reason) const {
+  Evaluation ev = evaluate(s);
+  TriggerHit hit;
+  hit.kind = TriggerKind::manual;
+  hit.rule_id = "manual";
+  hit.explanation = reason.empty() ? "Escalated by hand." : "Escalated by hand: " + reason;
+  ev.hits.insert(ev.hits.begin(), std::move(hit));
+  ev.verdict = Verdict::escalated;
+  ev.owner_role = choose_owner(policy_.workflows.at(s.workflow), ev.hits);
+  return ev;
+}
+
+void PolicyEngine::add_confidence_hit(const Workflow& wf, const Submission& s, std::vector<TriggerHit>& hits) const {
+  if (!wf.confidence_threshold || !(s.confidence < *wf.confidence_threshold)) return;
+  TriggerHit hit;
+  hit.kind = TriggerKind::low_confidence;
+  hit.rule_id = "confidence/" + wf.id;
+  hit.threshold = *wf.confidence_threshold;
+  hit.value = s.confidence;
+  hit.explanation = "Confidence " + format_fraction(s.confidence) + " is below the " + wf.id + " threshold of " +
+                    format_fraction(*wf.confidence_threshold) + ".";
+  hits.push_back(std::move(hit));
+}
+
+void PolicyEngine::add_lexicon_hits(const Workflow& wf, const Submission& s, std::vector<TriggerHit>& hits) const {
+  std::vector<std::string> only = wf.lexicon;
+  for (auto& lh : lexicon_.scan(s.output, only)) {
+    auto cat = std::find_if(policy_.lexicon.begin(), policy_.lexicon.end(),
+                            [&](const LexiconCategory& c) { return c.id == lh.category; });
+    TriggerHit hit;
+    hit.kind = TriggerKind::lexicon;
+    hit.rule_id = std::move(lh.rule_id);
+    hit.category = lh.category;
+    hit.route = cat != policy_.lexicon.end() ? cat->route : std::string{};
+    hit.begin = lh.begin;
+    hit.end = lh.end;
+    hit.matched = lh.matched;
+    hit.explanation = "\"" + lh.matched + "\" matches the " + lh.category + " term \"" + lh.term + "\" at bytes " +
+                      std::to_string(lh.begin) + "–" + std::to_string(lh.end) + ".";
+    hits.push_back(std::move(hit));
+  }
+}
+
+void PolicyEngine::add_citation_hits(const Workflow& wf, const Submission& s, std::vector<TriggerHit>& hits) const {
+  const std::chrono::year_month_day submitted{std::chrono::floor<std::chrono::days>(s.submitted_at)};
+  const auto oldest = oldest_allowed_citation(submitted, wf.citation_max_age);
+  for (const auto& c : s.citations) {
+    if (!c.published_at || std::chrono::sys_days(*c.published_at) >= std::chrono::sys_days(oldest)) continue;
+    TriggerHit hit;
+    hit.kind = TriggerKind::stale_citation;
+    hit.rule_id = "stale_citation/" + wf.id;
+    hit.route = wf.stale_citation_route.value_or(std::string{});
+    hit.citation_url = c.url;
+    hit.citation_date = c.published_at;
+    hit.oldest_allowed = oldest;
+    hit.explanation = "Citation " + c.url + " was published " + format_date(*c.published_at) +
+                      ", older than the " + std::to_string(wf.citation_max_age.count()) + "-month limit (" +
+                      format_date(oldest) + ").";
+    hits.push_back(std::move(hit));
+  }
+}
+
+std::string PolicyEngine::choose_owner(const Workflow& wf, const std::vector<TriggerHit>& hits) const {
+  // Hits may pull towards different roles (legal, sales, …); the configured precedence settles it,
+  // then the order in which the hits were found.
+  for (const auto& role : policy_.desk.route_precedence)
+    for (const auto& h : hits)
+      if (h.route == role) return role;
+  for (const auto& h : hits)
+    if (!h.route.empty()) return h.route;
+  return wf.owner;
+}
+
+}  // namespace desk::core

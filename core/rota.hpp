@@ -2,6 +2,10 @@
 /// Who holds each role at a given instant: weekly rotations in a named IANA time zone (correct across
 /// daylight-saving changes), fixed people, "next in the rotation" shadows, and overrides that win over
 /// all of them for their window. Pure: the instant is always an argument.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -11,6 +15,10 @@
 
 #include "core/clock.hpp"
 #include "core/policy.hpp"
+
+namespace date {
+class time_zone;  // Howard Hinnant's date/tz; kept out of this header
+}
 
 namespace desk::core {
 
@@ -46,6 +54,14 @@ class RotaError : public std::runtime_error {
   std::string role_;
 };
 
+/// Time-zone rules: a rotation hands over every week at `handoff_day` + `handoff_time` local time.
+/// Handoff 0 is the first `handoff_day` on or after `anchor` and gives members[0] the watch; handoff k
+/// is 7k local days later (k may be negative), converted to UTC on its own, so it stays at 09:00 local
+/// across daylight-saving changes. A local time that does not exist (spring-forward gap) hands over at
+/// the first instant after the gap (02:30 on a 02:00->03:00 night becomes 03:00 new time); an
+/// ambiguous one (fall-back overlap) takes the earlier instant (the first 01:30). Instants outside
+/// years 0001..9999 are treated as the nearest end of that range.
+/// Copyable; lookups are read-only, so a const Rota may be shared between threads.
 class Rota {
  public:
   /// Validates every role (zone known, rotation non-empty, members and fixed people exist,
@@ -76,8 +92,31 @@ class Rota {
   const Person* person_by_slack_user(std::string_view slack_user) const;
 
  private:
+  /// A role resolved once in the constructor, so holder() only does arithmetic and two zone look-ups.
+  struct Watch {
+    RoleSpec::Kind kind = RoleSpec::Kind::fixed;
+    std::string person;                      ///< fixed: the person id
+    const date::time_zone* zone = nullptr;   ///< rotation or followed rotation: resolved zone
+    std::chrono::days first_day{};           ///< local date of handoff 0 (days since 1970-01-01)
+    std::chrono::minutes handoff_time{};     ///< local time of day of every handoff
+    TimePoint first_handoff{};               ///< handoff 0 in UTC, to estimate week numbers
+    std::vector<std::string> members;        ///< the rotation's members (own or followed)
+    int shift = 0;                           ///< 0: the rotation itself; 1: next in it
+  };
+
+  void resolve_rotation(const std::string& id, const RoleSpec& spec);
+  void resolve_fixed(const std::string& id, const RoleSpec& spec);
+  void resolve_follower(const std::string& id, const RoleSpec& spec);
+
+  /// UTC instant of handoff k of a rotation watch.
+  static TimePoint handoff_at(const Watch& watch, std::int64_t k);
+  /// The k whose watch [handoff k, handoff k+1) contains `at`.
+  static std::int64_t week_at(const Watch& watch, TimePoint at);
+  static Holding watch_holding(const std::string& role, const Watch& watch, std::int64_t k);
+
   std::map<std::string, RoleSpec> roles_;
   std::map<std::string, Person> people_;
+  std::map<std::string, Watch, std::less<>> watches_;
 };
 
 }  // namespace desk::core

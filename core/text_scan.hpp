@@ -81,4 +81,10 @@ std::string mask_personal_data(std::string_view text, const std::vector<Personal
 bool luhn_valid(std::string_view digits);  ///< digits only
 bool iban_valid(std::string_view iban);    ///< spaces allowed; country length and mod-97 checked
 
+/// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+/// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by `replacement`.
+/// One byte for one byte, so offsets found in the copy index the original too.
+std::string replace_invalid_utf8(std::string_view text, char replacement = '\x1a');
+
 }  // namespace desk::core

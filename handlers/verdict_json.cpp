@@ -1,1 +1,88 @@
-// placeholder: replaced by the real implementation
+#include "handlers/verdict_json.hpp"
+
+#include <cstdio>
+
+namespace desk::handlers {
+namespace {
+
+std::string date_text(std::chrono::year_month_day d) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
+                static_cast<unsigned>(d.day()));
+  return buf;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const core::TriggerHit& h) {
+  nlohmann::json j = {{"kind", core::to_string(h.kind)}, {"rule_id", h.rule_id}, {"explanation", h.explanation}};
+  if (!h.category.empty()) j["category"] = h.category;
+  if (!h.route.empty()) j["route"] = h.route;
+  if (h.begin) j["begin"] = *h.begin;
+  if (h.end) j["end"] = *h.end;
+  if (!h.matched.empty()) j["matched"] = h.matched;
+  if (h.threshold) j["threshold"] = *h.threshold;
+  if (h.value) j["value"] = *h.value;
+  if (!h.citation_url.empty()) j["citation_url"] = h.citation_url;
+  if (h.citation_date) j["citation_date"] = date_text(*h.citation_date);
+  if (h.oldest_allowed) j["oldest_allowed"] = date_text(*h.oldest_allowed);
+  return j;
+}
+
+nlohmann::json to_json(const core::Evaluation& ev) {
+  nlohmann::json hits = nlohmann::json::array();
+  for (const auto& h : ev.hits) hits.push_back(to_json(h));
+  nlohmann::json j = {{"verdict", core::to_string(ev.verdict)}, {"hits", std::move(hits)}};
+  if (!ev.owner_role.empty()) j["owner_role"] = ev.owner_role;
+  return j;
+}
+
+nlohmann::json person_json(const core::Rota& rota, const std::string& person_id) {
+  if (person_id.empty()) return nullptr;
+  nlohmann::json j = {{"id", person_id}};
+  if (const core::Person* p = rota.person(person_id)) {
+    j["name"] = p->name;
+    if (!p->slack_user.empty()) j["slack_user"] = p->slack_user;
+  }
+  return j;
+}
+
+nlohmann::json to_json(const core::Escalation& e, const core::Rota& rota) {
+  nlohmann::json deadlines = nlohmann::json::object();
+  for (const auto& d : e.deadlines) {
+    nlohmann::json dj = {{"due", core::format_utc(d.due)}};
+    if (d.fired_at) dj["fired_at"] = core::format_utc(*d.fired_at);
+    deadlines[core::to_string(d.kind)] = std::move(dj);
+  }
+  nlohmann::json hits = nlohmann::json::array();
+  for (const auto& h : e.hits) hits.push_back(to_json(h));
+  nlohmann::json j = {{"id", e.id},
+                      {"submission_id", e.submission_id},
+                      {"status", core::to_string(e.state)},
+                      {"workflow", e.workflow},
+                      {"channel", e.channel},
+                      {"agent", e.agent},
+                      {"manual", e.manual},
+                      {"drill", e.drill},
+                      {"owner", {{"role", e.owner_role}, {"person", person_json(rota, e.owner_person)}}},
+                      {"opened_at", core::format_utc(e.opened_at)},
+                      {"owned_since", core::format_utc(e.owned_since)},
+                      {"deadlines", std::move(deadlines)},
+                      {"hits", std::move(hits)},
+                      {"policy_digest", e.policy_digest}};
+  if (e.backup_pinged_at)
+    j["backup_pinged"] = {{"at", core::format_utc(*e.backup_pinged_at)},
+                          {"backup", person_json(rota, e.backup_person)},
+                          {"director", person_json(rota, e.director_person)}};
+  if (e.triaged_at) j["triaged"] = {{"at", core::format_utc(*e.triaged_at)}, {"by", person_json(rota, e.triaged_by)}};
+  if (e.decision)
+    j["decision"] = {{"macro", core::to_string(e.decision->macro)},
+                     {"by", person_json(rota, e.decision->by)},
+                     {"at", core::format_utc(e.decision->at)},
+                     {"rationale", e.decision->rationale}};
+  else
+    j["decision"] = nullptr;
+  return j;
+}
+
+}  // namespace desk::handlers

@@ -1,1 +1,297 @@
-// placeholder: replaced by the real implementation
+// SqliteStore: opening, submissions and escalations. The audit trail and evidence are in
+// sqlite_store_audit.cpp; snapshots, overrides, learning and processed ids in sqlite_store_records.cpp.
+#include "storage/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include "storage/audit_chain.hpp"
+#include "storage/migrations.hpp"
+#include "storage/rows.hpp"
+#include "storage/sqlite_store_impl.hpp"
+
+namespace desk::storage {
+
+using detail::StatementUse;
+
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+bool is_corruption(const SQLite::Exception& e) {
+  const int code = e.getErrorCode() & 0xff;
+  return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
+// quick_check rather than integrity_check: it finds damaged pages and a truncated file in O(N)
+// without the index cross-checks that make integrity_check slow on a large history.
+void check_integrity(SQLite::Database& db, const std::string& path) {
+  SQLite::Statement check(db, "PRAGMA quick_check");
+  while (check.executeStep()) {
+    const std::string line = check.getColumn(0).getString();
+    if (line != "ok")
+      throw StorageError(StorageError::Code::corrupt,
+                         path + " is not a valid Escalation Desk database: " + line);
+  }
+}
+
+SQLite::Database open_database(const std::string& path, bool in_memory) {
+  SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, kBusyTimeoutMs);
+  db.exec("PRAGMA foreign_keys = ON");
+  if (!in_memory) check_integrity(db, path);
+  check_identity(db, path);  // before anything is written: never touch a file that is not ours
+  if (!in_memory) {
+    const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
+    if (mode != "wal")
+      throw StorageError(StorageError::Code::io, "cannot switch " + path + " to WAL mode (got " + mode + ")");
+  }
+  // FULL: with WAL, NORMAL may lose the last commits on power loss; an acknowledged write must stay.
+  db.exec("PRAGMA synchronous = FULL");
+  migrate(db);
+  return db;
+}
+
+std::optional<SubmissionIds> find_idempotent(SqliteStore::Impl& impl, const std::string& scope,
+                                             const std::string& key) {
+  StatementUse q(impl.find_idempotent);
+  q->bind(1, scope);
+  q->bind(2, key);
+  if (!q->executeStep()) return std::nullopt;
+  return SubmissionIds{detail::text(*q, 0), detail::text(*q, 1), true};
+}
+
+void insert_submission_rows(SqliteStore::Impl& impl, const std::string& id, const NewSubmission& s,
+                            const std::string& digest) {
+  const core::Submission& sub = s.submission;
+  {
+    StatementUse q(impl.insert_submission);
+    q->bind(":id", id);
+    q->bind(":received_at", detail::epoch(sub.submitted_at));
+    q->bind(":workflow", sub.workflow);
+    q->bind(":channel", sub.channel);
+    q->bind(":agent", sub.agent);
+    q->bind(":confidence", sub.confidence);
+    q->bind(":citations_json", detail::citations_to_json(sub.citations));
+    q->bind(":callback_url", sub.callback_url);
+    q->bind(":verdict", core::to_string(s.verdict));
+    q->bind(":idempotency_scope", s.idempotency_scope);
+    if (s.idempotency_key.empty()) q->bind(":idempotency_key");
+    else q->bind(":idempotency_key", s.idempotency_key);
+    q->exec();
+  }
+  {
+    StatementUse q(impl.insert_evidence);
+    q->bind(1, id);
+    q->bind(2, sub.prompt);
+    q->bind(3, sub.output);
+    q->bind(4, sub.metadata_json);
+    q->bind(5, sub.permalink);
+    q->bind(6, sub.suggested_fix);
+    q->bind(7, digest);
+    q->exec();
+  }
+  // The submission's hits; a caller that put them only on the escalation still gets them kept.
+  const auto& hits = !s.hits.empty() || !s.escalation ? s.hits : s.escalation->hits;
+  for (std::size_t i = 0; i < hits.size(); ++i) {
+    StatementUse q(impl.insert_hit);
+    detail::bind_hit(*q, id, static_cast<int>(i), hits[i]);
+    q->exec();
+  }
+}
+
+std::string insert_escalation_rows(SqliteStore::Impl& impl, const std::string& submission_id,
+                                   const core::Escalation& e) {
+  const std::string id = impl.next_id("escalation", "ESC");
+  {
+    StatementUse q(impl.insert_escalation);
+    q->bind(":id", id);
+    q->bind(":submission_id", submission_id);
+    q->bind(":workflow", e.workflow);
+    q->bind(":channel", e.channel);
+    q->bind(":agent", e.agent);
+    q->bind(":manual", e.manual ? 1 : 0);
+    q->bind(":drill", e.drill ? 1 : 0);
+    q->bind(":policy_digest", e.policy_digest);
+    q->bind(":opened_at", detail::epoch(e.opened_at));
+    detail::bind_mutable_escalation(*q, e);
+    q->exec();
+  }
+  impl.write_deadlines(id, e.generation, e.deadlines);
+  return id;
+}
+
+// Every event of the batch names the submission and the evidence digest: that is how the chain
+// covers the evidence without holding its text. With no events given, the store records one itself.
+std::vector<core::AuditEvent> submission_audit(const NewSubmission& s, const SubmissionIds& ids,
+                                               const std::string& digest) {
+  std::vector<core::AuditEvent> events = s.audit;
+  if (events.empty())
+    events.push_back({"submission.received", "", s.submission.agent, s.submission.submitted_at, {}});
+  auto add_field = [](core::AuditEvent& e, const char* key, const std::string& value) {
+    for (const auto& [k, v] : e.fields)
+      if (k == key) return;
+    e.fields.emplace_back(key, value);
+  };
+  for (auto& e : events) {
+    if (e.escalation_id.empty()) e.escalation_id = ids.escalation_id;
+    add_field(e, "submission_id", ids.submission_id);
+    add_field(e, "evidence_digest", digest);
+  }
+  return events;
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteStore::~SqliteStore() = default;
+
+std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path) {
+  const bool in_memory = path.empty() || path == ":memory:";
+  try {
+    auto impl = std::make_unique<Impl>(open_database(path, in_memory));
+    return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
+  } catch (const SQLite::Exception& e) {
+    if (is_corruption(e))
+      throw StorageError(StorageError::Code::corrupt,
+                         path + " is not a valid Escalation Desk database: " + e.what());
+    throw storage_error("opening the database " + path, e);
+  }
+}
+
+ConnectionSettings SqliteStore::settings() {
+  return impl_->run("reading connection settings", [&] {
+    auto pragma = [&](const char* name) { return impl_->db.execAndGet(std::string("PRAGMA ") + name); };
+    return ConnectionSettings{pragma("journal_mode").getString(), pragma("busy_timeout").getInt(),
+                              pragma("foreign_keys").getInt() != 0, pragma("synchronous").getInt(),
+                              pragma("user_version").getInt()};
+  });
+}
+
+SubmissionIds SqliteStore::add_submission(const NewSubmission& s) {
+  if ((s.verdict == core::Verdict::escalated) != s.escalation.has_value())
+    throw StorageError(StorageError::Code::constraint,
+                       "adding a submission: an escalated verdict needs an escalation, an approved one none");
+  return impl_->run("adding a submission", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    // Looked up inside the write transaction, so two retries racing cannot both get through.
+    if (!s.idempotency_key.empty())
+      if (auto first = find_idempotent(*impl_, s.idempotency_scope, s.idempotency_key)) return *first;
+    SubmissionIds ids;
+    ids.submission_id = impl_->next_id("submission", "SUB");
+    const std::string digest = evidence_digest(s.submission);
+    insert_submission_rows(*impl_, ids.submission_id, s, digest);
+    if (s.escalation) ids.escalation_id = insert_escalation_rows(*impl_, ids.submission_id, *s.escalation);
+    impl_->append_audit(submission_audit(s, ids, digest));
+    txn.commit();
+    return ids;
+  });
+}
+
+std::optional<StoredSubmission> SqliteStore::submission(const std::string& id) {
+  return impl_->run("reading a submission", [&]() -> std::optional<StoredSubmission> {
+    SQLite::Transaction snapshot(impl_->db, SQLite::TransactionBehavior::DEFERRED);
+    SQLite::Statement q(impl_->db,
+                        "SELECT s.received_at, s.workflow, s.channel, s.agent, s.confidence, s.citations_json, "
+                        "s.callback_url, s.verdict, coalesce(s.idempotency_key, ''), s.response_json, ev.prompt, "
+                        "ev.output, ev.metadata_json, ev.permalink, ev.suggested_fix, coalesce(e.id, '') "
+                        "FROM submissions s JOIN evidence ev ON ev.submission_id = s.id "
+                        "LEFT JOIN escalations e ON e.submission_id = s.id WHERE s.id = ?");
+    q.bind(1, id);
+    if (!q.executeStep()) return std::nullopt;
+    StoredSubmission out;
+    out.id = id;
+    core::Submission& sub = out.submission;
+    sub.submitted_at = detail::time_at(q.getColumn(0).getInt64());
+    sub.workflow = detail::text(q, 1);
+    sub.channel = detail::text(q, 2);
+    sub.agent = detail::text(q, 3);
+    sub.confidence = q.getColumn(4).getDouble();
+    sub.citations = detail::citations_from_json(detail::text(q, 5));
+    sub.callback_url = detail::text(q, 6);
+    out.verdict = detail::text(q, 7) == "escalated" ? core::Verdict::escalated : core::Verdict::approved;
+    out.idempotency_key = detail::text(q, 8);
+    out.response_json = detail::text(q, 9);
+    sub.prompt = detail::text(q, 10);
+    sub.output = detail::text(q, 11);
+    sub.metadata_json = detail::text(q, 12);
+    sub.permalink = detail::text(q, 13);
+    sub.suggested_fix = detail::text(q, 14);
+    out.escalation_id = detail::text(q, 15);
+    out.hits = impl_->hits_of(id);
+    return out;
+  });
+}
+
+void SqliteStore::set_submission_response(const std::string& submission_id, const std::string& json) {
+  impl_->run("saving a submission's response", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement q(impl_->db, "UPDATE submissions SET response_json = ? WHERE id = ?");
+    q.bind(1, json);
+    q.bind(2, submission_id);
+    if (q.exec() == 0)
+      throw StorageError(StorageError::Code::not_found, "no submission " + submission_id);
+    txn.commit();
+  });
+}
+
+std::optional<SubmissionIds> SqliteStore::find_by_idempotency_key(const std::string& scope, const std::string& key) {
+  if (key.empty()) return std::nullopt;
+  return impl_->run("looking up an idempotency key", [&] { return find_idempotent(*impl_, scope, key); });
+}
+
+std::optional<core::Escalation> SqliteStore::escalation(const std::string& id) {
+  return impl_->run("reading an escalation", [&]() -> std::optional<core::Escalation> {
+    StatementUse q(impl_->select_escalation);
+    q->bind(1, id);
+    auto found = impl_->load_escalations(*q);
+    if (found.empty()) return std::nullopt;
+    return std::move(found.front());
+  });
+}
+
+std::vector<core::Escalation> SqliteStore::escalations(std::optional<core::EscalationState> state, int limit) {
+  return impl_->run("listing escalations", [&] {
+    // Newest first; a limit of zero or less means no limit.
+    SQLite::Statement q(impl_->db, std::string("SELECT ") + detail::kEscalationColumns + " FROM escalations" +
+                                       (state ? " WHERE state = :state" : "") + " ORDER BY rowid DESC LIMIT :limit");
+    if (state) q.bind(":state", core::to_string(*state));
+    q.bind(":limit", limit > 0 ? limit : -1);
+    return impl_->load_escalations(q);
+  });
+}
+
+std::vector<core::Escalation> SqliteStore::undecided_escalations() {
+  return impl_->run("listing undecided escalations", [&] {
+    SQLite::Statement q(impl_->db, std::string("SELECT ") + detail::kEscalationColumns +
+                                       " FROM escalations WHERE state IN ('open', 'triaged') ORDER BY opened_at, rowid");
+    return impl_->load_escalations(q);
+  });
+}
+
+bool SqliteStore::update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit) {
+  return impl_->run("updating an escalation", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    int changed = 0;
+    {
+      StatementUse q(impl_->update_escalation);
+      detail::bind_mutable_escalation(*q, e);
+      q->bind(":id", e.id);
+      q->bind(":version", e.version);
+      changed = q->exec();
+    }
+    if (changed == 0) {
+      StatementUse q(impl_->select_escalation);
+      q->bind(1, e.id);
+      if (!q->executeStep()) throw StorageError(StorageError::Code::not_found, "no escalation " + e.id);
+      return false;  // someone else wrote it first; the transaction rolls back, nothing changes
+    }
+    impl_->write_deadlines(e.id, e.generation, e.deadlines);
+    std::vector<core::AuditEvent> events = audit;
+    for (auto& event : events)
+      if (event.escalation_id.empty()) event.escalation_id = e.id;
+    impl_->append_audit(events);
+    txn.commit();
+    return true;
+  });
+}
+
+}  // namespace desk::storage

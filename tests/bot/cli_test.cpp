@@ -1,1 +1,113 @@
-// placeholder: replaced by the real implementation
+// Runs the real escalation-desk binary, as marketing ops and scripts do.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+Result run(const std::string& args, const std::string& stdin_text = "") {
+  const auto dir = std::filesystem::temp_directory_path();
+  const auto input = dir / ("desk-cli-in-" + std::to_string(::getpid()));
+  std::ofstream(input) << stdin_text;
+  const std::string cmd = std::string(DESK_BINARY) + " " + args + " < " + input.string() + " 2>&1";
+  Result r;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf{};
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.out.append(buf.data(), n);
+  const int status = ::pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::filesystem::remove(input);
+  return r;
+}
+
+const std::string kConfig = std::string("--config ") + DESK_SOURCE_DIR + "/deploy/desk.example.yaml";
+
+TEST(Cli, CheckConfigPrintsWorkflowsAndHolders) {
+  const auto r = run("check-config " + kConfig + " --at 2026-12-01T12:00:00Z");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("config OK"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("community_replies"), std::string::npos);
+  EXPECT_NE(r.out.find("escalate below 0.90"), std::string::npos);
+  // anchor 2026-01-05, three members: 2026-11-30 is week 47 -> 47 mod 3 = 2 -> chen
+  EXPECT_NE(r.out.find("duty_lead            Chen Wei [rotation]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("backup               Alice Moreau [next_in_rotation]"), std::string::npos) << r.out;
+}
+
+TEST(Cli, EvaluateEscalatesARiskyDraft) {
+  const auto r = run("evaluate " + kConfig + " --at 2026-12-01T12:00:00Z -",
+                     R"({"workflow":"community_replies","channel":"linkedin","agent":"a","confidence":0.62,
+                         "output":"We guarantee the lowest price. Mail jane@example.com"})");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["verdict"], "escalated");
+  EXPECT_EQ(j["owner_role"], "legal_oncall");
+  EXPECT_EQ(j["deadlines"]["triage"], "2026-12-01T12:05:00Z");
+  EXPECT_EQ(j["owner"]["id"], "ivan");  // legal: anchor 2026-01-05, two members, week 47
+  EXPECT_EQ(r.out.find("jane@example.com"), std::string::npos) << "personal data must be masked";
+  EXPECT_GE(j["hits"].size(), 4u);
+}
+
+TEST(Cli, EvaluateApprovesASafeDraftAndExpectWorks) {
+  const std::string body = R"({"workflow":"paid_ads","channel":"meta","agent":"a","confidence":0.95,"output":"Hello"})";
+  auto r = run("evaluate " + kConfig + " --expect approved", body);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["verdict"], "approved");
+  r = run("evaluate " + kConfig + " --expect escalated", body);
+  EXPECT_EQ(r.code, 1) << r.out;
+}
+
+TEST(Cli, EvaluateBadSubmissionNamesTheField) {
+  const auto r = run("evaluate " + kConfig, R"({"workflow":"paid_ads","confidence":2})");
+  EXPECT_EQ(r.code, 1) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["error"], "missing_field");
+  EXPECT_EQ(j["field"], "channel");
+}
+
+TEST(Cli, RotaShowsComingWeeks) {
+  const auto r = run("rota " + kConfig + " --weeks 3 --at 2026-12-01T12:00:00Z");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("duty_lead for the next 3 weeks (Europe/London)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Mon 07 Dec 2026 09:00 GMT  Alice Moreau"), std::string::npos) << r.out;
+}
+
+TEST(Cli, UsageErrorsExitTwo) {
+  EXPECT_EQ(run("").code, 2);
+  EXPECT_EQ(run("rota").code, 2);
+  EXPECT_EQ(run("frobnicate " + kConfig).code, 2);
+  EXPECT_EQ(run("rota " + kConfig + " --weeks x").code, 2);
+  EXPECT_EQ(run("rota " + kConfig + " --at yesterday").code, 2);
+  EXPECT_EQ(run("audit " + kConfig).code, 2);
+  EXPECT_EQ(run("--help").code, 0);
+}
+
+TEST(Cli, BadConfigExitsTwoWithFileAndLine) {
+  const auto path = std::filesystem::temp_directory_path() / ("desk-bad-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << "desk:\n  channel: x\n  chanel: y\n";
+  const auto r = run("check-config --config " + path.string());
+  std::filesystem::remove(path);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find(path.string() + ":3:3: unknown key 'chanel' in desk"), std::string::npos) << r.out;
+}
+
+TEST(Cli, AuditVerifyWithoutDatabaseIsAClearError) {
+  const auto dir = std::filesystem::temp_directory_path() / ("desk-cli-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(std::string(DESK_SOURCE_DIR) + "/deploy/desk.example.yaml", dir / "desk.yaml");
+  const auto r = run("audit verify --config " + (dir / "desk.yaml").string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("no database at"), std::string::npos) << r.out;
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace

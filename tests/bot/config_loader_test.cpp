@@ -1,1 +1,166 @@
-// placeholder: replaced by the real implementation
+#include "bot/config_loader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace desk::bot {
+namespace {
+
+std::string example_text() {
+  std::ifstream in(std::string(DESK_SOURCE_DIR) + "/deploy/desk.example.yaml");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int line_of(const std::string& text, const std::string& needle) {
+  const auto pos = text.find(needle);
+  if (pos == std::string::npos) return -1;
+  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(pos), '\n'));
+}
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const auto pos = text.find(from);
+  EXPECT_NE(pos, std::string::npos) << "example config lacks: " << from;
+  if (pos != std::string::npos) text.replace(pos, from.size(), to);
+  return text;
+}
+
+TEST(ConfigLoader, ExampleConfigLoadsWithTheSeedMatrix) {
+  const auto p = parse_config(example_text(), "desk.example.yaml", "/etc/desk");
+  EXPECT_EQ(p.workflows.size(), 4u);
+  EXPECT_DOUBLE_EQ(*p.workflows.at("community_replies").confidence_threshold, 0.80);
+  EXPECT_EQ(p.workflows.at("community_replies").owner, "community_lead");
+  EXPECT_DOUBLE_EQ(*p.workflows.at("paid_ads").confidence_threshold, 0.90);
+  EXPECT_EQ(*p.workflows.at("email_nurture").personal_data_route, "lifecycle_manager");
+  EXPECT_EQ(p.workflows.at("thought_leadership").citation_max_age, std::chrono::months(12));
+  EXPECT_EQ(p.sla.triage, std::chrono::minutes(5));
+  EXPECT_EQ(p.sla.backup_ping, std::chrono::minutes(3));
+  EXPECT_EQ(p.sla.decision, std::chrono::minutes(30));
+  EXPECT_EQ(p.desk.channel, "ai-escalation");
+  EXPECT_EQ(p.desk.database, "/etc/desk/escalation-desk.db");
+  EXPECT_EQ(p.personal_data.detectors.size(), 6u);
+  EXPECT_EQ(p.roles.at("duty_lead").rotation.time_zone, "Europe/London");
+  EXPECT_EQ(p.roles.at("duty_lead").rotation.handoff_day, std::chrono::Monday);
+  EXPECT_EQ(p.roles.at("backup").follows, "duty_lead");
+  EXPECT_EQ(p.source_digest.size(), 64u);
+  bool has_sales_route = false;
+  for (const auto& c : p.lexicon) has_sales_route |= c.id == "fee_concessions" && c.route == "sales";
+  EXPECT_TRUE(has_sales_route);
+}
+
+struct BadConfig {
+  const char* name;
+  const char* from;
+  const char* to;
+  const char* message;  // substring of the error
+  const char* at;       // the error's line holds this text in the mutated file
+};
+
+class ConfigLoaderBad : public ::testing::TestWithParam<BadConfig> {};
+
+TEST_P(ConfigLoaderBad, RefusedWithFileLineAndWhat) {
+  const auto& c = GetParam();
+  const auto text = replaced(example_text(), c.from, c.to);
+  try {
+    parse_config(text, "desk.yaml");
+    FAIL() << "accepted a config with " << c.name;
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << e.what();
+    EXPECT_EQ(e.file(), "desk.yaml");
+    EXPECT_EQ(e.line(), line_of(text, c.at)) << e.what();
+    EXPECT_GT(e.column(), 0);
+    EXPECT_EQ(std::string(e.what()).rfind("desk.yaml:" + std::to_string(e.line()) + ":", 0), 0u) << e.what();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Mistakes, ConfigLoaderBad,
+    ::testing::Values(
+        BadConfig{"unknown_key", "    confidence_threshold: 0.90", "    confidence_treshold: 0.90",
+                  "unknown key 'confidence_treshold' in workflow 'paid_ads' (hint: did you mean 'confidence_threshold'?)",
+                  "confidence_treshold"},
+        BadConfig{"threshold_above_one", "confidence_threshold: 0.90", "confidence_threshold: 1.5", "outside 0–1",
+                  "confidence_threshold: 1.5"},
+        BadConfig{"threshold_not_number", "confidence_threshold: 0.90", "confidence_threshold: high",
+                  "must be a number", "confidence_threshold: high"},
+        BadConfig{"unknown_zone", "time_zone: Europe/London", "time_zone: Europe/Londn", "unknown time zone 'Europe/Londn'",
+                  "Europe/Londn"},
+        BadConfig{"bad_duration", "triage: 5m ", "triage: 5 minutes ", "bad duration '5 minutes'", "5 minutes"},
+        BadConfig{"zero_duration", "decision: 30m", "decision: 0m", "bad duration '0m'", "decision: 0m"},
+        BadConfig{"empty_rotation", "members: [alice, bob, chen]", "members: []", "has no members", "members: []"},
+        BadConfig{"unknown_member", "members: [alice, bob, chen]", "members: [alice, bobby, chen]",
+                  "unknown person 'bobby' in members of role 'duty_lead' (hint: did you mean 'bob'?)", "bobby"},
+        BadConfig{"duplicate_member", "members: [alice, bob, chen]", "members: [alice, bob, alice]",
+                  "'alice' is listed twice", "members: [alice, bob, alice]"},
+        BadConfig{"role_filled_by_nobody", "  sales:\n    title: Sales\n    person: jo", "  sales:\n    title: Sales",
+                  "role 'sales' is filled by nobody", "  sales:"},
+        BadConfig{"owner_role_missing", "    owner: duty_lead\n", "    owner: duty_leed\n",
+                  "unknown role 'duty_leed' in owner of workflow 'paid_ads'", "duty_leed"},
+        BadConfig{"route_role_missing", "    route: sales", "    route: saless", "unknown role 'saless'", "saless"},
+        BadConfig{"bad_handoff", "handoff: monday 09:00", "handoff: mon 9", "bad handoff 'mon 9'", "mon 9"},
+        BadConfig{"bad_handoff_hour", "handoff: monday 09:00", "handoff: monday 25:00", "bad handoff", "monday 25:00"},
+        BadConfig{"bad_anchor", "anchor: 2026-01-05\n      members: [alice", "anchor: 2026-02-30\n      members: [alice",
+                  "bad anchor date '2026-02-30'", "2026-02-30"},
+        BadConfig{"bad_pattern", R"('\d+\s?% off')", R"('(\d+')", "bad lexicon pattern in 'pricing'", R"('(\d+')"},
+        BadConfig{"unknown_detector", "detectors: [email,", "detectors: [emails,", "unknown personal-data detector 'emails'",
+                  "detectors: [emails,"},
+        BadConfig{"bad_slack_id", "slack: U0A11CE01", "slack: alice", "'alice' is not a Slack user id", "slack: alice"},
+        BadConfig{"ping_after_triage", "backup_ping: 3m", "backup_ping: 6m", "sla.backup_ping must come before sla.triage",
+                  "backup_ping: 6m"},
+        BadConfig{"unknown_visibility", "visibility: semi_private", "visibility: secret", "unknown visibility 'secret'",
+                  "visibility: secret"},
+        BadConfig{"unknown_lexicon_in_workflow", "lexicon: [pricing, guarantees,", "lexicon: [pricing, guarantes,",
+                  "unknown lexicon category 'guarantes'", "guarantes"},
+        BadConfig{"follows_single_member", "members: [alice, bob, chen]", "members: [alice]",
+                  "follows a rotation of one person", "next_in_rotation: duty_lead"},
+        BadConfig{"bad_yaml", "desk:\n", "desk: [\n", "not valid YAML", "  oncall_usergroup: ai-escalation"},
+        BadConfig{"duplicate_key", "  decision: 30m", "  decision: 30m\n  decision: 40m", "duplicate key 'decision'",
+                  "decision: 40m"},
+        BadConfig{"bad_listen", "intake_listen: 127.0.0.1:8080", "intake_listen: localhost", "bad listen address",
+                  "intake_listen: localhost"}),
+    [](const ::testing::TestParamInfo<BadConfig>& info) { return std::string(info.param.name); });
+
+TEST(ConfigLoader, MissingRequiredRoleIsNamed) {
+  auto text = replaced(example_text(), "  marketing_director:\n    title: Marketing director\n    person: dana\n", "");
+  try {
+    parse_config(text, "desk.yaml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("the roles have no 'marketing_director'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ConfigLoader, EmptyFileIsRefused) { EXPECT_THROW(parse_config("", "desk.yaml"), ConfigError); }
+
+TEST(ConfigLoader, NonMapTopLevelIsRefused) {
+  try {
+    parse_config("- a\n- b\n", "desk.yaml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.line(), 1);
+  }
+}
+
+TEST(ConfigLoader, MissingFileIsAClearError) {
+  try {
+    load_config("/nonexistent/desk.yaml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot read the config file"), std::string::npos);
+  }
+}
+
+TEST(ParseDuration, AcceptsCompoundForms) {
+  EXPECT_EQ(parse_duration("30s"), core::Seconds(30));
+  EXPECT_EQ(parse_duration("5m"), core::Seconds(300));
+  EXPECT_EQ(parse_duration("1h30m"), core::Seconds(5400));
+  EXPECT_EQ(parse_duration("2d"), core::Seconds(172800));
+  for (const char* bad : {"", "5", "m", "5 m", "-5m", "5x", "0s", "1.5m", "99999999999s"})
+    EXPECT_FALSE(parse_duration(bad)) << bad;
+}
+
+}  // namespace
+}  // namespace desk::bot

@@ -1,1 +1,174 @@
-// placeholder: replaced by the real implementation
+#include "core/policy_engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_policy.hpp"
+
+namespace desk::core {
+namespace {
+
+using testing::seed_policy;
+using testing::tuesday_noon;
+
+Submission draft(const char* workflow, double confidence, const char* output) {
+  Submission s;
+  s.workflow = workflow;
+  s.channel = "linkedin";
+  s.agent = "social-agent-3";
+  s.confidence = confidence;
+  s.output = output;
+  s.submitted_at = tuesday_noon();
+  return s;
+}
+
+class PolicyEngineTest : public ::testing::Test {
+ protected:
+  Policy policy_ = seed_policy();
+  PolicyEngine engine_{policy_};
+};
+
+TEST_F(PolicyEngineTest, ApprovesASafeConfidentDraft) {
+  const auto ev = engine_.evaluate(draft("community_replies", 0.95, "Thanks for the kind words!"));
+  EXPECT_EQ(ev.verdict, Verdict::approved);
+  EXPECT_TRUE(ev.hits.empty());
+  EXPECT_TRUE(ev.owner_role.empty());
+}
+
+TEST_F(PolicyEngineTest, EscalatesBelowTheWorkflowThresholdAndExplainsIt) {
+  const auto ev = engine_.evaluate(draft("community_replies", 0.62, "Thanks for the kind words!"));
+  ASSERT_EQ(ev.verdict, Verdict::escalated);
+  ASSERT_EQ(ev.hits.size(), 1u);
+  EXPECT_EQ(ev.hits[0].kind, TriggerKind::low_confidence);
+  EXPECT_EQ(ev.hits[0].rule_id, "confidence/community_replies");
+  EXPECT_DOUBLE_EQ(*ev.hits[0].threshold, 0.80);
+  EXPECT_DOUBLE_EQ(*ev.hits[0].value, 0.62);
+  EXPECT_NE(ev.hits[0].explanation.find("0.62"), std::string::npos);
+  EXPECT_NE(ev.hits[0].explanation.find("0.80"), std::string::npos);
+  EXPECT_EQ(ev.owner_role, "community_lead");
+}
+
+TEST_F(PolicyEngineTest, ThresholdIsStrict) {
+  EXPECT_EQ(engine_.evaluate(draft("community_replies", 0.80, "Thanks!")).verdict, Verdict::approved);
+  EXPECT_EQ(engine_.evaluate(draft("paid_ads", 0.8999, "Thanks!")).verdict, Verdict::escalated);
+  EXPECT_EQ(engine_.evaluate(draft("paid_ads", 0.90, "Thanks!")).verdict, Verdict::approved);
+}
+
+TEST_F(PolicyEngineTest, WorkflowWithoutThresholdIgnoresConfidence) {
+  EXPECT_EQ(engine_.evaluate(draft("email_nurture", 0.01, "See you at the webinar.")).verdict, Verdict::approved);
+}
+
+TEST_F(PolicyEngineTest, LexiconHitRoutesToLegalWithOffsets) {
+  const std::string text = "Our PRICE is unbeatable.";
+  const auto ev = engine_.evaluate(draft("community_replies", 0.95, text.c_str()));
+  ASSERT_EQ(ev.verdict, Verdict::escalated);
+  ASSERT_EQ(ev.hits.size(), 1u);
+  const auto& h = ev.hits[0];
+  EXPECT_EQ(h.kind, TriggerKind::lexicon);
+  EXPECT_EQ(h.rule_id, "lexicon/pricing/price");
+  EXPECT_EQ(h.category, "pricing");
+  EXPECT_EQ(text.substr(*h.begin, *h.end - *h.begin), "PRICE");
+  EXPECT_EQ(h.matched, "PRICE");
+  EXPECT_EQ(ev.owner_role, "legal_oncall");
+}
+
+TEST_F(PolicyEngineTest, LexiconDoesNotHitInsideWords) {
+  EXPECT_EQ(engine_.evaluate(draft("community_replies", 0.95, "A priceless moment for the team.")).verdict,
+            Verdict::approved);
+}
+
+TEST_F(PolicyEngineTest, WorkflowLexiconListLimitsCategories) {
+  policy_.workflows.at("paid_ads").lexicon = {"fee_concessions"};
+  PolicyEngine engine(policy_);
+  EXPECT_EQ(engine.evaluate(draft("paid_ads", 0.95, "Guaranteed results.")).verdict, Verdict::approved);
+  const auto ev = engine.evaluate(draft("paid_ads", 0.95, "We will waive the fee."));
+  ASSERT_EQ(ev.verdict, Verdict::escalated);
+  EXPECT_EQ(ev.owner_role, "sales");
+}
+
+TEST_F(PolicyEngineTest, PersonalDataIsMaskedInHitsAndExcerpt) {
+  const std::string text = "Write to jane.doe@example.com or call +44 20 7946 0958.";
+  const auto ev = engine_.evaluate(draft("community_replies", 0.95, text.c_str()));
+  ASSERT_EQ(ev.verdict, Verdict::escalated);
+  ASSERT_EQ(ev.hits.size(), 2u);
+  for (const auto& h : ev.hits) {
+    EXPECT_EQ(h.kind, TriggerKind::personal_data);
+    EXPECT_EQ(h.route, "legal_oncall");
+    EXPECT_EQ(h.matched.find("jane.doe"), std::string::npos) << h.matched;
+    EXPECT_EQ(h.explanation.find("jane.doe"), std::string::npos) << h.explanation;
+  }
+  EXPECT_EQ(ev.hits[0].rule_id, "personal_data/email");
+  EXPECT_EQ(ev.hits[1].rule_id, "personal_data/phone");
+  EXPECT_EQ(ev.masked_output.find("jane.doe"), std::string::npos);
+  EXPECT_EQ(ev.masked_output.find("7946 0958"), std::string::npos);
+  EXPECT_EQ(ev.owner_role, "legal_oncall");
+}
+
+TEST_F(PolicyEngineTest, WorkflowCanRoutePersonalDataElsewhere) {
+  const auto ev = engine_.evaluate(draft("email_nurture", 0.95, "Your card 4111 1111 1111 1111 is on file."));
+  ASSERT_EQ(ev.verdict, Verdict::escalated);
+  EXPECT_EQ(ev.hits.at(0).rule_id, "personal_data/payment_card");
+  EXPECT_EQ(ev.owner_role, "lifecycle_manager");
+}
+
+TEST_F(PolicyEngineTest, PrecedencePutsLegalAheadOfOtherRoutes) {
+  const auto ev = engine_.evaluate(draft("email_nurture", 0.95, "Card 4111 1111 1111 1111: we guarantee it."));
+  ASSERT_EQ(ev.verdict, Verdict::escalated);
+  EXPECT_EQ(ev.owner_role, "legal_oncall");
+  const auto sales = engine_.evaluate(draft("community_replies", 0.95, "We can waive the fee."));
+  EXPECT_EQ(sales.owner_role, "sales");
+}
+
+TEST_F(PolicyEngineTest, StaleCitationMeasuredFromSubmissionTime) {
+  auto s = draft("thought_leadership", 0.95, "Adoption doubled.");
+  s.citations = {{"https://example.com/new", std::chrono::year{2026} / 1 / 10},
+                 {"https://example.com/edge", std::chrono::year{2025} / 12 / 1},
+                 {"https://example.com/old", std::chrono::year{2025} / 11 / 30},
+                 {"https://example.com/undated", std::nullopt}};
+  const auto ev = engine_.evaluate(s);
+  ASSERT_EQ(ev.verdict, Verdict::escalated);
+  ASSERT_EQ(ev.hits.size(), 1u);
+  const auto& h = ev.hits[0];
+  EXPECT_EQ(h.kind, TriggerKind::stale_citation);
+  EXPECT_EQ(h.citation_url, "https://example.com/old");
+  EXPECT_EQ(*h.oldest_allowed, std::chrono::year{2025} / 12 / 1);
+  EXPECT_EQ(ev.owner_role, "research_editor");
+}
+
+TEST_F(PolicyEngineTest, OldestAllowedClampsToMonthEnd) {
+  using namespace std::chrono;
+  EXPECT_EQ(oldest_allowed_citation(year{2028} / February / 29, months(12)), year{2027} / February / 28);
+  EXPECT_EQ(oldest_allowed_citation(year{2026} / March / 31, months(1)), year{2026} / February / 28);
+  EXPECT_EQ(oldest_allowed_citation(year{2026} / March / 15, months(24)), year{2024} / March / 15);
+}
+
+TEST_F(PolicyEngineTest, EveryKindOfHitIsReportedInOrder) {
+  auto s = draft("community_replies", 0.5, "Guaranteed! Mail bob@example.org.");
+  s.citations = {{"https://example.com/old", std::chrono::year{2020} / 1 / 1}};
+  const auto ev = engine_.evaluate(s);
+  ASSERT_EQ(ev.hits.size(), 4u);
+  EXPECT_EQ(ev.hits[0].kind, TriggerKind::low_confidence);
+  EXPECT_EQ(ev.hits[1].kind, TriggerKind::lexicon);
+  EXPECT_EQ(ev.hits[2].kind, TriggerKind::personal_data);
+  EXPECT_EQ(ev.hits[3].kind, TriggerKind::stale_citation);
+}
+
+TEST_F(PolicyEngineTest, ManualEscalationAddsAManualHit) {
+  const auto ev = engine_.evaluate_manual(draft("paid_ads", 0.99, "Nice day."), "pricing claim looks wrong");
+  ASSERT_EQ(ev.verdict, Verdict::escalated);
+  ASSERT_EQ(ev.hits.size(), 1u);
+  EXPECT_EQ(ev.hits[0].kind, TriggerKind::manual);
+  EXPECT_NE(ev.hits[0].explanation.find("pricing claim looks wrong"), std::string::npos);
+  EXPECT_EQ(ev.owner_role, "duty_lead");
+}
+
+TEST_F(PolicyEngineTest, UnknownWorkflowIsAnError) {
+  EXPECT_THROW(engine_.evaluate(draft("no_such_flow", 0.9, "x")), UnknownWorkflow);
+}
+
+TEST_F(PolicyEngineTest, BadPatternIsRefusedAtConstruction) {
+  policy_.lexicon.push_back({"broken", "", {}, {"(unclosed"}});
+  EXPECT_THROW(PolicyEngine{policy_}, LexiconError);
+}
+
+}  // namespace
+}  // namespace desk::core

@@ -1,1 +1,174 @@
-// placeholder: replaced by the real implementation
+// Schema migrations and what open() refuses: newer schemas, other applications' files, damaged files.
+#include "storage/migrations.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
+
+#include "storage/audit_chain.hpp"
+#include "store_fixtures.hpp"
+
+namespace desk::storage {
+namespace {
+
+using namespace testing;
+
+class MigrationsTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  std::string path_ = dir_.file("desk.db");
+};
+
+int user_version(const std::string& path) {
+  SQLite::Database raw(path, SQLite::OPEN_READONLY);
+  return raw.execAndGet("PRAGMA user_version").getInt();
+}
+
+TEST(Migrations, StepsAreNumberedOneByOne) {
+  const auto steps = migrations();
+  ASSERT_GE(steps.size(), 2u);
+  for (std::size_t i = 0; i < steps.size(); ++i) EXPECT_EQ(steps[i].version, static_cast<int>(i) + 1);
+  EXPECT_EQ(latest_schema_version(), steps.back().version);
+}
+
+TEST_F(MigrationsTest, EmptyFileBecomesALatestSchemaDatabase) {
+  write_bytes(path_, "");
+  SqliteStore::open(path_)->add_submission(approved_submission());
+  EXPECT_EQ(user_version(path_), latest_schema_version());
+  SQLite::Database raw(path_, SQLite::OPEN_READONLY);
+  EXPECT_EQ(raw.execAndGet("PRAGMA application_id").getInt(), kApplicationId);
+  EXPECT_TRUE(raw.tableExists("drills"));
+}
+
+TEST_F(MigrationsTest, ReopeningALatestDatabaseRunsNothingAgain) {
+  SqliteStore::open(path_)->add_submission(approved_submission());
+  auto store = SqliteStore::open(path_);
+  EXPECT_TRUE(store->submission("SUB-000001"));
+  EXPECT_EQ(store->settings().schema_version, latest_schema_version());
+}
+
+TEST_F(MigrationsTest, UpgradesAVersion1DatabaseKeepingItsData) {
+  {
+    SQLite::Database v1(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    migrate(v1, 1);
+    ASSERT_EQ(v1.execAndGet("PRAGMA user_version").getInt(), 1);
+    ASSERT_FALSE(v1.tableExists("drills"));
+    // What a v1 desk wrote: one open escalation with a fired reminder, and its audit row.
+    v1.exec("UPDATE id_sequences SET last = 1");
+    v1.exec("INSERT INTO submissions (id, received_at, workflow, channel, agent, confidence, citations_json, "
+            "callback_url, verdict, idempotency_scope, idempotency_key) VALUES ('SUB-000001', 1717236000, "
+            "'paid_ads', 'email', 'ads-agent', 0.5, '[]', '', 'escalated', 'scope', 'k1')");
+    v1.exec("INSERT INTO evidence (submission_id, prompt, output, metadata_json, permalink, suggested_fix, digest) "
+            "VALUES ('SUB-000001', 'p', 'Guaranteed returns!', '{}', '', '', '" + sha256_hex("x") + "')");
+    v1.exec("INSERT INTO trigger_hits (submission_id, ordinal, kind, rule_id, category, route, explanation, "
+            "matched, citation_url) VALUES ('SUB-000001', 0, 'lexicon', 'lexicon/guarantees/guaranteed', "
+            "'guarantees', 'legal_oncall', 'a guarantee', 'Guaranteed', '')");
+    v1.exec("INSERT INTO escalations (id, submission_id, workflow, channel, agent, manual, drill, policy_digest, "
+            "state, owner_role, owner_person, opened_at, owned_since, generation, backup_person, director_person, "
+            "triaged_by, version) VALUES ('ESC-000001', 'SUB-000001', 'paid_ads', 'email', 'ads-agent', 0, 0, '', "
+            "'open', 'legal_oncall', 'lee', 1717236000, 1717236000, 0, '', '', '', 0)");
+    v1.exec("INSERT INTO deadlines VALUES ('ESC-000001', 0, 'backup_ping', 1717236180, 1717236185), "
+            "('ESC-000001', 0, 'decision', 1717237800, NULL)");
+    const core::AuditEvent opened{"escalation.opened", "ESC-000001", "desk", kT0, {}};
+    const std::string fields = canonical_fields(opened);
+    const std::string hash = row_hash(kGenesisHash, 1, opened, fields);
+    SQLite::Statement audit(v1, "INSERT INTO audit VALUES (1, ?, 'escalation.opened', 'ESC-000001', 'desk', ?, ?, ?)");
+    audit.bind(1, static_cast<std::int64_t>(kT0.time_since_epoch().count()));
+    audit.bind(2, fields);
+    audit.bind(3, std::string(kGenesisHash));
+    audit.bind(4, hash);
+    audit.exec();
+  }
+  auto store = SqliteStore::open(path_);
+  EXPECT_EQ(store->settings().schema_version, latest_schema_version());
+  const auto undecided = store->undecided_escalations();
+  ASSERT_EQ(undecided.size(), 1u);
+  EXPECT_EQ(undecided[0].id, "ESC-000001");
+  EXPECT_EQ(*undecided[0].deadline(core::DeadlineKind::backup_ping)->fired_at, at(1717236185));
+  ASSERT_EQ(undecided[0].hits.size(), 1u);
+  EXPECT_EQ(undecided[0].hits[0].matched, "Guaranteed");
+  EXPECT_TRUE(store->find_by_idempotency_key("scope", "k1"));
+  EXPECT_TRUE(store->verify_audit().ok);
+  // v2 works on the upgraded file, and the v1 counters carry on.
+  EXPECT_GT(store->add_drill({0, "platform_terms_breach", "ESC-000001", kT0, std::nullopt, std::nullopt, ""}), 0);
+  EXPECT_EQ(store->drills().size(), 1u);
+  const auto ids = store->add_submission(escalated_submission());
+  EXPECT_EQ(ids.submission_id, "SUB-000002");
+  EXPECT_EQ(ids.escalation_id, "ESC-000002");
+  EXPECT_TRUE(store->verify_audit().ok);
+}
+
+TEST_F(MigrationsTest, FailedStepRollsBackToThePreviousVersion) {
+  {
+    SQLite::Database v1(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    migrate(v1, 1);
+    v1.exec("CREATE TABLE drills (id INTEGER PRIMARY KEY)");  // makes step 2 fail half-way
+  }
+  std::string message;
+  EXPECT_EQ(storage_error_code([&] { SqliteStore::open(path_); }, &message), StorageError::Code::io);
+  EXPECT_NE(message.find("drills already exists"), std::string::npos) << message;
+  EXPECT_EQ(user_version(path_), 1);
+  SQLite::Database raw(path_, SQLite::OPEN_READONLY);
+  EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name = 'escalations_undecided'").getInt(), 0);
+}
+
+TEST_F(MigrationsTest, NewerSchemaIsRefusedAndLeftAlone) {
+  SqliteStore::open(path_).reset();
+  {
+    SQLite::Database raw(path_, SQLite::OPEN_READWRITE);
+    raw.exec("PRAGMA user_version = 7");
+  }
+  std::string message;
+  EXPECT_EQ(storage_error_code([&] { SqliteStore::open(path_); }, &message), StorageError::Code::newer_schema);
+  EXPECT_EQ(message, "database schema version 7 is newer than this binary supports (" +
+                         std::to_string(latest_schema_version()) + "): upgrade escalation-desk");
+  EXPECT_EQ(user_version(path_), 7);
+}
+
+TEST_F(MigrationsTest, AnotherApplicationsSqliteFileIsRefusedUntouched) {
+  {
+    SQLite::Database raw(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    raw.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('hi')");
+  }
+  const std::string before = read_bytes(path_);
+  std::string message;
+  EXPECT_EQ(storage_error_code([&] { SqliteStore::open(path_); }, &message), StorageError::Code::corrupt);
+  EXPECT_NE(message.find(path_ + " is not a valid Escalation Desk database"), std::string::npos) << message;
+  EXPECT_EQ(read_bytes(path_), before);
+  EXPECT_FALSE(std::filesystem::exists(path_ + "-wal"));
+}
+
+TEST_F(MigrationsTest, AFileWithAnotherApplicationIdIsRefusedEvenIfEmpty) {
+  {
+    SQLite::Database raw(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    raw.exec("PRAGMA application_id = 1234");
+  }
+  EXPECT_EQ(storage_error_code([&] { SqliteStore::open(path_); }), StorageError::Code::corrupt);
+}
+
+TEST_F(MigrationsTest, RandomBytesAreACorruptDatabaseNotAReset) {
+  std::string noise(8192, '\0');
+  for (std::size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<char>((i * 7919 + 13) % 251);
+  write_bytes(path_, noise);
+  std::string message;
+  EXPECT_EQ(storage_error_code([&] { SqliteStore::open(path_); }, &message), StorageError::Code::corrupt);
+  EXPECT_NE(message.find(path_ + " is not a valid Escalation Desk database: file is not a database"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(read_bytes(path_), noise);
+}
+
+TEST_F(MigrationsTest, TruncatedDatabaseIsCorrupt) {
+  {
+    auto store = SqliteStore::open(path_);
+    for (int i = 0; i < 60; ++i) store->add_submission(escalated_submission());
+  }  // the last connection closing checkpoints the WAL into the main file
+  std::string bytes = read_bytes(path_);
+  ASSERT_GT(bytes.size(), 16u * 4096u);
+  write_bytes(path_, bytes.substr(0, bytes.size() / 2));
+  std::string message;
+  EXPECT_EQ(storage_error_code([&] { SqliteStore::open(path_); }, &message), StorageError::Code::corrupt);
+  EXPECT_NE(message.find("is not a valid Escalation Desk database"), std::string::npos) << message;
+}
+
+}  // namespace
+}  // namespace desk::storage

@@ -1,0 +1,46 @@
+#pragma once
+/// A SlackApi for handler tests: records every call with its arguments and answers from canned
+/// responses (or plausible defaults), through the same encoding as the real client.
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bot/slack/json_slack_api.hpp"
+
+namespace desk::bot::slack {
+
+struct RecordedCall {
+  std::string method;
+  nlohmann::json args;       ///< the arguments as they would be sent
+  bool used_app_token = false;  ///< apps.connections.open authenticates with the app token
+};
+
+class FakeSlackApi final : public JsonSlackApi {
+ public:
+  /// Queues one answer for the next call of `method`. `response` is merged over {"ok": true}.
+  void respond(const std::string& method, nlohmann::json response);
+  /// Queues a failure (`ok:false` with `error`) for the next call of `method`.
+  void fail(const std::string& method, const std::string& error, const std::string& needed = {});
+  /// Every call so far, in order.
+  const std::vector<RecordedCall>& calls() const { return calls_; }
+  /// The calls of one method, in order.
+  std::vector<RecordedCall> calls_to(const std::string& method) const;
+  void clear_calls() { calls_.clear(); }
+
+ protected:
+  Task<nlohmann::json> invoke(ApiCall call) override;
+
+ private:
+  nlohmann::json default_answer(const ApiCall& call);
+  nlohmann::json history_answer(const nlohmann::json& args) const;
+
+  std::vector<RecordedCall> calls_;
+  std::map<std::string, std::deque<nlohmann::json>> canned_;
+  // Posts remembered per channel so conversations.history can find them by metadata.
+  std::map<std::string, std::vector<nlohmann::json>> posted_;
+  long long next_ts_ = 1700000000;
+  int next_view_ = 1;
+};
+
+}  // namespace desk::bot::slack

@@ -1,0 +1,260 @@
+#include "bot/slack/json_slack_api.hpp"
+
+#include "bot/slack/log.hpp"
+
+namespace desk::bot::slack {
+namespace {
+
+using json = nlohmann::json;
+
+std::string str(const json& object, const char* key) {
+  if (!object.is_object()) return {};
+  auto it = object.find(key);
+  return (it != object.end() && it->is_string()) ? it->get<std::string>() : std::string{};
+}
+
+bool flag(const json& object, const char* key) {
+  if (!object.is_object()) return false;
+  auto it = object.find(key);
+  return it != object.end() && it->is_boolean() && it->get<bool>();
+}
+
+const json& member(const json& object, const char* key) {
+  static const json kNull;
+  if (!object.is_object()) return kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
+ApiCall make_call(std::string method, json args, BodyEncoding encoding, bool retry_safe,
+                  std::string queue_key = {}) {
+  ApiCall call;
+  call.queue_key = queue_key.empty() ? method : std::move(queue_key);
+  call.method = std::move(method);
+  call.args = std::move(args);
+  call.encoding = encoding;
+  call.retry_safe = retry_safe;
+  return call;
+}
+
+void put_if(json& args, const char* key, const std::string& value) {
+  if (!value.empty()) args[key] = value;
+}
+
+ViewInfo to_view(const json& response) {
+  const json& view = member(response, "view");
+  return ViewInfo{str(view, "id"), str(view, "hash"), view};
+}
+
+Conversation to_conversation(const json& c) {
+  return Conversation{str(c, "id"), str(c, "name"), flag(c, "is_private"), flag(c, "is_archived"),
+                      flag(c, "is_member")};
+}
+
+UserGroup to_usergroup(const json& g) {
+  UserGroup group{str(g, "id"), str(g, "handle"), str(g, "name"), {}, false};
+  for (const auto& u : member(g, "users")) {
+    if (u.is_string()) group.users.push_back(u.get<std::string>());
+  }
+  const json& deleted = member(g, "date_delete");
+  group.disabled = deleted.is_number() && deleted.get<double>() != 0;
+  return group;
+}
+
+std::optional<MessageMetadata> to_metadata(const json& m) {
+  if (!m.is_object()) return std::nullopt;
+  MessageMetadata meta{str(m, "event_type"), member(m, "event_payload")};
+  if (!meta.event_payload.is_object()) meta.event_payload = json::object();
+  return meta;
+}
+
+bool is_unreserved(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+}  // namespace
+
+void check_ok(const std::string& method, const json& response) {
+  if (!response.is_object()) throw SlackApiError(method, "invalid_response");
+  if (flag(response, "ok")) return;
+  std::string error = str(response, "error");
+  std::vector<std::string> messages;
+  for (const auto& m : member(member(response, "response_metadata"), "messages")) {
+    if (m.is_string()) messages.push_back(m.get<std::string>());
+  }
+  throw SlackApiError(method, error.empty() ? "unknown_error" : error, str(response, "needed"),
+                      std::move(messages));
+}
+
+std::string url_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (is_unreserved(c)) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string form_encode(const json& args) {
+  std::string out;
+  if (!args.is_object()) return out;
+  for (const auto& [key, value] : args.items()) {
+    if (value.is_null()) continue;
+    if (!out.empty()) out.push_back('&');
+    out += url_encode(key);
+    out.push_back('=');
+    out += url_encode(value.is_string() ? value.get<std::string>()
+                                        : value.dump(-1, ' ', false, json::error_handler_t::replace));
+  }
+  return out;
+}
+
+SlackApi::Task<AuthInfo> JsonSlackApi::auth_test() {
+  auto r = co_await invoke(make_call("auth.test", json::object(), BodyEncoding::form, true));
+  co_return AuthInfo{str(r, "url"),  str(r, "team"),    str(r, "team_id"),
+                     str(r, "user"), str(r, "user_id"), str(r, "bot_id")};
+}
+
+SlackApi::Task<std::string> JsonSlackApi::apps_connections_open(const std::string& app_token) {
+  // Retry-safe: an unused ticket simply expires on Slack's side.
+  auto call = make_call("apps.connections.open", json::object(), BodyEncoding::form, true);
+  call.app_token = app_token;
+  auto r = co_await invoke(std::move(call));
+  auto url = str(r, "url");
+  if (url.empty()) throw SlackApiError("apps.connections.open", "missing_url");
+  co_return url;
+}
+
+SlackApi::Task<PostedMessage> JsonSlackApi::chat_post_message(const PostMessage& m) {
+  json args{{"channel", m.channel}, {"text", m.text}, {"unfurl_links", m.unfurl_links}};
+  if (!m.blocks.is_null()) args["blocks"] = m.blocks;
+  put_if(args, "thread_ts", m.thread_ts);
+  if (m.metadata) {
+    args["metadata"] = {{"event_type", m.metadata->event_type},
+                        {"event_payload", m.metadata->event_payload}};
+  }
+  // One queue per channel keeps posts in order and parks only the channel Slack throttled.
+  auto r = co_await invoke(make_call("chat.postMessage", std::move(args), BodyEncoding::json, false,
+                                     "chat.postMessage#" + m.channel));
+  co_return PostedMessage{str(r, "channel"), str(r, "ts")};
+}
+
+SlackApi::Task<PostedMessage> JsonSlackApi::chat_update(const UpdateMessage& m) {
+  json args{{"channel", m.channel}, {"ts", m.ts}, {"text", m.text}};
+  if (!m.blocks.is_null()) args["blocks"] = m.blocks;
+  auto r = co_await invoke(make_call("chat.update", std::move(args), BodyEncoding::json, true));
+  co_return PostedMessage{str(r, "channel"), str(r, "ts")};
+}
+
+SlackApi::Task<std::string> JsonSlackApi::chat_post_ephemeral(const PostEphemeral& m) {
+  json args{{"channel", m.channel}, {"user", m.user}, {"text", m.text}};
+  if (!m.blocks.is_null()) args["blocks"] = m.blocks;
+  put_if(args, "thread_ts", m.thread_ts);
+  auto r = co_await invoke(make_call("chat.postEphemeral", std::move(args), BodyEncoding::json, false));
+  co_return str(r, "message_ts");
+}
+
+SlackApi::Task<std::string> JsonSlackApi::chat_get_permalink(const std::string& channel,
+                                                             const std::string& message_ts) {
+  json args{{"channel", channel}, {"message_ts", message_ts}};
+  auto r = co_await invoke(make_call("chat.getPermalink", std::move(args), BodyEncoding::form, true));
+  co_return str(r, "permalink");
+}
+
+SlackApi::Task<ViewInfo> JsonSlackApi::views_open(const std::string& trigger_id, const json& view) {
+  // Not retry-safe: a trigger id is single-use, so a resend would fail anyway.
+  json args{{"trigger_id", trigger_id}, {"view", view}};
+  co_return to_view(co_await invoke(make_call("views.open", std::move(args), BodyEncoding::json, false)));
+}
+
+SlackApi::Task<ViewInfo> JsonSlackApi::views_update(const std::string& view_id, const json& view,
+                                                    const std::string& hash) {
+  json args{{"view_id", view_id}, {"view", view}};
+  put_if(args, "hash", hash);
+  co_return to_view(co_await invoke(make_call("views.update", std::move(args), BodyEncoding::json, true)));
+}
+
+SlackApi::Task<UserInfo> JsonSlackApi::users_info(const std::string& user) {
+  auto r = co_await invoke(make_call("users.info", json{{"user", user}}, BodyEncoding::form, true));
+  const json& u = member(r, "user");
+  const json& profile = member(u, "profile");
+  const json& offset = member(u, "tz_offset");
+  co_return UserInfo{str(u, "id"),
+                     str(u, "name"),
+                     str(u, "real_name"),
+                     str(profile, "display_name"),
+                     str(u, "tz"),
+                     str(u, "tz_label"),
+                     offset.is_number_integer() ? offset.get<int>() : 0,
+                     flag(u, "deleted"),
+                     flag(u, "is_bot"),
+                     flag(u, "is_restricted") || flag(u, "is_ultra_restricted")};
+}
+
+SlackApi::Task<std::vector<UserGroup>> JsonSlackApi::usergroups_list(bool include_users,
+                                                                     bool include_disabled) {
+  json args{{"include_users", include_users}, {"include_disabled", include_disabled}};
+  auto r = co_await invoke(make_call("usergroups.list", std::move(args), BodyEncoding::form, true));
+  std::vector<UserGroup> groups;
+  for (const auto& g : member(r, "usergroups")) groups.push_back(to_usergroup(g));
+  co_return groups;
+}
+
+SlackApi::Task<UserGroup> JsonSlackApi::usergroups_users_update(const std::string& usergroup,
+                                                                const std::vector<std::string>& users) {
+  std::string list;
+  for (const auto& u : users) list += (list.empty() ? "" : ",") + u;
+  json args{{"usergroup", usergroup}, {"users", list}};
+  // Retry-safe: it sets the whole list, so doing it twice leaves the same list.
+  auto r = co_await invoke(make_call("usergroups.users.update", std::move(args), BodyEncoding::form, true));
+  co_return to_usergroup(member(r, "usergroup"));
+}
+
+SlackApi::Task<ConversationPage> JsonSlackApi::conversations_list(const std::string& cursor, int limit) {
+  json args{{"types", "public_channel,private_channel"}, {"exclude_archived", true}, {"limit", limit}};
+  put_if(args, "cursor", cursor);
+  auto r = co_await invoke(make_call("conversations.list", std::move(args), BodyEncoding::form, true));
+  ConversationPage page;
+  for (const auto& c : member(r, "channels")) page.channels.push_back(to_conversation(c));
+  page.next_cursor = str(member(r, "response_metadata"), "next_cursor");
+  co_return page;
+}
+
+SlackApi::Task<Conversation> JsonSlackApi::conversations_info(const std::string& channel) {
+  auto r = co_await invoke(make_call("conversations.info", json{{"channel", channel}}, BodyEncoding::form, true));
+  co_return to_conversation(member(r, "channel"));
+}
+
+SlackApi::Task<Conversation> JsonSlackApi::conversations_join(const std::string& channel) {
+  auto r = co_await invoke(make_call("conversations.join", json{{"channel", channel}}, BodyEncoding::form, true));
+  if (auto warning = str(r, "warning"); !warning.empty()) {
+    log_debug("slack.api_warning", {{"method", "conversations.join"}, {"warning", warning}});
+  }
+  co_return to_conversation(member(r, "channel"));
+}
+
+SlackApi::Task<HistoryPage> JsonSlackApi::conversations_history(const HistoryQuery& q) {
+  json args{{"channel", q.channel}, {"limit", q.limit}, {"include_all_metadata", q.include_all_metadata}};
+  put_if(args, "oldest", q.oldest);
+  put_if(args, "latest", q.latest);
+  put_if(args, "cursor", q.cursor);
+  auto r = co_await invoke(make_call("conversations.history", std::move(args), BodyEncoding::form, true));
+  HistoryPage page;
+  for (const auto& m : member(r, "messages")) {
+    page.messages.push_back(HistoryMessage{str(m, "ts"), str(m, "text"), str(m, "user"), str(m, "bot_id"),
+                                           str(m, "thread_ts"), to_metadata(member(m, "metadata"))});
+  }
+  page.has_more = flag(r, "has_more");
+  page.next_cursor = str(member(r, "response_metadata"), "next_cursor");
+  co_return page;
+}
+
+}  // namespace desk::bot::slack

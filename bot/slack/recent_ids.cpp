@@ -1,0 +1,23 @@
+#include "bot/slack/recent_ids.hpp"
+
+namespace desk::bot::slack {
+
+RecentIds::RecentIds(std::chrono::seconds ttl, std::size_t capacity)
+    : ttl_(ttl), capacity_(capacity == 0 ? 1 : capacity) {}
+
+void RecentIds::expire(Clock::time_point now) {
+  while (!order_.empty() && (order_.front().first + ttl_ <= now || order_.size() > capacity_)) {
+    ids_.erase(order_.front().second);
+    order_.pop_front();
+  }
+}
+
+bool RecentIds::insert(const std::string& id, Clock::time_point now) {
+  expire(now);
+  if (!ids_.insert(id).second) return false;
+  order_.emplace_back(now, id);
+  expire(now);
+  return true;
+}
+
+}  // namespace desk::bot::slack

@@ -1,0 +1,176 @@
+#pragma once
+/// The seam between the desk and Slack's Web API. Handlers, the Socket Mode client and the runner
+/// depend on this interface only; `WebApiClient` is the real one and `FakeSlackApi` records calls for
+/// tests. Every method is a coroutine that throws `SlackApiError` when Slack answers `ok:false`, and
+/// `SlackTransportError` when no answer could be had.
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+namespace desk::bot::slack {
+
+/// Slack answered `ok:false`. Keeps Slack's error string, the `needed` scope of `missing_scope`
+/// and `response_metadata.messages` (Block Kit validation details).
+class SlackApiError : public std::runtime_error {
+ public:
+  SlackApiError(std::string method, std::string error, std::string needed = {},
+                std::vector<std::string> messages = {});
+  const std::string& method() const { return method_; }
+  const std::string& error() const { return error_; }
+  const std::string& needed() const { return needed_; }
+  const std::vector<std::string>& messages() const { return messages_; }
+
+ private:
+  std::string method_;
+  std::string error_;
+  std::string needed_;
+  std::vector<std::string> messages_;
+};
+
+/// No usable answer: connect/TLS/HTTP failure, timeout, non-JSON body, or a 5xx that was not retried.
+class SlackTransportError : public std::runtime_error {
+ public:
+  SlackTransportError(std::string method, const std::string& what)
+      : std::runtime_error(method + ": " + what), method_(std::move(method)) {}
+  const std::string& method() const { return method_; }
+
+ private:
+  std::string method_;
+};
+
+struct AuthInfo {
+  std::string url, team, team_id, user, user_id, bot_id;
+};
+
+/// Slack message metadata; the desk tags each escalation post with event_type "escalation_posted"
+/// and the escalation id in the payload, so a post can be found after a crash.
+struct MessageMetadata {
+  std::string event_type;
+  nlohmann::json event_payload = nlohmann::json::object();
+};
+
+struct PostMessage {
+  std::string channel;
+  std::string text;  ///< fallback text; always sent
+  nlohmann::json blocks;  ///< array or null
+  std::string thread_ts;
+  bool unfurl_links = false;
+  std::optional<MessageMetadata> metadata;
+};
+
+struct UpdateMessage {
+  std::string channel;
+  std::string ts;
+  std::string text;
+  nlohmann::json blocks;  ///< array, or null to leave blocks out (Slack then removes them)
+};
+
+struct PostEphemeral {
+  std::string channel;
+  std::string user;
+  std::string text;
+  nlohmann::json blocks;
+  std::string thread_ts;
+};
+
+struct PostedMessage {
+  std::string channel;
+  std::string ts;
+};
+
+struct ViewInfo {
+  std::string id;
+  std::string hash;
+  nlohmann::json view;
+};
+
+struct UserInfo {
+  std::string id, name, real_name, display_name, tz, tz_label;
+  int tz_offset = 0;
+  bool deleted = false, is_bot = false, is_restricted = false;
+};
+
+struct UserGroup {
+  std::string id, handle, name;
+  std::vector<std::string> users;
+  bool disabled = false;  ///< date_delete != 0
+};
+
+struct Conversation {
+  std::string id, name;
+  bool is_private = false, is_archived = false, is_member = false;
+};
+
+struct ConversationPage {
+  std::vector<Conversation> channels;
+  std::string next_cursor;  ///< empty at the end
+};
+
+struct HistoryQuery {
+  std::string channel;
+  std::string oldest;  ///< ts strings, optional
+  std::string latest;
+  int limit = 100;
+  std::string cursor;
+  bool include_all_metadata = true;
+};
+
+struct HistoryMessage {
+  std::string ts, text, user, bot_id, thread_ts;
+  std::optional<MessageMetadata> metadata;
+};
+
+struct HistoryPage {
+  std::vector<HistoryMessage> messages;
+  bool has_more = false;
+  std::string next_cursor;
+};
+
+class SlackApi {
+ public:
+  template <typename T>
+  using Task = boost::asio::awaitable<T>;
+
+  virtual ~SlackApi() = default;
+
+  /// auth.test with the bot token: who the bot is. Fails with invalid_auth on a bad token.
+  virtual Task<AuthInfo> auth_test() = 0;
+  /// apps.connections.open with the app-level token: a single-use wss:// URL.
+  virtual Task<std::string> apps_connections_open(const std::string& app_token) = 0;
+  virtual Task<PostedMessage> chat_post_message(const PostMessage& message) = 0;
+  virtual Task<PostedMessage> chat_update(const UpdateMessage& message) = 0;
+  /// Returns the ephemeral message_ts (it cannot be updated later).
+  virtual Task<std::string> chat_post_ephemeral(const PostEphemeral& message) = 0;
+  virtual Task<std::string> chat_get_permalink(const std::string& channel, const std::string& message_ts) = 0;
+  /// views.open: `trigger_id` is valid for 3 s and once only.
+  virtual Task<ViewInfo> views_open(const std::string& trigger_id, const nlohmann::json& view) = 0;
+  /// views.update; `hash` (optional) refuses a stale overwrite with hash_conflict.
+  virtual Task<ViewInfo> views_update(const std::string& view_id, const nlohmann::json& view,
+                                      const std::string& hash = {}) = 0;
+  virtual Task<UserInfo> users_info(const std::string& user) = 0;
+  virtual Task<std::vector<UserGroup>> usergroups_list(bool include_users, bool include_disabled = false) = 0;
+  /// Replaces the whole member list of `usergroup` (it cannot be emptied).
+  virtual Task<UserGroup> usergroups_users_update(const std::string& usergroup,
+                                                  const std::vector<std::string>& users) = 0;
+  virtual Task<ConversationPage> conversations_list(const std::string& cursor = {}, int limit = 200) = 0;
+  virtual Task<Conversation> conversations_info(const std::string& channel) = 0;
+  /// Joining a channel the bot is already in succeeds (Slack adds a warning).
+  virtual Task<Conversation> conversations_join(const std::string& channel) = 0;
+  virtual Task<HistoryPage> conversations_history(const HistoryQuery& query) = 0;
+};
+
+/// The metadata event type of escalation posts.
+inline constexpr const char* kEscalationPostedEvent = "escalation_posted";
+
+/// Finds the desk's post for `escalation_id` (metadata event_type "escalation_posted", payload
+/// field "escalation_id") in `channel`, newest first, looking at most `max_pages` pages back from
+/// `oldest` (a ts string, may be empty). Used after a crash before posting again.
+boost::asio::awaitable<std::optional<HistoryMessage>> find_escalation_post(
+    SlackApi& api, const std::string& channel, const std::string& escalation_id,
+    const std::string& oldest = {}, int max_pages = 5);
+
+}  // namespace desk::bot::slack

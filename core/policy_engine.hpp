@@ -1,0 +1,59 @@
+#pragma once
+/// Decides whether a submission may pass or must be escalated, and explains every hit.
+/// Built once per policy (it compiles the lexicon); evaluate() is const, pure and thread-safe.
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/escalation.hpp"
+#include "core/policy.hpp"
+#include "core/submission.hpp"
+#include "core/text_scan.hpp"
+
+namespace desk::core {
+
+struct Evaluation {
+  Verdict verdict = Verdict::approved;
+  std::vector<TriggerHit> hits;      ///< in a stable order: confidence, lexicon, personal data, citations
+  std::string owner_role;            ///< who takes the escalation; empty when approved
+  std::string masked_output;         ///< the output with personal data masked, for display
+};
+
+/// The submission names a workflow the policy does not have. The edge validates this first, so here
+/// it means a caller skipped validation.
+class UnknownWorkflow : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+class PolicyEngine {
+ public:
+  /// Compiles the lexicon and the detectors; throws LexiconError for a term or pattern that cannot work.
+  explicit PolicyEngine(const Policy& policy);
+
+  Evaluation evaluate(const Submission& submission) const;
+
+  /// A person escalated this by hand (/escalate): one manual hit, plus whatever the policy finds.
+  Evaluation evaluate_manual(const Submission& submission, const std::string& reason) const;
+
+  const Policy& policy() const { return policy_; }
+
+ private:
+  void add_confidence_hit(const Workflow& wf, const Submission& s, std::vector<TriggerHit>& hits) const;
+  void add_lexicon_hits(const Workflow& wf, const Submission& s, std::vector<TriggerHit>& hits) const;
+  void add_citation_hits(const Workflow& wf, const Submission& s, std::vector<TriggerHit>& hits) const;
+  std::string choose_owner(const Workflow& wf, const std::vector<TriggerHit>& hits) const;
+
+  const Policy& policy_;
+  LexiconMatcher lexicon_;
+  PersonalDataScanner personal_data_;
+};
+
+/// The oldest publication date a citation may have when submitted on `day`, for a limit in months.
+/// Clamps to the month's last day (29 Feb minus 12 months is 28 Feb).
+std::chrono::year_month_day oldest_allowed_citation(std::chrono::year_month_day day, std::chrono::months max_age);
+
+/// "0.62"-style rendering with two decimals, for explanations.
+std::string format_fraction(double value);
+
+}  // namespace desk::core

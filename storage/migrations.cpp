@@ -1,0 +1,230 @@
+#include "storage/migrations.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <array>
+
+#include "storage/store.hpp"
+
+namespace desk::storage {
+namespace {
+
+// Times are INTEGER UTC epoch seconds; dates are 'YYYY-MM-DD' text; enums are their to_string() names.
+// Never edit a step that has shipped: add a new one.
+constexpr const char* kBaseSchema = R"sql(
+CREATE TABLE id_sequences (
+  name TEXT PRIMARY KEY CHECK (name IN ('submission', 'escalation')),
+  last INTEGER NOT NULL CHECK (last >= 0)
+) WITHOUT ROWID;
+INSERT INTO id_sequences (name, last) VALUES ('submission', 0), ('escalation', 0);
+
+CREATE TABLE policy_snapshots (
+  digest TEXT PRIMARY KEY CHECK (digest <> ''),
+  text TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE submissions (
+  id TEXT PRIMARY KEY CHECK (id GLOB 'SUB-[0-9][0-9][0-9][0-9][0-9][0-9]*'),
+  received_at INTEGER NOT NULL,
+  workflow TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  confidence REAL NOT NULL CHECK (confidence BETWEEN 0.0 AND 1.0),
+  citations_json TEXT NOT NULL CHECK (json_valid(citations_json) AND json_type(citations_json) = 'array'),
+  callback_url TEXT NOT NULL,
+  verdict TEXT NOT NULL CHECK (verdict IN ('approved', 'escalated')),
+  idempotency_scope TEXT NOT NULL,
+  idempotency_key TEXT CHECK (idempotency_key <> ''),  -- NULL: none given
+  response_json TEXT NOT NULL DEFAULT '',
+  UNIQUE (idempotency_scope, idempotency_key)
+);
+
+-- The agent's text, kept apart from the audit chain (which holds only `digest`) so that it can be
+-- erased on request, leaving a tombstone.
+CREATE TABLE evidence (
+  submission_id TEXT PRIMARY KEY REFERENCES submissions (id),
+  prompt TEXT NOT NULL,
+  output TEXT NOT NULL,
+  metadata_json TEXT NOT NULL,
+  permalink TEXT NOT NULL,
+  suggested_fix TEXT NOT NULL,
+  digest TEXT NOT NULL CHECK (length(digest) = 64),
+  erased_at INTEGER,
+  erased_by TEXT NOT NULL DEFAULT '',
+  erase_reason TEXT NOT NULL DEFAULT '',
+  CONSTRAINT tombstone_complete CHECK ((erased_at IS NULL) = (erased_by = ''))
+) WITHOUT ROWID;
+
+CREATE TABLE trigger_hits (
+  submission_id TEXT NOT NULL REFERENCES submissions (id),
+  ordinal INTEGER NOT NULL CHECK (ordinal >= 0),
+  kind TEXT NOT NULL
+    CHECK (kind IN ('low_confidence', 'lexicon', 'personal_data', 'stale_citation', 'manual')),
+  rule_id TEXT NOT NULL,
+  category TEXT NOT NULL,
+  route TEXT NOT NULL,
+  explanation TEXT NOT NULL,
+  begin_offset INTEGER CHECK (begin_offset >= 0),
+  end_offset INTEGER CHECK (end_offset >= begin_offset),
+  matched TEXT NOT NULL,
+  threshold REAL CHECK (threshold BETWEEN 0.0 AND 1.0),
+  value REAL CHECK (value BETWEEN 0.0 AND 1.0),
+  citation_url TEXT NOT NULL,
+  citation_date TEXT CHECK (date(citation_date) IS citation_date),
+  oldest_allowed TEXT CHECK (date(oldest_allowed) IS oldest_allowed),
+  PRIMARY KEY (submission_id, ordinal)
+) WITHOUT ROWID;
+
+CREATE TABLE escalations (
+  id TEXT PRIMARY KEY CHECK (id GLOB 'ESC-[0-9][0-9][0-9][0-9][0-9][0-9]*'),
+  submission_id TEXT NOT NULL UNIQUE REFERENCES submissions (id),
+  workflow TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  manual INTEGER NOT NULL CHECK (manual IN (0, 1)),
+  drill INTEGER NOT NULL CHECK (drill IN (0, 1)),
+  policy_digest TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('open', 'triaged', 'accepted', 'rejected')),
+  owner_role TEXT NOT NULL,
+  owner_person TEXT NOT NULL,
+  opened_at INTEGER NOT NULL,
+  owned_since INTEGER NOT NULL,
+  generation INTEGER NOT NULL CHECK (generation >= 0),
+  backup_pinged_at INTEGER,
+  backup_person TEXT NOT NULL,
+  director_person TEXT NOT NULL,
+  triaged_at INTEGER,
+  triaged_by TEXT NOT NULL,
+  decision_macro TEXT CHECK (decision_macro IN ('accept', 'reject', 'escalate_to_legal', 'route')),
+  decision_by TEXT,
+  decision_at INTEGER,
+  decision_rationale TEXT,
+  version INTEGER NOT NULL CHECK (version >= 0),
+  CONSTRAINT decision_complete CHECK ((decision_macro IS NULL) = (decision_by IS NULL)
+    AND (decision_by IS NULL) = (decision_at IS NULL)
+    AND (decision_at IS NULL) = (decision_rationale IS NULL)),
+  CONSTRAINT decided_has_decision CHECK (state IN ('open', 'triaged') OR decision_macro IS NOT NULL)
+);
+
+-- One row per escalation, owner generation and kind; older generations stay as history.
+CREATE TABLE deadlines (
+  escalation_id TEXT NOT NULL REFERENCES escalations (id),
+  generation INTEGER NOT NULL CHECK (generation >= 0),
+  kind TEXT NOT NULL CHECK (kind IN ('backup_ping', 'triage', 'decision')),
+  due_at INTEGER NOT NULL,
+  fired_at INTEGER,
+  PRIMARY KEY (escalation_id, generation, kind)
+) WITHOUT ROWID;
+
+CREATE TABLE rota_overrides (
+  id INTEGER PRIMARY KEY,
+  role TEXT NOT NULL CHECK (role <> ''),
+  person TEXT NOT NULL CHECK (person <> ''),
+  from_at INTEGER NOT NULL,
+  until_at INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  CHECK (until_at > from_at)
+);
+CREATE INDEX rota_overrides_by_until ON rota_overrides (until_at);
+
+CREATE TABLE postmortems (
+  id INTEGER PRIMARY KEY,
+  escalation_id TEXT NOT NULL REFERENCES escalations (id),
+  author TEXT NOT NULL CHECK (author <> ''),
+  at INTEGER NOT NULL,
+  what_triggered TEXT NOT NULL,
+  what_fixed TEXT NOT NULL,
+  what_to_automate TEXT NOT NULL
+);
+CREATE INDEX postmortems_by_escalation ON postmortems (escalation_id);
+
+CREATE TABLE processed_ids (
+  id TEXT PRIMARY KEY CHECK (id <> ''),
+  at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX processed_ids_by_at ON processed_ids (at);
+
+-- Append-only, hash-chained. escalation_id is '' for events not about one escalation, and has no
+-- foreign key: a denied click on an unknown id is worth recording too.
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind <> ''),
+  escalation_id TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  fields TEXT NOT NULL CHECK (json_valid(fields) AND json_type(fields) = 'object'),
+  prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+  hash TEXT NOT NULL CHECK (length(hash) = 64)
+);
+CREATE INDEX audit_by_escalation ON audit (escalation_id, seq);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: rows cannot be changed'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: rows cannot be deleted'); END;
+)sql";
+
+constexpr const char* kDrills = R"sql(
+CREATE TABLE drills (
+  id INTEGER PRIMARY KEY,
+  scenario TEXT NOT NULL
+    CHECK (scenario IN ('rogue_pricing_claim', 'personal_data_leak', 'platform_terms_breach')),
+  escalation_id TEXT REFERENCES escalations (id),  -- NULL until the drill's escalation exists
+  started_at INTEGER NOT NULL,
+  responded_at INTEGER CHECK (responded_at >= started_at),
+  score INTEGER CHECK (score BETWEEN 0 AND 100),
+  notes TEXT NOT NULL
+);
+
+-- What the SLA timer reloads after a restart: keep it cheap however long the history grows.
+CREATE INDEX escalations_undecided ON escalations (opened_at) WHERE state IN ('open', 'triaged');
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations{{
+    {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
+    {2, "fire drills table and an index on undecided escalations", kDrills},
+}};
+
+int pragma_int(SQLite::Database& db, const char* pragma) {
+  return db.execAndGet(std::string("PRAGMA ") + pragma).getInt();
+}
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+int latest_schema_version() { return kMigrations.back().version; }
+
+void migrate(SQLite::Database& db, int target) {
+  int current = pragma_int(db, "user_version");
+  for (const Migration& step : kMigrations) {
+    if (step.version <= current || step.version > target) continue;
+    SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
+    db.exec(step.sql);
+    db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+    db.exec("PRAGMA user_version = " + std::to_string(step.version));
+    txn.commit();
+    current = step.version;
+  }
+}
+
+int check_identity(SQLite::Database& db, const std::string& path) {
+  const int app_id = pragma_int(db, "application_id");
+  const int version = pragma_int(db, "user_version");
+  if (app_id == kApplicationId) {
+    if (version > latest_schema_version())
+      throw StorageError(StorageError::Code::newer_schema,
+                         "database schema version " + std::to_string(version) +
+                             " is newer than this binary supports (" +
+                             std::to_string(latest_schema_version()) + "): upgrade escalation-desk");
+    return version;
+  }
+  const int objects = db.execAndGet("SELECT count(*) FROM sqlite_schema").getInt();
+  if (app_id == 0 && version == 0 && objects == 0) return 0;  // a new, empty file: ours to create
+  throw StorageError(StorageError::Code::corrupt,
+                     path + " is not a valid Escalation Desk database: it belongs to another application "
+                            "(application_id " + std::to_string(app_id) + ", " + std::to_string(objects) +
+                            " schema objects)");
+}
+
+}  // namespace desk::storage

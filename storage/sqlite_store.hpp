@@ -1,0 +1,74 @@
+#pragma once
+/// The embedded store: one SQLite file (WAL, synchronous=FULL, foreign keys on), schema migrated in
+/// code, hash-chained audit trail. Thread-safe: calls are serialised on one connection. Several
+/// stores (processes) may share one file; update_escalation's version check settles races.
+#include <memory>
+#include <string>
+
+#include "storage/store.hpp"
+
+namespace desk::storage {
+
+/// How the connection is set up, as SQLite reports it (for tests, `--check` and health pages).
+struct ConnectionSettings {
+  std::string journal_mode;  ///< "wal" for files, "memory" for ":memory:"
+  int busy_timeout_ms = 0;
+  bool foreign_keys = false;
+  int synchronous = 0;       ///< 2 = FULL
+  int schema_version = 0;    ///< PRAGMA user_version
+};
+
+class SqliteStore final : public Store {
+ public:
+  /// Opens (creating if absent) and migrates the database at `path`; ":memory:" for a private one.
+  /// Throws StorageError: corrupt (not a database, damaged, or another application's), newer_schema,
+  /// io (cannot open). Never resets or overwrites a file it does not recognise.
+  static std::unique_ptr<SqliteStore> open(const std::string& path);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  ConnectionSettings settings();
+
+  SubmissionIds add_submission(const NewSubmission& s) override;
+  std::optional<StoredSubmission> submission(const std::string& id) override;
+  void set_submission_response(const std::string& submission_id, const std::string& json) override;
+  std::optional<SubmissionIds> find_by_idempotency_key(const std::string& scope, const std::string& key) override;
+  std::optional<core::Escalation> escalation(const std::string& id) override;
+  std::vector<core::Escalation> escalations(std::optional<core::EscalationState> state, int limit = 500) override;
+  std::vector<core::Escalation> undecided_escalations() override;
+  bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit) override;
+  std::optional<EvidenceBundle> evidence(const std::string& escalation_id) override;
+  void erase_evidence(const std::string& escalation_id, const std::string& by, const std::string& reason,
+                      core::TimePoint at) override;
+
+  void append_audit(const std::vector<core::AuditEvent>& events) override;
+  /// Rows of one escalation in seq order; an empty id gives the whole trail (for export).
+  std::vector<AuditRow> audit_trail(const std::string& escalation_id) override;
+  AuditVerification verify_audit() override;
+
+  void save_policy_snapshot(const std::string& digest, const std::string& text) override;
+  std::optional<std::string> policy_snapshot(const std::string& digest) override;
+
+  /// Adds "override_id" to the audit event's fields.
+  std::int64_t add_override(const core::RotaOverride& o, const core::AuditEvent& audit) override;
+  /// In creation order, so the latest-created override is last.
+  std::vector<core::RotaOverride> overrides_active_after(core::TimePoint t) override;
+
+  /// Also appends a "postmortem.filed" audit event for the escalation.
+  std::int64_t add_postmortem(const PostMortem& p) override;
+  std::vector<PostMortem> postmortems(const std::string& escalation_id) override;
+  std::int64_t add_drill(const Drill& d) override;
+  std::vector<Drill> drills() override;
+
+  bool mark_processed(const std::string& id, core::TimePoint at) override;
+  int prune_processed(core::TimePoint before) override;
+
+  struct Impl;
+
+ private:
+  explicit SqliteStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace desk::storage

@@ -1,0 +1,136 @@
+// SqliteStore::Impl: the prepared statements and the row helpers the store's methods share.
+#include "storage/sqlite_store_impl.hpp"
+
+#include <sqlite3.h>
+
+#include "storage/rows.hpp"
+
+namespace desk::storage {
+
+using detail::StatementUse;
+
+StorageError storage_error(const std::string& action, const SQLite::Exception& e) {
+  const int code = e.getErrorCode() & 0xff;
+  StorageError::Code ours = StorageError::Code::io;
+  if (code == SQLITE_CONSTRAINT) ours = StorageError::Code::constraint;
+  else if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) ours = StorageError::Code::corrupt;
+  return StorageError(ours, action + ": " + e.what());
+}
+
+SqliteStore::Impl::Impl(SQLite::Database database)
+    : db(std::move(database)),
+      next_id_stmt(db, "UPDATE id_sequences SET last = last + 1 WHERE name = ? RETURNING last"),
+      find_idempotent(db,
+                      "SELECT s.id, coalesce(e.id, '') FROM submissions s LEFT JOIN escalations e "
+                      "ON e.submission_id = s.id WHERE s.idempotency_scope = ? AND s.idempotency_key = ?"),
+      insert_submission(db,
+                        "INSERT INTO submissions (id, received_at, workflow, channel, agent, confidence, "
+                        "citations_json, callback_url, verdict, idempotency_scope, idempotency_key) VALUES "
+                        "(:id, :received_at, :workflow, :channel, :agent, :confidence, :citations_json, "
+                        ":callback_url, :verdict, :idempotency_scope, :idempotency_key)"),
+      insert_evidence(db,
+                      "INSERT INTO evidence (submission_id, prompt, output, metadata_json, permalink, "
+                      "suggested_fix, digest) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+      insert_hit(db,
+                 "INSERT INTO trigger_hits (submission_id, ordinal, kind, rule_id, category, route, "
+                 "explanation, begin_offset, end_offset, matched, threshold, value, citation_url, "
+                 "citation_date, oldest_allowed) VALUES (:submission_id, :ordinal, :kind, :rule_id, "
+                 ":category, :route, :explanation, :begin_offset, :end_offset, :matched, :threshold, "
+                 ":value, :citation_url, :citation_date, :oldest_allowed)"),
+      select_hits(db, std::string("SELECT ") + detail::kHitColumns +
+                          " FROM trigger_hits WHERE submission_id = ? ORDER BY ordinal"),
+      insert_escalation(db,
+                        "INSERT INTO escalations (id, submission_id, workflow, channel, agent, manual, drill, "
+                        "policy_digest, opened_at, version, state, owner_role, owner_person, owned_since, "
+                        "generation, backup_pinged_at, backup_person, director_person, triaged_at, "
+                        "triaged_by, decision_macro, decision_by, decision_at, decision_rationale) VALUES "
+                        "(:id, :submission_id, :workflow, :channel, :agent, :manual, :drill, :policy_digest, "
+                        ":opened_at, 0, :state, :owner_role, :owner_person, :owned_since, :generation, "
+                        ":backup_pinged_at, :backup_person, :director_person, :triaged_at, :triaged_by, "
+                        ":decision_macro, :decision_by, :decision_at, :decision_rationale)"),
+      update_escalation(db,
+                        "UPDATE escalations SET state = :state, owner_role = :owner_role, "
+                        "owner_person = :owner_person, owned_since = :owned_since, generation = :generation, "
+                        "backup_pinged_at = :backup_pinged_at, backup_person = :backup_person, "
+                        "director_person = :director_person, triaged_at = :triaged_at, "
+                        "triaged_by = :triaged_by, decision_macro = :decision_macro, "
+                        "decision_by = :decision_by, decision_at = :decision_at, "
+                        "decision_rationale = :decision_rationale, version = version + 1 "
+                        "WHERE id = :id AND version = :version"),
+      select_escalation(db, std::string("SELECT ") + detail::kEscalationColumns + " FROM escalations WHERE id = ?"),
+      delete_deadlines(db, "DELETE FROM deadlines WHERE escalation_id = ? AND generation = ?"),
+      insert_deadline(db,
+                      "INSERT INTO deadlines (escalation_id, generation, kind, due_at, fired_at) "
+                      "VALUES (:escalation_id, :generation, :kind, :due_at, :fired_at)"),
+      select_deadlines(db,
+                       "SELECT kind, due_at, fired_at FROM deadlines WHERE escalation_id = ? "
+                       "AND generation = ? ORDER BY due_at, kind"),
+      audit_head(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"),
+      insert_audit(db,
+                   "INSERT INTO audit (seq, at, kind, escalation_id, actor, fields, prev_hash, hash) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+      mark_processed(db, "INSERT INTO processed_ids (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING") {}
+
+std::string SqliteStore::Impl::next_id(const char* sequence, const char* prefix) {
+  StatementUse q(next_id_stmt);
+  q->bind(1, sequence);
+  if (!q->executeStep()) throw StorageError(StorageError::Code::corrupt, std::string("id sequence '") + sequence + "' is missing");
+  return detail::format_id(prefix, q->getColumn(0).getInt64());
+}
+
+std::vector<core::TriggerHit> SqliteStore::Impl::hits_of(const std::string& submission_id) {
+  std::vector<core::TriggerHit> hits;
+  StatementUse q(select_hits);
+  q->bind(1, submission_id);
+  while (q->executeStep()) hits.push_back(detail::read_hit(*q));
+  return hits;
+}
+
+std::vector<core::Deadline> SqliteStore::Impl::deadlines_of(const std::string& escalation_id, int generation) {
+  std::vector<core::Deadline> deadlines;
+  StatementUse q(select_deadlines);
+  q->bind(1, escalation_id);
+  q->bind(2, generation);
+  while (q->executeStep()) {
+    const std::string kind = detail::text(*q, 0);
+    deadlines.push_back({detail::stored_enum(core::deadline_kind_from(kind), "deadline kind", kind),
+                         detail::time_at(q->getColumn(1).getInt64()), detail::optional_time(*q, 2)});
+  }
+  return deadlines;
+}
+
+void SqliteStore::Impl::write_deadlines(const std::string& escalation_id, int generation,
+                                        const std::vector<core::Deadline>& ds) {
+  {
+    StatementUse q(delete_deadlines);
+    q->bind(1, escalation_id);
+    q->bind(2, generation);
+    q->exec();
+  }
+  for (const auto& d : ds) {
+    StatementUse q(insert_deadline);
+    q->bind(":escalation_id", escalation_id);
+    q->bind(":generation", generation);
+    q->bind(":kind", core::to_string(d.kind));
+    q->bind(":due_at", detail::epoch(d.due));
+    detail::bind_time(*q, ":fired_at", d.fired_at);
+    q->exec();
+  }
+}
+
+core::Escalation SqliteStore::Impl::load_escalation(const SQLite::Statement& s) {
+  core::Escalation e = detail::read_escalation(s);
+  e.hits = hits_of(e.submission_id);
+  e.deadlines = deadlines_of(e.id, e.generation);
+  return e;
+}
+
+std::vector<core::Escalation> SqliteStore::Impl::load_escalations(SQLite::Statement& s) {
+  // One read transaction: the rows, hits and deadlines come from the same snapshot.
+  SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
+  std::vector<core::Escalation> out;
+  while (s.executeStep()) out.push_back(load_escalation(s));
+  return out;
+}
+
+}  // namespace desk::storage

@@ -1,0 +1,62 @@
+#pragma once
+/// Internal to storage/: the connection, its prepared statements and the helpers the SqliteStore
+/// methods share across sqlite_store*.cpp. Everything here runs under Impl::mutex.
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "storage/sqlite_store.hpp"
+
+namespace desk::storage {
+
+/// Translates a SQLite failure into the store's vocabulary, naming what was being done.
+StorageError storage_error(const std::string& action, const SQLite::Exception& e);
+
+struct SqliteStore::Impl {
+  explicit Impl(SQLite::Database database);
+
+  /// Runs `f` under the lock; SQLite failures leave as StorageError.
+  template <typename F>
+  auto run(const char* action, F&& f) -> decltype(f()) {
+    std::lock_guard lock(mutex);
+    try {
+      return f();
+    } catch (const SQLite::Exception& e) {
+      throw storage_error(action, e);
+    }
+  }
+
+  /// The next "SUB-…"/"ESC-…" id; advances the counter inside the caller's transaction.
+  std::string next_id(const char* sequence, const char* prefix);
+  /// Appends events to the chain inside the caller's transaction.
+  void append_audit(const std::vector<core::AuditEvent>& events);
+  std::vector<core::TriggerHit> hits_of(const std::string& submission_id);
+  std::vector<core::Deadline> deadlines_of(const std::string& escalation_id, int generation);
+  void write_deadlines(const std::string& escalation_id, int generation, const std::vector<core::Deadline>& ds);
+  /// The escalation on the current row of `s` (kEscalationColumns) with its hits and deadlines.
+  core::Escalation load_escalation(const SQLite::Statement& s);
+  std::vector<core::Escalation> load_escalations(SQLite::Statement& s);
+
+  SQLite::Database db;
+  std::mutex mutex;
+  // Prepared once, reset after each use (see detail::StatementUse): the hot paths.
+  SQLite::Statement next_id_stmt;
+  SQLite::Statement find_idempotent;
+  SQLite::Statement insert_submission;
+  SQLite::Statement insert_evidence;
+  SQLite::Statement insert_hit;
+  SQLite::Statement select_hits;
+  SQLite::Statement insert_escalation;
+  SQLite::Statement update_escalation;
+  SQLite::Statement select_escalation;
+  SQLite::Statement delete_deadlines;
+  SQLite::Statement insert_deadline;
+  SQLite::Statement select_deadlines;
+  SQLite::Statement audit_head;
+  SQLite::Statement insert_audit;
+  SQLite::Statement mark_processed;
+};
+
+}  // namespace desk::storage

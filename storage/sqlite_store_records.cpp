@@ -1,0 +1,172 @@
+// SqliteStore: policy snapshots, rota overrides, post-mortems, fire drills and processed Slack ids.
+#include <algorithm>
+
+#include "storage/rows.hpp"
+#include "storage/sqlite_store.hpp"
+#include "storage/sqlite_store_impl.hpp"
+
+namespace desk::storage {
+
+using detail::StatementUse;
+
+void SqliteStore::save_policy_snapshot(const std::string& digest, const std::string& text) {
+  impl_->run("saving a policy snapshot", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    // ON CONFLICT rather than INSERT OR IGNORE: OR IGNORE would swallow CHECK failures too.
+    SQLite::Statement q(impl_->db,
+                        "INSERT INTO policy_snapshots (digest, text) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING");
+    q.bind(1, digest);
+    q.bind(2, text);
+    q.exec();
+    txn.commit();
+  });
+}
+
+std::optional<std::string> SqliteStore::policy_snapshot(const std::string& digest) {
+  return impl_->run("reading a policy snapshot", [&]() -> std::optional<std::string> {
+    SQLite::Statement q(impl_->db, "SELECT text FROM policy_snapshots WHERE digest = ?");
+    q.bind(1, digest);
+    if (!q.executeStep()) return std::nullopt;
+    return detail::text(q, 0);
+  });
+}
+
+std::int64_t SqliteStore::add_override(const core::RotaOverride& o, const core::AuditEvent& audit) {
+  return impl_->run("adding a rota override", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement q(impl_->db,
+                        "INSERT INTO rota_overrides (role, person, from_at, until_at, reason, created_by) "
+                        "VALUES (?, ?, ?, ?, ?, ?)");
+    q.bind(1, o.role);
+    q.bind(2, o.person);
+    q.bind(3, detail::epoch(o.from));
+    q.bind(4, detail::epoch(o.until));
+    q.bind(5, o.reason);
+    q.bind(6, o.created_by);
+    q.exec();
+    const std::int64_t id = impl_->db.getLastInsertRowid();
+    core::AuditEvent event = audit;
+    if (std::none_of(event.fields.begin(), event.fields.end(), [](const auto& f) { return f.first == "override_id"; }))
+      event.fields.emplace_back("override_id", std::to_string(id));
+    impl_->append_audit({event});
+    txn.commit();
+    return id;
+  });
+}
+
+std::vector<core::RotaOverride> SqliteStore::overrides_active_after(core::TimePoint t) {
+  return impl_->run("reading rota overrides", [&] {
+    SQLite::Statement q(impl_->db,
+                        "SELECT id, role, person, from_at, until_at, reason, created_by FROM rota_overrides "
+                        "WHERE until_at > ? ORDER BY id");
+    q.bind(1, detail::epoch(t));
+    std::vector<core::RotaOverride> out;
+    while (q.executeStep())
+      out.push_back({q.getColumn(0).getInt64(), detail::text(q, 1), detail::text(q, 2),
+                     detail::time_at(q.getColumn(3).getInt64()), detail::time_at(q.getColumn(4).getInt64()),
+                     detail::text(q, 5), detail::text(q, 6)});
+    return out;
+  });
+}
+
+std::int64_t SqliteStore::add_postmortem(const PostMortem& p) {
+  return impl_->run("adding a post-mortem", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement q(impl_->db,
+                        "INSERT INTO postmortems (escalation_id, author, at, what_triggered, what_fixed, "
+                        "what_to_automate) VALUES (?, ?, ?, ?, ?, ?)");
+    q.bind(1, p.escalation_id);
+    q.bind(2, p.author);
+    q.bind(3, detail::epoch(p.at));
+    q.bind(4, p.what_triggered);
+    q.bind(5, p.what_fixed);
+    q.bind(6, p.what_to_automate);
+    q.exec();
+    const std::int64_t id = impl_->db.getLastInsertRowid();
+    impl_->append_audit({{"postmortem.filed", p.escalation_id, p.author, p.at, {{"postmortem_id", std::to_string(id)}}}});
+    txn.commit();
+    return id;
+  });
+}
+
+std::vector<PostMortem> SqliteStore::postmortems(const std::string& escalation_id) {
+  return impl_->run("reading post-mortems", [&] {
+    SQLite::Statement q(impl_->db,
+                        "SELECT id, escalation_id, author, at, what_triggered, what_fixed, what_to_automate "
+                        "FROM postmortems WHERE escalation_id = ? ORDER BY id");
+    q.bind(1, escalation_id);
+    std::vector<PostMortem> out;
+    while (q.executeStep())
+      out.push_back({q.getColumn(0).getInt64(), detail::text(q, 1), detail::text(q, 2),
+                     detail::time_at(q.getColumn(3).getInt64()), detail::text(q, 4), detail::text(q, 5),
+                     detail::text(q, 6)});
+    return out;
+  });
+}
+
+std::int64_t SqliteStore::add_drill(const Drill& d) {
+  return impl_->run("adding a fire drill", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement q(impl_->db,
+                        "INSERT INTO drills (scenario, escalation_id, started_at, responded_at, score, notes) "
+                        "VALUES (:scenario, :escalation_id, :started_at, :responded_at, :score, :notes)");
+    q.bind(":scenario", d.scenario);
+    if (d.escalation_id.empty()) q.bind(":escalation_id");
+    else q.bind(":escalation_id", d.escalation_id);
+    q.bind(":started_at", detail::epoch(d.started_at));
+    detail::bind_time(q, ":responded_at", d.responded_at);
+    if (d.score) q.bind(":score", *d.score);
+    else q.bind(":score");
+    q.bind(":notes", d.notes);
+    q.exec();
+    const std::int64_t id = impl_->db.getLastInsertRowid();
+    txn.commit();
+    return id;
+  });
+}
+
+std::vector<Drill> SqliteStore::drills() {
+  return impl_->run("reading fire drills", [&] {
+    SQLite::Statement q(impl_->db,
+                        "SELECT id, scenario, coalesce(escalation_id, ''), started_at, responded_at, score, notes "
+                        "FROM drills ORDER BY id");
+    std::vector<Drill> out;
+    while (q.executeStep()) {
+      Drill d;
+      d.id = q.getColumn(0).getInt64();
+      d.scenario = detail::text(q, 1);
+      d.escalation_id = detail::text(q, 2);
+      d.started_at = detail::time_at(q.getColumn(3).getInt64());
+      d.responded_at = detail::optional_time(q, 4);
+      if (!q.isColumnNull(5)) d.score = q.getColumn(5).getInt();
+      d.notes = detail::text(q, 6);
+      out.push_back(std::move(d));
+    }
+    return out;
+  });
+}
+
+bool SqliteStore::mark_processed(const std::string& id, core::TimePoint at) {
+  return impl_->run("recording a processed id", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    StatementUse q(impl_->mark_processed);
+    q->bind(1, id);
+    q->bind(2, detail::epoch(at));
+    const bool first = q->exec() == 1;
+    txn.commit();
+    return first;
+  });
+}
+
+int SqliteStore::prune_processed(core::TimePoint before) {
+  return impl_->run("pruning processed ids", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement q(impl_->db, "DELETE FROM processed_ids WHERE at < ?");
+    q.bind(1, detail::epoch(before));
+    const int removed = q.exec();
+    txn.commit();
+    return removed;
+  });
+}
+
+}  // namespace desk::storage

@@ -1,6 +1,13 @@
 // The policy lexicon: every term and pattern of every category compiled once at start-up, then one
 // RE2::Set pass over the draft says which rules occur; only those rules are searched for positions.
 // RE2 runs in linear time, so a hostile draft or a careless pattern cannot stall the desk.
+//
+// Whole words: RE2's \b is ASCII-only and it has no look-behind. A pattern is wrapped in one
+// consumed non-word character on each side and run over the draft padded with a space at each end
+// (so ^ and $ inside a pattern never match: a lexicon pattern is always searched for inside text).
+// A term needs no wrapping: its matches from a given start all end at the same place, so checking
+// the characters either side in C++ is exact, and it spares each term the millisecond or two RE2
+// needs to compile a Unicode letter class.
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -17,12 +24,11 @@
 namespace desk::core {
 namespace {
 
-/// Room for a 500-term lexicon in one set (RE2's 8 MiB default is not).
+/// Room for a lexicon of several hundred rules in one set (RE2's default is 8 MiB).
 constexpr std::int64_t kSetMaxMem = std::int64_t{64} << 20;
 
 // RE2's \b and \s are ASCII-only, so word boundaries and spaces are spelled out over Unicode.
-constexpr const char* kWordBefore = "(?:^|[^\\p{L}\\p{N}_])";
-constexpr const char* kWordAfter = "(?:[^\\p{L}\\p{N}_]|$)";
+constexpr const char* kNotWord = "[^\\p{L}\\p{N}_]";
 constexpr const char* kSpaceChar = "[\\t-\\r\\x{85}\\p{Z}]";
 constexpr const char* kDashChar = "[\\x{2D}\\x{2010}-\\x{2015}\\x{2212}]";
 constexpr const char* kApostrophe = "['\\x{2019}]";
@@ -81,33 +87,30 @@ std::string term_body(std::string_view term) {
     else pieces.emplace_back(kind, std::string(term.substr(i, len)));
     i += len;
   }
+  // The first and last pieces that are not spaces: a hyphen there matches exactly one dash, so that
+  // every match of a term ends where its last piece ends (the word-boundary check relies on it).
+  std::size_t first = pieces.size();
+  std::size_t last = 0;
+  for (std::size_t k = 0; k < pieces.size(); ++k)
+    if (pieces[k].first != Piece::space) first = std::min(first, k), last = k;
+  if (first == pieces.size()) return {};
   std::string body;
-  bool has_content = false;
-  for (std::size_t k = 0; k < pieces.size(); ++k) {
+  for (std::size_t k = first; k <= last; ++k) {
     const auto& [kind, text] = pieces[k];
     switch (kind) {
       case Piece::literal: body += RE2::QuoteMeta(text); break;
       case Piece::apostrophe: body += kApostrophe; break;
       case Piece::dash:
-        body += std::string("(?:") + kSpaceChar + "*" + kDashChar + kSpaceChar + "*|" + kSpaceChar + "+)";
+        if (k == first || k == last) body += kDashChar;
+        else body += std::string("(?:") + kSpaceChar + "*" + kDashChar + kSpaceChar + "*|" + kSpaceChar + "+)";
         break;
-      case Piece::space: {
-        // Ends are trimmed, and spaces beside a hyphen are already allowed by the hyphen.
-        const bool at_end = k == 0 || k + 1 == pieces.size();
-        const bool by_dash = (k > 0 && pieces[k - 1].first == Piece::dash) ||
-                             (k + 1 < pieces.size() && pieces[k + 1].first == Piece::dash);
-        if (!at_end && !by_dash) body += std::string(kSpaceChar) + "+";
+      case Piece::space:  // spaces beside a hyphen are already allowed by the hyphen
+        if (pieces[k - 1].first != Piece::dash && pieces[k + 1].first != Piece::dash)
+          body += std::string(kSpaceChar) + "+";
         break;
-      }
     }
-    has_content = has_content || kind != Piece::space;
   }
-  return has_content ? body : std::string();
-}
-
-/// Group 1 is the rule's own text; the boundary characters around it are consumed, not captured.
-std::string whole_word(const std::string& body) {
-  return std::string(kWordBefore) + "(" + body + ")" + kWordAfter;
+  return body;
 }
 
 RE2::Options rule_options() {
@@ -118,11 +121,34 @@ RE2::Options rule_options() {
   return options;
 }
 
+/// Unicode letters, digits and '_' make words (as \p{L}\p{N}_ in RE2); anything else is a boundary.
+bool is_word_char(std::string_view text, std::size_t i, std::size_t len) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  if (c < 0x80) return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '_';
+  // Compiled once: a Unicode class costs a millisecond or two to compile, so rules never carry one.
+  static const RE2 kWordChar("[\\p{L}\\p{N}_]");
+  return kWordChar.Match(re2::StringPiece(text.data(), text.size()), i, i + len, RE2::ANCHOR_BOTH, nullptr, 0);
+}
+
+/// True when [begin, end) of valid UTF-8 `text` is not glued to a word character on either side.
+bool whole_word_at(std::string_view text, std::size_t begin, std::size_t end) {
+  if (begin > 0) {
+    std::size_t start = begin - 1;
+    while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+    if (is_word_char(text, start, begin - start)) return false;
+  }
+  return end >= text.size() || !is_word_char(text, end, std::max<std::size_t>(utf8_length_at(text, end), 1));
+}
+
 struct Rule {
   std::size_t category = 0;  // index into Impl::category_ids
   std::string written;       // the term or pattern as in the config
-  std::string body;          // RE2 syntax without the word boundaries
-  std::unique_ptr<RE2> re;   // whole_word(body)
+  bool is_pattern = false;
+  // A term: its body alone, the word boundaries checked in C++ (a term's end is fixed by its start,
+  // so that is exact). A pattern: one boundary character on each side inside the regex, because a
+  // pattern may have a shorter alternative that ends on a boundary when the preferred one does not;
+  // it runs over the text padded with a space at each end.
+  std::unique_ptr<RE2> re;
 };
 
 struct Found {
@@ -130,18 +156,31 @@ struct Found {
   LexiconHit hit;
 };
 
+/// The text in the forms the rules search: as given, with invalid UTF-8 replaced, and padded.
+struct Texts {
+  std::string_view original;
+  std::string_view clean;  // same length as original
+  std::string padded;      // " " + clean + " ", built when a pattern needs it
+
+  std::string_view padded_text() {
+    if (padded.empty()) padded = " " + std::string(clean) + " ";
+    return padded;
+  }
+};
+
 }  // namespace
 
 struct LexiconMatcher::Impl {
   std::vector<std::string> category_ids;
   std::vector<Rule> rules;
-  std::unique_ptr<RE2::Set> set;  // null when the lexicon is empty
+  std::unique_ptr<RE2::Set> set;  // the bodies of all rules
 
   void add_rule(std::size_t category, std::size_t index, bool is_pattern, const std::string& written);
-  void compile_set();
-  std::vector<int> candidates(std::string_view haystack) const;
-  void find_all(std::size_t rule_index, std::string_view haystack, std::string_view original,
-                std::vector<Found>& out) const;
+  std::vector<int> candidates(std::string_view text) const;
+  void find_term(std::size_t rule_index, Texts& texts, std::vector<Found>& out) const;
+  void find_pattern(std::size_t rule_index, Texts& texts, std::vector<Found>& out) const;
+  void record(std::size_t rule_index, const Texts& texts, std::size_t begin, std::size_t end,
+              std::vector<Found>& out) const;
 };
 
 void LexiconMatcher::Impl::add_rule(std::size_t category, std::size_t index, bool is_pattern,
@@ -152,35 +191,23 @@ void LexiconMatcher::Impl::add_rule(std::size_t category, std::size_t index, boo
   const std::string body = is_pattern ? written : term_body(written);
   if (body.empty()) throw LexiconError(category_id, index, is_pattern, what + "is empty");
   // Compiled alone first so RE2's message points at the author's text, not at our wrapping.
-  const RE2 probe(body, rule_options());
-  if (!probe.ok()) throw LexiconError(category_id, index, is_pattern, what + probe.error());
-  if (RE2::FullMatch("", probe))
-    throw LexiconError(category_id, index, is_pattern, what + "matches the empty string");
-  auto re = std::make_unique<RE2>(whole_word(body), rule_options());
+  auto re = std::make_unique<RE2>(body, rule_options());
   if (!re->ok()) throw LexiconError(category_id, index, is_pattern, what + re->error());
-  rules.push_back(Rule{category, written, body, std::move(re)});
-}
-
-void LexiconMatcher::Impl::compile_set() {
-  if (rules.empty()) return;
-  RE2::Options options = rule_options();
-  options.set_max_mem(kSetMaxMem);
-  set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
-  for (const Rule& rule : rules) {
-    std::string error;
-    if (set->Add(rule.body, &error) < 0)  // each rule compiled alone already; not expected
-      throw LexiconError(category_ids[rule.category], 0, false, "lexicon set rejected a rule: " + error);
+  if (RE2::FullMatch("", *re)) throw LexiconError(category_id, index, is_pattern, what + "matches the empty string");
+  if (is_pattern) {
+    re = std::make_unique<RE2>(std::string(kNotWord) + "(?:" + body + ")" + kNotWord, rule_options());
+    if (!re->ok()) throw LexiconError(category_id, index, is_pattern, what + re->error());
   }
-  if (!set->Compile())
-    throw LexiconError("", rules.size(), false,
-                       "lexicon too large to compile as one set (" + std::to_string(rules.size()) + " rules)");
+  std::string error;
+  if (set->Add(body, &error) < 0) throw LexiconError(category_id, index, is_pattern, what + error);
+  rules.push_back(Rule{category, written, is_pattern, std::move(re)});
 }
 
-std::vector<int> LexiconMatcher::Impl::candidates(std::string_view haystack) const {
+std::vector<int> LexiconMatcher::Impl::candidates(std::string_view text) const {
   std::vector<int> matched;
-  if (!set) return matched;
+  if (rules.empty()) return matched;
   RE2::Set::ErrorInfo error{RE2::Set::kNoError};
-  if (set->Match(re2::StringPiece(haystack.data(), haystack.size()), &matched, &error)) return matched;
+  if (set->Match(re2::StringPiece(text.data(), text.size()), &matched, &error)) return matched;
   matched.clear();
   if (error.kind == RE2::Set::kNoError) return matched;
   // The set's DFA gave up (a pathological draft): still correct, just slower, to try every rule.
@@ -188,32 +215,61 @@ std::vector<int> LexiconMatcher::Impl::candidates(std::string_view haystack) con
   return matched;
 }
 
-void LexiconMatcher::Impl::find_all(std::size_t rule_index, std::string_view haystack, std::string_view original,
-                                    std::vector<Found>& out) const {
+void LexiconMatcher::Impl::record(std::size_t rule_index, const Texts& texts, std::size_t begin, std::size_t end,
+                                  std::vector<Found>& out) const {
   const Rule& rule = rules[rule_index];
-  const re2::StringPiece text(haystack.data(), haystack.size());
-  re2::StringPiece groups[2];
+  const std::string& category = category_ids[rule.category];
+  out.push_back(Found{rule_index, LexiconHit{"lexicon/" + category + "/" + rule.written, category, rule.written,
+                                             begin, end, std::string(texts.original.substr(begin, end - begin))}});
+}
+
+void LexiconMatcher::Impl::find_term(std::size_t rule_index, Texts& texts, std::vector<Found>& out) const {
+  const std::string_view text = texts.clean;
+  const re2::StringPiece whole(text.data(), text.size());
+  re2::StringPiece match;
   std::size_t pos = 0;
-  while (pos <= haystack.size() && rule.re->Match(text, pos, haystack.size(), RE2::UNANCHORED, groups, 2)) {
-    const auto begin = static_cast<std::size_t>(groups[1].data() - haystack.data());
-    const std::size_t end = begin + groups[1].size();
-    // Resume at the end of the term, not of the match, so its trailing boundary can lead the next hit.
-    pos = end > pos ? end : pos + 1;
-    if (end == begin) continue;  // only a pattern anchored oddly can do this; it is not a hit
-    const std::string& category = category_ids[rule.category];
-    out.push_back(Found{rule_index, LexiconHit{"lexicon/" + category + "/" + rule.written, category, rule.written,
-                                               begin, end, std::string(original.substr(begin, end - begin))}});
+  // Group 0 only: RE2 answers from its DFAs without a submatch pass.
+  while (pos < text.size() && rules[rule_index].re->Match(whole, pos, text.size(), RE2::UNANCHORED, &match, 1)) {
+    const auto begin = static_cast<std::size_t>(match.data() - text.data());
+    const std::size_t end = begin + match.size();
+    if (whole_word_at(text, begin, end)) {
+      record(rule_index, texts, begin, end, out);
+      pos = end;
+    } else {
+      pos = begin + std::max<std::size_t>(utf8_length_at(text, begin), 1);
+    }
+  }
+}
+
+void LexiconMatcher::Impl::find_pattern(std::size_t rule_index, Texts& texts, std::vector<Found>& out) const {
+  const std::string_view text = texts.padded_text();
+  const re2::StringPiece whole(text.data(), text.size());
+  re2::StringPiece match;
+  std::size_t pos = 0;
+  while (pos < text.size() && rules[rule_index].re->Match(whole, pos, text.size(), RE2::UNANCHORED, &match, 1)) {
+    // The match is boundary + hit + boundary, one character each side; -1 undoes the padding.
+    const auto start = static_cast<std::size_t>(match.data() - text.data());
+    std::size_t last = start + match.size() - 1;
+    while ((static_cast<unsigned char>(text[last]) & 0xC0) == 0x80) --last;
+    const std::size_t begin = start + utf8_length_at(text, start);
+    if (last > begin) record(rule_index, texts, begin - 1, last - 1, out);
+    pos = last;  // the trailing boundary may lead the next hit
   }
 }
 
 LexiconMatcher::LexiconMatcher(const std::vector<LexiconCategory>& categories) : impl_(std::make_unique<Impl>()) {
+  RE2::Options options = rule_options();
+  options.set_max_mem(kSetMaxMem);
+  impl_->set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
   for (std::size_t c = 0; c < categories.size(); ++c) {
     impl_->category_ids.push_back(categories[c].id);
     for (std::size_t i = 0; i < categories[c].terms.size(); ++i) impl_->add_rule(c, i, false, categories[c].terms[i]);
     for (std::size_t i = 0; i < categories[c].patterns.size(); ++i)
       impl_->add_rule(c, i, true, categories[c].patterns[i]);
   }
-  impl_->compile_set();
+  if (!impl_->rules.empty() && !impl_->set->Compile())
+    throw LexiconError("", impl_->rules.size(), false,
+                       "lexicon too large to compile as one set (" + std::to_string(impl_->rules.size()) + " rules)");
 }
 
 LexiconMatcher::~LexiconMatcher() = default;
@@ -223,17 +279,18 @@ LexiconMatcher& LexiconMatcher::operator=(LexiconMatcher&&) noexcept = default;
 std::vector<LexiconHit> LexiconMatcher::scan(std::string_view utf8_text, const std::vector<std::string>& only) const {
   // RE2 cannot match a boundary on a stray byte; a same-length clean copy keeps the offsets right.
   std::string cleaned;
-  std::string_view haystack = utf8_text;
+  Texts texts{utf8_text, utf8_text, {}};
   if (!is_valid_utf8(utf8_text)) {
     cleaned = replace_invalid_utf8(utf8_text);
-    haystack = cleaned;
+    texts.clean = cleaned;
   }
   std::vector<Found> found;
-  for (const int index : impl_->candidates(haystack)) {
+  for (const int index : impl_->candidates(texts.clean)) {
     const auto rule = static_cast<std::size_t>(index);
     const std::string& category = impl_->category_ids[impl_->rules[rule].category];
     if (!only.empty() && std::find(only.begin(), only.end(), category) == only.end()) continue;
-    impl_->find_all(rule, haystack, utf8_text, found);
+    if (impl_->rules[rule].is_pattern) impl_->find_pattern(rule, texts, found);
+    else impl_->find_term(rule, texts, found);
   }
   std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
     return std::tie(a.hit.begin, a.rule, a.hit.end) < std::tie(b.hit.begin, b.rule, b.hit.end);

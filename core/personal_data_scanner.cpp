@@ -2,9 +2,10 @@
 // boundaries, then a check in C++ (Luhn, mod-97, issuer and prefix tables, shape rules that keep
 // dates, prices and versions out of the phone detector) that accepts or rejects each candidate.
 #include <algorithm>
-#include <cstring>
+#include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -15,8 +16,9 @@
 namespace desk::core {
 namespace {
 
-constexpr const char* kWordBefore = "(?:^|[^\\p{L}\\p{N}_])";
-constexpr const char* kWordAfter = "(?:[^\\p{L}\\p{N}_]|$)";
+// Each shape runs between two boundary characters over the text padded with a space at each end,
+// so the boundaries need no look-around and a match needs no submatch pass to locate the item.
+constexpr const char* kNotWord = "[^\\p{L}\\p{N}_]";
 
 // Candidate shapes. Each is loose enough for the formats people type; the checks below do the rest.
 constexpr const char* kEmailShape =
@@ -138,8 +140,24 @@ bool looks_like_date(const PhoneShape& s) {
   return false;
 }
 
-/// Shapes that are numbers but not phone numbers: dates, 1 234 567 thousands, SSN-shaped 3-2-4.
+/// A hyphenated ISBN ("978-3-16-148410-0", "0-306-40615-2"): the check digit is a group of its own.
+bool looks_like_isbn(const PhoneShape& s) {
+  if (s.separators.find_first_not_of('-') != std::string::npos || s.groups.back().size() != 1) return false;
+  std::string digits;
+  for (const auto g : s.groups) digits.append(g);
+  int sum = 0;
+  if (s.groups.size() == 5 && digits.size() == 13 && (digits.starts_with("978") || digits.starts_with("979"))) {
+    for (std::size_t i = 0; i < 13; ++i) sum += (digits[i] - '0') * (i % 2 == 0 ? 1 : 3);
+    return sum % 10 == 0;
+  }
+  if (s.groups.size() != 4 || digits.size() != 10) return false;
+  for (std::size_t i = 0; i < 10; ++i) sum += (digits[i] - '0') * static_cast<int>(10 - i);
+  return sum % 11 == 0;
+}
+
+/// Shapes that are numbers but not phone numbers: dates, 1 234 567 thousands, SSN-shaped 3-2-4, ISBNs.
 bool looks_like_other_number(const PhoneShape& s) {
+  if (looks_like_isbn(s)) return true;
   const auto& g = s.groups;
   const bool same_separator = s.separators.find_first_not_of(s.separators[0]) == std::string::npos;
   if (g.size() == 3 && g[0].size() == 3 && g[1].size() == 2 && g[2].size() == 4 && !s.parens) return true;
@@ -233,12 +251,8 @@ bool plausible_issuer(std::string_view digits) {
   const int four = number(digits.substr(0, 4));
   switch (digits[0]) {
     case '2': return (four >= 2221 && four <= 2720) || (four >= 2200 && four <= 2204);
-    case '3':
-      return two == 34 || two == 37 || two == 36 || two == 38 || two == 39 || (four >= 3000 && four <= 3059) ||
-             (four >= 3528 && four <= 3589);
-    case '4': return true;
-    case '5': return true;
-    case '6': return true;
+    case '3': return two == 34 || two >= 36 || (four >= 3000 && four <= 3059) || (four >= 3528 && four <= 3589);
+    case '4': case '5': case '6': return true;
     default: return false;
   }
 }
@@ -254,17 +268,12 @@ bool card_ok(std::string_view text, std::size_t begin, std::size_t& end) {
 
 // ---- UK National Insurance number and US Social Security number ----
 
+/// HMRC: neither prefix letter is D, F, I, Q, U or V; the second is not O; some pairs are never issued.
 bool nino_ok(std::string_view text, std::size_t begin, std::size_t& /*end*/) {
-  const char first = upper(text[begin]);
-  const char second = upper(text[begin + 1]);
-  constexpr std::string_view kNeverUsed = "DFIQUV";
-  if (kNeverUsed.find(first) != std::string_view::npos || kNeverUsed.find(second) != std::string_view::npos)
-    return false;
-  if (second == 'O') return false;
-  const std::string prefix{first, second};
-  for (const char* reserved : {"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
-    if (prefix == reserved) return false;
-  return true;
+  const std::string prefix{upper(text[begin]), upper(text[begin + 1])};
+  if (prefix.find_first_of("DFIQUV") != std::string::npos || prefix[1] == 'O') return false;
+  constexpr std::string_view kNeverIssued = "BG GB NK KN TN NT ZZ";
+  return kNeverIssued.find(prefix) == std::string_view::npos;
 }
 
 bool ssn_ok(std::string_view text, std::size_t begin, std::size_t& end) {
@@ -309,18 +318,19 @@ struct DetectorSpec {
   int strength;       // on overlap the stronger kind wins: checksums beat shapes, phone is weakest
   bool needs_at;      // needs an '@' in the text, else a digit
   bool shadows_phone; // its shape, valid or not, is never a phone number ("4242 4242 4242 4241")
+  int min_digits;     // fewer digits than this can never pass the check
   Check check;
   Mask mask;
 };
 
 // Phone last: it runs after the kinds that shadow it.
 constexpr DetectorSpec kDetectors[] = {
-    {PersonalDataKind::iban, kIbanShape, 5, false, true, iban_ok, iban_mask},
-    {PersonalDataKind::payment_card, kCardShape, 5, false, true, card_ok, card_mask},
-    {PersonalDataKind::uk_nino, kNinoShape, 4, false, false, nino_ok, nino_mask},
-    {PersonalDataKind::us_ssn, kSsnShape, 4, false, false, ssn_ok, ssn_mask},
-    {PersonalDataKind::email, kEmailShape, 3, true, false, email_ok, email_mask},
-    {PersonalDataKind::phone, kPhoneShape, 1, false, false, phone_ok, phone_mask},
+    {PersonalDataKind::iban, kIbanShape, 5, false, true, 2, iban_ok, iban_mask},
+    {PersonalDataKind::payment_card, kCardShape, 5, false, true, 13, card_ok, card_mask},
+    {PersonalDataKind::uk_nino, kNinoShape, 4, false, false, 6, nino_ok, nino_mask},
+    {PersonalDataKind::us_ssn, kSsnShape, 4, false, false, 9, ssn_ok, ssn_mask},
+    {PersonalDataKind::email, kEmailShape, 3, true, false, 0, email_ok, email_mask},
+    {PersonalDataKind::phone, kPhoneShape, 1, false, false, 8, phone_ok, phone_mask},
 };
 
 struct Span {
@@ -338,28 +348,42 @@ bool overlaps(std::size_t begin, std::size_t end, const Span& s) { return begin 
 struct Detector {
   const DetectorSpec* spec;
   bool enabled;
-  std::unique_ptr<RE2> re;  // boundary, (shape), boundary
+  std::unique_ptr<RE2> re;  // boundary, shape, boundary
 };
 
+std::size_t char_length(char lead) {
+  const auto c = static_cast<unsigned char>(lead);
+  return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+}
+
 /// Every accepted candidate of one detector into `accepted` (when given), and every candidate the
-/// shape proposed, accepted or not, into `shapes` (when given).
-void run(const Detector& detector, std::string_view text, std::vector<Candidate>* accepted,
+/// shape proposed, accepted or not, into `shapes` (when given). `padded` is " " + text + " ".
+void run(const Detector& detector, std::string_view padded, std::vector<Candidate>* accepted,
          std::vector<Span>* shapes) {
-  const re2::StringPiece whole(text.data(), text.size());
-  re2::StringPiece groups[2];
+  const std::string_view text = padded.substr(1, padded.size() - 2);
+  const re2::StringPiece whole(padded.data(), padded.size());
+  re2::StringPiece match;
   std::size_t pos = 0;
-  while (pos < text.size() && detector.re->Match(whole, pos, text.size(), RE2::UNANCHORED, groups, 2)) {
-    const auto begin = static_cast<std::size_t>(groups[1].data() - text.data());
-    std::size_t end = begin + groups[1].size();
+  while (pos < padded.size() && detector.re->Match(whole, pos, padded.size(), RE2::UNANCHORED, &match, 1)) {
+    const auto start = static_cast<std::size_t>(match.data() - padded.data());
+    std::size_t last = start + match.size() - 1;  // the trailing boundary character
+    while ((static_cast<unsigned char>(padded[last]) & 0xC0) == 0x80) --last;
+    const std::size_t begin = start + char_length(padded[start]) - 1;  // -1: offsets into `text`
+    std::size_t end = last - 1;
     if (shapes) shapes->push_back(Span{begin, end});
     if (!accepted || !detector.spec->check(text, begin, end)) {
-      pos = begin + 1;  // a shorter candidate may still start inside this one
+      // A candidate starting inside this one ends no later and holds fewer digits, so when this one
+      // is already short of digits, skip it; otherwise retry from its first character as a boundary.
+      const bool short_of_digits = std::count_if(padded.begin() + static_cast<std::ptrdiff_t>(start),
+                                                 padded.begin() + static_cast<std::ptrdiff_t>(last), is_digit) <
+                                   detector.spec->min_digits;
+      pos = short_of_digits ? end + 1 : begin + 1;
       continue;
     }
     const std::string_view found = text.substr(begin, end - begin);
     accepted->push_back(Candidate{detector.spec->strength,
                                   PersonalDataHit{detector.spec->kind, begin, end, detector.spec->mask(found)}});
-    pos = end;
+    pos = end + 1;
   }
 }
 
@@ -393,7 +417,7 @@ PersonalDataScanner::PersonalDataScanner(const std::vector<PersonalDataKind>& en
   options.set_log_errors(false);
   for (const DetectorSpec& spec : kDetectors) {
     const bool on = std::find(enabled.begin(), enabled.end(), spec.kind) != enabled.end();
-    auto re = std::make_unique<RE2>(std::string(kWordBefore) + "(" + spec.shape + ")" + kWordAfter, options);
+    auto re = std::make_unique<RE2>(std::string(kNotWord) + "(?:" + spec.shape + ")" + kNotWord, options);
     if (!re->ok()) throw std::logic_error("personal-data pattern does not compile: " + re->error());
     impl_->detectors.push_back(Detector{&spec, on, std::move(re)});
   }
@@ -404,26 +428,24 @@ PersonalDataScanner::PersonalDataScanner(PersonalDataScanner&&) noexcept = defau
 PersonalDataScanner& PersonalDataScanner::operator=(PersonalDataScanner&&) noexcept = default;
 
 std::vector<PersonalDataHit> PersonalDataScanner::scan(std::string_view utf8_text) const {
-  std::string cleaned;
-  std::string_view text = utf8_text;
-  if (!is_valid_utf8(utf8_text)) {  // a same-length clean copy keeps the offsets right
-    cleaned = replace_invalid_utf8(utf8_text);
-    text = cleaned;
-  }
   // Every detector needs a digit or an '@': most chat text skips the regexes entirely.
-  const bool has_at = text.find('@') != std::string_view::npos;
-  const bool has_digit = text.find_first_of("0123456789") != std::string_view::npos;
+  const bool has_at = utf8_text.find('@') != std::string_view::npos;
+  const bool has_digit = std::any_of(utf8_text.begin(), utf8_text.end(), is_digit);
+  if (!has_at && !has_digit) return {};
+  // Invalid bytes become a same-length replacement, so offsets into the copy index the original.
+  const std::string padded =
+      " " + (is_valid_utf8(utf8_text) ? std::string(utf8_text) : replace_invalid_utf8(utf8_text)) + " ";
   std::vector<Candidate> candidates;
   std::vector<Candidate> phones;
   std::vector<Span> shadows;
   for (const Detector& d : impl_->detectors) {
     if (!d.enabled || !(d.spec->needs_at ? has_at : has_digit)) continue;
     const bool phone = d.spec->kind == PersonalDataKind::phone;
-    run(d, text, phone ? &phones : &candidates, d.spec->shadows_phone ? &shadows : nullptr);
+    run(d, padded, phone ? &phones : &candidates, d.spec->shadows_phone ? &shadows : nullptr);
   }
   if (!phones.empty()) {
     for (const Detector& d : impl_->detectors)
-      if (!d.enabled && d.spec->shadows_phone) run(d, text, nullptr, &shadows);
+      if (!d.enabled && d.spec->shadows_phone) run(d, padded, nullptr, &shadows);
     for (Candidate& p : phones)
       if (std::none_of(shadows.begin(), shadows.end(),
                        [&](const Span& s) { return overlaps(p.hit.begin, p.hit.end, s); }))

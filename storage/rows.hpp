@@ -17,8 +17,8 @@
 
 namespace desk::storage::detail {
 
-/// Resets a reusable prepared statement when the scope ends, even on an exception, so it never
-/// holds a read lock or stale bindings into the next use.
+/// Resets a reusable prepared statement when the scope ends, even on an exception, so it never holds
+/// a read lock past its use. Bindings survive a reset: every use binds all its parameters again.
 class StatementUse {
  public:
   explicit StatementUse(SQLite::Statement& s) : s_(s) {}
@@ -32,17 +32,22 @@ class StatementUse {
   SQLite::Statement& s_;
 };
 
+/// A time point as stored (UTC epoch seconds), and back.
 inline std::int64_t epoch(core::TimePoint t) { return t.time_since_epoch().count(); }
 inline core::TimePoint time_at(std::int64_t seconds) { return core::TimePoint{core::Seconds{seconds}}; }
 
+/// Binds a time or, for nullopt, NULL.
 void bind_time(SQLite::Statement& s, const char* name, std::optional<core::TimePoint> t);
+/// A nullable time column.
 std::optional<core::TimePoint> optional_time(const SQLite::Statement& s, int column);
 /// NULL reads as "".
 std::string text(const SQLite::Statement& s, int column);
 
+/// 'YYYY-MM-DD'; an invalid date is StorageError(constraint). parse_date gives nullopt for anything else.
 std::string format_date(std::chrono::year_month_day d);
 std::optional<std::chrono::year_month_day> parse_date(std::string_view text);
 
+/// Citations as a JSON array of {"url", "published_at"} (date or null).
 std::string citations_to_json(const std::vector<core::Citation>& citations);
 std::vector<core::Citation> citations_from_json(std::string_view json);
 

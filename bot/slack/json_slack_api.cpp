@@ -68,6 +68,47 @@ std::optional<MessageMetadata> to_metadata(const json& m) {
   return meta;
 }
 
+UserInfo to_user(const json& u) {
+  const json& offset = member(u, "tz_offset");
+  UserInfo info;
+  info.id = str(u, "id");
+  info.name = str(u, "name");
+  info.real_name = str(u, "real_name");
+  info.display_name = str(member(u, "profile"), "display_name");
+  info.tz = str(u, "tz");
+  info.tz_label = str(u, "tz_label");
+  info.tz_offset = offset.is_number_integer() ? offset.get<int>() : 0;
+  info.deleted = flag(u, "deleted");
+  info.is_bot = flag(u, "is_bot");
+  info.is_restricted = flag(u, "is_restricted") || flag(u, "is_ultra_restricted");
+  return info;
+}
+
+AuthInfo to_auth(const json& r) {
+  return AuthInfo{str(r, "url"),  str(r, "team"),    str(r, "team_id"),
+                  str(r, "user"), str(r, "user_id"), str(r, "bot_id")};
+}
+
+PostedMessage to_posted(const json& r) { return PostedMessage{str(r, "channel"), str(r, "ts")}; }
+
+HistoryPage to_history(const json& r) {
+  HistoryPage page;
+  for (const auto& m : member(r, "messages")) {
+    page.messages.push_back(HistoryMessage{str(m, "ts"), str(m, "text"), str(m, "user"), str(m, "bot_id"),
+                                           str(m, "thread_ts"), to_metadata(member(m, "metadata"))});
+  }
+  page.has_more = flag(r, "has_more");
+  page.next_cursor = str(member(r, "response_metadata"), "next_cursor");
+  return page;
+}
+
+ConversationPage to_conversation_page(const json& r) {
+  ConversationPage page;
+  for (const auto& c : member(r, "channels")) page.channels.push_back(to_conversation(c));
+  page.next_cursor = str(member(r, "response_metadata"), "next_cursor");
+  return page;
+}
+
 bool is_unreserved(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~';
@@ -119,8 +160,7 @@ std::string form_encode(const json& args) {
 
 SlackApi::Task<AuthInfo> JsonSlackApi::auth_test() {
   auto r = co_await invoke(make_call("auth.test", json::object(), BodyEncoding::form, true));
-  co_return AuthInfo{str(r, "url"),  str(r, "team"),    str(r, "team_id"),
-                     str(r, "user"), str(r, "user_id"), str(r, "bot_id")};
+  co_return to_auth(r);
 }
 
 SlackApi::Task<std::string> JsonSlackApi::apps_connections_open(const std::string& app_token) {
@@ -144,14 +184,14 @@ SlackApi::Task<PostedMessage> JsonSlackApi::chat_post_message(const PostMessage&
   // One queue per channel keeps posts in order and parks only the channel Slack throttled.
   auto r = co_await invoke(make_call("chat.postMessage", std::move(args), BodyEncoding::json, false,
                                      "chat.postMessage#" + m.channel));
-  co_return PostedMessage{str(r, "channel"), str(r, "ts")};
+  co_return to_posted(r);
 }
 
 SlackApi::Task<PostedMessage> JsonSlackApi::chat_update(const UpdateMessage& m) {
   json args{{"channel", m.channel}, {"ts", m.ts}, {"text", m.text}};
   if (!m.blocks.is_null()) args["blocks"] = m.blocks;
   auto r = co_await invoke(make_call("chat.update", std::move(args), BodyEncoding::json, true));
-  co_return PostedMessage{str(r, "channel"), str(r, "ts")};
+  co_return to_posted(r);
 }
 
 SlackApi::Task<std::string> JsonSlackApi::chat_post_ephemeral(const PostEphemeral& m) {
@@ -183,20 +223,9 @@ SlackApi::Task<ViewInfo> JsonSlackApi::views_update(const std::string& view_id, 
 }
 
 SlackApi::Task<UserInfo> JsonSlackApi::users_info(const std::string& user) {
-  auto r = co_await invoke(make_call("users.info", json{{"user", user}}, BodyEncoding::form, true));
-  const json& u = member(r, "user");
-  const json& profile = member(u, "profile");
-  const json& offset = member(u, "tz_offset");
-  co_return UserInfo{str(u, "id"),
-                     str(u, "name"),
-                     str(u, "real_name"),
-                     str(profile, "display_name"),
-                     str(u, "tz"),
-                     str(u, "tz_label"),
-                     offset.is_number_integer() ? offset.get<int>() : 0,
-                     flag(u, "deleted"),
-                     flag(u, "is_bot"),
-                     flag(u, "is_restricted") || flag(u, "is_ultra_restricted")};
+  json args{{"user", user}};
+  auto r = co_await invoke(make_call("users.info", std::move(args), BodyEncoding::form, true));
+  co_return to_user(member(r, "user"));
 }
 
 SlackApi::Task<std::vector<UserGroup>> JsonSlackApi::usergroups_list(bool include_users,
@@ -222,19 +251,18 @@ SlackApi::Task<ConversationPage> JsonSlackApi::conversations_list(const std::str
   json args{{"types", "public_channel,private_channel"}, {"exclude_archived", true}, {"limit", limit}};
   put_if(args, "cursor", cursor);
   auto r = co_await invoke(make_call("conversations.list", std::move(args), BodyEncoding::form, true));
-  ConversationPage page;
-  for (const auto& c : member(r, "channels")) page.channels.push_back(to_conversation(c));
-  page.next_cursor = str(member(r, "response_metadata"), "next_cursor");
-  co_return page;
+  co_return to_conversation_page(r);
 }
 
 SlackApi::Task<Conversation> JsonSlackApi::conversations_info(const std::string& channel) {
-  auto r = co_await invoke(make_call("conversations.info", json{{"channel", channel}}, BodyEncoding::form, true));
+  json args{{"channel", channel}};
+  auto r = co_await invoke(make_call("conversations.info", std::move(args), BodyEncoding::form, true));
   co_return to_conversation(member(r, "channel"));
 }
 
 SlackApi::Task<Conversation> JsonSlackApi::conversations_join(const std::string& channel) {
-  auto r = co_await invoke(make_call("conversations.join", json{{"channel", channel}}, BodyEncoding::form, true));
+  json args{{"channel", channel}};
+  auto r = co_await invoke(make_call("conversations.join", std::move(args), BodyEncoding::form, true));
   if (auto warning = str(r, "warning"); !warning.empty()) {
     log_debug("slack.api_warning", {{"method", "conversations.join"}, {"warning", warning}});
   }
@@ -247,14 +275,7 @@ SlackApi::Task<HistoryPage> JsonSlackApi::conversations_history(const HistoryQue
   put_if(args, "latest", q.latest);
   put_if(args, "cursor", q.cursor);
   auto r = co_await invoke(make_call("conversations.history", std::move(args), BodyEncoding::form, true));
-  HistoryPage page;
-  for (const auto& m : member(r, "messages")) {
-    page.messages.push_back(HistoryMessage{str(m, "ts"), str(m, "text"), str(m, "user"), str(m, "bot_id"),
-                                           str(m, "thread_ts"), to_metadata(member(m, "metadata"))});
-  }
-  page.has_more = flag(r, "has_more");
-  page.next_cursor = str(member(r, "response_metadata"), "next_cursor");
-  co_return page;
+  co_return to_history(r);
 }
 
 }  // namespace desk::bot::slack

@@ -125,6 +125,7 @@ struct WebApiClient::Impl {
     for (unsigned failures = 0;;) {
       if (auto now = SteadyClock::now(); queue.parked_until > now) co_await sleep_for(queue.parked_until - now);
       HttpResponse response;
+      bool transport_failed = false;
       try {
         response = co_await http.post(request);
       } catch (const HttpTransportError& e) {
@@ -133,6 +134,9 @@ struct WebApiClient::Impl {
           throw SlackTransportError(call.method, e.what());
         }
         log_warn("slack.api_retry", {{"method", call.method}, {"reason", e.what()}});
+        transport_failed = true;
+      }
+      if (transport_failed) {
         co_await sleep_for(jittered(failures++));
         continue;
       }

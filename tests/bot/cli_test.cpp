@@ -3,10 +3,14 @@
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+
+#include "storage/sqlite_store.hpp"
 
 namespace {
 
@@ -107,6 +111,54 @@ TEST(Cli, AuditVerifyWithoutDatabaseIsAClearError) {
   const auto r = run("audit verify --config " + (dir / "desk.yaml").string());
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("no database at"), std::string::npos) << r.out;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, AuditVerifyAndExportOnARealDatabase) {
+  const auto dir = std::filesystem::temp_directory_path() / ("desk-cli-db-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(std::string(DESK_SOURCE_DIR) + "/deploy/desk.example.yaml", dir / "desk.yaml");
+  const std::string config = "--config " + (dir / "desk.yaml").string();
+  std::string escalation_id;
+  {
+    auto store = desk::storage::SqliteStore::open((dir / "escalation-desk.db").string());
+    desk::storage::NewSubmission ns;
+    ns.submission.workflow = "paid_ads";
+    ns.submission.channel = "meta";
+    ns.submission.agent = "ads-agent";
+    ns.submission.confidence = 0.5;
+    ns.submission.output = "Call jane on +44 20 7946 0958";
+    ns.verdict = desk::core::Verdict::escalated;
+    desk::core::Escalation e;
+    e.workflow = "paid_ads";
+    e.channel = "meta";
+    e.owner_role = "duty_lead";
+    e.owner_person = "alice";
+    e.deadlines = {{desk::core::DeadlineKind::triage, {}, std::nullopt}};
+    ns.escalation = e;
+    ns.audit = {{"escalation.opened", "", "ads-agent", {}, {{"workflow", "paid_ads"}}}};
+    escalation_id = store->add_submission(ns).escalation_id;
+  }
+  auto r = run("audit verify " + config);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("audit trail OK"), std::string::npos) << r.out;
+
+  r = run("audit export " + config + " --escalation " + escalation_id);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["escalation_id"], escalation_id);
+  EXPECT_EQ(j["output"], "Call jane on +44 20 7946 0958");
+  EXPECT_EQ(j["audit"][0]["kind"], "escalation.opened");
+
+  {  // someone edits history behind the desk's back
+    SQLite::Database raw((dir / "escalation-desk.db").string(), SQLite::OPEN_READWRITE);
+    raw.exec("DROP TRIGGER audit_no_update");
+    raw.exec("UPDATE audit SET actor = 'mallory' WHERE seq = 1");
+  }
+  r = run("audit verify " + config);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("audit trail BROKEN at row 1"), std::string::npos) << r.out;
   std::filesystem::remove_all(dir);
 }
 

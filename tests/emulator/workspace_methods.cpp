@@ -1,0 +1,263 @@
+// The Web API methods of the emulated workspace (WorkspaceModel), answering like Slack does.
+#include <algorithm>
+
+#include "tests/emulator/block_kit_check.hpp"
+#include "tests/emulator/workspace_model.hpp"
+
+namespace desk::emulator {
+namespace {
+
+using Json = nlohmann::json;
+
+ApiResponse ok(Json body = Json::object()) {
+  body["ok"] = true;
+  return ApiResponse{200, std::move(body), std::nullopt};
+}
+
+ApiResponse fail(const std::string& error, Json extra = Json::object()) {
+  extra["ok"] = false;
+  extra["error"] = error;
+  return ApiResponse{200, std::move(extra), std::nullopt};
+}
+
+ApiResponse invalid_blocks(const std::string& message) {
+  return fail("invalid_blocks", Json{{"response_metadata", {{"messages", Json::array({message})}}}});
+}
+
+std::string arg(const Json& args, const char* key) {
+  auto it = args.find(key);
+  if (it == args.end()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number() || it->is_boolean()) return it->dump();
+  return {};
+}
+
+bool flag(const Json& args, const char* key) {
+  auto v = arg(args, key);
+  return v == "true" || v == "1";
+}
+
+int int_arg(const Json& args, const char* key, int fallback) {
+  auto v = arg(args, key);
+  try {
+    return v.empty() ? fallback : std::stoi(v);
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+// Slack message text limit on updates; posts truncate far later, updates refuse.
+constexpr std::size_t kUpdateTextLimit = 4000;
+
+std::optional<ApiResponse> check_message_content(const Json& args) {
+  if (args.contains("blocks")) {
+    if (auto problem = check_blocks(args["blocks"], Surface::message)) return invalid_blocks(*problem);
+  } else if (arg(args, "text").empty()) {
+    return fail("no_text");
+  }
+  return std::nullopt;
+}
+
+Json channel_json(const Channel& c) {
+  return Json{{"id", c.id}, {"name", c.name}, {"is_channel", !c.is_private}, {"is_private", c.is_private},
+              {"is_archived", c.is_archived}, {"is_member", c.is_member}};
+}
+
+}  // namespace
+
+ApiResponse WorkspaceModel::post_message(const Json& args) {
+  auto channel_id = arg(args, "channel");
+  auto it = channels_.find(channel_id);
+  if (channel_id.empty() || it == channels_.end()) return fail("channel_not_found");
+  if (it->second.is_archived) return fail("is_archived");
+  // A private channel the bot is not in does not exist as far as the bot can tell.
+  if (!it->second.is_member) return fail(it->second.is_private ? "channel_not_found" : "not_in_channel");
+  if (auto problem = check_message_content(args)) return *problem;
+  Json message{{"type", "message"}, {"user", "U0BOT"}, {"bot_id", "B0BOT"}, {"ts", next_ts()},
+               {"text", arg(args, "text")}};
+  if (args.contains("blocks")) message["blocks"] = args["blocks"];
+  if (auto thread = arg(args, "thread_ts"); !thread.empty()) message["thread_ts"] = thread;
+  if (args.contains("metadata")) {
+    const auto& meta = args["metadata"];
+    if (!meta.is_object() || !meta.contains("event_type") || !meta.contains("event_payload")) {
+      return fail("invalid_metadata_format");
+    }
+    message["metadata"] = meta;
+  }
+  messages_[channel_id].push_back(message);
+  return ok({{"channel", channel_id}, {"ts", message["ts"]}, {"message", message}});
+}
+
+ApiResponse WorkspaceModel::update_message(const Json& args) {
+  auto channel_id = arg(args, "channel");
+  if (!channels_.contains(channel_id)) return fail("channel_not_found");
+  Json* message = find_message(channel_id, arg(args, "ts"));
+  if (message == nullptr) return fail("message_not_found");
+  if ((*message)["user"] != "U0BOT") return fail("cant_update_message");
+  if (arg(args, "text").size() > kUpdateTextLimit) return fail("msg_too_long");
+  if (auto problem = check_message_content(args)) return *problem;
+  (*message)["text"] = arg(args, "text");
+  // Text without blocks removes the old blocks (reference §3.3, chat.update).
+  if (args.contains("blocks")) {
+    (*message)["blocks"] = args["blocks"];
+  } else {
+    message->erase("blocks");
+  }
+  (*message)["edited"] = {{"user", "U0BOT"}};
+  return ok({{"channel", channel_id}, {"ts", (*message)["ts"]}, {"text", (*message)["text"]}, {"message", *message}});
+}
+
+ApiResponse WorkspaceModel::post_ephemeral(const Json& args) {
+  auto it = channels_.find(arg(args, "channel"));
+  if (it == channels_.end()) return fail("channel_not_found");
+  if (!users_.contains(arg(args, "user"))) return fail("user_not_found");
+  if (auto problem = check_message_content(args)) return *problem;
+  return ok({{"message_ts", next_ts()}});
+}
+
+ApiResponse WorkspaceModel::permalink(const Json& args) {
+  auto channel_id = arg(args, "channel");
+  if (!channels_.contains(channel_id)) return fail("channel_not_found");
+  auto ts = arg(args, "message_ts");
+  if (find_message(channel_id, ts) == nullptr) return fail("message_not_found");
+  ts.erase(std::remove(ts.begin(), ts.end(), '.'), ts.end());
+  return ok({{"channel", channel_id}, {"permalink", "https://emulated.slack.com/archives/" + channel_id + "/p" + ts}});
+}
+
+ApiResponse WorkspaceModel::views_open(const Json& args, SteadyClock::time_point now) {
+  auto trigger = arg(args, "trigger_id");
+  auto it = triggers_.find(trigger);
+  if (trigger.empty() || it == triggers_.end()) return fail("invalid_trigger_id");
+  if (used_triggers_.contains(trigger)) return fail("exchanged_trigger_id");
+  if (now - it->second > options_.trigger_ttl) return fail("expired_trigger_id");
+  if (!args.contains("view")) return fail("invalid_arguments");
+  if (auto problem = check_view(args["view"])) return invalid_blocks(*problem);
+  used_triggers_.insert(trigger);
+  Json view = args["view"];
+  auto id = "V" + std::to_string(++counter_);
+  view["id"] = id;
+  view["hash"] = std::to_string(counter_) + ".h" + std::to_string(counter_ * 7);
+  view["state"] = {{"values", Json::object()}};
+  views_[id] = view;
+  return ok({{"view", view}});
+}
+
+ApiResponse WorkspaceModel::views_update(const Json& args) {
+  auto it = views_.find(arg(args, "view_id"));
+  if (it == views_.end()) return fail("not_found");
+  if (auto hash = arg(args, "hash"); !hash.empty() && hash != it->second["hash"]) return fail("hash_conflict");
+  if (!args.contains("view")) return fail("invalid_arguments");
+  if (auto problem = check_view(args["view"])) return invalid_blocks(*problem);
+  Json view = args["view"];
+  view["id"] = it->first;
+  view["hash"] = std::to_string(++counter_) + ".h" + std::to_string(counter_ * 7);
+  it->second = view;
+  return ok({{"view", view}});
+}
+
+ApiResponse WorkspaceModel::users_info(const Json& args) {
+  auto it = users_.find(arg(args, "user"));
+  if (it == users_.end()) return fail("user_not_found");
+  return ok({{"user", it->second}});
+}
+
+ApiResponse WorkspaceModel::usergroups_list(const Json& args) {
+  Json groups = Json::array();
+  for (const auto& [id, group] : usergroups_) {
+    if (group["date_delete"] != 0 && !flag(args, "include_disabled")) continue;
+    Json g = group;
+    if (!flag(args, "include_users")) g.erase("users");
+    groups.push_back(g);
+  }
+  return ok({{"usergroups", groups}});
+}
+
+ApiResponse WorkspaceModel::usergroups_update(const Json& args) {
+  auto it = usergroups_.find(arg(args, "usergroup"));
+  if (it == usergroups_.end()) return fail("no_such_subteam");
+  std::vector<std::string> users;
+  if (args.contains("users") && args["users"].is_array()) {
+    for (const auto& u : args["users"]) users.push_back(u.is_string() ? u.get<std::string>() : "");
+  } else {
+    auto list = arg(args, "users");
+    for (std::size_t start = 0; start < list.size();) {
+      auto comma = list.find(',', start);
+      auto id = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!id.empty()) users.push_back(id);
+      start = comma == std::string::npos ? list.size() : comma + 1;
+    }
+  }
+  if (users.empty()) return fail("no_users_provided");
+  for (const auto& u : users) {
+    if (!users_.contains(u)) return fail("invalid_users");
+  }
+  it->second["users"] = users;
+  it->second["user_count"] = users.size();
+  return ok({{"usergroup", it->second}});
+}
+
+ApiResponse WorkspaceModel::conversations_list(const Json& args) {
+  const int limit = std::clamp(int_arg(args, "limit", 100), 1, 1000);
+  const int start = int_arg(args, "cursor", 0);
+  const bool exclude_archived = flag(args, "exclude_archived");
+  std::vector<Json> all;
+  for (const auto& [id, c] : channels_) {
+    if (!(exclude_archived && c.is_archived)) all.push_back(channel_json(c));
+  }
+  Json page = Json::array();
+  int i = std::max(start, 0);
+  for (; i < static_cast<int>(all.size()) && static_cast<int>(page.size()) < limit; ++i) page.push_back(all[i]);
+  std::string next = i < static_cast<int>(all.size()) ? std::to_string(i) : "";
+  return ok({{"channels", page}, {"response_metadata", {{"next_cursor", next}}}});
+}
+
+ApiResponse WorkspaceModel::conversations_info(const Json& args) {
+  auto it = channels_.find(arg(args, "channel"));
+  if (it == channels_.end() || (it->second.is_private && !it->second.is_member)) return fail("channel_not_found");
+  return ok({{"channel", channel_json(it->second)}});
+}
+
+ApiResponse WorkspaceModel::conversations_join(const Json& args) {
+  auto it = channels_.find(arg(args, "channel"));
+  if (it == channels_.end()) return fail("channel_not_found");
+  if (it->second.is_private) return fail("method_not_supported_for_channel_type");
+  if (it->second.is_archived) return fail("is_archived");
+  if (it->second.is_member) {
+    return ok({{"channel", channel_json(it->second)}, {"warning", "already_in_channel"},
+               {"response_metadata", {{"warnings", Json::array({"already_in_channel"})}}}});
+  }
+  it->second.is_member = true;
+  return ok({{"channel", channel_json(it->second)}});
+}
+
+ApiResponse WorkspaceModel::conversations_history(const Json& args) {
+  auto it = channels_.find(arg(args, "channel"));
+  if (it == channels_.end() || (it->second.is_private && !it->second.is_member)) return fail("channel_not_found");
+  if (!it->second.is_member) return fail("not_in_channel");
+  const auto oldest = arg(args, "oldest");
+  const auto latest = arg(args, "latest");
+  const int limit = std::clamp(int_arg(args, "limit", 100), 1, 999);
+  const int skip = int_arg(args, "cursor", 0);
+  const bool with_metadata = flag(args, "include_all_metadata");
+  const auto& all = messages_[it->first];
+  Json page = Json::array();
+  int seen = 0;
+  bool more = false;
+  // Newest first; ts strings of one length compare correctly as strings.
+  for (auto m = all.rbegin(); m != all.rend(); ++m) {
+    const std::string ts = (*m)["ts"];
+    if ((!oldest.empty() && ts < oldest) || (!latest.empty() && ts > latest)) continue;
+    if (seen++ < skip) continue;
+    if (static_cast<int>(page.size()) == limit) {
+      more = true;
+      break;
+    }
+    Json copy = *m;
+    if (!with_metadata) copy.erase("metadata");
+    page.push_back(copy);
+  }
+  return ok({{"messages", page}, {"has_more", more},
+             {"response_metadata", {{"next_cursor", more ? std::to_string(skip + limit) : ""}}}});
+}
+
+}  // namespace desk::emulator

@@ -35,6 +35,25 @@ struct StoredSubmission {
   std::string response_json;  ///< the answer given to the agent, replayed for a retried Idempotency-Key
 };
 
+/// A message or callback that follows from a committed change, written in the same transaction and
+/// sent from there (the transactional outbox): a crash between commit and send delays it, never loses
+/// or doubles it. Messages with the same `ordering_key` are sent in id order.
+struct OutboxMessage {
+  enum class State { pending, sending, sent, failed };
+  std::int64_t id = 0;
+  std::string kind;           ///< "slack.post_escalation", "slack.update_escalation", "slack.thread_reply",
+                              ///< "slack.dm", "slack.ephemeral", "callback.decision", "teams.card"
+  std::string escalation_id;  ///< may be empty
+  std::string ordering_key;   ///< e.g. "slack:C123" or "callback:SUB-000001"
+  std::string payload_json;   ///< what the sender needs; never a secret
+  core::TimePoint created_at{};
+  core::TimePoint next_attempt_at{};
+  int attempts = 0;
+  State state = State::pending;
+  std::string last_error;
+  std::string result_json;    ///< what the send returned (e.g. Slack's channel and ts)
+};
+
 struct NewSubmission {
   core::Submission submission;
   core::Verdict verdict = core::Verdict::approved;
@@ -43,6 +62,7 @@ struct NewSubmission {
   std::vector<core::AuditEvent> audit;         ///< escalation_id left empty is filled in by the store
   std::string idempotency_key;                 ///< empty: none
   std::string idempotency_scope;               ///< e.g. the agent token's digest; keys are unique per scope
+  std::vector<OutboxMessage> outbox;           ///< escalation_id left empty is filled in by the store
 };
 
 struct SubmissionIds {

@@ -303,6 +303,10 @@ std::vector<LexiconHit> LexiconMatcher::scan(std::string_view utf8_text, const s
 
 bool is_valid_utf8(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {  // most drafts are mostly ASCII
+      ++i;
+      continue;
+    }
     const std::size_t len = utf8_length_at(text, i);
     if (len == 0) return false;
     i += len;

@@ -320,7 +320,7 @@ struct DetectorSpec {
   bool needs_at;      // needs an '@' in the text, else a digit
   bool numeric;       // its shape holds only digits and number punctuation (see numeric_runs)
   bool shadows_phone; // its shape, valid or not, is never a phone number ("4242 4242 4242 4241")
-  int min_digits;     // the fewest digits its shape can hold
+  int min_digits;     // with fewer digits a candidate can neither pass the check nor shadow a phone
   Check check;
   Mask mask;
 };
@@ -401,7 +401,7 @@ void run(const Detector& detector, std::string_view padded, std::size_t from, st
     if (shapes) shapes->push_back(Span{begin, end, 0});
     if (!accepted || !detector.spec->check(text, begin, end)) {
       // A candidate starting inside this one ends no later and holds fewer digits, so when this one
-      // is already short of digits, skip it; otherwise retry from its first character as a boundary.
+      // is already short of digits, skip past it; else retry with its first character as the boundary.
       const bool short_of_digits = std::count_if(padded.begin() + static_cast<std::ptrdiff_t>(start),
                                                  padded.begin() + static_cast<std::ptrdiff_t>(last), is_digit) <
                                    detector.spec->min_digits;

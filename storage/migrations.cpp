@@ -180,9 +180,45 @@ CREATE TABLE drills (
 CREATE INDEX escalations_undecided ON escalations (opened_at) WHERE state IN ('open', 'triaged');
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations{{
+// The transactional outbox: effects written with the change that caused them, sent from here.
+constexpr const char* kOutbox = R"sql(
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: an id is never reused, so order is send order
+  kind TEXT NOT NULL CHECK (kind <> ''),
+  escalation_id TEXT REFERENCES escalations (id),  -- NULL: not about one escalation
+  ordering_key TEXT NOT NULL CHECK (ordering_key <> ''),
+  payload_json TEXT NOT NULL CHECK (json_valid(payload_json) AND json_type(payload_json) = 'object'),
+  created_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  -- sending: committed before the network call, so after a crash the outcome is known to be unknown.
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
+  last_error TEXT NOT NULL DEFAULT '',
+  result_json TEXT NOT NULL DEFAULT '' CHECK (result_json = '' OR json_valid(result_json)),
+  last_attempt_at INTEGER,
+  sent_at INTEGER,
+  CONSTRAINT sent_has_time CHECK ((state = 'sent') = (sent_at IS NOT NULL)),
+  CONSTRAINT attempted_has_time CHECK ((attempts = 0) = (last_attempt_at IS NULL))
+);
+-- What the sender polls; partial, so sent history does not slow it down.
+CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE state = 'pending';
+-- The first unsent row of each ordering key: the only one of its key that may go next.
+CREATE INDEX outbox_unsent_by_key ON outbox (ordering_key, id) WHERE state IN ('pending', 'sending');
+CREATE INDEX outbox_by_escalation ON outbox (escalation_id) WHERE escalation_id IS NOT NULL;
+
+-- Where each escalation's main Slack post is, so updates and thread replies know where to go.
+CREATE TABLE slack_messages (
+  escalation_id TEXT PRIMARY KEY REFERENCES escalations (id),
+  channel TEXT NOT NULL CHECK (channel <> ''),
+  ts TEXT NOT NULL CHECK (ts <> ''),
+  permalink TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
+    {3, "transactional outbox and the Slack post of each escalation", kOutbox},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

@@ -193,6 +193,39 @@ core::Escalation read_escalation(const SQLite::Statement& s) {
   return e;
 }
 
+const char* to_string(OutboxMessage::State state) {
+  switch (state) {
+    case OutboxMessage::State::pending: return "pending";
+    case OutboxMessage::State::sending: return "sending";
+    case OutboxMessage::State::sent: return "sent";
+    case OutboxMessage::State::failed: return "failed";
+  }
+  return "?";
+}
+
+OutboxMessage read_outbox(const SQLite::Statement& s) {
+  OutboxMessage m;
+  m.id = s.getColumn(0).getInt64();
+  m.kind = text(s, 1);
+  m.escalation_id = text(s, 2);
+  m.ordering_key = text(s, 3);
+  m.payload_json = text(s, 4);
+  m.created_at = time_at(s.getColumn(5).getInt64());
+  m.next_attempt_at = time_at(s.getColumn(6).getInt64());
+  m.attempts = s.getColumn(7).getInt();
+  const std::string state = text(s, 8);
+  std::optional<OutboxMessage::State> parsed;
+  for (auto candidate : {OutboxMessage::State::pending, OutboxMessage::State::sending, OutboxMessage::State::sent,
+                         OutboxMessage::State::failed})
+    if (state == to_string(candidate)) parsed = candidate;
+  m.state = stored_enum(parsed, "outbox state", state);
+  m.last_error = text(s, 9);
+  m.result_json = text(s, 10);
+  m.last_attempt_at = optional_time(s, 11);
+  m.sent_at = optional_time(s, 12);
+  return m;
+}
+
 std::string format_id(const char* prefix, std::int64_t n) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%s-%06lld", prefix, static_cast<long long>(n));

@@ -68,6 +68,17 @@ inline constexpr const char* kEscalationColumns =
     "owner_person, opened_at, owned_since, generation, backup_pinged_at, backup_person, director_person, "
     "triaged_at, triaged_by, decision_macro, decision_by, decision_at, decision_rationale, version";
 
+/// Columns of an outbox row `o` as read_outbox expects them.
+inline constexpr const char* kOutboxColumns =
+    "o.id, o.kind, coalesce(o.escalation_id, ''), o.ordering_key, o.payload_json, o.created_at, "
+    "o.next_attempt_at, o.attempts, o.state, o.last_error, o.result_json, o.last_attempt_at, o.sent_at";
+/// True for an outbox row `o` that is the first unsent row of its ordering key.
+inline constexpr const char* kOutboxIsHead =
+    "NOT EXISTS (SELECT 1 FROM outbox b WHERE b.ordering_key = o.ordering_key AND b.id < o.id "
+    "AND b.state IN ('pending', 'sending'))";
+OutboxMessage read_outbox(const SQLite::Statement& s);
+const char* to_string(OutboxMessage::State state);
+
 /// Parses an enum name read from the database; an unknown one is StorageError(corrupt).
 template <typename Enum>
 Enum stored_enum(std::optional<Enum> parsed, const char* what, const std::string& value) {

@@ -37,7 +37,9 @@ class SqliteStore final : public Store {
   std::optional<core::Escalation> escalation(const std::string& id) override;
   std::vector<core::Escalation> escalations(std::optional<core::EscalationState> state, int limit = 500) override;
   std::vector<core::Escalation> undecided_escalations() override;
-  bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit) override;
+  using Store::update_escalation;  // the two-argument form: delegates with no outbox rows
+  bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
+                         const std::vector<OutboxMessage>& outbox) override;
   std::optional<EvidenceBundle> evidence(const std::string& escalation_id) override;
   void erase_evidence(const std::string& escalation_id, const std::string& by, const std::string& reason,
                       core::TimePoint at) override;
@@ -60,6 +62,22 @@ class SqliteStore final : public Store {
   std::vector<PostMortem> postmortems(const std::string& escalation_id) override;
   std::int64_t add_drill(const Drill& d) override;
   std::vector<Drill> drills() override;
+
+  std::int64_t enqueue(const std::vector<OutboxMessage>& messages, const std::vector<core::AuditEvent>& audit) override;
+  std::vector<OutboxMessage> outbox_due(core::TimePoint now, int limit) override;
+  std::vector<OutboxMessage> outbox_in_doubt() override;
+  std::optional<OutboxMessage> outbox_message(std::int64_t id) override;
+  void outbox_mark_sending(std::int64_t id, core::TimePoint at) override;
+  void outbox_mark_sent(std::int64_t id, const std::string& result_json, core::TimePoint at) override;
+  /// `error` is kept to its first 2000 bytes (cut at a UTF-8 boundary), as in outbox_fail.
+  void outbox_retry(std::int64_t id, core::TimePoint next_attempt_at, const std::string& error) override;
+  void outbox_fail(std::int64_t id, const std::string& error) override;
+  std::optional<core::TimePoint> outbox_next_attempt() override;
+  OutboxStats outbox_stats() override;
+
+  void record_slack_post(const std::string& escalation_id, const std::string& channel, const std::string& ts,
+                         const std::string& permalink = "") override;
+  std::optional<SlackPost> slack_post(const std::string& escalation_id) override;
 
   bool mark_processed(const std::string& id, core::TimePoint at) override;
   int prune_processed(core::TimePoint before) override;

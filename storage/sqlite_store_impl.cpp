@@ -69,7 +69,27 @@ SqliteStore::Impl::Impl(SQLite::Database database)
       insert_audit(db,
                    "INSERT INTO audit (seq, at, kind, escalation_id, actor, fields, prev_hash, hash) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-      mark_processed(db, "INSERT INTO processed_ids (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING") {}
+      mark_processed(db, "INSERT INTO processed_ids (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"),
+      insert_outbox(db,
+                    "INSERT INTO outbox (kind, escalation_id, ordering_key, payload_json, created_at, "
+                    "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)"),
+      // A row goes only when no earlier row of its key is still unsent (pending or sending).
+      outbox_due(db, std::string("SELECT ") + detail::kOutboxColumns +
+                         " FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= :now AND " +
+                         detail::kOutboxIsHead + " ORDER BY o.id LIMIT :limit"),
+      outbox_state(db, "SELECT state FROM outbox WHERE id = ?"),
+      outbox_sending(db,
+                     "UPDATE outbox SET state = 'sending', attempts = attempts + 1, last_attempt_at = ?2 "
+                     "WHERE id = ?1 AND state IN ('pending', 'sending')"),
+      outbox_sent(db,
+                  "UPDATE outbox SET state = 'sent', result_json = ?2, sent_at = ?3 "
+                  "WHERE id = ?1 AND state = 'sending'"),
+      outbox_retry(db,
+                   "UPDATE outbox SET state = 'pending', next_attempt_at = ?2, last_error = ?3 "
+                   "WHERE id = ?1 AND state IN ('pending', 'sending')"),
+      outbox_fail(db,
+                  "UPDATE outbox SET state = 'failed', last_error = ?2 "
+                  "WHERE id = ?1 AND state IN ('pending', 'sending')") {}
 
 std::string SqliteStore::Impl::next_id(const char* sequence, const char* prefix) {
   StatementUse q(next_id_stmt);

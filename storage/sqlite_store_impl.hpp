@@ -38,6 +38,9 @@ struct SqliteStore::Impl {
   /// The escalation on the current row of `s` (kEscalationColumns) with its hits and deadlines.
   core::Escalation load_escalation(const SQLite::Statement& s);
   std::vector<core::Escalation> load_escalations(SQLite::Statement& s);
+  /// Inserts outbox rows (pending, no attempts) inside the caller's transaction; an empty
+  /// escalation_id becomes `escalation_id` (NULL if that is empty too). Returns the last row's id, or 0.
+  std::int64_t enqueue(const std::vector<OutboxMessage>& messages, const std::string& escalation_id);
 
   SQLite::Database db;
   std::mutex mutex;
@@ -57,6 +60,14 @@ struct SqliteStore::Impl {
   SQLite::Statement audit_head;
   SQLite::Statement insert_audit;
   SQLite::Statement mark_processed;
+  // The outbox sender's loop: poll, claim, settle.
+  SQLite::Statement insert_outbox;
+  SQLite::Statement outbox_due;
+  SQLite::Statement outbox_state;
+  SQLite::Statement outbox_sending;
+  SQLite::Statement outbox_sent;
+  SQLite::Statement outbox_retry;
+  SQLite::Statement outbox_fail;
 };
 
 }  // namespace desk::storage

@@ -52,6 +52,25 @@ struct OutboxMessage {
   State state = State::pending;
   std::string last_error;
   std::string result_json;    ///< what the send returned (e.g. Slack's channel and ts)
+  std::optional<core::TimePoint> last_attempt_at;  ///< when the latest send began: where an in-doubt lookup starts
+  std::optional<core::TimePoint> sent_at;
+};
+
+/// Outbox rows per state, for /metrics.
+struct OutboxStats {
+  std::int64_t pending = 0;
+  std::int64_t sending = 0;
+  std::int64_t sent = 0;
+  std::int64_t failed = 0;
+  std::optional<core::TimePoint> oldest_pending_created_at;  ///< how far behind the sender is
+};
+
+/// Where an escalation's main Slack post is: updates and thread replies go there.
+struct SlackPost {
+  std::string escalation_id;
+  std::string channel;
+  std::string ts;
+  std::string permalink;  ///< may be empty
 };
 
 struct NewSubmission {
@@ -129,7 +148,13 @@ class Store {
   virtual std::vector<core::Escalation> undecided_escalations() = 0;
   /// Writes the escalation if its stored version is still `e.version` (then bumps it) and appends
   /// `audit`, in one transaction. Returns false, changing nothing, if someone else changed it first.
-  virtual bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit) = 0;
+  virtual bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit) {
+    return update_escalation(e, audit, {});
+  }
+  /// As above, also enqueuing `outbox` (empty escalation_id: this one) in the same transaction, so the
+  /// messages exist exactly when the change does.
+  virtual bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
+                                 const std::vector<OutboxMessage>& outbox) = 0;
   virtual std::optional<EvidenceBundle> evidence(const std::string& escalation_id) = 0;
   /// Removes the personal text of an escalation's evidence, keeping its digest and a tombstone, audited.
   virtual void erase_evidence(const std::string& escalation_id, const std::string& by,
@@ -153,6 +178,43 @@ class Store {
   virtual std::vector<PostMortem> postmortems(const std::string& escalation_id) = 0;
   virtual std::int64_t add_drill(const Drill& d) = 0;
   virtual std::vector<Drill> drills() = 0;
+
+  // Transactional outbox. New rows always start pending with no attempts: the id, state, attempts,
+  // last_error, result_json, last_attempt_at and sent_at given are ignored. payload_json must be a
+  // JSON object and ordering_key non-empty (else StorageError constraint). The state changes below
+  // throw not_found for an unknown id and conflict when the row's state does not allow the change.
+
+  /// Enqueues effects not tied to an escalation update, with their audit events, in one transaction.
+  /// Returns the id of the last row (0 when `messages` is empty).
+  virtual std::int64_t enqueue(const std::vector<OutboxMessage>& messages,
+                               const std::vector<core::AuditEvent>& audit) = 0;
+  /// Pending rows with next_attempt_at <= now, in id order, but only the first unsent (pending or
+  /// sending) row of each ordering key: a later message never overtakes an earlier one. limit <= 0: all.
+  virtual std::vector<OutboxMessage> outbox_due(core::TimePoint now, int limit) = 0;
+  /// Rows left `sending` (outcome unknown, e.g. after a crash), in id order: look them up before resending.
+  virtual std::vector<OutboxMessage> outbox_in_doubt() = 0;
+  virtual std::optional<OutboxMessage> outbox_message(std::int64_t id) = 0;
+  /// pending or sending (an in-doubt row sent again) → sending, attempts + 1. Commit it BEFORE the
+  /// network call: a crash then leaves the row in doubt, never silently pending.
+  virtual void outbox_mark_sending(std::int64_t id, core::TimePoint at) = 0;
+  /// sending → sent, keeping what the send returned.
+  virtual void outbox_mark_sent(std::int64_t id, const std::string& result_json, core::TimePoint at) = 0;
+  /// pending or sending → pending, not before `next_attempt_at` (e.g. a 429's Retry-After).
+  virtual void outbox_retry(std::int64_t id, core::TimePoint next_attempt_at, const std::string& error) = 0;
+  /// pending or sending → failed, for good (an error retrying cannot fix). It no longer blocks its key.
+  virtual void outbox_fail(std::int64_t id, const std::string& error) = 0;
+  /// The earliest time outbox_due() will return something (if past: now), or nullopt when no
+  /// sendable row is waiting. Rows blocked behind an earlier row of their key do not count, so a
+  /// timer set to it never spins.
+  virtual std::optional<core::TimePoint> outbox_next_attempt() = 0;
+  virtual OutboxStats outbox_stats() = 0;
+
+  /// Records (or moves) an escalation's main Slack post. Idempotent: call it before outbox_mark_sent,
+  /// so a crash in between leaves the row in doubt and its lookup records the same post again. An
+  /// empty permalink keeps the one known for the same post.
+  virtual void record_slack_post(const std::string& escalation_id, const std::string& channel,
+                                 const std::string& ts, const std::string& permalink = "") = 0;
+  virtual std::optional<SlackPost> slack_post(const std::string& escalation_id) = 0;
 
   /// Records an inbound Slack envelope/event id; false if it was already processed (a redelivery).
   virtual bool mark_processed(const std::string& id, core::TimePoint at) = 0;

@@ -193,6 +193,22 @@ TEST(PersonalData, ChecksumBackedKindsWinOverlapsWithPhone) {
   }
 }
 
+TEST(PersonalData, PhoneAloneStillIgnoresIbanAndCardShapes) {
+  const PersonalDataScanner phone_only({PersonalDataKind::phone});
+  for (const char* text : {"GB82 WEST 1234 5698 7654 33", "3782 822463 10006", "4242 4242 4242"})
+    EXPECT_TRUE(phone_only.scan(text).empty()) << text;
+  EXPECT_EQ(phone_only.scan("GB82 WEST 1234 5698 7654 33 or 020 7946 0958").size(), 1u);
+}
+
+TEST(PersonalData, MovedScannerStillScans) {
+  PersonalDataScanner first({PersonalDataKind::email});
+  PersonalDataScanner second(std::move(first));
+  EXPECT_EQ(second.scan("a@b.io").size(), 1u);
+  PersonalDataScanner third({});
+  third = std::move(second);
+  EXPECT_EQ(third.scan("x a@b.io").size(), 1u);
+}
+
 TEST(PersonalData, OnlyEnabledDetectorsRun) {
   const std::string text = "j@example.com 4242 4242 4242 4242 AB 12 34 56 C";
   EXPECT_TRUE(PersonalDataScanner({}).scan(text).empty());

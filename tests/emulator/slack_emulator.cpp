@@ -4,6 +4,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <boost/asio/as_tuple.hpp>
@@ -39,6 +40,8 @@ constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 using SslStream = beast::ssl_stream<beast::tcp_stream>;
 
 struct OutFrame {
+  static OutFrame text(std::string d) { return OutFrame{std::move(d), {}, false, false}; }
+  static OutFrame close_frame() { return OutFrame::close_frame(); }
   std::string data;
   std::string envelope_id;  // set for envelopes: its write time starts the ack clock
   bool binary = false;
@@ -145,6 +148,17 @@ struct SlackEmulator::Impl {
   std::uint64_t next_id = 0, hellos = 0, accepted = 0, close_frames = 0, garbage = 0;
   std::size_t redelivered = 0;
   int peak_sockets = 0;
+  std::multiset<std::string> drop_responses;  // methods whose next answer is never sent
+
+  bool take_drop(std::string_view target) {
+    std::lock_guard lock(mu);
+    std::string path(target.substr(0, target.find('?')));
+    if (!path.starts_with("/api/")) return false;
+    auto it = drop_responses.find(path.substr(5));
+    if (it == drop_responses.end()) return false;
+    drop_responses.erase(it);
+    return true;
+  }
 
   // Runs `fn` on the io thread and waits for it.
   void on_io(std::function<void()> fn) {
@@ -236,6 +250,8 @@ struct SlackEmulator::Impl {
         co_return;
       }
       auto res = api_response(req);
+      // The request was processed but the answer is lost: the ambiguous case for retries.
+      if (take_drop(req.target())) break;
       auto [wec, written] = co_await http::async_write(stream, res, kTuple);
       if (wec || !res.keep_alive()) break;
     }
@@ -289,11 +305,11 @@ struct SlackEmulator::Impl {
     peak_sockets = std::max(peak_sockets, open);
     if (open > options.max_connections) {
       s->told_to_go = true;
-      push(*s, OutFrame{disconnect_frame("too_many_websockets", open).dump()});
-      push(*s, OutFrame{{}, {}, false, true});
+      push(*s, OutFrame::text(disconnect_frame("too_many_websockets", open).dump()));
+      push(*s, OutFrame::close_frame());
       return;
     }
-    push(*s, OutFrame{hello_frame(open, options.app_id).dump()});
+    push(*s, OutFrame::text(hello_frame(open, options.app_id).dump()));
     s->greeted = true;
     ++hellos;
     flush_held();
@@ -470,7 +486,7 @@ struct SlackEmulator::Impl {
       net::steady_timer timer(io, options.close_after_disconnect);
       co_await timer.async_wait(kTuple);
       std::lock_guard lock(mu);
-      if (sessions.contains(s->id) && !s->closing) push(*s, OutFrame{{}, {}, false, true});
+      if (sessions.contains(s->id) && !s->closing) push(*s, OutFrame::close_frame());
     }, net::detached);
   }
 };
@@ -527,10 +543,10 @@ void SlackEmulator::send_disconnect(const std::string& reason) {
     std::lock_guard lock(impl_->mu);
     for (auto& [id, s] : impl_->sessions) {
       if (!s->greeted || s->closing || s->told_to_go) continue;
-      impl_->push(*s, OutFrame{disconnect_frame(reason, static_cast<int>(impl_->sessions.size())).dump()});
+      impl_->push(*s, OutFrame::text(disconnect_frame(reason, static_cast<int>(impl_->sessions.size())).dump()));
       s->told_to_go = true;
       if (reason == "link_disabled") {
-        impl_->push(*s, OutFrame{{}, {}, false, true});
+        impl_->push(*s, OutFrame::close_frame());
       } else {
         impl_->close_later(s);
       }
@@ -643,6 +659,11 @@ std::size_t SlackEmulator::count_calls(const std::string& method) const {
 void SlackEmulator::rate_limit(const std::string& method, int times, int retry_after_s) {
   std::lock_guard lock(impl_->mu);
   impl_->workspace.rate_limit(method, times, retry_after_s);
+}
+
+void SlackEmulator::drop_next_response(const std::string& method) {
+  std::lock_guard lock(impl_->mu);
+  impl_->drop_responses.insert(method);
 }
 
 void SlackEmulator::fail_next(const std::string& method, const std::string& error) {

@@ -102,6 +102,9 @@ class SlackEmulator {
   std::size_t count_calls(const std::string& method) const;
   void rate_limit(const std::string& method, int times, int retry_after_s);
   void fail_next(const std::string& method, const std::string& error);
+  /// The next call of `method` is processed (a post is stored) but its connection is cut before the
+  /// answer: the client cannot know whether it happened.
+  void drop_next_response(const std::string& method);
   std::string issue_trigger_id();
   std::vector<nlohmann::json> messages(const std::string& channel) const;
   /// Runs `fn` on the workspace under the emulator's lock (fixtures, special assertions).

@@ -150,7 +150,8 @@ ApiResponse WorkspaceModel::views_update(const Json& args) {
   if (auto problem = check_view(args["view"])) return invalid_blocks(*problem);
   Json view = args["view"];
   view["id"] = it->first;
-  view["hash"] = std::to_string(++counter_) + ".h" + std::to_string(counter_ * 7);
+  ++counter_;
+  view["hash"] = std::to_string(counter_) + ".h" + std::to_string(counter_ * 7);
   it->second = view;
   return ok({{"view", view}});
 }

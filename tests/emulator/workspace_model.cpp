@@ -24,14 +24,6 @@ ApiResponse fail(const std::string& error, Json extra = Json::object()) {
   return ApiResponse{200, std::move(extra), std::nullopt};
 }
 
-std::string arg(const Json& args, const char* key) {
-  auto it = args.find(key);
-  if (it == args.end()) return {};
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_number() || it->is_boolean()) return it->dump();
-  return {};
-}
-
 int from_hex(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -100,7 +92,8 @@ void WorkspaceModel::fail_next(const std::string& method, const std::string& err
 }
 
 std::string WorkspaceModel::issue_trigger_id(SteadyClock::time_point now) {
-  auto id = std::to_string(1000000 + ++counter_) + "." + std::to_string(333649436676ULL + counter_) + ".d8c1bb8379";
+  ++counter_;
+  auto id = std::to_string(1000000 + counter_) + "." + std::to_string(333649436676ULL + counter_) + ".d8c1bb8379";
   triggers_[id] = now;
   return id;
 }

@@ -1,0 +1,87 @@
+#include "bot/slack/url.hpp"
+#include "bot/slack/recent_ids.hpp"
+
+#include <gtest/gtest.h>
+
+namespace desk::bot::slack {
+namespace {
+
+TEST(UrlParsing, SlackApiBaseUsesTheDefaultPort) {
+  auto url = parse_url("https://slack.com/api/");
+  ASSERT_TRUE(url);
+  EXPECT_EQ(url->scheme, "https");
+  EXPECT_EQ(url->host, "slack.com");
+  EXPECT_EQ(url->port, "443");
+  EXPECT_EQ(url->target, "/api/");
+  EXPECT_TRUE(url->default_port);
+  EXPECT_EQ(url->host_header(), "slack.com");
+  EXPECT_FALSE(url->host_is_ip);
+}
+
+TEST(UrlParsing, SocketLinkKeepsItsQuery) {
+  auto url = parse_url("wss://wss-primary.slack.com/link/?ticket=9a1b&app_id=5f2c");
+  ASSERT_TRUE(url);
+  EXPECT_TRUE(url->secure());
+  EXPECT_EQ(url->target, "/link/?ticket=9a1b&app_id=5f2c");
+}
+
+TEST(UrlParsing, ExplicitPortGoesIntoTheHostHeader) {
+  auto url = parse_url("https://127.0.0.1:8443/api/");
+  ASSERT_TRUE(url);
+  EXPECT_TRUE(url->host_is_ip);
+  EXPECT_EQ(url->port, "8443");
+  EXPECT_EQ(url->host_header(), "127.0.0.1:8443");
+}
+
+TEST(UrlParsing, Ipv6LiteralsAreUnbracketed) {
+  auto url = parse_url("wss://[::1]:9000/link");
+  ASSERT_TRUE(url);
+  EXPECT_EQ(url->host, "::1");
+  EXPECT_TRUE(url->host_is_ip);
+  EXPECT_EQ(url->host_header(), "[::1]:9000");
+}
+
+TEST(UrlParsing, HostIsLowerCasedAndMissingPathBecomesSlash) {
+  auto url = parse_url("HTTPS://Slack.COM");
+  ASSERT_TRUE(url);
+  EXPECT_EQ(url->host, "slack.com");
+  EXPECT_EQ(url->target, "/");
+  auto query_only = parse_url("https://x.test?a=1");
+  ASSERT_TRUE(query_only);
+  EXPECT_EQ(query_only->target, "/?a=1");
+}
+
+TEST(UrlParsing, BadUrlsAreRefused) {
+  for (const char* text : {"", "slack.com/api", "ftp://slack.com/", "https://", "https:///api",
+                           "https://user:pw@slack.com/", "https://slack.com:0/", "https://slack.com:99999/",
+                           "https://slack.com:12ab/", "https://[::1/"}) {
+    EXPECT_FALSE(parse_url(text)) << text;
+  }
+}
+
+TEST(RecentIds, RepeatWithinTheWindowIsRecognised) {
+  RecentIds ids(std::chrono::seconds{600});
+  auto t = RecentIds::Clock::time_point{} + std::chrono::hours{1};
+  EXPECT_TRUE(ids.insert("event:Ev1", t));
+  EXPECT_FALSE(ids.insert("event:Ev1", t + std::chrono::seconds{299}));
+  EXPECT_TRUE(ids.insert("event:Ev2", t));
+}
+
+TEST(RecentIds, IdsAreForgottenAfterTheWindow) {
+  RecentIds ids(std::chrono::seconds{600});
+  auto t = RecentIds::Clock::time_point{} + std::chrono::hours{1};
+  EXPECT_TRUE(ids.insert("a", t));
+  EXPECT_TRUE(ids.insert("a", t + std::chrono::seconds{601}));
+}
+
+TEST(RecentIds, CapacityBoundsMemory) {
+  RecentIds ids(std::chrono::seconds{600}, 3);
+  auto t = RecentIds::Clock::time_point{} + std::chrono::hours{1};
+  for (const char* id : {"a", "b", "c", "d"}) EXPECT_TRUE(ids.insert(id, t));
+  EXPECT_EQ(ids.size(), 3u);
+  EXPECT_TRUE(ids.insert("a", t));  // the oldest was forgotten
+  EXPECT_FALSE(ids.insert("d", t));
+}
+
+}  // namespace
+}  // namespace desk::bot::slack

@@ -2,6 +2,7 @@
 
 #include <date/tz.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -54,11 +55,16 @@ struct UsageError : std::runtime_error {
 };
 
 std::optional<core::TimePoint> parse_instant(const std::string& s) {
-  std::istringstream in(s);
-  date::sys_seconds t;
-  in >> date::parse("%Y-%m-%dT%H:%M:%SZ", t);
-  if (in.fail() || in.peek() != std::char_traits<char>::eof()) return std::nullopt;
-  return t;
+  int y = 0;
+  unsigned mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  char tail = 0;
+  if (s.size() != 20 ||
+      std::sscanf(s.c_str(), "%4d-%2u-%2uT%2u:%2u:%2uZ%c", &y, &mo, &d, &h, &mi, &sec, &tail) != 6 || h > 23 ||
+      mi > 59 || sec > 59)
+    return std::nullopt;
+  const std::chrono::year_month_day day{std::chrono::year{y}, std::chrono::month{mo}, std::chrono::day{d}};
+  if (!day.ok()) return std::nullopt;
+  return std::chrono::sys_days(day) + std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(sec);
 }
 
 Options parse_args(const std::vector<std::string>& args) {

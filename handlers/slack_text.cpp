@@ -48,10 +48,11 @@ CodePoint decode_at(std::string_view s, std::size_t i) {
   return {v, i, len, true};
 }
 
-std::vector<CodePoint> decode(std::string_view s) {
+/// At most `max_points` code points: callers that cut text never need more than their limit plus one.
+std::vector<CodePoint> decode(std::string_view s, std::size_t max_points = std::string_view::npos) {
   std::vector<CodePoint> out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size();) {
+  out.reserve(std::min(s.size(), max_points));
+  for (std::size_t i = 0; i < s.size() && out.size() < max_points;) {
     out.push_back(decode_at(s, i));
     i += out.back().len;
   }
@@ -149,7 +150,12 @@ std::string escape_mrkdwn(std::string_view text) {
 }
 
 std::vector<std::string> split_text(std::string_view text, std::size_t limit, std::size_t max_chunks, TextMode mode) {
-  const auto cps = decode(text);
+  // Every code point takes at least one unit, so no more than limit * max_chunks of them can be shown;
+  // one more tells that the text goes on. A 100 KB output is not decoded in full for a 3,000-unit excerpt.
+  const std::size_t most = max_chunks != 0 && limit <= (std::string_view::npos - 1) / max_chunks
+                               ? limit * max_chunks + 1
+                               : std::string_view::npos;
+  const auto cps = decode(text, most);
   const std::size_t n = cps.size();
   const std::size_t prefix = mode == TextMode::quoted ? 1 : 0;
   std::vector<std::size_t> units(n);

@@ -1,5 +1,6 @@
 // SqliteStore: opening, submissions and escalations. The audit trail and evidence are in
-// sqlite_store_audit.cpp; snapshots, overrides, learning and processed ids in sqlite_store_records.cpp.
+// sqlite_store_audit.cpp; snapshots, overrides, learning and processed ids in sqlite_store_records.cpp;
+// the outbox and Slack posts in sqlite_store_outbox.cpp.
 #include "storage/sqlite_store.hpp"
 
 #include <sqlite3.h>
@@ -181,6 +182,7 @@ SubmissionIds SqliteStore::add_submission(const NewSubmission& s) {
     insert_submission_rows(*impl_, ids.submission_id, s, digest);
     if (s.escalation) ids.escalation_id = insert_escalation_rows(*impl_, ids.submission_id, *s.escalation);
     impl_->append_audit(submission_audit(s, ids, digest));
+    impl_->enqueue(s.outbox, ids.escalation_id);
     txn.commit();
     return ids;
   });
@@ -267,7 +269,8 @@ std::vector<core::Escalation> SqliteStore::undecided_escalations() {
   });
 }
 
-bool SqliteStore::update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit) {
+bool SqliteStore::update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
+                                    const std::vector<OutboxMessage>& outbox) {
   return impl_->run("updating an escalation", [&] {
     SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
     int changed = 0;
@@ -289,6 +292,7 @@ bool SqliteStore::update_escalation(const core::Escalation& e, const std::vector
     for (auto& event : events)
       if (event.escalation_id.empty()) event.escalation_id = e.id;
     impl_->append_audit(events);
+    impl_->enqueue(outbox, e.id);
     txn.commit();
     return true;
   });

@@ -17,6 +17,7 @@
 #include "bot/slack/recent_ids.hpp"
 #include "bot/slack/secrets.hpp"
 #include "bot/slack/socket_mode_client.hpp"
+#include "bot/slack/tls.hpp"
 #include "bot/slack/web_api_client.hpp"
 
 namespace desk::bot::slack {
@@ -103,7 +104,8 @@ int exit_code_for(const SocketModeClient& client) {
   }
 }
 
-net::awaitable<void> serve(WebApiClient& api, const Tokens& tokens, const DeskHooks& hooks, RunState& run) {
+net::awaitable<void> serve(WebApiClient& api, std::shared_ptr<net::ssl::context> tls, const Tokens& tokens,
+                           const DeskHooks& hooks, RunState& run) {
   auto executor = co_await net::this_coro::executor;
   AuthInfo bot;
   try {
@@ -127,6 +129,7 @@ net::awaitable<void> serve(WebApiClient& api, const Tokens& tokens, const DeskHo
 
   SocketModeConfig config;
   config.app_token = tokens.app;
+  config.tls_context = std::move(tls);
   SocketModeClient client(executor, config, api, *handler, dedupe);
   run.client = &client;
   co_await client.run();
@@ -166,6 +169,8 @@ int run_desk(const desk::core::Policy& policy, const DeskHooks& hooks) {
   api_config.bot_token = tokens->bot;
   std::unique_ptr<WebApiClient> api;
   try {
+    // One trust store for both clients: loading it is the slowest step of start-up.
+    api_config.tls_context = make_client_tls_context();
     api = std::make_unique<WebApiClient>(io.get_executor(), api_config);
   } catch (const std::exception& e) {
     report_fatal(e.what());
@@ -175,7 +180,7 @@ int run_desk(const desk::core::Policy& policy, const DeskHooks& hooks) {
 
   RunState run;
   net::co_spawn(io, watch_signals(signals, run, io), net::detached);
-  net::co_spawn(io, serve(*api, *tokens, hooks, run), [&](std::exception_ptr e) {
+  net::co_spawn(io, serve(*api, api_config.tls_context, *tokens, hooks, run), [&](std::exception_ptr e) {
     if (e) {
       run.exit_code = kExitFailure;
       try {

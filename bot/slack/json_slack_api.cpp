@@ -163,7 +163,7 @@ SlackApi::Task<AuthInfo> JsonSlackApi::auth_test() {
   co_return to_auth(r);
 }
 
-SlackApi::Task<std::string> JsonSlackApi::apps_connections_open(const std::string& app_token) {
+SlackApi::Task<std::string> JsonSlackApi::apps_connections_open(std::string app_token) {
   // Retry-safe: an unused ticket simply expires on Slack's side.
   auto call = make_call("apps.connections.open", json::object(), BodyEncoding::form, true);
   call.app_token = app_token;
@@ -173,7 +173,7 @@ SlackApi::Task<std::string> JsonSlackApi::apps_connections_open(const std::strin
   co_return url;
 }
 
-SlackApi::Task<PostedMessage> JsonSlackApi::chat_post_message(const PostMessage& m) {
+SlackApi::Task<PostedMessage> JsonSlackApi::chat_post_message(PostMessage m) {
   json args{{"channel", m.channel}, {"text", m.text}, {"unfurl_links", m.unfurl_links}};
   if (!m.blocks.is_null()) args["blocks"] = m.blocks;
   put_if(args, "thread_ts", m.thread_ts);
@@ -187,14 +187,14 @@ SlackApi::Task<PostedMessage> JsonSlackApi::chat_post_message(const PostMessage&
   co_return to_posted(r);
 }
 
-SlackApi::Task<PostedMessage> JsonSlackApi::chat_update(const UpdateMessage& m) {
+SlackApi::Task<PostedMessage> JsonSlackApi::chat_update(UpdateMessage m) {
   json args{{"channel", m.channel}, {"ts", m.ts}, {"text", m.text}};
   if (!m.blocks.is_null()) args["blocks"] = m.blocks;
   auto r = co_await invoke(make_call("chat.update", std::move(args), BodyEncoding::json, true));
   co_return to_posted(r);
 }
 
-SlackApi::Task<std::string> JsonSlackApi::chat_post_ephemeral(const PostEphemeral& m) {
+SlackApi::Task<std::string> JsonSlackApi::chat_post_ephemeral(PostEphemeral m) {
   json args{{"channel", m.channel}, {"user", m.user}, {"text", m.text}};
   if (!m.blocks.is_null()) args["blocks"] = m.blocks;
   put_if(args, "thread_ts", m.thread_ts);
@@ -202,27 +202,27 @@ SlackApi::Task<std::string> JsonSlackApi::chat_post_ephemeral(const PostEphemera
   co_return str(r, "message_ts");
 }
 
-SlackApi::Task<std::string> JsonSlackApi::chat_get_permalink(const std::string& channel,
-                                                             const std::string& message_ts) {
+SlackApi::Task<std::string> JsonSlackApi::chat_get_permalink(std::string channel,
+                                                             std::string message_ts) {
   json args{{"channel", channel}, {"message_ts", message_ts}};
   auto r = co_await invoke(make_call("chat.getPermalink", std::move(args), BodyEncoding::form, true));
   co_return str(r, "permalink");
 }
 
-SlackApi::Task<ViewInfo> JsonSlackApi::views_open(const std::string& trigger_id, const json& view) {
+SlackApi::Task<ViewInfo> JsonSlackApi::views_open(std::string trigger_id, json view) {
   // Not retry-safe: a trigger id is single-use, so a resend would fail anyway.
   json args{{"trigger_id", trigger_id}, {"view", view}};
   co_return to_view(co_await invoke(make_call("views.open", std::move(args), BodyEncoding::json, false)));
 }
 
-SlackApi::Task<ViewInfo> JsonSlackApi::views_update(const std::string& view_id, const json& view,
-                                                    const std::string& hash) {
+SlackApi::Task<ViewInfo> JsonSlackApi::views_update(std::string view_id, json view,
+                                                    std::string hash) {
   json args{{"view_id", view_id}, {"view", view}};
   put_if(args, "hash", hash);
   co_return to_view(co_await invoke(make_call("views.update", std::move(args), BodyEncoding::json, true)));
 }
 
-SlackApi::Task<UserInfo> JsonSlackApi::users_info(const std::string& user) {
+SlackApi::Task<UserInfo> JsonSlackApi::users_info(std::string user) {
   json args{{"user", user}};
   auto r = co_await invoke(make_call("users.info", std::move(args), BodyEncoding::form, true));
   co_return to_user(member(r, "user"));
@@ -237,8 +237,8 @@ SlackApi::Task<std::vector<UserGroup>> JsonSlackApi::usergroups_list(bool includ
   co_return groups;
 }
 
-SlackApi::Task<UserGroup> JsonSlackApi::usergroups_users_update(const std::string& usergroup,
-                                                                const std::vector<std::string>& users) {
+SlackApi::Task<UserGroup> JsonSlackApi::usergroups_users_update(std::string usergroup,
+                                                                std::vector<std::string> users) {
   std::string list;
   for (const auto& u : users) list += (list.empty() ? "" : ",") + u;
   json args{{"usergroup", usergroup}, {"users", list}};
@@ -247,20 +247,20 @@ SlackApi::Task<UserGroup> JsonSlackApi::usergroups_users_update(const std::strin
   co_return to_usergroup(member(r, "usergroup"));
 }
 
-SlackApi::Task<ConversationPage> JsonSlackApi::conversations_list(const std::string& cursor, int limit) {
+SlackApi::Task<ConversationPage> JsonSlackApi::conversations_list(std::string cursor, int limit) {
   json args{{"types", "public_channel,private_channel"}, {"exclude_archived", true}, {"limit", limit}};
   put_if(args, "cursor", cursor);
   auto r = co_await invoke(make_call("conversations.list", std::move(args), BodyEncoding::form, true));
   co_return to_conversation_page(r);
 }
 
-SlackApi::Task<Conversation> JsonSlackApi::conversations_info(const std::string& channel) {
+SlackApi::Task<Conversation> JsonSlackApi::conversations_info(std::string channel) {
   json args{{"channel", channel}};
   auto r = co_await invoke(make_call("conversations.info", std::move(args), BodyEncoding::form, true));
   co_return to_conversation(member(r, "channel"));
 }
 
-SlackApi::Task<Conversation> JsonSlackApi::conversations_join(const std::string& channel) {
+SlackApi::Task<Conversation> JsonSlackApi::conversations_join(std::string channel) {
   json args{{"channel", channel}};
   auto r = co_await invoke(make_call("conversations.join", std::move(args), BodyEncoding::form, true));
   if (auto warning = str(r, "warning"); !warning.empty()) {
@@ -269,7 +269,7 @@ SlackApi::Task<Conversation> JsonSlackApi::conversations_join(const std::string&
   co_return to_conversation(member(r, "channel"));
 }
 
-SlackApi::Task<HistoryPage> JsonSlackApi::conversations_history(const HistoryQuery& q) {
+SlackApi::Task<HistoryPage> JsonSlackApi::conversations_history(HistoryQuery q) {
   json args{{"channel", q.channel}, {"limit", q.limit}, {"include_all_metadata", q.include_all_metadata}};
   put_if(args, "oldest", q.oldest);
   put_if(args, "latest", q.latest);

@@ -38,22 +38,22 @@ std::string url_encode(std::string_view text);
 class JsonSlackApi : public SlackApi {
  public:
   Task<AuthInfo> auth_test() override;
-  Task<std::string> apps_connections_open(const std::string& app_token) override;
-  Task<PostedMessage> chat_post_message(const PostMessage& message) override;
-  Task<PostedMessage> chat_update(const UpdateMessage& message) override;
-  Task<std::string> chat_post_ephemeral(const PostEphemeral& message) override;
-  Task<std::string> chat_get_permalink(const std::string& channel, const std::string& message_ts) override;
-  Task<ViewInfo> views_open(const std::string& trigger_id, const nlohmann::json& view) override;
-  Task<ViewInfo> views_update(const std::string& view_id, const nlohmann::json& view,
-                              const std::string& hash) override;
-  Task<UserInfo> users_info(const std::string& user) override;
-  Task<std::vector<UserGroup>> usergroups_list(bool include_users, bool include_disabled) override;
-  Task<UserGroup> usergroups_users_update(const std::string& usergroup,
-                                          const std::vector<std::string>& users) override;
-  Task<ConversationPage> conversations_list(const std::string& cursor, int limit) override;
-  Task<Conversation> conversations_info(const std::string& channel) override;
-  Task<Conversation> conversations_join(const std::string& channel) override;
-  Task<HistoryPage> conversations_history(const HistoryQuery& query) override;
+  Task<std::string> apps_connections_open(std::string app_token) override;
+  Task<PostedMessage> chat_post_message(PostMessage message) override;
+  Task<PostedMessage> chat_update(UpdateMessage message) override;
+  Task<std::string> chat_post_ephemeral(PostEphemeral message) override;
+  Task<std::string> chat_get_permalink(std::string channel, std::string message_ts) override;
+  Task<ViewInfo> views_open(std::string trigger_id, nlohmann::json view) override;
+  Task<ViewInfo> views_update(std::string view_id, nlohmann::json view,
+                              std::string hash = {}) override;
+  Task<UserInfo> users_info(std::string user) override;
+  Task<std::vector<UserGroup>> usergroups_list(bool include_users, bool include_disabled = false) override;
+  Task<UserGroup> usergroups_users_update(std::string usergroup,
+                                          std::vector<std::string> users) override;
+  Task<ConversationPage> conversations_list(std::string cursor = {}, int limit = 200) override;
+  Task<Conversation> conversations_info(std::string channel) override;
+  Task<Conversation> conversations_join(std::string channel) override;
+  Task<HistoryPage> conversations_history(HistoryQuery query) override;
 
  protected:
   /// Sends one call and returns Slack's answer when `ok` is true; throws SlackApiError otherwise.

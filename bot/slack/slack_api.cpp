@@ -25,8 +25,8 @@ SlackApiError::SlackApiError(std::string method, std::string error, std::string 
       messages_(std::move(messages)) {}
 
 boost::asio::awaitable<std::optional<HistoryMessage>> find_escalation_post(
-    SlackApi& api, const std::string& channel, const std::string& escalation_id,
-    const std::string& oldest, int max_pages) {
+    SlackApi& api, std::string channel, std::string escalation_id,
+    std::string oldest, int max_pages) {
   HistoryQuery query;
   query.channel = channel;
   query.oldest = oldest;

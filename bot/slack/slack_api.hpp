@@ -2,7 +2,8 @@
 /// The seam between the desk and Slack's Web API. Handlers, the Socket Mode client and the runner
 /// depend on this interface only; `WebApiClient` is the real one and `FakeSlackApi` records calls for
 /// tests. Every method is a coroutine that throws `SlackApiError` when Slack answers `ok:false`, and
-/// `SlackTransportError` when no answer could be had.
+/// `SlackTransportError` when no answer could be had. Arguments are taken by value on purpose: a
+/// coroutine frame outlives the caller's temporaries (`co_spawn(ex, api.chat_post_message({…}))`).
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -140,27 +141,27 @@ class SlackApi {
   /// auth.test with the bot token: who the bot is. Fails with invalid_auth on a bad token.
   virtual Task<AuthInfo> auth_test() = 0;
   /// apps.connections.open with the app-level token: a single-use wss:// URL.
-  virtual Task<std::string> apps_connections_open(const std::string& app_token) = 0;
-  virtual Task<PostedMessage> chat_post_message(const PostMessage& message) = 0;
-  virtual Task<PostedMessage> chat_update(const UpdateMessage& message) = 0;
+  virtual Task<std::string> apps_connections_open(std::string app_token) = 0;
+  virtual Task<PostedMessage> chat_post_message(PostMessage message) = 0;
+  virtual Task<PostedMessage> chat_update(UpdateMessage message) = 0;
   /// Returns the ephemeral message_ts (it cannot be updated later).
-  virtual Task<std::string> chat_post_ephemeral(const PostEphemeral& message) = 0;
-  virtual Task<std::string> chat_get_permalink(const std::string& channel, const std::string& message_ts) = 0;
+  virtual Task<std::string> chat_post_ephemeral(PostEphemeral message) = 0;
+  virtual Task<std::string> chat_get_permalink(std::string channel, std::string message_ts) = 0;
   /// views.open: `trigger_id` is valid for 3 s and once only.
-  virtual Task<ViewInfo> views_open(const std::string& trigger_id, const nlohmann::json& view) = 0;
+  virtual Task<ViewInfo> views_open(std::string trigger_id, nlohmann::json view) = 0;
   /// views.update; `hash` (optional) refuses a stale overwrite with hash_conflict.
-  virtual Task<ViewInfo> views_update(const std::string& view_id, const nlohmann::json& view,
-                                      const std::string& hash = {}) = 0;
-  virtual Task<UserInfo> users_info(const std::string& user) = 0;
+  virtual Task<ViewInfo> views_update(std::string view_id, nlohmann::json view,
+                                      std::string hash = {}) = 0;
+  virtual Task<UserInfo> users_info(std::string user) = 0;
   virtual Task<std::vector<UserGroup>> usergroups_list(bool include_users, bool include_disabled = false) = 0;
   /// Replaces the whole member list of `usergroup` (it cannot be emptied).
-  virtual Task<UserGroup> usergroups_users_update(const std::string& usergroup,
-                                                  const std::vector<std::string>& users) = 0;
-  virtual Task<ConversationPage> conversations_list(const std::string& cursor = {}, int limit = 200) = 0;
-  virtual Task<Conversation> conversations_info(const std::string& channel) = 0;
+  virtual Task<UserGroup> usergroups_users_update(std::string usergroup,
+                                                  std::vector<std::string> users) = 0;
+  virtual Task<ConversationPage> conversations_list(std::string cursor = {}, int limit = 200) = 0;
+  virtual Task<Conversation> conversations_info(std::string channel) = 0;
   /// Joining a channel the bot is already in succeeds (Slack adds a warning).
-  virtual Task<Conversation> conversations_join(const std::string& channel) = 0;
-  virtual Task<HistoryPage> conversations_history(const HistoryQuery& query) = 0;
+  virtual Task<Conversation> conversations_join(std::string channel) = 0;
+  virtual Task<HistoryPage> conversations_history(HistoryQuery query) = 0;
 };
 
 /// The metadata event type of escalation posts.
@@ -170,7 +171,7 @@ inline constexpr const char* kEscalationPostedEvent = "escalation_posted";
 /// field "escalation_id") in `channel`, newest first, looking at most `max_pages` pages back from
 /// `oldest` (a ts string, may be empty). Used after a crash before posting again.
 boost::asio::awaitable<std::optional<HistoryMessage>> find_escalation_post(
-    SlackApi& api, const std::string& channel, const std::string& escalation_id,
-    const std::string& oldest = {}, int max_pages = 5);
+    SlackApi& api, std::string channel, std::string escalation_id,
+    std::string oldest = {}, int max_pages = 5);
 
 }  // namespace desk::bot::slack

@@ -108,7 +108,7 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
         config(std::move(cfg)),
         api(slack),
         dispatcher(handler, std::move(dedupe)),
-        tls(make_client_tls_context(config.extra_ca_file)),
+        tls(config.tls_context ? config.tls_context : make_client_tls_context(config.extra_ca_file)),
         wake(ex, SteadyClock::time_point::max()),
         delay(ex),
         rng(std::random_device{}()) {}

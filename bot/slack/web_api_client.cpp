@@ -65,7 +65,7 @@ struct WebApiClient::Impl {
       : executor(ex),
         config(std::move(cfg)),
         base_url(std::move(base)),
-        http(ex, base_url, make_client_tls_context(config.extra_ca_file), config.timeouts,
+        http(ex, base_url, config.tls_context ? config.tls_context : make_client_tls_context(config.extra_ca_file), config.timeouts,
              config.max_idle_connections),
         rng(std::random_device{}()) {}
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include "bot/slack/backoff.hpp"
 #include "bot/slack/https_client.hpp"
@@ -21,6 +22,8 @@ struct WebApiConfig {
   std::string bot_token;                 ///< xoxb-…
   HttpTimeouts timeouts;
   std::string extra_ca_file;             ///< trusted in addition to the system store
+  /// A client TLS context to share with the Socket Mode client; when null one is made.
+  std::shared_ptr<boost::asio::ssl::context> tls_context;
   /// Wait used when a 429 carries no usable Retry-After (it happens: node-slack-sdk#1421).
   std::chrono::seconds default_retry_after{30};
   /// Transport failures retried per call (retry-safe calls, or before the request was sent).

@@ -41,7 +41,11 @@ using SslStream = beast::ssl_stream<beast::tcp_stream>;
 
 struct OutFrame {
   static OutFrame text(std::string d) { return OutFrame{std::move(d), {}, false, false}; }
-  static OutFrame close_frame() { return OutFrame::close_frame(); }
+  static OutFrame close_frame() {
+    OutFrame f;
+    f.close = true;
+    return f;
+  }
   std::string data;
   std::string envelope_id;  // set for envelopes: its write time starts the ack clock
   bool binary = false;
@@ -144,11 +148,30 @@ struct SlackEmulator::Impl {
   std::map<std::uint64_t, std::shared_ptr<Session>> sessions;
   std::map<std::uint64_t, beast::tcp_stream*> http_streams;
   std::map<std::string, Pending> envelopes;
+  std::deque<std::string> held;               // envelopes waiting for a socket, in send order
+  std::set<std::string> unacked_events;       // events_api envelopes out and not yet acked
   std::vector<AckRecord> ack_records;
   std::uint64_t next_id = 0, hellos = 0, accepted = 0, close_frames = 0, garbage = 0;
   std::size_t redelivered = 0;
   int peak_sockets = 0;
   std::multiset<std::string> drop_responses;  // methods whose next answer is never sent
+  int load_remaining = 0;  // closed-loop load: envelopes still to send
+  int load_acks = 0;
+  std::set<std::string> load_ids;
+
+  // Sends one load envelope (caller holds mu, io thread).
+  void send_load_envelope() {
+    static const Json kEvent = message_event("C0DESK", "U0LEAD", "owner here, looking at it now", "1700000000.000100");
+    auto id = new_envelope_id();
+    Pending p;
+    p.type = "events_api";
+    p.event_id = "EvLoad" + std::to_string(load_remaining);
+    p.frame = envelope_frame(id, p.type, event_callback(kEvent, p.event_id, options.app_id), false);
+    hold(id, std::move(p));
+    load_ids.insert(id);
+    --load_remaining;
+    flush_held();
+  }
 
   bool take_drop(std::string_view target) {
     std::lock_guard lock(mu);
@@ -291,10 +314,13 @@ struct SlackEmulator::Impl {
     cut(beast::get_lowest_layer(s->ws));
     std::lock_guard lock(mu);
     sessions.erase(s->id);
-    // Envelopes queued on this socket but never written go to the next one.
-    for (auto& [eid, p] : envelopes) {
-      if (p.session == s->id && !p.sent) p.session = 0;
+    // Envelopes queued on this socket but never written go to the next one, first and in order.
+    for (auto it = s->outbox.rbegin(); it != s->outbox.rend(); ++it) {
+      if (it->envelope_id.empty()) continue;
+      envelopes.at(it->envelope_id).session = 0;
+      held.push_front(it->envelope_id);
     }
+    s->outbox.clear();
   }
 
   void greet(const std::shared_ptr<Session>& s) {
@@ -389,15 +415,21 @@ struct SlackEmulator::Impl {
     AckRecord record;
     record.envelope_id = frame["envelope_id"];
     record.connection = s.id;
+    record.received_at = SteadyClock::now();
     if (frame.contains("payload")) record.payload = frame["payload"];
     auto it = envelopes.find(record.envelope_id);
     record.known = it != envelopes.end();
     if (record.known) {
       it->second.acked = true;
+      unacked_events.erase(record.envelope_id);
       record.event_id = it->second.event_id;
       if (it->second.sent) {
         record.latency = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - *it->second.sent);
       }
+    }
+    if (record.known && load_ids.erase(record.envelope_id) == 1) {
+      ++load_acks;
+      if (load_remaining > 0) send_load_envelope();
     }
     ack_records.push_back(std::move(record));
   }
@@ -415,14 +447,24 @@ struct SlackEmulator::Impl {
     return fallback;
   }
 
-  // Sends held envelopes (caller holds mu).
+  // Records a new envelope and queues it behind the ones already held (caller holds mu).
+  void hold(const std::string& id, Pending p) {
+    if (p.type == "events_api") unacked_events.insert(id);
+    envelopes.emplace(id, std::move(p));
+    held.push_back(id);
+  }
+
+  // Sends held envelopes in order while a socket can take them (caller holds mu).
   void flush_held() {
-    for (auto& [id, p] : envelopes) {
-      if (p.session != 0 || p.acked || p.superseded) continue;
+    while (!held.empty()) {
       Session* s = choose_session();
       if (s == nullptr) return;
-      p.session = s->id;
-      push(*s, OutFrame{p.frame.dump(), id});
+      auto id = std::move(held.front());
+      held.pop_front();
+      auto it = envelopes.find(id);
+      if (it == envelopes.end() || it->second.acked || it->second.superseded) continue;
+      it->second.session = s->id;
+      push(*s, OutFrame{it->second.frame.dump(), id});
     }
   }
 
@@ -441,11 +483,15 @@ struct SlackEmulator::Impl {
 
   void redeliver_due() {
     const auto now = SteadyClock::now();
-    std::vector<std::pair<std::string, Pending>> fresh;
-    for (auto& [id, p] : envelopes) {
-      if (p.type != "events_api" || p.acked || p.superseded || !p.sent) continue;
-      if (now - *p.sent < options.redeliver_after || p.attempt >= options.max_redeliveries) continue;
+    std::vector<std::string> due;
+    for (const auto& id : unacked_events) {
+      const auto& p = envelopes.at(id);
+      if (p.sent && now - *p.sent >= options.redeliver_after && p.attempt < options.max_redeliveries) due.push_back(id);
+    }
+    for (const auto& id : due) {
+      auto& p = envelopes.at(id);
       p.superseded = true;
+      unacked_events.erase(id);
       Pending again = p;
       again.attempt = p.attempt + 1;
       again.session = 0;
@@ -455,10 +501,7 @@ struct SlackEmulator::Impl {
       again.frame["envelope_id"] = new_id;
       again.frame["retry_attempt"] = again.attempt;
       again.frame["retry_reason"] = "timeout";
-      fresh.emplace_back(new_id, std::move(again));
-    }
-    for (auto& [id, p] : fresh) {
-      envelopes.emplace(id, std::move(p));
+      hold(new_id, std::move(again));
       ++redelivered;
     }
   }
@@ -472,7 +515,7 @@ struct SlackEmulator::Impl {
     p.frame = envelope_frame(id, type, std::move(payload), o.accepts_response_payload, o.retry_attempt, o.retry_reason);
     {
       std::lock_guard lock(mu);
-      envelopes.emplace(id, std::move(p));
+      hold(id, std::move(p));
     }
     net::post(io, [this] {
       std::lock_guard lock(mu);
@@ -581,6 +624,19 @@ void SlackEmulator::resume_listening() {
     impl_->open_acceptor(tcp::endpoint(net::ip::make_address("127.0.0.1"), impl_->port));
     net::co_spawn(impl_->io, impl_->accept_loop(), net::detached);
   });
+}
+
+void SlackEmulator::start_load(int in_flight, int total) {
+  impl_->on_io([&] {
+    std::lock_guard lock(impl_->mu);
+    impl_->load_remaining = total;
+    for (int i = 0; i < in_flight && impl_->load_remaining > 0; ++i) impl_->send_load_envelope();
+  });
+}
+
+int SlackEmulator::load_acked() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->load_acks;
 }
 
 int SlackEmulator::open_sockets() const {

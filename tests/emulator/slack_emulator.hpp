@@ -40,6 +40,7 @@ struct AckRecord {
   std::chrono::microseconds latency{0};  ///< from the envelope's write to the ack's arrival
   std::uint64_t connection = 0;     ///< the socket that carried the ack
   bool known = true;                ///< false: no envelope with this id was ever sent
+  SteadyClock::time_point received_at;
 };
 
 struct EnvelopeOptions {
@@ -84,6 +85,12 @@ class SlackEmulator {
   void stop_listening();
   /// The server comes back on the same port.
   void resume_listening();
+
+  /// Closed-loop load for benchmarks: keeps `in_flight` message events outstanding (each ack
+  /// triggers the next send, on the emulator thread) until `total` have been sent.
+  void start_load(int in_flight, int total);
+  /// Acks received for load envelopes so far.
+  int load_acked() const;
 
   int open_sockets() const;        ///< WebSockets accepted and not yet closed
   int peak_open_sockets() const;

@@ -103,7 +103,9 @@ TEST(SlackApiEncoding, MalformedAnswersDecodeToEmptyValuesNotCrashes) {
   api.respond("conversations.history", {{"messages", {{{"ts", 5}, {"metadata", "x"}}}}});
   EXPECT_EQ(run(api.users_info("U1")).id, "");
   EXPECT_EQ(run(api.usergroups_list(true)).size(), 3u);
-  auto page = run(api.conversations_history(HistoryQuery{"C1"}));
+  HistoryQuery query;
+  query.channel = "C1";
+  auto page = run(api.conversations_history(query));
   ASSERT_EQ(page.messages.size(), 1u);
   EXPECT_FALSE(page.messages[0].metadata);
 }

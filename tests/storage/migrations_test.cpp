@@ -23,6 +23,34 @@ int user_version(const std::string& path) {
   return raw.execAndGet("PRAGMA user_version").getInt();
 }
 
+/// What a v1 desk wrote: one open escalation with a fired reminder, and its audit row.
+void write_v1_rows(SQLite::Database& db) {
+  db.exec("UPDATE id_sequences SET last = 1");
+  db.exec("INSERT INTO submissions (id, received_at, workflow, channel, agent, confidence, citations_json, "
+          "callback_url, verdict, idempotency_scope, idempotency_key) VALUES ('SUB-000001', 1717236000, "
+          "'paid_ads', 'email', 'ads-agent', 0.5, '[]', '', 'escalated', 'scope', 'k1')");
+  db.exec("INSERT INTO evidence (submission_id, prompt, output, metadata_json, permalink, suggested_fix, digest) "
+          "VALUES ('SUB-000001', 'p', 'Guaranteed returns!', '{}', '', '', '" + sha256_hex("x") + "')");
+  db.exec("INSERT INTO trigger_hits (submission_id, ordinal, kind, rule_id, category, route, explanation, "
+          "matched, citation_url) VALUES ('SUB-000001', 0, 'lexicon', 'lexicon/guarantees/guaranteed', "
+          "'guarantees', 'legal_oncall', 'a guarantee', 'Guaranteed', '')");
+  db.exec("INSERT INTO escalations (id, submission_id, workflow, channel, agent, manual, drill, policy_digest, "
+          "state, owner_role, owner_person, opened_at, owned_since, generation, backup_person, director_person, "
+          "triaged_by, version) VALUES ('ESC-000001', 'SUB-000001', 'paid_ads', 'email', 'ads-agent', 0, 0, '', "
+          "'open', 'legal_oncall', 'lee', 1717236000, 1717236000, 0, '', '', '', 0)");
+  db.exec("INSERT INTO deadlines VALUES ('ESC-000001', 0, 'backup_ping', 1717236180, 1717236185), "
+          "('ESC-000001', 0, 'decision', 1717237800, NULL)");
+  const core::AuditEvent opened{"escalation.opened", "ESC-000001", "desk", kT0, {}};
+  const std::string fields = canonical_fields(opened);
+  const std::string hash = row_hash(kGenesisHash, 1, opened, fields);
+  SQLite::Statement audit(db, "INSERT INTO audit VALUES (1, ?, 'escalation.opened', 'ESC-000001', 'desk', ?, ?, ?)");
+  audit.bind(1, static_cast<std::int64_t>(kT0.time_since_epoch().count()));
+  audit.bind(2, fields);
+  audit.bind(3, std::string(kGenesisHash));
+  audit.bind(4, hash);
+  audit.exec();
+}
+
 TEST(Migrations, StepsAreNumberedOneByOne) {
   const auto steps = migrations();
   ASSERT_GE(steps.size(), 2u);
@@ -37,6 +65,8 @@ TEST_F(MigrationsTest, EmptyFileBecomesALatestSchemaDatabase) {
   SQLite::Database raw(path_, SQLite::OPEN_READONLY);
   EXPECT_EQ(raw.execAndGet("PRAGMA application_id").getInt(), kApplicationId);
   EXPECT_TRUE(raw.tableExists("drills"));
+  EXPECT_TRUE(raw.tableExists("outbox"));
+  EXPECT_TRUE(raw.tableExists("slack_messages"));
 }
 
 TEST_F(MigrationsTest, ReopeningALatestDatabaseRunsNothingAgain) {
@@ -52,31 +82,7 @@ TEST_F(MigrationsTest, UpgradesAVersion1DatabaseKeepingItsData) {
     migrate(v1, 1);
     ASSERT_EQ(v1.execAndGet("PRAGMA user_version").getInt(), 1);
     ASSERT_FALSE(v1.tableExists("drills"));
-    // What a v1 desk wrote: one open escalation with a fired reminder, and its audit row.
-    v1.exec("UPDATE id_sequences SET last = 1");
-    v1.exec("INSERT INTO submissions (id, received_at, workflow, channel, agent, confidence, citations_json, "
-            "callback_url, verdict, idempotency_scope, idempotency_key) VALUES ('SUB-000001', 1717236000, "
-            "'paid_ads', 'email', 'ads-agent', 0.5, '[]', '', 'escalated', 'scope', 'k1')");
-    v1.exec("INSERT INTO evidence (submission_id, prompt, output, metadata_json, permalink, suggested_fix, digest) "
-            "VALUES ('SUB-000001', 'p', 'Guaranteed returns!', '{}', '', '', '" + sha256_hex("x") + "')");
-    v1.exec("INSERT INTO trigger_hits (submission_id, ordinal, kind, rule_id, category, route, explanation, "
-            "matched, citation_url) VALUES ('SUB-000001', 0, 'lexicon', 'lexicon/guarantees/guaranteed', "
-            "'guarantees', 'legal_oncall', 'a guarantee', 'Guaranteed', '')");
-    v1.exec("INSERT INTO escalations (id, submission_id, workflow, channel, agent, manual, drill, policy_digest, "
-            "state, owner_role, owner_person, opened_at, owned_since, generation, backup_person, director_person, "
-            "triaged_by, version) VALUES ('ESC-000001', 'SUB-000001', 'paid_ads', 'email', 'ads-agent', 0, 0, '', "
-            "'open', 'legal_oncall', 'lee', 1717236000, 1717236000, 0, '', '', '', 0)");
-    v1.exec("INSERT INTO deadlines VALUES ('ESC-000001', 0, 'backup_ping', 1717236180, 1717236185), "
-            "('ESC-000001', 0, 'decision', 1717237800, NULL)");
-    const core::AuditEvent opened{"escalation.opened", "ESC-000001", "desk", kT0, {}};
-    const std::string fields = canonical_fields(opened);
-    const std::string hash = row_hash(kGenesisHash, 1, opened, fields);
-    SQLite::Statement audit(v1, "INSERT INTO audit VALUES (1, ?, 'escalation.opened', 'ESC-000001', 'desk', ?, ?, ?)");
-    audit.bind(1, static_cast<std::int64_t>(kT0.time_since_epoch().count()));
-    audit.bind(2, fields);
-    audit.bind(3, std::string(kGenesisHash));
-    audit.bind(4, hash);
-    audit.exec();
+    write_v1_rows(v1);
   }
   auto store = SqliteStore::open(path_);
   EXPECT_EQ(store->settings().schema_version, latest_schema_version());
@@ -95,6 +101,58 @@ TEST_F(MigrationsTest, UpgradesAVersion1DatabaseKeepingItsData) {
   EXPECT_EQ(ids.submission_id, "SUB-000002");
   EXPECT_EQ(ids.escalation_id, "ESC-000002");
   EXPECT_TRUE(store->verify_audit().ok);
+}
+
+TEST_F(MigrationsTest, UpgradesAVersion2DatabaseKeepingItsData) {
+  {
+    SQLite::Database v2(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    migrate(v2, 2);
+    ASSERT_EQ(v2.execAndGet("PRAGMA user_version").getInt(), 2);
+    ASSERT_FALSE(v2.tableExists("outbox"));
+    write_v1_rows(v2);
+    v2.exec("INSERT INTO drills (scenario, escalation_id, started_at, responded_at, score, notes) VALUES "
+            "('personal_data_leak', 'ESC-000001', 1717236000, 1717236240, 80, 'fast')");
+  }
+  auto store = SqliteStore::open(path_);
+  EXPECT_EQ(store->settings().schema_version, 3);
+  auto e = store->escalation("ESC-000001");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->owner_person, "lee");
+  ASSERT_EQ(store->drills().size(), 1u);
+  EXPECT_EQ(*store->drills()[0].score, 80);
+  EXPECT_TRUE(store->verify_audit().ok);
+  EXPECT_EQ(store->outbox_stats().pending, 0);
+  // v3 works on the upgraded file, for the old escalation as for new ones.
+  e->state = core::EscalationState::triaged;
+  e->triaged_at = kT0 + 1min;
+  e->triaged_by = "lee";
+  OutboxMessage update;
+  update.kind = "slack.update_escalation";
+  update.ordering_key = "slack:C1";
+  update.payload_json = "{}";
+  ASSERT_TRUE(store->update_escalation(*e, {{"escalation.triaged", "", "lee", kT0 + 1min, {}}}, {update}));
+  store->record_slack_post("ESC-000001", "C1", "1717236000.000100");
+  EXPECT_EQ(store->slack_post("ESC-000001")->ts, "1717236000.000100");
+  NewSubmission s = escalated_submission();
+  s.outbox = {update};
+  EXPECT_EQ(store->add_submission(s).escalation_id, "ESC-000002");
+  const auto due = store->outbox_due(kT0 + 1h, 10);
+  ASSERT_EQ(due.size(), 1u);  // the second row of key slack:C1 waits for the first
+  EXPECT_EQ(due[0].escalation_id, "ESC-000001");
+  EXPECT_EQ(store->outbox_stats().pending, 2);
+  EXPECT_TRUE(store->verify_audit().ok);
+}
+
+TEST_F(MigrationsTest, AFailedOutboxStepLeavesVersion2Intact) {
+  {
+    SQLite::Database v2(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    migrate(v2, 2);
+    v2.exec("CREATE TABLE slack_messages (id INTEGER PRIMARY KEY)");  // makes step 3 fail after the outbox table
+  }
+  EXPECT_EQ(storage_error_code([&] { SqliteStore::open(path_); }), StorageError::Code::io);
+  EXPECT_EQ(user_version(path_), 2);
+  SQLite::Database raw(path_, SQLite::OPEN_READONLY);
+  EXPECT_FALSE(raw.tableExists("outbox"));
 }
 
 TEST_F(MigrationsTest, FailedStepRollsBackToThePreviousVersion) {

@@ -53,7 +53,9 @@ class RestartTest : public ::testing::Test {
     auto e = store.escalation(id);
     EXPECT_TRUE(e);
     auto fired = core::fire_due(*e, ctx(), now);
-    if (commit && !fired.reminders.empty()) EXPECT_TRUE(store.update_escalation(*e, fired.audit));
+    if (commit && !fired.reminders.empty()) {
+      EXPECT_TRUE(store.update_escalation(*e, fired.audit));
+    }
     return fired.reminders;
   }
 

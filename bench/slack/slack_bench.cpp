@@ -1,0 +1,165 @@
+// Socket Mode load driver: runs the Slack emulator in this process and the desk (slack_bench_client,
+// i.e. run_desk) as a child process, then measures what the issue asks for:
+//   - start-to-first-ack: from spawning the desk to the ack of an envelope that was waiting for it;
+//   - acks per second and ack latency p50/p99 with N envelopes in flight (closed loop: every ack
+//     releases the next envelope), latency measured by the emulator from the envelope's write to
+//     the ack's arrival;
+//   - CPU time per envelope of the desk process (/proc/<pid>/task/*/schedstat, nanoseconds);
+//   - peak resident memory of the desk process (VmHWM).
+// Usage: slack_bench [--envelopes N] [--in-flight N] [--client PATH]
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/emulator/envelope_factory.hpp"
+#include "tests/emulator/slack_emulator.hpp"
+
+#ifndef DESK_BENCH_CLIENT
+#define DESK_BENCH_CLIENT "slack_bench_client"
+#endif
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+namespace emu = desk::emulator;
+
+struct Options {
+  int envelopes = 20000;
+  int in_flight = 64;
+  std::string client = DESK_BENCH_CLIENT;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--envelopes") o.envelopes = std::max(1, std::atoi(argv[i + 1]));
+    else if (flag == "--in-flight") o.in_flight = std::max(1, std::atoi(argv[i + 1]));
+    else if (flag == "--client") o.client = argv[i + 1];
+  }
+  return o;
+}
+
+// CPU time of every thread of `pid`, in nanoseconds (first field of schedstat).
+long long cpu_ns(pid_t pid) {
+  long long total = 0;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(task.path() / "schedstat");
+    long long ns = 0;
+    if (in >> ns) total += ns;
+  }
+  return total;
+}
+
+// A field of /proc/<pid>/status in kB (VmHWM, VmRSS).
+long status_kb(pid_t pid, const char* field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::strlen(field) + 1);
+  }
+  return -1;
+}
+
+template <typename Pred>
+bool wait_for(Pred pred, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (!pred()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(200us);
+  }
+  return true;
+}
+
+pid_t spawn_client(const Options& o, const emu::SlackEmulator& emulator, const emu::TestPki& pki,
+                   const emu::WorkspaceOptions& ws) {
+  std::vector<std::string> env = {"SLACK_API_URL=" + emulator.api_url(), "SSL_CERT_FILE=" + pki.trusted().ca_cert,
+                                  "SLACK_APP_TOKEN=" + ws.app_token, "SLACK_BOT_TOKEN=" + ws.bot_token,
+                                  "DESK_LOG_LEVEL=warn"};
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string path = o.client;
+  char* argv[] = {path.data(), nullptr};
+  pid_t pid = -1;
+  if (posix_spawn(&pid, path.c_str(), nullptr, nullptr, argv, envp.data()) != 0) {
+    throw std::runtime_error("cannot start " + path);
+  }
+  return pid;
+}
+
+double micros(std::chrono::microseconds d) { return static_cast<double>(d.count()); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  emu::TestPki pki;
+  emu::EmulatorOptions eo;
+  eo.redeliver_after = 60s;  // no redeliveries muddying the figures
+  emu::SlackEmulator emulator(pki, eo);
+
+  // Start-up: one envelope waits in the emulator; the clock runs from spawn to its ack.
+  auto first = emulator.send_event(emu::message_event("C0DESK", "U0LEAD", "first", "1700000000.000001"));
+  const auto spawned = Clock::now();
+  pid_t pid = spawn_client(o, emulator, pki, eo.workspace);
+  if (!wait_for([&] { return emulator.acked(first); }, 20s)) {
+    std::cerr << "the desk never acked its first envelope\n";
+    kill(pid, SIGKILL);
+    return 1;
+  }
+  const auto first_ack = emulator.acks().front().received_at - spawned;
+
+  // Warm-up, then the measured closed loop.
+  emulator.start_load(o.in_flight, 2000);
+  wait_for([&] { return emulator.load_acked() >= 2000; }, 60s);
+  const auto acks_before = emulator.acks().size();
+  const long long cpu_before = cpu_ns(pid);
+  const auto t0 = Clock::now();
+  emulator.start_load(o.in_flight, o.envelopes);
+  if (!wait_for([&] { return emulator.load_acked() >= 2000 + o.envelopes; }, 300s)) {
+    std::cerr << "load did not finish\n";
+  }
+  const auto elapsed = Clock::now() - t0;
+  const long long cpu_after = cpu_ns(pid);
+  const long hwm_kb = status_kb(pid, "VmHWM:");
+
+  auto acks = emulator.acks();
+  std::vector<std::chrono::microseconds> latencies;
+  for (std::size_t i = acks_before; i < acks.size(); ++i) latencies.push_back(acks[i].latency);
+  std::sort(latencies.begin(), latencies.end());
+  auto pct = [&](double p) { return latencies[static_cast<std::size_t>(p * static_cast<double>(latencies.size() - 1))]; };
+
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+
+  const double seconds = std::chrono::duration<double>(elapsed).count();
+  const double cpu_us = static_cast<double>(cpu_after - cpu_before) / 1000.0 / static_cast<double>(latencies.size());
+  std::printf("envelopes measured      %zu (in flight %d)\n", latencies.size(), o.in_flight);
+  std::printf("acks per second         %.0f\n", static_cast<double>(latencies.size()) / seconds);
+  std::printf("ack latency p50         %.0f us\n", micros(pct(0.50)));
+  std::printf("ack latency p99         %.0f us   (target < 1500 us)\n", micros(pct(0.99)));
+  std::printf("ack latency max         %.0f us\n", micros(latencies.back()));
+  std::printf("desk CPU per envelope   %.2f us   (target < 10 us)\n", cpu_us);
+  std::printf("desk peak RSS (VmHWM)   %.1f MiB  (target < 20 MiB)\n", static_cast<double>(hwm_kb) / 1024.0);
+  std::printf("start to first ack      %.1f ms   (target < 30 ms)\n",
+              std::chrono::duration<double, std::milli>(first_ack).count());
+  std::printf("desk exit code          %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  return 0;
+}

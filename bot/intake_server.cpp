@@ -1,0 +1,180 @@
+#include "bot/intake_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <set>
+#include <stdexcept>
+
+#include "bot/slack/log.hpp"
+
+namespace desk::bot {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+
+handlers::HttpRequest to_request(const http::request<http::string_body>& req) {
+  handlers::HttpRequest out;
+  out.method = std::string(req.method_string());
+  out.target = std::string(req.target());
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    // Repeated headers are joined as HTTP allows; Authorization is never repeated legitimately.
+    auto [it, fresh] = out.headers.emplace(std::move(name), std::string(field.value()));
+    if (!fresh) it->second += "," + std::string(field.value());
+  }
+  out.body = req.body();
+  return out;
+}
+
+http::response<http::string_body> to_response(const handlers::HttpResponse& r, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "escalation-desk");
+  if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
+  for (const auto& [name, value] : r.headers) res.set(name, value);
+  res.body() = r.body;
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+handlers::HttpResponse json_error(int status, const char* code, const char* message) {
+  nlohmann::json j = {{"error", code}, {"message", message}, {"field", nullptr}};
+  return {status, "application/json", j.dump(), {}};
+}
+
+}  // namespace
+
+struct IntakeServer::Impl : std::enable_shared_from_this<Impl> {
+  Impl(net::any_io_executor ex, IntakeServerOptions opts, Handler h)
+      : executor(std::move(ex)), options(std::move(opts)), handler(std::move(h)), acceptor(executor) {}
+
+  net::awaitable<void> session(std::shared_ptr<beast::tcp_stream> stream);
+
+  net::any_io_executor executor;
+  IntakeServerOptions options;
+  Handler handler;
+  tcp::acceptor acceptor;
+  std::set<std::shared_ptr<beast::tcp_stream>> open;
+  bool stopping = false;
+};
+
+std::pair<std::string, std::uint16_t> split_host_port(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())
+    throw std::invalid_argument("listen address '" + listen + "' is not host:port");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned long port = 0;
+  try {
+    std::size_t used = 0;
+    port = std::stoul(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1) throw std::invalid_argument("port");
+  } catch (const std::exception&) {
+    throw std::invalid_argument("listen address '" + listen + "' has no valid port");
+  }
+  if (port > 65535) throw std::invalid_argument("listen address '" + listen + "' has a port above 65535");
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+IntakeServer::IntakeServer(net::any_io_executor executor, IntakeServerOptions options, Handler handler)
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(options), std::move(handler))) {}
+
+IntakeServer::~IntakeServer() { stop(); }
+
+std::uint16_t IntakeServer::bind() {
+  const auto [host, port] = split_host_port(impl_->options.listen);
+  boost::system::error_code ec;
+  const auto address = net::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) throw std::runtime_error("intake listen address '" + impl_->options.listen + "': " + ec.message());
+  const tcp::endpoint endpoint(address, port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(static_cast<int>(impl_->options.max_connections), ec);
+  if (ec) throw std::runtime_error("cannot listen on " + impl_->options.listen + ": " + ec.message());
+  return acceptor.local_endpoint().port();
+}
+
+net::awaitable<void> IntakeServer::run() {
+  auto self = impl_;
+  while (!self->stopping) {
+    auto [ec, socket] = co_await self->acceptor.async_accept(kTuple);
+    if (ec) {
+      if (self->stopping || ec == net::error::operation_aborted) break;
+      slack::log_warn("intake.accept_failed", {{"error", ec.message()}});
+      continue;
+    }
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    self->open.insert(stream);
+    net::co_spawn(self->executor, self->session(stream), [self, stream](std::exception_ptr e) {
+      self->open.erase(stream);
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        slack::log_error("intake.session_failed", {{"error", ex.what()}});
+      }
+    });
+  }
+}
+
+void IntakeServer::stop() {
+  if (!impl_ || impl_->stopping) return;
+  impl_->stopping = true;
+  boost::system::error_code ignored;
+  impl_->acceptor.close(ignored);
+  for (const auto& s : impl_->open) s->socket().shutdown(tcp::socket::shutdown_receive, ignored);
+}
+
+net::awaitable<void> IntakeServer::Impl::session(std::shared_ptr<beast::tcp_stream> stream) {
+  beast::flat_buffer buffer;
+  while (!stopping) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(options.body_limit);
+    stream->expires_after(options.read_timeout);
+    auto [ec, n] = co_await http::async_read(*stream, buffer, parser, kTuple);
+    handlers::HttpResponse answer;
+    bool keep_alive = false;
+    unsigned version = 11;
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::error::eof) {
+      break;
+    } else if (ec == http::error::body_limit) {
+      answer = json_error(413, "too_large", "the body is larger than the limit");
+    } else if (ec) {
+      answer = json_error(400, "bad_request", "the request is not valid HTTP/1.1");
+    } else {
+      const auto& req = parser.get();
+      version = req.version();
+      keep_alive = req.keep_alive() && !stopping;
+      try {
+        answer = handler(to_request(req));
+      } catch (const std::exception& e) {
+        slack::log_error("intake.handler_failed", {{"error", e.what()}});
+        answer = json_error(500, "internal", "the desk could not answer; nothing was changed");
+      }
+    }
+    stream->expires_after(options.read_timeout);
+    auto res = to_response(answer, version, keep_alive);
+    auto [wec, wn] = co_await http::async_write(*stream, res, kTuple);
+    if (wec || !keep_alive) break;
+  }
+  boost::system::error_code ignored;
+  stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream->close();
+}
+
+}  // namespace desk::bot

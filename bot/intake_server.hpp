@@ -1,0 +1,52 @@
+#pragma once
+/// The agent intake API's HTTP/1.1 server: reads requests with a body limit and a read timeout,
+/// hands each to a handler function (handlers::IntakeHandler in the desk) and writes back its answer.
+/// Routing and validation live in the handler; this file only speaks HTTP.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "handlers/intake_handler.hpp"
+
+namespace desk::bot {
+
+struct IntakeServerOptions {
+  std::string listen = "127.0.0.1:8080";  ///< host:port; port 0 picks a free one (tests)
+  std::chrono::seconds read_timeout{30};  ///< per request, headers and body
+  std::size_t body_limit = 1024 * 1024;   ///< larger bodies get 413 without being read
+  std::size_t max_connections = 512;      ///< further connections wait in the backlog
+};
+
+class IntakeServer {
+ public:
+  using Handler = std::function<handlers::HttpResponse(const handlers::HttpRequest&)>;
+
+  IntakeServer(boost::asio::any_io_executor executor, IntakeServerOptions options, Handler handler);
+  ~IntakeServer();
+  IntakeServer(const IntakeServer&) = delete;
+  IntakeServer& operator=(const IntakeServer&) = delete;
+
+  /// Binds and listens; throws std::runtime_error naming the address when that fails.
+  /// Returns the port bound (useful with port 0).
+  std::uint16_t bind();
+
+  /// Accepts connections until stop(); each connection runs as its own coroutine.
+  boost::asio::awaitable<void> run();
+
+  /// Stops accepting and closes open connections after their current response.
+  void stop();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+/// Splits "host:port" (IPv6 as "[::1]:8080"); throws std::invalid_argument on a malformed address.
+std::pair<std::string, std::uint16_t> split_host_port(const std::string& listen);
+
+}  // namespace desk::bot

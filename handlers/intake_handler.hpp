@@ -1,0 +1,115 @@
+#pragma once
+/// The agent intake API (SPEC, "Agent intake API") as a function from a request to a response, so
+/// routing, authentication and validation are tested without sockets; the HTTP server in bot/ only
+/// reads requests (with a body limit) and writes back what handle() returns.
+///
+///   POST /v1/submissions        evaluate a draft; 200 approved, 201 escalated (Location header)
+///   GET  /v1/escalations/{id}   one escalation with its audit timeline
+///   GET  /v1/escalations        ?status=open|triaged|accepted|rejected &limit=1..500 (default 100)
+///   GET  /healthz               no auth: {"status","slack","database"}
+///   GET  /metrics               no auth: Prometheus text 0.0.4
+///
+/// Every /v1 request is authenticated before anything else about it is looked at (its path, its
+/// headers, its body). Every error is JSON {"error": code, "message": text, "field": name or null}.
+/// Status codes for validation errors: 400 when the body is not the right shape (malformed JSON,
+/// wrong types, missing or unknown fields, invalid UTF-8 or NUL, nesting too deep), 413 when it or one
+/// of its fields is too large, 422 when it is well-formed but a value is unacceptable (confidence
+/// outside 0–1, unknown workflow, bad date or URL, an Idempotency-Key reused with another body).
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/escalation.hpp"
+#include "core/metrics.hpp"
+#include "core/policy.hpp"
+#include "core/policy_engine.hpp"
+#include "core/rota.hpp"
+#include "handlers/submission_parser.hpp"
+#include "storage/store.hpp"
+
+namespace desk::handlers {
+
+struct HttpRequest {
+  std::string method;                          ///< "GET", "POST", … (case-sensitive, as HTTP says)
+  std::string target;                          ///< origin form: path and optional query
+  std::map<std::string, std::string> headers;  ///< names in lower case
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< besides Content-Type
+
+  /// The value of the first header named `name` (case-insensitive), or nullptr.
+  const std::string* header(std::string_view name) const;
+};
+
+/// The Slack Socket Mode connection as /healthz reports it.
+enum class SlackConnection { connected, connecting, disconnected };
+const char* to_string(SlackConnection state);
+
+struct IntakeLimits {
+  std::size_t max_body_bytes = 1024 * 1024;  ///< 413 above this
+  std::size_t max_idempotency_key = 200;     ///< printable ASCII characters
+  SubmissionLimits submission;               ///< per-field limits of the body
+};
+
+/// What the handler works with. References must outlive the handler.
+struct IntakeDependencies {
+  const core::Policy& policy;
+  const core::PolicyEngine& engine;  ///< built from `policy`
+  const core::Rota& rota;            ///< built from `policy`
+  storage::Store& store;
+  core::Metrics& metrics;
+  std::vector<std::string> tokens;   ///< accepted bearer tokens; empty ones are ignored; none: all refused
+  std::function<SlackConnection()> slack_state;  ///< for /healthz; unset reads as disconnected
+  IntakeLimits limits = {};
+};
+
+/// Safe to call from several threads at once if the store and metrics are (SqliteStore and
+/// core::Metrics are). Keeps only SHA-256 digests of the tokens, never the tokens.
+class IntakeHandler {
+ public:
+  explicit IntakeHandler(IntakeDependencies deps);
+
+  /// Never throws: a storage failure answers 503 {"error":"unavailable"}, anything else 500.
+  /// Counts every answer in desk_intake_requests_total{status}; times POST /v1/submissions.
+  HttpResponse handle(const HttpRequest& request, core::TimePoint now);
+
+ private:
+  HttpResponse route(const HttpRequest& request, core::TimePoint now);
+  /// The token's digest (the idempotency scope) when the request carries an accepted token.
+  std::optional<std::string> authenticate(const HttpRequest& request) const;
+  HttpResponse submit(const HttpRequest& request, const std::string& scope, core::TimePoint now);
+  HttpResponse replay(const storage::SubmissionIds& ids, const core::Submission& parsed);
+  storage::NewSubmission prepare(const core::Submission& s, const core::Evaluation& ev, const std::string& scope,
+                                 const std::string& key, core::TimePoint now);
+  std::string answer(const std::string& submission_id, core::Verdict verdict,
+                     const std::vector<core::TriggerHit>& hits, const core::Escalation* e) const;
+  void count(const core::Evaluation& ev);
+  HttpResponse get_escalation(const std::string& id);
+  HttpResponse list_escalations(const std::map<std::string, std::string>& query);
+  HttpResponse healthz();
+  HttpResponse metrics_text() const;
+
+  const core::Policy& policy_;
+  const core::PolicyEngine& engine_;
+  const core::Rota& rota_;
+  storage::Store& store_;
+  core::Metrics& metrics_;
+  std::vector<std::string> token_digests_;
+  std::function<SlackConnection()> slack_state_;
+  IntakeLimits limits_;
+  std::atomic<bool> snapshot_saved_{false};  ///< the policy snapshot is content-addressed: once is enough
+};
+
+}  // namespace desk::handlers

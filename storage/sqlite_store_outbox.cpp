@@ -1,0 +1,206 @@
+// SqliteStore: the transactional outbox (rows written with the change that caused them, then sent
+// in order per ordering key) and where each escalation's main Slack post lives.
+#include "storage/rows.hpp"
+#include "storage/sqlite_store.hpp"
+#include "storage/sqlite_store_impl.hpp"
+
+namespace desk::storage {
+
+using detail::StatementUse;
+
+namespace {
+
+// Senders pass on what the far side said; a whole HTML error page is not worth keeping per attempt.
+constexpr std::size_t kMaxErrorBytes = 2000;
+
+std::string bounded_error(const std::string& error) {
+  if (error.size() <= kMaxErrorBytes) return error;
+  std::size_t cut = kMaxErrorBytes;
+  while (cut > 0 && (static_cast<unsigned char>(error[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
+  return error.substr(0, cut) + " [truncated]";
+}
+
+/// Runs a prepared state change of row `id`; when it changed nothing, says why: no such row, or a
+/// state that does not allow `change`. The message names the id and states only, never the payload.
+void change_state(SqliteStore::Impl& impl, SQLite::Statement& change, std::int64_t id, const char* what) {
+  int changed = 0;
+  {
+    StatementUse q(change);
+    changed = q->exec();
+  }
+  if (changed == 1) return;
+  StatementUse q(impl.outbox_state);
+  q->bind(1, id);
+  if (!q->executeStep())
+    throw StorageError(StorageError::Code::not_found, "no outbox message " + std::to_string(id));
+  throw StorageError(StorageError::Code::conflict, "outbox message " + std::to_string(id) + " is " +
+                                                       detail::text(*q, 0) + ": it cannot be " + what);
+}
+
+std::vector<OutboxMessage> read_all(SQLite::Statement& q) {
+  std::vector<OutboxMessage> out;
+  while (q.executeStep()) out.push_back(detail::read_outbox(q));
+  return out;
+}
+
+}  // namespace
+
+std::int64_t SqliteStore::Impl::enqueue(const std::vector<OutboxMessage>& messages,
+                                        const std::string& escalation_id) {
+  std::int64_t last = 0;
+  for (const OutboxMessage& m : messages) {
+    const std::string& escalation = m.escalation_id.empty() ? escalation_id : m.escalation_id;
+    StatementUse q(insert_outbox);
+    q->bind(1, m.kind);
+    if (escalation.empty()) q->bind(2);
+    else q->bind(2, escalation);
+    q->bind(3, m.ordering_key);
+    q->bind(4, m.payload_json);
+    q->bind(5, detail::epoch(m.created_at));
+    q->bind(6, detail::epoch(m.next_attempt_at));
+    q->exec();
+    last = db.getLastInsertRowid();
+  }
+  return last;
+}
+
+std::int64_t SqliteStore::enqueue(const std::vector<OutboxMessage>& messages,
+                                  const std::vector<core::AuditEvent>& audit) {
+  return impl_->run("enqueuing outbox messages", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    const std::int64_t last = impl_->enqueue(messages, "");
+    impl_->append_audit(audit);
+    txn.commit();
+    return last;
+  });
+}
+
+std::vector<OutboxMessage> SqliteStore::outbox_due(core::TimePoint now, int limit) {
+  return impl_->run("listing due outbox messages", [&] {
+    StatementUse q(impl_->outbox_due);
+    q->bind(":now", detail::epoch(now));
+    q->bind(":limit", limit > 0 ? limit : -1);
+    return read_all(*q);
+  });
+}
+
+std::vector<OutboxMessage> SqliteStore::outbox_in_doubt() {
+  return impl_->run("listing in-doubt outbox messages", [&] {
+    SQLite::Statement q(impl_->db, std::string("SELECT ") + detail::kOutboxColumns +
+                                       " FROM outbox o WHERE o.state = 'sending' ORDER BY o.id");
+    return read_all(q);
+  });
+}
+
+std::optional<OutboxMessage> SqliteStore::outbox_message(std::int64_t id) {
+  return impl_->run("reading an outbox message", [&]() -> std::optional<OutboxMessage> {
+    SQLite::Statement q(impl_->db, std::string("SELECT ") + detail::kOutboxColumns + " FROM outbox o WHERE o.id = ?");
+    q.bind(1, id);
+    if (!q.executeStep()) return std::nullopt;
+    return detail::read_outbox(q);
+  });
+}
+
+void SqliteStore::outbox_mark_sending(std::int64_t id, core::TimePoint at) {
+  impl_->run("marking an outbox message as sending", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    impl_->outbox_sending.bind(1, id);
+    impl_->outbox_sending.bind(2, detail::epoch(at));
+    change_state(*impl_, impl_->outbox_sending, id, "sent again");
+    txn.commit();
+  });
+}
+
+void SqliteStore::outbox_mark_sent(std::int64_t id, const std::string& result_json, core::TimePoint at) {
+  impl_->run("marking an outbox message as sent", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    impl_->outbox_sent.bind(1, id);
+    impl_->outbox_sent.bind(2, result_json);
+    impl_->outbox_sent.bind(3, detail::epoch(at));
+    change_state(*impl_, impl_->outbox_sent, id, "marked sent (only a sending one can)");
+    txn.commit();
+  });
+}
+
+void SqliteStore::outbox_retry(std::int64_t id, core::TimePoint next_attempt_at, const std::string& error) {
+  impl_->run("scheduling an outbox retry", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    impl_->outbox_retry.bind(1, id);
+    impl_->outbox_retry.bind(2, detail::epoch(next_attempt_at));
+    impl_->outbox_retry.bind(3, bounded_error(error));
+    change_state(*impl_, impl_->outbox_retry, id, "retried");
+    txn.commit();
+  });
+}
+
+void SqliteStore::outbox_fail(std::int64_t id, const std::string& error) {
+  impl_->run("failing an outbox message", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    impl_->outbox_fail.bind(1, id);
+    impl_->outbox_fail.bind(2, bounded_error(error));
+    change_state(*impl_, impl_->outbox_fail, id, "failed");
+    txn.commit();
+  });
+}
+
+std::optional<core::TimePoint> SqliteStore::outbox_next_attempt() {
+  return impl_->run("finding the next outbox attempt", [&] {
+    // Only the rows outbox_due could return: a row blocked behind its key's head would wake the
+    // sender for nothing, over and over.
+    SQLite::Statement q(impl_->db, std::string("SELECT min(o.next_attempt_at) FROM outbox o ") +
+                                       "WHERE o.state = 'pending' AND " + detail::kOutboxIsHead);
+    q.executeStep();
+    return detail::optional_time(q, 0);
+  });
+}
+
+OutboxStats SqliteStore::outbox_stats() {
+  return impl_->run("counting outbox messages", [&] {
+    SQLite::Transaction snapshot(impl_->db, SQLite::TransactionBehavior::DEFERRED);
+    OutboxStats stats;
+    SQLite::Statement counts(impl_->db, "SELECT state, count(*) FROM outbox GROUP BY state");
+    while (counts.executeStep()) {
+      const std::string state = detail::text(counts, 0);
+      const std::int64_t n = counts.getColumn(1).getInt64();
+      if (state == "pending") stats.pending = n;
+      else if (state == "sending") stats.sending = n;
+      else if (state == "sent") stats.sent = n;
+      else if (state == "failed") stats.failed = n;
+    }
+    SQLite::Statement oldest(impl_->db, "SELECT min(created_at) FROM outbox WHERE state = 'pending'");
+    oldest.executeStep();
+    stats.oldest_pending_created_at = detail::optional_time(oldest, 0);
+    return stats;
+  });
+}
+
+void SqliteStore::record_slack_post(const std::string& escalation_id, const std::string& channel,
+                                    const std::string& ts, const std::string& permalink) {
+  impl_->run("recording a Slack post", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    // A permalink belongs to one post: a moved post loses the old one unless a new one is given.
+    SQLite::Statement q(impl_->db,
+                        "INSERT INTO slack_messages (escalation_id, channel, ts, permalink) VALUES (?1, ?2, ?3, ?4) "
+                        "ON CONFLICT (escalation_id) DO UPDATE SET channel = excluded.channel, ts = excluded.ts, "
+                        "permalink = CASE WHEN excluded.permalink <> '' THEN excluded.permalink "
+                        "WHEN slack_messages.channel = excluded.channel AND slack_messages.ts = excluded.ts "
+                        "THEN slack_messages.permalink ELSE '' END");
+    q.bind(1, escalation_id);
+    q.bind(2, channel);
+    q.bind(3, ts);
+    q.bind(4, permalink);
+    q.exec();
+    txn.commit();
+  });
+}
+
+std::optional<SlackPost> SqliteStore::slack_post(const std::string& escalation_id) {
+  return impl_->run("reading a Slack post", [&]() -> std::optional<SlackPost> {
+    SQLite::Statement q(impl_->db, "SELECT channel, ts, permalink FROM slack_messages WHERE escalation_id = ?");
+    q.bind(1, escalation_id);
+    if (!q.executeStep()) return std::nullopt;
+    return SlackPost{escalation_id, detail::text(q, 0), detail::text(q, 1), detail::text(q, 2)};
+  });
+}
+
+}  // namespace desk::storage

@@ -1,0 +1,226 @@
+// The desk process end to end: run_desk in a child process against the emulator. Start-up checks
+// exit 2 with a clear message and no token in the output; a healthy desk connects, answers, stays
+// up through a refresh and exits 0 on SIGTERM after closing its socket properly.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "tests/integration/slack_test_bed.hpp"
+
+#ifndef DESK_RUNNER_PROBE
+#error "DESK_RUNNER_PROBE must name the desk_runner_probe executable"
+#endif
+
+namespace desk::integration {
+namespace {
+
+struct ChildResult {
+  int exit_code = -1;  // -1: still running when the deadline passed (then killed)
+  std::string output;  // stderr and stdout
+};
+
+class DeskProcess {
+ public:
+  explicit DeskProcess(const std::map<std::string, std::string>& env) {
+    output_path_ = (std::filesystem::temp_directory_path() /
+                    ("desk-runner-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".log"))
+                       .string();
+    std::vector<std::string> entries;
+    for (const auto& [k, v] : env) entries.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& e : entries) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, output_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
+    std::string path = DESK_RUNNER_PROBE;
+    char* argv[] = {path.data(), nullptr};
+    int rc = posix_spawn(&pid_, path.c_str(), &actions, nullptr, argv, envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) throw std::runtime_error("posix_spawn failed");
+  }
+
+  ~DeskProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    std::filesystem::remove(output_path_);
+  }
+
+  void signal(int signo) { ::kill(pid_, signo); }
+
+  /// Waits for the exit (polling waitpid until the deadline).
+  ChildResult wait(std::chrono::milliseconds timeout) {
+    ChildResult result;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    while (true) {
+      pid_t done = ::waitpid(pid_, &status, WNOHANG);
+      if (done == pid_) {
+        pid_ = -1;
+        result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        break;
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+        break;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    std::ifstream in(output_path_);
+    std::stringstream text;
+    text << in.rdbuf();
+    result.output = text.str();
+    return result;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::string output_path_;
+  static inline int counter_ = 0;
+};
+
+template <typename Pred>
+bool wait_for(Pred pred, std::chrono::milliseconds timeout = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+std::map<std::string, std::string> desk_env(const emu::SlackEmulator& emulator, const emu::WorkspaceOptions& ws) {
+  return {{"SLACK_API_URL", emulator.api_url()},
+          {"SSL_CERT_FILE", pki().trusted().ca_cert},
+          {"SLACK_APP_TOKEN", ws.app_token},
+          {"SLACK_BOT_TOKEN", ws.bot_token},
+          {"DESK_LOG_LEVEL", "info"}};
+}
+
+void expect_no_secrets(const std::string& output, const emu::WorkspaceOptions& ws) {
+  EXPECT_EQ(output.find(ws.app_token), std::string::npos) << output;
+  EXPECT_EQ(output.find(ws.bot_token), std::string::npos) << output;
+  EXPECT_EQ(output.find("emulatorbottoken"), std::string::npos) << output;
+  EXPECT_EQ(output.find("emulatorapptoken"), std::string::npos) << output;
+}
+
+TEST(DeskProcess, ConnectsAnswersSurvivesARefreshAndExitsZeroOnSigterm) {
+  emu::SlackEmulator emulator(pki());
+  emu::WorkspaceOptions ws;
+  DeskProcess desk(desk_env(emulator, ws));
+  ASSERT_TRUE(wait_for([&] { return emulator.hellos_sent() == 1; }));
+  EXPECT_EQ(emulator.count_calls("auth.test"), 1u);
+
+  auto command = emulator.send_slash_command("/rota", "");
+  ASSERT_TRUE(wait_for([&] { return emulator.acked(command); }));
+  auto acks = emulator.acks();
+  ASSERT_FALSE(acks.empty());
+  EXPECT_EQ(acks.back().payload["text"], "The desk is up; this command is not wired yet.");
+  EXPECT_EQ(acks.back().payload["response_type"], "ephemeral");
+
+  emulator.send_disconnect("refresh_requested");
+  ASSERT_TRUE(wait_for([&] { return emulator.hellos_sent() == 2 && emulator.open_sockets() == 1; }));
+  auto event = emulator.send_event(sample_message(1));
+  ASSERT_TRUE(wait_for([&] { return emulator.acked(event); }));
+
+  desk.signal(SIGTERM);
+  auto result = desk.wait(10s);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_TRUE(wait_for([&] { return emulator.open_sockets() == 0; }));
+  EXPECT_GE(emulator.close_frames_received(), 2u);  // the refreshed socket and the last one
+  expect_no_secrets(result.output, ws);
+}
+
+TEST(DeskProcess, MissingAppTokenExitsTwoAndSaysWhereToGetIt) {
+  emu::SlackEmulator emulator(pki());
+  emu::WorkspaceOptions ws;
+  auto env = desk_env(emulator, ws);
+  env.erase("SLACK_APP_TOKEN");
+  DeskProcess desk(env);
+  auto result = desk.wait(10s);
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("SLACK_APP_TOKEN is not set"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("App-Level Tokens"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("connections:write"), std::string::npos) << result.output;
+  EXPECT_TRUE(emulator.calls().empty());
+  expect_no_secrets(result.output, ws);
+}
+
+TEST(DeskProcess, TokenWithTheWrongPrefixExitsTwoWithoutEchoingIt) {
+  emu::SlackEmulator emulator(pki());
+  emu::WorkspaceOptions ws;
+  auto env = desk_env(emulator, ws);
+  env["SLACK_APP_TOKEN"] = ws.bot_token;  // a bot token pasted into the app-token slot
+  DeskProcess desk(env);
+  auto result = desk.wait(10s);
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("must start with xapp-"), std::string::npos) << result.output;
+  EXPECT_TRUE(emulator.calls().empty());
+  expect_no_secrets(result.output, ws);
+}
+
+TEST(DeskProcess, BotTokenRefusedByAuthTestExitsTwo) {
+  emu::SlackEmulator emulator(pki());
+  emu::WorkspaceOptions ws;
+  auto env = desk_env(emulator, ws);
+  env["SLACK_BOT_TOKEN"] = "xoxb-1111-2222-revokedtokenvalue";
+  DeskProcess desk(env);
+  auto result = desk.wait(10s);
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("invalid_auth"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("Bot User OAuth Token"), std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("revokedtokenvalue"), std::string::npos) << result.output;
+  expect_no_secrets(result.output, ws);
+}
+
+TEST(DeskProcess, AppTokenRefusedBySlackExitsTwo) {
+  emu::SlackEmulator emulator(pki());
+  emu::WorkspaceOptions ws;
+  auto env = desk_env(emulator, ws);
+  env["SLACK_APP_TOKEN"] = "xapp-1-A0EMU-9999-revokedapptoken";
+  DeskProcess desk(env);
+  auto result = desk.wait(10s);
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("App-Level Tokens"), std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("revokedapptoken"), std::string::npos) << result.output;
+}
+
+TEST(DeskProcess, TokenGivenBothWaysExitsTwo) {
+  emu::SlackEmulator emulator(pki());
+  emu::WorkspaceOptions ws;
+  auto env = desk_env(emulator, ws);
+  env["SLACK_BOT_TOKEN_FILE"] = pki().dir() + "/no-such-file";
+  DeskProcess desk(env);
+  auto result = desk.wait(10s);
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("SLACK_BOT_TOKEN_FILE"), std::string::npos) << result.output;
+  expect_no_secrets(result.output, ws);
+}
+
+TEST(DeskProcess, UntrustedCertificateIsRefusedAtStart) {
+  emu::EmulatorOptions options;
+  options.present_rogue_certificate = true;
+  emu::SlackEmulator emulator(pki(), options);
+  DeskProcess desk(desk_env(emulator, options.workspace));
+  auto result = desk.wait(20s);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("certificate verify failed"), std::string::npos) << result.output;
+  EXPECT_TRUE(emulator.calls().empty());
+}
+
+}  // namespace
+}  // namespace desk::integration

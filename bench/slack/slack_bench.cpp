@@ -7,7 +7,9 @@
 //   - CPU time per envelope of the desk process (/proc/<pid>/task/*/schedstat, nanoseconds);
 //   - peak resident memory of the desk process (VmHWM).
 // Usage: slack_bench [--envelopes N] [--in-flight N] [--client PATH]
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +43,7 @@ struct Options {
   int envelopes = 20000;
   int in_flight = 64;
   std::string client = DESK_BENCH_CLIENT;
+  bool show_log = false;
 };
 
 Options parse(int argc, char** argv) {
@@ -50,6 +53,7 @@ Options parse(int argc, char** argv) {
     if (flag == "--envelopes") o.envelopes = std::max(1, std::atoi(argv[i + 1]));
     else if (flag == "--in-flight") o.in_flight = std::max(1, std::atoi(argv[i + 1]));
     else if (flag == "--client") o.client = argv[i + 1];
+    else if (flag == "--show-log") o.show_log = std::string(argv[i + 1]) == "yes";
   }
   return o;
 }
@@ -86,20 +90,33 @@ bool wait_for(Pred pred, std::chrono::milliseconds timeout) {
   return true;
 }
 
+// The value of `key=` in the desk's socket.stopped log line, or -1.
+long log_value(const std::string& log, const std::string& key) {
+  auto line = log.find("event=socket.stopped");
+  if (line == std::string::npos) return -1;
+  auto at = log.find(" " + key + "=", line);
+  return at == std::string::npos ? -1 : std::atol(log.c_str() + at + key.size() + 2);
+}
+
 pid_t spawn_client(const Options& o, const emu::SlackEmulator& emulator, const emu::TestPki& pki,
-                   const emu::WorkspaceOptions& ws) {
+                   const emu::WorkspaceOptions& ws, const std::string& log_path) {
+  // Info level: the desk logs nothing per envelope at info, and its shutdown line carries its own
+  // ack-latency figures.
   std::vector<std::string> env = {"SLACK_API_URL=" + emulator.api_url(), "SSL_CERT_FILE=" + pki.trusted().ca_cert,
                                   "SLACK_APP_TOKEN=" + ws.app_token, "SLACK_BOT_TOKEN=" + ws.bot_token,
-                                  "DESK_LOG_LEVEL=warn"};
+                                  std::string("DESK_LOG_LEVEL=") + (o.show_log ? "debug" : "info")};
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
   std::string path = o.client;
   char* argv[] = {path.data(), nullptr};
   pid_t pid = -1;
-  if (posix_spawn(&pid, path.c_str(), nullptr, nullptr, argv, envp.data()) != 0) {
-    throw std::runtime_error("cannot start " + path);
-  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int rc = posix_spawn(&pid, path.c_str(), &actions, nullptr, argv, envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start " + path);
   return pid;
 }
 
@@ -117,7 +134,8 @@ int main(int argc, char** argv) {
   // Start-up: one envelope waits in the emulator; the clock runs from spawn to its ack.
   auto first = emulator.send_event(emu::message_event("C0DESK", "U0LEAD", "first", "1700000000.000001"));
   const auto spawned = Clock::now();
-  pid_t pid = spawn_client(o, emulator, pki, eo.workspace);
+  const std::string log_path = pki.dir() + "/desk.log";
+  pid_t pid = spawn_client(o, emulator, pki, eo.workspace, log_path);
   if (!wait_for([&] { return emulator.acked(first); }, 20s)) {
     std::cerr << "the desk never acked its first envelope\n";
     kill(pid, SIGKILL);
@@ -130,6 +148,8 @@ int main(int argc, char** argv) {
   wait_for([&] { return emulator.load_acked() >= 2000; }, 60s);
   const auto acks_before = emulator.acks().size();
   const long long cpu_before = cpu_ns(pid);
+  rusage self_before{};
+  getrusage(RUSAGE_SELF, &self_before);
   const auto t0 = Clock::now();
   emulator.start_load(o.in_flight, o.envelopes);
   if (!wait_for([&] { return emulator.load_acked() >= 2000 + o.envelopes; }, 300s)) {
@@ -137,6 +157,8 @@ int main(int argc, char** argv) {
   }
   const auto elapsed = Clock::now() - t0;
   const long long cpu_after = cpu_ns(pid);
+  rusage self_after{};
+  getrusage(RUSAGE_SELF, &self_after);
   const long hwm_kb = status_kb(pid, "VmHWM:");
 
   auto acks = emulator.acks();
@@ -149,6 +171,13 @@ int main(int argc, char** argv) {
   int status = 0;
   waitpid(pid, &status, 0);
 
+  std::ifstream log_file(log_path);
+  std::stringstream log_text;
+  log_text << log_file.rdbuf();
+  if (o.show_log) std::cout << log_text.str();
+  auto usec = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec); };
+  const double emulator_cpu_us = (usec(self_after.ru_utime) + usec(self_after.ru_stime) - usec(self_before.ru_utime) -
+                                  usec(self_before.ru_stime));
   const double seconds = std::chrono::duration<double>(elapsed).count();
   const double cpu_us = static_cast<double>(cpu_after - cpu_before) / 1000.0 / static_cast<double>(latencies.size());
   std::printf("envelopes measured      %zu (in flight %d)\n", latencies.size(), o.in_flight);
@@ -157,6 +186,11 @@ int main(int argc, char** argv) {
   std::printf("ack latency p99         %.0f us   (target < 1500 us)\n", micros(pct(0.99)));
   std::printf("ack latency max         %.0f us\n", micros(latencies.back()));
   std::printf("desk CPU per envelope   %.2f us   (target < 10 us)\n", cpu_us);
+  std::printf("desk own ack time p50   %ld us    (read -> ack written, whole run incl. warm-up)\n",
+              log_value(log_text.str(), "ack_p50_us"));
+  std::printf("desk own ack time p99   %ld us\n", log_value(log_text.str(), "ack_p99_us"));
+  std::printf("emulator CPU/envelope   %.2f us   (the load generator, for context)\n",
+              emulator_cpu_us / static_cast<double>(latencies.size()));
   std::printf("desk peak RSS (VmHWM)   %.1f MiB  (target < 20 MiB)\n", static_cast<double>(hwm_kb) / 1024.0);
   std::printf("start to first ack      %.1f ms   (target < 30 ms)\n",
               std::chrono::duration<double, std::milli>(first_ack).count());

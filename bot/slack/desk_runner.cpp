@@ -77,10 +77,13 @@ std::optional<Tokens> read_tokens() {
 class DefaultHandler final : public EnvelopeHandler {
  public:
   AckReply on_envelope(const Envelope& envelope) override {
-    log_info("envelope.received", {{"envelope_id", envelope.envelope_id},
+    // Debug level: Slack can deliver bursts, and the handlers that come later log what they do.
+    if (log_enabled(LogLevel::debug)) {
+      log_debug("envelope.received", {{"envelope_id", envelope.envelope_id},
                                    {"type", to_string(envelope.kind)},
                                    {"payload_type", envelope.payload_type},
                                    {"retry_attempt", envelope.retry_attempt}});
+    }
     AckReply reply;
     if (envelope.kind == EnvelopeKind::slash_commands) {
       reply.payload = nlohmann::json{{"response_type", "ephemeral"},

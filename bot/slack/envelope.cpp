@@ -1,21 +1,38 @@
 #include "bot/slack/envelope.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
 namespace desk::bot::slack {
 namespace {
 
+namespace bj = boost::json;
+
 // Envelope ids are UUIDs in practice; anything longer than this is not from Slack.
 constexpr std::size_t kMaxEnvelopeIdLength = 256;
+// Block Kit payloads nest deeply (message -> blocks -> elements -> text); Boost.JSON's default is 32.
+constexpr std::size_t kMaxDepth = 64;
 
-std::string string_field(const nlohmann::json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_string()) return {};
-  return it->get<std::string>();
+std::string string_field(const bj::object& object, std::string_view key) {
+  const bj::value* v = object.if_contains(key);
+  return (v != nullptr && v->is_string()) ? std::string(v->get_string()) : std::string{};
 }
 
-int int_field(const nlohmann::json& object, const char* key, int fallback) {
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_number_integer()) return fallback;
-  return it->get<int>();
+int int_field(const bj::object& object, std::string_view key, int fallback) {
+  const bj::value* v = object.if_contains(key);
+  if (v == nullptr) return fallback;
+  if (v->is_int64() && v->get_int64() >= INT32_MIN && v->get_int64() <= INT32_MAX) {
+    return static_cast<int>(v->get_int64());
+  }
+  if (v->is_uint64() && v->get_uint64() <= INT32_MAX) return static_cast<int>(v->get_uint64());
+  return fallback;
+}
+
+const bj::object* object_field(const bj::object& object, std::string_view key) {
+  const bj::value* v = object.if_contains(key);
+  return (v != nullptr && v->is_object()) ? &v->get_object() : nullptr;
 }
 
 std::optional<EnvelopeKind> kind_from(std::string_view type) {
@@ -25,55 +42,62 @@ std::optional<EnvelopeKind> kind_from(std::string_view type) {
   return std::nullopt;
 }
 
-Hello parse_hello(const nlohmann::json& frame) {
+Hello parse_hello(const bj::object& frame) {
   Hello hello;
   hello.num_connections = int_field(frame, "num_connections", 0);
-  if (auto info = frame.find("connection_info"); info != frame.end() && info->is_object()) {
-    hello.app_id = string_field(*info, "app_id");
-  }
-  if (auto debug = frame.find("debug_info"); debug != frame.end() && debug->is_object()) {
+  if (const auto* info = object_field(frame, "connection_info")) hello.app_id = string_field(*info, "app_id");
+  if (const auto* debug = object_field(frame, "debug_info")) {
     hello.host = string_field(*debug, "host");
-    auto t = debug->find("approximate_connection_time");
-    if (t != debug->end() && t->is_number_integer()) hello.approximate_connection_time = t->get<int>();
+    const int t = int_field(*debug, "approximate_connection_time", -1);
+    if (t >= 0) hello.approximate_connection_time = t;
   }
   return hello;
 }
 
-Disconnect parse_disconnect(const nlohmann::json& frame) {
+Disconnect parse_disconnect(const bj::object& frame) {
   Disconnect d;
   d.reason = string_field(frame, "reason");
-  if (auto debug = frame.find("debug_info"); debug != frame.end() && debug->is_object()) {
-    d.host = string_field(*debug, "host");
-  }
+  if (const auto* debug = object_field(frame, "debug_info")) d.host = string_field(*debug, "host");
   return d;
 }
 
-Frame parse_envelope(nlohmann::json& frame, const std::string& type, std::string envelope_id) {
+Frame parse_envelope(const bj::object& frame, const std::string& type, std::string envelope_id) {
   auto kind = kind_from(type);
   if (!kind) return AckOnly{std::move(envelope_id), "unknown envelope type"};
-  auto payload = frame.find("payload");
-  if (payload == frame.end() || !payload->is_object()) {
-    return AckOnly{std::move(envelope_id), "payload is not an object"};
-  }
+  const bj::object* payload = object_field(frame, "payload");
+  if (payload == nullptr) return AckOnly{std::move(envelope_id), "payload is not an object"};
   Envelope e;
   e.envelope_id = std::move(envelope_id);
   e.kind = *kind;
-  auto accepts = frame.find("accepts_response_payload");
-  e.accepts_response_payload = accepts != frame.end() && accepts->is_boolean() && accepts->get<bool>();
+  const bj::value* accepts = frame.if_contains("accepts_response_payload");
+  e.accepts_response_payload = accepts != nullptr && accepts->is_bool() && accepts->get_bool();
   e.retry_attempt = int_field(frame, "retry_attempt", 0);
   e.retry_reason = string_field(frame, "retry_reason");
-  e.payload = std::move(*payload);
-  e.payload_type = string_field(e.payload, "type");
+  e.payload_type = string_field(*payload, "type");
   if (e.kind == EnvelopeKind::events_api) {
-    e.event_id = string_field(e.payload, "event_id");
-    if (auto ev = e.payload.find("event"); ev != e.payload.end() && ev->is_object()) {
-      e.event_type = string_field(*ev, "type");
-    }
+    e.event_id = string_field(*payload, "event_id");
+    if (const auto* event = object_field(*payload, "event")) e.event_type = string_field(*event, "type");
   }
+  e.payload_text = bj::serialize(*payload);
   return e;
 }
 
 }  // namespace
+
+const nlohmann::json& Envelope::payload() const {
+  if (!parsed_) {
+    auto parsed = nlohmann::json::parse(payload_text, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_discarded() || !parsed.is_object()) parsed = nlohmann::json::object();
+    parsed_ = std::make_shared<const nlohmann::json>(std::move(parsed));
+  }
+  return *parsed_;
+}
+
+void Envelope::set_payload(nlohmann::json payload) {
+  if (!payload.is_object()) payload = nlohmann::json::object();
+  payload_text = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  parsed_ = std::make_shared<const nlohmann::json>(std::move(payload));
+}
 
 std::string Envelope::dedupe_key() const {
   if (kind == EnvelopeKind::events_api && !event_id.empty()) return "event:" + event_id;
@@ -90,9 +114,16 @@ const char* to_string(EnvelopeKind kind) {
 }
 
 Frame parse_frame(std::string_view text) {
-  auto frame = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (frame.is_discarded()) return Garbage{"invalid JSON"};
-  if (!frame.is_object()) return Garbage{"frame is not a JSON object"};
+  // Small frames parse without touching the heap for the DOM.
+  unsigned char scratch[16 * 1024];
+  bj::monotonic_resource resource(scratch, sizeof scratch);
+  bj::parse_options options;
+  options.max_depth = kMaxDepth;
+  bj::error_code ec;
+  bj::value value = bj::parse(bj::string_view(text.data(), text.size()), ec, &resource, options);
+  if (ec) return Garbage{"invalid JSON"};
+  if (!value.is_object()) return Garbage{"frame is not a JSON object"};
+  const bj::object& frame = value.get_object();
   auto type = string_field(frame, "type");
   auto envelope_id = string_field(frame, "envelope_id");
   if (envelope_id.size() > kMaxEnvelopeIdLength) return Garbage{"envelope_id too long"};

@@ -1,6 +1,7 @@
 #pragma once
 /// Socket Mode frames parsed at the edge into typed values (reference/slack.md §1.3–1.6), and the ack
 /// frame built from an envelope id. Pure: no I/O, never throws on bad input.
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,8 +27,12 @@ struct Disconnect {
 
 enum class EnvelopeKind { events_api, interactive, slash_commands };
 
-/// A payload that must be acked and may be handed to the handlers.
-struct Envelope {
+/// A payload that must be acked and may be handed to the handlers. The fields needed to ack and
+/// dedupe are extracted up front; the payload itself is kept as text and parsed on first use,
+/// because most envelopes are acked without a handler ever reading it (and a DOM parse costs more
+/// than everything else on the ack path together).
+class Envelope {
+ public:
   std::string envelope_id;
   EnvelopeKind kind = EnvelopeKind::events_api;
   bool accepts_response_payload = false;
@@ -36,11 +41,19 @@ struct Envelope {
   std::string event_id;       ///< events_api: payload.event_id (may be empty)
   std::string payload_type;   ///< payload.type: event_callback, block_actions, view_submission…
   std::string event_type;     ///< events_api: payload.event.type (message, app_mention, …)
-  nlohmann::json payload;     ///< always an object
+  std::string payload_text;   ///< the payload as JSON text (always an object)
+
+  /// The payload as JSON, parsed on first use and cached. Always an object.
+  const nlohmann::json& payload() const;
+  /// Replaces the payload (tests and fixtures); keeps payload_text in step.
+  void set_payload(nlohmann::json payload);
 
   /// The id that makes a redelivery recognisable: "event:<event_id>" for events (a retry has a new
   /// envelope id but the same event id), "envelope:<envelope_id>" otherwise.
   std::string dedupe_key() const;
+
+ private:
+  mutable std::shared_ptr<const nlohmann::json> parsed_;
 };
 
 /// Has an envelope id but nothing a handler can use (unknown type, payload not an object): ack it so

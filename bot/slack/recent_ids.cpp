@@ -7,15 +7,16 @@ RecentIds::RecentIds(std::chrono::seconds ttl, std::size_t capacity)
 
 void RecentIds::expire(Clock::time_point now) {
   while (!order_.empty() && (order_.front().first + ttl_ <= now || order_.size() > capacity_)) {
-    ids_.erase(order_.front().second);
+    ids_.erase(std::string_view(order_.front().second));
     order_.pop_front();
   }
 }
 
 bool RecentIds::insert(const std::string& id, Clock::time_point now) {
   expire(now);
-  if (!ids_.insert(id).second) return false;
+  if (ids_.contains(id)) return false;
   order_.emplace_back(now, id);
+  ids_.insert(order_.back().second);
   expire(now);
   return true;
 }

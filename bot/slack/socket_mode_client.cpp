@@ -18,6 +18,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include "bot/slack/latency_histogram.hpp"
 #include "bot/slack/log.hpp"
 #include "bot/slack/tls.hpp"
 #include "bot/slack/url.hpp"
@@ -38,6 +39,7 @@ using WsStream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 struct Outgoing {
   enum class Kind { text, ping, close } kind;
   std::string data;
+  SteadyClock::time_point since{};  // for acks: when the envelope was read
 };
 
 // One WebSocket connection and the state its reader, writer and watchdog share.
@@ -133,6 +135,7 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
   int in_flight = 0;
   SocketModeState state = SocketModeState::starting;
   SocketModeStats stats;
+  LatencyHistogram ack_latency;  // envelope read -> ack written: the desk's own share of Slack's 3 s
   std::string stop_reason;
   StopCause stop_cause = StopCause::none;
 
@@ -157,7 +160,7 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
 
   // Acks go on the socket the envelope came from while it can still carry data; after our close
   // frame they go on the current socket (Slack accepts acks on any of the app's connections).
-  void send_text(const std::shared_ptr<Conn>& from, std::string text) {
+  void send_text(const std::shared_ptr<Conn>& from, std::string text, SteadyClock::time_point since) {
     Conn* target = from.get();
     if (target->close_queued || target->finished) {
       target = (current && !current->close_queued && !current->finished) ? current.get() : nullptr;
@@ -166,14 +169,14 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
       log_warn("socket.ack_dropped", {{"conn", from->id}, {"reason", "no open connection"}});
       return;
     }
-    enqueue(*target, Outgoing{Outgoing::Kind::text, std::move(text)});
+    enqueue(*target, Outgoing{Outgoing::Kind::text, std::move(text), since});
   }
 
   void begin_close(const std::shared_ptr<Conn>& c) {
     if (c->finished || c->close_queued) return;
     c->close_queued = true;
     c->retiring = true;
-    enqueue(*c, Outgoing{Outgoing::Kind::close, {}});
+    enqueue(*c, Outgoing{Outgoing::Kind::close, {}, {}});
     // Slack does not always finish the close handshake; cut TCP after the grace period.
     net::co_spawn(executor, force_close_after(c, config.close_grace * 2), net::detached);
   }
@@ -219,9 +222,9 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
     notify();
   }
 
-  void on_frame(const std::shared_ptr<Conn>& c, std::string_view text) {
+  void on_frame(const std::shared_ptr<Conn>& c, std::string_view text, SteadyClock::time_point received) {
     auto result = dispatcher.on_text(text);
-    if (result.ack) send_text(c, std::move(*result.ack));
+    if (result.ack) send_text(c, std::move(*result.ack), received);
     if (result.hello) stats.last_num_connections = result.hello->num_connections;
     if (result.disconnect) on_disconnect(c, *result.disconnect);
     if (result.follow_up) spawn_follow_up(std::move(result.follow_up), std::move(result.envelope_id));
@@ -256,13 +259,14 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
         }
         break;
       }
-      c->last_rx = SteadyClock::now();
+      const auto received = SteadyClock::now();
+      c->last_rx = received;
       if (!c->ws.got_text()) {
         ++stats.dispatch.garbage;
         log_warn("socket.garbage_frame", {{"conn", c->id}, {"reason", "binary frame"}, {"bytes", n}});
       } else {
         auto data = buffer.cdata();
-        on_frame(c, std::string_view(static_cast<const char*>(data.data()), data.size()));
+        on_frame(c, std::string_view(static_cast<const char*>(data.data()), data.size()), received);
       }
       buffer.consume(buffer.size());
     }
@@ -277,7 +281,10 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
         boost::system::error_code ec;
         if (item.kind == Outgoing::Kind::text) {
           std::tie(ec, std::ignore) = co_await c->ws.async_write(net::buffer(item.data), kTuple);
-          if (!ec) ++stats.acks_sent;
+          if (!ec) {
+            ++stats.acks_sent;
+            if (item.since != SteadyClock::time_point{}) ack_latency.record(SteadyClock::now() - item.since);
+          }
         } else if (item.kind == Outgoing::Kind::ping) {
           std::tie(ec) = co_await c->ws.async_ping(websocket::ping_data(item.data.c_str()), kTuple);
         } else {
@@ -314,7 +321,7 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
         co_return;
       }
       if (now - last_ping >= config.ping_interval && !c->close_queued) {
-        enqueue(*c, Outgoing{Outgoing::Kind::ping, "desk-" + std::to_string(c->id) + "-" + std::to_string(++c->pings)});
+        enqueue(*c, Outgoing{Outgoing::Kind::ping, "desk-" + std::to_string(c->id) + "-" + std::to_string(++c->pings), {}});
         last_ping = now;
       }
     }
@@ -496,7 +503,10 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
     }
     current.reset();
     state = SocketModeState::stopped;
-    log_info("socket.stopped", {{"acks_sent", static_cast<long>(stats.acks_sent)}});
+    log_info("socket.stopped", {{"acks_sent", static_cast<long>(stats.acks_sent)},
+                                {"ack_p50_us", static_cast<long>(ack_latency.percentile(0.5).count())},
+                                {"ack_p99_us", static_cast<long>(ack_latency.percentile(0.99).count())},
+                                {"ack_max_us", static_cast<long>(ack_latency.max().count())}});
   }
 
   void stop() {
@@ -535,6 +545,9 @@ SocketModeStats SocketModeClient::stats() const {
   s.dispatch.ack_only = d.ack_only;
   s.dispatch.garbage += d.garbage;
   s.dispatch.refused = d.refused;
+  s.ack_p50 = impl_->ack_latency.percentile(0.5);
+  s.ack_p99 = impl_->ack_latency.percentile(0.99);
+  s.ack_max = impl_->ack_latency.max();
   return s;
 }
 

@@ -58,6 +58,8 @@ struct SocketModeStats {
   std::uint64_t follow_up_errors = 0;
   int last_num_connections = 0;           ///< from the latest hello
   int open_sockets = 0;                   ///< sockets we hold right now (connected or draining)
+  /// The desk's own ack time: from reading an envelope to its ack written to the socket.
+  std::chrono::microseconds ack_p50{0}, ack_p99{0}, ack_max{0};
 };
 
 class SocketModeClient {

@@ -121,7 +121,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "decision: 40m"},
         BadConfig{"bad_listen", "intake_listen: 127.0.0.1:8080", "intake_listen: localhost", "bad listen address",
                   "intake_listen: localhost"}),
-    [](const ::testing::TestParamInfo<BadConfig>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<BadConfig>& param_info) { return std::string(param_info.param.name); });
 
 TEST(ConfigLoader, MissingRequiredRoleIsNamed) {
   auto text = replaced(example_text(), "  marketing_director:\n    title: Marketing director\n    person: dana\n", "");

@@ -176,8 +176,8 @@ INSTANTIATE_TEST_SUITE_P(
                       RightsCase{"director on legal", "dana", false, true, Rights::Status::denied},
                       RightsCase{"duty lead on legal", "alice", false, true, Rights::Status::denied},
                       RightsCase{"backup on legal after ping", "bob", true, true, Rights::Status::denied}),
-    [](const ::testing::TestParamInfo<RightsCase>& info) {
-      std::string n = info.param.name;
+    [](const ::testing::TestParamInfo<RightsCase>& param_info) {
+      std::string n = param_info.param.name;
       for (auto& ch : n)
         if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
       return n;

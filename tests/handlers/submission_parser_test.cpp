@@ -120,7 +120,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"callback_not_http", with("callback_url", "\"javascript:alert(1)\""), "invalid_url", "callback_url"},
         BadCase{"permalink_with_space", with("permalink", "\"https://a b\""), "invalid_url", "permalink"},
         BadCase{"output_too_large", with("output", "\"" + std::string(300 * 1024, 'a') + "\""), "too_large", "output"}),
-    [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
+    [](const ::testing::TestParamInfo<BadCase>& param_info) { return std::string(param_info.param.name); });
 
 TEST(SubmissionParser, DepthLimitAllowsReasonableNesting) {
   EXPECT_TRUE(std::holds_alternative<core::Submission>(parse(deep(10))));

@@ -14,7 +14,7 @@ class ScriptedHandler : public EnvelopeHandler {
  public:
   AckReply on_envelope(const Envelope& envelope) override {
     seen.push_back(envelope.envelope_id);
-    if (envelope.payload.value("explode", false)) throw std::runtime_error("handler bug");
+    if (envelope.payload().value("explode", false)) throw std::runtime_error("handler bug");
     AckReply reply;
     reply.payload = answer;
     if (with_follow_up) reply.follow_up = []() -> boost::asio::awaitable<void> { co_return; };

@@ -58,7 +58,7 @@ TEST(EnvelopeParsing, SlashCommandAcceptsAResponsePayload) {
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->kind, EnvelopeKind::slash_commands);
   EXPECT_TRUE(e->accepts_response_payload);
-  EXPECT_EQ(e->payload["command"], "/rota");
+  EXPECT_EQ(e->payload()["command"], "/rota");
 }
 
 TEST(EnvelopeParsing, InteractiveEnvelopeKeepsTheInteractionType) {
@@ -109,23 +109,72 @@ TEST(EnvelopeParsing, WrongFieldTypesFallBackToDefaults) {
   EXPECT_EQ(e->event_id, "");
 }
 
+Envelope make(const std::string& id, EnvelopeKind kind, const std::string& event_id = {}) {
+  Envelope e;
+  e.envelope_id = id;
+  e.kind = kind;
+  e.event_id = event_id;
+  return e;
+}
+
 TEST(EnvelopeDedupe, EventsAreKeyedByEventIdSoRetriesWithNewEnvelopeIdsMatch) {
-  Envelope first{"env-1", EnvelopeKind::events_api, false, 0, "", "Ev9", "", "", json::object()};
-  Envelope retry{"env-2", EnvelopeKind::events_api, false, 1, "timeout", "Ev9", "", "", json::object()};
+  auto first = make("env-1", EnvelopeKind::events_api, "Ev9");
+  auto retry = make("env-2", EnvelopeKind::events_api, "Ev9");
   EXPECT_EQ(first.dedupe_key(), retry.dedupe_key());
   EXPECT_EQ(first.dedupe_key(), "event:Ev9");
 }
 
 TEST(EnvelopeDedupe, EventWithoutEventIdFallsBackToEnvelopeId) {
-  Envelope e{"env-3", EnvelopeKind::events_api, false, 0, "", "", "", "", json::object()};
+  auto e = make("env-3", EnvelopeKind::events_api);
   EXPECT_EQ(e.dedupe_key(), "envelope:env-3");
 }
 
 TEST(EnvelopeDedupe, InteractionsAndCommandsAreKeyedByEnvelopeId) {
-  Envelope click{"env-4", EnvelopeKind::interactive, false, 0, "", "", "", "", json::object()};
-  Envelope command{"env-5", EnvelopeKind::slash_commands, true, 0, "", "", "", "", json::object()};
+  auto click = make("env-4", EnvelopeKind::interactive);
+  auto command = make("env-5", EnvelopeKind::slash_commands);
   EXPECT_EQ(click.dedupe_key(), "envelope:env-4");
   EXPECT_EQ(command.dedupe_key(), "envelope:env-5");
+}
+
+TEST(EnvelopePayload, PayloadIsParsedOnFirstUseAndKeepsEveryField) {
+  auto frame = parse_frame(R"({"envelope_id":"e-7","type":"interactive","payload":
+    {"type":"block_actions","actions":[{"action_id":"desk.accept","value":"esc-42"}],"n":0.62,"big":18446744073709551615}})");
+  auto* e = std::get_if<Envelope>(&frame);
+  ASSERT_NE(e, nullptr);
+  const auto& payload = e->payload();
+  EXPECT_EQ(payload["actions"][0]["value"], "esc-42");
+  EXPECT_DOUBLE_EQ(payload["n"].get<double>(), 0.62);
+  EXPECT_EQ(payload["big"].get<std::uint64_t>(), 18446744073709551615ULL);
+  EXPECT_EQ(&payload, &e->payload());  // cached
+  Envelope copy = *e;
+  EXPECT_EQ(copy.payload()["type"], "block_actions");
+}
+
+TEST(EnvelopePayload, NonAsciiTextSurvives) {
+  auto frame = parse_frame(R"({"envelope_id":"e-8","type":"slash_commands","payload":{"text":"café ✓ 日本"}})");
+  auto* e = std::get_if<Envelope>(&frame);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->payload()["text"], "café ✓ 日本");
+}
+
+TEST(EnvelopePayload, SetPayloadKeepsTextAndValueInStep) {
+  Envelope e;
+  e.set_payload(json{{"command", "/rota"}});
+  EXPECT_EQ(json::parse(e.payload_text)["command"], "/rota");
+  EXPECT_EQ(e.payload()["command"], "/rota");
+  e.set_payload(json::array());
+  EXPECT_TRUE(e.payload().is_object());
+}
+
+TEST(EnvelopePayload, DeeplyNestedButLegalPayloadsParse) {
+  std::string nested = "{\"envelope_id\":\"e-9\",\"type\":\"interactive\",\"payload\":";
+  for (int i = 0; i < 40; ++i) nested += "{\"a\":";
+  nested += "1";
+  for (int i = 0; i < 40; ++i) nested += "}";
+  nested += "}";
+  EXPECT_TRUE(std::holds_alternative<Envelope>(parse_frame(nested)));
+  std::string absurd(10000, '[');
+  EXPECT_TRUE(std::holds_alternative<Garbage>(parse_frame(absurd)));
 }
 
 TEST(AckBuilding, PlainAckHoldsOnlyTheEnvelopeId) {

@@ -302,7 +302,7 @@ TEST(SocketMode, GarbageFramesAndUnknownEnvelopesAreSurvived) {
 TEST(SocketMode, HandlerThatThrowsCostsOneEnvelopeNotTheConnection) {
   SlackTestBed bed;
   bed.handler.script = [](const Envelope& e) -> AckReply {
-    if (e.payload.value("text", "") == "boom") throw std::runtime_error("handler bug");
+    if (e.payload().value("text", "") == "boom") throw std::runtime_error("handler bug");
     return {};
   };
   bed.start();

@@ -1,4 +1,5 @@
 #include "bot/slack/url.hpp"
+#include "bot/slack/latency_histogram.hpp"
 #include "bot/slack/recent_ids.hpp"
 
 #include <gtest/gtest.h>
@@ -81,6 +82,36 @@ TEST(RecentIds, CapacityBoundsMemory) {
   EXPECT_EQ(ids.size(), 3u);
   EXPECT_TRUE(ids.insert("a", t));  // the oldest was forgotten
   EXPECT_FALSE(ids.insert("d", t));
+}
+
+TEST(LatencyHistogram, SmallValuesAreExact) {
+  LatencyHistogram h;
+  for (int us : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}) h.record(std::chrono::microseconds{us});
+  EXPECT_EQ(h.count(), 10u);
+  EXPECT_EQ(h.percentile(0.0), std::chrono::microseconds{1});
+  EXPECT_EQ(h.percentile(0.5), std::chrono::microseconds{5});
+  EXPECT_EQ(h.percentile(1.0), std::chrono::microseconds{10});
+}
+
+TEST(LatencyHistogram, LargeValuesAreWithinOneSixteenth) {
+  LatencyHistogram h;
+  for (int i = 0; i < 99; ++i) h.record(std::chrono::microseconds{100});
+  h.record(std::chrono::milliseconds{25});
+  auto p50 = h.percentile(0.5).count();
+  EXPECT_GE(p50, 100);
+  EXPECT_LE(p50, 107);
+  EXPECT_EQ(h.percentile(1.0), std::chrono::milliseconds{25});
+  EXPECT_EQ(h.max(), std::chrono::milliseconds{25});
+}
+
+TEST(LatencyHistogram, EmptyAndOutOfRangeInputsAreSafe) {
+  LatencyHistogram h;
+  EXPECT_EQ(h.percentile(0.99), std::chrono::microseconds{0});
+  h.record(std::chrono::nanoseconds{-5});
+  h.record(std::chrono::hours{24 * 365});
+  EXPECT_EQ(h.count(), 2u);
+  EXPECT_EQ(h.percentile(-1.0), std::chrono::microseconds{0});
+  EXPECT_GT(h.percentile(2.0).count(), 0);
 }
 
 }  // namespace

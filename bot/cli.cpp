@@ -18,6 +18,9 @@
 #include "handlers/submission_parser.hpp"
 #include "handlers/verdict_json.hpp"
 #include "storage/sqlite_store.hpp"
+#ifdef DESK_WITH_SLACK
+#include "bot/slack/desk_runner.hpp"
+#endif
 
 namespace desk::bot {
 namespace {
@@ -252,8 +255,10 @@ int rota_cmd(const core::Policy& p, const Options& o, core::TimePoint now, std::
 
 int audit_cmd(const core::Policy& p, const Options& o, std::ostream& out, std::ostream& err) {
   if (p.desk.database != ":memory:" && !std::filesystem::exists(p.desk.database)) {
-    err << "error: no database at " << p.desk.database << " (desk.database in " << o.config << ")\n";
-    return kExitUsage;
+    // Nothing recorded yet is nothing broken; say where we looked so a wrong path is obvious.
+    out << "no database at " << p.desk.database << " yet (desk.database in " << o.config
+        << "): nothing to " << o.sub << "\n";
+    return o.sub == "verify" || o.escalation.empty() ? kExitOk : kExitCheckFailed;
   }
   auto store = storage::SqliteStore::open(p.desk.database);
   if (o.sub == "verify") {
@@ -350,8 +355,12 @@ int run_cli(const std::vector<std::string>& args, std::istream& in, std::ostream
     if (o.command == "rota") return rota_cmd(policy, o, now, out, err);
     if (o.command == "audit") return audit_cmd(policy, o, out, err);
     if (o.command == "demo") return demo(policy, now, out, err);
-    err << "error: 'run' is not available in this build yet\n";
+#ifdef DESK_WITH_SLACK
+    return slack::run_desk(policy);
+#else
+    err << "error: this build has no Slack transport (configured with -DDESK_WITH_SLACK=OFF)\n";
     return kExitUsage;
+#endif
   } catch (const ConfigError& e) {
     err << "config error: " << e.what() << "\n";
     return kExitUsage;

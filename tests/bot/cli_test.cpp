@@ -104,13 +104,16 @@ TEST(Cli, BadConfigExitsTwoWithFileAndLine) {
   EXPECT_NE(r.out.find(path.string() + ":3:3: unknown key 'chanel' in desk"), std::string::npos) << r.out;
 }
 
-TEST(Cli, AuditVerifyWithoutDatabaseIsAClearError) {
+TEST(Cli, AuditWithoutDatabaseSaysWhereItLooked) {
   const auto dir = std::filesystem::temp_directory_path() / ("desk-cli-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::filesystem::copy_file(std::string(DESK_SOURCE_DIR) + "/deploy/desk.example.yaml", dir / "desk.yaml");
-  const auto r = run("audit verify --config " + (dir / "desk.yaml").string());
-  EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_NE(r.out.find("no database at"), std::string::npos) << r.out;
+  auto r = run("audit verify --config " + (dir / "desk.yaml").string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("no database at " + (dir / "escalation-desk.db").string() + " yet"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir / "escalation-desk.db")) << "a read-only command never creates one";
+  r = run("audit export --config " + (dir / "desk.yaml").string() + " --escalation ESC-000001");
+  EXPECT_EQ(r.code, 1) << r.out;
   std::filesystem::remove_all(dir);
 }
 

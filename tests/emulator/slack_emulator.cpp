@@ -157,6 +157,7 @@ struct SlackEmulator::Impl {
   std::multiset<std::string> drop_responses;  // methods whose next answer is never sent
   int load_remaining = 0;  // closed-loop load: envelopes still to send
   int load_acks = 0;
+  int load_sent = 0;
   std::set<std::string> load_ids;
 
   // Sends one load envelope (caller holds mu, io thread).
@@ -165,7 +166,7 @@ struct SlackEmulator::Impl {
     auto id = new_envelope_id();
     Pending p;
     p.type = "events_api";
-    p.event_id = "EvLoad" + std::to_string(load_remaining);
+    p.event_id = "EvLoad" + std::to_string(++load_sent);
     p.frame = envelope_frame(id, p.type, event_callback(kEvent, p.event_id, options.app_id), false);
     hold(id, std::move(p));
     load_ids.insert(id);

@@ -1,0 +1,106 @@
+#pragma once
+/// What the desk does when someone clicks a macro button or submits one of its modals. Pure of any
+/// transport: each call answers with DATA — the ack payload and the Slack calls to make right after
+/// the ack — and commits every lasting change with its audit events and outbox rows (message update,
+/// thread reply, agent callback) in one store transaction. Nothing here throws to the caller.
+///
+///   click Accept ──▶ rights? ──no──▶ ephemeral refusal, "rights.denied" audited
+///                       │yes
+///                       ▼
+///                  triage committed (+ slack.update_escalation) ──▶ views.open rationale modal
+///                                                                         │ submit
+///                                                                         ▼
+///   rationale valid? ──no──▶ inline error, nothing written
+///         │yes
+///         ▼
+///   decided / re-owned committed (+ update, thread reply, callback.decision) ──▶ modal closes
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.hpp"
+#include "core/escalation.hpp"
+#include "core/metrics.hpp"
+#include "handlers/policy_set.hpp"
+#include "handlers/slack_payloads.hpp"
+#include "storage/store.hpp"
+
+namespace desk::handlers {
+
+/// A Slack Web API call that must happen now (not through the outbox): opening a modal within the
+/// trigger's 3 s, or an ephemeral answer to the person who clicked.
+struct SlackCall {
+  enum class Kind { views_open, chat_post_ephemeral } kind = Kind::chat_post_ephemeral;
+  std::string trigger_id;  ///< views_open
+  std::string channel;     ///< chat_post_ephemeral
+  std::string user;        ///< chat_post_ephemeral
+  nlohmann::json body;     ///< the view (views_open), or {text, blocks} (chat_post_ephemeral)
+};
+
+/// The answer to one interaction or slash command.
+struct InteractionResult {
+  std::optional<nlohmann::json> ack_payload;  ///< travels in the Socket Mode ack (modal errors, slash replies)
+  std::vector<SlackCall> calls;               ///< carried out right after the ack
+  bool changed = false;  ///< the store changed: the SLA timer and outbox sender should look again
+  std::string log;       ///< a problem for the desk's log (a refused payload, a missing snapshot); empty when none
+};
+
+/// What the Slack handlers work with. The store must outlive them.
+struct SlackDependencies {
+  storage::Store& store;
+  PolicyResolver resolve_policy;  ///< an escalation's PolicySet by its policy digest
+  std::function<std::shared_ptr<const PolicySet>()> current_policy;  ///< for new escalations and /rota
+  core::Metrics* metrics = nullptr;  ///< optional
+};
+
+/// Outbox kinds and ordering keys the sender understands.
+inline constexpr const char* kOutboxUpdate = "slack.update_escalation";
+inline constexpr const char* kOutboxThreadReply = "slack.thread_reply";
+inline constexpr const char* kOutboxPost = "slack.post_escalation";
+inline constexpr const char* kOutboxCallback = "callback.decision";
+inline constexpr const char* kDeskOrderingKey = "slack:desk";
+
+/// Callback ids of the desk's modals.
+inline constexpr const char* kRationaleCallbackId = "desk.rationale";
+inline constexpr const char* kEscalateCallbackId = "desk.escalate";
+
+/// An outbox row of `kind` for the sender to build at send time, due at `now`.
+storage::OutboxMessage outbox_message(std::string kind, std::string ordering_key, const nlohmann::json& payload,
+                                      core::TimePoint now);
+
+/// Button clicks and modal submissions. Safe to use from one thread (the Socket Mode reader); the
+/// store settles races between desks with its version check.
+class InteractionHandler {
+ public:
+  using Dependencies = SlackDependencies;
+  explicit InteractionHandler(Dependencies deps);
+
+  /// Parses an `interactive` envelope's payload and dispatches it. A payload that does not parse is
+  /// only logged (Slack shows nothing for a plain ack of a click).
+  InteractionResult on_payload(const nlohmann::json& payload, core::TimePoint now);
+
+  /// A click on Accept, Reject or Escalate to legal: checks rights, commits the triage and opens the
+  /// rationale modal; or answers the clicker privately why nothing happened.
+  InteractionResult on_block_actions(const BlockAction& action, core::TimePoint now);
+
+  /// The rationale modal ("desk.rationale") or the /escalate modal ("desk.escalate") was submitted.
+  InteractionResult on_view_submission(const ViewSubmission& view, core::TimePoint now);
+
+  /// A modal was closed: nothing to do (plain ack).
+  InteractionResult on_view_closed(const ViewClosed& view, core::TimePoint now);
+
+ private:
+  InteractionResult click(const BlockAction& action, core::Macro macro, core::Escalation e, core::TimePoint now);
+  InteractionResult submit_rationale(const ViewSubmission& view, core::TimePoint now);
+  InteractionResult submit_escalate(const ViewSubmission& view, core::TimePoint now);
+  std::vector<storage::OutboxMessage> decision_outbox(const core::Escalation& e, const std::string& actor,
+                                                      const std::string& rationale, core::TimePoint now);
+
+  Dependencies deps_;
+};
+
+}  // namespace desk::handlers

@@ -1,0 +1,382 @@
+#include "handlers/slash_commands.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+#include <vector>
+
+#include "core/lifecycle.hpp"
+#include "handlers/slack_messages.hpp"
+
+namespace desk::handlers {
+namespace {
+
+using json = nlohmann::json;
+using std::chrono::days;
+using std::chrono::hours;
+using std::chrono::minutes;
+
+constexpr std::size_t kSectionLimit = 3000;
+constexpr std::size_t kMaxRoleSections = 40;  // a message holds 50 blocks
+constexpr int kScheduleWeeks = 4;
+constexpr std::size_t kInputLimit = 3000;      // plain_text_input max_length
+
+constexpr const char* kUsage =
+    "*/rota* — who is on duty now, and the coming weeks\n"
+    "*/rota <role>* — one role\n"
+    "*/rota override @person <role> <until>* — someone covers a role until a time: "
+    "`2026-12-03T18:00Z`, `2026-12-03 18:00` (UTC), `18:00` (UTC), or `4h`, `2d`\n"
+    "*/escalate <text or link>* — ask the desk's owners to look at something";
+
+std::string_view trim(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+/// The first whitespace-separated word of `s`, and the rest (trimmed).
+std::pair<std::string_view, std::string_view> split_word(std::string_view s) {
+  s = trim(s);
+  const auto end = s.find_first_of(" \t\r\n");
+  if (end == std::string_view::npos) return {s, {}};
+  return {s.substr(0, end), trim(s.substr(end))};
+}
+
+json section(const std::string& mrkdwn) {
+  return {{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", fit_text(mrkdwn, kSectionLimit, TextMode::plain)}}}};
+}
+
+json context(const std::string& mrkdwn) {
+  return {{"type", "context"}, {"elements", json::array({{{"type", "mrkdwn"}, {"text", mrkdwn}}})}};
+}
+
+/// An ephemeral slash-command reply in the ack; `text` is mrkdwn the desk wrote (already escaped).
+InteractionResult reply(const std::string& text, json blocks = nullptr, std::string log = {}) {
+  if (blocks.is_null()) blocks = json::array({section(text)});
+  InteractionResult r;
+  r.ack_payload = json{{"response_type", "ephemeral"}, {"text", fit_text(text, 3900, TextMode::plain)}, {"blocks", std::move(blocks)}};
+  r.log = std::move(log);
+  return r;
+}
+
+InteractionResult usage(const std::string& problem) {
+  return reply(problem.empty() ? std::string(kUsage) : ":warning: " + problem + "\n" + kUsage);
+}
+
+/// "Alice (<@U0A>)", or just the name when the Slack id is not known.
+std::string who(const core::Rota& rota, const std::string& person) {
+  if (person.empty()) return "_nobody_";
+  const PersonRef ref = person_ref(rota, person);
+  const std::string name = fit_text(ref.name, 200);
+  const std::string m = mention(ref);
+  return m == name ? name : name + " (" + m + ")";
+}
+
+std::string role_list(const core::Rota& rota) {
+  std::string out;
+  for (const auto& [id, spec] : rota.roles()) out += (out.empty() ? "`" : ", `") + fit_text(id, 100) + "`";
+  return out;
+}
+
+std::string role_title(const core::RoleSpec& spec) {
+  if (spec.title.empty() || spec.title == spec.id) return "*" + fit_text(spec.id, 100) + "*";
+  return "*" + fit_text(spec.title, 100) + "* (`" + fit_text(spec.id, 100) + "`)";
+}
+
+/// One line per role: who holds it, why, and when it changes next.
+std::string holding_text(const core::Rota& rota, const core::RoleSpec& spec, core::TimePoint now,
+                         std::span<const core::RotaOverride> overrides) {
+  std::string out = role_title(spec) + ": ";
+  const auto h = rota.holder(spec.id, now, overrides);
+  if (!h) return out + "_nobody_";
+  out += who(rota, h->person) + " · " + core::to_string(h->source);
+  if (h->source == core::Holding::Source::override_ && h->until) out += " until " + slack_date(*h->until);
+  if (const auto next = rota.next_handoff(spec.id, now, overrides)) out += " · next handoff " + slack_date(*next);
+  return out;
+}
+
+std::string schedule_text(const core::Rota& rota, const core::RoleSpec& spec, core::TimePoint now) {
+  std::string out = "*" + (spec.title.empty() ? fit_text(spec.id, 100) : fit_text(spec.title, 100)) + ", the coming " +
+                    std::to_string(kScheduleWeeks) + " weeks*";
+  for (const auto& h : rota.schedule(spec.id, now, kScheduleWeeks)) {
+    out += "\n• " + (h.since == core::TimePoint::min() ? std::string("always") : slack_date(h.since));
+    if (h.until) out += " → " + slack_date(*h.until);
+    out += ": " + who(rota, h.person);
+  }
+  return out;
+}
+
+bool is_rotation(const core::RoleSpec& spec) {
+  return spec.kind == core::RoleSpec::Kind::rotation || spec.kind == core::RoleSpec::Kind::next_in_rotation;
+}
+
+/// Reads `count` digits at `pos`, advancing it.
+std::optional<int> digits(std::string_view s, std::size_t& pos, std::size_t count) {
+  if (pos + count > s.size()) return std::nullopt;
+  int v = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const char c = s[pos + i];
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  pos += count;
+  return v;
+}
+
+bool expect(std::string_view s, std::size_t& pos, char c) {
+  if (pos >= s.size() || s[pos] != c) return false;
+  ++pos;
+  return true;
+}
+
+/// "HH:MM" (or "H:MM") at `pos`, optionally ":SS", as a time of day.
+std::optional<core::Seconds> time_of_day(std::string_view s, std::size_t& pos) {
+  const std::size_t colon = s.find(':', pos);
+  const auto h = colon == pos + 1 ? digits(s, pos, 1) : digits(s, pos, 2);
+  if (!h || !expect(s, pos, ':')) return std::nullopt;
+  const auto m = digits(s, pos, 2);
+  if (!m || *h > 23 || *m > 59) return std::nullopt;
+  int sec = 0;
+  if (pos < s.size() && s[pos] == ':') {
+    ++pos;
+    const auto v = digits(s, pos, 2);
+    if (!v || *v > 59) return std::nullopt;
+    sec = *v;
+  }
+  return hours(*h) + minutes(*m) + core::Seconds(sec);
+}
+
+std::optional<core::TimePoint> duration_after(std::string_view s, core::TimePoint now) {
+  if (s.size() < 2 || s.size() > 6) return std::nullopt;
+  std::size_t pos = 0;
+  const auto n = digits(s, pos, s.size() - 1);
+  if (!n || *n <= 0) return std::nullopt;
+  switch (s.back()) {
+    case 'm': return now + minutes(*n);
+    case 'h': return now + hours(*n);
+    case 'd': return now + days(*n);
+    default: return std::nullopt;
+  }
+}
+
+std::optional<core::TimePoint> date_time(std::string_view s) {
+  std::size_t pos = 0;
+  const auto y = digits(s, pos, 4);
+  if (!y || !expect(s, pos, '-')) return std::nullopt;
+  const auto mo = digits(s, pos, 2);
+  if (!mo || !expect(s, pos, '-')) return std::nullopt;
+  const auto d = digits(s, pos, 2);
+  if (!d || pos >= s.size() || (s[pos] != 'T' && s[pos] != ' ')) return std::nullopt;
+  ++pos;
+  const auto tod = time_of_day(s, pos);
+  if (!tod) return std::nullopt;
+  const std::string_view rest = s.substr(pos);
+  if (!rest.empty() && rest != "Z" && rest != " UTC") return std::nullopt;
+  const std::chrono::year_month_day ymd{std::chrono::year{*y}, std::chrono::month{static_cast<unsigned>(*mo)},
+                                        std::chrono::day{static_cast<unsigned>(*d)}};
+  if (!ymd.ok()) return std::nullopt;
+  return core::TimePoint{std::chrono::sys_days(ymd)} + *tod;
+}
+
+/// Why `actor` may not set overrides on `spec`'s role: only the people in its may_override and the
+/// marketing director may. Empty when they may.
+std::string override_refusal(const core::Rota& r, const core::RoleSpec& spec, const core::Person* actor,
+                             const std::vector<core::RotaOverride>& overrides, core::TimePoint now) {
+  const auto director = r.holder(core::kDirectorRole, now, overrides);
+  const auto& may = spec.may_override;
+  if (actor && (std::find(may.begin(), may.end(), actor->id) != may.end() || (director && director->person == actor->id)))
+    return {};
+  std::string names;
+  for (const auto& p : may) names += (names.empty() ? "" : ", ") + core::display_name(r, p);
+  if (director) names += (names.empty() ? "" : ", ") + core::display_name(r, director->person) + " (marketing director)";
+  return "Only " + (names.empty() ? std::string("the marketing director") : names) + " may override " + spec.id + ".";
+}
+
+json plain(std::string text) { return {{"type", "plain_text"}, {"text", std::move(text)}}; }
+
+json workflow_select(const core::Policy& policy) {
+  json options = json::array();
+  for (const auto& [id, wf] : policy.workflows) {
+    if (options.size() == 100) break;  // Block Kit's limit for a static select
+    if (id.size() > 150) continue;     // a cut value would name another workflow
+    options.push_back({{"text", plain(fit_text(id, 75, TextMode::plain))}, {"value", id}});
+  }
+  json select = {{"type", "static_select"}, {"action_id", kWorkflowAction}, {"placeholder", plain("Choose a workflow")},
+                 {"options", options}};
+  if (options.size() == 1) select["initial_option"] = options.front();
+  return select;
+}
+
+/// The /escalate modal, prefilled from the command's text: what (the text), where (its first link).
+json escalate_view(const core::Policy& policy, const SlashCommand& c) {
+  const std::string what(trim(unescape_command_text(c.text)));
+  const std::string link = first_link(c.text);
+  json what_input = {{"type", "plain_text_input"}, {"action_id", kWhatAction}, {"multiline", true}, {"max_length", kInputLimit}};
+  if (!what.empty()) what_input["initial_value"] = fit_text(what, kInputLimit, TextMode::plain);
+  json where_input = {{"type", "plain_text_input"}, {"action_id", kWhereAction}, {"placeholder", plain("https://…")}};
+  if (!link.empty() && link.size() <= kInputLimit) where_input["initial_value"] = link;
+  const std::string hint = "Required, at least " + std::to_string(policy.desk.min_rationale_chars) +
+                           " characters. It is kept as evidence.";
+  json why_input = {{"type", "plain_text_input"}, {"action_id", kWhyAction}, {"multiline", true},
+                    {"max_length", macros::kMaxRationaleChars}};
+
+  json blocks = json::array();
+  blocks.push_back({{"type", "input"}, {"block_id", kWhatBlock}, {"label", plain("What needs a look")}, {"element", what_input}});
+  blocks.push_back({{"type", "input"}, {"block_id", kWhereBlock}, {"optional", true}, {"label", plain("Where (link)")},
+                    {"element", where_input}});
+  blocks.push_back({{"type", "input"}, {"block_id", kWorkflowBlock}, {"label", plain("Workflow")},
+                    {"element", workflow_select(policy)}});
+  blocks.push_back({{"type", "input"}, {"block_id", kWhyBlock}, {"label", plain("Why")}, {"hint", plain(hint)},
+                    {"element", why_input}});
+  return {{"type", "modal"},
+          {"callback_id", kEscalateCallbackId},
+          {"title", plain("Escalate")},
+          {"submit", plain("Escalate")},
+          {"close", plain("Cancel")},
+          {"private_metadata", json{{"channel_id", c.channel_id}}.dump()},
+          {"blocks", std::move(blocks)}};
+}
+
+}  // namespace
+
+std::optional<core::TimePoint> parse_until(std::string_view text, core::TimePoint now) {
+  text = trim(text);
+  if (text.empty() || text.size() > 32) return std::nullopt;
+  if (std::isalpha(static_cast<unsigned char>(text.back())) && text.find(':') == std::string_view::npos &&
+      text.find('-') == std::string_view::npos)
+    return duration_after(text, now);
+  if (text.size() <= 8) {  // "18:00", "8:30", "18:00:30": UTC, the next time the clock shows it
+    std::size_t pos = 0;
+    const auto tod = time_of_day(text, pos);
+    if (!tod || pos != text.size()) return std::nullopt;
+    core::TimePoint t = core::TimePoint{std::chrono::floor<days>(now)} + *tod;
+    return t <= now ? t + days(1) : t;
+  }
+  return date_time(text);
+}
+
+SlashCommands::SlashCommands(Dependencies deps) : deps_(std::move(deps)) {}
+
+InteractionResult SlashCommands::on_payload(const nlohmann::json& payload, core::TimePoint now) {
+  auto parsed = parse_slash_command(payload);
+  if (auto* c = std::get_if<SlashCommand>(&parsed)) return on_command(*c, now);
+  const auto& e = std::get<PayloadError>(parsed);
+  InteractionResult r = reply(":warning: The desk could not read this command. Try again.");
+  r.log = "slash command payload refused: " + (e.field.empty() ? std::string() : e.field + ": ") + e.message;
+  return r;
+}
+
+InteractionResult SlashCommands::on_command(const SlashCommand& c, core::TimePoint now) {
+  try {
+    if (c.command == "/escalate") return escalate(c);
+    if (c.command != "/rota") return usage("The desk does not know the command " + fit_text(c.command, 100) + ".");
+    const auto [first, rest] = split_word(c.text);
+    if (first.empty()) return rota(c, "", now);
+    if (first == "override") return override_role(c, rest, now);
+    if (first == "help") return usage("");
+    if (!rest.empty()) return usage("I did not understand `" + fit_text(c.text, 200) + "`.");
+    return rota(c, first, now);
+  } catch (const storage::StorageError& err) {
+    return reply(":warning: The desk cannot reach its database right now, so nothing changed. Try again in a minute.",
+                 nullptr, std::string("storage failure on ") + c.command + ": " + err.what());
+  } catch (const std::exception& err) {
+    return reply(":warning: The desk failed to handle this, so nothing changed.", nullptr,
+                 std::string("failure on ") + c.command + ": " + err.what());
+  }
+}
+
+InteractionResult SlashCommands::rota(const SlashCommand&, std::string_view role, core::TimePoint now) {
+  const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
+  if (!policy) return reply(":warning: The desk has no policy loaded.", nullptr, "/rota without a current policy");
+  const core::Rota& r = policy->rota();
+  const auto overrides = deps_.store.overrides_active_after(now);
+  const auto found = r.roles().find(std::string(role));
+  if (!role.empty() && found == r.roles().end())
+    return usage("There is no role `" + fit_text(role, 100) + "`. Roles: " + role_list(r) + ".");
+
+  json blocks = json::array();
+  std::string fallback = "Who is on duty now";
+  blocks.push_back(section("*Who is on duty now* (" + slack_date(now) + ")"));
+  std::size_t shown = 0;
+  for (const auto& [id, spec] : r.roles()) {
+    if (!role.empty() && id != role) continue;
+    if (shown++ == kMaxRoleSections) {
+      blocks.push_back(context("…and " + std::to_string(r.roles().size() - kMaxRoleSections) + " more: `/rota <role>`"));
+      break;
+    }
+    const auto h = r.holder(id, now, overrides);
+    if (h) fallback += "; " + escape_mrkdwn(id) + ": " + escape_mrkdwn(core::display_name(r, h->person));
+    blocks.push_back(section(holding_text(r, spec, now, overrides)));
+  }
+  const core::RoleSpec* scheduled = nullptr;
+  if (role.empty()) {
+    if (const auto it = r.roles().find(core::kDutyLeadRole); it != r.roles().end()) scheduled = &it->second;
+  } else if (is_rotation(found->second)) {
+    scheduled = &found->second;
+  }
+  if (scheduled) {
+    blocks.push_back({{"type", "divider"}});
+    blocks.push_back(section(schedule_text(r, *scheduled, now)));
+  }
+  blocks.push_back(context("Times show in your own time zone. The schedule leaves out overrides; "
+                           "`/rota override` sets one."));
+  return reply(fit_text(fallback, 3000), std::move(blocks));
+}
+
+InteractionResult SlashCommands::override_role(const SlashCommand& c, std::string_view args, core::TimePoint now) {
+  const auto [user_token, after_user] = split_word(args);
+  const auto [role_token, until_text] = split_word(after_user);
+  if (user_token.empty() || role_token.empty() || until_text.empty())
+    return usage("Say who covers which role until when: `/rota override @person <role> <until>`.");
+  const std::string target = mentioned_user(user_token);
+  if (target.empty())
+    return usage("Mention the person with @ (Slack then sends their id), e.g. `/rota override @bob duty_lead 4h`.");
+  const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
+  if (!policy) return reply(":warning: The desk has no policy loaded.", nullptr, "/rota override without a current policy");
+  const core::Rota& r = policy->rota();
+  const std::string role(role_token);
+  const auto spec = r.roles().find(role);
+  if (spec == r.roles().end()) return usage("There is no role `" + fit_text(role, 100) + "`. Roles: " + role_list(r) + ".");
+
+  // Rights first: someone who may not set overrides learns that, whatever else is wrong.
+  const core::Person* actor = r.person_by_slack_user(c.user_id);
+  if (const std::string reason = override_refusal(r, spec->second, actor, deps_.store.overrides_active_after(now), now);
+      !reason.empty()) {
+    deps_.store.append_audit({{"rights.denied", "", actor ? actor->id : c.user_id, now,
+                               {{"attempted", "rota.override"}, {"role", role}, {"reason", reason}}}});
+    return reply(":no_entry: " + fit_text(reason, 1000) + " The attempt was logged.");
+  }
+
+  const core::Person* person = r.person_by_slack_user(target);
+  if (!person)
+    return reply(":warning: <@" + target + "> is not one of the desk's people; add them to the policy first.");
+  const auto until = parse_until(until_text, now);
+  if (!until)
+    return usage("I could not read the end time `" + fit_text(until_text, 100) + "`.");
+  if (*until <= now) return reply(":warning: The end time " + slack_date(*until) + " has passed; give a time in the future.");
+  if (*until - now > kMaxOverrideLength)
+    return reply(":warning: An override may last at most 31 days; " + slack_date(*until) + " is further ahead.");
+
+  core::RotaOverride o{0, role, person->id, now, *until, "set with /rota override", actor->id};
+  core::AuditEvent ev{"rota.override", "", actor->id, now,
+                      {{"role", role}, {"person", person->id}, {"from", core::format_utc(now)},
+                       {"until", core::format_utc(*until)}, {"by", actor->id}}};
+  deps_.store.add_override(o, ev);
+  InteractionResult out = reply(":white_check_mark: " + who(r, person->id) + " covers " + role_title(spec->second) +
+                                " from now until " + slack_date(*until) + ". The on-duty user group follows.");
+  out.changed = true;
+  return out;
+}
+
+InteractionResult SlashCommands::escalate(const SlashCommand& c) {
+  const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
+  if (!policy || policy->policy().workflows.empty())
+    return reply(":warning: The desk has no workflows configured, so it cannot take an escalation.", nullptr,
+                 "/escalate without a current policy or workflows");
+  json view = escalate_view(policy->policy(), c);
+  InteractionResult r;
+  r.calls.push_back({SlackCall::Kind::views_open, c.trigger_id, "", "", std::move(view)});
+  return r;
+}
+
+}  // namespace desk::handlers

@@ -1,0 +1,63 @@
+#pragma once
+/// The desk's slash commands, answered as data (see interaction_handler.hpp):
+///
+///   /rota                         who holds each role now, the next handoffs, and the coming 4 weeks
+///                                 of the duty lead rotation (ephemeral, in the ack)
+///   /rota <role>                  the same for one role
+///   /rota override @user <role> <until>
+///                                 someone covers a role until a time ("2026-12-03T18:00Z",
+///                                 "2026-12-03 18:00" UTC, "18:00" UTC today or tomorrow, "4h", "2d");
+///                                 for the people in the role's may_override and the marketing director
+///   /escalate <text or link>      opens the "desk.escalate" modal prefilled from the text; its
+///                                 submission is handled by InteractionHandler
+///
+/// Times in replies are Slack dates, so each reader sees their own time zone. Nothing here throws to
+/// the caller: a failure becomes a short ephemeral answer and a log line.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+#include "handlers/interaction_handler.hpp"
+#include "handlers/slack_payloads.hpp"
+
+namespace desk::handlers {
+
+/// Block and action ids of the /escalate modal (callback_id kEscalateCallbackId).
+inline constexpr const char* kWhatBlock = "what";
+inline constexpr const char* kWhatAction = "what_input";
+inline constexpr const char* kWhereBlock = "where";
+inline constexpr const char* kWhereAction = "where_input";
+inline constexpr const char* kWorkflowBlock = "workflow";
+inline constexpr const char* kWorkflowAction = "workflow_select";
+inline constexpr const char* kWhyBlock = "why";
+inline constexpr const char* kWhyAction = "why_input";
+
+/// The longest a /rota override may last.
+inline constexpr core::Seconds kMaxOverrideLength = std::chrono::hours(24 * 31);
+
+/// The end of an override as a person typed it, relative to `now`: "2026-12-03T18:00Z" (seconds
+/// optional), "2026-12-03 18:00" (UTC), "18:00" (UTC, today or tomorrow if already past), or a
+/// duration "30m", "4h", "2d". nullopt when it is none of these (no range check against `now`).
+std::optional<core::TimePoint> parse_until(std::string_view text, core::TimePoint now);
+
+class SlashCommands {
+ public:
+  using Dependencies = SlackDependencies;
+  explicit SlashCommands(Dependencies deps);
+
+  /// Parses a `slash_commands` envelope's payload and dispatches it.
+  InteractionResult on_payload(const nlohmann::json& payload, core::TimePoint now);
+
+  /// `/rota …` and `/escalate …`; anything else gets the usage text.
+  InteractionResult on_command(const SlashCommand& command, core::TimePoint now);
+
+ private:
+  InteractionResult rota(const SlashCommand& command, std::string_view role, core::TimePoint now);
+  InteractionResult override_role(const SlashCommand& command, std::string_view args, core::TimePoint now);
+  InteractionResult escalate(const SlashCommand& command);
+
+  Dependencies deps_;
+};
+
+}  // namespace desk::handlers

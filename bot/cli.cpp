@@ -19,7 +19,7 @@
 #include "handlers/verdict_json.hpp"
 #include "storage/sqlite_store.hpp"
 #ifdef DESK_WITH_SLACK
-#include "bot/slack/desk_runner.hpp"
+#include "bot/desk_app.hpp"
 #endif
 
 namespace desk::bot {
@@ -356,7 +356,7 @@ int run_cli(const std::vector<std::string>& args, std::istream& in, std::ostream
     if (o.command == "audit") return audit_cmd(policy, o, out, err);
     if (o.command == "demo") return demo(policy, now, out, err);
 #ifdef DESK_WITH_SLACK
-    return slack::run_desk(policy);
+    return run_desk_app(policy);
 #else
     err << "error: this build has no Slack transport (configured with -DDESK_WITH_SLACK=OFF)\n";
     return kExitUsage;

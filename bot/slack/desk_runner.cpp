@@ -26,11 +26,11 @@ namespace {
 namespace net = boost::asio;
 
 constexpr const char* kAppTokenHelp =
-    "a workspace admin creates it under App settings -> Basic Information -> App-Level Tokens, "
-    "with the connections:write scope";
+    "(a workspace admin creates it under App settings -> Basic Information -> App-Level Tokens, "
+    "with the connections:write scope)";
 constexpr const char* kBotTokenHelp =
-    "a workspace admin finds it under App settings -> OAuth & Permissions -> Bot User OAuth Token "
-    "(install the app to the workspace first)";
+    "(a workspace admin finds it under App settings -> OAuth & Permissions -> Bot User OAuth Token, "
+    "once the app is installed to the workspace)";
 
 // A message for a person at a terminal, on stderr, then the same as a log event for journald.
 void report_fatal(const std::string& message) {
@@ -44,16 +44,16 @@ struct Tokens {
   std::string bot;
 };
 
-// Returns an error message, or nullopt when the token is usable.
+// Returns an error message, or nullopt when the token is usable. `kind` reads "an app-level token".
 std::optional<std::string> check_token(const std::optional<std::string>& value, const char* name,
                                        const char* prefix, const char* kind, const char* help) {
   const std::string var(name);
   if (!value) {
-    return var + " is not set. Set " + var + " (or " + var + "_FILE, a file holding it) to the " + kind +
-           " (" + prefix + "...): " + help + ".";
+    return var + " is not set. Set " + var + " (or " + var + "_FILE, naming a file that holds it) to " + kind +
+           ", which starts with " + prefix + " " + help + ".";
   }
   if (!value->starts_with(prefix)) {
-    return var + " does not hold a " + kind + ": it must start with " + prefix + " (" + help + ").";
+    return var + " does not hold " + kind + ": it must start with " + prefix + " " + help + ".";
   }
   return std::nullopt;
 }
@@ -62,8 +62,8 @@ std::optional<Tokens> read_tokens() {
   try {
     auto app = read_secret("SLACK_APP_TOKEN");
     auto bot = read_secret("SLACK_BOT_TOKEN");
-    auto app_error = check_token(app, "SLACK_APP_TOKEN", "xapp-", "app-level token", kAppTokenHelp);
-    auto bot_error = check_token(bot, "SLACK_BOT_TOKEN", "xoxb-", "bot token", kBotTokenHelp);
+    auto app_error = check_token(app, "SLACK_APP_TOKEN", "xapp-", "an app-level token", kAppTokenHelp);
+    auto bot_error = check_token(bot, "SLACK_BOT_TOKEN", "xoxb-", "a bot token", kBotTokenHelp);
     if (app_error) report_fatal(*app_error);
     if (bot_error) report_fatal(*bot_error);
     if (app_error || bot_error) return std::nullopt;
@@ -115,7 +115,8 @@ net::awaitable<void> serve(WebApiClient& api, std::shared_ptr<net::ssl::context>
     bot = co_await api.auth_test();
   } catch (const SlackApiError& e) {
     run.exit_code = kExitConfigError;
-    report_fatal("SLACK_BOT_TOKEN was refused by Slack auth.test (" + e.error() + "); set it to the bot token (xoxb-...): " + kBotTokenHelp + ".");
+    report_fatal("SLACK_BOT_TOKEN was refused by Slack auth.test (" + e.error() +
+                 "); set it to the bot token, which starts with xoxb- " + kBotTokenHelp + ".");
     co_return;
   } catch (const std::exception& e) {
     run.exit_code = kExitFailure;
@@ -141,7 +142,8 @@ net::awaitable<void> serve(WebApiClient& api, std::shared_ptr<net::ssl::context>
   if (!client.stop_reason().empty()) report_fatal(client.stop_reason());
 }
 
-net::awaitable<void> watch_signals(net::signal_set& signals, RunState& run, net::io_context& io) {
+net::awaitable<void> watch_signals(net::signal_set& signals, RunState& run, net::io_context& io,
+                                   const DeskHooks& hooks) {
   for (int count = 0;; ++count) {
     auto [ec, signo] = co_await signals.async_wait(net::as_tuple(net::use_awaitable));
     if (ec) co_return;
@@ -152,6 +154,7 @@ net::awaitable<void> watch_signals(net::signal_set& signals, RunState& run, net:
     }
     log_info("desk.stopping", {{"signal", signo}});
     run.stop_requested = true;
+    if (hooks.on_stop) hooks.on_stop();
     if (run.client != nullptr) run.client->stop();
   }
 }
@@ -182,7 +185,7 @@ int run_desk(const desk::core::Policy& policy, const DeskHooks& hooks) {
   log_info("desk.starting", {{"channel", policy.desk.channel}});
 
   RunState run;
-  net::co_spawn(io, watch_signals(signals, run, io), net::detached);
+  net::co_spawn(io, watch_signals(signals, run, io, hooks), net::detached);
   net::co_spawn(io, serve(*api, api_config.tls_context, *tokens, hooks, run), [&](std::exception_ptr e) {
     if (e) {
       run.exit_code = kExitFailure;
@@ -195,6 +198,7 @@ int run_desk(const desk::core::Policy& policy, const DeskHooks& hooks) {
     io.stop();
   });
   io.run();
+  if (hooks.on_exit) hooks.on_exit();
   if (run.exit_code == kExitOk) log_info("desk.stopped");
   return run.exit_code;
 }

@@ -29,6 +29,11 @@ struct DeskHooks {
   /// Default: in-memory ids for ten minutes. The desk passes the store's mark_processed so
   /// redeliveries are recognised across restarts.
   DedupeFn dedupe;
+  /// Called on the I/O thread when SIGINT/SIGTERM asks the desk to stop: stop taking new work.
+  std::function<void()> on_stop;
+  /// Called after the event loop has stopped but before it is destroyed: release every I/O object
+  /// built on its executor (timers, acceptors), which must not outlive it.
+  std::function<void()> on_exit;
 };
 
 /// Runs the desk until SIGINT/SIGTERM (returns kExitOk) or a fatal condition (kExitConfigError,

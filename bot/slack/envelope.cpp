@@ -2,7 +2,6 @@
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 namespace desk::bot::slack {
@@ -61,7 +60,8 @@ Disconnect parse_disconnect(const bj::object& frame) {
   return d;
 }
 
-Frame parse_envelope(const bj::object& frame, const std::string& type, std::string envelope_id) {
+Frame parse_envelope(std::string_view text, const bj::object& frame, const std::string& type,
+                     std::string envelope_id) {
   auto kind = kind_from(type);
   if (!kind) return AckOnly{std::move(envelope_id), "unknown envelope type"};
   const bj::object* payload = object_field(frame, "payload");
@@ -78,7 +78,7 @@ Frame parse_envelope(const bj::object& frame, const std::string& type, std::stri
     e.event_id = string_field(*payload, "event_id");
     if (const auto* event = object_field(*payload, "event")) e.event_type = string_field(*event, "type");
   }
-  e.payload_text = bj::serialize(*payload);
+  e.frame_text = std::string(text);
   return e;
 }
 
@@ -86,16 +86,21 @@ Frame parse_envelope(const bj::object& frame, const std::string& type, std::stri
 
 const nlohmann::json& Envelope::payload() const {
   if (!parsed_) {
-    auto parsed = nlohmann::json::parse(payload_text, nullptr, /*allow_exceptions=*/false);
-    if (parsed.is_discarded() || !parsed.is_object()) parsed = nlohmann::json::object();
-    parsed_ = std::make_shared<const nlohmann::json>(std::move(parsed));
+    auto frame = nlohmann::json::parse(frame_text, nullptr, /*allow_exceptions=*/false);
+    nlohmann::json payload;
+    if (frame.is_object()) {
+      if (auto it = frame.find("payload"); it != frame.end() && it->is_object()) payload = std::move(*it);
+    }
+    if (!payload.is_object()) payload = nlohmann::json::object();
+    parsed_ = std::make_shared<const nlohmann::json>(std::move(payload));
   }
   return *parsed_;
 }
 
 void Envelope::set_payload(nlohmann::json payload) {
   if (!payload.is_object()) payload = nlohmann::json::object();
-  payload_text = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  frame_text = nlohmann::json{{"envelope_id", envelope_id}, {"payload", payload}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
   parsed_ = std::make_shared<const nlohmann::json>(std::move(payload));
 }
 
@@ -133,10 +138,30 @@ Frame parse_frame(std::string_view text) {
     if (type == "disconnect") return parse_disconnect(frame);
     return Garbage{type.empty() ? "frame without type or envelope_id" : "unknown frame type"};
   }
-  return parse_envelope(frame, type, std::move(envelope_id));
+  return parse_envelope(text, frame, type, std::move(envelope_id));
 }
 
 std::string build_ack(std::string_view envelope_id, const nlohmann::json* payload) {
+  if (payload == nullptr || payload->is_null()) {
+    // The common case, built by hand: it runs for every envelope.
+    std::string ack = "{\"envelope_id\":\"";
+    ack.reserve(envelope_id.size() + 20);
+    for (char c : envelope_id) {
+      if (c == '"' || c == '\\') {
+        ack.push_back('\\');
+        ack.push_back(c);
+      } else if (static_cast<unsigned char>(c) < 0x20) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        ack += "\\u00";
+        ack.push_back(kHex[(c >> 4) & 15]);
+        ack.push_back(kHex[c & 15]);
+      } else {
+        ack.push_back(c);
+      }
+    }
+    ack += "\"}";
+    return ack;
+  }
   nlohmann::json ack = nlohmann::json::object();
   ack["envelope_id"] = envelope_id;
   if (payload != nullptr && !payload->is_null()) ack["payload"] = *payload;

@@ -41,11 +41,13 @@ class Envelope {
   std::string event_id;       ///< events_api: payload.event_id (may be empty)
   std::string payload_type;   ///< payload.type: event_callback, block_actions, view_submission…
   std::string event_type;     ///< events_api: payload.event.type (message, app_mention, …)
-  std::string payload_text;   ///< the payload as JSON text (always an object)
+  /// The whole frame as received: `payload()` parses it on first use. Keeping the text costs a copy;
+  /// re-serialising the payload would cost more.
+  std::string frame_text;
 
   /// The payload as JSON, parsed on first use and cached. Always an object.
   const nlohmann::json& payload() const;
-  /// Replaces the payload (tests and fixtures); keeps payload_text in step.
+  /// Replaces the payload (tests and fixtures); keeps frame_text in step.
   void set_payload(nlohmann::json payload);
 
   /// The id that makes a redelivery recognisable: "event:<event_id>" for events (a retry has a new

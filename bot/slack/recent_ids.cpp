@@ -3,7 +3,9 @@
 namespace desk::bot::slack {
 
 RecentIds::RecentIds(std::chrono::seconds ttl, std::size_t capacity)
-    : ttl_(ttl), capacity_(capacity == 0 ? 1 : capacity) {}
+    : ttl_(ttl), capacity_(capacity == 0 ? 1 : capacity) {
+  ids_.reserve(capacity_ + 1);  // no rehashing on the ack path
+}
 
 void RecentIds::expire(Clock::time_point now) {
   while (!order_.empty() && (order_.front().first + ttl_ <= now || order_.size() > capacity_)) {

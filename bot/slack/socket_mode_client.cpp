@@ -178,11 +178,13 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
     c->retiring = true;
     enqueue(*c, Outgoing{Outgoing::Kind::close, {}, {}});
     // Slack does not always finish the close handshake; cut TCP after the grace period.
-    net::co_spawn(executor, force_close_after(c, config.close_grace * 2), net::detached);
+    net::co_spawn(executor, force_close_after(shared_from_this(), c, config.close_grace * 2), net::detached);
   }
 
-  net::awaitable<void> force_close_after(std::shared_ptr<Conn> c, std::chrono::milliseconds d) {
-    net::steady_timer timer(executor, d);
+  // Timers that may outlive the session hold the Impl alive themselves.
+  static net::awaitable<void> force_close_after(std::shared_ptr<Impl> self, std::shared_ptr<Conn> c,
+                                                std::chrono::milliseconds d) {
+    net::steady_timer timer(self->executor, d);
     co_await timer.async_wait(kTuple);
     if (!c->finished) {
       log_info("socket.close_forced", {{"conn", c->id}});
@@ -193,13 +195,13 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
   // Make-before-break: the old socket keeps reading (and acking) for the drain period, then closes.
   void retire(const std::shared_ptr<Conn>& old) {
     old->retiring = true;
-    net::co_spawn(executor, drain_then_close(old), net::detached);
+    net::co_spawn(executor, drain_then_close(shared_from_this(), old), net::detached);
   }
 
-  net::awaitable<void> drain_then_close(std::shared_ptr<Conn> c) {
-    net::steady_timer timer(executor, config.drain_period);
+  static net::awaitable<void> drain_then_close(std::shared_ptr<Impl> self, std::shared_ptr<Conn> c) {
+    net::steady_timer timer(self->executor, self->config.drain_period);
     co_await timer.async_wait(kTuple);
-    begin_close(c);
+    self->begin_close(c);
   }
 
   // ---- one connection ------------------------------------------------------------------------

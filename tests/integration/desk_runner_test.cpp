@@ -14,6 +14,10 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
 #include "tests/integration/slack_test_bed.hpp"
 
 #ifndef DESK_RUNNER_PROBE
@@ -23,6 +27,8 @@
 namespace desk::integration {
 namespace {
 
+namespace net = boost::asio;
+
 struct ChildResult {
   int exit_code = -1;  // -1: still running when the deadline passed (then killed)
   std::string output;  // stderr and stdout
@@ -30,7 +36,7 @@ struct ChildResult {
 
 class DeskProcess {
  public:
-  explicit DeskProcess(const std::map<std::string, std::string>& env) {
+  explicit DeskProcess(const std::map<std::string, std::string>& env, std::vector<std::string> args = {DESK_RUNNER_PROBE}) {
     output_path_ = (std::filesystem::temp_directory_path() /
                     ("desk-runner-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".log"))
                        .string();
@@ -43,9 +49,10 @@ class DeskProcess {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, output_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
-    std::string path = DESK_RUNNER_PROBE;
-    char* argv[] = {path.data(), nullptr};
-    int rc = posix_spawn(&pid_, path.c_str(), &actions, nullptr, argv, envp.data());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int rc = posix_spawn(&pid_, args[0].c_str(), &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) throw std::runtime_error("posix_spawn failed");
   }
@@ -59,6 +66,14 @@ class DeskProcess {
   }
 
   void signal(int signo) { ::kill(pid_, signo); }
+
+  /// What the process has written so far.
+  std::string output_so_far() const {
+    std::ifstream in(output_path_);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
 
   /// Waits for the exit (polling waitpid until the deadline).
   ChildResult wait(std::chrono::milliseconds timeout) {
@@ -220,6 +235,86 @@ TEST(DeskProcess, UntrustedCertificateIsRefusedAtStart) {
   EXPECT_EQ(result.exit_code, 1) << result.output;
   EXPECT_NE(result.output.find("certificate verify failed"), std::string::npos) << result.output;
   EXPECT_TRUE(emulator.calls().empty());
+}
+
+// The real escalation-desk binary with the example policy: an agent's submission becomes a post with
+// the three buttons, /rota is answered from the rota, and the desk survives a refresh and SIGTERM.
+/// The example config with a private database and an intake port the OS picks.
+std::string write_config(const std::filesystem::path& dir) {
+  std::ifstream in(std::string(DESK_SOURCE_DIR) + "/deploy/desk.example.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string config = text.str();
+  const std::string from = "intake_listen: 127.0.0.1:8080";
+  config.replace(config.find(from), from.size(), "intake_listen: 127.0.0.1:0");
+  const auto path = dir / "desk.yaml";
+  std::ofstream(path) << config;
+  return path.string();
+}
+
+std::string http(std::uint16_t port, const std::string& raw) {
+  net::io_context io;
+  net::ip::tcp::socket socket(io);
+  socket.connect({net::ip::make_address("127.0.0.1"), port});
+  net::write(socket, net::buffer(raw));
+  std::string out;
+  char buf[4096];
+  boost::system::error_code ec;
+  while (!ec) out.append(buf, socket.read_some(net::buffer(buf), ec));
+  return out;
+}
+
+TEST(DeskBinary, SubmissionBecomesAPostAndTheDeskSurvivesARefresh) {
+  const auto dir = std::filesystem::temp_directory_path() / ("desk-binary-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  emu::SlackEmulator emulator(pki());
+  emu::WorkspaceOptions ws;
+  auto env = desk_env(emulator, ws);
+  env["DESK_INTAKE_TOKENS"] = "agent-token-abcdef";
+  DeskProcess desk(env, {DESK_BINARY, "run", "--config", write_config(dir)});
+  ASSERT_TRUE(wait_for([&] { return emulator.hellos_sent() == 1; })) << desk.output_so_far();
+
+  std::uint16_t port = 0;
+  ASSERT_TRUE(wait_for([&] {
+    const auto out = desk.output_so_far();
+    const auto line = out.find("intake.listening");
+    const auto at = line == std::string::npos ? line : out.find(" port=", line);
+    if (at == std::string::npos) return false;
+    port = static_cast<std::uint16_t>(std::stoi(out.substr(at + 6)));
+    return port != 0;
+  })) << desk.output_so_far();
+
+  const std::string body =
+      R"({"workflow":"community_replies","channel":"linkedin","agent":"social-agent-3","confidence":0.62,)"
+      R"("output":"Thanks for the kind words, see you at the meetup!"})";
+  const auto answer = http(port, "POST /v1/submissions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                 "Authorization: Bearer agent-token-abcdef\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  ASSERT_EQ(answer.rfind("HTTP/1.1 201", 0), 0u) << answer;
+
+  ASSERT_TRUE(wait_for([&] { return !emulator.messages("C0DESK").empty(); })) << desk.output_so_far();
+  const auto post = emulator.messages("C0DESK").front();
+  std::vector<std::string> labels;
+  for (const auto& block : post.value("blocks", nlohmann::json::array()))
+    if (block.value("type", "") == "actions")
+      for (const auto& element : block["elements"]) labels.push_back(element["text"]["text"]);
+  EXPECT_EQ(labels, (std::vector<std::string>{"Accept", "Reject", "Escalate to legal"})) << post.dump();
+
+  auto command = emulator.send_slash_command("/rota", "");
+  ASSERT_TRUE(wait_for([&] { return emulator.acked(command); }));
+  const auto ack = emulator.acks().back();
+  EXPECT_NE(ack.payload.dump().find("Dana Ruiz"), std::string::npos) << ack.payload.dump();
+
+  emulator.send_disconnect("refresh_requested");
+  ASSERT_TRUE(wait_for([&] { return emulator.hellos_sent() == 2 && emulator.open_sockets() == 1; }));
+
+  desk.signal(SIGTERM);
+  const auto result = desk.wait(10s);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  expect_no_secrets(result.output, ws);
+  EXPECT_EQ(result.output.find("agent-token-abcdef"), std::string::npos) << result.output;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -160,7 +160,7 @@ TEST(EnvelopePayload, NonAsciiTextSurvives) {
 TEST(EnvelopePayload, SetPayloadKeepsTextAndValueInStep) {
   Envelope e;
   e.set_payload(json{{"command", "/rota"}});
-  EXPECT_EQ(json::parse(e.payload_text)["command"], "/rota");
+  EXPECT_EQ(json::parse(e.frame_text)["payload"]["command"], "/rota");
   EXPECT_EQ(e.payload()["command"], "/rota");
   e.set_payload(json::array());
   EXPECT_TRUE(e.payload().is_object());
@@ -188,9 +188,12 @@ TEST(AckBuilding, AckCarriesTheResponsePayload) {
   EXPECT_EQ(ack["payload"], payload);
 }
 
-TEST(AckBuilding, QuotesInIdsAreEscaped) {
-  auto ack = json::parse(build_ack("a\"b\\c"));
-  EXPECT_EQ(ack["envelope_id"], "a\"b\\c");
+TEST(AckBuilding, QuotesBackslashesAndControlCharactersInIdsAreEscaped) {
+  for (std::string id : {std::string("a\"b\\c"), std::string("tab\there\nnl"), std::string("nul\0x", 5), std::string("é")}) {
+    auto text = build_ack(id);
+    ASSERT_TRUE(json::accept(text)) << text;
+    EXPECT_EQ(json::parse(text)["envelope_id"], id);
+  }
 }
 
 TEST(AckBuilding, InvalidUtf8InAPayloadDoesNotThrow) {

@@ -1,0 +1,243 @@
+#include "bot/callback_sender.hpp"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <cctype>
+#include <random>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <nlohmann/json.hpp>
+
+#include "bot/slack/log.hpp"
+#include "bot/slack/tls.hpp"
+#include "bot/slack/url.hpp"
+#include "handlers/verdict_json.hpp"
+#include "storage/digest.hpp"
+
+// GCC 12 false positive on inlined Asio coroutine frames (see bot/outbox_sender.cpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace desk::bot {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using json = nlohmann::json;
+constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+
+// The answer is not used beyond its status; a receiver that streams megabytes back is cut off.
+constexpr std::uint64_t kMaxAnswerBytes = 64 * 1024;
+constexpr std::string_view kSignaturePrefix = "v1=";
+
+/// A failed attempt, described by step and host only: the URL's path or query may carry an agent's
+/// own token, so it never reaches a log line or the outbox row.
+class AttemptError : public std::runtime_error {
+ public:
+  AttemptError(const char* step, const slack::Url& url, const boost::system::error_code& ec)
+      : std::runtime_error(std::string(step) + " to " + url.host_header() +
+                           (ec == beast::error::timeout ? " timed out" : " failed: " + ec.message())) {}
+};
+
+bool is_loopback_host(const std::string& host) {
+  std::string lower = host;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower == "localhost") return true;
+  boost::system::error_code ec;
+  const auto address = net::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
+
+/// Each step gets what is left of one deadline, so the attempt as a whole is bounded by the timeout.
+class AttemptDeadline {
+ public:
+  explicit AttemptDeadline(std::chrono::milliseconds timeout) : end_(std::chrono::steady_clock::now() + timeout) {}
+  void arm(beast::tcp_stream& stream) const { stream.expires_at(end_); }
+
+ private:
+  std::chrono::steady_clock::time_point end_;
+};
+
+template <typename Stream>
+net::awaitable<unsigned> exchange(Stream& stream, const http::request<http::string_body>& request,
+                                  const slack::Url& url, const AttemptDeadline& deadline) {
+  deadline.arm(beast::get_lowest_layer(stream));
+  auto [wec, written] = co_await http::async_write(stream, request, kTuple);
+  if (wec) throw AttemptError("write", url, wec);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kMaxAnswerBytes);
+  deadline.arm(beast::get_lowest_layer(stream));
+  auto [rec, read] = co_await http::async_read(stream, buffer, parser, kTuple);
+  // The status line is what counts: a body over the limit still leaves a usable answer.
+  if (rec && !(rec == http::error::body_limit && parser.is_header_done())) throw AttemptError("read answer", url, rec);
+  co_return parser.get().result_int();
+}
+
+/// One POST on a fresh connection (callback URLs differ per agent, so there is nothing to keep alive).
+net::awaitable<unsigned> post_once(net::any_io_executor executor, const slack::Url& url,
+                                   http::request<http::string_body> request, std::chrono::milliseconds timeout,
+                                   net::ssl::context* tls) {
+  const AttemptDeadline deadline(timeout);
+  tcp::resolver resolver(executor);
+  auto [rec, endpoints] = co_await resolver.async_resolve(url.host, url.port, kTuple);
+  if (rec) throw AttemptError("resolve", url, rec);
+  if (!url.secure()) {
+    beast::tcp_stream stream(executor);
+    deadline.arm(stream);
+    auto [cec, endpoint] = co_await stream.async_connect(endpoints, kTuple);
+    if (cec) throw AttemptError("connect", url, cec);
+    co_return co_await exchange(stream, request, url, deadline);
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(executor, *tls);
+  if (!slack::configure_tls_peer(stream, url.host, url.host_is_ip))
+    throw std::runtime_error("cannot set the TLS peer name for " + url.host);
+  deadline.arm(beast::get_lowest_layer(stream));
+  auto [cec, endpoint] = co_await beast::get_lowest_layer(stream).async_connect(endpoints, kTuple);
+  if (cec) throw AttemptError("connect", url, cec);
+  deadline.arm(beast::get_lowest_layer(stream));
+  auto [hec] = co_await stream.async_handshake(net::ssl::stream_base::client, kTuple);
+  if (hec) throw AttemptError("TLS handshake", url, hec);
+  co_return co_await exchange(stream, request, url, deadline);
+}
+
+double jitter() {
+  static std::mt19937 engine{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+}
+
+}  // namespace
+
+std::string callback_signature(std::string_view secret, std::string_view timestamp, std::string_view body) {
+  std::string signed_text;
+  signed_text.reserve(timestamp.size() + 1 + body.size());
+  signed_text.append(timestamp).append(".").append(body);
+  return std::string(kSignaturePrefix) + storage::hmac_sha256_hex(secret, signed_text);
+}
+
+bool verify_callback_signature(std::string_view secret, std::string_view timestamp, std::string_view body,
+                               std::string_view header) {
+  if (secret.empty() || timestamp.empty()) return false;
+  const std::string expected = callback_signature(secret, timestamp, body);
+  if (header.size() != expected.size()) return false;
+  // Constant time, so a forger learns nothing from how long a wrong guess took to refuse.
+  return CRYPTO_memcmp(expected.data(), header.data(), expected.size()) == 0;
+}
+
+std::string callback_url_problem(std::string_view url) {
+  const auto parsed = slack::parse_url(url);
+  if (!parsed || (parsed->scheme != "https" && parsed->scheme != "http"))
+    return "callback_url is not an absolute http(s) URL";
+  if (parsed->scheme == "http" && !is_loopback_host(parsed->host))
+    return "callback_url uses plain http to " + parsed->host + "; only https is allowed outside loopback";
+  return {};
+}
+
+std::string decision_callback_body(const core::Escalation& e, const core::Rota* rota) {
+  json body = {{"escalation_id", e.id}, {"submission_id", e.submission_id}, {"status", core::to_string(e.state)}};
+  if (e.decision) {
+    json by = rota ? handlers::person_json(*rota, e.decision->by) : json{{"id", e.decision->by}};
+    body["decision"] = {{"macro", core::to_string(e.decision->macro)},
+                        {"by", std::move(by)},
+                        {"at", core::format_utc(e.decision->at)},
+                        {"rationale", e.decision->rationale}};
+  } else {
+    body["decision"] = nullptr;
+  }
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+CallbackSender::CallbackSender(net::any_io_executor executor, storage::Store& store, handlers::PolicyResolver resolver,
+                               core::Clock& clock, std::optional<std::string> secret, CallbackOptions options)
+    : executor_(std::move(executor)),
+      store_(store),
+      resolver_(std::move(resolver)),
+      clock_(clock),
+      secret_(secret.value_or("")),
+      options_(std::move(options)) {
+  if (secret_.empty()) {
+    slack::log_warn("callback.secret_missing",
+                    {{"hint", std::string("set ") + kCallbackSecretEnv + " (or " + kCallbackSecretEnv +
+                                  "_FILE); decision callbacks fail until then instead of going out unsigned"}});
+  } else {
+    slack::register_secret(secret_);
+  }
+}
+
+CallbackSender::~CallbackSender() = default;
+
+std::optional<std::string> CallbackSender::secret_from_env(const slack::EnvLookup& env) {
+  return slack::read_secret(kCallbackSecretEnv, env);
+}
+
+std::string CallbackSender::target_url(const storage::OutboxMessage& row) const {
+  const json payload = json::parse(row.payload_json, nullptr, false);
+  if (payload.is_object()) {
+    if (auto it = payload.find("url"); it != payload.end() && it->is_string()) return it->get<std::string>();
+  }
+  const auto e = store_.escalation(row.escalation_id);
+  if (!e) return {};
+  const auto submission = store_.submission(e->submission_id);
+  return submission ? submission->submission.callback_url : std::string{};
+}
+
+DeliveryOutcome CallbackSender::retry_or_give_up(const storage::OutboxMessage& row, std::string detail) const {
+  const core::TimePoint now = clock_.now();
+  if (now - row.created_at >= options_.give_up_after)
+    return {DeliveryOutcome::Kind::fail, "gave up after " + core::format_duration(now - row.created_at) + ": " + detail, {}, {}};
+  const unsigned attempt = row.attempts > 0 ? static_cast<unsigned>(row.attempts - 1) : 0U;
+  const auto delay = slack::backoff_delay(options_.backoff, attempt, jitter());
+  const auto wait = std::max(core::Seconds{1}, std::chrono::ceil<core::Seconds>(delay));
+  return {DeliveryOutcome::Kind::retry, std::move(detail), {}, now + wait};
+}
+
+net::awaitable<DeliveryOutcome> CallbackSender::deliver(storage::OutboxMessage row) {
+  using Kind = DeliveryOutcome::Kind;
+  if (secret_.empty())
+    co_return DeliveryOutcome{Kind::fail, std::string(kCallbackSecretEnv) + " is not set; decision callbacks are not sent unsigned", {}, {}};
+  const auto e = store_.escalation(row.escalation_id);
+  if (!e) co_return DeliveryOutcome{Kind::fail, "escalation " + row.escalation_id + " not found", {}, {}};
+  const std::string url_text = target_url(row);
+  if (url_text.empty()) co_return DeliveryOutcome{Kind::fail, "no callback_url for " + e->id, {}, {}};
+  if (auto problem = callback_url_problem(url_text); !problem.empty())
+    co_return DeliveryOutcome{Kind::fail, std::move(problem), {}, {}};
+  const slack::Url url = *slack::parse_url(url_text);
+
+  const auto policy = resolver_ ? resolver_(e->policy_digest) : nullptr;
+  const std::string body = decision_callback_body(*e, policy ? &policy->rota() : nullptr);
+  const std::string timestamp = std::to_string(clock_.now().time_since_epoch().count());
+  http::request<http::string_body> request{http::verb::post, url.target, 11};
+  request.set(http::field::host, url.host_header());
+  request.set(http::field::user_agent, "escalation-desk/0.1");
+  request.set(http::field::content_type, "application/json");
+  request.set("X-Desk-Timestamp", timestamp);
+  request.set("X-Desk-Signature", callback_signature(secret_, timestamp, body));
+  request.keep_alive(false);
+  request.body() = body;
+  request.prepare_payload();
+
+  unsigned status = 0;
+  std::string error;
+  try {
+    if (url.secure() && !options_.tls) options_.tls = slack::make_client_tls_context();
+    status = co_await post_once(executor_, url, std::move(request), options_.timeout, options_.tls.get());
+  } catch (const std::exception& ex) {
+    error = ex.what();
+  }
+  if (!error.empty()) co_return retry_or_give_up(row, std::move(error));
+  if (status >= 200 && status < 300)
+    co_return DeliveryOutcome{Kind::sent, {}, json{{"status", status}}.dump(), {}};
+  co_return retry_or_give_up(row, "callback to " + url.host_header() + " answered HTTP " + std::to_string(status));
+}
+
+}  // namespace desk::bot

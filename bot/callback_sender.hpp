@@ -1,0 +1,108 @@
+#pragma once
+/// Decision callbacks to agents (SPEC, "A submission may carry callback_url"): the outbox sender hands
+/// each `callback.decision` row here; this POSTs the decision, signed, and says what to do with the row.
+///
+/// Signature scheme (what an agent author verifies):
+///
+///   POST <callback_url>
+///   Content-Type: application/json
+///   X-Desk-Timestamp: 1764493500                     (unix seconds when this attempt was made)
+///   X-Desk-Signature: v1=<hex HMAC-SHA256(secret, timestamp + "." + body)>
+///
+///   {"escalation_id":"ESC-000042","submission_id":"SUB-000123","status":"accepted",
+///    "decision":{"macro":"accept","by":{"id":"alice","name":"Alice"},"at":"2026-11-30T09:05:00Z",
+///                "rationale":"…"}}
+///
+/// The secret is DESK_CALLBACK_SECRET (or DESK_CALLBACK_SECRET_FILE), shared with the agent out of band.
+/// The receiver recomputes the HMAC over the raw body bytes exactly as received, compares it in
+/// constant time (verify_callback_signature does both), and should refuse a timestamp more than five
+/// minutes from its own clock so a captured request cannot be replayed later. Delivery is at least
+/// once (a retry after a lost answer sends the same body again): dedupe on escalation_id. Any 2xx
+/// answer ends the retries; anything else is retried with backoff for up to 24 hours.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "bot/slack/backoff.hpp"
+#include "bot/slack/secrets.hpp"
+#include "core/clock.hpp"
+#include "core/escalation.hpp"
+#include "core/rota.hpp"
+#include "handlers/policy_set.hpp"
+#include "storage/store.hpp"
+
+namespace desk::bot {
+
+/// What the outbox sender does with a row after one delivery attempt.
+struct DeliveryOutcome {
+  enum class Kind { sent, retry, fail };
+  Kind kind = Kind::sent;
+  std::string detail;       ///< why it is retried or failed; never payload text or secrets
+  std::string result_json;  ///< sent: what the receiver or Slack returned, for the row
+  std::optional<core::TimePoint> retry_at;  ///< retry: not before this; nullopt: the sender's own backoff
+};
+
+/// The environment variable holding the callback signing secret.
+inline constexpr const char* kCallbackSecretEnv = "DESK_CALLBACK_SECRET";
+
+/// "v1=" + hex HMAC-SHA256(secret, timestamp + "." + body).
+std::string callback_signature(std::string_view secret, std::string_view timestamp, std::string_view body);
+
+/// True when `header` (the X-Desk-Signature value) is the v1 signature of `timestamp` and `body`
+/// under `secret`; compared in constant time. False for an empty secret or a malformed header.
+bool verify_callback_signature(std::string_view secret, std::string_view timestamp, std::string_view body,
+                               std::string_view header);
+
+/// Why `url` may not receive callbacks (empty when it may): https to any host, http only to a
+/// loopback host (127.0.0.0/8, ::1, localhost), nothing else.
+std::string callback_url_problem(std::string_view url);
+
+/// The callback body for `e`; `rota` (may be null) names the decider as the intake API does.
+std::string decision_callback_body(const core::Escalation& e, const core::Rota* rota);
+
+struct CallbackOptions {
+  std::chrono::milliseconds timeout{10000};  ///< per attempt: connect, TLS, request and whole answer
+  slack::BackoffPolicy backoff{std::chrono::seconds{15}, std::chrono::hours{1}};
+  core::Seconds give_up_after{std::chrono::hours{24}};  ///< from the row's creation
+  std::shared_ptr<boost::asio::ssl::context> tls;  ///< null: slack::make_client_tls_context()
+};
+
+class CallbackSender {
+ public:
+  /// `secret` empty or nullopt: every callback row fails with a clear error (logged once here), since
+  /// an unsigned decision would teach agents to trust unsigned requests.
+  CallbackSender(boost::asio::any_io_executor executor, storage::Store& store, handlers::PolicyResolver resolver,
+                 core::Clock& clock, std::optional<std::string> secret, CallbackOptions options = {});
+  ~CallbackSender();
+  CallbackSender(const CallbackSender&) = delete;
+  CallbackSender& operator=(const CallbackSender&) = delete;
+
+  /// The secret from DESK_CALLBACK_SECRET / DESK_CALLBACK_SECRET_FILE; throws slack::SecretError
+  /// when it is set wrongly.
+  static std::optional<std::string> secret_from_env(const slack::EnvLookup& env = slack::process_env());
+
+  bool configured() const { return !secret_.empty(); }
+
+  /// One delivery attempt of a callback.decision row (payload {"url": …}; without it, the
+  /// submission's callback_url). Never throws for network or receiver trouble: it is in the outcome.
+  boost::asio::awaitable<DeliveryOutcome> deliver(storage::OutboxMessage row);
+
+ private:
+  DeliveryOutcome retry_or_give_up(const storage::OutboxMessage& row, std::string detail) const;
+  std::string target_url(const storage::OutboxMessage& row) const;
+
+  boost::asio::any_io_executor executor_;
+  storage::Store& store_;
+  handlers::PolicyResolver resolver_;
+  core::Clock& clock_;
+  std::string secret_;
+  CallbackOptions options_;
+};
+
+}  // namespace desk::bot

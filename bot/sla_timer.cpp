@@ -1,0 +1,218 @@
+#include "bot/sla_timer.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "bot/slack/log.hpp"
+#include "handlers/slack_messages.hpp"
+
+namespace desk::bot {
+namespace {
+
+namespace net = boost::asio;
+using json = nlohmann::json;
+
+constexpr const char* kThreadReply = "slack.thread_reply";
+constexpr const char* kDirectMessage = "slack.dm";
+// Replies share the post's ordering key, so a reply never reaches Slack before the post it answers.
+constexpr const char* kDeskOrderingKey = "slack:desk";
+
+std::int64_t unix_seconds(core::TimePoint t) { return t.time_since_epoch().count(); }
+core::TimePoint from_unix(const json& j) { return core::TimePoint{core::Seconds{j.get<std::int64_t>()}}; }
+
+bool is_slack_user_id(const std::string& id) {
+  return id.size() > 1 && (id[0] == 'U' || id[0] == 'W') &&
+         id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == std::string::npos;
+}
+
+void add_unique(std::vector<std::string>& v, const std::string& s) {
+  if (!s.empty() && std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+}
+
+/// Who core::fire_due notifies for a deadline kind, for payloads that did not record it.
+std::vector<std::string> default_notify(core::DeadlineKind kind, const core::Escalation& e) {
+  std::vector<std::string> out;
+  if (kind != core::DeadlineKind::backup_ping) add_unique(out, e.owner_person);
+  if (kind != core::DeadlineKind::decision) add_unique(out, e.backup_person);
+  add_unique(out, e.director_person);
+  return out;
+}
+
+storage::OutboxMessage outbox_row(const char* kind, std::string ordering_key, const json& payload,
+                                  const core::Escalation& e, core::TimePoint now) {
+  storage::OutboxMessage m;
+  m.kind = kind;
+  m.escalation_id = e.id;
+  m.ordering_key = std::move(ordering_key);
+  m.payload_json = payload.dump(-1, ' ', false, json::error_handler_t::replace);
+  m.created_at = now;
+  m.next_attempt_at = now;
+  return m;
+}
+
+/// Stands in for a policy snapshot that cannot be resolved: reminders still fire and are announced
+/// (with nobody to ping), instead of silently never firing.
+const handlers::PolicySet& empty_policy_set() {
+  static const handlers::PolicySet set{core::Policy{}};
+  return set;
+}
+
+}  // namespace
+
+json reminder_payload(const core::Reminder& r, const core::Escalation& e) {
+  return {{"reply", "reminder"},
+          {"deadline", core::to_string(r.kind)},
+          {"late_by_s", r.late_by.count()},
+          {"due", unix_seconds(r.due)},
+          {"fired_at", unix_seconds(r.fired_at)},
+          {"owned_since", unix_seconds(e.owned_since)},
+          {"generation", e.generation},
+          {"notify", r.notify}};
+}
+
+core::Reminder reminder_from_payload(const json& payload, const core::Escalation& e) {
+  const auto kind = core::deadline_kind_from(payload.value("deadline", std::string{}));
+  if (!kind) throw std::invalid_argument("reminder reply without a known deadline kind");
+  core::Reminder r;
+  r.kind = *kind;
+  r.escalation_id = e.id;
+  r.late_by = core::Seconds{payload.value("late_by_s", std::int64_t{0})};
+  if (auto due = payload.find("due"); due != payload.end() && due->is_number_integer()) {
+    r.due = from_unix(*due);
+  } else if (const core::Deadline* d = e.deadline(r.kind)) {
+    r.due = d->due;
+  }
+  r.fired_at = r.due + r.late_by;
+  if (auto at = payload.find("fired_at"); at != payload.end() && at->is_number_integer()) r.fired_at = from_unix(*at);
+  if (auto notify = payload.find("notify"); notify != payload.end() && notify->is_array()) {
+    for (const auto& p : *notify)
+      if (p.is_string()) add_unique(r.notify, p.get<std::string>());
+  } else {
+    r.notify = default_notify(r.kind, e);
+  }
+  return r;
+}
+
+core::Escalation escalation_at_reminder(const json& payload, core::Escalation e) {
+  if (auto g = payload.find("generation"); g != payload.end() && g->is_number_integer()) e.generation = g->get<int>();
+  if (auto s = payload.find("owned_since"); s != payload.end() && s->is_number_integer()) e.owned_since = from_unix(*s);
+  return e;
+}
+
+std::vector<storage::OutboxMessage> reminder_outbox(const core::Fired& fired, const core::Escalation& e,
+                                                    const core::Rota& rota, core::TimePoint now) {
+  std::vector<storage::OutboxMessage> rows;
+  for (const auto& r : fired.reminders) {
+    rows.push_back(outbox_row(kThreadReply, kDeskOrderingKey, reminder_payload(r, e), e, now));
+    if (r.kind != core::DeadlineKind::backup_ping) continue;
+    // The ping also reaches each person directly: a thread mention is easy to miss.
+    const std::string text = handlers::reminder_reply(r, e, rota).value("text", std::string{});
+    for (const auto& person : r.notify) {
+      const core::Person* p = rota.person(person);
+      if (!p || !is_slack_user_id(p->slack_user)) continue;
+      rows.push_back(outbox_row(kDirectMessage, "slack:dm:" + p->slack_user,
+                                {{"user", p->slack_user}, {"text", text}, {"escalation_id", e.id}}, e, now));
+    }
+  }
+  return rows;
+}
+
+SlaTimer::SlaTimer(net::any_io_executor executor, storage::Store& store, handlers::PolicyResolver resolver,
+                   core::Clock& clock, core::Metrics* metrics, std::function<void()> on_enqueued,
+                   SlaTimerOptions options)
+    : store_(store),
+      resolver_(std::move(resolver)),
+      clock_(clock),
+      metrics_(metrics),
+      on_enqueued_(std::move(on_enqueued)),
+      options_(options),
+      timer_(executor) {}
+
+void SlaTimer::poke() { timer_.cancel(); }
+
+void SlaTimer::stop() {
+  stopping_ = true;
+  timer_.cancel();
+}
+
+std::shared_ptr<const handlers::PolicySet> SlaTimer::policy_for(const core::Escalation& e) {
+  auto set = resolver_ ? resolver_(e.policy_digest) : nullptr;
+  if (!set && missing_policy_logged_.insert(e.id).second) {
+    slack::log_error("sla.policy_missing", {{"escalation_id", e.id},
+                                            {"policy_digest", e.policy_digest},
+                                            {"effect", "reminders fire without the rota: nobody is pinged by name"}});
+  }
+  return set;
+}
+
+int SlaTimer::fire_escalation(core::Escalation e, core::TimePoint now, std::span<const core::RotaOverride> overrides) {
+  const auto set = policy_for(e);
+  const handlers::PolicySet& policy = set ? *set : empty_policy_set();
+  const core::LifecycleContext ctx{policy.policy(), policy.rota(), overrides};
+  for (int round = 0; round < options_.conflict_retries; ++round) {
+    core::Fired fired = core::fire_due(e, ctx, now);
+    if (fired.reminders.empty()) {
+      if (auto next = core::next_deadline(e); next && (!next_ || *next < *next_)) next_ = next;
+      return 0;
+    }
+    if (store_.update_escalation(e, fired.audit, reminder_outbox(fired, e, policy.rota(), now))) {
+      for (const auto& r : fired.reminders) {
+        slack::log_info("sla.fired", {{"escalation_id", e.id},
+                                      {"deadline", core::to_string(r.kind)},
+                                      {"late_by_s", static_cast<std::int64_t>(r.late_by.count())}});
+        if (!metrics_ || e.drill) continue;  // fire drills stay out of real metrics
+        if (r.kind == core::DeadlineKind::backup_ping) metrics_->count_ping();
+        else metrics_->count_breach(r.kind);
+      }
+      if (auto next = core::next_deadline(e); next && (!next_ || *next < *next_)) next_ = next;
+      return static_cast<int>(fired.reminders.size());
+    }
+    // Someone changed it first (a click, another desk): start again from what they committed.
+    auto fresh = store_.escalation(e.id);
+    if (!fresh || core::is_decided(fresh->state)) return 0;
+    e = std::move(*fresh);
+  }
+  slack::log_warn("sla.conflict", {{"escalation_id", e.id}, {"rounds", options_.conflict_retries}});
+  retry_soon_ = true;
+  return 0;
+}
+
+int SlaTimer::fire_due() {
+  const core::TimePoint now = clock_.now();
+  next_.reset();
+  retry_soon_ = false;
+  const auto overrides = store_.overrides_active_after(now);
+  int fired = 0;
+  for (auto& e : store_.undecided_escalations()) fired += fire_escalation(std::move(e), now, overrides);
+  if (fired > 0 && on_enqueued_) on_enqueued_();
+  return fired;
+}
+
+net::awaitable<void> SlaTimer::run() {
+  while (!stopping_) {
+    std::optional<std::chrono::milliseconds> sleep;  // nullopt: nothing pending, wait for a poke
+    try {
+      fire_due();
+      if (retry_soon_) {
+        sleep = options_.retry_after_error;
+      } else if (next_) {
+        const auto until = std::max(core::Seconds{0}, *next_ - clock_.now());
+        sleep = std::min<std::chrono::milliseconds>(until, options_.max_sleep);
+      }
+    } catch (const storage::StorageError& e) {
+      slack::log_error("sla.storage_error", {{"error", e.what()},
+                                             {"retry_in_s", static_cast<std::int64_t>(options_.retry_after_error.count())}});
+      sleep = options_.retry_after_error;
+    }
+    if (stopping_) break;
+    if (sleep) timer_.expires_after(*sleep);
+    else timer_.expires_at(std::chrono::steady_clock::time_point::max());
+    // Cancelled by poke() or stop(): either way, look again.
+    co_await timer_.async_wait(net::as_tuple(net::use_awaitable));
+  }
+}
+
+}  // namespace desk::bot

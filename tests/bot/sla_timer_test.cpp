@@ -1,0 +1,339 @@
+// The SLA timer over a real store: deadlines fire once, not early, not for decided escalations, and
+// exactly once across a restart, late and saying so. Time moves through the FakeClock and poke().
+#include "bot/sla_timer.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "bot/outbox_sender.hpp"
+#include "bot/slack/fake_slack_api.hpp"
+#include "storage/sqlite_store.hpp"
+#include "tests/support/test_policy.hpp"
+
+namespace desk::bot {
+namespace {
+
+namespace net = boost::asio;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+class SlaTimerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("desk-sla-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    store_ = storage::SqliteStore::open((dir_ / "desk.db").string());
+  }
+  void TearDown() override {
+    stop_all();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  /// A low-confidence paid ad: owned by the duty lead (alice), backup bob, director dana.
+  std::string open_escalation(bool drill = false) {
+    core::Submission s;
+    s.workflow = "paid_ads";
+    s.channel = "meta";
+    s.agent = "ads-agent";
+    s.confidence = 0.5;
+    s.output = "Try the new plan today.";
+    s.submitted_at = clock_.now();
+    const auto ev = set_->engine().evaluate(s);
+    const core::LifecycleContext ctx{set_->policy(), set_->rota(), {}};
+    auto opened = core::open_escalation(s, ev, ctx, clock_.now());
+    opened.escalation.drill = drill;
+    storage::NewSubmission ns;
+    ns.submission = s;
+    ns.verdict = ev.verdict;
+    ns.hits = ev.hits;
+    ns.escalation = opened.escalation;
+    ns.audit = opened.audit;
+    return store_->add_submission(ns).escalation_id;
+  }
+
+  void start_timer() {
+    timer_ = std::make_unique<SlaTimer>(io_.get_executor(), *store_, resolver_, clock_, &metrics_,
+                                        [this] { ++enqueued_; });
+    running_ = true;
+    net::co_spawn(io_, timer_->run(), [this](std::exception_ptr p) {
+      running_ = false;
+      if (p) std::rethrow_exception(p);
+    });
+    settle();
+  }
+
+  void stop_all() {
+    if (timer_) timer_->stop();
+    if (sender_) sender_->stop();
+    settle();
+    EXPECT_FALSE(running_);
+    timer_.reset();
+    sender_.reset();
+  }
+
+  /// Runs every handler that is ready now, until none is.
+  void settle() {
+    io_.restart();
+    while (io_.poll() > 0) io_.restart();
+  }
+
+  void at(core::Seconds since_open) {
+    clock_.set(opened_at_ + since_open);
+    timer_->poke();
+    settle();
+  }
+
+  /// Outbox rows of one kind (sent or not), in id order.
+  std::vector<storage::OutboxMessage> rows(const std::string& kind) {
+    std::vector<storage::OutboxMessage> out;
+    for (std::int64_t id = 1;; ++id) {
+      auto m = store_->outbox_message(id);
+      if (!m) break;
+      if (m->kind == kind) out.push_back(*m);
+    }
+    return out;
+  }
+
+  std::vector<std::string> fired_deadlines() {
+    std::vector<std::string> out;
+    for (const auto& r : rows("slack.thread_reply")) out.push_back(json::parse(r.payload_json)["deadline"]);
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  net::io_context io_;
+  core::TimePoint opened_at_ = testing::tuesday_noon();
+  core::FakeClock clock_{opened_at_};
+  std::unique_ptr<storage::SqliteStore> store_;
+  std::shared_ptr<const handlers::PolicySet> set_ = std::make_shared<handlers::PolicySet>(testing::seed_policy());
+  handlers::PolicyResolver resolver_ = [this](const std::string& d) { return d == set_->digest() ? set_ : nullptr; };
+  core::Metrics metrics_;
+  std::unique_ptr<SlaTimer> timer_;
+  std::unique_ptr<OutboxSender> sender_;
+  slack::FakeSlackApi api_;
+  bool running_ = false;
+  int enqueued_ = 0;
+};
+
+TEST_F(SlaTimerTest, NothingFiresEarly) {
+  open_escalation();
+  start_timer();
+  EXPECT_EQ(timer_->next_deadline(), opened_at_ + 3min);
+  at(2min + 59s);
+  EXPECT_TRUE(fired_deadlines().empty());
+  EXPECT_EQ(enqueued_, 0);
+  EXPECT_EQ(metrics_.value("desk_pings_total"), 0);
+}
+
+TEST_F(SlaTimerTest, BackupPingFiresOnceWithAThreadReplyAndDms) {
+  const auto id = open_escalation();
+  start_timer();
+  at(3min);
+  EXPECT_EQ(fired_deadlines(), (std::vector<std::string>{"backup_ping"}));
+  const auto reply = json::parse(rows("slack.thread_reply")[0].payload_json);
+  EXPECT_EQ(reply["reply"], "reminder");
+  EXPECT_EQ(reply["late_by_s"], 0);
+  EXPECT_EQ(rows("slack.thread_reply")[0].ordering_key, "slack:desk");
+  EXPECT_EQ(rows("slack.thread_reply")[0].escalation_id, id);
+
+  std::vector<std::string> dm_users;
+  for (const auto& dm : rows("slack.dm")) {
+    const auto payload = json::parse(dm.payload_json);
+    dm_users.push_back(payload["user"]);
+    EXPECT_EQ(payload["escalation_id"], id);
+    EXPECT_NE(payload["text"].get<std::string>().find(id), std::string::npos);
+    EXPECT_EQ(dm.ordering_key, "slack:dm:" + payload["user"].get<std::string>());
+  }
+  EXPECT_EQ(dm_users, (std::vector<std::string>{"U0B", "U0D"})) << "backup bob and director dana";
+  EXPECT_EQ(enqueued_, 1);
+  EXPECT_EQ(metrics_.value("desk_pings_total"), 1);
+
+  const auto e = store_->escalation(id).value();
+  EXPECT_EQ(e.backup_person, "bob");
+  EXPECT_TRUE(e.deadline(core::DeadlineKind::backup_ping)->fired_at);
+  EXPECT_EQ(timer_->next_deadline(), opened_at_ + 5min);
+
+  at(3min + 30s);
+  EXPECT_EQ(fired_deadlines().size(), 1u) << "fires once";
+  EXPECT_EQ(rows("slack.dm").size(), 2u);
+}
+
+TEST_F(SlaTimerTest, BreachesFireAtTheirDeadlinesAndCountAsBreaches) {
+  open_escalation();
+  start_timer();
+  at(4min);
+  at(29min);
+  EXPECT_EQ(fired_deadlines(), (std::vector<std::string>{"backup_ping", "triage"}));
+  at(30min);
+  EXPECT_EQ(fired_deadlines(), (std::vector<std::string>{"backup_ping", "triage", "decision"}));
+  EXPECT_EQ(rows("slack.dm").size(), 2u) << "only the backup ping is also sent directly";
+  EXPECT_EQ(metrics_.value("desk_breaches_total", {"triage"}), 1);
+  EXPECT_EQ(metrics_.value("desk_breaches_total", {"decision"}), 1);
+  EXPECT_FALSE(timer_->next_deadline());
+  EXPECT_EQ(store_->escalation(store_->undecided_escalations().at(0).id)->state, core::EscalationState::open)
+      << "a missed deadline decides nothing";
+}
+
+TEST_F(SlaTimerTest, TimerWakesByItselfAtTheDeadline) {
+  open_escalation();
+  clock_.set(opened_at_ + 3min - 1s);
+  start_timer();
+  EXPECT_TRUE(fired_deadlines().empty());
+  clock_.set(opened_at_ + 3min);  // no poke: the steady timer set for one second must fire
+  const auto end = std::chrono::steady_clock::now() + 10s;
+  while (fired_deadlines().empty() && std::chrono::steady_clock::now() < end) {
+    io_.restart();
+    io_.run_for(10ms);
+  }
+  EXPECT_EQ(fired_deadlines(), (std::vector<std::string>{"backup_ping"}));
+}
+
+TEST_F(SlaTimerTest, DecidedEscalationFiresNothing) {
+  const auto id = open_escalation();
+  auto e = store_->escalation(id).value();
+  e.state = core::EscalationState::rejected;
+  e.decision = core::Decision{core::Macro::reject, "alice", opened_at_ + 1min, "Not this campaign."};
+  ASSERT_TRUE(store_->update_escalation(e, {}));
+  start_timer();
+  at(40min);
+  EXPECT_TRUE(fired_deadlines().empty());
+  EXPECT_FALSE(timer_->next_deadline());
+  EXPECT_EQ(enqueued_, 0);
+}
+
+TEST_F(SlaTimerTest, PokeAfterADecisionDropsItsDeadlines) {
+  const auto id = open_escalation();
+  start_timer();
+  EXPECT_TRUE(timer_->next_deadline());
+  auto e = store_->escalation(id).value();
+  e.state = core::EscalationState::accepted;
+  e.decision = core::Decision{core::Macro::accept, "alice", opened_at_ + 1min, "Fine as written."};
+  ASSERT_TRUE(store_->update_escalation(e, {}));
+  at(1min);
+  EXPECT_FALSE(timer_->next_deadline());
+}
+
+TEST_F(SlaTimerTest, TriagedEscalationOnlyKeepsItsDecisionDeadline) {
+  const auto id = open_escalation();
+  auto e = store_->escalation(id).value();
+  e.state = core::EscalationState::triaged;
+  e.triaged_at = opened_at_ + 1min;
+  e.triaged_by = "alice";
+  ASSERT_TRUE(store_->update_escalation(e, {}));
+  start_timer();
+  EXPECT_EQ(timer_->next_deadline(), opened_at_ + 30min);
+  at(31min);
+  EXPECT_EQ(fired_deadlines(), (std::vector<std::string>{"decision"}));
+  EXPECT_TRUE(rows("slack.dm").empty());
+}
+
+TEST_F(SlaTimerTest, FireDrillsStayOutOfTheMetrics) {
+  open_escalation(/*drill=*/true);
+  start_timer();
+  at(31min);
+  EXPECT_EQ(fired_deadlines().size(), 3u);
+  EXPECT_EQ(metrics_.value("desk_pings_total"), 0);
+  EXPECT_EQ(metrics_.value("desk_breaches_total", {"decision"}), 0);
+}
+
+TEST_F(SlaTimerTest, UnknownPolicySnapshotStillFiresWithNobodyToPing) {
+  open_escalation();
+  resolver_ = [](const std::string&) { return std::shared_ptr<const handlers::PolicySet>{}; };
+  start_timer();
+  at(3min);
+  EXPECT_EQ(fired_deadlines(), (std::vector<std::string>{"backup_ping"}));
+  EXPECT_TRUE(rows("slack.dm").empty());
+}
+
+TEST_F(SlaTimerTest, RestartFiresOverdueRemindersOnceAndSaysHowLate) {
+  const auto id = open_escalation();
+  start_timer();
+  at(3min);
+  ASSERT_EQ(fired_deadlines().size(), 1u);
+
+  // The desk goes down at 3 min and comes back 40 min after the escalation opened.
+  stop_all();
+  store_ = storage::SqliteStore::open((dir_ / "desk.db").string());
+  clock_.set(opened_at_ + 40min);
+  start_timer();
+  EXPECT_EQ(fired_deadlines(), (std::vector<std::string>{"backup_ping", "triage", "decision"}));
+  const auto replies = rows("slack.thread_reply");
+  EXPECT_EQ(json::parse(replies[1].payload_json)["late_by_s"], 35 * 60);
+  EXPECT_EQ(json::parse(replies[2].payload_json)["late_by_s"], 10 * 60);
+
+  // A second restart fires nothing again.
+  stop_all();
+  store_ = storage::SqliteStore::open((dir_ / "desk.db").string());
+  start_timer();
+  EXPECT_EQ(fired_deadlines().size(), 3u);
+
+  // What Slack shows: the replies say they are late, and why.
+  store_->record_slack_post(id, "C0DESK", "1700000000.000100");
+  for (const auto& r : store_->outbox_due(clock_.now(), 0))
+    if (r.kind == "slack.post_escalation") store_->outbox_fail(r.id, "not under test");
+  OutboxSenderOptions options;
+  options.desk_channel = "C0DESK";
+  sender_ = std::make_unique<OutboxSender>(io_.get_executor(), *store_, api_, resolver_, clock_, nullptr, options);
+  net::co_spawn(io_, sender_->run(), [](std::exception_ptr p) {
+    if (p) std::rethrow_exception(p);
+  });
+  settle();
+  std::vector<std::string> thread_texts;
+  for (const auto& c : api_.calls_to("chat.postMessage"))
+    if (c.args.contains("thread_ts")) thread_texts.push_back(c.args["text"]);
+  ASSERT_EQ(thread_texts.size(), 3u);
+  EXPECT_EQ(thread_texts[0].find("late"), std::string::npos) << "the first ping was on time";
+  EXPECT_NE(thread_texts[1].find("35 min late: the desk was down"), std::string::npos) << thread_texts[1];
+  EXPECT_NE(thread_texts[2].find("10 min late: the desk was down"), std::string::npos) << thread_texts[2];
+}
+
+TEST_F(SlaTimerTest, RestartAfterEverythingWasMissedFiresAllThreeOnce) {
+  open_escalation();
+  clock_.set(opened_at_ + 40min);
+  start_timer();
+  EXPECT_EQ(fired_deadlines(), (std::vector<std::string>{"backup_ping", "triage", "decision"}));
+  EXPECT_EQ(json::parse(rows("slack.thread_reply")[0].payload_json)["late_by_s"], 37 * 60);
+  EXPECT_EQ(enqueued_, 1);
+  timer_->poke();
+  settle();
+  EXPECT_EQ(fired_deadlines().size(), 3u);
+}
+
+TEST(ReminderPayload, RoundTripsAndFillsGapsFromTheEscalation) {
+  core::Escalation e;
+  e.id = "ESC-000001";
+  e.owner_person = "alice";
+  e.backup_person = "bob";
+  e.director_person = "dana";
+  e.generation = 1;
+  e.owned_since = testing::tuesday_noon();
+  e.deadlines = {{core::DeadlineKind::triage, e.owned_since + 5min, std::nullopt}};
+  core::Reminder r{core::DeadlineKind::triage, e.id, e.owned_since + 5min, e.owned_since + 6min, 60s, {"alice", "dana"}};
+  const json payload = reminder_payload(r, e);
+  const core::Reminder back = reminder_from_payload(payload, e);
+  EXPECT_EQ(back.kind, r.kind);
+  EXPECT_EQ(back.due, r.due);
+  EXPECT_EQ(back.fired_at, r.fired_at);
+  EXPECT_EQ(back.late_by, r.late_by);
+  EXPECT_EQ(back.notify, r.notify);
+
+  e.generation = 2;  // re-owned since: the reply still renders as it was when it fired
+  EXPECT_EQ(escalation_at_reminder(payload, e).generation, 1);
+
+  const core::Reminder sparse = reminder_from_payload({{"reply", "reminder"}, {"deadline", "triage"}, {"late_by_s", 5}}, e);
+  EXPECT_EQ(sparse.due, e.owned_since + 5min);
+  EXPECT_EQ(sparse.notify, (std::vector<std::string>{"alice", "bob", "dana"}));
+  EXPECT_THROW(reminder_from_payload({{"deadline", "lunch"}}, e), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace desk::bot

@@ -185,8 +185,6 @@ int run_desk_app(const core::Policy& policy) {
     std::cerr << "escalation-desk: " << e.what() << "\n";
     return slack::kExitConfigError;
   }
-  if (intake_tokens.empty())
-    log_warn("intake.no_tokens", {{"hint", "set DESK_INTAKE_TOKENS (comma-separated bearer tokens): until then every agent request is refused"}});
 
   core::SystemClock clock;
   core::Metrics metrics;
@@ -209,6 +207,8 @@ int run_desk_app(const core::Policy& policy) {
       return answer;
     });
     const auto port = server->bind();  // throws with the address: the runner reports it and exits 1
+    if (intake_tokens.empty())
+      log_warn("intake.no_tokens", {{"hint", "set DESK_INTAKE_TOKENS (comma-separated bearer tokens): until then every agent request is refused"}});
     log_info("intake.listening", {{"address", policy.desk.intake_listen}, {"port", port}});
     net::co_spawn(ex, server->run(), log_failure("intake.server_stopped"));
     net::co_spawn(ex, services->sender.run(), log_failure("outbox.sender_stopped"));

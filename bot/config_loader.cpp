@@ -141,15 +141,6 @@ std::optional<std::chrono::weekday> weekday_from(std::string name) {
   return std::nullopt;
 }
 
-std::optional<std::chrono::year_month_day> date_from(std::string_view s) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  char tail = 0;
-  if (s.size() != 10 || std::sscanf(std::string(s).c_str(), "%4d-%2u-%2u%c", &y, &m, &d, &tail) != 3) return std::nullopt;
-  std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
-  if (!ymd.ok()) return std::nullopt;
-  return ymd;
-}
 
 /// Where each named thing sits in the file, to report errors found after parsing.
 struct Places {
@@ -326,7 +317,7 @@ class PolicyParser {
     rot.handoff_day = *wd;
     rot.handoff_time = std::chrono::minutes(hh * 60 + mm);
     const auto anchor_text = r_.string(n["anchor"], "anchor of " + role);
-    const auto anchor = date_from(anchor_text);
+    const auto anchor = core::parse_date(anchor_text);
     if (!anchor) r_.fail(n["anchor"], "bad anchor date '" + anchor_text + "'", "write the date (YYYY-MM-DD) of a week whose handoff goes to the first member");
     rot.anchor = *anchor;
     if (!n["members"].IsSequence() || n["members"].size() == 0)

@@ -1,5 +1,6 @@
 // String forms of the domain's enums: the names used in the config, the database, the API and logs.
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <string_view>
 #include <utility>
@@ -109,6 +110,28 @@ std::string format_utc(TimePoint t) {
                 static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
                 static_cast<long>(hms.seconds().count()));
   return buf;
+}
+
+std::string format_date(std::chrono::year_month_day day) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(day.year()), static_cast<unsigned>(day.month()),
+                static_cast<unsigned>(day.day()));
+  return buf;
+}
+
+std::optional<std::chrono::year_month_day> parse_date(std::string_view t) {
+  if (t.size() != 10 || t[4] != '-' || t[7] != '-') return std::nullopt;
+  int y = 0;
+  unsigned m = 0, d = 0;
+  // from_chars takes no sign and no white space, unlike sscanf: " 6" is not a month.
+  auto digits = [&](std::size_t at, std::size_t n, auto& out) {
+    auto [p, ec] = std::from_chars(t.data() + at, t.data() + at + n, out);
+    return ec == std::errc{} && p == t.data() + at + n;
+  };
+  if (!digits(0, 4, y) || !digits(5, 2, m) || !digits(8, 2, d)) return std::nullopt;
+  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+  if (!ymd.ok()) return std::nullopt;
+  return ymd;
 }
 
 std::string format_duration(Seconds d) {

@@ -7,12 +7,6 @@
 namespace desk::core {
 namespace {
 
-std::string format_date(std::chrono::year_month_day d) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()),
-                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
-  return buf;
-}
 
 const char* describe(PersonalDataKind kind) {
   switch (kind) {

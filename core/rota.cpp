@@ -28,12 +28,6 @@ std::size_t wrap(std::int64_t k, std::size_t n) {
   return static_cast<std::size_t>(((k % m) + m) % m);
 }
 
-std::string format_date(std::chrono::year_month_day d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
-                static_cast<unsigned>(d.day()));
-  return buf;
-}
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
 

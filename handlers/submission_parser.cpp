@@ -33,15 +33,6 @@ const char* type_name(const json& v) {
   }
 }
 
-std::optional<std::chrono::year_month_day> parse_date(const std::string& s) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  char tail = 0;
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-' || std::sscanf(s.c_str(), "%4d-%2u-%2u%c", &y, &m, &d, &tail) != 3)
-    return std::nullopt;
-  std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
-  return ymd.ok() ? std::optional(ymd) : std::nullopt;
-}
 
 class Validator {
  public:
@@ -141,7 +132,7 @@ class Validator {
       std::string date;
       if (auto e = text(c, "published_at", false, 64, date)) return prefixed(*e, at);
       if (!date.empty()) {
-        auto ymd = parse_date(date);
+        auto ymd = core::parse_date(date);
         if (!ymd) return error("invalid_date", at + ".published_at must be a date like 2024-06-01, got '" + date + "'", at + ".published_at");
         if (std::chrono::sys_days(*ymd) > std::chrono::sys_days(today) + std::chrono::days(1))
           return error("invalid_date", at + ".published_at " + date + " is in the future", at + ".published_at");

@@ -5,12 +5,6 @@
 namespace desk::handlers {
 namespace {
 
-std::string date_text(std::chrono::year_month_day d) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
-                static_cast<unsigned>(d.day()));
-  return buf;
-}
 
 }  // namespace
 
@@ -24,8 +18,8 @@ nlohmann::json to_json(const core::TriggerHit& h) {
   if (h.threshold) j["threshold"] = *h.threshold;
   if (h.value) j["value"] = *h.value;
   if (!h.citation_url.empty()) j["citation_url"] = h.citation_url;
-  if (h.citation_date) j["citation_date"] = date_text(*h.citation_date);
-  if (h.oldest_allowed) j["oldest_allowed"] = date_text(*h.oldest_allowed);
+  if (h.citation_date) j["citation_date"] = core::format_date(*h.citation_date);
+  if (h.oldest_allowed) j["oldest_allowed"] = core::format_date(*h.oldest_allowed);
   return j;
 }
 

@@ -29,7 +29,7 @@ std::optional<std::string> optional_date(const std::optional<std::chrono::year_m
 std::optional<std::chrono::year_month_day> stored_date(const SQLite::Statement& s, int column) {
   if (s.isColumnNull(column)) return std::nullopt;
   const std::string value = s.getColumn(column).getString();
-  auto d = parse_date(value);
+  auto d = core::parse_date(value);
   if (!d) throw StorageError(StorageError::Code::corrupt, "unreadable date '" + value + "' in the database");
   return d;
 }
@@ -51,24 +51,9 @@ std::string text(const SQLite::Statement& s, int column) { return s.getColumn(co
 std::string format_date(std::chrono::year_month_day d) {
   if (!d.ok() || int(d.year()) < 0 || int(d.year()) > 9999)
     throw StorageError(StorageError::Code::constraint, "a date outside 0000-9999 or not a real day cannot be stored");
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(d.year()), unsigned(d.month()), unsigned(d.day()));
-  return buf;
+  return core::format_date(d);
 }
 
-std::optional<std::chrono::year_month_day> parse_date(std::string_view t) {
-  if (t.size() != 10 || t[4] != '-' || t[7] != '-') return std::nullopt;
-  int y = 0;
-  unsigned m = 0, d = 0;
-  auto digits = [&](std::size_t at, std::size_t n, auto& out) {
-    auto [p, ec] = std::from_chars(t.data() + at, t.data() + at + n, out);
-    return ec == std::errc{} && p == t.data() + at + n;
-  };
-  if (!digits(0, 4, y) || !digits(5, 2, m) || !digits(8, 2, d)) return std::nullopt;
-  std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
-  if (!ymd.ok()) return std::nullopt;
-  return ymd;
-}
 
 std::string citations_to_json(const std::vector<core::Citation>& citations) {
   json out = json::array();
@@ -84,7 +69,7 @@ std::vector<core::Citation> citations_from_json(std::string_view text_json) {
       core::Citation c;
       c.url = item.at("url").get<std::string>();
       if (const auto& at = item.at("published_at"); !at.is_null()) {
-        c.published_at = parse_date(at.get<std::string>());
+        c.published_at = core::parse_date(at.get<std::string>());
         if (!c.published_at) throw StorageError(StorageError::Code::corrupt, "unreadable citation date in the database");
       }
       citations.push_back(std::move(c));

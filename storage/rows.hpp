@@ -43,9 +43,8 @@ std::optional<core::TimePoint> optional_time(const SQLite::Statement& s, int col
 /// NULL reads as "".
 std::string text(const SQLite::Statement& s, int column);
 
-/// 'YYYY-MM-DD'; an invalid date is StorageError(constraint). parse_date gives nullopt for anything else.
+/// 'YYYY-MM-DD' (core::format_date); an invalid date is StorageError(constraint). Reading uses core::parse_date.
 std::string format_date(std::chrono::year_month_day d);
-std::optional<std::chrono::year_month_day> parse_date(std::string_view text);
 
 /// Citations as a JSON array of {"url", "published_at"} (date or null).
 std::string citations_to_json(const std::vector<core::Citation>& citations);

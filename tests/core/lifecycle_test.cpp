@@ -285,6 +285,16 @@ TEST_F(LifecycleTest, RouteToUnknownRoleIsRefused) {
   EXPECT_EQ(r.audit.at(0).kind, "escalation.routed");
 }
 
+TEST(FormatTest, DatesRoundTripAndParsingIsStrict) {
+  using namespace std::chrono;
+  EXPECT_EQ(format_date(year{2024} / June / 1), "2024-06-01");
+  EXPECT_EQ(parse_date("2024-06-01"), year{2024} / June / 1);
+  EXPECT_EQ(parse_date(format_date(year{2028} / February / 29)), year{2028} / February / 29);
+  for (const char* bad : {"2024-02-30", "2024- 6-01", " 024-06-01", "+024-06-01", "2024-6-1", "2024-06-01x",
+                          "2024/06/01", "", "2024-13-01"})
+    EXPECT_FALSE(parse_date(bad)) << bad;
+}
+
 TEST(FormatTest, UtcAndDurations) {
   EXPECT_EQ(format_utc(tuesday_noon()), "2026-12-01T12:00:00Z");
   EXPECT_EQ(format_duration(std::chrono::seconds(40)), "40 s");

@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include <atomic>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include "bot/slack/desk_runner.hpp"
 #include "bot/slack/log.hpp"
 #include "bot/slack/secrets.hpp"
+#include "bot/slack/socket_mode_client.hpp"
 #include "handlers/intake_handler.hpp"
 #include "handlers/interaction_handler.hpp"
 #include "handlers/slash_commands.hpp"
@@ -137,27 +139,33 @@ class DeskEnvelopeHandler final : public slack::EnvelopeHandler {
     if (result.changed) services_->poke();
     slack::AckReply reply;
     reply.payload = std::move(result.ack_payload);
-    if (!result.calls.empty()) {
-      reply.follow_up = [this, calls = std::move(result.calls)]() -> net::awaitable<void> {
-        for (const auto& call : calls) {
-          try {
-            if (call.kind == handlers::SlackCall::Kind::views_open) {
-              co_await api_.views_open(call.trigger_id, call.body);
-            } else {
-              co_await api_.chat_post_ephemeral(slack::PostEphemeral{call.channel, call.user,
-                                                                     call.body.value("text", std::string{}),
-                                                                     call.body.value("blocks", nlohmann::json()), {}});
-            }
-          } catch (const std::exception& e) {
-            log_warn("desk.slack_call_failed", {{"error", e.what()}});
-          }
-        }
-      };
-    }
+    if (!result.calls.empty())
+      reply.follow_up = [&api = api_, calls = std::move(result.calls)] { return make_calls(api, calls); };
     return reply;
   }
 
  private:
+  /// The calls an interaction needs right after its ack. A plain function with by-value parameters
+  /// and named locals: GCC 12 mishandles braced temporaries and lambda captures across co_await.
+  static net::awaitable<void> make_calls(slack::SlackApi& api, std::vector<handlers::SlackCall> calls) {
+    for (auto& call : calls) {
+      try {
+        if (call.kind == handlers::SlackCall::Kind::views_open) {
+          co_await api.views_open(std::move(call.trigger_id), std::move(call.body));
+        } else {
+          slack::PostEphemeral message;
+          message.channel = std::move(call.channel);
+          message.user = std::move(call.user);
+          message.text = call.body.value("text", std::string{});
+          message.blocks = call.body.value("blocks", nlohmann::json());
+          co_await api.chat_post_ephemeral(std::move(message));
+        }
+      } catch (const std::exception& e) {
+        log_warn("desk.slack_call_failed", {{"error", e.what()}});
+      }
+    }
+  }
+
   slack::SlackApi& api_;
   handlers::InteractionHandler interactions_;
   handlers::SlashCommands commands_;
@@ -190,8 +198,18 @@ int run_desk_app(const core::Policy& policy) {
   core::Metrics metrics;
   PolicyCache policies(*store, std::make_shared<handlers::PolicySet>(policy));
   const auto current = policies.current();
+  // /healthz reads the Socket Mode client's state; before the client exists the desk is still connecting.
+  std::atomic<const slack::SocketModeClient*> socket_client{nullptr};
+  std::atomic<bool> socket_client_gone{false};
+  auto slack_state = [&] {
+    const slack::SocketModeClient* client = socket_client.load();
+    if (client == nullptr)
+      return socket_client_gone.load() ? handlers::SlackConnection::disconnected : handlers::SlackConnection::connecting;
+    return client->state() == slack::SocketModeState::connected ? handlers::SlackConnection::connected
+                                                                : handlers::SlackConnection::connecting;
+  };
   handlers::IntakeHandler intake({current->policy(), current->engine(), current->rota(), *store, metrics,
-                                  intake_tokens, [] { return handlers::SlackConnection::connected; }, {}});
+                                  intake_tokens, slack_state, {}});
   std::shared_ptr<Services> services;
   std::unique_ptr<IntakeServer> server;
 
@@ -215,6 +233,10 @@ int run_desk_app(const core::Policy& policy) {
     net::co_spawn(ex, services->timer.run(), log_failure("sla.timer_stopped"));
     handlers::SlackDependencies deps{*store, Services::resolver(policies), [&policies] { return policies.current(); }, &metrics};
     return std::make_unique<DeskEnvelopeHandler>(api, deps, clock, services);
+  };
+  hooks.on_client = [&](const slack::SocketModeClient* client) {
+    if (client == nullptr) socket_client_gone = true;
+    socket_client = client;
   };
   hooks.on_stop = [&] {
     if (server) server->stop();

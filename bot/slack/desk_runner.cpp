@@ -136,7 +136,9 @@ net::awaitable<void> serve(WebApiClient& api, std::shared_ptr<net::ssl::context>
   config.tls_context = std::move(tls);
   SocketModeClient client(executor, config, api, *handler, dedupe);
   run.client = &client;
+  if (hooks.on_client) hooks.on_client(&client);
   co_await client.run();
+  if (hooks.on_client) hooks.on_client(nullptr);
   run.client = nullptr;
   run.exit_code = exit_code_for(client);
   if (!client.stop_reason().empty()) report_fatal(client.stop_reason());

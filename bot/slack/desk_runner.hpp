@@ -12,6 +12,8 @@
 
 namespace desk::bot::slack {
 
+class SocketModeClient;
+
 /// Exit codes of run_desk.
 inline constexpr int kExitOk = 0;             ///< stopped by SIGINT/SIGTERM after finishing in-flight work
 inline constexpr int kExitFailure = 1;        ///< Slack unreachable at start, or Socket Mode disabled
@@ -34,6 +36,9 @@ struct DeskHooks {
   /// Called after the event loop has stopped but before it is destroyed: release every I/O object
   /// built on its executor (timers, acceptors), which must not outlive it.
   std::function<void()> on_exit;
+  /// Called with the Socket Mode client once it exists and with nullptr once it has stopped, so the
+  /// desk can report the connection's state (/healthz). Called on the I/O thread.
+  std::function<void(const SocketModeClient*)> on_client;
 };
 
 /// Runs the desk until SIGINT/SIGTERM (returns kExitOk) or a fatal condition (kExitConfigError,

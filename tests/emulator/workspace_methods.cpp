@@ -67,6 +67,12 @@ Json channel_json(const Channel& c) {
 
 ApiResponse WorkspaceModel::post_message(const Json& args) {
   auto channel_id = arg(args, "channel");
+  // Posting to a user id opens the app's direct message with that user (reference: chat.postMessage).
+  if (!channel_id.empty() && (channel_id[0] == 'U' || channel_id[0] == 'W')) {
+    if (!users_.contains(channel_id)) return fail("channel_not_found");
+    channel_id = dm_channel(channel_id);
+    if (!channels_.contains(channel_id)) add_channel(Channel{channel_id, channel_id, true, false, true});
+  }
   auto it = channels_.find(channel_id);
   if (channel_id.empty() || it == channels_.end()) return fail("channel_not_found");
   if (it->second.is_archived) return fail("is_archived");

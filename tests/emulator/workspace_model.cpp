@@ -1,7 +1,8 @@
 #include "tests/emulator/workspace_model.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
-
 
 namespace desk::emulator {
 namespace {
@@ -129,8 +130,14 @@ std::vector<std::string> WorkspaceModel::usergroup_users(const std::string& id) 
 bool WorkspaceModel::redeem_ticket(const std::string& ticket) { return tickets_.erase(ticket) == 1; }
 
 std::string WorkspaceModel::next_ts() {
+  // Like Slack's: the current Unix time in microseconds, unique and increasing within a channel, so
+  // conversations.history's oldest/latest bounds work as they do against Slack.
+  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  last_ts_us_ = std::max<std::int64_t>(last_ts_us_ + 1, now_us);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%d.%06llu", 1700000000, static_cast<unsigned long long>(++counter_));
+  std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(last_ts_us_ / 1000000),
+                static_cast<long long>(last_ts_us_ % 1000000));
   return buf;
 }
 

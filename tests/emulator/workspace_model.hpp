@@ -80,6 +80,8 @@ class WorkspaceModel {
   const std::vector<CallRecord>& calls() const { return calls_; }
   const std::vector<nlohmann::json>& messages(const std::string& channel) const;
   std::vector<std::string> usergroup_users(const std::string& id) const;
+  /// The id of the app's direct-message channel with `user` ("D" followed by the user id).
+  static std::string dm_channel(const std::string& user) { return "D" + user; }
   std::size_t tickets_issued() const { return tickets_issued_; }
 
  private:
@@ -116,6 +118,7 @@ class WorkspaceModel {
   std::set<std::string> tickets_;
   std::size_t tickets_issued_ = 0;
   std::uint64_t counter_ = 0;
+  std::int64_t last_ts_us_ = 0;  // the last message ts handed out, in microseconds
 };
 
 /// Decodes an application/x-www-form-urlencoded body or query string. Values that hold JSON

@@ -1,137 +1,10 @@
 // The desk process end to end: run_desk in a child process against the emulator. Start-up checks
 // exit 2 with a clear message and no token in the output; a healthy desk connects, answers, stays
 // up through a refresh and exits 0 on SIGTERM after closing its socket properly.
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <thread>
-
-#include <gtest/gtest.h>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
-
-#include "tests/integration/slack_test_bed.hpp"
-
-#ifndef DESK_RUNNER_PROBE
-#error "DESK_RUNNER_PROBE must name the desk_runner_probe executable"
-#endif
+#include "tests/integration/desk_process.hpp"
 
 namespace desk::integration {
 namespace {
-
-namespace net = boost::asio;
-
-struct ChildResult {
-  int exit_code = -1;  // -1: still running when the deadline passed (then killed)
-  std::string output;  // stderr and stdout
-};
-
-class DeskProcess {
- public:
-  explicit DeskProcess(const std::map<std::string, std::string>& env, std::vector<std::string> args = {DESK_RUNNER_PROBE}) {
-    output_path_ = (std::filesystem::temp_directory_path() /
-                    ("desk-runner-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".log"))
-                       .string();
-    std::vector<std::string> entries;
-    for (const auto& [k, v] : env) entries.push_back(k + "=" + v);
-    std::vector<char*> envp;
-    for (auto& e : entries) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, output_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int rc = posix_spawn(&pid_, args[0].c_str(), &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("posix_spawn failed");
-  }
-
-  ~DeskProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    std::filesystem::remove(output_path_);
-  }
-
-  void signal(int signo) { ::kill(pid_, signo); }
-
-  /// What the process has written so far.
-  std::string output_so_far() const {
-    std::ifstream in(output_path_);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-
-  /// Waits for the exit (polling waitpid until the deadline).
-  ChildResult wait(std::chrono::milliseconds timeout) {
-    ChildResult result;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    int status = 0;
-    while (true) {
-      pid_t done = ::waitpid(pid_, &status, WNOHANG);
-      if (done == pid_) {
-        pid_ = -1;
-        result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        break;
-      }
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-        pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    std::ifstream in(output_path_);
-    std::stringstream text;
-    text << in.rdbuf();
-    result.output = text.str();
-    return result;
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::string output_path_;
-  static inline int counter_ = 0;
-};
-
-template <typename Pred>
-bool wait_for(Pred pred, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
-
-std::map<std::string, std::string> desk_env(const emu::SlackEmulator& emulator, const emu::WorkspaceOptions& ws) {
-  return {{"SLACK_API_URL", emulator.api_url()},
-          {"SSL_CERT_FILE", pki().trusted().ca_cert},
-          {"SLACK_APP_TOKEN", ws.app_token},
-          {"SLACK_BOT_TOKEN", ws.bot_token},
-          {"DESK_LOG_LEVEL", "info"}};
-}
-
-void expect_no_secrets(const std::string& output, const emu::WorkspaceOptions& ws) {
-  EXPECT_EQ(output.find(ws.app_token), std::string::npos) << output;
-  EXPECT_EQ(output.find(ws.bot_token), std::string::npos) << output;
-  EXPECT_EQ(output.find("emulatorbottoken"), std::string::npos) << output;
-  EXPECT_EQ(output.find("emulatorapptoken"), std::string::npos) << output;
-}
 
 TEST(DeskProcess, ConnectsAnswersSurvivesARefreshAndExitsZeroOnSigterm) {
   emu::SlackEmulator emulator(pki());
@@ -239,31 +112,6 @@ TEST(DeskProcess, UntrustedCertificateIsRefusedAtStart) {
 
 // The real escalation-desk binary with the example policy: an agent's submission becomes a post with
 // the three buttons, /rota is answered from the rota, and the desk survives a refresh and SIGTERM.
-/// The example config with a private database and an intake port the OS picks.
-std::string write_config(const std::filesystem::path& dir) {
-  std::ifstream in(std::string(DESK_SOURCE_DIR) + "/deploy/desk.example.yaml");
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string config = text.str();
-  const std::string from = "intake_listen: 127.0.0.1:8080";
-  config.replace(config.find(from), from.size(), "intake_listen: 127.0.0.1:0");
-  const auto path = dir / "desk.yaml";
-  std::ofstream(path) << config;
-  return path.string();
-}
-
-std::string http(std::uint16_t port, const std::string& raw) {
-  net::io_context io;
-  net::ip::tcp::socket socket(io);
-  socket.connect({net::ip::make_address("127.0.0.1"), port});
-  net::write(socket, net::buffer(raw));
-  std::string out;
-  char buf[4096];
-  boost::system::error_code ec;
-  while (!ec) out.append(buf, socket.read_some(net::buffer(buf), ec));
-  return out;
-}
-
 TEST(DeskBinary, SubmissionBecomesAPostAndTheDeskSurvivesARefresh) {
   const auto dir = std::filesystem::temp_directory_path() / ("desk-binary-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);

@@ -1,0 +1,318 @@
+// The issue's end-to-end scenarios with the real escalation-desk binary, the example config and the
+// Slack emulator: a submission escalates, a wrong user's click is refused, the owner decides with a
+// rationale, the message and the API show the decision; and silence until the backup ping, with
+// kill -9 before and after it: nothing is lost, nothing is posted twice, the ping fires once.
+#include "tests/integration/desk_process.hpp"
+
+namespace desk::integration {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* kAgentToken = "agent-token-e2e-0123456789";
+constexpr const char* kErin = "U0E414005";  // community lead: owns community_replies
+constexpr const char* kJo = "U0J0J0010";    // sales: no rights on community_replies
+constexpr const char* kDana = "U0DA4A004";  // marketing director
+
+/// A temporary folder for one test's config and database.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& name)
+      : path_(std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// The emulated workspace with the example config's people in it (so direct messages reach them).
+void add_example_people(emu::SlackEmulator& emulator) {
+  emulator.with_workspace([](emu::WorkspaceModel& w) {
+    const std::pair<const char*, const char*> people[] = {
+        {"U0A11CE01", "alice"}, {"U0B0B0002", "bob"}, {"U0C4E0003", "chen"}, {kDana, "dana"},
+        {kErin, "erin"},        {"U0FA4A006", "farah"}, {"U06A5007", "gus"}, {"U0AA4A008", "hana"},
+        {"U01BA4009", "ivan"},  {kJo, "jo"}};
+    for (const auto& [id, name] : people) w.add_user(id, name, "Europe/London");
+  });
+}
+
+/// The real binary on `config`, up once Socket Mode said hello and the intake port is known.
+struct RunningDesk {
+  RunningDesk(emu::SlackEmulator& emulator, const std::string& config, std::uint64_t hellos_before) {
+    emu::WorkspaceOptions ws;
+    auto env = desk_env(emulator, ws);
+    env["DESK_INTAKE_TOKENS"] = kAgentToken;
+    process = std::make_unique<DeskProcess>(env, std::getenv("E2E_GDB") ? std::vector<std::string>{"/usr/bin/gdb", "-batch", "-ex", "run", "-ex", "bt", "--args", DESK_BINARY, "run", "--config", config} : std::vector<std::string>{DESK_BINARY, "run", "--config", config});
+    up = wait_for([&] { return emulator.hellos_sent() > hellos_before && (port = intake_port(*process)) != 0; }, 20s);
+  }
+  std::unique_ptr<DeskProcess> process;
+  std::uint16_t port = 0;
+  bool up = false;
+};
+
+HttpAnswer submit(std::uint16_t port, const std::string& output) {
+  const json body = {{"workflow", "community_replies"}, {"channel", "linkedin"}, {"agent", "social-agent-3"},
+                     {"confidence", 0.62}, {"output", output}};
+  return intake_request(port, "POST", "/v1/submissions", kAgentToken, body.dump());
+}
+
+/// The Slack connection state /healthz reports (no authentication needed).
+std::string slack_health(std::uint16_t port) {
+  const auto answer = intake_request(port, "GET", "/healthz", "");
+  return answer.body.is_object() ? answer.body.value("slack", "") : "";
+}
+
+/// Top-level messages (not thread replies) in the desk channel that carry `escalation_id`.
+std::vector<json> posts_of(const emu::SlackEmulator& emulator, const std::string& escalation_id) {
+  std::vector<json> out;
+  for (const auto& m : emulator.messages("C0DESK"))
+    if (!m.contains("thread_ts") && m.dump().find(escalation_id) != std::string::npos) out.push_back(m);
+  return out;
+}
+
+/// Thread replies of one kind ("decision", "backup_ping", "triage_breach", …) for `escalation_id`.
+std::vector<json> replies_of(const emu::SlackEmulator& emulator, const std::string& escalation_id,
+                             const std::string& kind) {
+  std::vector<json> out;
+  for (const auto& m : emulator.messages("C0DESK")) {
+    const auto payload = m.value("metadata", json::object()).value("event_payload", json::object());
+    if (m.contains("thread_ts") && payload.value("escalation_id", "") == escalation_id &&
+        payload.value("reply", "") == kind)
+      out.push_back(m);
+  }
+  return out;
+}
+
+/// The actions block of a post: its block_id and each button's action_id, value and label.
+struct Buttons {
+  std::string block_id;
+  std::vector<json> elements;
+  const json* labelled(const std::string& label) const {
+    for (const auto& e : elements)
+      if (e["text"]["text"] == label) return &e;
+    return nullptr;
+  }
+};
+
+Buttons buttons_of(const json& message) {
+  Buttons b;
+  for (const auto& block : message.value("blocks", json::array()))
+    if (block.value("type", "") == "actions") {
+      b.block_id = block.value("block_id", "");
+      b.elements = block["elements"].get<std::vector<json>>();
+    }
+  return b;
+}
+
+/// A click on the button labelled `label` of `post` by `user`, with a fresh trigger id.
+std::string click(emu::SlackEmulator& emulator, const json& post, const std::string& label, const std::string& user,
+                  std::string* trigger_id) {
+  const Buttons buttons = buttons_of(post);
+  const json* button = buttons.labelled(label);
+  if (button == nullptr) throw std::runtime_error("no button " + label + " on " + post.dump());
+  *trigger_id = emulator.issue_trigger_id();
+  json payload = emu::block_actions_payload((*button)["action_id"], (*button)["value"], user, "C0DESK",
+                                            post["ts"], *trigger_id);
+  payload["actions"][0]["block_id"] = buttons.block_id;
+  payload["actions"][0]["text"]["text"] = label;
+  payload["message"] = post;
+  return emulator.send_interactive(std::move(payload));
+}
+
+/// Calls of `method` whose arguments mention `needle`.
+std::vector<emu::CallRecord> calls_with(const emu::SlackEmulator& emulator, const std::string& method,
+                                        const std::string& needle) {
+  std::vector<emu::CallRecord> out;
+  for (const auto& c : emulator.calls())
+    if (c.method == method && c.args.dump().find(needle) != std::string::npos) out.push_back(c);
+  return out;
+}
+
+std::vector<std::string> timeline_kinds(const json& escalation) {
+  std::vector<std::string> kinds;
+  for (const auto& row : escalation.value("timeline", json::array())) kinds.push_back(row.value("kind", ""));
+  return kinds;
+}
+
+std::size_t count(const std::vector<std::string>& items, const std::string& item) {
+  return static_cast<std::size_t>(std::count(items.begin(), items.end(), item));
+}
+
+TEST(DeskEndToEnd, WrongUserIsRefusedThenTheOwnerDecidesWithARationale) {
+  TempDir dir("desk-e2e-decide");
+  emu::SlackEmulator emulator(pki());
+  add_example_people(emulator);
+  const auto config = write_config(dir.path());
+  RunningDesk desk(emulator, config, 0);
+  ASSERT_TRUE(desk.up) << desk.process->output_so_far();
+  EXPECT_TRUE(wait_for([&] { return slack_health(desk.port) == "connected"; }, 10s, 50ms)) << desk.process->output_so_far();
+
+  // 1. A low-confidence reply escalates: 201 with the escalation id, committed before the answer.
+  const auto created = submit(desk.port, "Thanks for the kind words, see you at the meetup!");
+  ASSERT_EQ(created.status, 201) << created.head << created.body.dump();
+  const std::string id = created.body["escalation"]["id"];
+  EXPECT_EQ(created.body["escalation"]["owner"]["role"], "community_lead") << created.body.dump();
+
+  // 2. The post appears once, with the three buttons.
+  ASSERT_TRUE(wait_for([&] { return posts_of(emulator, id).size() == 1; })) << desk.process->output_so_far();
+  const json post = posts_of(emulator, id).front();
+  std::vector<std::string> labels;
+  for (const auto& e : buttons_of(post).elements) labels.push_back(e["text"]["text"]);
+  EXPECT_EQ(labels, (std::vector<std::string>{"Accept", "Reject", "Escalate to legal"})) << post.dump();
+  EXPECT_NE(post.dump().find(kErin), std::string::npos) << "the owner is mentioned: " << post.dump();
+
+  // 3. Jo from sales clicks Accept: refused privately, told who may act, audited; no modal opens.
+  std::string trigger;
+  const auto refused_click = click(emulator, post, "Accept", kJo, &trigger);
+  ASSERT_TRUE(wait_for([&] { return !calls_with(emulator, "chat.postEphemeral", kJo).empty(); }))
+      << desk.process->output_so_far();
+  EXPECT_TRUE(emulator.acked(refused_click));
+  const auto refusal = calls_with(emulator, "chat.postEphemeral", kJo).front().args;
+  EXPECT_EQ(refusal["user"], kJo);
+  EXPECT_NE(refusal.dump().find("Erin Walsh"), std::string::npos) << "names who may act: " << refusal.dump();
+  EXPECT_TRUE(calls_with(emulator, "views.open", trigger).empty());
+
+  // 4. Erin clicks Accept: the rationale modal opens inside the trigger's 3 seconds.
+  const auto owner_click = click(emulator, post, "Accept", kErin, &trigger);
+  ASSERT_TRUE(wait_for([&] { return !calls_with(emulator, "views.open", trigger).empty(); }))
+      << desk.process->output_so_far();
+  const auto open = calls_with(emulator, "views.open", trigger).front();
+  EXPECT_TRUE(open.error.empty()) << open.error;
+  EXPECT_TRUE(emulator.acked(owner_click));
+  const json view = open.args["view"];
+  ASSERT_EQ(view.value("callback_id", ""), "desk.rationale") << view.dump();
+  const std::string metadata = view.value("private_metadata", "");
+
+  // 5. A too-short rationale is answered with an inline error on the field; nothing is decided.
+  const auto short_submit = emulator.send_interactive(emu::view_submission_payload(
+      "desk.rationale", metadata, "rationale", "rationale_input", "ok", kErin, emulator.issue_trigger_id()));
+  ASSERT_TRUE(wait_for([&] { return emulator.acked(short_submit); }));
+  json ack;
+  for (const auto& a : emulator.acks())
+    if (a.envelope_id == short_submit) ack = a.payload;
+  EXPECT_EQ(ack.value("response_action", ""), "errors") << ack.dump();
+  EXPECT_TRUE(ack["errors"].contains("rationale")) << ack.dump();
+  EXPECT_EQ(intake_request(desk.port, "GET", "/v1/escalations/" + id, kAgentToken).body["decision"], nullptr);
+
+  // 6. A real rationale: the decision is committed, the modal closes, the post loses its buttons and
+  //    shows who decided and why, and a thread reply says the same.
+  const std::string rationale = "Friendly, no claims; fine to publish as written.";
+  const auto good_submit = emulator.send_interactive(emu::view_submission_payload(
+      "desk.rationale", metadata, "rationale", "rationale_input", rationale, kErin, emulator.issue_trigger_id()));
+  ASSERT_TRUE(wait_for([&] { return emulator.acked(good_submit); }));
+  for (const auto& a : emulator.acks()) {
+    if (a.envelope_id == good_submit && a.payload.is_object()) {
+      EXPECT_NE(a.payload.value("response_action", ""), "errors") << a.payload.dump();
+    }
+  }
+  ASSERT_TRUE(wait_for([&] {
+    const auto now = posts_of(emulator, id);
+    return now.size() == 1 && buttons_of(now.front()).elements.empty() &&
+           now.front().dump().find(rationale) != std::string::npos;
+  })) << posts_of(emulator, id).front().dump() << desk.process->output_so_far();
+  EXPECT_NE(posts_of(emulator, id).front().dump().find("Accepted"), std::string::npos)
+      << posts_of(emulator, id).front().dump();
+  ASSERT_TRUE(wait_for([&] { return replies_of(emulator, id, "decision").size() == 1; }))
+      << desk.process->output_so_far();
+
+  // 7. The API shows the decision and the whole timeline.
+  const auto read = intake_request(desk.port, "GET", "/v1/escalations/" + id, kAgentToken);
+  ASSERT_EQ(read.status, 200) << read.head;
+  EXPECT_EQ(read.body["status"], "accepted") << read.body.dump();
+  EXPECT_EQ(read.body["decision"]["macro"], "accept") << read.body.dump();
+  EXPECT_EQ(read.body["decision"]["rationale"], rationale);
+  EXPECT_EQ(read.body["decision"]["by"]["id"], "erin") << read.body.dump();
+  const auto kinds = timeline_kinds(read.body);
+  for (const char* kind : {"escalation.opened", "rights.denied", "escalation.triaged", "decision.accepted"})
+    EXPECT_EQ(count(kinds, kind), 1u) << kind << " in " << read.body["timeline"].dump();
+
+  // A late click on the decided escalation gets a clear private answer, and changes nothing.
+  click(emulator, post, "Reject", kErin, &trigger);
+  ASSERT_TRUE(wait_for([&] { return calls_with(emulator, "chat.postEphemeral", kErin).size() == 1; }));
+  EXPECT_NE(calls_with(emulator, "chat.postEphemeral", kErin).front().args.dump().find("lready decided"),
+            std::string::npos);
+  EXPECT_EQ(intake_request(desk.port, "GET", "/v1/escalations/" + id, kAgentToken).body["status"], "accepted");
+
+  // /healthz follows the Socket Mode connection: Slack gone, then back.
+  emulator.stop_listening();
+  EXPECT_TRUE(wait_for([&] { return slack_health(desk.port) == "connecting"; }, 10s, 50ms)) << desk.process->output_so_far();
+  emulator.resume_listening();
+  EXPECT_TRUE(wait_for([&] { return slack_health(desk.port) == "connected"; }, 30s, 50ms)) << desk.process->output_so_far();
+
+  desk.process->signal(SIGTERM);
+  const auto result = desk.process->wait(10s);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(result.output.find(kAgentToken), std::string::npos);
+}
+
+TEST(DeskEndToEnd, SilenceBringsTheBackupPingOnceAcrossKillNine) {
+  TempDir dir("desk-e2e-silence");
+  emu::SlackEmulator emulator(pki());
+  add_example_people(emulator);
+  const auto config = write_config(dir.path(), {{"backup_ping: 3m", "backup_ping: 3s"}, {"triage: 5m", "triage: 6s"}});
+
+  // First life: the escalation is posted, then the desk dies hard before the backup-ping deadline.
+  RunningDesk first(emulator, config, emulator.hellos_sent());
+  ASSERT_TRUE(first.up) << first.process->output_so_far();
+  const auto created = submit(first.port, "Thanks, see you at the meetup!");
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  const std::string id = created.body["escalation"]["id"];
+  ASSERT_TRUE(wait_for([&] { return posts_of(emulator, id).size() == 1; })) << first.process->output_so_far();
+  first.process->signal(SIGKILL);
+  EXPECT_NE(first.process->wait(5s).exit_code, 0);
+  EXPECT_TRUE(replies_of(emulator, id, "backup_ping").empty()) << "the ping is not due yet";
+
+  // The deadline passes while no desk runs.
+  std::this_thread::sleep_for(3500ms);
+
+  // Second life: the overdue ping fires at start, in the thread and as direct messages to the backup
+  // and the director; then this desk dies hard too.
+  RunningDesk second(emulator, config, emulator.hellos_sent());
+  ASSERT_TRUE(second.up) << second.process->output_so_far();
+  ASSERT_TRUE(wait_for([&] { return replies_of(emulator, id, "backup_ping").size() == 1; }))
+      << second.process->output_so_far();
+  const json ping = replies_of(emulator, id, "backup_ping").front();
+  EXPECT_NE(ping.dump().find(std::string("<@") + kDana + ">"), std::string::npos) << ping.dump();
+  ASSERT_TRUE(wait_for([&] { return emulator.messages(emu::WorkspaceModel::dm_channel(kDana)).size() == 1; }))
+      << second.process->output_so_far();
+  second.process->signal(SIGKILL);
+  second.process->wait(5s);
+
+  // Third life: nothing is repeated; the triage breach still comes, once.
+  RunningDesk third(emulator, config, emulator.hellos_sent());
+  ASSERT_TRUE(third.up) << third.process->output_so_far();
+  ASSERT_TRUE(wait_for([&] { return replies_of(emulator, id, "triage_breach").size() == 1; }, 20s))
+      << third.process->output_so_far();
+  std::this_thread::sleep_for(500ms);  // room for a wrong repeat to show up before counting
+
+  EXPECT_EQ(posts_of(emulator, id).size(), 1u) << "the post is not repeated";
+  EXPECT_EQ(replies_of(emulator, id, "backup_ping").size(), 1u) << "the ping fires once";
+  EXPECT_EQ(replies_of(emulator, id, "triage_breach").size(), 1u);
+  EXPECT_EQ(emulator.messages(emu::WorkspaceModel::dm_channel(kDana)).size(), 1u);
+  const auto read = intake_request(third.port, "GET", "/v1/escalations/" + id, kAgentToken);
+  ASSERT_EQ(read.status, 200) << read.head;
+  EXPECT_EQ(read.body["status"], "open") << read.body.dump();
+  EXPECT_TRUE(read.body.contains("backup_pinged")) << read.body.dump();
+  EXPECT_EQ(read.body["backup_pinged"]["director"]["id"], "dana") << read.body.dump();
+  const auto kinds = timeline_kinds(read.body);
+  EXPECT_EQ(count(kinds, "escalation.opened"), 1u) << read.body["timeline"].dump();
+  EXPECT_EQ(count(kinds, "sla.backup_pinged"), 1u) << read.body["timeline"].dump();
+  EXPECT_EQ(count(kinds, "sla.triage_breached"), 1u) << read.body["timeline"].dump();
+
+  // The backup named in the ping may act now, as the ping says.
+  const std::string backup_slack = read.body["backup_pinged"]["backup"].value("slack_user", "");
+  if (!backup_slack.empty()) {
+    const auto dms = emulator.messages(emu::WorkspaceModel::dm_channel(backup_slack));
+    EXPECT_EQ(dms.size(), 1u) << "the backup gets one direct message";
+  }
+
+  third.process->signal(SIGTERM);
+  EXPECT_EQ(third.process->wait(10s).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace desk::integration

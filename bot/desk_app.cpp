@@ -13,6 +13,7 @@
 #include "bot/intake_server.hpp"
 #include "bot/outbox_sender.hpp"
 #include "bot/sla_timer.hpp"
+#include "bot/usergroup_sync.hpp"
 #include "bot/slack/desk_runner.hpp"
 #include "bot/slack/log.hpp"
 #include "bot/slack/secrets.hpp"
@@ -92,12 +93,15 @@ struct Services {
   Services(net::any_io_executor ex, storage::Store& store, PolicyCache& policies, core::Clock& clock,
            core::Metrics& metrics, slack::SlackApi& api, std::optional<std::string> callback_secret)
       : callbacks(ex, store, resolver(policies), clock, std::move(callback_secret)),
+        usergroups(ex, api, store, [&policies] { return policies.current(); }, clock),
         sender(ex, store, api, resolver(policies), clock, &metrics, sender_options(policies), &callbacks),
         timer(ex, store, resolver(policies), clock, &metrics, [this] { sender.poke(); }) {}
 
-  static OutboxSenderOptions sender_options(PolicyCache& policies) {
+  OutboxSenderOptions sender_options(PolicyCache& policies) {
     OutboxSenderOptions options;
     options.desk_channel = policies.current()->policy().desk.channel;
+    // Posts mention the on-duty group only while it really lists the duty lead.
+    options.usergroup_id_source = [this] { return usergroups.group_id(); };
     return options;
   }
 
@@ -113,9 +117,11 @@ struct Services {
   void stop() {
     timer.stop();
     sender.stop();
+    usergroups.stop();
   }
 
   CallbackSender callbacks;
+  UsergroupSync usergroups;  // before sender: the sender asks it for the group id
   OutboxSender sender;
   SlaTimer timer;
 };
@@ -132,7 +138,12 @@ class DeskEnvelopeHandler final : public slack::EnvelopeHandler {
     handlers::InteractionResult result;
     switch (envelope.kind) {
       case slack::EnvelopeKind::interactive: result = interactions_.on_payload(envelope.payload(), clock_.now()); break;
-      case slack::EnvelopeKind::slash_commands: result = commands_.on_payload(envelope.payload(), clock_.now()); break;
+      case slack::EnvelopeKind::slash_commands:
+        result = commands_.on_payload(envelope.payload(), clock_.now());
+        // The only change a command commits is a rota override: the on-duty group follows it. (Not
+        // in poke(): that runs for every new escalation, and a poke retries a refused group update.)
+        if (result.changed) services_->usergroups.poke();
+        break;
       case slack::EnvelopeKind::events_api: return {};  // no event drives a decision yet
     }
     if (!result.log.empty()) log_warn("desk.envelope_problem", {{"envelope_id", envelope.envelope_id}, {"problem", result.log}});
@@ -231,7 +242,9 @@ int run_desk_app(const core::Policy& policy) {
     net::co_spawn(ex, server->run(), log_failure("intake.server_stopped"));
     net::co_spawn(ex, services->sender.run(), log_failure("outbox.sender_stopped"));
     net::co_spawn(ex, services->timer.run(), log_failure("sla.timer_stopped"));
+    net::co_spawn(ex, services->usergroups.run(), log_failure("usergroup.sync_stopped"));
     handlers::SlackDependencies deps{*store, Services::resolver(policies), [&policies] { return policies.current(); }, &metrics};
+    deps.usergroup_notice = [services] { return services->usergroups.notice(); };
     return std::make_unique<DeskEnvelopeHandler>(api, deps, clock, services);
   };
   hooks.on_client = [&](const slack::SocketModeClient* client) {

@@ -473,7 +473,7 @@ const core::PersonalDataScanner& OutboxSender::scanner_for(const handlers::Polic
 
 handlers::EscalationView OutboxSender::view_for(const core::Escalation& e, const handlers::PolicySet* set) {
   handlers::EscalationView view;
-  view.usergroup_id = options_.usergroup_id;
+  view.usergroup_id = options_.usergroup_id_source ? options_.usergroup_id_source() : options_.usergroup_id;
   if (const auto evidence = store_.evidence(e.id)) {
     view.masked_excerpt = core::mask_personal_data(evidence->output, scanner_for(set).scan(evidence->output));
     view.permalink = evidence->permalink;

@@ -39,6 +39,9 @@ struct OutboxSenderOptions {
   slack::BackoffPolicy backoff{std::chrono::seconds{2}, std::chrono::minutes{5}};  ///< transient Slack errors
   int batch_size = 20;         ///< rows taken per outbox_due() call
   std::string usergroup_id;    ///< "S…" of the on-duty user group, mentioned in posts; empty: none
+  /// When set, asked at each post for the user group id to mention (empty: none); wins over
+  /// `usergroup_id`, so a group found after start-up (UsergroupSync::group_id) is picked up.
+  std::function<std::string()> usergroup_id_source;
   /// An in-doubt lookup reads history from this long before the row was created (clock skew with Slack).
   std::chrono::seconds lookup_margin{120};
 };

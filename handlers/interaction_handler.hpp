@@ -55,6 +55,9 @@ struct SlackDependencies {
   PolicyResolver resolve_policy;  ///< an escalation's PolicySet by its policy digest
   std::function<std::shared_ptr<const PolicySet>()> current_policy;  ///< for new escalations and /rota
   core::Metrics* metrics = nullptr;  ///< optional
+  /// Why the on-duty user group is not kept on the duty lead (mrkdwn), shown by /rota; nullopt or
+  /// unset when it is, or when the feature is off.
+  std::function<std::optional<std::string>()> usergroup_notice = {};
 };
 
 /// Outbox kinds and ordering keys the sender understands.

@@ -320,7 +320,18 @@ InteractionResult SlashCommands::rota(const SlashCommand&, std::string_view role
   }
   blocks.push_back(context("Times show in your own time zone. The schedule leaves out overrides; "
                            "`/rota override` sets one."));
+  if (role.empty() || role == core::kDutyLeadRole) {
+    if (auto notice = usergroup_notice(policy->policy().desk.oncall_usergroup)) blocks.push_back(section(*notice));
+  }
   return reply(fit_text(fallback, 3000), std::move(blocks));
+}
+
+std::optional<std::string> SlashCommands::usergroup_notice(const std::string& handle) const {
+  if (!deps_.usergroup_notice || handle.empty()) return std::nullopt;
+  const auto reason = deps_.usergroup_notice();
+  if (!reason || reason->empty()) return std::nullopt;
+  // The reason is mrkdwn the desk wrote (escaped where it quotes Slack); the handle comes from the config.
+  return ":warning: Heads-up: `@" + fit_text(handle, 100) + "` is not updated automatically: " + *reason;
 }
 
 InteractionResult SlashCommands::override_role(const SlashCommand& c, std::string_view args, core::TimePoint now) {
@@ -362,8 +373,13 @@ InteractionResult SlashCommands::override_role(const SlashCommand& c, std::strin
                       {{"role", role}, {"person", person->id}, {"from", core::format_utc(now)},
                        {"until", core::format_utc(*until)}, {"by", actor->id}}};
   deps_.store.add_override(o, ev);
-  InteractionResult out = reply(":white_check_mark: " + who(r, person->id) + " covers " + role_title(spec->second) +
-                                " from now until " + slack_date(*until) + ". The on-duty user group follows.");
+  std::string confirmation = ":white_check_mark: " + who(r, person->id) + " covers " + role_title(spec->second) +
+                             " from now until " + slack_date(*until) + ".";
+  const auto notice = role == core::kDutyLeadRole ? usergroup_notice(policy->policy().desk.oncall_usergroup) : std::nullopt;
+  if (notice) confirmation += "\n" + *notice;
+  else if (role == core::kDutyLeadRole && !policy->policy().desk.oncall_usergroup.empty())
+    confirmation += " The on-duty user group follows.";
+  InteractionResult out = reply(confirmation);
   out.changed = true;
   return out;
 }

@@ -2,7 +2,8 @@
 /// The desk's slash commands, answered as data (see interaction_handler.hpp):
 ///
 ///   /rota                         who holds each role now, the next handoffs, and the coming 4 weeks
-///                                 of the duty lead rotation (ephemeral, in the ack)
+///                                 of the duty lead rotation (ephemeral, in the ack); a heads-up when
+///                                 the on-duty user group cannot be kept on the duty lead
 ///   /rota <role>                  the same for one role
 ///   /rota override @user <role> <until>
 ///                                 someone covers a role until a time ("2026-12-03T18:00Z",
@@ -56,6 +57,8 @@ class SlashCommands {
   InteractionResult rota(const SlashCommand& command, std::string_view role, core::TimePoint now);
   InteractionResult override_role(const SlashCommand& command, std::string_view args, core::TimePoint now);
   InteractionResult escalate(const SlashCommand& command);
+  /// The /rota line saying why the on-duty user group `handle` is not kept on the duty lead, if it is not.
+  std::optional<std::string> usergroup_notice(const std::string& handle) const;
 
   Dependencies deps_;
 };

@@ -24,6 +24,58 @@ void FakeSlackApi::fail(const std::string& method, const std::string& error, con
   canned_[method].push_back(std::move(answer));
 }
 
+void FakeSlackApi::fail_transport(const std::string& method, const std::string& what) {
+  transport_failures_[method].push_back(what);
+}
+
+void FakeSlackApi::add_usergroup(UserGroup group) {
+  for (auto& g : usergroups_) {
+    if (g.id == group.id) {
+      g = std::move(group);
+      return;
+    }
+  }
+  usergroups_.push_back(std::move(group));
+}
+
+std::vector<std::string> FakeSlackApi::usergroup_users(const std::string& id) const {
+  for (const auto& g : usergroups_)
+    if (g.id == id) return g.users;
+  return {};
+}
+
+json FakeSlackApi::usergroups_answer(const json& args) const {
+  const bool users = args.value("include_users", false);
+  const bool disabled = args.value("include_disabled", false);
+  json groups = json::array();
+  for (const auto& g : usergroups_) {
+    if (g.disabled && !disabled) continue;  // Slack hides disabled groups unless asked
+    json entry{{"id", g.id}, {"handle", g.handle}, {"name", g.name}, {"date_delete", g.disabled ? 1700000000 : 0}};
+    if (users) entry["users"] = g.users;
+    groups.push_back(std::move(entry));
+  }
+  return {{"ok", true}, {"usergroups", groups}};
+}
+
+std::optional<json> FakeSlackApi::update_usergroup(const json& args) {
+  const std::string id = arg(args, "usergroup");
+  for (auto& g : usergroups_) {
+    if (g.id != id) continue;
+    // The encoder sends the members as one comma-separated string, as Slack's form API takes them.
+    const std::string list = arg(args, "users");
+    if (list.empty()) return json{{"ok", false}, {"error", "no_users_provided"}};
+    g.users.clear();
+    for (std::size_t start = 0; start <= list.size();) {
+      const auto comma = list.find(',', start);
+      g.users.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return json{{"ok", true}, {"usergroup", {{"id", g.id}, {"handle", g.handle}, {"name", g.name}, {"users", g.users}}}};
+  }
+  return std::nullopt;
+}
+
 std::vector<RecordedCall> FakeSlackApi::calls_to(const std::string& method) const {
   std::vector<RecordedCall> out;
   for (const auto& c : calls_) {
@@ -77,12 +129,20 @@ json FakeSlackApi::default_answer(const ApiCall& call) {
     return {{"ok", true}, {"channel", {{"id", arg(a, "channel")}, {"name", "ai-escalation"}, {"is_member", true}}}};
   }
   if (m == "conversations.list") return {{"ok", true}, {"channels", json::array()}};
-  if (m == "usergroups.list") return {{"ok", true}, {"usergroups", json::array()}};
+  if (m == "usergroups.list") return usergroups_answer(a);
+  if (m == "usergroups.users.update") {
+    if (auto answer = update_usergroup(a)) return *answer;
+  }
   return {{"ok", true}};
 }
 
 SlackApi::Task<json> FakeSlackApi::invoke(ApiCall call) {
   calls_.push_back(RecordedCall{call.method, call.args, !call.app_token.empty()});
+  if (auto lost = transport_failures_.find(call.method); lost != transport_failures_.end() && !lost->second.empty()) {
+    const std::string what = std::move(lost->second.front());
+    lost->second.pop_front();
+    throw SlackTransportError(call.method, what);
+  }
   json answer;
   auto queued = canned_.find(call.method);
   if (queued != canned_.end() && !queued->second.empty()) {

@@ -3,6 +3,7 @@
 /// responses (or plausible defaults), through the same encoding as the real client.
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,15 @@ class FakeSlackApi final : public JsonSlackApi {
   void respond(const std::string& method, nlohmann::json response);
   /// Queues a failure (`ok:false` with `error`) for the next call of `method`.
   void fail(const std::string& method, const std::string& error, const std::string& needed = {});
+  /// Queues a transport failure (SlackTransportError: no answer at all) for the next call of `method`;
+  /// it is taken before any queued answer.
+  void fail_transport(const std::string& method, const std::string& what = "connection reset by peer");
+  /// Adds a user group to the fake workspace (or replaces the one with its id). Once a group exists,
+  /// usergroups.list answers with the workspace's groups (disabled ones only with include_disabled,
+  /// members only with include_users) and usergroups.users.update on its id sets its members.
+  void add_usergroup(UserGroup group);
+  /// The members of the fake workspace's group `id` (empty when there is no such group).
+  std::vector<std::string> usergroup_users(const std::string& id) const;
   /// Every call so far, in order.
   const std::vector<RecordedCall>& calls() const { return calls_; }
   /// The calls of one method, in order.
@@ -34,9 +44,14 @@ class FakeSlackApi final : public JsonSlackApi {
  private:
   nlohmann::json default_answer(const ApiCall& call);
   nlohmann::json history_answer(const nlohmann::json& args) const;
+  nlohmann::json usergroups_answer(const nlohmann::json& args) const;
+  /// usergroups.users.update on a group added with add_usergroup; nullopt for an unknown id.
+  std::optional<nlohmann::json> update_usergroup(const nlohmann::json& args);
 
   std::vector<RecordedCall> calls_;
   std::map<std::string, std::deque<nlohmann::json>> canned_;
+  std::map<std::string, std::deque<std::string>> transport_failures_;
+  std::vector<UserGroup> usergroups_;  ///< the fake workspace's groups, in the order added
   // Posts remembered per channel so conversations.history can find them by metadata.
   std::map<std::string, std::vector<nlohmann::json>> posted_;
   long long next_ts_ = 1700000000;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "handlers/slack_messages.hpp"
@@ -167,6 +168,36 @@ TEST_F(SlashCommandsTest, DirectorSetsAnOverrideThatRotaThenShows) {
   const std::string rota = reply_text(run("/rota", "duty_lead", "U0E"));
   EXPECT_NE(rota.find("*duty_lead*: Bob (<@U0B>) · override until " + date_of(now_ + 4h, "2026-12-01 16:00")),
             std::string::npos) << rota;
+}
+
+TEST_F(SlashCommandsTest, RotaWarnsWhenTheOnDutyUserGroupIsNotKeptUpToDate) {
+  std::optional<std::string> notice = "Slack refused (`permission_denied`): only admins may change user groups.";
+  SlackDependencies deps = deps_;
+  deps.usergroup_notice = [&notice] { return notice; };
+  SlashCommands commands{deps};
+  auto rota = [&](const std::string& text) { return reply_text(commands.on_command(command("/rota", text), now_)); };
+  const std::string heads_up = ":warning: Heads-up: `@ai-escalation` is not updated automatically: "
+                               "Slack refused (`permission_denied`): only admins may change user groups.";
+
+  EXPECT_NE(rota("").find(heads_up), std::string::npos) << rota("");
+  EXPECT_NE(rota("duty_lead").find(heads_up), std::string::npos);
+  EXPECT_EQ(rota("legal_oncall").find("Heads-up"), std::string::npos);  // the group follows the duty lead only
+  const std::string set = reply_text(commands.on_command(command("/rota", "override <@U0B> duty_lead 4h"), now_));
+  EXPECT_NE(set.find(heads_up), std::string::npos) << set;
+  EXPECT_EQ(set.find("user group follows"), std::string::npos) << set;
+
+  notice.reset();  // in sync again
+  EXPECT_EQ(rota("").find("Heads-up"), std::string::npos);
+  EXPECT_NE(reply_text(commands.on_command(command("/rota", "override <@U0C> duty_lead 4h"), now_))
+                .find("The on-duty user group follows."), std::string::npos);
+
+  notice = "something";
+  core::Policy off = testing::seed_policy();
+  off.desk.oncall_usergroup.clear();  // the feature is off: nothing to warn about, nothing follows
+  policy_ = std::make_shared<const PolicySet>(std::move(off));
+  EXPECT_EQ(rota("").find("Heads-up"), std::string::npos);
+  EXPECT_EQ(reply_text(commands.on_command(command("/rota", "override <@U0A> duty_lead 4h"), now_)).find("user group"),
+            std::string::npos);
 }
 
 TEST_F(SlashCommandsTest, PeopleInMayOverrideMaySetOverridesOnThatRoleOnly) {

@@ -2,6 +2,8 @@
 // Slack emulator: a submission escalates, a wrong user's click is refused, the owner decides with a
 // rationale, the message and the API show the decision; and silence until the backup ping, with
 // kill -9 before and after it: nothing is lost, nothing is posted twice, the ping fires once.
+#include <array>
+
 #include "tests/integration/desk_process.hpp"
 
 namespace desk::integration {
@@ -54,10 +56,20 @@ struct RunningDesk {
   bool up = false;
 };
 
-HttpAnswer submit(std::uint16_t port, const std::string& output) {
-  const json body = {{"workflow", "community_replies"}, {"channel", "linkedin"}, {"agent", "social-agent-3"},
+HttpAnswer submit(std::uint16_t port, const std::string& output, const std::string& workflow = "community_replies") {
+  const json body = {{"workflow", workflow}, {"channel", "linkedin"}, {"agent", "social-agent-3"},
                      {"confidence", 0.62}, {"output", output}};
   return intake_request(port, "POST", "/v1/submissions", kAgentToken, body.dump());
+}
+
+/// The Slack ids of the example config's duty-lead rotation (alice, bob, chen).
+const std::array<std::string, 3> kDutyLeads = {"U0A11CE01", "U0B0B0002", "U0C4E0003"};
+
+/// Members of the emulated workspace's @ai-escalation group (S0DESK).
+std::vector<std::string> group_members(emu::SlackEmulator& emulator) {
+  std::vector<std::string> members;
+  emulator.with_workspace([&](emu::WorkspaceModel& w) { members = w.usergroup_users("S0DESK"); });
+  return members;
 }
 
 /// The Slack connection state /healthz reports (no authentication needed).
@@ -151,6 +163,15 @@ TEST(DeskEndToEnd, WrongUserIsRefusedThenTheOwnerDecidesWithARationale) {
   ASSERT_TRUE(desk.up) << desk.process->output_so_far();
   EXPECT_TRUE(wait_for([&] { return slack_health(desk.port) == "connected"; }, 10s, 50ms)) << desk.process->output_so_far();
 
+  // 0. The on-duty user group is pointed at this week's duty lead before any post mentions it.
+  std::string on_duty;
+  ASSERT_TRUE(wait_for([&] {
+    const auto members = group_members(emulator);
+    if (members.size() == 1 && std::find(kDutyLeads.begin(), kDutyLeads.end(), members.front()) != kDutyLeads.end())
+      on_duty = members.front();
+    return !on_duty.empty();
+  })) << desk.process->output_so_far();
+
   // 1. A low-confidence reply escalates: 201 with the escalation id, committed before the answer.
   const auto created = submit(desk.port, "Thanks for the kind words, see you at the meetup!");
   ASSERT_EQ(created.status, 201) << created.head << created.body.dump();
@@ -164,6 +185,7 @@ TEST(DeskEndToEnd, WrongUserIsRefusedThenTheOwnerDecidesWithARationale) {
   for (const auto& e : buttons_of(post).elements) labels.push_back(e["text"]["text"]);
   EXPECT_EQ(labels, (std::vector<std::string>{"Accept", "Reject", "Escalate to legal"})) << post.dump();
   EXPECT_NE(post.dump().find(kErin), std::string::npos) << "the owner is mentioned: " << post.dump();
+  EXPECT_EQ(post.dump().find("subteam"), std::string::npos) << "not the duty lead's: no group mention " << post.dump();
 
   // 3. Jo from sales clicks Accept: refused privately, told who may act, audited; no modal opens.
   std::string trigger;
@@ -237,6 +259,23 @@ TEST(DeskEndToEnd, WrongUserIsRefusedThenTheOwnerDecidesWithARationale) {
             std::string::npos);
   EXPECT_EQ(intake_request(desk.port, "GET", "/v1/escalations/" + id, kAgentToken).body["status"], "accepted");
 
+  // An escalation the duty lead owns mentions the on-duty group, which lists them.
+  const auto paid = submit(desk.port, "Our new ad copy, ready to go live.", "paid_ads");
+  ASSERT_EQ(paid.status, 201) << paid.body.dump();
+  const std::string paid_id = paid.body["escalation"]["id"];
+  EXPECT_EQ(paid.body["escalation"]["owner"]["person"]["slack_user"], on_duty) << paid.body.dump();
+  ASSERT_TRUE(wait_for([&] { return posts_of(emulator, paid_id).size() == 1; })) << desk.process->output_so_far();
+  EXPECT_NE(posts_of(emulator, paid_id).front().dump().find("<!subteam^S0DESK>"), std::string::npos)
+      << posts_of(emulator, paid_id).front().dump();
+
+  // The director hands duty to another lead for an hour: the group follows at once.
+  const std::string stand_in = on_duty == kDutyLeads[0] ? kDutyLeads[1] : kDutyLeads[0];
+  const auto override_command =
+      emulator.send_slash_command("/rota", "override <@" + stand_in + "> duty_lead 1h", kDana);
+  ASSERT_TRUE(wait_for([&] { return emulator.acked(override_command); }));
+  EXPECT_TRUE(wait_for([&] { return group_members(emulator) == std::vector<std::string>{stand_in}; }))
+      << desk.process->output_so_far();
+
   // /healthz follows the Socket Mode connection: Slack gone, then back.
   emulator.stop_listening();
   EXPECT_TRUE(wait_for([&] { return slack_health(desk.port) == "connecting"; }, 10s, 50ms)) << desk.process->output_so_far();
@@ -247,6 +286,39 @@ TEST(DeskEndToEnd, WrongUserIsRefusedThenTheOwnerDecidesWithARationale) {
   const auto result = desk.process->wait(10s);
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_EQ(result.output.find(kAgentToken), std::string::npos);
+}
+
+TEST(DeskEndToEnd, AUserGroupTheDeskMayNotChangeIsReportedInRotaAndTheDeskCarriesOn) {
+  TempDir dir("desk-e2e-usergroup");
+  emu::SlackEmulator emulator(pki());
+  add_example_people(emulator);
+  emulator.fail_next("usergroups.users.update", "permission_denied");
+  RunningDesk desk(emulator, write_config(dir.path()), 0);
+  ASSERT_TRUE(desk.up) << desk.process->output_so_far();
+  ASSERT_TRUE(wait_for([&] { return desk.process->output_so_far().find("permission_denied") != std::string::npos; }))
+      << desk.process->output_so_far();
+  EXPECT_EQ(group_members(emulator), std::vector<std::string>{"U0LEAD"}) << "unchanged";
+
+  const auto command = emulator.send_slash_command("/rota", "", kJo);
+  ASSERT_TRUE(wait_for([&] { return emulator.acked(command); }));
+  std::string answer;
+  for (const auto& a : emulator.acks())
+    if (a.envelope_id == command) answer = a.payload.dump();
+  EXPECT_NE(answer.find("not updated automatically"), std::string::npos) << answer;
+
+  // Escalations still flow, and the post does not mention a group that lists the wrong person.
+  const auto created = submit(desk.port, "Thanks, see you at the meetup!");
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  const std::string id = created.body["escalation"]["id"];
+  ASSERT_TRUE(wait_for([&] { return posts_of(emulator, id).size() == 1; })) << desk.process->output_so_far();
+  EXPECT_EQ(posts_of(emulator, id).front().dump().find("subteam"), std::string::npos);
+
+  desk.process->signal(SIGTERM);
+  const auto result = desk.process->wait(10s);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  const auto logged = result.output.find("event=usergroup.blocked");
+  EXPECT_NE(logged, std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("event=usergroup.blocked", logged + 1), std::string::npos) << "said once: " << result.output;
 }
 
 TEST(DeskEndToEnd, SilenceBringsTheBackupPingOnceAcrossKillNine) {

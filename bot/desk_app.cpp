@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 
 #include <atomic>
 #include <iostream>
@@ -10,6 +11,7 @@
 
 #include "bot/callback_sender.hpp"
 #include "bot/config_loader.hpp"
+#include "bot/intake_committer.hpp"
 #include "bot/intake_server.hpp"
 #include "bot/outbox_sender.hpp"
 #include "bot/sla_timer.hpp"
@@ -221,6 +223,9 @@ int run_desk_app(const core::Policy& policy) {
   };
   handlers::IntakeHandler intake({current->policy(), current->engine(), current->rota(), *store, metrics,
                                   intake_tokens, slack_state, {}});
+  // Intake commits run on their own thread, many submissions per transaction (one fsync), so this
+  // io thread, which also acks Slack envelopes, never waits for the disk on the agents' behalf.
+  IntakeCommitter committer(intake, clock);
   std::shared_ptr<Services> services;
   std::unique_ptr<IntakeServer> server;
 
@@ -230,10 +235,12 @@ int run_desk_app(const core::Policy& policy) {
     services = std::make_shared<Services>(ex, *store, policies, clock, metrics, api, callback_secret);
     IntakeServerOptions options;
     options.listen = policy.desk.intake_listen;
-    server = std::make_unique<IntakeServer>(ex, options, [&](const handlers::HttpRequest& r) {
-      auto answer = intake.handle(r, clock.now());
-      if (answer.status == 201) services->poke();  // a new escalation: post it and start its clock
-      return answer;
+    server = std::make_unique<IntakeServer>(ex, options, [&, ex](handlers::HttpRequest r, IntakeServer::Reply reply) {
+      committer.submit(std::move(r), [&, ex, reply = std::move(reply)](handlers::HttpResponse answer) {
+        // Called on the committer thread: the sender and the SLA timer are woken on their own.
+        if (answer.status == 201) net::post(ex, [&] { services->poke(); });  // post it, start its clock
+        reply(std::move(answer));
+      });
     });
     const auto port = server->bind();  // throws with the address: the runner reports it and exits 1
     if (intake_tokens.empty())
@@ -257,6 +264,7 @@ int run_desk_app(const core::Policy& policy) {
   };
   hooks.on_exit = [&] {
     server.reset();
+    committer.stop();  // commits and answers what is queued; before run_desk's io_context is destroyed
     services.reset();
   };
   return slack::run_desk(policy, hooks);

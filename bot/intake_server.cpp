@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -11,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <set>
 #include <stdexcept>
 
@@ -59,14 +61,17 @@ handlers::HttpResponse json_error(int status, const char* code, const char* mess
 }  // namespace
 
 struct IntakeServer::Impl : std::enable_shared_from_this<Impl> {
-  Impl(net::any_io_executor ex, IntakeServerOptions opts, Handler h)
-      : executor(std::move(ex)), options(std::move(opts)), handler(std::move(h)), acceptor(executor) {}
+  Impl(net::any_io_executor ex, IntakeServerOptions opts, Handler h, AsyncHandler a)
+      : executor(std::move(ex)), options(std::move(opts)), handler(std::move(h)), async_handler(std::move(a)),
+        acceptor(executor) {}
 
   net::awaitable<void> session(std::shared_ptr<beast::tcp_stream> stream);
+  net::awaitable<handlers::HttpResponse> answer(handlers::HttpRequest request);
 
   net::any_io_executor executor;
   IntakeServerOptions options;
-  Handler handler;
+  Handler handler;             // one of these two is set
+  AsyncHandler async_handler;
   tcp::acceptor acceptor;
   std::set<std::shared_ptr<beast::tcp_stream>> open;
   bool stopping = false;
@@ -91,7 +96,10 @@ std::pair<std::string, std::uint16_t> split_host_port(const std::string& listen)
 }
 
 IntakeServer::IntakeServer(net::any_io_executor executor, IntakeServerOptions options, Handler handler)
-    : impl_(std::make_shared<Impl>(std::move(executor), std::move(options), std::move(handler))) {}
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(options), std::move(handler), nullptr)) {}
+
+IntakeServer::IntakeServer(net::any_io_executor executor, IntakeServerOptions options, AsyncHandler handler)
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(options), nullptr, std::move(handler))) {}
 
 IntakeServer::~IntakeServer() { stop(); }
 
@@ -141,6 +149,33 @@ void IntakeServer::stop() {
   for (const auto& s : impl_->open) s->socket().shutdown(tcp::socket::shutdown_receive, ignored);
 }
 
+net::awaitable<handlers::HttpResponse> IntakeServer::Impl::answer(handlers::HttpRequest request) {
+  if (!async_handler) co_return handler(request);
+  co_return co_await net::async_initiate<const net::use_awaitable_t<>&, void(handlers::HttpResponse)>(
+      [this](auto completion, handlers::HttpRequest r) {
+        // Reply must be copyable (std::function) while the coroutine's handler is move-only, so it is
+        // shared; `answered` makes a second call harmless. The tracked executor keeps the io_context
+        // running until the answer is back on this thread.
+        struct Waiting {
+          decltype(completion) resume;
+          std::atomic<bool> answered{false};
+        };
+        auto waiting = std::make_shared<Waiting>(std::move(completion));
+        auto home = net::prefer(executor, net::execution::outstanding_work.tracked);
+        Reply reply = [waiting, home](handlers::HttpResponse answer) {
+          if (waiting->answered.exchange(true)) return;
+          net::post(home, [waiting, answer = std::move(answer)]() mutable { waiting->resume(std::move(answer)); });
+        };
+        try {
+          async_handler(std::move(r), reply);
+        } catch (const std::exception& e) {
+          slack::log_error("intake.handler_failed", {{"error", e.what()}});
+          reply(json_error(500, "internal", "the desk could not answer; nothing was changed"));
+        }
+      },
+      net::use_awaitable, std::move(request));
+}
+
 net::awaitable<void> IntakeServer::Impl::session(std::shared_ptr<beast::tcp_stream> stream) {
   beast::flat_buffer buffer;
   while (!stopping) {
@@ -163,7 +198,7 @@ net::awaitable<void> IntakeServer::Impl::session(std::shared_ptr<beast::tcp_stre
       version = req.version();
       keep_alive = req.keep_alive() && !stopping;
       try {
-        answer = handler(to_request(req));
+        answer = co_await this->answer(to_request(req));
       } catch (const std::exception& e) {
         slack::log_error("intake.handler_failed", {{"error", e.what()}});
         answer = json_error(500, "internal", "the desk could not answer; nothing was changed");

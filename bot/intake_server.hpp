@@ -24,9 +24,16 @@ struct IntakeServerOptions {
 
 class IntakeServer {
  public:
+  /// Answers on the server's own thread (a slow answer holds up everything else on it).
   using Handler = std::function<handlers::HttpResponse(const handlers::HttpRequest&)>;
+  /// Called exactly once with the answer, from any thread; the server writes it from its own.
+  using Reply = std::function<void(handlers::HttpResponse)>;
+  /// Hands the request on (e.g. to an IntakeCommitter) and returns at once; the connection waits for
+  /// `reply` while the server's thread goes on with other work.
+  using AsyncHandler = std::function<void(handlers::HttpRequest, Reply)>;
 
   IntakeServer(boost::asio::any_io_executor executor, IntakeServerOptions options, Handler handler);
+  IntakeServer(boost::asio::any_io_executor executor, IntakeServerOptions options, AsyncHandler handler);
   ~IntakeServer();
   IntakeServer(const IntakeServer&) = delete;
   IntakeServer& operator=(const IntakeServer&) = delete;

@@ -340,16 +340,22 @@ std::string OutboxSender::lookup_oldest(const storage::OutboxMessage& row) const
   return std::to_string(std::max<std::int64_t>(0, from.time_since_epoch().count())) + ".000000";
 }
 
-net::awaitable<std::optional<slack::HistoryMessage>> OutboxSender::find_by_metadata(std::string channel, json metadata,
-                                                                                     std::string oldest) {
+net::awaitable<std::optional<slack::HistoryMessage>> OutboxSender::find_by_metadata(std::string channel,
+                                                                                     std::string thread_ts,
+                                                                                     json metadata, std::string oldest) {
   slack::HistoryQuery query;
   query.channel = std::move(channel);
+  query.thread_ts = std::move(thread_ts);
   query.oldest = std::move(oldest);
   query.limit = 200;
   const std::string type = string_field(metadata, "event_type");
   const json payload = metadata.value("event_payload", json::object());
   for (int page = 0; page < kLookupPages; ++page) {
-    auto result = co_await api_.conversations_history(query);
+    slack::HistoryPage result;
+    if (query.thread_ts.empty())
+      result = co_await api_.conversations_history(query);
+    else
+      result = co_await api_.conversations_replies(query);
     for (auto& m : result.messages)
       if (m.metadata && m.metadata->event_type == type && m.metadata->event_payload == payload) co_return std::move(m);
     if (!result.has_more || result.next_cursor.empty()) break;
@@ -372,12 +378,13 @@ net::awaitable<slack::PostedMessage> OutboxSender::post_in_channel(slack::PostMe
 }
 
 net::awaitable<std::optional<slack::HistoryMessage>> OutboxSender::look_up(const storage::OutboxMessage& row,
-                                                                            std::string channel, json metadata) {
+                                                                            std::string channel, std::string thread_ts,
+                                                                            json metadata) {
   std::string refused;
   try {
     if (row.kind == kPost)
       co_return co_await slack::find_escalation_post(api_, channel, row.escalation_id, lookup_oldest(row), kLookupPages);
-    co_return co_await find_by_metadata(channel, std::move(metadata), lookup_oldest(row));
+    co_return co_await find_by_metadata(channel, std::move(thread_ts), std::move(metadata), lookup_oldest(row));
   } catch (const slack::SlackApiError& e) {
     if (is_transient_slack_error(e.error())) throw;
     refused = e.what();
@@ -397,7 +404,7 @@ net::awaitable<DeliveryOutcome> OutboxSender::post_escalation(const storage::Out
   const json body = handlers::escalation_post(*e, view_for(*e, set.get()));
   if (row.attempts > 1) {
     // An earlier attempt may have reached Slack: chat.postMessage has no idempotency key.
-    if (auto found = co_await look_up(row, channel_id_, body.value("metadata", json::object()))) {
+    if (auto found = co_await look_up(row, channel_id_, {}, body.value("metadata", json::object()))) {
       store_.record_slack_post(e->id, channel_id_, found->ts);
       slack::log_info("outbox.found_earlier_post", {{"id", row.id}, {"escalation_id", e->id}, {"ts", found->ts}});
       co_return sent(channel_id_, found->ts, true);
@@ -436,7 +443,8 @@ net::awaitable<DeliveryOutcome> OutboxSender::thread_reply(const storage::Outbox
   if (row.attempts > 1) {
     json metadata = body.value("metadata", json::object());
     if (string_field(metadata, "event_type") == kReplyEvent) {
-      if (auto found = co_await look_up(row, post->channel, std::move(metadata))) co_return sent(post->channel, found->ts, true);
+      if (auto found = co_await look_up(row, post->channel, post->ts, std::move(metadata)))
+        co_return sent(post->channel, found->ts, true);
     }
   }
   slack::PostMessage message = to_post_message(post->channel, body);

@@ -106,14 +106,16 @@ class OutboxSender {
   boost::asio::awaitable<DeliveryOutcome> direct_message(const storage::OutboxMessage& row);
   /// chat.postMessage; on not_in_channel joins the channel once and tries again.
   boost::asio::awaitable<slack::PostedMessage> post_in_channel(slack::PostMessage message);
-  /// The message in `channel` whose metadata is `metadata` (event_type and payload), newest first.
+  /// The message in `channel` whose metadata is `metadata` (event_type and payload): in the
+  /// channel's history, or in the thread under `thread_ts` when it is set (history has no replies).
   boost::asio::awaitable<std::optional<slack::HistoryMessage>> find_by_metadata(
-      std::string channel, nlohmann::json metadata, std::string oldest);
+      std::string channel, std::string thread_ts, nlohmann::json metadata, std::string oldest);
   /// Looks for an earlier send of `row` in `channel` (a post by its escalation id, anything else by
-  /// `metadata`). A permanent refusal (e.g. missing channels:history) is logged and reads as "not
-  /// found": a possible duplicate beats a lost message.
+  /// `metadata`, in the thread under `thread_ts` if set). A permanent refusal (e.g. missing
+  /// channels:history) is logged and reads as "not found": a possible duplicate beats a lost message.
   boost::asio::awaitable<std::optional<slack::HistoryMessage>> look_up(const storage::OutboxMessage& row,
-                                                                       std::string channel, nlohmann::json metadata);
+                                                                       std::string channel, std::string thread_ts,
+                                                                       nlohmann::json metadata);
   /// Where an in-doubt lookup starts reading history (a Slack ts), or empty for no bound.
   std::string lookup_oldest(const storage::OutboxMessage& row) const;
   /// Waits `delay` (nullopt: until poked or stopped) on the wake-up timer.

@@ -8,18 +8,53 @@
 #include <optional>
 #include <variant>
 
-#include "core/lifecycle.hpp"
 #include "core/text_scan.hpp"
+#include "handlers/intake_responses.hpp"
 #include "handlers/verdict_json.hpp"
 #include "storage/digest.hpp"
 
 namespace desk::handlers {
+
+namespace intake {
+
+std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+HttpResponse json_response(int status, const nlohmann::json& body) { return {status, kJson, dump(body), {}}; }
+
+HttpResponse error(int status, const std::string& code, const std::string& message, const std::string& field) {
+  nlohmann::json body = {
+      {"error", code}, {"message", message}, {"field", field.empty() ? nlohmann::json(nullptr) : nlohmann::json(field)}};
+  return json_response(status, body);
+}
+
+HttpResponse unavailable() {
+  HttpResponse r = error(503, "unavailable", "the desk cannot reach its database; retry later");
+  r.headers.emplace_back("Retry-After", "5");
+  return r;
+}
+
+HttpResponse internal_error() { return error(500, "internal", "the desk failed to handle this request"); }
+
+HttpResponse failure_answer() {
+  try {
+    throw;
+  } catch (const storage::StorageError&) {
+    return unavailable();
+  } catch (...) {
+    return internal_error();
+  }
+}
+
+}  // namespace intake
+
 namespace {
 
 using json = nlohmann::json;
 using Query = std::map<std::string, std::string>;
+using intake::error;
+using intake::json_response;
+using intake::kJson;
 
-constexpr const char* kJson = "application/json";
 constexpr const char* kPrometheus = "text/plain; version=0.0.4; charset=utf-8";
 
 std::string lower(std::string_view s) {
@@ -34,25 +69,9 @@ std::string_view trim(std::string_view s) {
   return s.substr(b, s.find_last_not_of(" \t") - b + 1);
 }
 
-// Invalid UTF-8 cannot reach here (bodies are checked first), but a dump must never throw.
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-HttpResponse json_response(int status, const json& body) { return {status, kJson, dump(body), {}}; }
-
-HttpResponse error(int status, const std::string& code, const std::string& message, const std::string& field = {}) {
-  json body = {{"error", code}, {"message", message}, {"field", field.empty() ? json(nullptr) : json(field)}};
-  return json_response(status, body);
-}
-
 HttpResponse not_allowed(const char* allow) {
   HttpResponse r = error(405, "method_not_allowed", std::string("this path allows ") + allow + " only");
   r.headers.emplace_back("Allow", allow);
-  return r;
-}
-
-HttpResponse unavailable() {
-  HttpResponse r = error(503, "unavailable", "the desk cannot reach its database; retry later");
-  r.headers.emplace_back("Retry-After", "5");
   return r;
 }
 
@@ -118,12 +137,17 @@ std::variant<Query, HttpResponse> parse_query(std::string_view query, std::initi
   return out;
 }
 
-/// Parses the query strictly, then answers with `f(query)`; a bad query answers 400 instead.
+/// Parses the query strictly, then goes on with `f(query)`; a bad query answers 400 instead.
 template <typename F>
-HttpResponse with_query(std::string_view query, std::initializer_list<const char*> allowed, F&& f) {
+PreparedRequest with_query(std::string_view query, std::initializer_list<const char*> allowed, F&& f) {
   auto q = parse_query(query, allowed);
   if (auto* e = std::get_if<HttpResponse>(&q)) return std::move(*e);
   return f(std::get<Query>(q));
+}
+
+bool is_submission(const HttpRequest& r) {
+  const std::string_view target = r.target;
+  return r.method == "POST" && target.substr(0, target.find('?')) == "/v1/submissions";
 }
 
 /// The escalation id in a path segment: percent-decoded, letters, digits and '-' only.
@@ -148,21 +172,6 @@ bool is_json_content_type(std::string_view value) {
 bool is_valid_key(const std::string& key, std::size_t max) {
   return !key.empty() && key.size() <= max &&
          std::all_of(key.begin(), key.end(), [](unsigned char c) { return c >= 0x20 && c <= 0x7e; });
-}
-
-// What a retry with the same Idempotency-Key must repeat. The stored submission's own fields serve as
-// the body's digest: they are committed with the key in one transaction, so no crash or race can
-// leave a key without them (a response_json envelope would be written a transaction later).
-// Compared after parsing, so re-serialised JSON (other key order or spacing) still counts as the same;
-// what the desk does not keep (a citation's title) cannot tell two bodies apart.
-bool same_request(const core::Submission& a, const core::Submission& b) {
-  auto citations_equal = [](const core::Citation& x, const core::Citation& y) {
-    return x.url == y.url && x.published_at == y.published_at;
-  };
-  return a.workflow == b.workflow && a.channel == b.channel && a.agent == b.agent && a.confidence == b.confidence &&
-         a.prompt == b.prompt && a.output == b.output && a.permalink == b.permalink &&
-         a.suggested_fix == b.suggested_fix && a.metadata_json == b.metadata_json && a.callback_url == b.callback_url &&
-         std::equal(a.citations.begin(), a.citations.end(), b.citations.begin(), b.citations.end(), citations_equal);
 }
 
 const std::string* find_header(const HttpRequest& r, const char* name) {
@@ -194,24 +203,47 @@ IntakeHandler::IntakeHandler(IntakeDependencies deps)
 }
 
 HttpResponse IntakeHandler::handle(const HttpRequest& request, core::TimePoint now) {
+  PreparedRequest prepared = prepare(request, now);
+  if (auto* pending = std::get_if<PendingSubmission>(&prepared)) {
+    std::vector<PendingSubmission> one;
+    one.push_back(std::move(*pending));
+    return std::move(commit(std::move(one)).front());
+  }
+  if (const auto* work = std::get_if<StoreRead>(&prepared)) return read(*work);
+  return std::get<HttpResponse>(std::move(prepared));
+}
+
+PreparedRequest IntakeHandler::prepare(const HttpRequest& request, core::TimePoint now) {
   const auto started = std::chrono::steady_clock::now();
+  PreparedRequest prepared;
+  try {
+    prepared = route(request, now);
+  } catch (...) {
+    prepared = intake::failure_answer();
+  }
+  if (auto* answer = std::get_if<HttpResponse>(&prepared)) return counted(std::move(*answer), is_submission(request), started);
+  if (auto* pending = std::get_if<PendingSubmission>(&prepared)) pending->started = started;
+  return prepared;
+}
+
+HttpResponse IntakeHandler::read(const StoreRead& work) {
   HttpResponse response;
   try {
-    response = route(request, now);
-  } catch (const storage::StorageError&) {
-    response = unavailable();
-  } catch (const std::exception&) {
-    // No detail: an exception text could quote the request.
-    response = error(500, "internal", "the desk failed to handle this request");
+    response = work.run ? work.run() : intake::internal_error();
+  } catch (...) {
+    response = intake::failure_answer();
   }
+  return counted(std::move(response), false, {});
+}
+
+HttpResponse IntakeHandler::counted(HttpResponse response, bool submission, std::chrono::steady_clock::time_point started) {
   metrics_.count_intake_request(response.status);
-  const std::string_view target = request.target;
-  if (request.method == "POST" && target.substr(0, target.find('?')) == "/v1/submissions")
+  if (submission)
     metrics_.observe_intake_latency(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return response;
 }
 
-HttpResponse IntakeHandler::route(const HttpRequest& request, core::TimePoint now) {
+PreparedRequest IntakeHandler::route(const HttpRequest& request, core::TimePoint now) {
   const std::string_view target = request.target;
   if (target.empty() || target.front() != '/' || target.find('#') != std::string_view::npos)
     return error(400, "invalid_target", "the request target must be a path with an optional query");
@@ -220,7 +252,12 @@ HttpResponse IntakeHandler::route(const HttpRequest& request, core::TimePoint no
   const std::string_view query = qmark == std::string_view::npos ? std::string_view{} : target.substr(qmark + 1);
   const bool get = request.method == "GET";
 
-  if (path == "/healthz") return !get ? not_allowed("GET") : with_query(query, {}, [&](const Query&) { return healthz(); });
+  if (path == "/healthz")
+    return !get ? not_allowed("GET") : with_query(query, {}, [&](const Query&) {
+      // The Slack state is read here, on the caller's thread (the one the Slack client lives on).
+      const SlackConnection slack = slack_state_ ? slack_state_() : SlackConnection::disconnected;
+      return StoreRead{[this, slack] { return healthz(slack); }};
+    });
   if (path == "/metrics")
     return !get ? not_allowed("GET") : with_query(query, {}, [&](const Query&) { return metrics_text(); });
   if (path.rfind("/v1/", 0) != 0) return error(404, "not_found", "no such path");
@@ -233,16 +270,20 @@ HttpResponse IntakeHandler::route(const HttpRequest& request, core::TimePoint no
     return r;
   }
   if (path == "/v1/submissions")
-    return request.method != "POST" ? not_allowed("POST")
-                                     : with_query(query, {}, [&](const Query&) { return submit(request, *scope, now); });
+    return request.method != "POST"
+               ? not_allowed("POST")
+               : with_query(query, {}, [&](const Query&) { return check_submission(request, *scope, now); });
   if (path == "/v1/escalations")
-    return !get ? not_allowed("GET")
-                : with_query(query, {"status", "limit"}, [&](const Query& q) { return list_escalations(q); });
+    return !get ? not_allowed("GET") : with_query(query, {"status", "limit"}, [&](const Query& q) {
+      return StoreRead{[this, q] { return list_escalations(q); }};
+    });
   constexpr std::string_view kPrefix = "/v1/escalations/";
   if (path.rfind(kPrefix, 0) != 0) return error(404, "not_found", "no such path");
   const auto id = escalation_id_in(path.substr(kPrefix.size()));
   if (!id) return error(404, "not_found", "no such escalation");
-  return !get ? not_allowed("GET") : with_query(query, {}, [&](const Query&) { return get_escalation(*id); });
+  return !get ? not_allowed("GET") : with_query(query, {}, [&](const Query&) {
+    return StoreRead{[this, id = *id] { return get_escalation(id); }};
+  });
 }
 
 std::optional<std::string> IntakeHandler::authenticate(const HttpRequest& request) const {
@@ -261,7 +302,8 @@ std::optional<std::string> IntakeHandler::authenticate(const HttpRequest& reques
   return digest;
 }
 
-HttpResponse IntakeHandler::submit(const HttpRequest& request, const std::string& scope, core::TimePoint now) {
+PreparedRequest IntakeHandler::check_submission(const HttpRequest& request, const std::string& scope,
+                                                core::TimePoint now) {
   const std::string* type = find_header(request, "content-type");
   if (!type || !is_json_content_type(*type))
     return error(415, "unsupported_media_type", "the body must be sent as 'Content-Type: application/json'",
@@ -280,107 +322,16 @@ HttpResponse IntakeHandler::submit(const HttpRequest& request, const std::string
 
   auto parsed = parse_submission(request.body, policy_, now, limits_.submission);
   if (auto* e = std::get_if<ValidationError>(&parsed)) return error(status_for(*e), e->code, e->message, e->field);
-  const core::Submission& s = std::get<core::Submission>(parsed);
 
-  // No separate look-up of the key first: the store checks it inside its write transaction, so a
-  // sequential retry and one racing the first request take the same path, and the first commit wins.
-  const core::Evaluation ev = engine_.evaluate(s);
-  storage::NewSubmission ns = prepare(s, ev, scope, key, now);
-  const storage::SubmissionIds ids = store_.add_submission(ns);
-  if (ids.replayed) return replay(ids, s);
-  count(ev);
-
-  core::Escalation* e = nullptr;
-  if (ns.escalation) {
-    e = &*ns.escalation;
-    e->id = ids.escalation_id;
-    e->submission_id = ids.submission_id;
-  }
-  HttpResponse r{e ? 201 : 200, kJson, answer(ids.submission_id, ev.verdict, ev.hits, e), {}};
-  if (e) r.headers.emplace_back("Location", "/v1/escalations/" + e->id);
-  try {
-    store_.set_submission_response(ids.submission_id, r.body);
-  } catch (const storage::StorageError&) {
-    // The submission is committed, so the agent gets its answer; a replay rebuilds it from the store.
-  }
-  return r;
-}
-
-storage::NewSubmission IntakeHandler::prepare(const core::Submission& s, const core::Evaluation& ev,
-                                              const std::string& scope, const std::string& key, core::TimePoint now) {
-  storage::NewSubmission ns;
-  ns.submission = s;
-  ns.verdict = ev.verdict;
-  ns.hits = ev.hits;
-  ns.idempotency_key = key;
-  ns.idempotency_scope = scope;
-  ns.audit.push_back({"submission.received", "", s.agent.empty() ? "desk" : s.agent, now,
-                      {{"workflow", s.workflow}, {"verdict", core::to_string(ev.verdict)}}});
-  if (ev.verdict != core::Verdict::escalated) return ns;
-
-  const auto overrides = store_.overrides_active_after(now);
-  const core::LifecycleContext ctx{policy_, rota_, overrides};
-  core::Opened opened = core::open_escalation(s, ev, ctx, now);
-  // Saved before the submission, in its own transaction: if the submission then fails, an unused
-  // content-addressed snapshot is all that is left, never an escalation without its snapshot.
-  if (!policy_.source_digest.empty() && !snapshot_saved_.load()) {
-    store_.save_policy_snapshot(policy_.source_digest, policy_.source_text);
-    snapshot_saved_.store(true);
-  }
-  ns.escalation = std::move(opened.escalation);
-  ns.audit.insert(ns.audit.end(), opened.audit.begin(), opened.audit.end());
-  // The escalation id is assigned inside add_submission, so the store fills it into the row's
-  // escalation_id; the payload cannot name it and carries nothing else the sender needs.
-  storage::OutboxMessage post;
-  post.kind = "slack.post_escalation";
-  post.ordering_key = "slack:desk";
-  post.payload_json = "{}";
-  post.created_at = now;
-  post.next_attempt_at = now;
-  ns.outbox.push_back(std::move(post));
-  return ns;
-}
-
-HttpResponse IntakeHandler::replay(const storage::SubmissionIds& ids, const core::Submission& parsed) {
-  auto stored = store_.submission(ids.submission_id);
-  if (!stored) throw storage::StorageError(storage::StorageError::Code::not_found, "replayed submission missing");
-  if (!same_request(stored->submission, parsed))
-    return error(422, "idempotency_key_reused",
-                 "this Idempotency-Key was used for a different submission; use a new key for a new draft",
-                 "Idempotency-Key");
-  std::string body = stored->response_json;
-  if (body.empty()) {
-    // The first request committed but its answer was not saved (a crash, or it is still on its way):
-    // rebuild it from the store, as the first request built it, and keep it for later retries.
-    std::optional<core::Escalation> e;
-    if (!ids.escalation_id.empty() && !(e = store_.escalation(ids.escalation_id)))
-      throw storage::StorageError(storage::StorageError::Code::not_found, "replayed escalation missing");
-    body = answer(ids.submission_id, stored->verdict, stored->hits, e ? &*e : nullptr);
-    store_.set_submission_response(ids.submission_id, body);
-  }
-  HttpResponse r{ids.escalation_id.empty() ? 200 : 201, kJson, std::move(body), {}};
-  if (!ids.escalation_id.empty()) r.headers.emplace_back("Location", "/v1/escalations/" + ids.escalation_id);
-  r.headers.emplace_back("Idempotent-Replayed", "true");
-  return r;
-}
-
-std::string IntakeHandler::answer(const std::string& submission_id, core::Verdict verdict,
-                                  const std::vector<core::TriggerHit>& hits, const core::Escalation* e) const {
-  json hit_list = json::array();
-  for (const auto& h : hits) hit_list.push_back(to_json(h));
-  json j = {{"submission_id", submission_id}, {"verdict", core::to_string(verdict)}, {"hits", std::move(hit_list)}};
-  if (e) {
-    json full = to_json(*e, rota_);
-    j["escalation"] = {{"id", full["id"]}, {"status", full["status"]}, {"owner", full["owner"]},
-                       {"deadlines", full["deadlines"]}};
-  }
-  return dump(j);
-}
-
-void IntakeHandler::count(const core::Evaluation& ev) {
-  metrics_.count_submission(ev.verdict);
-  for (const auto& h : ev.hits) metrics_.count_hit(h.rule_id);
-  if (ev.verdict == core::Verdict::escalated) metrics_.count_escalation_opened(ev.owner_role);
+  // No look-up of the key here: the store checks it inside its write transaction, so a sequential
+  // retry and one racing the first request (even in the same batch) take the same path.
+  PendingSubmission pending;
+  pending.submission = std::move(std::get<core::Submission>(parsed));
+  pending.evaluation = engine_.evaluate(pending.submission);
+  pending.scope = scope;
+  pending.key = std::move(key);
+  pending.now = now;
+  return pending;
 }
 
 HttpResponse IntakeHandler::get_escalation(const std::string& id) {
@@ -420,8 +371,7 @@ HttpResponse IntakeHandler::list_escalations(const Query& query) {
   return json_response(200, {{"escalations", std::move(list)}});
 }
 
-HttpResponse IntakeHandler::healthz() {
-  const SlackConnection slack = slack_state_ ? slack_state_() : SlackConnection::disconnected;
+HttpResponse IntakeHandler::healthz(SlackConnection slack) {
   bool database = true;
   try {
     (void)store_.policy_snapshot(policy_.source_digest.empty() ? "healthz" : policy_.source_digest);

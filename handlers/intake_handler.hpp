@@ -15,14 +15,22 @@
 /// wrong types, missing or unknown fields, invalid UTF-8 or NUL, nesting too deep), 413 when it or one
 /// of its fields is too large, 422 when it is well-formed but a value is unacceptable (confidence
 /// outside 0–1, unknown workflow, bad date or URL, an Idempotency-Key reused with another body).
+///
+/// handle() does everything in one call. A server that must not wait for the disk on its I/O thread
+/// splits it instead: prepare() (no store access) answers at once or leaves a PendingSubmission or a
+/// StoreRead; commit() then commits many pending submissions in one transaction (group commit), and
+/// read() runs a StoreRead, both where waiting for the database holds up nothing else.
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -71,34 +79,69 @@ struct IntakeDependencies {
   storage::Store& store;
   core::Metrics& metrics;
   std::vector<std::string> tokens;   ///< accepted bearer tokens; empty ones are ignored; none: all refused
-  std::function<SlackConnection()> slack_state;  ///< for /healthz; unset reads as disconnected
+  /// For /healthz; unset reads as disconnected. Called on the thread that calls prepare() or handle().
+  std::function<SlackConnection()> slack_state;
   IntakeLimits limits = {};
 };
 
+/// A POST /v1/submissions that passed every check and has its verdict, waiting to be committed.
+struct PendingSubmission {
+  core::Submission submission;
+  core::Evaluation evaluation;
+  std::string scope;  ///< the token's digest: Idempotency-Keys are unique per token
+  std::string key;    ///< the Idempotency-Key; empty when none was given
+  core::TimePoint now{};
+  std::chrono::steady_clock::time_point started{};  ///< when prepare() began: the latency histogram's start
+};
+
+/// A request whose answer reads the store (an escalation, the list, /healthz): run it with read().
+struct StoreRead {
+  std::function<HttpResponse()> run;
+};
+
+/// What prepare() made of a request: its final answer, or the work still to do.
+using PreparedRequest = std::variant<HttpResponse, PendingSubmission, StoreRead>;
+
 /// Safe to call from several threads at once if the store and metrics are (SqliteStore and
 /// core::Metrics are). Keeps only SHA-256 digests of the tokens, never the tokens.
+/// Every answer, from whichever step gives it, is counted once in desk_intake_requests_total{status}
+/// and, for POST /v1/submissions, timed in desk_intake_latency_seconds.
 class IntakeHandler {
  public:
   explicit IntakeHandler(IntakeDependencies deps);
 
-  /// Never throws: a storage failure answers 503 {"error":"unavailable"}, anything else 500.
-  /// Counts every answer in desk_intake_requests_total{status}; times POST /v1/submissions.
+  /// prepare(), then commit() or read(), on the calling thread. Never throws: a storage failure
+  /// answers 503 {"error":"unavailable"}, anything else 500.
   HttpResponse handle(const HttpRequest& request, core::TimePoint now);
 
+  /// Routes, authenticates, validates and evaluates without touching the store. Never throws.
+  PreparedRequest prepare(const HttpRequest& request, core::TimePoint now);
+  /// Commits the submissions in one transaction where the store allows it and answers each, in order,
+  /// only once its commit is done. Each is judged as if sent alone, one after another: a retried key
+  /// replays the first answer (also within the batch), a key reused with another body gets 422, and a
+  /// submission the store refuses gets 503 without failing the others. Never throws.
+  std::vector<HttpResponse> commit(std::vector<PendingSubmission> batch);
+  /// Runs what prepare() left to read. Never throws.
+  HttpResponse read(const StoreRead& work);
+
  private:
-  HttpResponse route(const HttpRequest& request, core::TimePoint now);
+  PreparedRequest route(const HttpRequest& request, core::TimePoint now);
   /// The token's digest (the idempotency scope) when the request carries an accepted token.
   std::optional<std::string> authenticate(const HttpRequest& request) const;
-  HttpResponse submit(const HttpRequest& request, const std::string& scope, core::TimePoint now);
+  PreparedRequest check_submission(const HttpRequest& request, const std::string& scope, core::TimePoint now);
+  /// What the store is given for `p`; its answer is built inside the commit into `*answer_out`.
+  storage::NewSubmission to_new_submission(const PendingSubmission& p, std::span<const core::RotaOverride> overrides,
+                                           std::string* answer_out);
+  HttpResponse committed(const PendingSubmission& p, const storage::SubmissionOutcome& outcome, std::string answer);
   HttpResponse replay(const storage::SubmissionIds& ids, const core::Submission& parsed);
-  storage::NewSubmission prepare(const core::Submission& s, const core::Evaluation& ev, const std::string& scope,
-                                 const std::string& key, core::TimePoint now);
   std::string answer(const std::string& submission_id, core::Verdict verdict,
                      const std::vector<core::TriggerHit>& hits, const core::Escalation* e) const;
   void count(const core::Evaluation& ev);
+  /// Counts an answer (and times it when it answers a submission) before it leaves.
+  HttpResponse counted(HttpResponse response, bool submission, std::chrono::steady_clock::time_point started);
   HttpResponse get_escalation(const std::string& id);
   HttpResponse list_escalations(const std::map<std::string, std::string>& query);
-  HttpResponse healthz();
+  HttpResponse healthz(SlackConnection slack);
   HttpResponse metrics_text() const;
 
   const core::Policy& policy_;

@@ -167,23 +167,34 @@ ConnectionSettings SqliteStore::settings() {
   });
 }
 
-SubmissionIds SqliteStore::add_submission(const NewSubmission& s) {
+SubmissionIds SqliteStore::Impl::add_submission_rows(const NewSubmission& s) {
   if ((s.verdict == core::Verdict::escalated) != s.escalation.has_value())
     throw StorageError(StorageError::Code::constraint,
                        "adding a submission: an escalated verdict needs an escalation, an approved one none");
+  // Looked up inside the write transaction, so two retries racing cannot both get through.
+  if (!s.idempotency_key.empty())
+    if (auto first = storage::find_idempotent(*this, s.idempotency_scope, s.idempotency_key)) return *first;
+  SubmissionIds ids;
+  ids.submission_id = next_id("submission", "SUB");
+  const std::string digest = evidence_digest(s.submission);
+  insert_submission_rows(*this, ids.submission_id, s, digest);
+  if (s.escalation) ids.escalation_id = insert_escalation_rows(*this, ids.submission_id, *s.escalation);
+  append_audit(submission_audit(s, ids, digest));
+  enqueue(s.outbox, ids.escalation_id);
+  if (s.response) {
+    StatementUse q(set_response);
+    q->bind(1, s.response(ids));
+    q->bind(2, ids.submission_id);
+    q->exec();
+  }
+  return ids;
+}
+
+SubmissionIds SqliteStore::add_submission(const NewSubmission& s) {
   return impl_->run("adding a submission", [&] {
     SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
-    // Looked up inside the write transaction, so two retries racing cannot both get through.
-    if (!s.idempotency_key.empty())
-      if (auto first = find_idempotent(*impl_, s.idempotency_scope, s.idempotency_key)) return *first;
-    SubmissionIds ids;
-    ids.submission_id = impl_->next_id("submission", "SUB");
-    const std::string digest = evidence_digest(s.submission);
-    insert_submission_rows(*impl_, ids.submission_id, s, digest);
-    if (s.escalation) ids.escalation_id = insert_escalation_rows(*impl_, ids.submission_id, *s.escalation);
-    impl_->append_audit(submission_audit(s, ids, digest));
-    impl_->enqueue(s.outbox, ids.escalation_id);
-    txn.commit();
+    const SubmissionIds ids = impl_->add_submission_rows(s);
+    if (!ids.replayed) txn.commit();
     return ids;
   });
 }

@@ -31,6 +31,10 @@ class SqliteStore final : public Store {
   ConnectionSettings settings();
 
   SubmissionIds add_submission(const NewSubmission& s) override;
+  /// One transaction for the whole batch (one fsync), each submission inside its own savepoint: a
+  /// submission that fails is rolled back alone. If the transaction itself fails (e.g. the commit
+  /// cannot be written), nothing of it is kept and every submission is retried in its own transaction.
+  std::vector<SubmissionOutcome> add_submissions(const std::vector<NewSubmission>& batch) override;
   std::optional<StoredSubmission> submission(const std::string& id) override;
   void set_submission_response(const std::string& submission_id, const std::string& json) override;
   std::optional<SubmissionIds> find_by_idempotency_key(const std::string& scope, const std::string& key) override;

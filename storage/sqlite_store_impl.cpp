@@ -28,6 +28,7 @@ SqliteStore::Impl::Impl(SQLite::Database database)
                         "citations_json, callback_url, verdict, idempotency_scope, idempotency_key) VALUES "
                         "(:id, :received_at, :workflow, :channel, :agent, :confidence, :citations_json, "
                         ":callback_url, :verdict, :idempotency_scope, :idempotency_key)"),
+      set_response(db, "UPDATE submissions SET response_json = ? WHERE id = ?"),
       insert_evidence(db,
                       "INSERT INTO evidence (submission_id, prompt, output, metadata_json, permalink, "
                       "suggested_fix, digest) VALUES (?, ?, ?, ?, ?, ?, ?)"),

@@ -28,6 +28,9 @@ struct SqliteStore::Impl {
     }
   }
 
+  /// Everything add_submission writes (after its idempotency check, with the answer from
+  /// `s.response`), inside the caller's transaction. A replay changes nothing.
+  SubmissionIds add_submission_rows(const NewSubmission& s);
   /// The next "SUB-…"/"ESC-…" id; advances the counter inside the caller's transaction.
   std::string next_id(const char* sequence, const char* prefix);
   /// Appends events to the chain inside the caller's transaction.
@@ -48,6 +51,7 @@ struct SqliteStore::Impl {
   SQLite::Statement next_id_stmt;
   SQLite::Statement find_idempotent;
   SQLite::Statement insert_submission;
+  SQLite::Statement set_response;
   SQLite::Statement insert_evidence;
   SQLite::Statement insert_hit;
   SQLite::Statement select_hits;

@@ -2,7 +2,10 @@
 /// The desk's durable state behind one interface, so a later PostgreSQL store can sit under several
 /// desks. Every method that changes something is one transaction: it happens whole or not at all.
 /// Callers never see SQLite types or codes: failures are StorageError.
+#include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -73,6 +76,12 @@ struct SlackPost {
   std::string permalink;  ///< may be empty
 };
 
+struct SubmissionIds {
+  std::string submission_id;
+  std::string escalation_id;  ///< empty when approved
+  bool replayed = false;      ///< the idempotency key was seen before: these are the first answer's ids
+};
+
 struct NewSubmission {
   core::Submission submission;
   core::Verdict verdict = core::Verdict::approved;
@@ -82,12 +91,17 @@ struct NewSubmission {
   std::string idempotency_key;                 ///< empty: none
   std::string idempotency_scope;               ///< e.g. the agent token's digest; keys are unique per scope
   std::vector<OutboxMessage> outbox;           ///< escalation_id left empty is filled in by the store
+  /// When set, builds the agent-facing answer once the ids are assigned. The store keeps it with the
+  /// submission in the same transaction, so a retried Idempotency-Key repeats it even after a crash.
+  /// It may be called more than once (a batch retried row by row); the last call's answer is the one kept.
+  std::function<std::string(const SubmissionIds&)> response;
 };
 
-struct SubmissionIds {
-  std::string submission_id;
-  std::string escalation_id;  ///< empty when approved
-  bool replayed = false;      ///< the idempotency key was seen before: these are the first answer's ids
+/// What became of one submission of a batch: committed (its ids, `replayed` as in add_submission),
+/// or not committed at all, with why (a StorageError, or whatever `response` threw).
+struct SubmissionOutcome {
+  std::optional<SubmissionIds> ids;
+  std::exception_ptr error;  ///< set exactly when `ids` is not
 };
 
 struct PostMortem {
@@ -139,6 +153,20 @@ class Store {
 
   // Submissions and escalations.
   virtual SubmissionIds add_submission(const NewSubmission& s) = 0;
+  /// Adds several submissions, in order, each as add_submission would (a later one sees an earlier
+  /// one's idempotency key), with one outcome per submission. One failing submission fails only
+  /// itself. This default commits each in its own transaction; a store may commit them together.
+  virtual std::vector<SubmissionOutcome> add_submissions(const std::vector<NewSubmission>& batch) {
+    std::vector<SubmissionOutcome> out(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      try {
+        out[i].ids = add_submission(batch[i]);
+      } catch (...) {
+        out[i].error = std::current_exception();
+      }
+    }
+    return out;
+  }
   virtual std::optional<StoredSubmission> submission(const std::string& id) = 0;
   /// Stores the agent-facing answer for a submission (for Idempotency-Key replays).
   virtual void set_submission_response(const std::string& submission_id, const std::string& json) = 0;

@@ -88,9 +88,23 @@ json FakeSlackApi::history_answer(const json& args) const {
   json messages = json::array();
   auto it = posted_.find(arg(args, "channel"));
   if (it != posted_.end()) {
-    // Newest first, like Slack.
-    for (auto m = it->second.rbegin(); m != it->second.rend(); ++m) messages.push_back(*m);
+    // Newest first and without thread replies, like Slack.
+    for (auto m = it->second.rbegin(); m != it->second.rend(); ++m)
+      if (!m->contains("thread_ts")) messages.push_back(*m);
   }
+  return {{"ok", true}, {"messages", messages}, {"has_more", false}};
+}
+
+json FakeSlackApi::replies_answer(const json& args) const {
+  json messages = json::array();
+  const std::string parent = arg(args, "ts");
+  auto it = posted_.find(arg(args, "channel"));
+  if (it != posted_.end()) {
+    // The parent, then its replies, oldest first.
+    for (const auto& m : it->second)
+      if (m.value("ts", "") == parent || m.value("thread_ts", "") == parent) messages.push_back(m);
+  }
+  if (messages.empty()) return {{"ok", false}, {"error", "thread_not_found"}};
   return {{"ok", true}, {"messages", messages}, {"has_more", false}};
 }
 
@@ -106,6 +120,7 @@ json FakeSlackApi::default_answer(const ApiCall& call) {
     auto ts = std::to_string(next_ts_++) + ".000100";
     json stored{{"type", "message"}, {"ts", ts}, {"text", arg(a, "text")}, {"bot_id", "B0BOT"}};
     if (a.contains("metadata")) stored["metadata"] = a["metadata"];
+    if (const auto thread = arg(a, "thread_ts"); !thread.empty()) stored["thread_ts"] = thread;
     posted_[arg(a, "channel")].push_back(stored);
     return {{"ok", true}, {"channel", arg(a, "channel")}, {"ts", ts}, {"message", stored}};
   }
@@ -125,6 +140,7 @@ json FakeSlackApi::default_answer(const ApiCall& call) {
     return {{"ok", true}, {"user", {{"id", arg(a, "user")}, {"name", "user"}, {"tz", "Europe/London"}}}};
   }
   if (m == "conversations.history") return history_answer(a);
+  if (m == "conversations.replies") return replies_answer(a);
   if (m == "conversations.info" || m == "conversations.join") {
     return {{"ok", true}, {"channel", {{"id", arg(a, "channel")}, {"name", "ai-escalation"}, {"is_member", true}}}};
   }

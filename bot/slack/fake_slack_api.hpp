@@ -44,6 +44,7 @@ class FakeSlackApi final : public JsonSlackApi {
  private:
   nlohmann::json default_answer(const ApiCall& call);
   nlohmann::json history_answer(const nlohmann::json& args) const;
+  nlohmann::json replies_answer(const nlohmann::json& args) const;
   nlohmann::json usergroups_answer(const nlohmann::json& args) const;
   /// usergroups.users.update on a group added with add_usergroup; nullopt for an unknown id.
   std::optional<nlohmann::json> update_usergroup(const nlohmann::json& args);

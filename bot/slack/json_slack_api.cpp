@@ -102,6 +102,15 @@ HistoryPage to_history(const json& r) {
   return page;
 }
 
+/// The arguments conversations.history and conversations.replies share.
+json history_args(const HistoryQuery& q) {
+  json args{{"channel", q.channel}, {"limit", q.limit}, {"include_all_metadata", q.include_all_metadata}};
+  put_if(args, "oldest", q.oldest);
+  put_if(args, "latest", q.latest);
+  put_if(args, "cursor", q.cursor);
+  return args;
+}
+
 ConversationPage to_conversation_page(const json& r) {
   ConversationPage page;
   for (const auto& c : member(r, "channels")) page.channels.push_back(to_conversation(c));
@@ -270,11 +279,14 @@ SlackApi::Task<Conversation> JsonSlackApi::conversations_join(std::string channe
 }
 
 SlackApi::Task<HistoryPage> JsonSlackApi::conversations_history(HistoryQuery q) {
-  json args{{"channel", q.channel}, {"limit", q.limit}, {"include_all_metadata", q.include_all_metadata}};
-  put_if(args, "oldest", q.oldest);
-  put_if(args, "latest", q.latest);
-  put_if(args, "cursor", q.cursor);
-  auto r = co_await invoke(make_call("conversations.history", std::move(args), BodyEncoding::form, true));
+  auto r = co_await invoke(make_call("conversations.history", history_args(q), BodyEncoding::form, true));
+  co_return to_history(r);
+}
+
+SlackApi::Task<HistoryPage> JsonSlackApi::conversations_replies(HistoryQuery q) {
+  json args = history_args(q);
+  args["ts"] = q.thread_ts;
+  auto r = co_await invoke(make_call("conversations.replies", std::move(args), BodyEncoding::form, true));
   co_return to_history(r);
 }
 

@@ -54,6 +54,7 @@ class JsonSlackApi : public SlackApi {
   Task<Conversation> conversations_info(std::string channel) override;
   Task<Conversation> conversations_join(std::string channel) override;
   Task<HistoryPage> conversations_history(HistoryQuery query) override;
+  Task<HistoryPage> conversations_replies(HistoryQuery query) override;
 
  protected:
   /// Sends one call and returns Slack's answer when `ok` is true; throws SlackApiError otherwise.

@@ -113,6 +113,7 @@ struct ConversationPage {
 
 struct HistoryQuery {
   std::string channel;
+  std::string thread_ts;  ///< conversations.replies only (required there): the thread's parent ts
   std::string oldest;  ///< ts strings, optional
   std::string latest;
   int limit = 100;
@@ -162,6 +163,9 @@ class SlackApi {
   /// Joining a channel the bot is already in succeeds (Slack adds a warning).
   virtual Task<Conversation> conversations_join(std::string channel) = 0;
   virtual Task<HistoryPage> conversations_history(HistoryQuery query) = 0;
+  /// A thread: its parent, then the replies, oldest first. conversations.history never returns
+  /// replies, so this is the only way to find a reply the desk may already have posted.
+  virtual Task<HistoryPage> conversations_replies(HistoryQuery query) = 0;
 };
 
 /// The metadata event type of escalation posts.

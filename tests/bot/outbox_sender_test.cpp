@@ -58,6 +58,7 @@ class LossyApi final : public slack::SlackApi {
   Task<slack::Conversation> conversations_info(std::string c) override { return inner_.conversations_info(c); }
   Task<slack::Conversation> conversations_join(std::string c) override { return inner_.conversations_join(c); }
   Task<slack::HistoryPage> conversations_history(slack::HistoryQuery q) override { return inner_.conversations_history(q); }
+  Task<slack::HistoryPage> conversations_replies(slack::HistoryQuery q) override { return inner_.conversations_replies(q); }
 
  private:
   slack::FakeSlackApi& inner_;
@@ -262,7 +263,9 @@ TEST_F(OutboxSenderTest, InDoubtThreadReplyFoundByItsMetadataIsNotRepeated) {
 
   finished_ = false;
   start();
-  EXPECT_EQ(posts().size(), 2u) << "the reply was found in history, not posted again";
+  EXPECT_EQ(posts().size(), 2u) << "the reply was found in its thread, not posted again";
+  EXPECT_EQ(api_.calls_to("conversations.replies").size(), 1u) << "history never shows thread replies";
+  EXPECT_EQ(api_.calls_to("conversations.replies").front().args["ts"], post.ts);
   EXPECT_EQ(outbox(2).state, State::sent);
   EXPECT_TRUE(json::parse(outbox(2).result_json).value("found_in_history", false));
 }

@@ -222,7 +222,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Refusal{"usergroups.list", "missing_scope", "lacks the scope `usergroups:write`"},
                       Refusal{"usergroups.users.update", "not_allowed_token_type", "bot token"},
                       Refusal{"usergroups.users.update", "permission_denied", "Who can manage user groups"}),
-    [](const ::testing::TestParamInfo<Refusal>& info) { return std::string(info.param.error); });
+    [](const ::testing::TestParamInfo<Refusal>& param_info) { return std::string(param_info.param.error); });
 
 TEST_F(UsergroupSyncTest, AMissingGroupIsReportedWithHowToCreateItAndFoundAfterAPoke) {
   api_.add_usergroup(slack::UserGroup{"S0OTHER", "marketing", "Marketing", {"U0D"}, false});

@@ -241,17 +241,39 @@ ApiResponse WorkspaceModel::conversations_history(const Json& args) {
   auto it = channels_.find(arg(args, "channel"));
   if (it == channels_.end() || (it->second.is_private && !it->second.is_member)) return fail("channel_not_found");
   if (!it->second.is_member) return fail("not_in_channel");
+  // Newest first, and only top-level messages: Slack leaves thread replies to conversations.replies.
+  std::vector<const Json*> top_level;
+  const auto& all = messages_[it->first];
+  for (auto m = all.rbegin(); m != all.rend(); ++m)
+    if (!m->contains("thread_ts") || (*m)["thread_ts"] == (*m)["ts"]) top_level.push_back(&*m);
+  return message_page(top_level, args);
+}
+
+ApiResponse WorkspaceModel::conversations_replies(const Json& args) {
+  auto it = channels_.find(arg(args, "channel"));
+  if (it == channels_.end() || (it->second.is_private && !it->second.is_member)) return fail("channel_not_found");
+  if (!it->second.is_member) return fail("not_in_channel");
+  const auto parent = arg(args, "ts");
+  if (parent.empty()) return fail("invalid_arguments");
+  // The parent first, then its replies, oldest first.
+  std::vector<const Json*> thread;
+  for (const auto& m : messages_[it->first])
+    if (m["ts"] == parent || m.value("thread_ts", "") == parent) thread.push_back(&m);
+  if (thread.empty() || (*thread.front())["ts"] != parent) return fail("thread_not_found");
+  return message_page(thread, args);
+}
+
+ApiResponse WorkspaceModel::message_page(const std::vector<const Json*>& messages, const Json& args) {
   const auto oldest = arg(args, "oldest");
   const auto latest = arg(args, "latest");
   const int limit = std::clamp(int_arg(args, "limit", 100), 1, 999);
   const int skip = int_arg(args, "cursor", 0);
   const bool with_metadata = flag(args, "include_all_metadata");
-  const auto& all = messages_[it->first];
   Json page = Json::array();
   int seen = 0;
   bool more = false;
-  // Newest first; ts strings of one length compare correctly as strings.
-  for (auto m = all.rbegin(); m != all.rend(); ++m) {
+  for (const Json* m : messages) {
+    // ts strings of one length compare correctly as strings.
     const std::string ts = (*m)["ts"];
     if ((!oldest.empty() && ts < oldest) || (!latest.empty() && ts > latest)) continue;
     if (seen++ < skip) continue;

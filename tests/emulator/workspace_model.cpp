@@ -227,6 +227,7 @@ ApiResponse WorkspaceModel::dispatch(const std::string& method, const Json& args
   if (method == "conversations.info") return conversations_info(args);
   if (method == "conversations.join") return conversations_join(args);
   if (method == "conversations.history") return conversations_history(args);
+  if (method == "conversations.replies") return conversations_replies(args);
   return fail("unknown_method");
 }
 

@@ -100,6 +100,9 @@ class WorkspaceModel {
   ApiResponse conversations_info(const Json& args);
   ApiResponse conversations_join(const Json& args);
   ApiResponse conversations_history(const Json& args);
+  ApiResponse conversations_replies(const Json& args);
+  /// One page of `messages` (in the order given) within oldest/latest, from the cursor on.
+  ApiResponse message_page(const std::vector<const Json*>& messages, const Json& args);
   ApiResponse open_connection();
   Json* find_message(const std::string& channel, const std::string& ts);
   std::string next_ts();

@@ -118,6 +118,30 @@ TEST_F(WorkspaceTest, HistoryFindsPostsByMetadataOnlyWhenAskedFor) {
   EXPECT_EQ(error(form("conversations.history", "channel=C0PUBLIC")), "not_in_channel");
 }
 
+TEST_F(WorkspaceTest, ThreadRepliesAreInRepliesNotInHistory) {
+  const std::string parent = call("chat.postMessage", {{"channel", "C0DESK"}, {"text", "esc"}}).body["ts"];
+  call("chat.postMessage", {{"channel", "C0DESK"}, {"text", "reply"}, {"thread_ts", parent},
+                            {"metadata", {{"event_type", "escalation_reply"}, {"event_payload", {{"reply", "decision"}}}}}});
+  call("chat.postMessage", {{"channel", "C0DESK"}, {"text", "other"}});
+  auto history = form("conversations.history", "channel=C0DESK");
+  ASSERT_EQ(history.body["messages"].size(), 2u);
+  for (const auto& m : history.body["messages"]) EXPECT_NE(m["text"], "reply");
+
+  auto thread = form("conversations.replies", "channel=C0DESK&include_all_metadata=true&ts=" + parent);
+  ASSERT_EQ(thread.body["messages"].size(), 2u) << thread.body.dump();
+  EXPECT_EQ(thread.body["messages"][0]["text"], "esc");  // the parent first
+  EXPECT_EQ(thread.body["messages"][1]["metadata"]["event_payload"]["reply"], "decision");
+  EXPECT_EQ(error(form("conversations.replies", "channel=C0DESK&ts=1.000001")), "thread_not_found");
+  EXPECT_EQ(error(form("conversations.replies", "channel=C0DESK")), "invalid_arguments");
+}
+
+TEST_F(WorkspaceTest, PostingToAUserIdLandsInTheirDirectMessage) {
+  auto posted = call("chat.postMessage", {{"channel", "U0LEAD"}, {"text", "you are on duty"}});
+  EXPECT_EQ(posted.body["channel"], WorkspaceModel::dm_channel("U0LEAD")) << posted.body.dump();
+  EXPECT_EQ(model.messages(WorkspaceModel::dm_channel("U0LEAD")).size(), 1u);
+  EXPECT_EQ(error(call("chat.postMessage", {{"channel", "U0NOBODY"}, {"text", "x"}})), "channel_not_found");
+}
+
 TEST_F(WorkspaceTest, ReadMethodsIgnoreJsonBodies) {
   EXPECT_EQ(error(call("users.info", {{"user", "U0LEAD"}})), "user_not_found");
   EXPECT_TRUE(form("users.info", "user=U0LEAD").body["ok"].get<bool>());

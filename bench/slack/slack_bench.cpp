@@ -4,9 +4,13 @@
 //   - acks per second and ack latency p50/p99 with N envelopes in flight (closed loop: every ack
 //     releases the next envelope), latency measured by the emulator from the envelope's write to
 //     the ack's arrival;
-//   - CPU time per envelope of the desk process (/proc/<pid>/task/*/schedstat, nanoseconds);
+//   - CPU time per envelope of the desk process (/proc/<pid>/task/*/schedstat, nanoseconds), and
+//     how long the desk and the emulator were runnable but waiting for a CPU (the machine is shared);
 //   - peak resident memory of the desk process (VmHWM).
-// Usage: slack_bench [--envelopes N] [--in-flight N] [--client PATH]
+// Usage: slack_bench [--envelopes N] [--in-flight N] [--client PATH] [--show-log yes]
+//                    [--latency-log FILE]   (one line per measured ack: arrival in us since the
+//                                            start of the measured loop, latency in us; for
+//                                            finding out when the slow acks happened)
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -44,6 +48,7 @@ struct Options {
   int in_flight = 64;
   std::string client = DESK_BENCH_CLIENT;
   bool show_log = false;
+  std::string latency_log;
 };
 
 Options parse(int argc, char** argv) {
@@ -54,18 +59,28 @@ Options parse(int argc, char** argv) {
     else if (flag == "--in-flight") o.in_flight = std::max(1, std::atoi(argv[i + 1]));
     else if (flag == "--client") o.client = argv[i + 1];
     else if (flag == "--show-log") o.show_log = std::string(argv[i + 1]) == "yes";
+    else if (flag == "--latency-log") o.latency_log = argv[i + 1];
   }
   return o;
 }
 
-// CPU time of every thread of `pid`, in nanoseconds (first field of schedstat).
-long long cpu_ns(pid_t pid) {
-  long long total = 0;
+// Scheduler figures summed over every thread of `pid`, in nanoseconds (/proc/.../schedstat): time
+// on a CPU, and time spent runnable but waiting for one (other processes had the CPUs).
+struct SchedTimes {
+  long long on_cpu_ns = 0;
+  long long waiting_ns = 0;
+};
+
+SchedTimes sched_times(pid_t pid) {
+  SchedTimes total;
   std::error_code ec;
   for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
     std::ifstream in(task.path() / "schedstat");
-    long long ns = 0;
-    if (in >> ns) total += ns;
+    long long on_cpu = 0, waiting = 0;
+    if (in >> on_cpu >> waiting) {
+      total.on_cpu_ns += on_cpu;
+      total.waiting_ns += waiting;
+    }
   }
   return total;
 }
@@ -85,7 +100,7 @@ bool wait_for(Pred pred, std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   while (!pred()) {
     if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(200us);
+    std::this_thread::sleep_for(1ms);  // coarse on purpose: the clock that matters is the emulator's
   }
   return true;
 }
@@ -145,18 +160,20 @@ int main(int argc, char** argv) {
 
   // Warm-up, then the measured closed loop.
   emulator.start_load(o.in_flight, 2000);
-  wait_for([&] { return emulator.load_acked() >= 2000; }, 60s);
+  emulator.wait_load_acked(2000, 60s);
   const auto acks_before = emulator.acks().size();
-  const long long cpu_before = cpu_ns(pid);
+  const auto desk_before = sched_times(pid);
+  const auto self_sched_before = sched_times(getpid());
   rusage self_before{};
   getrusage(RUSAGE_SELF, &self_before);
   const auto t0 = Clock::now();
   emulator.start_load(o.in_flight, o.envelopes);
-  if (!wait_for([&] { return emulator.load_acked() >= 2000 + o.envelopes; }, 300s)) {
+  if (!emulator.wait_load_acked(2000 + o.envelopes, 300s)) {
     std::cerr << "load did not finish\n";
   }
   const auto elapsed = Clock::now() - t0;
-  const long long cpu_after = cpu_ns(pid);
+  const auto desk_after = sched_times(pid);
+  const auto self_sched_after = sched_times(getpid());
   rusage self_after{};
   getrusage(RUSAGE_SELF, &self_after);
   const long hwm_kb = status_kb(pid, "VmHWM:");
@@ -164,6 +181,13 @@ int main(int argc, char** argv) {
   auto acks = emulator.acks();
   std::vector<std::chrono::microseconds> latencies;
   for (std::size_t i = acks_before; i < acks.size(); ++i) latencies.push_back(acks[i].latency);
+  if (!o.latency_log.empty()) {
+    std::ofstream out(o.latency_log);
+    for (std::size_t i = acks_before; i < acks.size(); ++i) {
+      out << std::chrono::duration_cast<std::chrono::microseconds>(acks[i].received_at - t0).count() << ' '
+          << acks[i].latency.count() << '\n';
+    }
+  }
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) { return latencies[static_cast<std::size_t>(p * static_cast<double>(latencies.size() - 1))]; };
 
@@ -179,7 +203,10 @@ int main(int argc, char** argv) {
   const double emulator_cpu_us = (usec(self_after.ru_utime) + usec(self_after.ru_stime) - usec(self_before.ru_utime) -
                                   usec(self_before.ru_stime));
   const double seconds = std::chrono::duration<double>(elapsed).count();
-  const double cpu_us = static_cast<double>(cpu_after - cpu_before) / 1000.0 / static_cast<double>(latencies.size());
+  const double cpu_us = static_cast<double>(desk_after.on_cpu_ns - desk_before.on_cpu_ns) / 1000.0 /
+                        static_cast<double>(latencies.size());
+  const double desk_wait_ms = static_cast<double>(desk_after.waiting_ns - desk_before.waiting_ns) / 1e6;
+  const double self_wait_ms = static_cast<double>(self_sched_after.waiting_ns - self_sched_before.waiting_ns) / 1e6;
   std::printf("envelopes measured      %zu (in flight %d)\n", latencies.size(), o.in_flight);
   std::printf("acks per second         %.0f\n", static_cast<double>(latencies.size()) / seconds);
   std::printf("ack latency p50         %.0f us\n", micros(pct(0.50)));
@@ -191,6 +218,9 @@ int main(int argc, char** argv) {
   std::printf("desk own ack time p99   %ld us\n", log_value(log_text.str(), "ack_p99_us"));
   std::printf("emulator CPU/envelope   %.2f us   (the load generator, for context)\n",
               emulator_cpu_us / static_cast<double>(latencies.size()));
+  std::printf("waiting for a CPU       desk %.1f ms, emulator %.1f ms of %.0f ms  (runnable but not running:\n"
+              "                        other processes on the machine; it is what the latency tail follows)\n",
+              desk_wait_ms, self_wait_ms, seconds * 1000.0);
   std::printf("desk peak RSS (VmHWM)   %.1f MiB  (target < 20 MiB)\n", static_cast<double>(hwm_kb) / 1024.0);
   std::printf("start to first ack      %.1f ms   (target < 30 ms)\n",
               std::chrono::duration<double, std::milli>(first_ack).count());

@@ -18,10 +18,12 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include "bot/slack/coalescing_stream.hpp"
 #include "bot/slack/latency_histogram.hpp"
 #include "bot/slack/log.hpp"
 #include "bot/slack/tls.hpp"
 #include "bot/slack/url.hpp"
+#include "bot/slack/websocket_frames.hpp"
 
 namespace desk::bot::slack {
 namespace {
@@ -34,26 +36,51 @@ using SteadyClock = std::chrono::steady_clock;
 using net::experimental::awaitable_operators::operator||;
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 
-using WsStream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// The coalescing layer turns a burst of acks into one TLS record and one sendmsg.
+using WsStream = websocket::stream<CoalescingStream<TlsStream>>;
+
+// Slow work for an envelope, started once its ack has reached the socket.
+struct FollowUp {
+  std::function<net::awaitable<void>()> work;
+  std::string envelope_id;  // for logs
+};
 
 struct Outgoing {
   enum class Kind { text, ping, close } kind;
   std::string data;
   SteadyClock::time_point since{};  // for acks: when the envelope was read
+  FollowUp follow_up{};             // for acks: empty when the envelope needs no further work
 };
 
 // One WebSocket connection and the state its reader, writer and watchdog share.
 struct Conn {
   Conn(const net::any_io_executor& ex, net::ssl::context& tls, std::uint64_t n)
-      : id(n), ws(ex, tls), wake(ex, SteadyClock::time_point::max()) {}
+      : id(n), ws(ex, tls), wake(ex, SteadyClock::time_point::max()) {
+    // Acks queued while the reader handles frames that already arrived go out together, as soon as
+    // the reader has to wait for the network.
+    ws.next_layer().on_read_wait([this] {
+      if (!outbox.empty()) request_flush();
+    });
+  }
+  // Tells the writer to send what is queued. The writer clears the flag before it sleeps, so a set
+  // flag means the writer is awake or about to be.
+  void request_flush() {
+    if (flush_requested) return;
+    flush_requested = true;
+    wake.cancel();
+  }
+  TlsStream& tls() { return ws.next_layer().next_layer(); }
   std::uint64_t id;
   WsStream ws;
   std::deque<Outgoing> outbox;
-  net::steady_timer wake;  // never expires; cancel() wakes the writer
+  std::vector<FollowUp> after_flush;  // follow-ups of acks written into the coalescing layer, not sent yet
+  net::steady_timer wake;  // never expires; cancel() wakes the writer (see request_flush)
   SteadyClock::time_point last_rx = SteadyClock::now();
   bool close_queued = false;  // our close frame is queued: no data frame may follow it
   bool retiring = false;      // replaced or closed on purpose: its end is not a failure
   bool finished = false;      // the reader ended and TCP is closed
+  bool flush_requested = false;  // the writer should send what is queued
   std::uint64_t pings = 0;
 };
 
@@ -146,7 +173,10 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
     return backoff_delay(config.backoff, attempt++, unit(rng));
   }
 
+  // Backoff sleeps. stop() cancels one in progress; one that would start after stop() (a connect
+  // attempt that was under way when stop() came) is skipped.
   net::awaitable<void> sleep(std::chrono::milliseconds d) {
+    if (stopping) co_return;
     delay.expires_after(d);
     co_await delay.async_wait(kTuple);
   }
@@ -155,21 +185,26 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
 
   void enqueue(Conn& c, Outgoing item) {
     c.outbox.push_back(std::move(item));
-    c.wake.cancel();
+    c.request_flush();
   }
 
   // Acks go on the socket the envelope came from while it can still carry data; after our close
   // frame they go on the current socket (Slack accepts acks on any of the app's connections).
-  void send_text(const std::shared_ptr<Conn>& from, std::string text, SteadyClock::time_point since) {
+  void send_text(const std::shared_ptr<Conn>& from, std::string text, SteadyClock::time_point since,
+                 FollowUp follow_up) {
     Conn* target = from.get();
     if (target->close_queued || target->finished) {
       target = (current && !current->close_queued && !current->finished) ? current.get() : nullptr;
     }
     if (target == nullptr) {
       log_warn("socket.ack_dropped", {{"conn", from->id}, {"reason", "no open connection"}});
+      spawn_follow_up(std::move(follow_up));
       return;
     }
-    enqueue(*target, Outgoing{Outgoing::Kind::text, std::move(text), since});
+    target->outbox.push_back(Outgoing{Outgoing::Kind::text, std::move(text), since, std::move(follow_up)});
+    // An ack for the socket whose reader is running waits until that reader has handled every frame
+    // already received (on_read_wait), so that they all go out together.
+    if (target != from.get()) target->request_flush();
   }
 
   void begin_close(const std::shared_ptr<Conn>& c) {
@@ -226,16 +261,21 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
 
   void on_frame(const std::shared_ptr<Conn>& c, std::string_view text, SteadyClock::time_point received) {
     auto result = dispatcher.on_text(text);
-    if (result.ack) send_text(c, std::move(*result.ack), received);
+    FollowUp follow_up{std::move(result.follow_up), std::move(result.envelope_id)};
+    if (result.ack) {
+      send_text(c, std::move(*result.ack), received, std::move(follow_up));
+    } else {
+      spawn_follow_up(std::move(follow_up));
+    }
     if (result.hello) stats.last_num_connections = result.hello->num_connections;
     if (result.disconnect) on_disconnect(c, *result.disconnect);
-    if (result.follow_up) spawn_follow_up(std::move(result.follow_up), std::move(result.envelope_id));
   }
 
-  void spawn_follow_up(std::function<net::awaitable<void>()> work, std::string envelope_id) {
+  void spawn_follow_up(FollowUp follow_up) {
+    if (!follow_up.work) return;
     ++in_flight;
-    net::co_spawn(executor, std::move(work),
-                  [self = shared_from_this(), id = std::move(envelope_id)](std::exception_ptr e) {
+    net::co_spawn(executor, std::move(follow_up.work),
+                  [self = shared_from_this(), id = std::move(follow_up.envelope_id)](std::exception_ptr e) {
                     --self->in_flight;
                     if (e) {
                       ++self->stats.follow_up_errors;
@@ -275,17 +315,46 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
     cut(*c);
   }
 
+  // Sends the outbox in batches when asked (request_flush): every frame of a batch but the last is
+  // held by the coalescing layer and the last sends them all, so the queued acks cost one TLS
+  // record and one sendmsg. Held acks are framed here and appended directly when the layer allows,
+  // which spares one Beast operation per ack. A batch is what was queued when it began: an ack
+  // never waits for acks queued after it.
   net::awaitable<void> writer(std::shared_ptr<Conn> c) {
+    auto& coalescer = c->ws.next_layer();
+    std::vector<SteadyClock::time_point> unflushed;  // read times of acks written but still held
+    MaskingKeys masks;
+    MaskingKey mask{};
     for (;;) {
-      while (!c->outbox.empty()) {
+      if (!c->flush_requested || c->outbox.empty()) {
+        c->flush_requested = false;
+        co_await c->wake.async_wait(kTuple);
+        auto cs = co_await net::this_coro::cancellation_state;
+        if (cs.cancelled() != net::cancellation_type::none) co_return;
+        continue;
+      }
+      c->flush_requested = false;
+      for (auto batch = c->outbox.size(); batch > 0; --batch) {
         Outgoing item = std::move(c->outbox.front());
         c->outbox.pop_front();
+        // Kept on the connection, not this frame, so that a cancelled write still releases it.
+        if (item.follow_up.work) c->after_flush.push_back(std::move(item.follow_up));
         boost::system::error_code ec;
+        if (item.kind == Outgoing::Kind::text && batch > 1 && c->ws.is_open() &&
+            coalescer.can_append(text_frame_size(item.data.size(), true)) && masks.next(mask)) {
+          coalescer.append(text_frame_size(item.data.size(), true),
+                           [&](unsigned char* out) { write_text_frame(item.data, &mask, out); });
+          ++stats.acks_sent;
+          if (item.since != SteadyClock::time_point{}) unflushed.push_back(item.since);
+          continue;  // the batch's last frame, written through Beast, takes it out
+        }
         if (item.kind == Outgoing::Kind::text) {
+          if (batch > 1) coalescer.hold_next_write();
           std::tie(ec, std::ignore) = co_await c->ws.async_write(net::buffer(item.data), kTuple);
+          coalescer.cancel_hold();
           if (!ec) {
             ++stats.acks_sent;
-            if (item.since != SteadyClock::time_point{}) ack_latency.record(SteadyClock::now() - item.since);
+            if (item.since != SteadyClock::time_point{}) unflushed.push_back(item.since);
           }
         } else if (item.kind == Outgoing::Kind::ping) {
           std::tie(ec) = co_await c->ws.async_ping(websocket::ping_data(item.data.c_str()), kTuple);
@@ -297,10 +366,14 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
           cut(*c);
           co_return;
         }
+        if (coalescer.held_bytes() == 0) {
+          // The desk's own ack time ends when the ack reaches the socket, not the holding buffer.
+          const auto now = SteadyClock::now();
+          for (auto since : unflushed) ack_latency.record(now - since);
+          unflushed.clear();
+          release_follow_ups(*c);
+        }
       }
-      co_await c->wake.async_wait(kTuple);
-      auto cs = co_await net::this_coro::cancellation_state;
-      if (cs.cancelled() != net::cancellation_type::none) co_return;
     }
   }
 
@@ -333,9 +406,24 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
     co_await (reader(c) || writer(c) || watchdog(c));
   }
 
+  // Slow work starts only after its ack is on the wire, so it can never delay the ack.
+  void release_follow_ups(Conn& c) {
+    if (c.after_flush.empty()) return;
+    auto ready = std::move(c.after_flush);
+    c.after_flush.clear();
+    for (auto& f : ready) spawn_follow_up(std::move(f));
+  }
+
   void on_session_end(const std::shared_ptr<Conn>& c) {
     c->finished = true;
     cut(*c);
+    // Acks that never made it out: Slack redelivers those envelopes, but dedupe has already seen
+    // them, so the work must happen now or never.
+    for (auto& item : c->outbox) {
+      if (item.follow_up.work) c->after_flush.push_back(std::move(item.follow_up));
+    }
+    c->outbox.clear();
+    release_follow_ups(*c);
     live.erase(std::remove(live.begin(), live.end(), c), live.end());
     stats.open_sockets = static_cast<int>(live.size());
     if (c == current && !c->retiring && !stopping) {
@@ -366,11 +454,11 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
     auto [cec, endpoint] = co_await tcp_stream.async_connect(endpoints, kTuple);
     check(cec, "connect");
     tcp_stream.socket().set_option(tcp::no_delay(true));
-    if (!configure_tls_peer(c->ws.next_layer(), url->host, url->host_is_ip)) {
+    if (!configure_tls_peer(c->tls(), url->host, url->host_is_ip)) {
       throw std::runtime_error("cannot set the TLS peer name");
     }
     tcp_stream.expires_after(config.connect_timeout);
-    auto [tec] = co_await c->ws.next_layer().async_handshake(net::ssl::stream_base::client, kTuple);
+    auto [tec] = co_await c->tls().async_handshake(net::ssl::stream_base::client, kTuple);
     check(tec, "TLS handshake");
     c->ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
       req.set(beast::http::field::user_agent, "escalation-desk/0.1");

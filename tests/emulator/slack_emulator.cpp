@@ -1,11 +1,14 @@
 #include "tests/emulator/slack_emulator.hpp"
 
+#include <condition_variable>
 #include <deque>
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -24,6 +27,8 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include "bot/slack/coalescing_stream.hpp"
+#include "bot/slack/websocket_frames.hpp"
 #include "tests/emulator/envelope_factory.hpp"
 
 namespace desk::emulator {
@@ -38,33 +43,8 @@ using Json = nlohmann::json;
 using net::experimental::awaitable_operators::operator||;
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 using SslStream = beast::ssl_stream<beast::tcp_stream>;
-
-struct OutFrame {
-  static OutFrame text(std::string d) { return OutFrame{std::move(d), {}, false, false}; }
-  static OutFrame close_frame() {
-    OutFrame f;
-    f.close = true;
-    return f;
-  }
-  std::string data;
-  std::string envelope_id;  // set for envelopes: its write time starts the ack clock
-  bool binary = false;
-  bool close = false;
-};
-
-struct Session {
-  Session(SslStream&& stream, std::uint64_t n, const net::any_io_executor& ex)
-      : id(n), ws(std::move(stream)), wake(ex, SteadyClock::time_point::max()) {}
-  std::uint64_t id;
-  websocket::stream<SslStream> ws;
-  std::deque<OutFrame> outbox;
-  net::steady_timer wake;
-  bool greeted = false;         // hello sent
-  bool told_to_go = false;      // disconnect sent
-  bool closing = false;         // our close frame queued, or the client's received
-  bool freeze_requested = false;
-  bool frozen = false;
-};
+// Batches frames like the desk does, so the load generator stays cheaper than what it measures.
+using WsStream = websocket::stream<bot::slack::CoalescingStream<SslStream>>;
 
 // Everything the emulator knows about one envelope it sent (or holds for later).
 struct Pending {
@@ -76,12 +56,72 @@ struct Pending {
   std::optional<SteadyClock::time_point> sent;
   bool acked = false;
   bool superseded = false;  // a redelivery replaced it
+  bool load = false;        // a closed-loop load envelope whose ack is not counted yet
+};
+
+// An envelope by id. Elements of an unordered_map never move, so queues and frames point at them
+// instead of looking the id up again.
+using EnvelopeEntry = std::pair<const std::string, Pending>;
+
+struct OutFrame {
+  static OutFrame text(std::string d) { return OutFrame{std::move(d), nullptr, false, false}; }
+  static OutFrame close_frame() {
+    OutFrame f;
+    f.close = true;
+    return f;
+  }
+  std::string data;
+  EnvelopeEntry* envelope = nullptr;  // set for envelopes: its write time starts the ack clock
+  bool binary = false;
+  bool close = false;
+};
+
+struct Session {
+  Session(SslStream&& stream, std::uint64_t n, const net::any_io_executor& ex)
+      : id(n), ws(std::move(stream)), wake(ex, SteadyClock::time_point::max()) {
+    // Frames queued while the reader handles acks that already arrived go out together once the
+    // reader has to wait for the network.
+    ws.next_layer().on_read_wait([this] {
+      if (!outbox.empty()) request_flush();
+    });
+  }
+  // The writer clears the flag before it sleeps: a set flag means it is awake or about to be.
+  void request_flush() {
+    if (flush_requested) return;
+    flush_requested = true;
+    wake.cancel();
+  }
+  std::uint64_t id;
+  WsStream ws;
+  std::deque<OutFrame> outbox;
+  net::steady_timer wake;  // never expires; cancel() wakes the writer
+  bool flush_requested = false;
+  bool handling_frame = false;  // the reader is inside on_client_frame: pushes wait for on_read_wait
+  std::vector<EnvelopeEntry*> unsent;  // envelopes written into the coalescing layer, not yet sent
+  bool greeted = false;         // hello sent
+  bool told_to_go = false;      // disconnect sent
+  bool closing = false;         // our close frame queued, or the client's received
+  bool freeze_requested = false;
+  bool frozen = false;
 };
 
 void cut(beast::tcp_stream& stream) {
   boost::system::error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_both, ec);
   stream.socket().close(ec);
+}
+
+// The envelope id of the common ack, exactly `{"envelope_id":"<id>"}` with nothing to unescape;
+// anything else goes through the JSON parser.
+std::optional<std::string_view> plain_ack_id(std::string_view text) {
+  constexpr std::string_view head = R"({"envelope_id":")";
+  constexpr std::string_view tail = R"("})";
+  if (text.size() < head.size() + tail.size() || !text.starts_with(head) || !text.ends_with(tail)) return std::nullopt;
+  auto id = text.substr(head.size(), text.size() - head.size() - tail.size());
+  for (char c : id) {
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) return std::nullopt;
+  }
+  return id;
 }
 
 std::string query_param(std::string_view target, std::string_view key) {
@@ -147,8 +187,8 @@ struct SlackEmulator::Impl {
   WorkspaceModel workspace;
   std::map<std::uint64_t, std::shared_ptr<Session>> sessions;
   std::map<std::uint64_t, beast::tcp_stream*> http_streams;
-  std::map<std::string, Pending> envelopes;
-  std::deque<std::string> held;               // envelopes waiting for a socket, in send order
+  std::unordered_map<std::string, Pending> envelopes;
+  std::deque<EnvelopeEntry*> held;            // envelopes waiting for a socket, in send order
   std::set<std::string> unacked_events;       // events_api envelopes out and not yet acked
   std::vector<AckRecord> ack_records;
   std::uint64_t next_id = 0, hellos = 0, accepted = 0, close_frames = 0, garbage = 0;
@@ -158,7 +198,7 @@ struct SlackEmulator::Impl {
   int load_remaining = 0;  // closed-loop load: envelopes still to send
   int load_acks = 0;
   int load_sent = 0;
-  std::set<std::string> load_ids;
+  std::condition_variable load_progress;  // notified when a load has been fully acked
 
   // Sends one load envelope (caller holds mu, io thread). The frame is spliced from a template made
   // once, so the load generator stays cheaper than the desk it measures.
@@ -178,8 +218,8 @@ struct SlackEmulator::Impl {
     p.type = "events_api";
     p.event_id = "EvLoad" + std::to_string(++load_sent);
     p.text = kTemplate.head + id + kTemplate.middle + p.event_id + kTemplate.tail;
+    p.load = true;
     hold(id, std::move(p));
-    load_ids.insert(id);
     --load_remaining;
     flush_held();
   }
@@ -331,11 +371,16 @@ struct SlackEmulator::Impl {
     sessions.erase(s->id);
     // Envelopes queued on this socket but never written go to the next one, first and in order.
     for (auto it = s->outbox.rbegin(); it != s->outbox.rend(); ++it) {
-      if (it->envelope_id.empty()) continue;
-      envelopes.at(it->envelope_id).session = 0;
-      held.push_front(it->envelope_id);
+      if (it->envelope == nullptr) continue;
+      it->envelope->second.session = 0;
+      held.push_front(it->envelope);
+    }
+    for (auto it = s->unsent.rbegin(); it != s->unsent.rend(); ++it) {
+      (*it)->second.session = 0;
+      held.push_front(*it);
     }
     s->outbox.clear();
+    s->unsent.clear();
   }
 
   void greet(const std::shared_ptr<Session>& s) {
@@ -359,7 +404,7 @@ struct SlackEmulator::Impl {
   void push(Session& s, OutFrame frame) {
     if (frame.close) s.closing = true;
     s.outbox.push_back(std::move(frame));
-    s.wake.cancel();
+    if (!s.handling_frame) s.request_flush();
   }
 
   net::awaitable<void> reader(std::shared_ptr<Session> s) {
@@ -374,7 +419,9 @@ struct SlackEmulator::Impl {
         break;
       }
       auto data = buffer.cdata();
+      s->handling_frame = true;
       on_client_frame(*s, std::string_view(static_cast<const char*>(data.data()), data.size()));
+      s->handling_frame = false;
       buffer.consume(buffer.size());
       if (s->freeze_requested) {
         s->frozen = true;
@@ -395,56 +442,90 @@ struct SlackEmulator::Impl {
     }
   }
 
+  // Sends the outbox in batches when asked: every frame but the last of a batch is held by the
+  // coalescing layer (framed here and appended when the layer allows) and the last sends them all.
+  // An envelope's ack clock starts when the write that carries it to the socket begins.
   net::awaitable<void> writer(std::shared_ptr<Session> s) {
+    auto& coalescer = s->ws.next_layer();
     for (;;) {
-      while (!s->outbox.empty() && !s->frozen) {
+      if (!s->flush_requested || s->outbox.empty() || s->frozen) {
+        s->flush_requested = false;
+        co_await s->wake.async_wait(kTuple);
+        auto cs = co_await net::this_coro::cancellation_state;
+        if (cs.cancelled() != net::cancellation_type::none) co_return;
+        continue;
+      }
+      s->flush_requested = false;
+      for (auto batch = s->outbox.size(); batch > 0 && !s->frozen; --batch) {
         OutFrame frame = std::move(s->outbox.front());
         s->outbox.pop_front();
         boost::system::error_code ec;
         if (frame.close) {
+          mark_sent(s->unsent);
           std::tie(ec) = co_await s->ws.async_close(websocket::close_code::going_away, kTuple);
         } else {
-          if (!frame.envelope_id.empty()) {
-            std::lock_guard lock(mu);
-            if (auto it = envelopes.find(frame.envelope_id); it != envelopes.end()) it->second.sent = SteadyClock::now();
+          const auto frame_size = bot::slack::text_frame_size(frame.data.size(), false);
+          const bool hold = batch > 1 && coalescer.can_hold(frame_size);
+          if (frame.envelope != nullptr) s->unsent.push_back(frame.envelope);
+          if (hold && !frame.binary && s->ws.is_open() && coalescer.can_append(frame_size)) {
+            coalescer.append(frame_size, [&](unsigned char* out) { bot::slack::write_text_frame(frame.data, nullptr, out); });
+            continue;  // the batch's last frame, written through Beast, takes it out
+          }
+          if (hold) {
+            coalescer.hold_next_write();
+          } else {
+            mark_sent(s->unsent);
           }
           s->ws.binary(frame.binary);
           std::tie(ec, std::ignore) = co_await s->ws.async_write(net::buffer(frame.data), kTuple);
+          coalescer.cancel_hold();
         }
         if (ec) co_return;
+        if (coalescer.held_bytes() == 0) mark_sent(s->unsent);  // a pong carried them out meanwhile
       }
-      co_await s->wake.async_wait(kTuple);
-      auto cs = co_await net::this_coro::cancellation_state;
-      if (cs.cancelled() != net::cancellation_type::none) co_return;
     }
   }
 
-  void on_client_frame(Session& s, std::string_view text) {
-    auto frame = Json::parse(text, nullptr, false);
+  void mark_sent(std::vector<EnvelopeEntry*>& written) {
+    if (written.empty()) return;
+    const auto now = SteadyClock::now();
     std::lock_guard lock(mu);
-    if (frame.is_discarded() || !frame.is_object() || !frame.contains("envelope_id") ||
-        !frame["envelope_id"].is_string()) {
-      ++garbage;
-      return;
-    }
+    for (auto* e : written) e->second.sent = now;
+    written.clear();
+  }
+
+  void on_client_frame(Session& s, std::string_view text) {
     AckRecord record;
-    record.envelope_id = frame["envelope_id"];
+    if (auto id = plain_ack_id(text)) {
+      record.envelope_id = *id;
+    } else {
+      auto frame = Json::parse(text, nullptr, false);
+      if (frame.is_discarded() || !frame.is_object() || !frame.contains("envelope_id") ||
+          !frame["envelope_id"].is_string()) {
+        std::lock_guard lock(mu);
+        ++garbage;
+        return;
+      }
+      record.envelope_id = frame["envelope_id"];
+      if (frame.contains("payload")) record.payload = frame["payload"];
+    }
+    std::lock_guard lock(mu);
     record.connection = s.id;
     record.received_at = SteadyClock::now();
-    if (frame.contains("payload")) record.payload = frame["payload"];
     auto it = envelopes.find(record.envelope_id);
     record.known = it != envelopes.end();
     if (record.known) {
-      it->second.acked = true;
-      unacked_events.erase(record.envelope_id);
-      record.event_id = it->second.event_id;
-      if (it->second.sent) {
-        record.latency = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - *it->second.sent);
+      Pending& p = it->second;
+      if (!p.acked && p.type == "events_api") unacked_events.erase(record.envelope_id);
+      p.acked = true;
+      std::string().swap(p.text);  // only redeliveries need it: the memory goes back for new envelopes
+      record.event_id = p.event_id;
+      if (p.sent) record.latency = std::chrono::duration_cast<std::chrono::microseconds>(record.received_at - *p.sent);
+      if (std::exchange(p.load, false)) {
+        ++load_acks;
+        if (load_remaining > 0) send_load_envelope();
+        if (load_remaining == 0) load_progress.notify_all();
       }
-    }
-    if (record.known && load_ids.erase(record.envelope_id) == 1) {
-      ++load_acks;
-      if (load_remaining > 0) send_load_envelope();
     }
     ack_records.push_back(std::move(record));
   }
@@ -465,8 +546,8 @@ struct SlackEmulator::Impl {
   // Records a new envelope and queues it behind the ones already held (caller holds mu).
   void hold(const std::string& id, Pending p) {
     if (p.type == "events_api") unacked_events.insert(id);
-    envelopes.emplace(id, std::move(p));
-    held.push_back(id);
+    auto [entry, inserted] = envelopes.emplace(id, std::move(p));
+    if (inserted) held.push_back(&*entry);
   }
 
   // Sends held envelopes in order while a socket can take them (caller holds mu).
@@ -474,12 +555,11 @@ struct SlackEmulator::Impl {
     while (!held.empty()) {
       Session* s = choose_session();
       if (s == nullptr) return;
-      auto id = std::move(held.front());
+      EnvelopeEntry* e = held.front();
       held.pop_front();
-      auto it = envelopes.find(id);
-      if (it == envelopes.end() || it->second.acked || it->second.superseded) continue;
-      it->second.session = s->id;
-      push(*s, OutFrame{it->second.text, id});
+      if (e->second.acked || e->second.superseded) continue;
+      e->second.session = s->id;
+      push(*s, OutFrame{e->second.text, e});
     }
   }
 
@@ -512,6 +592,7 @@ struct SlackEmulator::Impl {
       again.session = 0;
       again.sent.reset();
       again.superseded = false;
+      again.load = false;  // a load envelope's redelivery is not counted as load
       auto new_id = new_envelope_id();
       auto frame = Json::parse(again.text);
       frame["envelope_id"] = new_id;
@@ -594,7 +675,7 @@ void SlackEmulator::send_raw(std::string data, bool binary) {
   impl_->on_io([&] {
     std::lock_guard lock(impl_->mu);
     for (auto& [id, s] : impl_->sessions) {
-      if (s->greeted && !s->closing && !s->frozen) impl_->push(*s, OutFrame{data, {}, binary, false});
+      if (s->greeted && !s->closing && !s->frozen) impl_->push(*s, OutFrame{data, nullptr, binary, false});
     }
   });
 }
@@ -648,6 +729,9 @@ void SlackEmulator::start_load(int in_flight, int total) {
   impl_->on_io([&] {
     std::lock_guard lock(impl_->mu);
     impl_->load_remaining = total;
+    // Room for the whole load up front: growing these mid-run would stall the loop it measures.
+    impl_->envelopes.reserve(impl_->envelopes.size() + static_cast<std::size_t>(total));
+    impl_->ack_records.reserve(impl_->ack_records.size() + static_cast<std::size_t>(total));
     for (int i = 0; i < in_flight && impl_->load_remaining > 0; ++i) impl_->send_load_envelope();
   });
 }
@@ -655,6 +739,13 @@ void SlackEmulator::start_load(int in_flight, int total) {
 int SlackEmulator::load_acked() const {
   std::lock_guard lock(impl_->mu);
   return impl_->load_acks;
+}
+
+bool SlackEmulator::wait_load_acked(int count, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mu);
+  return impl_->load_progress.wait_for(lock, timeout, [&] {
+    return impl_->load_acks >= count && impl_->load_remaining == 0;
+  });
 }
 
 int SlackEmulator::open_sockets() const {

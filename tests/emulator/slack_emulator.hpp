@@ -91,6 +91,9 @@ class SlackEmulator {
   void start_load(int in_flight, int total);
   /// Acks received for load envelopes so far.
   int load_acked() const;
+  /// Blocks until `count` load acks have arrived and every load envelope has been sent (no polling,
+  /// so the waiting thread costs the measured processes nothing); false on timeout.
+  bool wait_load_acked(int count, std::chrono::milliseconds timeout) const;
 
   int open_sockets() const;        ///< WebSockets accepted and not yet closed
   int peak_open_sockets() const;

@@ -1,11 +1,20 @@
 // Socket Mode through the real client stack (WebApiClient + SocketModeClient over TLS) against the
-// emulator: connect, ack, redelivery, refresh, silence, outages, bad frames and shutdown.
+// emulator: connect, ack, redelivery, refresh, silence, outages, bad frames and shutdown. At the end,
+// the coalescing layer under the WebSocket on its own, against a plain Beast server.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 #include <gtest/gtest.h>
 
 #include <iostream>
+#include <map>
 
+#include "bot/slack/coalescing_stream.hpp"
+#include "bot/slack/websocket_frames.hpp"
 #include "tests/integration/slack_test_bed.hpp"
 
 namespace desk::integration {
@@ -69,6 +78,41 @@ TEST(SocketMode, AcksEveryEnvelopeAndRecordsLatency) {
   ::testing::Test::RecordProperty("ack_p50_us", static_cast<int>(p50.count()));
   ::testing::Test::RecordProperty("ack_p99_us", static_cast<int>(p99.count()));
   EXPECT_LT(p99, 3s);  // Slack's limit; the real figure is measured by bench/slack
+}
+
+// Acks leave in batches, most of them framed by the client itself; the emulator's Beast parser
+// checks every frame (masking, lengths of each encoding, UTF-8), so a framing slip shows up here as
+// garbage, a dropped connection or a payload that does not match.
+TEST(SocketMode, BurstOfAcksOfEverySizeArrivesIntactOnOneConnection) {
+  SlackTestBed bed;
+  const std::vector<std::size_t> sizes = {0, 20, 125, 126, 1000, 65535, 70000};
+  auto reply_text = [&](std::size_t size) { return std::string(size, 'x') + "\u00e9"; };  // é: two UTF-8 bytes
+  bed.handler.script = [&](const Envelope& e) {
+    AckReply reply;
+    const auto size = sizes.at(std::stoul(e.payload().value("text", "0")) % sizes.size());
+    if (size > 0) reply.payload = json{{"text", reply_text(size)}};
+    return reply;
+  };
+  bed.start();
+  ASSERT_TRUE(bed.drive_until([&] { return bed.connected(); }));
+  std::map<std::string, std::size_t> expected_size;
+  for (int i = 0; i < 140; ++i) {
+    expected_size[bed.emulator.send_slash_command("/escalate", std::to_string(i))] = sizes[i % sizes.size()];
+  }
+  ASSERT_TRUE(bed.drive_until([&] { return bed.emulator.acks().size() >= expected_size.size(); }));
+  for (const auto& a : bed.emulator.acks()) {
+    ASSERT_TRUE(expected_size.contains(a.envelope_id)) << a.envelope_id;
+    const auto size = expected_size[a.envelope_id];
+    if (size == 0) {
+      EXPECT_TRUE(a.payload.is_null()) << a.payload.dump();
+    } else {
+      EXPECT_EQ(a.payload.value("text", ""), reply_text(size)) << "payload of " << size << " bytes";
+    }
+  }
+  EXPECT_EQ(bed.emulator.acks().size(), expected_size.size());
+  EXPECT_EQ(bed.emulator.client_garbage_frames(), 0u);
+  EXPECT_EQ(bed.emulator.hellos_sent(), 1u);
+  EXPECT_EQ(bed.client->stats().acks_sent, expected_size.size());
 }
 
 TEST(SocketMode, ModalValidationErrorsTravelInTheAck) {
@@ -339,6 +383,23 @@ TEST(SocketMode, GracefulStopFinishesInFlightWorkAndSendsACloseFrame) {
   EXPECT_TRUE(bed.drive_until([&] { return bed.emulator.close_frames_received() == 1 && bed.emulator.open_sockets() == 0; }));
 }
 
+TEST(SocketMode, StopDuringAFailingConnectAttemptDoesNotWaitOutTheBackoff) {
+  SlackTestBed bed;
+  // The first apps.connections.open is held up for a second (429), then fails: stop() lands while
+  // the attempt is under way, before the backoff sleep that follows its failure.
+  bed.emulator.rate_limit("apps.connections.open", 1, 1);
+  bed.emulator.fail_next("apps.connections.open", "internal_error");
+  auto config = bed.socket_config();
+  config.backoff = {60s, 120s};
+  bed.start(config);
+  ASSERT_TRUE(bed.drive_until([&] { return bed.emulator.count_calls("apps.connections.open") == 1; }));
+  bed.client->stop();
+  ASSERT_TRUE(bed.drive_until([&] { return bed.run_done; }, 10s));  // far less than the 60 s backoff
+  EXPECT_EQ(bed.emulator.count_calls("apps.connections.open"), 2u);
+  EXPECT_EQ(bed.client->state(), slack::SocketModeState::stopped);
+  EXPECT_EQ(bed.client->stats().connect_failures, 1u);
+}
+
 TEST(SocketMode, CertificateFromAnUntrustedCaIsRefused) {
   emu::EmulatorOptions options;
   options.present_rogue_certificate = true;
@@ -347,6 +408,105 @@ TEST(SocketMode, CertificateFromAnUntrustedCaIsRefused) {
   ASSERT_TRUE(bed.drive_until([&] { return bed.client->stats().connect_failures >= 1; }));
   EXPECT_EQ(bed.emulator.hellos_sent(), 0u);
   EXPECT_TRUE(bed.emulator.calls().empty());  // nothing got past the TLS handshake
+}
+
+// ---- the coalescing layer alone ---------------------------------------------------------------
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using net::experimental::awaitable_operators::operator&&;
+using ClientWs = websocket::stream<slack::CoalescingStream<beast::tcp_stream>>;
+using ServerWs = websocket::stream<beast::tcp_stream>;
+
+// A client over the coalescing layer and a plain Beast server, connected over loopback TCP; `body`
+// runs on one io_context and must finish within the time limit.
+void with_websocket_pair(std::function<net::awaitable<void>(ClientWs&, ServerWs&)> body) {
+  net::io_context io;
+  ClientWs client(io.get_executor());
+  ServerWs server(io.get_executor());
+  bool done = false;
+  std::exception_ptr error;
+  net::co_spawn(io, [&]() -> net::awaitable<void> {
+    net::ip::tcp::acceptor acceptor(io, {net::ip::make_address("127.0.0.1"), 0});
+    co_await (beast::get_lowest_layer(client).async_connect(acceptor.local_endpoint(), net::use_awaitable) &&
+              acceptor.async_accept(beast::get_lowest_layer(server).socket(), net::use_awaitable));
+    co_await (client.async_handshake("localhost", "/", net::use_awaitable) && server.async_accept(net::use_awaitable));
+    co_await body(client, server);
+  }, [&](std::exception_ptr e) {
+    error = e;
+    done = true;
+  });
+  io.run_for(10s);
+  ASSERT_TRUE(done) << "timed out";
+  if (error) std::rethrow_exception(error);
+}
+
+net::awaitable<std::string> read_text(ServerWs& server) {
+  beast::flat_buffer buffer;
+  co_await server.async_read(buffer, net::use_awaitable);
+  co_return beast::buffers_to_string(buffer.data());
+}
+
+TEST(CoalescingStream, HeldAndAppendedFramesLeaveWithTheNextWriteInOrder) {
+  with_websocket_pair([](ClientWs& client, ServerWs& server) -> net::awaitable<void> {
+    auto& layer = client.next_layer();
+    layer.hold_next_write();
+    co_await client.async_write(net::buffer(std::string("one")), net::use_awaitable);
+    EXPECT_GT(layer.held_bytes(), 0u);  // kept, not sent
+
+    const std::string two = R"({"envelope_id":"two"})";
+    const auto size = slack::text_frame_size(two.size(), true);
+    slack::MaskingKeys masks;
+    slack::MaskingKey mask{};
+    EXPECT_TRUE(layer.can_append(size));
+    EXPECT_TRUE(masks.next(mask));
+    layer.append(size, [&](unsigned char* out) { slack::write_text_frame(two, &mask, out); });
+
+    co_await client.async_write(net::buffer(std::string("three")), net::use_awaitable);
+    EXPECT_EQ(layer.held_bytes(), 0u);
+    EXPECT_EQ(co_await read_text(server), "one");
+    EXPECT_EQ(co_await read_text(server), two);
+    EXPECT_EQ(co_await read_text(server), "three");
+  });
+}
+
+TEST(CoalescingStream, CloseAnsweredWhileAWriteIsHeldStillReachesThePeer) {
+  with_websocket_pair([](ClientWs& client, ServerWs& server) -> net::awaitable<void> {
+    // The hold is armed when the server's close arrives, so Beast's close reply is held too: only
+    // the layer's teardown can send it.
+    client.next_layer().hold_next_write();
+    auto client_read = [&]() -> net::awaitable<boost::system::error_code> {
+      beast::flat_buffer buffer;
+      auto [ec, n] = co_await client.async_read(buffer, net::as_tuple(net::use_awaitable));
+      co_return ec;
+    };
+    auto server_close = [&]() -> net::awaitable<boost::system::error_code> {
+      auto [ec] = co_await server.async_close(websocket::close_code::going_away, net::as_tuple(net::use_awaitable));
+      co_return ec;
+    };
+    auto [read_ec, close_ec] = co_await (client_read() && server_close());
+    EXPECT_EQ(read_ec, websocket::error::closed);
+    EXPECT_FALSE(close_ec) << close_ec.message();  // the server got our close frame
+  });
+}
+
+TEST(CoalescingStream, FramesAlreadyReceivedAreReadWithoutWaitingForTheNetwork) {
+  with_websocket_pair([](ClientWs& client, ServerWs& server) -> net::awaitable<void> {
+    int waits = 0;
+    client.next_layer().on_read_wait([&] { ++waits; });
+    auto frame = [](int i) { return "frame " + std::to_string(i) + std::string(200, '.'); };
+    for (int i = 0; i < 40; ++i) co_await server.async_write(net::buffer(frame(i)), net::use_awaitable);
+    beast::flat_buffer buffer;
+    for (int i = 0; i < 40; ++i) {
+      co_await client.async_read(buffer, net::use_awaitable);
+      EXPECT_EQ(beast::buffers_to_string(buffer.data()), frame(i));
+      buffer.consume(buffer.size());
+    }
+    // All 40 frames (8 KiB) were in the socket before the first read: one trip to the network, where
+    // Beast alone would make one per 1536 bytes.
+    EXPECT_LE(waits, 2);
+  });
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include "bot/sla_timer.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 
@@ -13,6 +12,7 @@
 #include "bot/outbox_sender.hpp"
 #include "bot/slack/fake_slack_api.hpp"
 #include "storage/sqlite_store.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/support/test_policy.hpp"
 
 namespace desk::bot {
@@ -24,18 +24,10 @@ using namespace std::chrono_literals;
 
 class SlaTimerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("desk-sla-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    store_ = storage::SqliteStore::open((dir_ / "desk.db").string());
-  }
+  void SetUp() override { store_ = storage::SqliteStore::open(dir_.file("desk.db")); }
   void TearDown() override {
     stop_all();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   /// A low-confidence paid ad: owned by the duty lead (alice), backup bob, director dana.
@@ -109,7 +101,7 @@ class SlaTimerTest : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path dir_;
+  desk::testing::TempDir dir_{"sla"};
   net::io_context io_;
   core::TimePoint opened_at_ = testing::tuesday_noon();
   core::FakeClock clock_{opened_at_};
@@ -262,7 +254,7 @@ TEST_F(SlaTimerTest, RestartFiresOverdueRemindersOnceAndSaysHowLate) {
 
   // The desk goes down at 3 min and comes back 40 min after the escalation opened.
   stop_all();
-  store_ = storage::SqliteStore::open((dir_ / "desk.db").string());
+  store_ = storage::SqliteStore::open(dir_.file("desk.db"));
   clock_.set(opened_at_ + 40min);
   start_timer();
   EXPECT_EQ(fired_deadlines(), (std::vector<std::string>{"backup_ping", "triage", "decision"}));
@@ -272,7 +264,7 @@ TEST_F(SlaTimerTest, RestartFiresOverdueRemindersOnceAndSaysHowLate) {
 
   // A second restart fires nothing again.
   stop_all();
-  store_ = storage::SqliteStore::open((dir_ / "desk.db").string());
+  store_ = storage::SqliteStore::open(dir_.file("desk.db"));
   start_timer();
   EXPECT_EQ(fired_deadlines().size(), 3u);
 

@@ -5,31 +5,18 @@
 #include <array>
 
 #include "tests/integration/desk_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace desk::integration {
 namespace {
 
 using json = nlohmann::json;
+using desk::testing::TempDir;
 
 constexpr const char* kAgentToken = "agent-token-e2e-0123456789";
 constexpr const char* kErin = "U0E414005";  // community lead: owns community_replies
 constexpr const char* kJo = "U0J0J0010";    // sales: no rights on community_replies
 constexpr const char* kDana = "U0DA4A004";  // marketing director
-
-/// A temporary folder for one test's config and database.
-class TempDir {
- public:
-  explicit TempDir(const std::string& name)
-      : path_(std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 /// The emulated workspace with the example config's people in it (so direct messages reach them).
 void add_example_people(emu::SlackEmulator& emulator) {
@@ -155,7 +142,7 @@ std::size_t count(const std::vector<std::string>& items, const std::string& item
 }
 
 TEST(DeskEndToEnd, WrongUserIsRefusedThenTheOwnerDecidesWithARationale) {
-  TempDir dir("desk-e2e-decide");
+  TempDir dir("e2e-decide");
   emu::SlackEmulator emulator(pki());
   add_example_people(emulator);
   const auto config = write_config(dir.path());
@@ -289,7 +276,7 @@ TEST(DeskEndToEnd, WrongUserIsRefusedThenTheOwnerDecidesWithARationale) {
 }
 
 TEST(DeskEndToEnd, AUserGroupTheDeskMayNotChangeIsReportedInRotaAndTheDeskCarriesOn) {
-  TempDir dir("desk-e2e-usergroup");
+  TempDir dir("e2e-usergroup");
   emu::SlackEmulator emulator(pki());
   add_example_people(emulator);
   emulator.fail_next("usergroups.users.update", "permission_denied");
@@ -322,7 +309,7 @@ TEST(DeskEndToEnd, AUserGroupTheDeskMayNotChangeIsReportedInRotaAndTheDeskCarrie
 }
 
 TEST(DeskEndToEnd, SilenceBringsTheBackupPingOnceAcrossKillNine) {
-  TempDir dir("desk-e2e-silence");
+  TempDir dir("e2e-silence");
   emu::SlackEmulator emulator(pki());
   add_example_people(emulator);
   const auto config = write_config(dir.path(), {{"backup_ping: 3m", "backup_ping: 3s"}, {"triage: 5m", "triage: 6s"}});

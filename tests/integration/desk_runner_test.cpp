@@ -2,6 +2,7 @@
 // exit 2 with a clear message and no token in the output; a healthy desk connects, answers, stays
 // up through a refresh and exits 0 on SIGTERM after closing its socket properly.
 #include "tests/integration/desk_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace desk::integration {
 namespace {
@@ -113,14 +114,12 @@ TEST(DeskProcess, UntrustedCertificateIsRefusedAtStart) {
 // The real escalation-desk binary with the example policy: an agent's submission becomes a post with
 // the three buttons, /rota is answered from the rota, and the desk survives a refresh and SIGTERM.
 TEST(DeskBinary, SubmissionBecomesAPostAndTheDeskSurvivesARefresh) {
-  const auto dir = std::filesystem::temp_directory_path() / ("desk-binary-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const desk::testing::TempDir dir("binary");
   emu::SlackEmulator emulator(pki());
   emu::WorkspaceOptions ws;
   auto env = desk_env(emulator, ws);
   env["DESK_INTAKE_TOKENS"] = "agent-token-abcdef";
-  DeskProcess desk(env, {DESK_BINARY, "run", "--config", write_config(dir)});
+  DeskProcess desk(env, {DESK_BINARY, "run", "--config", write_config(dir.path())});
   ASSERT_TRUE(wait_for([&] { return emulator.hellos_sent() == 1; })) << desk.output_so_far();
 
   std::uint16_t port = 0;
@@ -162,7 +161,6 @@ TEST(DeskBinary, SubmissionBecomesAPostAndTheDeskSurvivesARefresh) {
   EXPECT_EQ(result.exit_code, 0) << result.output;
   expect_no_secrets(result.output, ws);
   EXPECT_EQ(result.output.find("agent-token-abcdef"), std::string::npos) << result.output;
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

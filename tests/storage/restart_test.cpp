@@ -7,6 +7,7 @@
 
 #include "core/lifecycle.hpp"
 #include "storage/sqlite_store.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/support/test_policy.hpp"
 
 namespace desk::storage {
@@ -16,15 +17,6 @@ using namespace std::chrono_literals;
 
 class RestartTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("desk-restart-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    path_ = (dir_ / "desk.db").string();
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   core::LifecycleContext ctx() { return {policy_, rota_, {}}; }
 
@@ -65,8 +57,8 @@ class RestartTest : public ::testing::Test {
     return n;
   }
 
-  std::filesystem::path dir_;
-  std::string path_;
+  desk::testing::TempDir dir_{"restart"};
+  std::string path_ = dir_.file("desk.db");
   core::Policy policy_ = testing::seed_policy();
   core::PolicyEngine engine_{policy_};
   core::Rota rota_{policy_.roles, policy_.people};

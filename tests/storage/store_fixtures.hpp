@@ -1,5 +1,5 @@
 #pragma once
-// Shared by the storage tests: a unique temp directory per test and a realistic submission.
+// Shared by the storage tests: a unique temp directory per test (tests/support) and a realistic submission.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -10,6 +10,7 @@
 
 #include "storage/digest.hpp"
 #include "storage/sqlite_store.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace desk::storage::testing {
 
@@ -18,25 +19,7 @@ using namespace std::chrono_literals;
 inline core::TimePoint at(std::int64_t s) { return core::TimePoint{core::Seconds{s}}; }
 inline const core::TimePoint kT0 = at(1'717'236'000);  // 2024-06-01 10:00:00 UTC
 
-/// A fresh directory under the system temp dir, removed with everything in it at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "desk-storage-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using desk::testing::TempDir;
 
 inline std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

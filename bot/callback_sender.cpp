@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <random>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -15,6 +14,7 @@
 #include <boost/beast/ssl.hpp>
 #include <nlohmann/json.hpp>
 
+#include "bot/slack/backoff.hpp"
 #include "bot/slack/log.hpp"
 #include "bot/slack/tls.hpp"
 #include "bot/slack/url.hpp"
@@ -111,11 +111,6 @@ net::awaitable<unsigned> post_once(net::any_io_executor executor, const slack::U
   co_return co_await exchange(stream, request, url, deadline);
 }
 
-double jitter() {
-  static std::mt19937 engine{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
-}
-
 }  // namespace
 
 std::string callback_signature(std::string_view secret, std::string_view timestamp, std::string_view body) {
@@ -196,12 +191,12 @@ DeliveryOutcome CallbackSender::retry_or_give_up(const storage::OutboxMessage& r
   if (now - row.created_at >= options_.give_up_after)
     return {DeliveryOutcome::Kind::fail, "gave up after " + core::format_duration(now - row.created_at) + ": " + detail, {}, {}};
   const unsigned attempt = row.attempts > 0 ? static_cast<unsigned>(row.attempts - 1) : 0U;
-  const auto delay = slack::backoff_delay(options_.backoff, attempt, jitter());
+  const auto delay = slack::backoff_delay(options_.backoff, attempt, slack::random_jitter());
   const auto wait = std::max(core::Seconds{1}, std::chrono::ceil<core::Seconds>(delay));
   return {DeliveryOutcome::Kind::retry, std::move(detail), {}, now + wait};
 }
 
-net::awaitable<DeliveryOutcome> CallbackSender::deliver(storage::OutboxMessage row) {
+net::awaitable<DeliveryOutcome> CallbackSender::deliver(storage::OutboxMessage row, bool /*in_doubt*/) {
   using Kind = DeliveryOutcome::Kind;
   if (secret_.empty())
     co_return DeliveryOutcome{Kind::fail, std::string(kCallbackSecretEnv) + " is not set; decision callbacks are not sent unsigned", {}, {}};

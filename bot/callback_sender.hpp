@@ -1,6 +1,7 @@
 #pragma once
-/// Decision callbacks to agents (SPEC, "A submission may carry callback_url"): the outbox sender hands
-/// each `callback.decision` row here; this POSTs the decision, signed, and says what to do with the row.
+/// Decision callbacks to agents (SPEC, "A submission may carry callback_url"): the deliverer of the
+/// "agent" surface. The outbox dispatcher hands it each `decision_callback` row; it POSTs the decision,
+/// signed, and says what to do with the row.
 ///
 /// Signature scheme (what an agent author verifies):
 ///
@@ -31,6 +32,7 @@
 
 #include "bot/slack/backoff.hpp"
 #include "bot/slack/secrets.hpp"
+#include "bot/workers/deliverer.hpp"
 #include "core/clock.hpp"
 #include "core/escalation.hpp"
 #include "core/rota.hpp"
@@ -38,15 +40,6 @@
 #include "storage/store.hpp"
 
 namespace desk::bot {
-
-/// What the outbox sender does with a row after one delivery attempt.
-struct DeliveryOutcome {
-  enum class Kind { sent, retry, fail };
-  Kind kind = Kind::sent;
-  std::string detail;       ///< why it is retried or failed; never payload text or secrets
-  std::string result_json;  ///< sent: what the receiver or Slack returned, for the row
-  std::optional<core::TimePoint> retry_at;  ///< retry: not before this; nullopt: the sender's own backoff
-};
 
 /// The environment variable holding the callback signing secret.
 inline constexpr const char* kCallbackSecretEnv = "DESK_CALLBACK_SECRET";
@@ -73,13 +66,13 @@ struct CallbackOptions {
   std::shared_ptr<boost::asio::ssl::context> tls;  ///< null: slack::make_client_tls_context()
 };
 
-class CallbackSender {
+class CallbackSender final : public Deliverer {
  public:
   /// `secret` empty or nullopt: every callback row fails with a clear error (logged once here), since
   /// an unsigned decision would teach agents to trust unsigned requests.
   CallbackSender(boost::asio::any_io_executor executor, storage::Store& store, handlers::PolicyResolver resolver,
                  core::Clock& clock, std::optional<std::string> secret, CallbackOptions options = {});
-  ~CallbackSender();
+  ~CallbackSender() override;
   CallbackSender(const CallbackSender&) = delete;
   CallbackSender& operator=(const CallbackSender&) = delete;
 
@@ -89,9 +82,12 @@ class CallbackSender {
 
   bool configured() const { return !secret_.empty(); }
 
-  /// One delivery attempt of a callback.decision row (payload {"url": …}; without it, the
+  std::string surface() const override { return "agent"; }
+
+  /// One delivery attempt of a decision_callback row (payload {"url": …}; without it, the
   /// submission's callback_url). Never throws for network or receiver trouble: it is in the outcome.
-  boost::asio::awaitable<DeliveryOutcome> deliver(storage::OutboxMessage row);
+  /// Agents dedupe on escalation_id, so a row in doubt is simply sent again.
+  boost::asio::awaitable<DeliveryOutcome> deliver(storage::OutboxMessage row, bool in_doubt = false) override;
 
  private:
   DeliveryOutcome retry_or_give_up(const storage::OutboxMessage& row, std::string detail) const;

@@ -18,9 +18,7 @@
 #include "handlers/submission_parser.hpp"
 #include "handlers/verdict_json.hpp"
 #include "storage/sqlite_store.hpp"
-#ifdef DESK_WITH_SLACK
-#include "bot/desk_app.hpp"
-#endif
+#include "bot/app/desk_app.hpp"
 
 namespace desk::bot {
 namespace {
@@ -355,12 +353,7 @@ int run_cli(const std::vector<std::string>& args, std::istream& in, std::ostream
     if (o.command == "rota") return rota_cmd(policy, o, now, out, err);
     if (o.command == "audit") return audit_cmd(policy, o, out, err);
     if (o.command == "demo") return demo(policy, now, out, err);
-#ifdef DESK_WITH_SLACK
     return run_desk_app(policy);
-#else
-    err << "error: this build has no Slack transport (configured with -DDESK_WITH_SLACK=OFF)\n";
-    return kExitUsage;
-#endif
   } catch (const ConfigError& e) {
     err << "config error: " << e.what() << "\n";
     return kExitUsage;

@@ -7,7 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bot/slack/log.hpp"
-#include "handlers/slack_messages.hpp"
+#include "handlers/effects.hpp"
 
 namespace desk::bot {
 namespace {
@@ -15,18 +15,8 @@ namespace {
 namespace net = boost::asio;
 using json = nlohmann::json;
 
-constexpr const char* kThreadReply = "slack.thread_reply";
-constexpr const char* kDirectMessage = "slack.dm";
-// Replies share the post's ordering key, so a reply never reaches Slack before the post it answers.
-constexpr const char* kDeskOrderingKey = "slack:desk";
-
 std::int64_t unix_seconds(core::TimePoint t) { return t.time_since_epoch().count(); }
 core::TimePoint from_unix(const json& j) { return core::TimePoint{core::Seconds{j.get<std::int64_t>()}}; }
-
-bool is_slack_user_id(const std::string& id) {
-  return id.size() > 1 && (id[0] == 'U' || id[0] == 'W') &&
-         id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == std::string::npos;
-}
 
 void add_unique(std::vector<std::string>& v, const std::string& s) {
   if (!s.empty() && std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
@@ -39,18 +29,6 @@ std::vector<std::string> default_notify(core::DeadlineKind kind, const core::Esc
   if (kind != core::DeadlineKind::decision) add_unique(out, e.backup_person);
   add_unique(out, e.director_person);
   return out;
-}
-
-storage::OutboxMessage outbox_row(const char* kind, std::string ordering_key, const json& payload,
-                                  const core::Escalation& e, core::TimePoint now) {
-  storage::OutboxMessage m;
-  m.kind = kind;
-  m.escalation_id = e.id;
-  m.ordering_key = std::move(ordering_key);
-  m.payload_json = payload.dump(-1, ' ', false, json::error_handler_t::replace);
-  m.created_at = now;
-  m.next_attempt_at = now;
-  return m;
 }
 
 /// Stands in for a policy snapshot that cannot be resolved: reminders still fire and are announced
@@ -103,18 +81,20 @@ core::Escalation escalation_at_reminder(const json& payload, core::Escalation e)
 }
 
 std::vector<storage::OutboxMessage> reminder_outbox(const core::Fired& fired, const core::Escalation& e,
-                                                    const core::Rota& rota, core::TimePoint now) {
+                                                    const handlers::SurfaceNames& surfaces, core::TimePoint now) {
+  using handlers::Effect;
   std::vector<storage::OutboxMessage> rows;
   for (const auto& r : fired.reminders) {
-    rows.push_back(outbox_row(kThreadReply, kDeskOrderingKey, reminder_payload(r, e), e, now));
+    const json payload = reminder_payload(r, e);
+    // Each surface orders a reply behind the post it answers (same escalation, same ordering key).
+    for (auto& row : handlers::effect_rows(Effect::thread_reply, surfaces, e.id, payload, now)) rows.push_back(std::move(row));
     if (r.kind != core::DeadlineKind::backup_ping) continue;
-    // The ping also reaches each person directly: a thread mention is easy to miss.
-    const std::string text = handlers::reminder_reply(r, e, rota).value("text", std::string{});
+    // The ping also reaches each person directly: a thread mention is easy to miss. Each surface
+    // knows how to reach a person (a Slack DM, a Teams mention) or that it cannot.
     for (const auto& person : r.notify) {
-      const core::Person* p = rota.person(person);
-      if (!p || !is_slack_user_id(p->slack_user)) continue;
-      rows.push_back(outbox_row(kDirectMessage, "slack:dm:" + p->slack_user,
-                                {{"user", p->slack_user}, {"text", text}, {"escalation_id", e.id}}, e, now));
+      json ping = payload;
+      ping["person"] = person;
+      for (auto& row : handlers::effect_rows(Effect::ping, surfaces, e.id, ping, now)) rows.push_back(std::move(row));
     }
   }
   return rows;
@@ -132,6 +112,11 @@ SlaTimer::SlaTimer(net::any_io_executor executor, storage::Store& store, handler
       timer_(executor) {}
 
 void SlaTimer::poke() { timer_.cancel(); }
+
+std::pair<std::string, bool> SlaTimer::health() const {
+  if (problem_.empty()) return {"running", true};
+  return {"retrying after a storage error: " + problem_, false};
+}
 
 void SlaTimer::stop() {
   stopping_ = true;
@@ -158,7 +143,7 @@ int SlaTimer::fire_escalation(core::Escalation e, core::TimePoint now, std::span
       if (auto next = core::next_deadline(e); next && (!next_ || *next < *next_)) next_ = next;
       return 0;
     }
-    if (store_.update_escalation(e, fired.audit, reminder_outbox(fired, e, policy.rota(), now))) {
+    if (store_.update_escalation(e, fired.audit, reminder_outbox(fired, e, options_.surfaces, now))) {
       for (const auto& r : fired.reminders) {
         slack::log_info("sla.fired", {{"escalation_id", e.id},
                                       {"deadline", core::to_string(r.kind)},
@@ -196,6 +181,7 @@ net::awaitable<void> SlaTimer::run() {
     std::optional<std::chrono::milliseconds> sleep;  // nullopt: nothing pending, wait for a poke
     try {
       fire_due();
+      problem_.clear();
       if (retry_soon_) {
         sleep = options_.retry_after_error;
       } else if (next_) {
@@ -203,6 +189,7 @@ net::awaitable<void> SlaTimer::run() {
         sleep = std::min<std::chrono::milliseconds>(until, options_.max_sleep);
       }
     } catch (const storage::StorageError& e) {
+      problem_ = e.what();
       slack::log_error("sla.storage_error", {{"error", e.what()},
                                              {"retry_in_s", static_cast<std::int64_t>(options_.retry_after_error.count())}});
       sleep = options_.retry_after_error;

@@ -20,6 +20,7 @@
 #include "core/clock.hpp"
 #include "core/lifecycle.hpp"
 #include "core/metrics.hpp"
+#include "handlers/effects.hpp"
 #include "handlers/policy_set.hpp"
 #include "storage/store.hpp"
 
@@ -38,12 +39,14 @@ core::Reminder reminder_from_payload(const nlohmann::json& payload, const core::
 /// `e` as it was when the payload's reminder fired (generation and owned_since), for rendering.
 core::Escalation escalation_at_reminder(const nlohmann::json& payload, core::Escalation e);
 
-/// The outbox rows announcing what fired on `e`: a thread reply per reminder (ordering key
-/// "slack:desk", after the post), and for the backup ping a DM to each notified person with a Slack id.
+/// The outbox rows announcing what fired on `e`, on each of `surfaces`: a thread reply per reminder
+/// (ordered after the escalation's post), and for the backup ping a `ping` of each notified person.
 std::vector<storage::OutboxMessage> reminder_outbox(const core::Fired& fired, const core::Escalation& e,
-                                                    const core::Rota& rota, core::TimePoint now);
+                                                    const handlers::SurfaceNames& surfaces, core::TimePoint now);
 
 struct SlaTimerOptions {
+  /// Where reminders are announced (each surface showing escalations); none: fired and audited only.
+  handlers::SurfaceNames surfaces;
   /// Longest single wait even with a deadline further away: a steady timer does not see wall-clock
   /// steps or a suspended host, so the deadline is recomputed at least this often while one is pending.
   std::chrono::seconds max_sleep{300};
@@ -74,6 +77,10 @@ class SlaTimer {
   /// then recomputes next_deadline(). Returns how many reminders fired. Throws StorageError.
   int fire_due();
 
+  /// "running", or what keeps it from firing ("retrying after a storage error: …"), for /healthz;
+  /// false in the pair when it cannot fire reminders right now.
+  std::pair<std::string, bool> health() const;
+
   /// The earliest unfired deadline after the last pass; nullopt when nothing is pending.
   std::optional<core::TimePoint> next_deadline() const { return next_; }
 
@@ -92,6 +99,7 @@ class SlaTimer {
   std::optional<core::TimePoint> next_;
   bool retry_soon_ = false;
   bool stopping_ = false;
+  std::string problem_;  ///< the last storage failure, until a pass succeeds
   std::set<std::string> missing_policy_logged_;  ///< escalation ids already reported, to log once
 };
 

@@ -108,13 +108,8 @@ storage::NewSubmission IntakeHandler::to_new_submission(const PendingSubmission&
     ns.audit.insert(ns.audit.end(), opened.audit.begin(), opened.audit.end());
     // The escalation id is assigned inside the commit, so the store fills it into the row's
     // escalation_id; the payload cannot name it and carries nothing else the sender needs.
-    storage::OutboxMessage post;
-    post.kind = "slack.post_escalation";
-    post.ordering_key = "slack:desk";
-    post.payload_json = "{}";
-    post.created_at = p.now;
-    post.next_attempt_at = p.now;
-    ns.outbox.push_back(std::move(post));
+    for (auto& post : effect_rows(Effect::post_escalation, surfaces_, "", nlohmann::json::object(), p.now))
+      ns.outbox.push_back(std::move(post));
   }
   // `answer_out` and `ev` outlive the commit (commit() keeps them); the escalation is copied because
   // `ns` moves into the batch.

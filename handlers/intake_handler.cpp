@@ -181,13 +181,6 @@ const std::string* find_header(const HttpRequest& r, const char* name) {
 
 }  // namespace
 
-const char* to_string(SlackConnection state) {
-  switch (state) {
-    case SlackConnection::connected: return "connected";
-    case SlackConnection::connecting: return "connecting";
-    default: return "disconnected";
-  }
-}
 
 const std::string* HttpResponse::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
@@ -197,7 +190,7 @@ const std::string* HttpResponse::header(std::string_view name) const {
 
 IntakeHandler::IntakeHandler(IntakeDependencies deps)
     : policy_(deps.policy), engine_(deps.engine), rota_(deps.rota), store_(deps.store), metrics_(deps.metrics),
-      slack_state_(std::move(deps.slack_state)), limits_(deps.limits) {
+      health_(std::move(deps.health)), surfaces_(std::move(deps.surfaces)), limits_(deps.limits) {
   for (const auto& t : deps.tokens)
     if (!t.empty()) token_digests_.push_back(storage::sha256_hex(t));
 }
@@ -254,9 +247,9 @@ PreparedRequest IntakeHandler::route(const HttpRequest& request, core::TimePoint
 
   if (path == "/healthz")
     return !get ? not_allowed("GET") : with_query(query, {}, [&](const Query&) {
-      // The Slack state is read here, on the caller's thread (the one the Slack client lives on).
-      const SlackConnection slack = slack_state_ ? slack_state_() : SlackConnection::disconnected;
-      return StoreRead{[this, slack] { return healthz(slack); }};
+      // Read here, on the caller's thread (the one the surfaces and workers live on).
+      DeskHealth health = health_ ? health_() : DeskHealth{};
+      return StoreRead{[this, health = std::move(health)] { return healthz(health); }};
     });
   if (path == "/metrics")
     return !get ? not_allowed("GET") : with_query(query, {}, [&](const Query&) { return metrics_text(); });
@@ -371,17 +364,32 @@ HttpResponse IntakeHandler::list_escalations(const Query& query) {
   return json_response(200, {{"escalations", std::move(list)}});
 }
 
-HttpResponse IntakeHandler::healthz(SlackConnection slack) {
+HttpResponse IntakeHandler::healthz(const DeskHealth& health) {
   bool database = true;
   try {
     (void)store_.policy_snapshot(policy_.source_digest.empty() ? "healthz" : policy_.source_digest);
   } catch (const storage::StorageError&) {
     database = false;
   }
-  // Liveness: the process answers and its database reads; a Slack outage is reported, not fatal.
-  return json_response(database ? 200 : 503, {{"status", database ? "ok" : "unavailable"},
-                                               {"slack", to_string(slack)},
-                                               {"database", database ? "ok" : "unavailable"}});
+  // Liveness: the process answers and its database reads (else 503). A surface or worker that is down
+  // is reported by name and makes the desk "degraded", not dead: the rest of it still works.
+  bool all_up = true;
+  json surfaces = json::object(), workers = json::object();
+  for (const auto& s : health.surfaces) {
+    surfaces[s.name] = s.state;
+    all_up = all_up && s.ok;
+  }
+  for (const auto& w : health.workers) {
+    workers[w.name] = w.state;
+    all_up = all_up && w.ok;
+  }
+  json body = {{"status", !database ? "unavailable" : all_up ? "ok" : "degraded"},
+               {"database", database ? "ok" : "unavailable"},
+               {"surfaces", std::move(surfaces)},
+               {"workers", std::move(workers)}};
+  // Each surface's state also at the top level ("slack": "connected"), as monitors already read it.
+  for (const auto& s : health.surfaces) body[s.name] = s.state;
+  return json_response(database ? 200 : 503, body);
 }
 
 HttpResponse IntakeHandler::metrics_text() const { return {200, kPrometheus, metrics_.prometheus_text(), {}}; }

@@ -6,7 +6,7 @@
 ///   POST /v1/submissions        evaluate a draft; 200 approved, 201 escalated (Location header)
 ///   GET  /v1/escalations/{id}   one escalation with its audit timeline
 ///   GET  /v1/escalations        ?status=open|triaged|accepted|rejected &limit=1..500 (default 100)
-///   GET  /healthz               no auth: {"status","slack","database"}
+///   GET  /healthz               no auth: {"status","database","surfaces","workers", and each surface's state}
 ///   GET  /metrics               no auth: Prometheus text 0.0.4
 ///
 /// Every /v1 request is authenticated before anything else about it is looked at (its path, its
@@ -39,6 +39,7 @@
 #include "core/policy.hpp"
 #include "core/policy_engine.hpp"
 #include "core/rota.hpp"
+#include "handlers/effects.hpp"
 #include "handlers/submission_parser.hpp"
 #include "storage/store.hpp"
 
@@ -61,9 +62,19 @@ struct HttpResponse {
   const std::string* header(std::string_view name) const;
 };
 
-/// The Slack Socket Mode connection as /healthz reports it.
-enum class SlackConnection { connected, connecting, disconnected };
-const char* to_string(SlackConnection state);
+/// One part of the running desk as /healthz reports it: a surface ("slack": "connected") or a
+/// background worker ("outbox": "running").
+struct ComponentHealth {
+  std::string name;
+  std::string state;
+  bool ok = true;  ///< false: this part is down, and /healthz says "degraded"
+};
+
+/// Every surface and worker of the running desk, for /healthz.
+struct DeskHealth {
+  std::vector<ComponentHealth> surfaces;
+  std::vector<ComponentHealth> workers;
+};
 
 struct IntakeLimits {
   std::size_t max_body_bytes = 1024 * 1024;  ///< 413 above this
@@ -79,8 +90,10 @@ struct IntakeDependencies {
   storage::Store& store;
   core::Metrics& metrics;
   std::vector<std::string> tokens;   ///< accepted bearer tokens; empty ones are ignored; none: all refused
-  /// For /healthz; unset reads as disconnected. Called on the thread that calls prepare() or handle().
-  std::function<SlackConnection()> slack_state;
+  /// For /healthz; unset reports no surfaces and no workers. Called on the thread that calls read().
+  std::function<DeskHealth()> health;
+  /// Where a new escalation is posted: one post_escalation row per surface.
+  SurfaceNames surfaces;
   IntakeLimits limits = {};
 };
 
@@ -141,7 +154,7 @@ class IntakeHandler {
   HttpResponse counted(HttpResponse response, bool submission, std::chrono::steady_clock::time_point started);
   HttpResponse get_escalation(const std::string& id);
   HttpResponse list_escalations(const std::map<std::string, std::string>& query);
-  HttpResponse healthz(SlackConnection slack);
+  HttpResponse healthz(const DeskHealth& health);
   HttpResponse metrics_text() const;
 
   const core::Policy& policy_;
@@ -150,7 +163,8 @@ class IntakeHandler {
   storage::Store& store_;
   core::Metrics& metrics_;
   std::vector<std::string> token_digests_;
-  std::function<SlackConnection()> slack_state_;
+  std::function<DeskHealth()> health_;
+  SurfaceNames surfaces_;
   IntakeLimits limits_;
   std::atomic<bool> snapshot_saved_{false};  ///< the policy snapshot is content-addressed: once is enough
 };

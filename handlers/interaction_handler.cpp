@@ -123,17 +123,6 @@ std::optional<SlackCall> confirmation(const ViewSubmission& view, const std::str
 
 }  // namespace
 
-storage::OutboxMessage outbox_message(std::string kind, std::string ordering_key, const nlohmann::json& payload,
-                                      core::TimePoint now) {
-  storage::OutboxMessage m;
-  m.kind = std::move(kind);
-  m.ordering_key = std::move(ordering_key);
-  m.payload_json = payload.is_object() ? payload.dump(-1, ' ', false, json::error_handler_t::replace) : "{}";
-  m.created_at = now;
-  m.next_attempt_at = now;
-  return m;
-}
-
 InteractionHandler::InteractionHandler(Dependencies deps) : deps_(std::move(deps)) {}
 
 InteractionResult InteractionHandler::on_payload(const nlohmann::json& payload, core::TimePoint now) {
@@ -190,7 +179,7 @@ InteractionResult InteractionHandler::click(const BlockAction& a, core::Macro ma
     InteractionResult r;
     // A second click of an already triaged escalation changes nothing: no write, just the form.
     if (!outcome.audit.empty()) {
-      if (!deps_.store.update_escalation(next, outcome.audit, {outbox_message(kOutboxUpdate, kDeskOrderingKey, json::object(), now)})) {
+      if (!deps_.store.update_escalation(next, outcome.audit, effect_rows(Effect::update_escalation, deps_.surfaces, next.id, json::object(), now))) {
         auto fresh = deps_.store.escalation(e.id);
         if (!fresh) return tell(a, "The desk no longer has " + e.id + ", so nothing changed.");
         e = std::move(*fresh);
@@ -274,15 +263,15 @@ InteractionResult InteractionHandler::submit_rationale(const ViewSubmission& vie
 std::vector<storage::OutboxMessage> InteractionHandler::decision_outbox(const core::Escalation& e, const std::string& actor,
                                                                        const std::string& rationale, core::TimePoint now) {
   const bool decided = core::is_decided(e.state);
-  std::vector<storage::OutboxMessage> out;
-  out.push_back(outbox_message(kOutboxUpdate, kDeskOrderingKey, json::object(), now));
-  out.push_back(outbox_message(kOutboxThreadReply, kDeskOrderingKey,
-                               {{"reply", decided ? "decision" : "reowned"}, {"actor", actor}, {"rationale", rationale}}, now));
+  auto out = effect_rows(Effect::update_escalation, deps_.surfaces, e.id, json::object(), now);
+  auto replies = effect_rows(Effect::thread_reply, deps_.surfaces, e.id,
+                             {{"reply", decided ? "decision" : "reowned"}, {"actor", actor}, {"rationale", rationale}}, now);
+  out.insert(out.end(), std::make_move_iterator(replies.begin()), std::make_move_iterator(replies.end()));
   if (decided) {
     const auto submission = deps_.store.submission(e.submission_id);
     if (submission && !submission->submission.callback_url.empty())
-      out.push_back(outbox_message(kOutboxCallback, "callback:" + e.submission_id,
-                                   {{"url", submission->submission.callback_url}}, now));
+      out.push_back(effect_row(Effect::decision_callback, std::string(kAgentSurface), e.id,
+                               {{"url", submission->submission.callback_url}}, now));
   }
   return out;
 }
@@ -317,7 +306,7 @@ InteractionResult InteractionHandler::submit_escalate(const ViewSubmission& view
   const std::string actor = actor_of(policy->rota(), view.user_id);
   ns.audit.push_back({"submission.received", "", actor, now, {{"workflow", s.workflow}, {"verdict", "escalated"}, {"by", actor}}});
   ns.audit.insert(ns.audit.end(), opened.audit.begin(), opened.audit.end());
-  ns.outbox.push_back(outbox_message(kOutboxPost, kDeskOrderingKey, json::object(), now));
+  ns.outbox = effect_rows(Effect::post_escalation, deps_.surfaces, "", json::object(), now);
   const auto ids = deps_.store.add_submission(ns);
 
   if (deps_.metrics) {

@@ -25,6 +25,7 @@
 #include "core/clock.hpp"
 #include "core/escalation.hpp"
 #include "core/metrics.hpp"
+#include "handlers/effects.hpp"
 #include "handlers/policy_set.hpp"
 #include "handlers/slack_payloads.hpp"
 #include "storage/store.hpp"
@@ -58,22 +59,13 @@ struct SlackDependencies {
   /// Why the on-duty user group is not kept on the duty lead (mrkdwn), shown by /rota; nullopt or
   /// unset when it is, or when the feature is off.
   std::function<std::optional<std::string>()> usergroup_notice = {};
+  /// The surfaces that show escalations: each decision updates and replies on every one of them.
+  SurfaceNames surfaces = {};
 };
-
-/// Outbox kinds and ordering keys the sender understands.
-inline constexpr const char* kOutboxUpdate = "slack.update_escalation";
-inline constexpr const char* kOutboxThreadReply = "slack.thread_reply";
-inline constexpr const char* kOutboxPost = "slack.post_escalation";
-inline constexpr const char* kOutboxCallback = "callback.decision";
-inline constexpr const char* kDeskOrderingKey = "slack:desk";
 
 /// Callback ids of the desk's modals.
 inline constexpr const char* kRationaleCallbackId = "desk.rationale";
 inline constexpr const char* kEscalateCallbackId = "desk.escalate";
-
-/// An outbox row of `kind` for the sender to build at send time, due at `now`.
-storage::OutboxMessage outbox_message(std::string kind, std::string ordering_key, const nlohmann::json& payload,
-                                      core::TimePoint now);
 
 /// Button clicks and modal submissions. Safe to use from one thread (the Socket Mode reader); the
 /// store settles races between desks with its version check.

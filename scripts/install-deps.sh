@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config ca-certificates openssl tzdata
+  ccache                      # compiler cache: rebuilds of unchanged files are free
+  libcli11-dev                # the command line: one file per command, --help for each
   libboost1.81-dev            # Asio/Beast with C++20 coroutines (the default libboost-dev is 1.74: too old)
   libssl-dev
   nlohmann-json3-dev

@@ -215,10 +215,36 @@ CREATE TABLE slack_messages (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations{{
+// One desk, many surfaces: each outbox row names the surface that delivers it and a transport-neutral
+// effect; rows are ordered per escalation, so one escalation's trouble never holds another's back; and
+// each escalation keeps its main message's reference per surface.
+constexpr const char* kSurfaces = R"sql(
+ALTER TABLE outbox ADD COLUMN surface TEXT NOT NULL DEFAULT 'slack' CHECK (surface <> '');
+UPDATE outbox SET surface = 'agent', kind = 'decision_callback' WHERE kind = 'callback.decision';
+UPDATE outbox SET kind = substr(kind, 7)
+  WHERE kind IN ('slack.post_escalation', 'slack.update_escalation', 'slack.thread_reply');
+UPDATE outbox SET kind = 'direct_message' WHERE kind = 'slack.dm';
+UPDATE outbox SET ordering_key = surface || ':' || escalation_id
+  WHERE state IN ('pending', 'sending') AND escalation_id IS NOT NULL;
+
+CREATE TABLE surface_messages (
+  escalation_id TEXT NOT NULL REFERENCES escalations (id),
+  surface TEXT NOT NULL CHECK (surface <> ''),
+  channel TEXT NOT NULL CHECK (channel <> ''),
+  message_id TEXT NOT NULL CHECK (message_id <> ''),
+  permalink TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (escalation_id, surface)
+) WITHOUT ROWID;
+INSERT INTO surface_messages (escalation_id, surface, channel, message_id, permalink)
+  SELECT escalation_id, 'slack', channel, ts, permalink FROM slack_messages;
+DROP TABLE slack_messages;
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
+    {4, "surfaces: outbox rows per surface and effect, ordered per escalation; message references per surface", kSurfaces},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

@@ -208,6 +208,7 @@ OutboxMessage read_outbox(const SQLite::Statement& s) {
   m.result_json = text(s, 10);
   m.last_attempt_at = optional_time(s, 11);
   m.sent_at = optional_time(s, 12);
+  m.surface = text(s, 13);
   return m;
 }
 

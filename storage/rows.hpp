@@ -70,11 +70,14 @@ inline constexpr const char* kEscalationColumns =
 /// Columns of an outbox row `o` as read_outbox expects them.
 inline constexpr const char* kOutboxColumns =
     "o.id, o.kind, coalesce(o.escalation_id, ''), o.ordering_key, o.payload_json, o.created_at, "
-    "o.next_attempt_at, o.attempts, o.state, o.last_error, o.result_json, o.last_attempt_at, o.sent_at";
+    "o.next_attempt_at, o.attempts, o.state, o.last_error, o.result_json, o.last_attempt_at, o.sent_at, o.surface";
 /// True for an outbox row `o` that is the first unsent row of its ordering key.
 inline constexpr const char* kOutboxIsHead =
     "NOT EXISTS (SELECT 1 FROM outbox b WHERE b.ordering_key = o.ordering_key AND b.id < o.id "
     "AND b.state IN ('pending', 'sending'))";
+/// True for an outbox row `o` whose surface is in the JSON array bound to :surfaces (NULL: any surface).
+inline constexpr const char* kOutboxForSurfaces =
+    "(:surfaces IS NULL OR o.surface IN (SELECT value FROM json_each(:surfaces)))";
 OutboxMessage read_outbox(const SQLite::Statement& s);
 const char* to_string(OutboxMessage::State state);
 

@@ -68,7 +68,9 @@ class SqliteStore final : public Store {
   std::vector<Drill> drills() override;
 
   std::int64_t enqueue(const std::vector<OutboxMessage>& messages, const std::vector<core::AuditEvent>& audit) override;
-  std::vector<OutboxMessage> outbox_due(core::TimePoint now, int limit) override;
+  using Store::outbox_due;
+  std::vector<OutboxMessage> outbox_due(core::TimePoint now, int limit,
+                                        const std::optional<std::vector<std::string>>& surfaces) override;
   std::vector<OutboxMessage> outbox_in_doubt() override;
   std::optional<OutboxMessage> outbox_message(std::int64_t id) override;
   void outbox_mark_sending(std::int64_t id, core::TimePoint at) override;
@@ -76,12 +78,13 @@ class SqliteStore final : public Store {
   /// `error` is kept to its first 2000 bytes (cut at a UTF-8 boundary), as in outbox_fail.
   void outbox_retry(std::int64_t id, core::TimePoint next_attempt_at, const std::string& error) override;
   void outbox_fail(std::int64_t id, const std::string& error) override;
-  std::optional<core::TimePoint> outbox_next_attempt() override;
+  using Store::outbox_next_attempt;
+  std::optional<core::TimePoint> outbox_next_attempt(const std::optional<std::vector<std::string>>& surfaces) override;
   OutboxStats outbox_stats() override;
 
-  void record_slack_post(const std::string& escalation_id, const std::string& channel, const std::string& ts,
-                         const std::string& permalink = "") override;
-  std::optional<SlackPost> slack_post(const std::string& escalation_id) override;
+  void record_message(const MessageRef& ref) override;
+  std::optional<MessageRef> message(const std::string& escalation_id, const std::string& surface) override;
+  std::vector<MessageRef> messages(const std::string& escalation_id) override;
 
   bool mark_processed(const std::string& id, core::TimePoint at) override;
   int prune_processed(core::TimePoint before) override;

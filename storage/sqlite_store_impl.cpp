@@ -73,11 +73,12 @@ SqliteStore::Impl::Impl(SQLite::Database database)
       mark_processed(db, "INSERT INTO processed_ids (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"),
       insert_outbox(db,
                     "INSERT INTO outbox (kind, escalation_id, ordering_key, payload_json, created_at, "
-                    "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)"),
+                    "next_attempt_at, surface) VALUES (?, ?, ?, ?, ?, ?, ?)"),
       // A row goes only when no earlier row of its key is still unsent (pending or sending).
       outbox_due(db, std::string("SELECT ") + detail::kOutboxColumns +
                          " FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= :now AND " +
-                         detail::kOutboxIsHead + " ORDER BY o.id LIMIT :limit"),
+                         detail::kOutboxForSurfaces + " AND " + detail::kOutboxIsHead +
+                         " ORDER BY o.id LIMIT :limit"),
       outbox_state(db, "SELECT state FROM outbox WHERE id = ?"),
       outbox_sending(db,
                      "UPDATE outbox SET state = 'sending', attempts = attempts + 1, last_attempt_at = ?2 "

@@ -1,5 +1,5 @@
 // SqliteStore: the transactional outbox (rows written with the change that caused them, then sent
-// in order per ordering key) and where each escalation's main Slack post lives.
+// in order per ordering key) and where each escalation's main message lives on each surface.
 #include "storage/rows.hpp"
 #include "storage/sqlite_store.hpp"
 #include "storage/sqlite_store_impl.hpp"
@@ -43,6 +43,30 @@ std::vector<OutboxMessage> read_all(SQLite::Statement& q) {
   return out;
 }
 
+/// Binds :surfaces as a JSON array of names, or NULL for every surface.
+void bind_surfaces(SQLite::Statement& q, const std::optional<std::vector<std::string>>& surfaces) {
+  if (!surfaces) {
+    q.bind(":surfaces");
+    return;
+  }
+  std::string array = "[";
+  for (const auto& name : *surfaces) {
+    if (array.size() > 1) array += ',';
+    array += '"';
+    for (char c : name) {
+      // Surface names are the desk's own identifiers; escape anyway so no name can break the array.
+      if (c == '"' || c == '\\') array += '\\';
+      array += c;
+    }
+    array += '"';
+  }
+  q.bind(":surfaces", array + "]");
+}
+
+MessageRef read_message_ref(const SQLite::Statement& q, const std::string& escalation_id) {
+  return MessageRef{escalation_id, detail::text(q, 0), detail::text(q, 1), detail::text(q, 2), detail::text(q, 3)};
+}
+
 }  // namespace
 
 std::int64_t SqliteStore::Impl::enqueue(const std::vector<OutboxMessage>& messages,
@@ -50,14 +74,22 @@ std::int64_t SqliteStore::Impl::enqueue(const std::vector<OutboxMessage>& messag
   std::int64_t last = 0;
   for (const OutboxMessage& m : messages) {
     const std::string& escalation = m.escalation_id.empty() ? escalation_id : m.escalation_id;
+    if (m.surface.empty()) throw StorageError(StorageError::Code::constraint, "outbox message of kind '" + m.kind + "' names no surface");
+    std::string key = m.ordering_key;
+    if (key.empty()) {
+      if (escalation.empty())
+        throw StorageError(StorageError::Code::constraint, "outbox message of kind '" + m.kind + "' has neither an ordering key nor an escalation");
+      key = m.surface + ":" + escalation;
+    }
     StatementUse q(insert_outbox);
     q->bind(1, m.kind);
     if (escalation.empty()) q->bind(2);
     else q->bind(2, escalation);
-    q->bind(3, m.ordering_key);
+    q->bind(3, key);
     q->bind(4, m.payload_json);
     q->bind(5, detail::epoch(m.created_at));
     q->bind(6, detail::epoch(m.next_attempt_at));
+    q->bind(7, m.surface);
     q->exec();
     last = db.getLastInsertRowid();
   }
@@ -75,9 +107,11 @@ std::int64_t SqliteStore::enqueue(const std::vector<OutboxMessage>& messages,
   });
 }
 
-std::vector<OutboxMessage> SqliteStore::outbox_due(core::TimePoint now, int limit) {
+std::vector<OutboxMessage> SqliteStore::outbox_due(core::TimePoint now, int limit,
+                                                   const std::optional<std::vector<std::string>>& surfaces) {
   return impl_->run("listing due outbox messages", [&] {
     StatementUse q(impl_->outbox_due);
+    bind_surfaces(*q, surfaces);
     q->bind(":now", detail::epoch(now));
     q->bind(":limit", limit > 0 ? limit : -1);
     return read_all(*q);
@@ -143,12 +177,14 @@ void SqliteStore::outbox_fail(std::int64_t id, const std::string& error) {
   });
 }
 
-std::optional<core::TimePoint> SqliteStore::outbox_next_attempt() {
+std::optional<core::TimePoint> SqliteStore::outbox_next_attempt(const std::optional<std::vector<std::string>>& surfaces) {
   return impl_->run("finding the next outbox attempt", [&] {
     // Only the rows outbox_due could return: a row blocked behind its key's head would wake the
     // sender for nothing, over and over.
     SQLite::Statement q(impl_->db, std::string("SELECT min(o.next_attempt_at) FROM outbox o ") +
-                                       "WHERE o.state = 'pending' AND " + detail::kOutboxIsHead);
+                                       "WHERE o.state = 'pending' AND " + detail::kOutboxForSurfaces + " AND " +
+                                       detail::kOutboxIsHead);
+    bind_surfaces(q, surfaces);
     q.executeStep();
     return detail::optional_time(q, 0);
   });
@@ -174,32 +210,50 @@ OutboxStats SqliteStore::outbox_stats() {
   });
 }
 
-void SqliteStore::record_slack_post(const std::string& escalation_id, const std::string& channel,
-                                    const std::string& ts, const std::string& permalink) {
-  impl_->run("recording a Slack post", [&] {
+void SqliteStore::record_message(const MessageRef& ref) {
+  impl_->run("recording a message reference", [&] {
     SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
-    // A permalink belongs to one post: a moved post loses the old one unless a new one is given.
+    // A permalink belongs to one message: a moved message loses the old one unless a new one is given.
     SQLite::Statement q(impl_->db,
-                        "INSERT INTO slack_messages (escalation_id, channel, ts, permalink) VALUES (?1, ?2, ?3, ?4) "
-                        "ON CONFLICT (escalation_id) DO UPDATE SET channel = excluded.channel, ts = excluded.ts, "
+                        "INSERT INTO surface_messages (escalation_id, surface, channel, message_id, permalink) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5) "
+                        "ON CONFLICT (escalation_id, surface) DO UPDATE SET channel = excluded.channel, "
+                        "message_id = excluded.message_id, "
                         "permalink = CASE WHEN excluded.permalink <> '' THEN excluded.permalink "
-                        "WHEN slack_messages.channel = excluded.channel AND slack_messages.ts = excluded.ts "
-                        "THEN slack_messages.permalink ELSE '' END");
-    q.bind(1, escalation_id);
-    q.bind(2, channel);
-    q.bind(3, ts);
-    q.bind(4, permalink);
+                        "WHEN surface_messages.channel = excluded.channel "
+                        "AND surface_messages.message_id = excluded.message_id "
+                        "THEN surface_messages.permalink ELSE '' END");
+    q.bind(1, ref.escalation_id);
+    q.bind(2, ref.surface);
+    q.bind(3, ref.channel);
+    q.bind(4, ref.message_id);
+    q.bind(5, ref.permalink);
     q.exec();
     txn.commit();
   });
 }
 
-std::optional<SlackPost> SqliteStore::slack_post(const std::string& escalation_id) {
-  return impl_->run("reading a Slack post", [&]() -> std::optional<SlackPost> {
-    SQLite::Statement q(impl_->db, "SELECT channel, ts, permalink FROM slack_messages WHERE escalation_id = ?");
+std::optional<MessageRef> SqliteStore::message(const std::string& escalation_id, const std::string& surface) {
+  return impl_->run("reading a message reference", [&]() -> std::optional<MessageRef> {
+    SQLite::Statement q(impl_->db,
+                        "SELECT surface, channel, message_id, permalink FROM surface_messages "
+                        "WHERE escalation_id = ? AND surface = ?");
     q.bind(1, escalation_id);
+    q.bind(2, surface);
     if (!q.executeStep()) return std::nullopt;
-    return SlackPost{escalation_id, detail::text(q, 0), detail::text(q, 1), detail::text(q, 2)};
+    return read_message_ref(q, escalation_id);
+  });
+}
+
+std::vector<MessageRef> SqliteStore::messages(const std::string& escalation_id) {
+  return impl_->run("reading message references", [&] {
+    SQLite::Statement q(impl_->db,
+                        "SELECT surface, channel, message_id, permalink FROM surface_messages "
+                        "WHERE escalation_id = ? ORDER BY surface");
+    q.bind(1, escalation_id);
+    std::vector<MessageRef> out;
+    while (q.executeStep()) out.push_back(read_message_ref(q, escalation_id));
+    return out;
   });
 }
 

@@ -44,10 +44,12 @@ struct StoredSubmission {
 struct OutboxMessage {
   enum class State { pending, sending, sent, failed };
   std::int64_t id = 0;
-  std::string kind;           ///< "slack.post_escalation", "slack.update_escalation", "slack.thread_reply",
-                              ///< "slack.dm", "slack.ephemeral", "callback.decision", "teams.card"
+  std::string surface;        ///< who delivers it: "slack", "teams", "console", "agent" (callbacks)
+  std::string kind;           ///< the effect (handlers/effects.hpp): "post_escalation", "thread_reply", …
   std::string escalation_id;  ///< may be empty
-  std::string ordering_key;   ///< e.g. "slack:C123" or "callback:SUB-000001"
+  /// Rows of one key are sent in id order. Empty: "<surface>:<escalation_id>", so one escalation's
+  /// messages keep their order on each surface and never wait behind another escalation's.
+  std::string ordering_key;
   std::string payload_json;   ///< what the sender needs; never a secret
   core::TimePoint created_at{};
   core::TimePoint next_attempt_at{};
@@ -68,12 +70,14 @@ struct OutboxStats {
   std::optional<core::TimePoint> oldest_pending_created_at;  ///< how far behind the sender is
 };
 
-/// Where an escalation's main Slack post is: updates and thread replies go there.
-struct SlackPost {
+/// Where an escalation's main message is on one surface: updates and thread replies go there. One
+/// escalation can live on several surfaces at once, one reference each.
+struct MessageRef {
   std::string escalation_id;
-  std::string channel;
-  std::string ts;
-  std::string permalink;  ///< may be empty
+  std::string surface;     ///< "slack", "teams", …
+  std::string channel;     ///< Slack channel id, Teams conversation id
+  std::string message_id;  ///< Slack ts, Teams activity id
+  std::string permalink;   ///< may be empty
 };
 
 struct SubmissionIds {
@@ -218,7 +222,10 @@ class Store {
                                const std::vector<core::AuditEvent>& audit) = 0;
   /// Pending rows with next_attempt_at <= now, in id order, but only the first unsent (pending or
   /// sending) row of each ordering key: a later message never overtakes an earlier one. limit <= 0: all.
-  virtual std::vector<OutboxMessage> outbox_due(core::TimePoint now, int limit) = 0;
+  /// `surfaces`, when given, keeps only rows for those surfaces (the ones ready to deliver).
+  virtual std::vector<OutboxMessage> outbox_due(core::TimePoint now, int limit,
+                                                const std::optional<std::vector<std::string>>& surfaces) = 0;
+  std::vector<OutboxMessage> outbox_due(core::TimePoint now, int limit) { return outbox_due(now, limit, std::nullopt); }
   /// Rows left `sending` (outcome unknown, e.g. after a crash), in id order: look them up before resending.
   virtual std::vector<OutboxMessage> outbox_in_doubt() = 0;
   virtual std::optional<OutboxMessage> outbox_message(std::int64_t id) = 0;
@@ -233,16 +240,18 @@ class Store {
   virtual void outbox_fail(std::int64_t id, const std::string& error) = 0;
   /// The earliest time outbox_due() will return something (if past: now), or nullopt when no
   /// sendable row is waiting. Rows blocked behind an earlier row of their key do not count, so a
-  /// timer set to it never spins.
-  virtual std::optional<core::TimePoint> outbox_next_attempt() = 0;
+  /// timer set to it never spins; nor do rows for surfaces outside `surfaces`, when given.
+  virtual std::optional<core::TimePoint> outbox_next_attempt(const std::optional<std::vector<std::string>>& surfaces) = 0;
+  std::optional<core::TimePoint> outbox_next_attempt() { return outbox_next_attempt(std::nullopt); }
   virtual OutboxStats outbox_stats() = 0;
 
-  /// Records (or moves) an escalation's main Slack post. Idempotent: call it before outbox_mark_sent,
-  /// so a crash in between leaves the row in doubt and its lookup records the same post again. An
-  /// empty permalink keeps the one known for the same post.
-  virtual void record_slack_post(const std::string& escalation_id, const std::string& channel,
-                                 const std::string& ts, const std::string& permalink = "") = 0;
-  virtual std::optional<SlackPost> slack_post(const std::string& escalation_id) = 0;
+  /// Records (or moves) an escalation's main message on one surface. Idempotent: call it before
+  /// outbox_mark_sent, so a crash in between leaves the row in doubt and its lookup records the same
+  /// message again. An empty permalink keeps the one known for the same message.
+  virtual void record_message(const MessageRef& ref) = 0;
+  virtual std::optional<MessageRef> message(const std::string& escalation_id, const std::string& surface) = 0;
+  /// Every surface's message of an escalation, by surface name.
+  virtual std::vector<MessageRef> messages(const std::string& escalation_id) = 0;
 
   /// Records an inbound Slack envelope/event id; false if it was already processed (a redelivery).
   virtual bool mark_processed(const std::string& id, core::TimePoint at) = 0;

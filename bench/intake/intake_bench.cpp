@@ -283,7 +283,7 @@ int main(int argc, char** argv) {
     core::Metrics metrics;
     core::SystemClock clock;
     handlers::IntakeHandler handler({policy, engine, rota, *store, metrics, {kToken},
-                                     [] { return handlers::SlackConnection::connected; }, {}});
+                                     [] { return handlers::DeskHealth{}; }, {"slack"}});
     std::unique_ptr<bot::IntakeCommitter> committer;
     if (o.committer) committer = std::make_unique<bot::IntakeCommitter>(handler, clock, bot::IntakeCommitterOptions{o.max_batch});
 

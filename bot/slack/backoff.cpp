@@ -1,6 +1,7 @@
 #include "bot/slack/backoff.hpp"
 
 #include <algorithm>
+#include <random>
 
 namespace desk::bot::slack {
 
@@ -15,6 +16,11 @@ std::chrono::milliseconds backoff_delay(const BackoffPolicy& policy, unsigned at
   jitter = std::min(jitter, 1.0);
   const double half = static_cast<double>(ceiling.count()) / 2.0;
   return std::chrono::milliseconds{static_cast<long long>(half + half * jitter)};
+}
+
+double random_jitter() {
+  thread_local std::mt19937 engine{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
 }
 
 }  // namespace desk::bot::slack

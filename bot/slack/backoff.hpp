@@ -16,4 +16,7 @@ struct BackoffPolicy {
 /// Out-of-range jitter is clamped; a zero base gives zero.
 std::chrono::milliseconds backoff_delay(const BackoffPolicy& policy, unsigned attempt, double jitter);
 
+/// A uniform draw in [0, 1) for `backoff_delay`, from a per-thread engine seeded once.
+double random_jitter();
+
 }  // namespace desk::bot::slack

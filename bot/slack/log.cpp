@@ -212,4 +212,10 @@ void log(LogLevel level, std::string_view event, std::initializer_list<LogField>
   }
 }
 
+void report_fatal(const std::string& message) {
+  const auto line = "escalation-desk: " + redact(message) + "\n";
+  [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
+  log_error("desk.fatal", {{"message", message}});
+}
+
 }  // namespace desk::bot::slack

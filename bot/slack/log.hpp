@@ -58,6 +58,10 @@ void register_secret(std::string_view secret);
 /// secrets. Use it for any text that may end up outside the process (errors, replies, the database).
 std::string redact(std::string_view text);
 
+/// A fatal start-up or run problem for a person at a terminal: "escalation-desk: <message>" on
+/// stderr (redacted), then the same as a desk.fatal log event for journald.
+void report_fatal(const std::string& message);
+
 /// Replaces the stderr writer (tests capture lines); pass an empty function to restore stderr.
 /// The sink receives the finished, redacted line without the trailing newline.
 void set_log_sink(std::function<void(std::string_view line)> sink);

@@ -16,7 +16,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
-#include "bot/outbox_sender.hpp"
+#include "bot/workers/outbox_dispatcher.hpp"
 #include "bot/slack/fake_slack_api.hpp"
 #include "storage/digest.hpp"
 #include "storage/sqlite_store.hpp"
@@ -123,7 +123,8 @@ class CallbackSenderTest : public ::testing::Test {
   storage::OutboxMessage row(const std::string& url) {
     storage::OutboxMessage m;
     m.id = 7;
-    m.kind = "callback.decision";
+    m.surface = "agent";
+    m.kind = "decision_callback";
     m.escalation_id = id_;
     m.payload_json = json{{"url", url}}.dump();
     m.created_at = clock_.now();
@@ -283,17 +284,15 @@ TEST_F(CallbackSenderTest, UnknownEscalationFails) {
   EXPECT_EQ(deliver(sender, m).kind, DeliveryOutcome::Kind::fail);
 }
 
-TEST_F(CallbackSenderTest, OutboxRowGoesThroughTheSenderAndIsRetriedUntil2xx) {
+TEST_F(CallbackSenderTest, OutboxRowGoesThroughTheDispatcherAndIsRetriedUntil2xx) {
   receiver_->statuses = {503};
   storage::OutboxMessage m = row(receiver_->url());
-  m.ordering_key = "callback:SUB-000001";
   m.next_attempt_at = clock_.now();
   const std::int64_t id = store_->enqueue({m}, {});
   CallbackSender callbacks = make();
   slack::FakeSlackApi api;
-  OutboxSenderOptions options;
-  options.desk_channel = "C0DESK";
-  OutboxSender sender(io_.get_executor(), *store_, api, resolver_, clock_, nullptr, options, &callbacks);
+  OutboxDispatcher sender(io_.get_executor(), *store_, clock_);
+  sender.add(callbacks);
   bool finished = false;
   net::co_spawn(io_, sender.run(), [&](std::exception_ptr) { finished = true; });
   auto drive = [&](auto done) {

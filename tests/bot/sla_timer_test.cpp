@@ -9,8 +9,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include "bot/outbox_sender.hpp"
 #include "bot/slack/fake_slack_api.hpp"
+#include "bot/slack/slack_deliverer.hpp"
+#include "bot/workers/outbox_dispatcher.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_policy.hpp"
@@ -53,8 +54,10 @@ class SlaTimerTest : public ::testing::Test {
   }
 
   void start_timer() {
+    SlaTimerOptions options;
+    options.surfaces = {"slack"};
     timer_ = std::make_unique<SlaTimer>(io_.get_executor(), *store_, resolver_, clock_, &metrics_,
-                                        [this] { ++enqueued_; });
+                                        [this] { ++enqueued_; }, options);
     running_ = true;
     net::co_spawn(io_, timer_->run(), [this](std::exception_ptr p) {
       running_ = false;
@@ -65,11 +68,12 @@ class SlaTimerTest : public ::testing::Test {
 
   void stop_all() {
     if (timer_) timer_->stop();
-    if (sender_) sender_->stop();
+    if (outbox_) outbox_->stop();
     settle();
     EXPECT_FALSE(running_);
     timer_.reset();
-    sender_.reset();
+    outbox_.reset();
+    deliverer_.reset();
   }
 
   /// Runs every handler that is ready now, until none is.
@@ -97,7 +101,7 @@ class SlaTimerTest : public ::testing::Test {
 
   std::vector<std::string> fired_deadlines() {
     std::vector<std::string> out;
-    for (const auto& r : rows("slack.thread_reply")) out.push_back(json::parse(r.payload_json)["deadline"]);
+    for (const auto& r : rows("thread_reply")) out.push_back(json::parse(r.payload_json)["deadline"]);
     return out;
   }
 
@@ -110,7 +114,8 @@ class SlaTimerTest : public ::testing::Test {
   handlers::PolicyResolver resolver_ = [this](const std::string& d) { return d == set_->digest() ? set_ : nullptr; };
   core::Metrics metrics_;
   std::unique_ptr<SlaTimer> timer_;
-  std::unique_ptr<OutboxSender> sender_;
+  std::unique_ptr<OutboxDispatcher> outbox_;
+  std::unique_ptr<slack::SlackDeliverer> deliverer_;
   slack::FakeSlackApi api_;
   bool running_ = false;
   int enqueued_ = 0;
@@ -126,26 +131,27 @@ TEST_F(SlaTimerTest, NothingFiresEarly) {
   EXPECT_EQ(metrics_.value("desk_pings_total"), 0);
 }
 
-TEST_F(SlaTimerTest, BackupPingFiresOnceWithAThreadReplyAndDms) {
+TEST_F(SlaTimerTest, BackupPingFiresOnceWithAThreadReplyAndAPingOfEachPerson) {
   const auto id = open_escalation();
   start_timer();
   at(3min);
   EXPECT_EQ(fired_deadlines(), (std::vector<std::string>{"backup_ping"}));
-  const auto reply = json::parse(rows("slack.thread_reply")[0].payload_json);
+  const auto reply = json::parse(rows("thread_reply")[0].payload_json);
   EXPECT_EQ(reply["reply"], "reminder");
   EXPECT_EQ(reply["late_by_s"], 0);
-  EXPECT_EQ(rows("slack.thread_reply")[0].ordering_key, "slack:desk");
-  EXPECT_EQ(rows("slack.thread_reply")[0].escalation_id, id);
+  EXPECT_EQ(rows("thread_reply")[0].ordering_key, "slack:" + id) << "after the post, on the same key";
+  EXPECT_EQ(rows("thread_reply")[0].surface, "slack");
+  EXPECT_EQ(rows("thread_reply")[0].escalation_id, id);
 
-  std::vector<std::string> dm_users;
-  for (const auto& dm : rows("slack.dm")) {
-    const auto payload = json::parse(dm.payload_json);
-    dm_users.push_back(payload["user"]);
-    EXPECT_EQ(payload["escalation_id"], id);
-    EXPECT_NE(payload["text"].get<std::string>().find(id), std::string::npos);
-    EXPECT_EQ(dm.ordering_key, "slack:dm:" + payload["user"].get<std::string>());
+  std::vector<std::string> pinged;
+  for (const auto& ping : rows("ping")) {
+    const auto payload = json::parse(ping.payload_json);
+    pinged.push_back(payload["person"]);
+    EXPECT_EQ(payload["deadline"], "backup_ping");
+    EXPECT_EQ(ping.escalation_id, id);
+    EXPECT_EQ(ping.surface, "slack");
   }
-  EXPECT_EQ(dm_users, (std::vector<std::string>{"U0B", "U0D"})) << "backup bob and director dana";
+  EXPECT_EQ(pinged, (std::vector<std::string>{"bob", "dana"})) << "backup bob and director dana";
   EXPECT_EQ(enqueued_, 1);
   EXPECT_EQ(metrics_.value("desk_pings_total"), 1);
 
@@ -156,7 +162,7 @@ TEST_F(SlaTimerTest, BackupPingFiresOnceWithAThreadReplyAndDms) {
 
   at(3min + 30s);
   EXPECT_EQ(fired_deadlines().size(), 1u) << "fires once";
-  EXPECT_EQ(rows("slack.dm").size(), 2u);
+  EXPECT_EQ(rows("ping").size(), 2u);
 }
 
 TEST_F(SlaTimerTest, BreachesFireAtTheirDeadlinesAndCountAsBreaches) {
@@ -167,7 +173,7 @@ TEST_F(SlaTimerTest, BreachesFireAtTheirDeadlinesAndCountAsBreaches) {
   EXPECT_EQ(fired_deadlines(), (std::vector<std::string>{"backup_ping", "triage"}));
   at(30min);
   EXPECT_EQ(fired_deadlines(), (std::vector<std::string>{"backup_ping", "triage", "decision"}));
-  EXPECT_EQ(rows("slack.dm").size(), 2u) << "only the backup ping is also sent directly";
+  EXPECT_EQ(rows("ping").size(), 2u) << "only the backup ping is also sent directly";
   EXPECT_EQ(metrics_.value("desk_breaches_total", {"triage"}), 1);
   EXPECT_EQ(metrics_.value("desk_breaches_total", {"decision"}), 1);
   EXPECT_FALSE(timer_->next_deadline());
@@ -225,7 +231,7 @@ TEST_F(SlaTimerTest, TriagedEscalationOnlyKeepsItsDecisionDeadline) {
   EXPECT_EQ(timer_->next_deadline(), opened_at_ + 30min);
   at(31min);
   EXPECT_EQ(fired_deadlines(), (std::vector<std::string>{"decision"}));
-  EXPECT_TRUE(rows("slack.dm").empty());
+  EXPECT_TRUE(rows("ping").empty());
 }
 
 TEST_F(SlaTimerTest, FireDrillsStayOutOfTheMetrics) {
@@ -243,7 +249,7 @@ TEST_F(SlaTimerTest, UnknownPolicySnapshotStillFiresWithNobodyToPing) {
   start_timer();
   at(3min);
   EXPECT_EQ(fired_deadlines(), (std::vector<std::string>{"backup_ping"}));
-  EXPECT_TRUE(rows("slack.dm").empty());
+  EXPECT_TRUE(rows("ping").empty());
 }
 
 TEST_F(SlaTimerTest, RestartFiresOverdueRemindersOnceAndSaysHowLate) {
@@ -258,7 +264,7 @@ TEST_F(SlaTimerTest, RestartFiresOverdueRemindersOnceAndSaysHowLate) {
   clock_.set(opened_at_ + 40min);
   start_timer();
   EXPECT_EQ(fired_deadlines(), (std::vector<std::string>{"backup_ping", "triage", "decision"}));
-  const auto replies = rows("slack.thread_reply");
+  const auto replies = rows("thread_reply");
   EXPECT_EQ(json::parse(replies[1].payload_json)["late_by_s"], 35 * 60);
   EXPECT_EQ(json::parse(replies[2].payload_json)["late_by_s"], 10 * 60);
 
@@ -269,13 +275,17 @@ TEST_F(SlaTimerTest, RestartFiresOverdueRemindersOnceAndSaysHowLate) {
   EXPECT_EQ(fired_deadlines().size(), 3u);
 
   // What Slack shows: the replies say they are late, and why.
-  store_->record_slack_post(id, "C0DESK", "1700000000.000100");
-  for (const auto& r : store_->outbox_due(clock_.now(), 0))
-    if (r.kind == "slack.post_escalation") store_->outbox_fail(r.id, "not under test");
-  OutboxSenderOptions options;
+  store_->record_message({id, "slack", "C0DESK", "1700000000.000100", ""});
+  slack::SlackDelivererOptions options;
   options.desk_channel = "C0DESK";
-  sender_ = std::make_unique<OutboxSender>(io_.get_executor(), *store_, api_, resolver_, clock_, nullptr, options);
-  net::co_spawn(io_, sender_->run(), [](std::exception_ptr p) {
+  outbox_ = std::make_unique<OutboxDispatcher>(io_.get_executor(), *store_, clock_);
+  deliverer_ = std::make_unique<slack::SlackDeliverer>(io_.get_executor(), *store_, api_, resolver_, clock_, nullptr,
+                                                       options, [this] { outbox_->poke(); });
+  outbox_->add(*deliverer_);
+  net::co_spawn(io_, deliverer_->resolve_desk_channel(), [](std::exception_ptr p) {
+    if (p) std::rethrow_exception(p);
+  });
+  net::co_spawn(io_, outbox_->run(), [](std::exception_ptr p) {
     if (p) std::rethrow_exception(p);
   });
   settle();
@@ -293,7 +303,7 @@ TEST_F(SlaTimerTest, RestartAfterEverythingWasMissedFiresAllThreeOnce) {
   clock_.set(opened_at_ + 40min);
   start_timer();
   EXPECT_EQ(fired_deadlines(), (std::vector<std::string>{"backup_ping", "triage", "decision"}));
-  EXPECT_EQ(json::parse(rows("slack.thread_reply")[0].payload_json)["late_by_s"], 37 * 60);
+  EXPECT_EQ(json::parse(rows("thread_reply")[0].payload_json)["late_by_s"], 37 * 60);
   EXPECT_EQ(enqueued_, 1);
   timer_->poke();
   settle();

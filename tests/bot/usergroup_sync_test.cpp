@@ -2,14 +2,16 @@
 // answers at once, so "the sync has done all it can now" is reached by polling ready handlers
 // (settle), never by sleeping. Time moves through the FakeClock; wake() stands in for the timer
 // firing at the instant next_change() names, poke() for a committed /rota override.
-#include "bot/usergroup_sync.hpp"
+#include "bot/slack/usergroup_sync.hpp"
 
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include "bot/outbox_sender.hpp"
+#include "bot/slack/slack_deliverer.hpp"
+#include "bot/workers/outbox_dispatcher.hpp"
+#include "handlers/effects.hpp"
 #include "bot/slack/fake_slack_api.hpp"
 #include "bot/slack/log.hpp"
 #include "core/lifecycle.hpp"
@@ -337,12 +339,16 @@ TEST_F(UsergroupSyncTest, PostsMentionTheGroupOnlyWhileItListsTheDutyLead) {
   add_group({"U0X"});
   api_.fail("usergroups.users.update", "permission_denied");
   start();
-  OutboxSenderOptions options;
+  slack::SlackDelivererOptions options;
   options.desk_channel = "C0DESK";
   options.usergroup_id_source = [this] { return sync_->group_id(); };
   const handlers::PolicyResolver resolver = [this](const std::string&) { return policy_; };
-  OutboxSender sender(io_.get_executor(), *store_, api_, resolver, clock_, nullptr, options);
+  OutboxDispatcher sender(io_.get_executor(), *store_, clock_);
+  slack::SlackDeliverer deliverer(io_.get_executor(), *store_, api_, resolver, clock_, nullptr, options,
+                                  [&sender] { sender.poke(); });
+  sender.add(deliverer);
   bool sender_done = false;
+  net::co_spawn(io_, deliverer.resolve_desk_channel(), [](std::exception_ptr) {});
   net::co_spawn(io_, sender.run(), [&](std::exception_ptr) { sender_done = true; });
 
   // A low-confidence paid ad: owned by the duty lead, so its post names who is on duty.
@@ -363,8 +369,8 @@ TEST_F(UsergroupSyncTest, PostsMentionTheGroupOnlyWhileItListsTheDutyLead) {
     ns.hits = ev.hits;
     ns.escalation = opened.escalation;
     ns.audit = opened.audit;
-    ns.outbox.push_back(handlers::outbox_message(handlers::kOutboxPost, handlers::kDeskOrderingKey,
-                                                 nlohmann::json::object(), clock_.now()));
+    ns.outbox.push_back(handlers::effect_row(handlers::Effect::post_escalation, "slack", "", nlohmann::json::object(),
+                                             clock_.now()));
     store_->add_submission(ns);
     sender.poke();
     settle();

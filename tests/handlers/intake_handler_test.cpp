@@ -25,11 +25,11 @@ constexpr const char* kOtherToken = "agt_live_second_0b1c2d3e";
 
 /// A desk over a real SqliteStore; every response it gives is kept, to check no token leaks.
 struct Desk {
-  explicit Desk(const std::string& path, core::Policy p = testing::seed_policy())
+  explicit Desk(const std::string& path, core::Policy p = testing::seed_policy(), SurfaceNames surfaces = {"slack"})
       : policy(std::move(p)), engine(policy), rota(policy.roles, policy.people),
         store(storage::SqliteStore::open(path)),
         handler(IntakeDependencies{policy, engine, rota, *store, metrics, {kToken, "", kOtherToken},
-                                   [this] { return slack; }}) {}
+                                   [this] { return health; }, std::move(surfaces)}) {}
 
   HttpResponse send(const HttpRequest& r, core::TimePoint at) {
     responses.push_back(handler.handle(r, at));
@@ -41,7 +41,7 @@ struct Desk {
   core::Rota rota;
   std::unique_ptr<storage::SqliteStore> store;
   core::Metrics metrics;
-  SlackConnection slack = SlackConnection::connected;
+  DeskHealth health{{{"slack", "connected", true}}, {{"outbox", "running", true}}};
   IntakeHandler handler;
   std::vector<HttpResponse> responses;
 };
@@ -153,15 +153,22 @@ TEST_F(IntakeHandlerTest, LowConfidenceOpensAnEscalationWithOwnerAndDeadlines) {
   EXPECT_EQ(desk.metrics.value("desk_hits_total", {j["hits"][0]["rule_id"].get<std::string>()}), 1);
 }
 
-TEST_F(IntakeHandlerTest, EscalationCommitsExactlyOneSlackPostInTheOutbox) {
+TEST_F(IntakeHandlerTest, EscalationCommitsExactlyOnePostPerSurfaceInTheOutbox) {
+  Desk desk(":memory:", testing::seed_policy(), {"slack", "teams"});
   ASSERT_EQ(desk.send(post(draft(0.62).dump()), now).status, 201);
   const auto due = desk.store->outbox_due(now, 0);
-  ASSERT_EQ(due.size(), 1u);
-  EXPECT_EQ(due[0].kind, "slack.post_escalation");
-  EXPECT_EQ(due[0].escalation_id, "ESC-000001");
-  EXPECT_EQ(due[0].ordering_key, "slack:desk");
-  EXPECT_EQ(due[0].state, storage::OutboxMessage::State::pending);
-  EXPECT_EQ(due[0].payload_json.find(kToken), std::string::npos);
+  ASSERT_EQ(due.size(), 2u);
+  for (const auto& row : due) {
+    EXPECT_EQ(row.kind, "post_escalation");
+    EXPECT_EQ(row.escalation_id, "ESC-000001");
+    EXPECT_EQ(row.ordering_key, row.surface + ":ESC-000001") << "ordered per escalation, on each surface";
+    EXPECT_EQ(row.state, storage::OutboxMessage::State::pending);
+    EXPECT_EQ(row.payload_json.find(kToken), std::string::npos);
+  }
+  EXPECT_EQ(due[0].surface, "slack");
+  EXPECT_EQ(due[1].surface, "teams");
+  ASSERT_EQ(desk.send(post(draft(0.95).dump()), now).status, 200);
+  EXPECT_EQ(desk.store->outbox_due(now, 0).size(), 2u) << "an approved draft posts nothing";
 }
 
 TEST_F(IntakeHandlerTest, GuaranteeClaimGoesToLegal) {
@@ -407,16 +414,21 @@ TEST_F(IntakeHandlerTest, ListFiltersByStatusNewestFirst) {
     expect_error(desk.send(get(std::string("/v1/escalations") + q), now), 400, "invalid_query");
 }
 
-TEST_F(IntakeHandlerTest, HealthzNeedsNoTokenAndReportsSlack) {
+TEST_F(IntakeHandlerTest, HealthzNeedsNoTokenAndReportsEachSurfaceAndWorker) {
   HttpResponse r = desk.send(get("/healthz", ""), now);
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(json::parse(r.body), json::parse(R"({"status":"ok","slack":"connected","database":"ok"})"));
-  desk.slack = SlackConnection::connecting;
+  EXPECT_EQ(json::parse(r.body), json::parse(R"({"status":"ok","database":"ok","slack":"connected",
+                                                 "surfaces":{"slack":"connected"},"workers":{"outbox":"running"}})"));
+  desk.health.surfaces[0].state = "connecting";
   EXPECT_EQ(json::parse(desk.send(get("/healthz", ""), now).body)["slack"], "connecting");
-  desk.slack = SlackConnection::disconnected;
+  desk.health.surfaces.push_back({"teams", "disconnected", false});
+  desk.health.workers.push_back({"sla_clock", "stopped: disk I/O error", false});
   r = desk.send(get("/healthz", ""), now);
-  EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(json::parse(r.body)["slack"], "disconnected");
+  EXPECT_EQ(r.status, 200) << "alive, if degraded: the rest of the desk still works";
+  const json body = json::parse(r.body);
+  EXPECT_EQ(body["status"], "degraded");
+  EXPECT_EQ(body["surfaces"]["teams"], "disconnected");
+  EXPECT_EQ(body["workers"]["sla_clock"], "stopped: disk I/O error");
   expect_error(desk.send(get("/healthz?x=1", ""), now), 400, "unknown_parameter", "x");
 }
 

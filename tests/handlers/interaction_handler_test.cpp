@@ -66,19 +66,25 @@ class HookedStore final : public storage::Store {
   std::int64_t enqueue(const std::vector<OutboxMessage>& m, const std::vector<core::AuditEvent>& a) override {
     return inner_.enqueue(m, a);
   }
-  std::vector<OutboxMessage> outbox_due(core::TimePoint now, int limit) override { return inner_.outbox_due(now, limit); }
+  std::vector<OutboxMessage> outbox_due(core::TimePoint now, int limit,
+                                        const std::optional<std::vector<std::string>>& surfaces) override {
+    return inner_.outbox_due(now, limit, surfaces);
+  }
   std::vector<OutboxMessage> outbox_in_doubt() override { return inner_.outbox_in_doubt(); }
   std::optional<OutboxMessage> outbox_message(std::int64_t id) override { return inner_.outbox_message(id); }
   void outbox_mark_sending(std::int64_t id, core::TimePoint at) override { inner_.outbox_mark_sending(id, at); }
   void outbox_mark_sent(std::int64_t id, const std::string& r, core::TimePoint at) override { inner_.outbox_mark_sent(id, r, at); }
   void outbox_retry(std::int64_t id, core::TimePoint next, const std::string& e) override { inner_.outbox_retry(id, next, e); }
   void outbox_fail(std::int64_t id, const std::string& e) override { inner_.outbox_fail(id, e); }
-  std::optional<core::TimePoint> outbox_next_attempt() override { return inner_.outbox_next_attempt(); }
-  storage::OutboxStats outbox_stats() override { return inner_.outbox_stats(); }
-  void record_slack_post(const std::string& id, const std::string& ch, const std::string& ts, const std::string& p) override {
-    inner_.record_slack_post(id, ch, ts, p);
+  std::optional<core::TimePoint> outbox_next_attempt(const std::optional<std::vector<std::string>>& surfaces) override {
+    return inner_.outbox_next_attempt(surfaces);
   }
-  std::optional<storage::SlackPost> slack_post(const std::string& id) override { return inner_.slack_post(id); }
+  storage::OutboxStats outbox_stats() override { return inner_.outbox_stats(); }
+  void record_message(const storage::MessageRef& ref) override { inner_.record_message(ref); }
+  std::optional<storage::MessageRef> message(const std::string& id, const std::string& surface) override {
+    return inner_.message(id, surface);
+  }
+  std::vector<storage::MessageRef> messages(const std::string& id) override { return inner_.messages(id); }
   bool mark_processed(const std::string& id, core::TimePoint at) override { return inner_.mark_processed(id, at); }
   int prune_processed(core::TimePoint before) override { return inner_.prune_processed(before); }
 
@@ -117,7 +123,7 @@ class InteractionHandlerTest : public ::testing::Test {
     ns.hits = ev.hits;
     ns.escalation = opened.escalation;
     ns.audit = opened.audit;
-    ns.outbox.push_back(outbox_message(kOutboxPost, kDeskOrderingKey, json::object(), now_));
+    ns.outbox.push_back(effect_row(Effect::post_escalation, "slack", "", json::object(), now_));
     return sqlite_->add_submission(ns).escalation_id;
   }
 
@@ -188,7 +194,7 @@ class InteractionHandlerTest : public ::testing::Test {
   std::shared_ptr<const PolicySet> policy_ = std::make_shared<const PolicySet>(testing::seed_policy());
   core::Metrics metrics_;
   InteractionHandler handler_{{store_, [this](const std::string& d) { return d == "testdigest" ? policy_ : nullptr; },
-                               [this] { return policy_; }, &metrics_}};
+                               [this] { return policy_; }, &metrics_, {}, {"slack"}}};
   core::TimePoint now_ = testing::tuesday_noon();
 };
 
@@ -219,9 +225,10 @@ TEST_F(InteractionHandlerTest, OwnerClickCommitsTriageAndOpensRationaleModal) {
   EXPECT_EQ(audit_kinds(id).back(), "escalation.triaged");
   const auto rows = outbox();
   ASSERT_EQ(rows.size(), 2u);  // the post from intake, then the update
-  EXPECT_EQ(rows[1].kind, kOutboxUpdate);
+  EXPECT_EQ(rows[1].kind, "update_escalation");
+  EXPECT_EQ(rows[1].surface, "slack");
   EXPECT_EQ(rows[1].escalation_id, id);
-  EXPECT_EQ(rows[1].ordering_key, kDeskOrderingKey);
+  EXPECT_EQ(rows[1].ordering_key, "slack:" + id);
   EXPECT_EQ(json::parse(rows[1].payload_json), json::object());
   ASSERT_NE(metrics_.histogram("desk_time_to_respond_seconds"), nullptr);
   EXPECT_EQ(metrics_.histogram("desk_time_to_respond_seconds")->count(), 1u);
@@ -409,10 +416,10 @@ TEST_F(InteractionHandlerTest, AcceptWithRationaleDecidesAndQueuesUpdateAndThrea
   EXPECT_EQ(audit_kinds(id).back(), "decision.accepted");
   const auto rows = outbox();
   ASSERT_EQ(rows.size(), 4u);  // post, update (triage), update, thread reply: no callback_url
-  EXPECT_EQ(rows[2].kind, kOutboxUpdate);
-  EXPECT_EQ(rows[3].kind, kOutboxThreadReply);
+  EXPECT_EQ(rows[2].kind, "update_escalation");
+  EXPECT_EQ(rows[3].kind, "thread_reply");
   EXPECT_EQ(rows[3].escalation_id, id);
-  EXPECT_EQ(rows[3].ordering_key, kDeskOrderingKey);
+  EXPECT_EQ(rows[3].ordering_key, "slack:" + id);
   EXPECT_EQ(json::parse(rows[3].payload_json),
             (json{{"reply", "decision"}, {"actor", "alice"}, {"rationale", "Plan page checked; claim holds."}}));
 }
@@ -422,8 +429,9 @@ TEST_F(InteractionHandlerTest, DecisionOnSubmissionWithCallbackUrlQueuesTheCallb
   ASSERT_FALSE(act(id, core::Macro::reject, kAlice, "The plan does not exist yet.").ack_payload);
   const auto rows = outbox();
   ASSERT_EQ(rows.size(), 5u);
-  EXPECT_EQ(rows[4].kind, kOutboxCallback);
-  EXPECT_EQ(rows[4].ordering_key, "callback:" + stored(id).submission_id);
+  EXPECT_EQ(rows[4].kind, "decision_callback");
+  EXPECT_EQ(rows[4].surface, "agent");
+  EXPECT_EQ(rows[4].ordering_key, "agent:" + id);
   EXPECT_EQ(rows[4].escalation_id, id);
   EXPECT_EQ(json::parse(rows[4].payload_json), (json{{"url", "https://agents.example.com/desk-callback"}}));
   EXPECT_EQ(stored(id).state, core::EscalationState::rejected);
@@ -459,7 +467,8 @@ TEST_F(InteractionHandlerTest, TwoDecidersAtOnceExactlyOneWins) {
   handler_.on_block_actions(click_of(id, core::Macro::reject, kDana), now_);
   // Dana's desk reads the escalation, then Alice's decision commits before Dana's write.
   store_.before_update = [&] {
-    InteractionHandler other({*sqlite_, [this](const std::string&) { return policy_; }, [this] { return policy_; }, nullptr});
+    InteractionHandler other(
+        {*sqlite_, [this](const std::string&) { return policy_; }, [this] { return policy_; }, nullptr, {}, {"slack"}});
     EXPECT_FALSE(other.on_view_submission(form_of(id, core::Macro::accept, kAlice, "Claim checked, it holds."), now_)
                      .ack_payload);
   };

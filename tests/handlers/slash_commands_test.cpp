@@ -79,7 +79,7 @@ class SlashCommandsTest : public ::testing::Test {
   std::shared_ptr<const PolicySet> policy_ = std::make_shared<const PolicySet>(testing::seed_policy());
   core::Metrics metrics_;
   SlackDependencies deps_{*sqlite_, [this](const std::string& d) { return d == "testdigest" ? policy_ : nullptr; },
-                          [this] { return policy_; }, &metrics_};
+                          [this] { return policy_; }, &metrics_, {}, {"slack"}};
   SlashCommands commands_{deps_};
   InteractionHandler interactions_{deps_};
   core::TimePoint now_ = testing::tuesday_noon();
@@ -349,9 +349,10 @@ TEST_F(SlashCommandsTest, EscalateSubmissionOpensAManualEscalationWithItsPost) {
   EXPECT_EQ(s->submission.submitted_at, now_);
   const auto post = sqlite_->outbox_message(1);
   ASSERT_TRUE(post);
-  EXPECT_EQ(post->kind, kOutboxPost);
+  EXPECT_EQ(post->kind, "post_escalation");
+  EXPECT_EQ(post->surface, "slack");
   EXPECT_EQ(post->escalation_id, "ESC-000001");
-  EXPECT_EQ(post->ordering_key, kDeskOrderingKey);
+  EXPECT_EQ(post->ordering_key, "slack:ESC-000001");
   EXPECT_FALSE(sqlite_->outbox_message(2));
   std::vector<std::string> kinds;
   for (const auto& row : sqlite_->audit_trail("")) kinds.push_back(row.event.kind);

@@ -26,8 +26,8 @@
 
 #include "tests/integration/slack_test_bed.hpp"
 
-#ifndef DESK_RUNNER_PROBE
-#error "DESK_RUNNER_PROBE must name the desk_runner_probe executable"
+#ifndef DESK_BINARY
+#error "DESK_BINARY must name the escalation-desk executable"
 #endif
 
 namespace desk::integration {
@@ -41,7 +41,8 @@ struct ChildResult {
 
 class DeskProcess {
  public:
-  explicit DeskProcess(const std::map<std::string, std::string>& env, std::vector<std::string> args = {DESK_RUNNER_PROBE}) {
+  /// Spawns `args` (the program first) with exactly `env`; its stderr and stdout go to a log file.
+  DeskProcess(const std::map<std::string, std::string>& env, std::vector<std::string> args) {
     output_path_ = (std::filesystem::temp_directory_path() /
                     ("desk-runner-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + ".log"))
                        .string();
@@ -160,6 +161,12 @@ inline std::string write_config(const std::filesystem::path& dir,
   const auto path = dir / "desk.yaml";
   std::ofstream(path) << config;
   return path.string();
+}
+
+/// `escalation-desk run` on the example config written into `dir` (see write_config).
+inline std::vector<std::string> run_desk_args(const std::filesystem::path& dir,
+                                              const std::vector<std::pair<std::string, std::string>>& edits = {}) {
+  return {DESK_BINARY, "run", "--config", write_config(dir, edits)};
 }
 
 /// One raw HTTP/1.1 exchange with Connection: close; returns everything the server wrote.

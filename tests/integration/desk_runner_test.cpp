@@ -1,6 +1,6 @@
-// The desk process end to end: run_desk in a child process against the emulator. Start-up checks
-// exit 2 with a clear message and no token in the output; a healthy desk connects, answers, stays
-// up through a refresh and exits 0 on SIGTERM after closing its socket properly.
+// The shipped escalation-desk binary as a child process against the emulator. Start-up checks exit 2
+// with a clear message and no token in the output; a healthy desk connects, answers, stays up through
+// a refresh and exits 0 on SIGTERM after closing its socket properly.
 #include "tests/integration/desk_process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -8,9 +8,10 @@ namespace desk::integration {
 namespace {
 
 TEST(DeskProcess, ConnectsAnswersSurvivesARefreshAndExitsZeroOnSigterm) {
+  const desk::testing::TempDir dir("runner");
   emu::SlackEmulator emulator(pki());
   emu::WorkspaceOptions ws;
-  DeskProcess desk(desk_env(emulator, ws));
+  DeskProcess desk(desk_env(emulator, ws), run_desk_args(dir.path()));
   ASSERT_TRUE(wait_for([&] { return emulator.hellos_sent() == 1; }));
   EXPECT_EQ(emulator.count_calls("auth.test"), 1u);
 
@@ -18,8 +19,8 @@ TEST(DeskProcess, ConnectsAnswersSurvivesARefreshAndExitsZeroOnSigterm) {
   ASSERT_TRUE(wait_for([&] { return emulator.acked(command); }));
   auto acks = emulator.acks();
   ASSERT_FALSE(acks.empty());
-  EXPECT_EQ(acks.back().payload["text"], "The desk is up; this command is not wired yet.");
   EXPECT_EQ(acks.back().payload["response_type"], "ephemeral");
+  EXPECT_NE(acks.back().payload.dump().find("Dana Ruiz"), std::string::npos) << acks.back().payload.dump();
 
   emulator.send_disconnect("refresh_requested");
   ASSERT_TRUE(wait_for([&] { return emulator.hellos_sent() == 2 && emulator.open_sockets() == 1; }));
@@ -35,11 +36,12 @@ TEST(DeskProcess, ConnectsAnswersSurvivesARefreshAndExitsZeroOnSigterm) {
 }
 
 TEST(DeskProcess, MissingAppTokenExitsTwoAndSaysWhereToGetIt) {
+  const desk::testing::TempDir dir("runner");
   emu::SlackEmulator emulator(pki());
   emu::WorkspaceOptions ws;
   auto env = desk_env(emulator, ws);
   env.erase("SLACK_APP_TOKEN");
-  DeskProcess desk(env);
+  DeskProcess desk(env, run_desk_args(dir.path()));
   auto result = desk.wait(10s);
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find("SLACK_APP_TOKEN is not set"), std::string::npos) << result.output;
@@ -49,12 +51,25 @@ TEST(DeskProcess, MissingAppTokenExitsTwoAndSaysWhereToGetIt) {
   expect_no_secrets(result.output, ws);
 }
 
+TEST(DeskProcess, NoSurfaceEnabledRefusesToStartAndNamesWhatToSet) {
+  const desk::testing::TempDir dir("runner");
+  DeskProcess desk({{"DESK_LOG_LEVEL", "info"}, {"DESK_INTAKE_TOKENS", "agent-token-abcdef"}}, run_desk_args(dir.path()));
+  auto result = desk.wait(10s);
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("no surface is enabled"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("SLACK_APP_TOKEN"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("SLACK_BOT_TOKEN"), std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("intake.listening"), std::string::npos) << "refused before taking any work";
+  EXPECT_EQ(result.output.find("agent-token-abcdef"), std::string::npos) << result.output;
+}
+
 TEST(DeskProcess, TokenWithTheWrongPrefixExitsTwoWithoutEchoingIt) {
+  const desk::testing::TempDir dir("runner");
   emu::SlackEmulator emulator(pki());
   emu::WorkspaceOptions ws;
   auto env = desk_env(emulator, ws);
   env["SLACK_APP_TOKEN"] = ws.bot_token;  // a bot token pasted into the app-token slot
-  DeskProcess desk(env);
+  DeskProcess desk(env, run_desk_args(dir.path()));
   auto result = desk.wait(10s);
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find("must start with xapp-"), std::string::npos) << result.output;
@@ -63,11 +78,12 @@ TEST(DeskProcess, TokenWithTheWrongPrefixExitsTwoWithoutEchoingIt) {
 }
 
 TEST(DeskProcess, BotTokenRefusedByAuthTestExitsTwo) {
+  const desk::testing::TempDir dir("runner");
   emu::SlackEmulator emulator(pki());
   emu::WorkspaceOptions ws;
   auto env = desk_env(emulator, ws);
   env["SLACK_BOT_TOKEN"] = "xoxb-1111-2222-revokedtokenvalue";
-  DeskProcess desk(env);
+  DeskProcess desk(env, run_desk_args(dir.path()));
   auto result = desk.wait(10s);
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find("invalid_auth"), std::string::npos) << result.output;
@@ -77,11 +93,12 @@ TEST(DeskProcess, BotTokenRefusedByAuthTestExitsTwo) {
 }
 
 TEST(DeskProcess, AppTokenRefusedBySlackExitsTwo) {
+  const desk::testing::TempDir dir("runner");
   emu::SlackEmulator emulator(pki());
   emu::WorkspaceOptions ws;
   auto env = desk_env(emulator, ws);
   env["SLACK_APP_TOKEN"] = "xapp-1-A0EMU-9999-revokedapptoken";
-  DeskProcess desk(env);
+  DeskProcess desk(env, run_desk_args(dir.path()));
   auto result = desk.wait(10s);
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find("App-Level Tokens"), std::string::npos) << result.output;
@@ -89,11 +106,12 @@ TEST(DeskProcess, AppTokenRefusedBySlackExitsTwo) {
 }
 
 TEST(DeskProcess, TokenGivenBothWaysExitsTwo) {
+  const desk::testing::TempDir dir("runner");
   emu::SlackEmulator emulator(pki());
   emu::WorkspaceOptions ws;
   auto env = desk_env(emulator, ws);
   env["SLACK_BOT_TOKEN_FILE"] = pki().dir() + "/no-such-file";
-  DeskProcess desk(env);
+  DeskProcess desk(env, run_desk_args(dir.path()));
   auto result = desk.wait(10s);
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find("SLACK_BOT_TOKEN_FILE"), std::string::npos) << result.output;
@@ -101,10 +119,11 @@ TEST(DeskProcess, TokenGivenBothWaysExitsTwo) {
 }
 
 TEST(DeskProcess, UntrustedCertificateIsRefusedAtStart) {
+  const desk::testing::TempDir dir("runner");
   emu::EmulatorOptions options;
   options.present_rogue_certificate = true;
   emu::SlackEmulator emulator(pki(), options);
-  DeskProcess desk(desk_env(emulator, options.workspace));
+  DeskProcess desk(desk_env(emulator, options.workspace), run_desk_args(dir.path()));
   auto result = desk.wait(20s);
   EXPECT_EQ(result.exit_code, 1) << result.output;
   EXPECT_NE(result.output.find("certificate verify failed"), std::string::npos) << result.output;

@@ -66,7 +66,8 @@ TEST_F(MigrationsTest, EmptyFileBecomesALatestSchemaDatabase) {
   EXPECT_EQ(raw.execAndGet("PRAGMA application_id").getInt(), kApplicationId);
   EXPECT_TRUE(raw.tableExists("drills"));
   EXPECT_TRUE(raw.tableExists("outbox"));
-  EXPECT_TRUE(raw.tableExists("slack_messages"));
+  EXPECT_TRUE(raw.tableExists("surface_messages"));
+  EXPECT_FALSE(raw.tableExists("slack_messages")) << "folded into surface_messages by step 4";
 }
 
 TEST_F(MigrationsTest, ReopeningALatestDatabaseRunsNothingAgain) {
@@ -114,7 +115,7 @@ TEST_F(MigrationsTest, UpgradesAVersion2DatabaseKeepingItsData) {
             "('personal_data_leak', 'ESC-000001', 1717236000, 1717236240, 80, 'fast')");
   }
   auto store = SqliteStore::open(path_);
-  EXPECT_EQ(store->settings().schema_version, 3);
+  EXPECT_EQ(store->settings().schema_version, latest_schema_version());
   auto e = store->escalation("ESC-000001");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->owner_person, "lee");
@@ -127,12 +128,13 @@ TEST_F(MigrationsTest, UpgradesAVersion2DatabaseKeepingItsData) {
   e->triaged_at = kT0 + 1min;
   e->triaged_by = "lee";
   OutboxMessage update;
-  update.kind = "slack.update_escalation";
+  update.surface = "slack";
+  update.kind = "update_escalation";
   update.ordering_key = "slack:C1";
   update.payload_json = "{}";
   ASSERT_TRUE(store->update_escalation(*e, {{"escalation.triaged", "", "lee", kT0 + 1min, {}}}, {update}));
-  store->record_slack_post("ESC-000001", "C1", "1717236000.000100");
-  EXPECT_EQ(store->slack_post("ESC-000001")->ts, "1717236000.000100");
+  store->record_message({"ESC-000001", "slack", "C1", "1717236000.000100", ""});
+  EXPECT_EQ(store->message("ESC-000001", "slack")->message_id, "1717236000.000100");
   NewSubmission s = escalated_submission();
   s.outbox = {update};
   EXPECT_EQ(store->add_submission(s).escalation_id, "ESC-000002");
@@ -140,6 +142,45 @@ TEST_F(MigrationsTest, UpgradesAVersion2DatabaseKeepingItsData) {
   ASSERT_EQ(due.size(), 1u);  // the second row of key slack:C1 waits for the first
   EXPECT_EQ(due[0].escalation_id, "ESC-000001");
   EXPECT_EQ(store->outbox_stats().pending, 2);
+  EXPECT_TRUE(store->verify_audit().ok);
+}
+
+TEST_F(MigrationsTest, UpgradesAVersion3OutboxToSurfacesKeepingOrderAndPosts) {
+  {
+    SQLite::Database v3(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    migrate(v3, 3);
+    write_v1_rows(v3);
+    // What a version-3 desk left behind: a sent post, an update and a DM still pending, a callback
+    // in doubt, all in the one old "slack:desk" key, and the post's address.
+    v3.exec("INSERT INTO outbox (kind, escalation_id, ordering_key, payload_json, created_at, next_attempt_at, "
+            "attempts, state, last_attempt_at, sent_at) VALUES "
+            "('slack.post_escalation', 'ESC-000001', 'slack:desk', '{}', 1717236000, 1717236000, 1, 'sent', 1717236000, 1717236001),"
+            "('slack.update_escalation', 'ESC-000001', 'slack:desk', '{}', 1717236002, 1717236002, 0, 'pending', NULL, NULL),"
+            "('slack.dm', 'ESC-000001', 'slack:dm:U0B', '{\"user\":\"U0B\",\"text\":\"hi\"}', 1717236002, 1717236002, 0, 'pending', NULL, NULL),"
+            "('callback.decision', 'ESC-000001', 'callback:SUB-000001', '{}', 1717236003, 1717236003, 1, 'sending', 1717236003, NULL)");
+    v3.exec("INSERT INTO slack_messages (escalation_id, channel, ts, permalink) VALUES ('ESC-000001', 'C1', '1717236000.000100', '')");
+  }
+  auto store = SqliteStore::open(path_);
+  EXPECT_EQ(store->settings().schema_version, latest_schema_version());
+  const auto post = store->message("ESC-000001", "slack");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->channel, "C1");
+  EXPECT_EQ(post->message_id, "1717236000.000100");
+  EXPECT_EQ(store->outbox_message(1)->kind, "post_escalation");
+  EXPECT_EQ(store->outbox_message(1)->ordering_key, "slack:desk") << "sent history is left as it was";
+  const auto update = store->outbox_message(2).value();
+  EXPECT_EQ(update.surface, "slack");
+  EXPECT_EQ(update.kind, "update_escalation");
+  EXPECT_EQ(update.ordering_key, "slack:ESC-000001");
+  EXPECT_EQ(store->outbox_message(3)->kind, "direct_message");
+  const auto callback = store->outbox_message(4).value();
+  EXPECT_EQ(callback.surface, "agent");
+  EXPECT_EQ(callback.kind, "decision_callback");
+  EXPECT_EQ(callback.state, OutboxMessage::State::sending);
+  ASSERT_EQ(store->outbox_in_doubt().size(), 1u);
+  const auto due = store->outbox_due(kT0 + 1h, 10, std::vector<std::string>{"slack"});
+  ASSERT_EQ(due.size(), 1u) << "the DM now waits behind the update of its escalation";
+  EXPECT_EQ(due[0].id, 2);
   EXPECT_TRUE(store->verify_audit().ok);
 }
 

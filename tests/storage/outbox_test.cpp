@@ -13,6 +13,7 @@ using State = OutboxMessage::State;
 OutboxMessage message(std::string kind, std::string ordering_key, core::TimePoint next_attempt_at = kT0,
                       std::string payload_json = R"({"text":"hello"})") {
   OutboxMessage m;
+  m.surface = "slack";
   m.kind = std::move(kind);
   m.ordering_key = std::move(ordering_key);
   m.payload_json = std::move(payload_json);
@@ -297,33 +298,73 @@ TEST_F(OutboxTest, StatsCountEachState) {
   EXPECT_FALSE(SqliteStore::open(":memory:")->outbox_stats().oldest_pending_created_at);
 }
 
-TEST_F(OutboxTest, SlackPostRoundTrip) {
+TEST_F(OutboxTest, MessageReferenceRoundTripPerSurface) {
   const auto id = store_->add_submission(escalated_submission()).escalation_id;
-  EXPECT_FALSE(store_->slack_post(id));
-  store_->record_slack_post(id, "C123", "1717236001.000100");
-  auto post = store_->slack_post(id);
+  EXPECT_FALSE(store_->message(id, "slack"));
+  store_->record_message({id, "slack", "C123", "1717236001.000100", ""});
+  auto post = store_->message(id, "slack");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->escalation_id, id);
+  EXPECT_EQ(post->surface, "slack");
   EXPECT_EQ(post->channel, "C123");
-  EXPECT_EQ(post->ts, "1717236001.000100");
+  EXPECT_EQ(post->message_id, "1717236001.000100");
   EXPECT_EQ(post->permalink, "");
-  // Recording the same post again (an in-doubt row resolved after a crash) is harmless.
-  store_->record_slack_post(id, "C123", "1717236001.000100", "https://x.slack.com/archives/C123/p1717236001000100");
-  store_->record_slack_post(id, "C123", "1717236001.000100");
-  EXPECT_EQ(store_->slack_post(id)->permalink, "https://x.slack.com/archives/C123/p1717236001000100");
+  // Recording the same message again (an in-doubt row resolved after a crash) is harmless.
+  store_->record_message({id, "slack", "C123", "1717236001.000100", "https://x.slack.com/archives/C123/p1717236001000100"});
+  store_->record_message({id, "slack", "C123", "1717236001.000100", ""});
+  EXPECT_EQ(store_->message(id, "slack")->permalink, "https://x.slack.com/archives/C123/p1717236001000100");
   // A reposted message moves; the old permalink pointed at the old post.
-  store_->record_slack_post(id, "C123", "1717239999.000200");
-  EXPECT_EQ(store_->slack_post(id)->ts, "1717239999.000200");
-  EXPECT_EQ(store_->slack_post(id)->permalink, "");
+  store_->record_message({id, "slack", "C123", "1717239999.000200", ""});
+  EXPECT_EQ(store_->message(id, "slack")->message_id, "1717239999.000200");
+  EXPECT_EQ(store_->message(id, "slack")->permalink, "");
+  // The same escalation lives in Teams too, with its own reference.
+  store_->record_message({id, "teams", "19:desk@thread.tacv2", "1717239999123", ""});
+  EXPECT_EQ(store_->message(id, "slack")->message_id, "1717239999.000200");
+  const auto all = store_->messages(id);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].surface, "slack");
+  EXPECT_EQ(all[1].surface, "teams");
+  EXPECT_EQ(all[1].channel, "19:desk@thread.tacv2");
 }
 
-TEST_F(OutboxTest, SlackPostNeedsAKnownEscalationAndAWholeAddress) {
+TEST_F(OutboxTest, MessageReferenceNeedsAKnownEscalationAndAWholeAddress) {
   const auto id = store_->add_submission(escalated_submission()).escalation_id;
-  EXPECT_EQ(storage_error_code([&] { store_->record_slack_post("ESC-000404", "C1", "1.2"); }),
+  EXPECT_EQ(storage_error_code([&] { store_->record_message({"ESC-000404", "slack", "C1", "1.2", ""}); }),
             StorageError::Code::constraint);
-  EXPECT_EQ(storage_error_code([&] { store_->record_slack_post(id, "", "1.2"); }), StorageError::Code::constraint);
-  EXPECT_EQ(storage_error_code([&] { store_->record_slack_post(id, "C1", ""); }), StorageError::Code::constraint);
-  EXPECT_FALSE(store_->slack_post(id));
+  EXPECT_EQ(storage_error_code([&] { store_->record_message({id, "slack", "", "1.2", ""}); }), StorageError::Code::constraint);
+  EXPECT_EQ(storage_error_code([&] { store_->record_message({id, "slack", "C1", "", ""}); }), StorageError::Code::constraint);
+  EXPECT_EQ(storage_error_code([&] { store_->record_message({id, "", "C1", "1.2", ""}); }), StorageError::Code::constraint);
+  EXPECT_FALSE(store_->message(id, "slack"));
+  EXPECT_TRUE(store_->messages(id).empty());
+}
+
+TEST_F(OutboxTest, DueRowsAndTheNextAttemptCanBeLimitedToReadySurfaces) {
+  enqueue_a1_a2_b1();
+  OutboxMessage teams = message("post_escalation", "teams:A", kT0 + 5s);
+  teams.surface = "teams";
+  const auto t = store_->enqueue({teams}, {});
+  EXPECT_EQ(ids_of(store_->outbox_due(kT0 + 1h, 10, std::vector<std::string>{"teams"})), (std::vector{t}));
+  EXPECT_EQ(ids_of(store_->outbox_due(kT0 + 1h, 10, std::vector<std::string>{"slack"})), (std::vector{a1_, b1_}));
+  EXPECT_TRUE(store_->outbox_due(kT0 + 1h, 10, std::vector<std::string>{}).empty()) << "no surface ready: nothing";
+  EXPECT_EQ(store_->outbox_due(kT0 + 1h, 10).size(), 3u) << "no filter: every surface";
+  EXPECT_EQ(*store_->outbox_next_attempt(std::vector<std::string>{"teams"}), kT0 + 5s);
+  EXPECT_FALSE(store_->outbox_next_attempt(std::vector<std::string>{"console"}));
+  EXPECT_EQ(ids_of(store_->outbox_due(kT0 + 1h, 10, std::vector<std::string>{"we\"ird", "teams"})), (std::vector{t}))
+      << "names are passed as data, never as SQL or broken JSON";
+}
+
+TEST_F(OutboxTest, AnEmptyOrderingKeyOrdersTheRowWithItsEscalationOnItsSurface) {
+  NewSubmission s = escalated_submission();
+  OutboxMessage post = message("post_escalation", "");
+  OutboxMessage teams_post = message("post_escalation", "");
+  teams_post.surface = "teams";
+  s.outbox = {post, teams_post};
+  const auto id = store_->add_submission(s).escalation_id;
+  const auto due = store_->outbox_due(kT0 + 1h, 10, std::vector<std::string>{"slack", "teams"});
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].ordering_key, "slack:" + id);
+  EXPECT_EQ(due[1].ordering_key, "teams:" + id);
+  EXPECT_EQ(due[0].escalation_id, id);
 }
 
 class OutboxFileTest : public ::testing::Test {
@@ -354,7 +395,7 @@ TEST_F(OutboxFileTest, ARowSendingAtACrashIsInDoubtAfterTheRestart) {
   // The lookup found nothing in the channel: send again, counting the attempt.
   store->outbox_mark_sending(in_flight, kT0 + 2min);
   EXPECT_EQ(store->outbox_message(in_flight)->attempts, 2);
-  store->record_slack_post("ESC-000001", "C123", "1717236120.000100");
+  store->record_message({"ESC-000001", "slack", "C123", "1717236120.000100", ""});
   store->outbox_mark_sent(in_flight, R"({"channel":"C123","ts":"1717236120.000100"})", kT0 + 2min);
   EXPECT_TRUE(store->outbox_in_doubt().empty());
   EXPECT_EQ(ids_of(store->outbox_due(kT0 + 2min, 10)), (std::vector{queued}));

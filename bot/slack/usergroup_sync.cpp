@@ -1,14 +1,14 @@
-#include "bot/usergroup_sync.hpp"
+#include "bot/slack/usergroup_sync.hpp"
 
 #include <algorithm>
 #include <cctype>
-#include <random>
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "bot/outbox_sender.hpp"
+#include "bot/slack/slack_deliverer.hpp"
+#include "bot/slack/backoff.hpp"
 #include "bot/slack/log.hpp"
 #include "handlers/slack_messages.hpp"
 
@@ -17,11 +17,6 @@ namespace {
 
 namespace net = boost::asio;
 using State = UsergroupStatus::State;
-
-double jitter() {
-  static std::mt19937 engine{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
-}
 
 bool same_handle(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -208,7 +203,7 @@ net::awaitable<std::optional<std::chrono::milliseconds>> UsergroupSync::pass() {
   try {
     co_await sync_members(desired.slack_user);
   } catch (const slack::SlackApiError& e) {
-    if (is_transient_slack_error(e.error())) {
+    if (slack::is_transient_slack_error(e.error())) {
       retry_in = fail_transiently(e.error());
     } else if (is_group_gone(e.error())) {
       known_id_.clear();  // look it up again, after a pause in case the answer repeats
@@ -301,7 +296,7 @@ void UsergroupSync::block(State state, std::string error, std::string reason, co
 
 std::chrono::milliseconds UsergroupSync::fail_transiently(std::string error) {
   ++transient_failures_;
-  const auto delay = slack::backoff_delay(options_.backoff, static_cast<unsigned>(transient_failures_ - 1), jitter());
+  const auto delay = slack::backoff_delay(options_.backoff, static_cast<unsigned>(transient_failures_ - 1), slack::random_jitter());
   // The first failure and every tenth after it: an outage of hours does not flood the log.
   if (transient_failures_ % 10 == 1)
     slack::log_warn("usergroup.retry", {{"handle", handle_},

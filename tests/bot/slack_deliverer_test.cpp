@@ -1,7 +1,8 @@
-// The outbox sender against FakeSlackApi and an in-memory store, driven on one io_context. The fake
-// answers at once, so "the sender has done all it can now" is reached by polling ready handlers
-// (settle), never by sleeping; time moves only through the FakeClock and poke().
-#include "bot/outbox_sender.hpp"
+// The Slack deliverer behind the outbox dispatcher, against FakeSlackApi and an in-memory store,
+// driven on one io_context. The fake answers at once, so "the dispatcher has done all it can now" is
+// reached by polling ready handlers (settle), never by sleeping; time moves only through the
+// FakeClock and poke().
+#include "bot/slack/slack_deliverer.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,11 +11,12 @@
 #include <boost/asio/io_context.hpp>
 
 #include "bot/slack/fake_slack_api.hpp"
+#include "bot/workers/outbox_dispatcher.hpp"
 #include "core/lifecycle.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/support/test_policy.hpp"
 
-namespace desk::bot {
+namespace desk::bot::slack {
 namespace {
 
 namespace net = boost::asio;
@@ -27,48 +29,53 @@ constexpr const char* kLeakyOutput =
 
 /// Forwards to a FakeSlackApi, but can lose the answer of a post that reached Slack: the request
 /// was processed, then the connection failed (a timeout while reading the response).
-class LossyApi final : public slack::SlackApi {
+class LossyApi final : public SlackApi {
  public:
-  explicit LossyApi(slack::FakeSlackApi& inner) : inner_(inner) {}
+  explicit LossyApi(FakeSlackApi& inner) : inner_(inner) {}
   int lose_post_answers = 0;
 
-  Task<slack::AuthInfo> auth_test() override { return inner_.auth_test(); }
+  Task<AuthInfo> auth_test() override { return inner_.auth_test(); }
   Task<std::string> apps_connections_open(std::string t) override { return inner_.apps_connections_open(t); }
-  Task<slack::PostedMessage> chat_post_message(slack::PostMessage m) override {
+  Task<PostedMessage> chat_post_message(PostMessage m) override {
     auto posted = co_await inner_.chat_post_message(std::move(m));
     if (lose_post_answers > 0) {
       --lose_post_answers;
-      throw slack::SlackTransportError("chat.postMessage", "read response from slack.com timed out");
+      throw SlackTransportError("chat.postMessage", "read response from slack.com timed out");
     }
     co_return posted;
   }
-  Task<slack::PostedMessage> chat_update(slack::UpdateMessage m) override { return inner_.chat_update(m); }
-  Task<std::string> chat_post_ephemeral(slack::PostEphemeral m) override { return inner_.chat_post_ephemeral(m); }
+  Task<PostedMessage> chat_update(UpdateMessage m) override { return inner_.chat_update(m); }
+  Task<std::string> chat_post_ephemeral(PostEphemeral m) override { return inner_.chat_post_ephemeral(m); }
   Task<std::string> chat_get_permalink(std::string c, std::string ts) override { return inner_.chat_get_permalink(c, ts); }
-  Task<slack::ViewInfo> views_open(std::string t, json v) override { return inner_.views_open(t, v); }
-  Task<slack::ViewInfo> views_update(std::string id, json v, std::string h) override { return inner_.views_update(id, v, h); }
-  Task<slack::UserInfo> users_info(std::string u) override { return inner_.users_info(u); }
-  Task<std::vector<slack::UserGroup>> usergroups_list(bool users, bool disabled) override {
+  Task<ViewInfo> views_open(std::string t, json v) override { return inner_.views_open(t, v); }
+  Task<ViewInfo> views_update(std::string id, json v, std::string h) override { return inner_.views_update(id, v, h); }
+  Task<UserInfo> users_info(std::string u) override { return inner_.users_info(u); }
+  Task<std::vector<UserGroup>> usergroups_list(bool users, bool disabled) override {
     return inner_.usergroups_list(users, disabled);
   }
-  Task<slack::UserGroup> usergroups_users_update(std::string g, std::vector<std::string> u) override {
+  Task<UserGroup> usergroups_users_update(std::string g, std::vector<std::string> u) override {
     return inner_.usergroups_users_update(g, u);
   }
-  Task<slack::ConversationPage> conversations_list(std::string c, int l) override { return inner_.conversations_list(c, l); }
-  Task<slack::Conversation> conversations_info(std::string c) override { return inner_.conversations_info(c); }
-  Task<slack::Conversation> conversations_join(std::string c) override { return inner_.conversations_join(c); }
-  Task<slack::HistoryPage> conversations_history(slack::HistoryQuery q) override { return inner_.conversations_history(q); }
-  Task<slack::HistoryPage> conversations_replies(slack::HistoryQuery q) override { return inner_.conversations_replies(q); }
+  Task<ConversationPage> conversations_list(std::string c, int l) override { return inner_.conversations_list(c, l); }
+  Task<Conversation> conversations_info(std::string c) override { return inner_.conversations_info(c); }
+  Task<Conversation> conversations_join(std::string c) override { return inner_.conversations_join(c); }
+  Task<HistoryPage> conversations_history(HistoryQuery q) override { return inner_.conversations_history(q); }
+  Task<HistoryPage> conversations_replies(HistoryQuery q) override { return inner_.conversations_replies(q); }
 
  private:
-  slack::FakeSlackApi& inner_;
+  FakeSlackApi& inner_;
 };
 
-class OutboxSenderTest : public ::testing::Test {
+class SlackDelivererTest : public ::testing::Test {
  protected:
   void TearDown() override {
-    if (!sender_) return;
-    sender_->stop();
+    if (!outbox_) return;
+    stop();
+  }
+
+  void stop() {
+    outbox_->stop();
+    deliverer_->stop();
     EXPECT_TRUE(drive([&] { return finished_; })) << "run() did not return after stop()";
   }
 
@@ -93,15 +100,15 @@ class OutboxSenderTest : public ::testing::Test {
     ns.hits = ev.hits;
     ns.escalation = opened.escalation;
     ns.audit = opened.audit;
-    ns.outbox.push_back(row("slack.post_escalation", "slack:desk", json::object()));
+    ns.outbox.push_back(row("post_escalation", json::object()));
     return store_->add_submission(ns).escalation_id;
   }
 
-  storage::OutboxMessage row(const std::string& kind, const std::string& key, const json& payload,
-                             const std::string& escalation_id = {}) {
+  storage::OutboxMessage row(const std::string& kind, const json& payload, const std::string& escalation_id = {},
+                             const std::string& surface = "slack") {
     storage::OutboxMessage m;
+    m.surface = surface;
     m.kind = kind;
-    m.ordering_key = key;
     m.escalation_id = escalation_id;
     m.payload_json = payload.dump();
     m.created_at = clock_.now();
@@ -109,22 +116,35 @@ class OutboxSenderTest : public ::testing::Test {
     return m;
   }
 
-  std::int64_t enqueue(const std::string& kind, const std::string& key, const json& payload,
-                       const std::string& escalation_id) {
-    return store_->enqueue({row(kind, key, payload, escalation_id)}, {});
+  std::int64_t enqueue(const std::string& kind, const json& payload, const std::string& escalation_id,
+                       const std::string& ordering_key = {}) {
+    auto m = row(kind, payload, escalation_id);
+    m.ordering_key = ordering_key;
+    return store_->enqueue({m}, {});
   }
 
   /// Rows of the store in id order (ids start at 1).
   storage::OutboxMessage outbox(std::int64_t id) { return store_->outbox_message(id).value(); }
 
-  void start(OutboxSenderOptions options = {}, slack::SlackApi* api = nullptr) {
-    if (options.desk_channel == "ai-escalation") options.desk_channel = "C0DESK";
-    sender_ = std::make_unique<OutboxSender>(io_.get_executor(), *store_, api ? *api : api_, resolver_, clock_,
-                                             &metrics_, options, nullptr);
-    net::co_spawn(io_, sender_->run(), [this](std::exception_ptr p) {
+  /// The deliverer and the dispatcher as the desk runs them: the channel is resolved first, and the
+  /// dispatcher is poked when it is.
+  void start_unsettled(SlackDelivererOptions options, SlackApi* api = nullptr) {
+    finished_ = false;
+    outbox_ = std::make_unique<OutboxDispatcher>(io_.get_executor(), *store_, clock_);
+    deliverer_ = std::make_unique<SlackDeliverer>(io_.get_executor(), *store_, api ? *api : api_, resolver_, clock_,
+                                                  &metrics_, options, [this] { outbox_->poke(); });
+    outbox_->add(*deliverer_);
+    net::co_spawn(io_, deliverer_->resolve_desk_channel(), net::detached);
+    net::co_spawn(io_, outbox_->run(), [this](std::exception_ptr p) {
       finished_ = true;
       if (p) std::rethrow_exception(p);
     });
+  }
+
+  /// As start_unsettled, then settled; the default options name the channel by its id, C0DESK.
+  void start(SlackDelivererOptions options = {}, SlackApi* api = nullptr) {
+    if (options.desk_channel == "ai-escalation") options.desk_channel = "C0DESK";
+    start_unsettled(std::move(options), api);
     settle();
   }
 
@@ -147,24 +167,27 @@ class OutboxSenderTest : public ::testing::Test {
   }
 
   void poke_and_settle() {
-    sender_->poke();
+    outbox_->poke();
     settle();
   }
 
-  std::vector<slack::RecordedCall> posts() const { return api_.calls_to("chat.postMessage"); }
+  std::vector<RecordedCall> posts() const { return api_.calls_to("chat.postMessage"); }
+
+  std::optional<storage::MessageRef> slack_post(const std::string& id) { return store_->message(id, "slack"); }
 
   net::io_context io_;
   core::FakeClock clock_{testing::tuesday_noon()};
   std::unique_ptr<storage::SqliteStore> store_ = storage::SqliteStore::open(":memory:");
-  slack::FakeSlackApi api_;
+  FakeSlackApi api_;
   std::shared_ptr<const handlers::PolicySet> set_ = std::make_shared<handlers::PolicySet>(testing::seed_policy());
   handlers::PolicyResolver resolver_ = [this](const std::string& d) { return d == set_->digest() ? set_ : nullptr; };
   core::Metrics metrics_;
-  std::unique_ptr<OutboxSender> sender_;
+  std::unique_ptr<OutboxDispatcher> outbox_;
+  std::unique_ptr<SlackDeliverer> deliverer_;
   bool finished_ = false;
 };
 
-TEST_F(OutboxSenderTest, PostRecordsTheTsAndShowsPersonalDataMasked) {
+TEST_F(SlackDelivererTest, PostRecordsTheTsAndShowsPersonalDataMasked) {
   const auto id = open_escalation();
   start();
   ASSERT_EQ(posts().size(), 1u);
@@ -178,99 +201,97 @@ TEST_F(OutboxSenderTest, PostRecordsTheTsAndShowsPersonalDataMasked) {
   EXPECT_NE(shown.find("lowest price"), std::string::npos) << "the rest of the excerpt is shown";
   EXPECT_NE(shown.find("Drop the price claim"), std::string::npos);
 
-  const auto post = store_->slack_post(id);
+  const auto post = slack_post(id);
   ASSERT_TRUE(post);
   EXPECT_EQ(post->channel, "C0DESK");
-  EXPECT_FALSE(post->ts.empty());
+  EXPECT_FALSE(post->message_id.empty());
   const auto sent = outbox(1);
   EXPECT_EQ(sent.state, State::sent);
-  EXPECT_EQ(json::parse(sent.result_json)["ts"], post->ts);
+  EXPECT_EQ(json::parse(sent.result_json)["ts"], post->message_id);
 }
 
-TEST_F(OutboxSenderTest, UpdateGoesToThePostAndThreadReplyUsesItsTs) {
+TEST_F(SlackDelivererTest, UpdateGoesToThePostAndThreadReplyUsesItsTs) {
   const auto id = open_escalation();
   start();
-  const auto post = store_->slack_post(id).value();
+  const auto post = slack_post(id).value();
 
   auto e = store_->escalation(id).value();
   e.state = core::EscalationState::accepted;
   e.decision = core::Decision{core::Macro::accept, "hana", clock_.now(), "Reviewed with legal, fine to publish."};
-  ASSERT_TRUE(store_->update_escalation(e, {}, {row("slack.update_escalation", "slack:desk", json::object()),
-                                                row("slack.thread_reply", "slack:desk", {{"reply", "decision"}})}));
+  ASSERT_TRUE(store_->update_escalation(e, {}, {row("update_escalation", json::object()),
+                                                row("thread_reply", {{"reply", "decision"}})}));
   poke_and_settle();
 
   const auto updates = api_.calls_to("chat.update");
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0].args["channel"], post.channel);
-  EXPECT_EQ(updates[0].args["ts"], post.ts);
+  EXPECT_EQ(updates[0].args["ts"], post.message_id);
   ASSERT_EQ(posts().size(), 2u);
   const json reply = posts()[1].args;
-  EXPECT_EQ(reply["thread_ts"], post.ts);
+  EXPECT_EQ(reply["thread_ts"], post.message_id);
   EXPECT_EQ(reply["channel"], post.channel);
   EXPECT_EQ(reply["metadata"]["event_type"], "escalation_reply");
   EXPECT_NE(reply["text"].get<std::string>().find("accepted"), std::string::npos);
   EXPECT_EQ(outbox(3).state, State::sent);
 }
 
-TEST_F(OutboxSenderTest, InDoubtPostFoundByItsMetadataIsNotPostedTwice) {
+TEST_F(SlackDelivererTest, InDoubtPostFoundByItsMetadataIsNotPostedTwice) {
   const auto id = open_escalation();
   // The crash: the row was marked sending and Slack got the post, but the desk never heard back.
   store_->outbox_mark_sending(1, clock_.now());
-  slack::PostMessage earlier = to_post_message("C0DESK", {{"text", "Escalation " + id},
+  PostMessage earlier = to_post_message("C0DESK", {{"text", "Escalation " + id},
                                                           {"metadata", {{"event_type", "escalation_posted"},
                                                                         {"event_payload", {{"escalation_id", id}}}}}});
   std::string earlier_ts;
-  net::co_spawn(io_, api_.chat_post_message(earlier), [&](std::exception_ptr, slack::PostedMessage p) { earlier_ts = p.ts; });
+  net::co_spawn(io_, api_.chat_post_message(earlier), [&](std::exception_ptr, PostedMessage p) { earlier_ts = p.ts; });
   settle();
   api_.clear_calls();
 
   start();
   EXPECT_EQ(api_.calls_to("conversations.history").size(), 1u);
   EXPECT_TRUE(posts().empty());
-  EXPECT_EQ(store_->slack_post(id).value().ts, earlier_ts);
+  EXPECT_EQ(slack_post(id).value().message_id, earlier_ts);
   EXPECT_EQ(outbox(1).state, State::sent);
 }
 
-TEST_F(OutboxSenderTest, InDoubtPostNotFoundIsPostedOnce) {
+TEST_F(SlackDelivererTest, InDoubtPostNotFoundIsPostedOnce) {
   const auto id = open_escalation();
   store_->outbox_mark_sending(1, clock_.now());
   start();
   EXPECT_EQ(api_.calls_to("conversations.history").size(), 1u);
   EXPECT_EQ(posts().size(), 1u);
-  EXPECT_TRUE(store_->slack_post(id));
+  EXPECT_TRUE(slack_post(id));
   EXPECT_EQ(outbox(1).state, State::sent);
   EXPECT_EQ(outbox(1).attempts, 2);
 }
 
-TEST_F(OutboxSenderTest, InDoubtThreadReplyFoundByItsMetadataIsNotRepeated) {
+TEST_F(SlackDelivererTest, InDoubtThreadReplyFoundByItsMetadataIsNotRepeated) {
   const auto id = open_escalation();
   start();
-  const auto post = store_->slack_post(id).value();
-  sender_->stop();
-  ASSERT_TRUE(drive([&] { return finished_; }));
+  const auto post = slack_post(id).value();
+  stop();
 
   auto e = store_->escalation(id).value();
   e.state = core::EscalationState::rejected;
   e.decision = core::Decision{core::Macro::reject, "hana", clock_.now(), "The licence claim is not true."};
-  ASSERT_TRUE(store_->update_escalation(e, {}, {row("slack.thread_reply", "slack:desk", {{"reply", "decision"}})}));
+  ASSERT_TRUE(store_->update_escalation(e, {}, {row("thread_reply", {{"reply", "decision"}})}));
   // The crash: the reply reached Slack, but the desk went down before it heard back.
   store_->outbox_mark_sending(2, clock_.now());
-  slack::PostMessage earlier = to_post_message(post.channel, handlers::decision_reply(*store_->escalation(id), set_->rota()));
-  earlier.thread_ts = post.ts;
+  PostMessage earlier = to_post_message(post.channel, handlers::decision_reply(*store_->escalation(id), set_->rota()));
+  earlier.thread_ts = post.message_id;
   net::co_spawn(io_, api_.chat_post_message(earlier), net::detached);
   settle();
   ASSERT_EQ(posts().size(), 2u);
 
-  finished_ = false;
   start();
   EXPECT_EQ(posts().size(), 2u) << "the reply was found in its thread, not posted again";
   EXPECT_EQ(api_.calls_to("conversations.replies").size(), 1u) << "history never shows thread replies";
-  EXPECT_EQ(api_.calls_to("conversations.replies").front().args["ts"], post.ts);
+  EXPECT_EQ(api_.calls_to("conversations.replies").front().args["ts"], post.message_id);
   EXPECT_EQ(outbox(2).state, State::sent);
   EXPECT_TRUE(json::parse(outbox(2).result_json).value("found_in_history", false));
 }
 
-TEST_F(OutboxSenderTest, PermanentErrorFailsTheRowAndTheNextRowGoes) {
+TEST_F(SlackDelivererTest, PermanentErrorFailsTheRowAndTheNextRowGoes) {
   open_escalation();
   const auto second = open_escalation();
   api_.fail("chat.postMessage", "invalid_blocks");
@@ -278,14 +299,14 @@ TEST_F(OutboxSenderTest, PermanentErrorFailsTheRowAndTheNextRowGoes) {
   EXPECT_EQ(outbox(1).state, State::failed);
   EXPECT_NE(outbox(1).last_error.find("invalid_blocks"), std::string::npos);
   EXPECT_EQ(outbox(2).state, State::sent);
-  EXPECT_TRUE(store_->slack_post(second));
+  EXPECT_TRUE(slack_post(second));
   EXPECT_EQ(metrics_.value("desk_slack_api_errors_total", {"chat.postMessage", "invalid_blocks"}), 1);
 }
 
-TEST_F(OutboxSenderTest, TransientErrorRetriesLaterWithoutOvertaking) {
+TEST_F(SlackDelivererTest, TransientErrorRetriesLaterWithoutOvertakingOrHoldingOthersBack) {
   const auto id = open_escalation();
-  enqueue("slack.update_escalation", "slack:desk", json::object(), id);
-  enqueue("slack.dm", "slack:dm:U0B", {{"user", "U0B"}, {"text", "You are backup this week."}}, id);
+  const auto other = open_escalation("The second draft: our price is the lowest price around.");
+  enqueue("update_escalation", json::object(), id);
   api_.fail("chat.postMessage", "service_unavailable");
   start();
 
@@ -294,9 +315,10 @@ TEST_F(OutboxSenderTest, TransientErrorRetriesLaterWithoutOvertaking) {
   EXPECT_EQ(waiting.attempts, 1);
   EXPECT_GT(waiting.next_attempt_at, clock_.now());
   EXPECT_NE(waiting.last_error.find("service_unavailable"), std::string::npos);
-  EXPECT_EQ(outbox(2).state, State::pending) << "the update waits behind its post";
+  EXPECT_EQ(outbox(3).state, State::pending) << "the update waits behind its post";
   EXPECT_TRUE(api_.calls_to("chat.update").empty());
-  EXPECT_EQ(outbox(3).state, State::sent) << "another ordering key is not held up";
+  EXPECT_EQ(outbox(2).state, State::sent) << "another escalation's post is not held up";
+  EXPECT_TRUE(slack_post(other));
   EXPECT_EQ(metrics_.value("desk_slack_api_errors_total", {"chat.postMessage", "service_unavailable"}), 0);
 
   poke_and_settle();
@@ -305,7 +327,7 @@ TEST_F(OutboxSenderTest, TransientErrorRetriesLaterWithoutOvertaking) {
   clock_.advance(10min);
   poke_and_settle();
   EXPECT_EQ(outbox(1).state, State::sent);
-  EXPECT_EQ(outbox(2).state, State::sent);
+  EXPECT_EQ(outbox(3).state, State::sent);
   EXPECT_EQ(api_.calls_to("conversations.history").size(), 1u) << "looked for the first attempt before posting";
   std::vector<std::string> order;
   for (const auto& c : api_.calls())
@@ -313,30 +335,30 @@ TEST_F(OutboxSenderTest, TransientErrorRetriesLaterWithoutOvertaking) {
   EXPECT_EQ(order, (std::vector<std::string>{"chat.postMessage", "chat.postMessage", "chat.postMessage", "chat.update"}));
 }
 
-TEST_F(OutboxSenderTest, LostAnswerOfAPostThatReachedSlackDoesNotPostTwice) {
+TEST_F(SlackDelivererTest, LostAnswerOfAPostThatReachedSlackDoesNotPostTwice) {
   const auto id = open_escalation();
   LossyApi lossy(api_);
   lossy.lose_post_answers = 1;
   start({}, &lossy);
   EXPECT_EQ(posts().size(), 1u) << "Slack has the post";
   EXPECT_EQ(outbox(1).state, State::pending) << "but the desk does not know: it retries later";
-  EXPECT_FALSE(store_->slack_post(id));
+  EXPECT_FALSE(slack_post(id));
 
   clock_.advance(10min);
   poke_and_settle();
   EXPECT_EQ(api_.calls_to("conversations.history").size(), 1u);
   EXPECT_EQ(posts().size(), 1u) << "found by its metadata, not posted again";
-  ASSERT_TRUE(store_->slack_post(id));
+  ASSERT_TRUE(slack_post(id));
   EXPECT_EQ(outbox(1).state, State::sent);
   const json result = json::parse(outbox(1).result_json);
   EXPECT_TRUE(result.value("found_in_history", false));
-  EXPECT_EQ(result["ts"], store_->slack_post(id)->ts);
+  EXPECT_EQ(result["ts"], slack_post(id)->message_id);
 }
 
-TEST_F(OutboxSenderTest, ReplyWaitingForAPostThatNeverCameFailsAfterADay) {
+TEST_F(SlackDelivererTest, ReplyWaitingForAPostThatNeverCameFailsAfterADay) {
   const auto id = open_escalation();
   store_->outbox_fail(1, "simulated: the post failed for good");
-  enqueue("slack.thread_reply", "slack:desk", {{"reply", "decision"}}, id);
+  enqueue("thread_reply", {{"reply", "decision"}}, id);
   start();
   EXPECT_EQ(outbox(2).state, State::pending);
   EXPECT_NE(outbox(2).last_error.find("no Slack post yet"), std::string::npos);
@@ -346,39 +368,52 @@ TEST_F(OutboxSenderTest, ReplyWaitingForAPostThatNeverCameFailsAfterADay) {
   EXPECT_TRUE(posts().empty());
 }
 
-TEST_F(OutboxSenderTest, DmGoesToTheUserAndBadDmFailsLoudly) {
-  enqueue("slack.dm", "slack:dm:U0D", {{"user", "U0D"}, {"text", "Nobody has responded to ESC-1."}}, "");
-  enqueue("slack.dm", "slack:dm:none", {{"text", "to nobody"}}, "");
-  enqueue("teams.card", "teams", json::object(), "");
+TEST_F(SlackDelivererTest, DirectMessageGoesToTheUserAndBadOnesFailLoudly) {
+  const auto id = open_escalation();
+  enqueue("direct_message", {{"user", "U0D"}, {"text", "Nobody has responded to ESC-1."}}, "", "slack:dm:U0D");
+  enqueue("direct_message", {{"text", "to nobody"}}, "", "slack:dm:none");
+  enqueue("announce_weather", json::object(), id);
   start();
-  ASSERT_EQ(posts().size(), 1u);
-  EXPECT_EQ(posts()[0].args["channel"], "U0D");
-  EXPECT_EQ(outbox(1).state, State::sent);
-  EXPECT_EQ(outbox(2).state, State::failed);
-  EXPECT_EQ(outbox(3).state, State::failed) << "a kind nobody sends is failed, not dropped";
-  EXPECT_NE(outbox(3).last_error.find("teams.card"), std::string::npos);
+  ASSERT_EQ(posts().size(), 2u);  // the escalation's post and the DM
+  EXPECT_EQ(posts()[1].args["channel"], "U0D");
+  EXPECT_EQ(outbox(2).state, State::sent);
+  EXPECT_EQ(outbox(3).state, State::failed);
+  EXPECT_EQ(outbox(4).state, State::failed) << "a kind Slack cannot deliver is failed, not dropped";
+  EXPECT_NE(outbox(4).last_error.find("announce_weather"), std::string::npos);
 }
 
-TEST_F(OutboxSenderTest, AddedKindIsSentByItsHandler) {
-  enqueue("teams.card", "teams", {{"card", 1}}, "");
-  enqueue("callback.decision", "callback:SUB-1", {{"url", "https://agents.example.com/cb"}}, "");
-  sender_ = nullptr;
-  int cards = 0;
-  OutboxSenderOptions options;
-  options.desk_channel = "C0DESK";
-  sender_ = std::make_unique<OutboxSender>(io_.get_executor(), *store_, api_, resolver_, clock_, &metrics_, options);
-  sender_->add_kind("teams.card", [&](storage::OutboxMessage) -> net::awaitable<DeliveryOutcome> {
-    ++cards;
-    co_return DeliveryOutcome{DeliveryOutcome::Kind::sent, {}, "{}", {}};
-  });
-  net::co_spawn(io_, sender_->run(), [this](std::exception_ptr) { finished_ = true; });
-  settle();
-  EXPECT_EQ(cards, 1);
-  EXPECT_EQ(outbox(1).state, State::sent);
-  EXPECT_EQ(outbox(2).state, State::failed) << "no callback sender: failed with a clear error";
+TEST_F(SlackDelivererTest, PingReachesEachPersonWithASlackIdDirectly) {
+  const auto id = open_escalation();
+  const std::string backup = set_->rota().holder(core::kBackupRole, clock_.now(), {})->person;
+  json ping = {{"reply", "reminder"}, {"deadline", "backup_ping"}, {"late_by_s", 40}, {"person", backup}};
+  enqueue("ping", ping, id);
+  ping["person"] = "someone-unknown";
+  enqueue("ping", ping, id);
+  start();
+  ASSERT_EQ(posts().size(), 2u);
+  EXPECT_EQ(posts()[1].args["channel"], set_->rota().person(backup)->slack_user);
+  EXPECT_NE(posts()[1].args["text"].get<std::string>().find(id), std::string::npos) << posts()[1].args.dump();
+  EXPECT_EQ(outbox(2).state, State::sent);
+  EXPECT_EQ(outbox(3).state, State::sent) << "nobody to DM is not a failure: the thread mention reaches them";
+  EXPECT_TRUE(json::parse(outbox(3).result_json).contains("skipped"));
 }
 
-TEST_F(OutboxSenderTest, NotInChannelJoinsOnceAndPostsAgain) {
+TEST_F(SlackDelivererTest, RowsWaitWhileTheChannelIsUnresolvedAndOtherSurfacesGoOn) {
+  const auto id = open_escalation();
+  store_->enqueue({row("post_escalation", json::object(), id, "teams")}, {});
+  api_.respond("conversations.list", {{"channels", json::array()}});
+  SlackDelivererOptions options;
+  options.desk_channel = "ai-escalation-missing";
+  options.backoff = {std::chrono::hours{1}, std::chrono::hours{1}};
+  start(options);
+  EXPECT_FALSE(deliverer_->ready());
+  EXPECT_TRUE(posts().empty());
+  EXPECT_EQ(outbox(1).state, State::pending);
+  EXPECT_EQ(outbox(1).attempts, 0) << "a surface that is not ready leaves its rows untouched";
+  EXPECT_EQ(outbox(2).attempts, 0) << "no Teams deliverer here: its row waits for one";
+}
+
+TEST_F(SlackDelivererTest, NotInChannelJoinsOnceAndPostsAgain) {
   open_escalation();
   api_.fail("chat.postMessage", "not_in_channel");
   start();
@@ -387,16 +422,16 @@ TEST_F(OutboxSenderTest, NotInChannelJoinsOnceAndPostsAgain) {
   EXPECT_EQ(outbox(1).state, State::sent);
 }
 
-TEST_F(OutboxSenderTest, ChannelNameIsLookedUpAcrossPagesAndJoined) {
+TEST_F(SlackDelivererTest, ChannelNameIsLookedUpAcrossPagesAndJoined) {
   open_escalation();
   api_.respond("conversations.list", {{"channels", {{{"id", "C0GEN"}, {"name", "general"}, {"is_member", true}}}},
                                       {"response_metadata", {{"next_cursor", "page2"}}}});
   api_.respond("conversations.list",
                {{"channels", {{{"id", "C0AIE"}, {"name", "ai-escalation"}, {"is_member", false}}}}});
-  OutboxSenderOptions options;
+  SlackDelivererOptions options;
   options.desk_channel = "#ai-escalation";
   start(options);
-  EXPECT_EQ(sender_->desk_channel_id(), "C0AIE");
+  EXPECT_EQ(deliverer_->desk_channel_id(), "C0AIE");
   const auto lists = api_.calls_to("conversations.list");
   ASSERT_EQ(lists.size(), 2u);
   EXPECT_EQ(lists[1].args["cursor"], "page2");
@@ -406,25 +441,24 @@ TEST_F(OutboxSenderTest, ChannelNameIsLookedUpAcrossPagesAndJoined) {
   EXPECT_EQ(posts()[0].args["channel"], "C0AIE");
 }
 
-TEST_F(OutboxSenderTest, MissingChannelIsRetriedWithBackoffUntilItAppears) {
+TEST_F(SlackDelivererTest, MissingChannelIsRetriedWithBackoffUntilItAppears) {
   open_escalation();
   api_.respond("conversations.list", {{"channels", json::array()}});
   api_.respond("conversations.list",
                {{"channels", {{{"id", "G0PRIV"}, {"name", "ai-escalation"}, {"is_private", true}}}}});
   api_.respond("conversations.list",
                {{"channels", {{{"id", "G0PRIV"}, {"name", "ai-escalation"}, {"is_private", true}, {"is_member", true}}}}});
-  OutboxSenderOptions options;
+  SlackDelivererOptions options;
   options.desk_channel = "ai-escalation";
   options.backoff = {10ms, 20ms};
-  sender_ = std::make_unique<OutboxSender>(io_.get_executor(), *store_, api_, resolver_, clock_, &metrics_, options);
-  net::co_spawn(io_, sender_->run(), [this](std::exception_ptr) { finished_ = true; });
+  start_unsettled(options);
   ASSERT_TRUE(drive([&] { return !posts().empty(); }));
   EXPECT_EQ(api_.calls_to("conversations.list").size(), 3u);
   EXPECT_TRUE(api_.calls_to("conversations.join").empty()) << "a private channel cannot be joined, only invited to";
   EXPECT_EQ(posts()[0].args["channel"], "G0PRIV");
 }
 
-TEST_F(OutboxSenderTest, IdleSenderMakesNoCallsUntilPoked) {
+TEST_F(SlackDelivererTest, IdleDelivererMakesNoCallsUntilPoked) {
   start();
   EXPECT_TRUE(api_.calls().empty());
   open_escalation();
@@ -432,7 +466,7 @@ TEST_F(OutboxSenderTest, IdleSenderMakesNoCallsUntilPoked) {
   EXPECT_EQ(posts().size(), 1u);
 }
 
-TEST(OutboxSenderErrors, TransientAndPermanentSlackErrorsAreToldApart) {
+TEST(SlackDelivererErrors, TransientAndPermanentSlackErrorsAreToldApart) {
   for (const char* e : {"internal_error", "service_unavailable", "fatal_error", "request_timeout", "ratelimited"})
     EXPECT_TRUE(is_transient_slack_error(e)) << e;
   for (const char* e : {"invalid_blocks", "channel_not_found", "is_archived", "not_in_channel", "msg_too_long",
@@ -440,7 +474,7 @@ TEST(OutboxSenderErrors, TransientAndPermanentSlackErrorsAreToldApart) {
     EXPECT_FALSE(is_transient_slack_error(e)) << e;
 }
 
-TEST(OutboxSenderChannels, IdsAreToldFromNames) {
+TEST(SlackDelivererChannels, IdsAreToldFromNames) {
   EXPECT_TRUE(looks_like_channel_id("C0123ABCD"));
   EXPECT_TRUE(looks_like_channel_id("G0PRIV"));
   EXPECT_FALSE(looks_like_channel_id("ai-escalation"));
@@ -450,4 +484,4 @@ TEST(OutboxSenderChannels, IdsAreToldFromNames) {
 }
 
 }  // namespace
-}  // namespace desk::bot
+}  // namespace desk::bot::slack

@@ -1,0 +1,288 @@
+#include "bot/app/desk_app.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "bot/app/policy_cache.hpp"
+#include "bot/app/surfaces.hpp"
+#include "bot/callback_sender.hpp"
+#include "bot/intake_committer.hpp"
+#include "bot/intake_server.hpp"
+#include "bot/sla_timer.hpp"
+#include "bot/slack/log.hpp"
+#include "bot/slack/secrets.hpp"
+#include "bot/workers/outbox_dispatcher.hpp"
+#include "handlers/intake_handler.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace desk::bot {
+namespace {
+
+namespace net = boost::asio;
+using slack::log_error;
+using slack::log_info;
+using slack::log_warn;
+
+std::vector<std::string> split_tokens(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = text.find(',', start);
+    auto token = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    token.erase(0, token.find_first_not_of(" \t\r\n"));
+    token.erase(token.find_last_not_of(" \t\r\n") + 1);
+    if (!token.empty()) out.push_back(token);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+/// Secrets the desk itself needs, whatever the surfaces.
+struct DeskSecrets {
+  std::vector<std::string> intake_tokens;
+  std::optional<std::string> callback_secret;
+};
+
+/// The running desk: everything `escalation-desk run` owns, on one io_context and one thread, besides
+/// the intake committer's own thread.
+class Desk {
+ public:
+  Desk(const core::Policy& policy, storage::Store& store, DeskSecrets secrets)
+      : policy_(policy),
+        store_(store),
+        secrets_(std::move(secrets)),
+        policies_(store, std::make_shared<handlers::PolicySet>(policy)),
+        outbox_(io_.get_executor(), store, clock_),
+        callbacks_(io_.get_executor(), store, policies_.resolver(), clock_, secrets_.callback_secret),
+        context_{io_.get_executor(), store, clock_, metrics_, policies_, outbox_, surface_names_, [this] { changed(); }} {}
+
+  /// Starts the enabled surfaces and the workers, runs until stopped; returns the exit code.
+  int run() {
+    if (const int code = make_surfaces(); code != kExitStopped) return code;
+    timer_.emplace(io_.get_executor(), store_, policies_.resolver(), clock_, &metrics_, [this] { outbox_.poke(); },
+                   sla_options());
+    outbox_.add(callbacks_);
+    const auto current = policies_.current();
+    intake_.emplace(handlers::IntakeDependencies{current->policy(), current->engine(), current->rota(), store_, metrics_,
+                                                 secrets_.intake_tokens, [this] { return health(); }, surface_names_});
+    // Intake commits run on their own thread, many submissions per transaction (one fsync), so this
+    // thread, which also acks every surface's events, never waits for the disk on the agents' behalf.
+    committer_.emplace(*intake_, clock_);
+    if (const int code = start_intake(); code != kExitStopped) return code;
+
+    spawn_worker("outbox", outbox_.run());
+    spawn_worker("sla_clock", timer_->run());
+    for (auto& surface : surfaces_) spawn_surface(*surface);
+    net::signal_set signals(io_, SIGINT, SIGTERM);
+    net::co_spawn(io_, watch_signals(signals), net::detached);
+    log_info("desk.started", {{"surfaces", join(surface_names_)}, {"channel", policy_.desk.channel}});
+    io_.run();
+
+    // Release what lives on the io_context before it goes (committer first: it posts to it).
+    server_.reset();
+    committer_->stop();
+    if (exit_code_ == kExitStopped) log_info("desk.stopped");
+    return exit_code_;
+  }
+
+ private:
+  static std::string join(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+    return out;
+  }
+
+  int make_surfaces() {
+    std::string how;
+    try {
+      for (const SurfaceEntry& entry : known_surfaces()) {
+        if (auto surface = entry.make(context_)) {
+          surface_names_.push_back(surface->name());
+          surfaces_.push_back(std::move(surface));
+        } else {
+          how += std::string(how.empty() ? "" : "; or ") + entry.how_to_enable;
+        }
+      }
+    } catch (const SurfaceConfigError& e) {
+      slack::report_fatal(e.what());
+      return kExitNotConfigured;
+    }
+    if (surfaces_.empty()) {
+      slack::report_fatal("no surface is enabled, so nobody would see an escalation. Set " + how +
+                          ". Without any account, `escalation-desk demo --config FILE` shows what the desk decides.");
+      return kExitNotConfigured;
+    }
+    return kExitStopped;
+  }
+
+  SlaTimerOptions sla_options() const {
+    SlaTimerOptions options;
+    options.surfaces = surface_names_;
+    return options;
+  }
+
+  int start_intake() {
+    IntakeServerOptions options;
+    options.listen = policy_.desk.intake_listen;
+    server_.emplace(io_.get_executor(), options, [this](handlers::HttpRequest request, IntakeServer::Reply reply) {
+      committer_->submit(std::move(request), [this, reply = std::move(reply)](handlers::HttpResponse answer) {
+        // Called on the committer thread: the clocks and the outbox are woken on the desk's own.
+        if (answer.status == 201) net::post(io_, [this] { changed(); });  // post it, start its clock
+        reply(std::move(answer));
+      });
+    });
+    try {
+      const auto port = server_->bind();
+      log_info("intake.listening", {{"address", policy_.desk.intake_listen}, {"port", port}});
+    } catch (const std::exception& e) {
+      slack::report_fatal(e.what());
+      return kExitSurfaceFailed;
+    }
+    if (secrets_.intake_tokens.empty())
+      log_warn("intake.no_tokens", {{"hint", "set DESK_INTAKE_TOKENS (comma-separated bearer tokens): until then every agent request is refused"}});
+    spawn_worker("intake", server_->run());
+    return kExitStopped;
+  }
+
+  /// The store changed: the clocks and the outbox look again.
+  void changed() {
+    if (timer_) timer_->poke();
+    outbox_.poke();
+  }
+
+  /// A worker whose run() ends while the desk is not stopping is down, and /healthz says so.
+  void spawn_worker(std::string name, net::awaitable<void> work) {
+    worker_ends_.erase(name);
+    net::co_spawn(io_, std::move(work), [this, name](std::exception_ptr e) {
+      std::string why = "stopped";
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+          why = std::string("stopped: ") + x.what();
+        }
+      }
+      if (!stopping_) log_error("desk.worker_stopped", {{"worker", name}, {"error", why}});
+      worker_ends_[name] = why;
+    });
+  }
+
+  void spawn_surface(Surface& surface) {
+    ++running_surfaces_;
+    net::co_spawn(io_, surface.run(), [this, &surface](std::exception_ptr e) {
+      --running_surfaces_;
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+          slack::report_fatal(surface.name() + ": unexpected error: " + x.what());
+        }
+      }
+      if (auto code = surface.fatal_exit(); code || e) {
+        if (exit_code_ == kExitStopped) exit_code_ = code.value_or(kExitSurfaceFailed);
+        begin_stop();  // a surface that cannot go on ends the desk: its supervisor restarts it
+      }
+      if (stopping_ && running_surfaces_ == 0) io_.stop();
+    });
+  }
+
+  net::awaitable<void> watch_signals(net::signal_set& signals) {
+    for (int count = 0;; ++count) {
+      auto [ec, signo] = co_await signals.async_wait(net::as_tuple(net::use_awaitable));
+      if (ec) co_return;
+      if (count > 0) {
+        log_warn("desk.signal_again", {{"signal", signo}});
+        io_.stop();  // a second signal: the operator wants out now
+        co_return;
+      }
+      log_info("desk.stopping", {{"signal", signo}});
+      begin_stop();
+      if (running_surfaces_ == 0) io_.stop();
+    }
+  }
+
+  /// Stop taking new work everywhere; each surface finishes what is in flight, then the desk exits.
+  void begin_stop() {
+    if (stopping_) return;
+    stopping_ = true;
+    if (server_) server_->stop();
+    if (timer_) timer_->stop();
+    outbox_.stop();
+    for (auto& surface : surfaces_) surface->stop();
+  }
+
+  handlers::DeskHealth health() const {
+    handlers::DeskHealth h;
+    for (const auto& surface : surfaces_) {
+      h.surfaces.push_back(surface->health());
+      for (auto& w : surface->workers()) h.workers.push_back(std::move(w));
+    }
+    auto worker = [&](const std::string& name, std::pair<std::string, bool> alive) {
+      if (auto it = worker_ends_.find(name); it != worker_ends_.end()) alive = {it->second, stopping_};
+      h.workers.push_back({name, alive.first, alive.second});
+    };
+    worker("intake", {"running", true});
+    worker("outbox", outbox_.health());
+    worker("sla_clock", timer_ ? timer_->health() : std::pair<std::string, bool>{"starting", true});
+    h.workers.push_back({"callbacks", callbacks_.configured() ? "running" : "unsigned: DESK_CALLBACK_SECRET is not set", true});
+    return h;
+  }
+
+  const core::Policy& policy_;
+  storage::Store& store_;
+  DeskSecrets secrets_;
+  net::io_context io_{1};
+  core::SystemClock clock_;
+  core::Metrics metrics_;
+  PolicyCache policies_;
+  OutboxDispatcher outbox_;
+  CallbackSender callbacks_;
+  handlers::SurfaceNames surface_names_;
+  SurfaceContext context_;
+  std::vector<std::unique_ptr<Surface>> surfaces_;
+  std::optional<SlaTimer> timer_;
+  std::optional<handlers::IntakeHandler> intake_;
+  std::optional<IntakeCommitter> committer_;
+  std::optional<IntakeServer> server_;
+  std::map<std::string, std::string> worker_ends_;
+  int running_surfaces_ = 0;
+  bool stopping_ = false;
+  int exit_code_ = kExitStopped;
+};
+
+}  // namespace
+
+int run_desk_app(const core::Policy& policy) {
+  if (const char* level = std::getenv("DESK_LOG_LEVEL")) slack::set_log_level(slack::parse_log_level(level, slack::LogLevel::info));
+  std::unique_ptr<storage::SqliteStore> store;
+  try {
+    store = storage::SqliteStore::open(policy.desk.database);
+    store->save_policy_snapshot(policy.source_digest, policy.source_text);
+  } catch (const storage::StorageError& e) {
+    std::cerr << "escalation-desk: " << e.what() << "\n";
+    return kExitNotConfigured;
+  }
+  DeskSecrets secrets;
+  try {
+    if (auto tokens = slack::read_secret("DESK_INTAKE_TOKENS")) secrets.intake_tokens = split_tokens(*tokens);
+    secrets.callback_secret = CallbackSender::secret_from_env();
+  } catch (const std::exception& e) {
+    std::cerr << "escalation-desk: " << e.what() << "\n";
+    return kExitNotConfigured;
+  }
+  Desk desk(policy, *store, std::move(secrets));
+  return desk.run();
+}
+
+}  // namespace desk::bot

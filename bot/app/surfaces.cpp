@@ -1,0 +1,16 @@
+#include "bot/app/surfaces.hpp"
+
+#include "bot/slack/slack_surface.hpp"
+
+namespace desk::bot {
+
+std::span<const SurfaceEntry> known_surfaces() {
+  static const SurfaceEntry kSurfaces[] = {
+      {"slack", slack::make_slack_surface,
+       "SLACK_APP_TOKEN (xapp-…, an App-Level Token with connections:write) and SLACK_BOT_TOKEN (xoxb-…, "
+       "the Bot User OAuth Token) for Slack; a workspace admin creates the app from deploy/slack-app-manifest.yaml"},
+  };
+  return kSurfaces;
+}
+
+}  // namespace desk::bot

@@ -1,0 +1,305 @@
+#include "bot/slack/slack_deliverer.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "bot/sla_timer.hpp"
+#include "bot/slack/log.hpp"
+#include "handlers/effects.hpp"
+
+// GCC 12 false positive: once it inlines an Asio coroutine's frame allocation (thread_info_base's
+// recycling allocator) into deliver(), it pairs the aligned_new inside with the frame's operator
+// delete and warns. The pair is Asio's own and matched.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace desk::bot::slack {
+namespace {
+
+namespace net = boost::asio;
+using json = nlohmann::json;
+using handlers::Effect;
+
+constexpr const char* kReplyEvent = "escalation_reply";
+
+/// A payload that cannot be what its effect needs: retrying cannot fix it.
+class BadPayload : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+DeliveryOutcome sent(const std::string& channel, const std::string& ts, bool found = false) {
+  json result = {{"channel", channel}, {"ts", ts}};
+  if (found) result["found_in_history"] = true;
+  return DeliveryOutcome::sent(result.dump());
+}
+
+/// An update or reply whose escalation has no Slack post yet. The post row comes first in the same
+/// ordering key, so this is rare; after a day the post has evidently failed for good.
+DeliveryOutcome no_post_yet(const storage::OutboxMessage& row, core::TimePoint now) {
+  if (now - row.created_at >= std::chrono::hours{24})
+    return DeliveryOutcome::fail("escalation " + row.escalation_id + " was never posted to Slack");
+  return DeliveryOutcome::retry("escalation " + row.escalation_id + " has no Slack post yet");
+}
+
+const core::Rota& empty_rota() {
+  static const core::Rota rota({}, {});
+  return rota;
+}
+
+json parse_payload(const storage::OutboxMessage& row) {
+  json payload = json::parse(row.payload_json, nullptr, false);
+  if (!payload.is_object()) throw BadPayload("payload is not a JSON object");
+  return payload;
+}
+
+std::string string_field(const json& payload, const char* key) {
+  auto it = payload.find(key);
+  return it != payload.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
+bool is_slack_user_id(const std::string& id) {
+  return id.size() > 1 && (id[0] == 'U' || id[0] == 'W') &&
+         id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == std::string::npos;
+}
+
+/// The reminder a ping or thread reply announces, as it was when it fired.
+json reminder_body(const json& payload, const core::Escalation& e, const core::Rota& rota) {
+  try {
+    return handlers::reminder_reply(reminder_from_payload(payload, e), escalation_at_reminder(payload, e), rota);
+  } catch (const std::invalid_argument& bad) {
+    throw BadPayload(bad.what());
+  }
+}
+
+/// The reply a thread_reply row announces, rendered from the escalation as it is now (a reminder as
+/// it was when it fired).
+json reply_body(const json& payload, const core::Escalation& e, const core::Rota& rota) {
+  const std::string reply = string_field(payload, "reply");
+  if (reply == "decision") return handlers::decision_reply(e, rota);
+  if (reply == "reowned")
+    return handlers::reowned_reply(e, rota, string_field(payload, "actor"), string_field(payload, "rationale"));
+  if (reply == "reminder") return reminder_body(payload, e, rota);
+  throw BadPayload("unknown thread reply '" + reply + "'");
+}
+
+}  // namespace
+
+bool is_transient_slack_error(std::string_view error) {
+  // Slack-side trouble and rate limits (the Web API client already waits out a 429's Retry-After;
+  // these are what is left when it gave up). team_added_to_org: a migration in progress.
+  static constexpr std::string_view kTransient[] = {"internal_error", "service_unavailable", "fatal_error",
+                                                    "request_timeout", "ratelimited", "rate_limited",
+                                                    "team_added_to_org"};
+  return std::find(std::begin(kTransient), std::end(kTransient), error) != std::end(kTransient);
+}
+
+bool looks_like_channel_id(std::string_view channel) {
+  return channel.size() > 1 && (channel[0] == 'C' || channel[0] == 'G') &&
+         channel.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == std::string_view::npos;
+}
+
+PostMessage to_post_message(const std::string& channel, const json& body) {
+  PostMessage m;
+  m.channel = channel;
+  m.text = string_field(body, "text");
+  if (auto blocks = body.find("blocks"); blocks != body.end() && blocks->is_array()) m.blocks = *blocks;
+  m.unfurl_links = body.value("unfurl_links", false);
+  if (auto meta = body.find("metadata"); meta != body.end() && meta->is_object()) {
+    m.metadata = MessageMetadata{string_field(*meta, "event_type"), meta->value("event_payload", json::object())};
+  }
+  return m;
+}
+
+SlackDeliverer::SlackDeliverer(net::any_io_executor executor, storage::Store& store, SlackApi& api,
+                               handlers::PolicyResolver resolver, core::Clock& clock, core::Metrics* metrics,
+                               Options options, std::function<void()> on_ready)
+    : store_(store),
+      api_(api),
+      resolver_(std::move(resolver)),
+      clock_(clock),
+      metrics_(metrics),
+      options_(std::move(options)),
+      on_ready_(std::move(on_ready)),
+      retry_timer_(executor) {}
+
+SlackDeliverer::~SlackDeliverer() = default;
+
+void SlackDeliverer::stop() {
+  stopping_ = true;
+  retry_timer_.cancel();
+}
+
+net::awaitable<DeliveryOutcome> SlackDeliverer::deliver(storage::OutboxMessage row, bool in_doubt) {
+  std::string error, method, problem;
+  bool transport = false;
+  try {
+    co_return co_await render_and_send(row, in_doubt);
+  } catch (const storage::StorageError&) {
+    throw;  // the dispatcher settles the row after a storage failure
+  } catch (const SlackApiError& e) {
+    error = e.error();
+    method = e.method();
+    problem = e.what();
+  } catch (const SlackTransportError& e) {
+    transport = true;
+    problem = e.what();
+  } catch (const BadPayload& e) {
+    problem = std::string("bad payload: ") + e.what();
+  } catch (const json::exception& e) {
+    problem = std::string("bad payload: ") + e.what();
+  }
+  if (transport || (!error.empty() && is_transient_slack_error(error))) co_return DeliveryOutcome::retry(std::move(problem));
+  if (!error.empty() && metrics_) metrics_->count_slack_api_error(method, error);
+  co_return DeliveryOutcome::fail(std::move(problem));
+}
+
+net::awaitable<DeliveryOutcome> SlackDeliverer::render_and_send(const storage::OutboxMessage& row, bool in_doubt) {
+  const auto effect = handlers::effect_from(row.kind);
+  if (!effect) co_return DeliveryOutcome::fail("Slack cannot deliver outbox kind '" + row.kind + "'");
+  switch (*effect) {
+    case Effect::post_escalation: co_return co_await post_escalation(row, in_doubt);
+    case Effect::update_escalation: co_return co_await update_escalation(row);
+    case Effect::thread_reply: co_return co_await thread_reply(row, in_doubt);
+    case Effect::ping: co_return co_await ping(row);
+    case Effect::direct_message: co_return co_await direct_message(row);
+    case Effect::decision_callback: break;
+  }
+  co_return DeliveryOutcome::fail("Slack cannot deliver outbox kind '" + row.kind + "'");
+}
+
+net::awaitable<DeliveryOutcome> SlackDeliverer::post_escalation(const storage::OutboxMessage& row, bool in_doubt) {
+  const auto e = store_.escalation(row.escalation_id);
+  if (!e) co_return DeliveryOutcome::fail("escalation '" + row.escalation_id + "' not found");
+  const auto set = resolver_ ? resolver_(e->policy_digest) : nullptr;
+  const json body = handlers::escalation_post(*e, view_for(*e, set.get()));
+  const std::string surface(kSlackSurface);
+  if (in_doubt) {
+    // An earlier attempt may have reached Slack: chat.postMessage has no idempotency key.
+    if (auto found = co_await look_up(row, channel_id_, {}, body.value("metadata", json::object()))) {
+      store_.record_message({e->id, surface, channel_id_, found->ts, {}});
+      log_info("outbox.found_earlier_post", {{"id", row.id}, {"escalation_id", e->id}, {"ts", found->ts}});
+      co_return sent(channel_id_, found->ts, true);
+    }
+  }
+  const auto posted = co_await post_in_channel(to_post_message(channel_id_, body));
+  const std::string channel = posted.channel.empty() ? channel_id_ : posted.channel;
+  // Recorded before mark_sent: a crash in between leaves the row in doubt, and its lookup records the same post.
+  store_.record_message({e->id, surface, channel, posted.ts, {}});
+  co_return sent(channel, posted.ts);
+}
+
+net::awaitable<DeliveryOutcome> SlackDeliverer::update_escalation(const storage::OutboxMessage& row) {
+  const auto e = store_.escalation(row.escalation_id);
+  if (!e) co_return DeliveryOutcome::fail("escalation '" + row.escalation_id + "' not found");
+  const auto post = store_.message(e->id, std::string(kSlackSurface));
+  if (!post) co_return no_post_yet(row, clock_.now());
+  const auto set = resolver_ ? resolver_(e->policy_digest) : nullptr;
+  const json body = handlers::escalation_update(*e, view_for(*e, set.get()), set ? set->rota() : empty_rota());
+  UpdateMessage update;
+  update.channel = post->channel;
+  update.ts = post->message_id;
+  update.text = string_field(body, "text");
+  if (auto blocks = body.find("blocks"); blocks != body.end()) update.blocks = *blocks;
+  co_await api_.chat_update(std::move(update));
+  co_return sent(post->channel, post->message_id);
+}
+
+net::awaitable<DeliveryOutcome> SlackDeliverer::thread_reply(const storage::OutboxMessage& row, bool in_doubt) {
+  const auto e = store_.escalation(row.escalation_id);
+  if (!e) co_return DeliveryOutcome::fail("escalation '" + row.escalation_id + "' not found");
+  const auto post = store_.message(e->id, std::string(kSlackSurface));
+  if (!post) co_return no_post_yet(row, clock_.now());
+  const auto set = resolver_ ? resolver_(e->policy_digest) : nullptr;
+  const json body = reply_body(parse_payload(row), *e, set ? set->rota() : empty_rota());
+  if (in_doubt) {
+    json metadata = body.value("metadata", json::object());
+    if (string_field(metadata, "event_type") == kReplyEvent) {
+      if (auto found = co_await look_up(row, post->channel, post->message_id, std::move(metadata)))
+        co_return sent(post->channel, found->ts, true);
+    }
+  }
+  PostMessage message = to_post_message(post->channel, body);
+  message.thread_ts = post->message_id;
+  const auto posted = co_await post_in_channel(std::move(message));
+  co_return sent(post->channel, posted.ts);
+}
+
+net::awaitable<DeliveryOutcome> SlackDeliverer::ping(const storage::OutboxMessage& row) {
+  const json payload = parse_payload(row);
+  const auto e = store_.escalation(row.escalation_id);
+  if (!e) co_return DeliveryOutcome::fail("escalation '" + row.escalation_id + "' not found");
+  const auto set = resolver_ ? resolver_(e->policy_digest) : nullptr;
+  const core::Rota& rota = set ? set->rota() : empty_rota();
+  const std::string person = string_field(payload, "person");
+  const core::Person* p = rota.person(person);
+  // Someone without a Slack id is reached by the thread mention and the other surfaces only.
+  if (!p || !is_slack_user_id(p->slack_user))
+    co_return DeliveryOutcome::sent(json{{"skipped", "'" + person + "' has no Slack user id"}}.dump());
+  json body = {{"text", reminder_body(payload, *e, rota).value("text", std::string{})}};
+  co_return co_await send_direct(p->slack_user, std::move(body));
+}
+
+net::awaitable<DeliveryOutcome> SlackDeliverer::direct_message(const storage::OutboxMessage& row) {
+  const json payload = parse_payload(row);
+  // "user" is a Slack id (rows written before surfaces existed); "person" is resolved through the rota.
+  std::string user = string_field(payload, "user");
+  if (user.empty() && !row.escalation_id.empty()) {
+    if (const auto e = store_.escalation(row.escalation_id)) {
+      const auto set = resolver_ ? resolver_(e->policy_digest) : nullptr;
+      if (const core::Person* p = set ? set->rota().person(string_field(payload, "person")) : nullptr) user = p->slack_user;
+    }
+  }
+  if (!is_slack_user_id(user)) co_return DeliveryOutcome::fail("direct message without a Slack user id");
+  json body = {{"text", string_field(payload, "text")}};
+  if (auto blocks = payload.find("blocks"); blocks != payload.end() && blocks->is_array()) body["blocks"] = *blocks;
+  co_return co_await send_direct(std::move(user), std::move(body));
+}
+
+net::awaitable<DeliveryOutcome> SlackDeliverer::send_direct(std::string user_id, json body) {
+  PostMessage message = to_post_message(user_id, body);
+  if (message.text.empty() && message.blocks.is_null()) co_return DeliveryOutcome::fail("direct message with nothing to say");
+  // Posting to a user id lands in the bot's DM with them; there is nothing to look up afterwards.
+  const auto posted = co_await api_.chat_post_message(std::move(message));
+  co_return sent(posted.channel, posted.ts);
+}
+
+const core::PersonalDataScanner& SlackDeliverer::scanner_for(const handlers::PolicySet* set) {
+  // Without the escalation's policy, mask with every detector: showing too little beats leaking.
+  const std::string key = set ? "policy:" + set->digest() : "all";
+  auto& scanner = scanners_[key];
+  if (!scanner) {
+    const std::vector<core::PersonalDataKind> all(std::begin(core::kAllPersonalDataKinds),
+                                                  std::end(core::kAllPersonalDataKinds));
+    scanner = std::make_unique<core::PersonalDataScanner>(set ? set->policy().personal_data.detectors : all);
+  }
+  return *scanner;
+}
+
+handlers::EscalationView SlackDeliverer::view_for(const core::Escalation& e, const handlers::PolicySet* set) {
+  handlers::EscalationView view;
+  view.usergroup_id = options_.usergroup_id_source ? options_.usergroup_id_source() : options_.usergroup_id;
+  if (const auto evidence = store_.evidence(e.id)) {
+    view.masked_excerpt = core::mask_personal_data(evidence->output, scanner_for(set).scan(evidence->output));
+    view.permalink = evidence->permalink;
+    view.suggested_fix = evidence->suggested_fix;
+  }
+  if (!set) {
+    view.owner = handlers::PersonRef{{}, e.owner_person};
+    return view;
+  }
+  const core::Rota& rota = set->rota();
+  view.owner = handlers::person_ref(rota, e.owner_person);
+  std::string backup = e.backup_person;
+  if (backup.empty()) {
+    // Who the ping would reach now; legal has no backup, so the director is pinged for it.
+    const auto now = clock_.now();
+    const auto overrides = store_.overrides_active_after(now);
+    if (auto h = rota.holder(e.with_legal() ? core::kDirectorRole : core::kBackupRole, now, overrides)) backup = h->person;
+  }
+  if (!backup.empty()) view.backup = handlers::person_ref(rota, backup);
+  return view;
+}
+
+}  // namespace desk::bot::slack

@@ -1,0 +1,128 @@
+#pragma once
+/// The Slack surface's deliverer: renders the desk's effects (handlers/effects.hpp) as Block Kit
+/// messages in the desk channel, and delivers them exactly once where Slack lets us tell (SPEC,
+/// "Exactly-once posting across a crash"): a row in doubt is looked up before it is sent again —
+/// escalation posts by their metadata (event_type "escalation_posted"), thread replies by theirs
+/// ("escalation_reply"). Updates are idempotent; pings and direct messages have nothing to look up
+/// (that would need im:history), so those are sent again.
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include "bot/slack/backoff.hpp"
+#include "bot/slack/slack_api.hpp"
+#include "bot/workers/deliverer.hpp"
+#include "core/clock.hpp"
+#include "core/metrics.hpp"
+#include "core/text_scan.hpp"
+#include "handlers/policy_set.hpp"
+#include "handlers/slack_messages.hpp"
+#include "storage/store.hpp"
+
+namespace desk::bot::slack {
+
+/// The surface name Slack's rows and message references carry.
+inline constexpr std::string_view kSlackSurface = "slack";
+
+struct SlackDelivererOptions {
+  std::string desk_channel = "ai-escalation";  ///< a name ("ai-escalation", "#ai-escalation") or an id C…/G…
+  BackoffPolicy backoff{std::chrono::seconds{2}, std::chrono::minutes{5}};  ///< while the channel cannot be used
+  std::string usergroup_id;  ///< "S…" of the on-duty user group, mentioned in posts; empty: none
+  /// When set, asked at each post for the user group id to mention (empty: none); wins over
+  /// `usergroup_id`, so a group found after start-up (UsergroupSync::group_id) is picked up.
+  std::function<std::string()> usergroup_id_source;
+  /// An in-doubt lookup reads history from this long before the row was created (clock skew with Slack).
+  std::chrono::seconds lookup_margin{120};
+};
+
+/// True for Slack error strings that a later retry can fix (Slack-side trouble, rate limits);
+/// everything else (invalid_blocks, channel_not_found, invalid_auth, missing_scope …) is permanent.
+bool is_transient_slack_error(std::string_view error);
+
+/// True when `channel` is a conversation id (C…/G…, upper-case letters and digits) rather than a name.
+bool looks_like_channel_id(std::string_view channel);
+
+/// A chat.postMessage request from a message body built by handlers/slack_messages (text, blocks,
+/// metadata, unfurl_links) for `channel`.
+PostMessage to_post_message(const std::string& channel, const nlohmann::json& body);
+
+class SlackDeliverer final : public Deliverer {
+ public:
+  using Options = SlackDelivererOptions;
+
+  /// Every reference must outlive the deliverer. `metrics` may be null. `on_ready` is called once the
+  /// desk channel is resolved (the desk pokes the dispatcher, whose Slack rows were waiting).
+  SlackDeliverer(boost::asio::any_io_executor executor, storage::Store& store, SlackApi& api,
+                 handlers::PolicyResolver resolver, core::Clock& clock, core::Metrics* metrics, Options options,
+                 std::function<void()> on_ready = {});
+  ~SlackDeliverer() override;
+
+  std::string surface() const override { return std::string(kSlackSurface); }
+  bool ready() const override { return !channel_id_.empty(); }
+  boost::asio::awaitable<DeliveryOutcome> deliver(storage::OutboxMessage row, bool in_doubt) override;
+
+  /// Finds (and joins, if public) the desk channel, retrying with backoff while it cannot be used.
+  /// Returns once it is resolved (then calls on_ready) or after stop().
+  boost::asio::awaitable<void> resolve_desk_channel();
+  /// Ends resolve_desk_channel(). Call on the executor's thread.
+  void stop();
+
+  /// The desk channel's id once resolved; empty before.
+  const std::string& desk_channel_id() const { return channel_id_; }
+
+ private:
+  struct ChannelLookup {
+    std::string id;
+    std::string problem;
+  };
+
+  boost::asio::awaitable<DeliveryOutcome> render_and_send(const storage::OutboxMessage& row, bool in_doubt);
+  boost::asio::awaitable<DeliveryOutcome> post_escalation(const storage::OutboxMessage& row, bool in_doubt);
+  boost::asio::awaitable<DeliveryOutcome> update_escalation(const storage::OutboxMessage& row);
+  boost::asio::awaitable<DeliveryOutcome> thread_reply(const storage::OutboxMessage& row, bool in_doubt);
+  boost::asio::awaitable<DeliveryOutcome> ping(const storage::OutboxMessage& row);
+  boost::asio::awaitable<DeliveryOutcome> direct_message(const storage::OutboxMessage& row);
+  boost::asio::awaitable<DeliveryOutcome> send_direct(std::string user_id, nlohmann::json body);
+
+  // In-doubt lookups and the desk channel (slack_lookup.cpp).
+  boost::asio::awaitable<ChannelLookup> find_desk_channel();
+  /// chat.postMessage; on not_in_channel joins the channel once and tries again.
+  boost::asio::awaitable<PostedMessage> post_in_channel(PostMessage message);
+  /// The message in `channel` whose metadata is `metadata` (event_type and payload): in the
+  /// channel's history, or in the thread under `thread_ts` when it is set (history has no replies).
+  boost::asio::awaitable<std::optional<HistoryMessage>> find_by_metadata(std::string channel, std::string thread_ts,
+                                                                        nlohmann::json metadata, std::string oldest);
+  /// Looks for an earlier send of `row` in `channel` (a post by its escalation id, anything else by
+  /// `metadata`, in the thread under `thread_ts` if set). A permanent refusal (e.g. missing
+  /// channels:history) is logged and reads as "not found": a possible duplicate beats a lost message.
+  boost::asio::awaitable<std::optional<HistoryMessage>> look_up(const storage::OutboxMessage& row, std::string channel,
+                                                                std::string thread_ts, nlohmann::json metadata);
+  /// Where an in-doubt lookup starts reading history (a Slack ts).
+  std::string lookup_oldest(const storage::OutboxMessage& row) const;
+
+  handlers::EscalationView view_for(const core::Escalation& e, const handlers::PolicySet* set);
+  const core::PersonalDataScanner& scanner_for(const handlers::PolicySet* set);
+
+  storage::Store& store_;
+  SlackApi& api_;
+  handlers::PolicyResolver resolver_;
+  core::Clock& clock_;
+  core::Metrics* metrics_;
+  Options options_;
+  std::function<void()> on_ready_;
+  boost::asio::steady_timer retry_timer_;
+  bool stopping_ = false;
+  std::string channel_id_;
+  std::map<std::string, std::unique_ptr<core::PersonalDataScanner>> scanners_;  ///< by policy digest
+};
+
+}  // namespace desk::bot::slack

@@ -1,0 +1,167 @@
+#include "bot/workers/outbox_dispatcher.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "bot/slack/backoff.hpp"
+#include "bot/slack/log.hpp"
+
+namespace desk::bot {
+namespace {
+
+namespace net = boost::asio;
+using Kind = DeliveryOutcome::Kind;
+
+}  // namespace
+
+OutboxDispatcher::OutboxDispatcher(net::any_io_executor executor, storage::Store& store, core::Clock& clock,
+                                   Options options)
+    : store_(store), clock_(clock), options_(options), wake_(executor) {
+  options_.batch_size = std::max(1, options_.batch_size);
+}
+
+void OutboxDispatcher::add(Deliverer& deliverer) {
+  deliverers_[deliverer.surface()] = &deliverer;
+  poke();
+}
+
+void OutboxDispatcher::poke() { wake_.cancel(); }
+
+void OutboxDispatcher::stop() {
+  stopping_ = true;
+  wake_.cancel();
+}
+
+std::pair<std::string, bool> OutboxDispatcher::health() const {
+  if (problem_.empty()) return {"running", true};
+  return {"retrying after a storage error: " + problem_, false};
+}
+
+std::vector<std::string> OutboxDispatcher::ready_surfaces() const {
+  std::vector<std::string> out;
+  for (const auto& [surface, deliverer] : deliverers_)
+    if (deliverer->ready()) out.push_back(surface);
+  return out;
+}
+
+std::chrono::milliseconds OutboxDispatcher::backoff(int attempts) const {
+  return slack::backoff_delay(options_.backoff, static_cast<unsigned>(std::max(0, attempts - 1)), slack::random_jitter());
+}
+
+net::awaitable<void> OutboxDispatcher::sleep_for(std::optional<std::chrono::milliseconds> delay) {
+  if (delay) wake_.expires_after(std::max(std::chrono::milliseconds{0}, *delay));
+  else wake_.expires_at(std::chrono::steady_clock::time_point::max());
+  // Cancelled by poke() or stop(): either way the caller looks again.
+  co_await wake_.async_wait(net::as_tuple(net::use_awaitable));
+}
+
+net::awaitable<void> OutboxDispatcher::run() {
+  int failures = 0;
+  while (!stopping_) {
+    bool worked = false;
+    try {
+      // A surface that became ready since the last pass settles its rows in doubt before anything else.
+      const auto ready = ready_surfaces();
+      if (std::any_of(ready.begin(), ready.end(), [&](const std::string& s) { return !settled_.contains(s); }))
+        co_await settle_in_doubt();
+      worked = co_await send_due();
+      failures = 0;
+      problem_.clear();
+    } catch (const storage::StorageError& e) {
+      problem_ = e.what();
+    }
+    if (!problem_.empty()) {
+      // A row may be left `sending` by the failure: settle it like a crash's before going on.
+      settled_.clear();
+      const auto delay = backoff(++failures);
+      slack::log_error("outbox.storage_error", {{"error", problem_}, {"retry_in_ms", static_cast<std::int64_t>(delay.count())}});
+      co_await sleep_for(delay);
+      continue;
+    }
+    if (worked || stopping_) continue;
+    std::optional<std::chrono::milliseconds> wait;
+    if (auto next = store_.outbox_next_attempt(ready_surfaces())) wait = std::max(core::Seconds{0}, *next - clock_.now());
+    co_await sleep_for(wait);
+  }
+}
+
+net::awaitable<void> OutboxDispatcher::settle_in_doubt() {
+  std::vector<storage::OutboxMessage> rows;
+  for (auto& row : store_.outbox_in_doubt()) {
+    auto it = deliverers_.find(row.surface);
+    if (it == deliverers_.end() || !it->second->ready() || settled_.contains(row.surface)) continue;
+    rows.push_back(std::move(row));
+  }
+  // Every ready surface is settled from here on, whether it had rows in doubt or not.
+  for (const auto& surface : ready_surfaces()) settled_.insert(surface);
+  if (!rows.empty()) slack::log_info("outbox.in_doubt", {{"rows", rows.size()}});
+  for (auto& row : rows) {
+    if (stopping_) break;
+    co_await send(std::move(row), true);
+  }
+}
+
+net::awaitable<bool> OutboxDispatcher::send_due() {
+  const auto surfaces = ready_surfaces();
+  if (surfaces.empty()) co_return false;
+  auto rows = store_.outbox_due(clock_.now(), options_.batch_size, surfaces);
+  for (auto& row : rows) {
+    if (stopping_) break;
+    co_await send(std::move(row), false);
+  }
+  co_return !rows.empty();
+}
+
+net::awaitable<void> OutboxDispatcher::send(storage::OutboxMessage row, bool in_doubt) {
+  Deliverer& deliverer = *deliverers_.at(row.surface);
+  // Committed before the network call: a crash from here on leaves the row in doubt, never pending.
+  store_.outbox_mark_sending(row.id, clock_.now());
+  ++row.attempts;
+  // A row that failed before with a transport error may have reached the far side too.
+  in_doubt = in_doubt || row.attempts > 1;
+  const DeliveryOutcome outcome = co_await attempt(deliverer, row, in_doubt);
+  apply(row, outcome);
+}
+
+net::awaitable<DeliveryOutcome> OutboxDispatcher::attempt(Deliverer& deliverer, storage::OutboxMessage row,
+                                                          bool in_doubt) {
+  std::string problem;
+  try {
+    co_return co_await deliverer.deliver(std::move(row), in_doubt);
+  } catch (const storage::StorageError&) {
+    throw;  // run() settles the row after a storage failure
+  } catch (const std::exception& e) {
+    // A bug in one row's rendering must not stop the outbox; the row fails loudly instead.
+    problem = std::string("internal error: ") + e.what();
+  }
+  co_return DeliveryOutcome::fail(std::move(problem));
+}
+
+void OutboxDispatcher::apply(const storage::OutboxMessage& row, const DeliveryOutcome& outcome) {
+  const core::TimePoint now = clock_.now();
+  if (outcome.kind == Kind::sent) {
+    store_.outbox_mark_sent(row.id, outcome.result_json.empty() ? "{}" : outcome.result_json, now);
+    slack::log_debug("outbox.sent", {{"id", row.id}, {"surface", row.surface}, {"kind", row.kind},
+                                     {"escalation_id", row.escalation_id}});
+    return;
+  }
+  std::int64_t retry_in_s = -1;
+  if (outcome.kind == Kind::retry) {
+    // At least a second ahead (the store counts whole seconds), so no retry can spin.
+    const auto backed_off = now + std::chrono::ceil<core::Seconds>(backoff(row.attempts));
+    const core::TimePoint at = std::max(now + core::Seconds{1}, outcome.retry_at.value_or(backed_off));
+    store_.outbox_retry(row.id, at, outcome.detail);
+    retry_in_s = (at - now).count();
+  } else {
+    store_.outbox_fail(row.id, outcome.detail);
+  }
+  // Never the payload: it may hold agent output or personal data. The error names what went wrong.
+  slack::log(retry_in_s >= 0 ? slack::LogLevel::warn : slack::LogLevel::error,
+             retry_in_s >= 0 ? "outbox.retry" : "outbox.failed",
+             {{"id", row.id}, {"surface", row.surface}, {"kind", row.kind}, {"escalation_id", row.escalation_id},
+              {"attempts", row.attempts}, {"retry_in_s", retry_in_s}, {"error", outcome.detail}});
+}
+
+}  // namespace desk::bot

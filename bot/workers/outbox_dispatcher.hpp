@@ -1,0 +1,80 @@
+#pragma once
+/// The outbox dispatcher: the one coroutine that turns committed outbox rows into deliveries, in order
+/// per ordering key (one escalation on one surface), each by the deliverer of its row's surface.
+///
+///   row pending ──mark_sending (committed)──▶ deliverer ──▶ sent | retry later | failed
+///
+/// A row left `sending` (a crash, or a storage failure mid-send) is in doubt: it goes to its
+/// deliverer again with in_doubt set, once that surface is ready, so the deliverer can look for the
+/// earlier send before repeating it. Rows of a surface that is not ready (or not running at all) wait
+/// without holding back any other surface's rows.
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "bot/slack/backoff.hpp"
+#include "bot/workers/deliverer.hpp"
+#include "core/clock.hpp"
+#include "storage/store.hpp"
+
+namespace desk::bot {
+
+struct OutboxDispatcherOptions {
+  slack::BackoffPolicy backoff{std::chrono::seconds{2}, std::chrono::minutes{5}};  ///< transient failures
+  int batch_size = 20;  ///< rows taken per outbox_due() call
+};
+
+class OutboxDispatcher {
+ public:
+  using Options = OutboxDispatcherOptions;
+
+  /// `store` and `clock` must outlive run().
+  OutboxDispatcher(boost::asio::any_io_executor executor, storage::Store& store, core::Clock& clock,
+                   Options options = {});
+  OutboxDispatcher(const OutboxDispatcher&) = delete;
+  OutboxDispatcher& operator=(const OutboxDispatcher&) = delete;
+
+  /// Adds the deliverer of one surface (before or while running; it must outlive run()). A row whose
+  /// surface has no deliverer waits for one: the surface may be configured at the next start.
+  void add(Deliverer& deliverer);
+
+  /// Settles rows in doubt, sends due rows, sleeps until the next is due or poke(). Returns after stop().
+  boost::asio::awaitable<void> run();
+
+  /// New rows were committed, or a deliverer became ready: look again now. Call on the executor's thread.
+  void poke();
+  /// Ends run() after the row in flight, if any. Call on the executor's thread.
+  void stop();
+
+  /// "running", or what is wrong ("storage error: …") for /healthz; false in the pair when down.
+  std::pair<std::string, bool> health() const;
+
+ private:
+  boost::asio::awaitable<void> settle_in_doubt();
+  boost::asio::awaitable<bool> send_due();
+  boost::asio::awaitable<void> send(storage::OutboxMessage row, bool in_doubt);
+  boost::asio::awaitable<DeliveryOutcome> attempt(Deliverer& deliverer, storage::OutboxMessage row, bool in_doubt);
+  void apply(const storage::OutboxMessage& row, const DeliveryOutcome& outcome);
+  std::vector<std::string> ready_surfaces() const;
+  std::chrono::milliseconds backoff(int attempts) const;
+  boost::asio::awaitable<void> sleep_for(std::optional<std::chrono::milliseconds> delay);
+
+  storage::Store& store_;
+  core::Clock& clock_;
+  Options options_;
+  boost::asio::steady_timer wake_;
+  std::map<std::string, Deliverer*> deliverers_;  ///< by surface
+  std::set<std::string> settled_;                 ///< surfaces whose rows in doubt were settled this run
+  bool stopping_ = false;
+  std::string problem_;  ///< the last storage failure, until a pass succeeds
+};
+
+}  // namespace desk::bot

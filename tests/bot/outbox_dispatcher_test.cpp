@@ -1,0 +1,281 @@
+// The outbox dispatcher with scripted deliverers (no protocol at all), an in-memory store and a
+// FakeClock on one io_context: order per escalation and surface, isolation between escalations and
+// surfaces, retries, permanent failures, rows in doubt, and surfaces that are not ready or not there.
+#include "bot/workers/outbox_dispatcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "handlers/effects.hpp"
+#include "storage/sqlite_store.hpp"
+#include "tests/support/test_policy.hpp"
+
+namespace desk::bot {
+namespace {
+
+namespace net = boost::asio;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+using State = storage::OutboxMessage::State;
+
+/// A deliverer that records what it was given and answers from a script (default: sent).
+class ScriptedDeliverer final : public Deliverer {
+ public:
+  explicit ScriptedDeliverer(std::string surface) : surface_(std::move(surface)) {}
+
+  std::string surface() const override { return surface_; }
+  bool ready() const override { return ready_; }
+  net::awaitable<DeliveryOutcome> deliver(storage::OutboxMessage row, bool in_doubt) override {
+    delivered.push_back({row.id, row.escalation_id, row.kind, in_doubt});
+    if (throw_next) {
+      throw_next = false;
+      throw std::logic_error("renderer bug");
+    }
+    if (!script.empty()) {
+      auto outcome = script.front();
+      script.pop_front();
+      co_return outcome;
+    }
+    co_return DeliveryOutcome::sent(R"({"id":"m)" + std::to_string(row.id) + R"("})");
+  }
+
+  struct Delivered {
+    std::int64_t id;
+    std::string escalation_id;
+    std::string kind;
+    bool in_doubt;
+  };
+  std::vector<Delivered> delivered;
+  std::deque<DeliveryOutcome> script;
+  bool ready_ = true;
+  bool throw_next = false;
+
+ private:
+  std::string surface_;
+};
+
+class OutboxDispatcherTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (!started_) return;
+    dispatcher_.stop();
+    settle();
+    EXPECT_TRUE(finished_) << "run() did not return after stop()";
+  }
+
+  /// A stored escalation to hang rows on (the outbox refers to escalations).
+  std::string escalation() {
+    core::Submission s;
+    s.workflow = "community_replies";
+    s.channel = "linkedin";
+    s.agent = "agent";
+    s.confidence = 0.1;
+    s.output = "hello";
+    s.submitted_at = clock_.now();
+    storage::NewSubmission ns;
+    ns.submission = s;
+    ns.verdict = core::Verdict::escalated;
+    core::Escalation e;
+    e.workflow = s.workflow;
+    e.channel = s.channel;
+    e.agent = s.agent;
+    e.opened_at = e.owned_since = clock_.now();
+    e.owner_role = "duty_lead";
+    ns.escalation = e;
+    return store_->add_submission(ns).escalation_id;
+  }
+
+  std::int64_t enqueue(handlers::Effect effect, const std::string& surface, const std::string& escalation_id) {
+    return store_->enqueue({handlers::effect_row(effect, surface, escalation_id, json::object(), clock_.now())}, {});
+  }
+
+  void start() {
+    started_ = true;
+    net::co_spawn(io_, dispatcher_.run(), [this](std::exception_ptr p) {
+      finished_ = true;
+      if (p) std::rethrow_exception(p);
+    });
+    settle();
+  }
+
+  void settle() {
+    io_.restart();
+    while (io_.poll() > 0) io_.restart();
+  }
+
+  void poke_and_settle() {
+    dispatcher_.poke();
+    settle();
+  }
+
+  storage::OutboxMessage row(std::int64_t id) { return store_->outbox_message(id).value(); }
+
+  net::io_context io_;
+  core::FakeClock clock_{testing::tuesday_noon()};
+  std::unique_ptr<storage::SqliteStore> store_ = storage::SqliteStore::open(":memory:");
+  OutboxDispatcher dispatcher_{io_.get_executor(), *store_, clock_};
+  ScriptedDeliverer slack_{"slack"};
+  ScriptedDeliverer teams_{"teams"};
+  bool started_ = false;
+  bool finished_ = false;
+};
+
+TEST_F(OutboxDispatcherTest, EachRowGoesToItsSurfacesDelivererInOrder) {
+  const auto a = escalation();
+  enqueue(handlers::Effect::post_escalation, "slack", a);
+  enqueue(handlers::Effect::post_escalation, "teams", a);
+  enqueue(handlers::Effect::update_escalation, "slack", a);
+  dispatcher_.add(slack_);
+  dispatcher_.add(teams_);
+  start();
+  ASSERT_EQ(slack_.delivered.size(), 2u);
+  EXPECT_EQ(slack_.delivered[0].kind, "post_escalation");
+  EXPECT_EQ(slack_.delivered[1].kind, "update_escalation");
+  ASSERT_EQ(teams_.delivered.size(), 1u);
+  EXPECT_EQ(teams_.delivered[0].id, 2);
+  for (std::int64_t id : {1, 2, 3}) EXPECT_EQ(row(id).state, State::sent) << id;
+  EXPECT_EQ(row(1).result_json, R"({"id":"m1"})");
+  EXPECT_FALSE(slack_.delivered[0].in_doubt);
+}
+
+TEST_F(OutboxDispatcherTest, OneEscalationsRetryHoldsBackOnlyItsOwnLaterRows) {
+  const auto a = escalation();
+  const auto b = escalation();
+  enqueue(handlers::Effect::post_escalation, "slack", a);
+  enqueue(handlers::Effect::update_escalation, "slack", a);
+  enqueue(handlers::Effect::post_escalation, "slack", b);
+  slack_.script.push_back(DeliveryOutcome::retry("Slack is busy"));
+  dispatcher_.add(slack_);
+  start();
+  EXPECT_EQ(row(1).state, State::pending);
+  EXPECT_EQ(row(1).last_error, "Slack is busy");
+  EXPECT_GE(row(1).next_attempt_at, clock_.now() + 1s);
+  EXPECT_EQ(row(2).state, State::pending) << "a's update waits behind a's post";
+  EXPECT_EQ(row(2).attempts, 0);
+  EXPECT_EQ(row(3).state, State::sent) << "b is not held back by a";
+
+  clock_.advance(10min);
+  poke_and_settle();
+  EXPECT_EQ(row(1).state, State::sent);
+  EXPECT_EQ(row(2).state, State::sent);
+  ASSERT_EQ(slack_.delivered.size(), 4u);
+  EXPECT_TRUE(slack_.delivered[2].in_doubt) << "a retried row may have reached the far side";
+  EXPECT_EQ(slack_.delivered[3].id, 2);
+}
+
+TEST_F(OutboxDispatcherTest, ARetryAtFromTheDelivererIsHonoured) {
+  const auto a = escalation();
+  enqueue(handlers::Effect::post_escalation, "slack", a);
+  slack_.script.push_back(DeliveryOutcome::retry("429", clock_.now() + 90s));
+  dispatcher_.add(slack_);
+  start();
+  EXPECT_EQ(row(1).next_attempt_at, clock_.now() + 90s);
+  clock_.advance(89s);
+  poke_and_settle();
+  EXPECT_EQ(slack_.delivered.size(), 1u) << "not before its time";
+  clock_.advance(1s);
+  poke_and_settle();
+  EXPECT_EQ(row(1).state, State::sent);
+}
+
+TEST_F(OutboxDispatcherTest, PermanentFailureAndARendererBugFailTheRowAndTheNextGoes) {
+  const auto a = escalation();
+  enqueue(handlers::Effect::post_escalation, "slack", a);
+  enqueue(handlers::Effect::update_escalation, "slack", a);
+  enqueue(handlers::Effect::thread_reply, "slack", a);
+  slack_.script.push_back(DeliveryOutcome::fail("channel_not_found"));
+  dispatcher_.add(slack_);
+  slack_.throw_next = false;
+  start();
+  EXPECT_EQ(row(1).state, State::failed);
+  EXPECT_EQ(row(1).last_error, "channel_not_found");
+  EXPECT_EQ(row(2).state, State::sent) << "a failed row no longer blocks its key";
+
+  const auto b = escalation();
+  enqueue(handlers::Effect::post_escalation, "slack", b);
+  enqueue(handlers::Effect::update_escalation, "slack", b);
+  slack_.throw_next = true;
+  poke_and_settle();
+  EXPECT_EQ(row(4).state, State::failed);
+  EXPECT_NE(row(4).last_error.find("renderer bug"), std::string::npos);
+  EXPECT_EQ(row(5).state, State::sent) << "one row's bug does not stop the outbox";
+}
+
+TEST_F(OutboxDispatcherTest, ASurfaceNotReadyWaitsUntouchedAndTheOthersGoOn) {
+  const auto a = escalation();
+  enqueue(handlers::Effect::post_escalation, "slack", a);
+  enqueue(handlers::Effect::post_escalation, "teams", a);
+  enqueue(handlers::Effect::post_escalation, "console", a);  // no deliverer at all this time
+  slack_.ready_ = false;
+  dispatcher_.add(slack_);
+  dispatcher_.add(teams_);
+  start();
+  EXPECT_TRUE(slack_.delivered.empty());
+  EXPECT_EQ(row(1).attempts, 0);
+  EXPECT_EQ(row(2).state, State::sent);
+  EXPECT_EQ(row(3).attempts, 0) << "rows of a surface not running wait for it";
+
+  slack_.ready_ = true;  // the deliverer pokes the dispatcher when it becomes ready
+  poke_and_settle();
+  EXPECT_EQ(row(1).state, State::sent);
+  EXPECT_EQ(row(3).state, State::pending);
+}
+
+TEST_F(OutboxDispatcherTest, RowsInDoubtGoFirstAndSayTheyAreInDoubtOncePerSurface) {
+  const auto a = escalation();
+  const auto b = escalation();
+  enqueue(handlers::Effect::post_escalation, "slack", a);
+  enqueue(handlers::Effect::post_escalation, "teams", b);
+  enqueue(handlers::Effect::post_escalation, "slack", b);
+  // A crash: both posts were being sent when the desk died.
+  store_->outbox_mark_sending(1, clock_.now());
+  store_->outbox_mark_sending(2, clock_.now());
+  teams_.ready_ = false;
+  dispatcher_.add(slack_);
+  dispatcher_.add(teams_);
+  start();
+  ASSERT_EQ(slack_.delivered.size(), 2u);
+  EXPECT_EQ(slack_.delivered[0].id, 1);
+  EXPECT_TRUE(slack_.delivered[0].in_doubt);
+  EXPECT_FALSE(slack_.delivered[1].in_doubt);
+  EXPECT_TRUE(teams_.delivered.empty()) << "Teams settles its own rows when it is ready";
+  EXPECT_EQ(row(2).state, State::sending);
+
+  teams_.ready_ = true;
+  poke_and_settle();
+  ASSERT_EQ(teams_.delivered.size(), 1u);
+  EXPECT_TRUE(teams_.delivered[0].in_doubt);
+  EXPECT_EQ(row(2).attempts, 2);
+  EXPECT_EQ(row(2).state, State::sent);
+  EXPECT_EQ(slack_.delivered.size(), 2u) << "settled once, not again at every poke";
+}
+
+TEST_F(OutboxDispatcherTest, IdleDispatcherDeliversNothingUntilPoked) {
+  dispatcher_.add(slack_);
+  start();
+  const auto a = escalation();
+  enqueue(handlers::Effect::post_escalation, "slack", a);
+  settle();
+  EXPECT_TRUE(slack_.delivered.empty()) << "asleep until told";
+  poke_and_settle();
+  EXPECT_EQ(slack_.delivered.size(), 1u);
+  EXPECT_EQ(dispatcher_.health().first, "running");
+}
+
+TEST(OutboxStore, RowsWithoutASurfaceOrAKeyAreRefused) {
+  auto store = storage::SqliteStore::open(":memory:");
+  auto m = handlers::effect_row(handlers::Effect::post_escalation, "", "", json::object(), testing::tuesday_noon());
+  EXPECT_THROW(store->enqueue({m}, {}), storage::StorageError) << "no surface";
+  m.surface = "slack";
+  EXPECT_THROW(store->enqueue({m}, {}), storage::StorageError) << "neither an ordering key nor an escalation";
+  m.ordering_key = "slack:announcements";
+  EXPECT_EQ(store->enqueue({m}, {}), 1);
+  EXPECT_EQ(store->outbox_message(1)->surface, "slack");
+}
+
+}  // namespace
+}  // namespace desk::bot

@@ -93,7 +93,7 @@ struct IntakeDependencies {
   /// For /healthz; unset reports no surfaces and no workers. Called on the thread that calls read().
   std::function<DeskHealth()> health;
   /// Where a new escalation is posted: one post_escalation row per surface.
-  SurfaceNames surfaces;
+  SurfaceNames surfaces = {};
   IntakeLimits limits = {};
 };
 

@@ -1,8 +1,8 @@
 #pragma once
-/// What the desk does when someone clicks a macro button or submits one of its modals. Pure of any
-/// transport: each call answers with DATA — the ack payload and the Slack calls to make right after
-/// the ack — and commits every lasting change with its audit events and outbox rows (message update,
-/// thread reply, agent callback) in one store transaction. Nothing here throws to the caller.
+/// Slack's side of the desk's actions: turns a macro button click or a modal submission into a
+/// DeskActions call (handlers/desk_actions.hpp, where rights, commits and outbox rows live) and its
+/// answer into DATA — the ack payload and the Slack calls to make right after the ack. Nothing here
+/// throws to the caller.
 ///
 ///   click Accept ──▶ rights? ──no──▶ ephemeral refusal, "rights.denied" audited
 ///                       │yes
@@ -25,6 +25,7 @@
 #include "core/clock.hpp"
 #include "core/escalation.hpp"
 #include "core/metrics.hpp"
+#include "handlers/desk_actions.hpp"
 #include "handlers/effects.hpp"
 #include "handlers/policy_set.hpp"
 #include "handlers/slack_payloads.hpp"
@@ -89,13 +90,11 @@ class InteractionHandler {
   InteractionResult on_view_closed(const ViewClosed& view, core::TimePoint now);
 
  private:
-  InteractionResult click(const BlockAction& action, core::Macro macro, core::Escalation e, core::TimePoint now);
   InteractionResult submit_rationale(const ViewSubmission& view, core::TimePoint now);
   InteractionResult submit_escalate(const ViewSubmission& view, core::TimePoint now);
-  std::vector<storage::OutboxMessage> decision_outbox(const core::Escalation& e, const std::string& actor,
-                                                      const std::string& rationale, core::TimePoint now);
 
   Dependencies deps_;
+  DeskActions actions_;  ///< what the clicks and forms ask for, transport-neutral
 };
 
 }  // namespace desk::handlers

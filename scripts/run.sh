@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-bash scripts/build.sh
+DESK_BUILD_TARGETS=escalation-desk bash scripts/build.sh  # only the desk: no tests, no benchmarks
 config=${DESK_CONFIG:-deploy/desk.example.yaml}
 if (($# > 0)); then
   exec ./build/bot/escalation-desk "$@" --config "$config"

@@ -154,9 +154,9 @@ TEST_F(IntakeHandlerTest, LowConfidenceOpensAnEscalationWithOwnerAndDeadlines) {
 }
 
 TEST_F(IntakeHandlerTest, EscalationCommitsExactlyOnePostPerSurfaceInTheOutbox) {
-  Desk desk(":memory:", testing::seed_policy(), {"slack", "teams"});
-  ASSERT_EQ(desk.send(post(draft(0.62).dump()), now).status, 201);
-  const auto due = desk.store->outbox_due(now, 0);
+  Desk two_surfaces(":memory:", testing::seed_policy(), {"slack", "teams"});
+  ASSERT_EQ(two_surfaces.send(post(draft(0.62).dump()), now).status, 201);
+  const auto due = two_surfaces.store->outbox_due(now, 0);
   ASSERT_EQ(due.size(), 2u);
   for (const auto& row : due) {
     EXPECT_EQ(row.kind, "post_escalation");
@@ -167,8 +167,8 @@ TEST_F(IntakeHandlerTest, EscalationCommitsExactlyOnePostPerSurfaceInTheOutbox) 
   }
   EXPECT_EQ(due[0].surface, "slack");
   EXPECT_EQ(due[1].surface, "teams");
-  ASSERT_EQ(desk.send(post(draft(0.95).dump()), now).status, 200);
-  EXPECT_EQ(desk.store->outbox_due(now, 0).size(), 2u) << "an approved draft posts nothing";
+  ASSERT_EQ(two_surfaces.send(post(draft(0.95).dump()), now).status, 200);
+  EXPECT_EQ(two_surfaces.store->outbox_due(now, 0).size(), 2u) << "an approved draft posts nothing";
 }
 
 TEST_F(IntakeHandlerTest, GuaranteeClaimGoesToLegal) {

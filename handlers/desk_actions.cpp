@@ -1,0 +1,254 @@
+#include "handlers/desk_actions.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/lifecycle.hpp"
+#include "handlers/submission_parser.hpp"
+
+namespace desk::handlers {
+namespace {
+
+using json = nlohmann::json;
+using Status = macros::MacroOutcome::Status;
+
+// A version conflict means another click or desk committed first; three tries settle any real race.
+constexpr int kMaxAttempts = 3;
+constexpr std::size_t kMaxWhatBytes = 40'000;
+constexpr std::size_t kMaxShownIdBytes = 100;
+
+constexpr const char* kDatabaseTrouble =
+    "The desk cannot reach its database right now, so nothing changed. Try again in a minute.";
+constexpr const char* kInternalTrouble = "The desk failed to handle this, so nothing changed. Try again in a minute.";
+
+DecisionResult refused(std::string message, std::string log = {}, std::string field = {}) {
+  DecisionResult r;
+  r.outcome.status = Status::invalid;
+  r.outcome.message = std::move(message);
+  r.outcome.field = std::move(field);
+  r.log = std::move(log);
+  return r;
+}
+
+/// An id as typed by a stranger, short enough to quote back.
+std::string quoted_id(const std::string& id) {
+  return id.size() <= kMaxShownIdBytes ? id : id.substr(0, kMaxShownIdBytes) + "...";
+}
+
+bool has_event(const std::vector<core::AuditEvent>& audit, std::string_view kind) {
+  return std::any_of(audit.begin(), audit.end(), [&](const core::AuditEvent& ev) { return ev.kind == kind; });
+}
+
+/// Why a button or form of generation `generation` no longer applies to `e`; empty when it still does.
+/// A decided escalation is left to the macros, which answer "already decided by …".
+std::string changed_since(const core::Escalation& e, int generation, const core::Rota& rota) {
+  if (core::is_decided(e.state) || e.generation == generation) return {};
+  return e.id + " was re-owned to " + e.owner_role + " (" + core::display_name(rota, e.owner_person) + ") at " +
+         core::format_utc(e.owned_since);
+}
+
+std::string trimmed(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  return b == std::string::npos ? std::string() : s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+/// Every problem with a manual escalation at once, by field.
+std::map<std::string, std::string> manual_errors(const ManualEscalation& m, const core::Policy& p,
+                                                 const macros::RationaleCheck& why) {
+  std::map<std::string, std::string> errors;
+  const std::string what = trimmed(m.what), where = trimmed(m.where);
+  if (what.empty()) errors[kManualWhat] = "Say what needs a person's eyes (paste the text or describe it).";
+  else if (what.size() > kMaxWhatBytes) errors[kManualWhat] = "Keep it under 40,000 bytes; link to the rest.";
+  else if (what.find('\0') != std::string::npos) errors[kManualWhat] = "The text contains a NUL character.";
+  if (!where.empty() && !is_http_url(where)) errors[kManualWhere] = "Give a link starting with https:// (or leave it empty).";
+  if (!p.workflows.count(m.workflow)) errors[kManualWorkflow] = "Choose one of the desk's workflows.";
+  if (!why.ok) errors[kManualWhy] = m.why.empty() ? "Say why this needs a person's decision." : why.error;
+  return errors;
+}
+
+}  // namespace
+
+DeskActions::DeskActions(DeskActionDependencies deps) : deps_(std::move(deps)) {}
+
+DecisionResult DeskActions::begin(const std::string& escalation_id, int generation, core::Macro macro,
+                                  const std::string& actor, core::TimePoint now) {
+  try {
+    auto e = deps_.store.escalation(escalation_id);
+    if (!e) return refused("The desk has no escalation " + quoted_id(escalation_id) + ", so nothing changed.");
+    return begin_checked(std::move(*e), generation, macro, actor, now);
+  } catch (const storage::StorageError& err) {
+    return refused(kDatabaseTrouble, std::string("storage failure on a click: ") + err.what());
+  } catch (const std::exception& err) {
+    return refused(kInternalTrouble, std::string("failure on a click: ") + err.what());
+  }
+}
+
+DecisionResult DeskActions::begin_checked(core::Escalation e, int generation, core::Macro macro,
+                                          const std::string& actor, core::TimePoint now) {
+  const auto policy = deps_.resolve_policy ? deps_.resolve_policy(e.policy_digest) : nullptr;
+  if (!policy)
+    return refused("The desk cannot load the policy " + e.id + " was opened under, so it cannot tell who may act; "
+                   "nothing changed. The desk's operators have been told.",
+                   "policy snapshot " + e.policy_digest + " of " + e.id + " cannot be resolved");
+  const core::Rota& rota = policy->rota();
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    if (auto why = changed_since(e, generation, rota); !why.empty())
+      return refused("This message is out of date: " + why +
+                     ". Use the buttons on the updated message; nothing changed.");
+    const auto overrides = deps_.store.overrides_active_after(now);
+    const core::LifecycleContext ctx{policy->policy(), rota, overrides};
+    core::Escalation next = e;
+    DecisionResult r;
+    r.outcome = macros::click(next, macro, actor, ctx, now);
+    r.policy = policy;
+    if (r.outcome.status == Status::refused) deps_.store.append_audit(r.outcome.audit);
+    if (!r.outcome.ok()) return r;
+    // A second click of an already triaged escalation changes nothing: no write, just the form.
+    if (!r.outcome.audit.empty()) {
+      if (!deps_.store.update_escalation(
+              next, r.outcome.audit,
+              effect_rows(Effect::update_escalation, deps_.surfaces, next.id, json::object(), now))) {
+        auto fresh = deps_.store.escalation(e.id);
+        if (!fresh) return refused("The desk no longer has " + e.id + ", so nothing changed.");
+        e = std::move(*fresh);
+        continue;
+      }
+      r.changed = true;
+      if (deps_.metrics && !next.drill && has_event(r.outcome.audit, "escalation.triaged"))
+        deps_.metrics->observe_time_to_respond(static_cast<double>((now - next.owned_since).count()));
+    }
+    r.escalation = std::move(next);
+    return r;
+  }
+  return refused(e.id + " kept changing while you clicked, so nothing changed. Try again.",
+                 "gave up on a click on " + e.id + " after " + std::to_string(kMaxAttempts) + " version conflicts");
+}
+
+DecisionResult DeskActions::decide(const std::string& escalation_id, int generation,
+                                   const macros::MacroRequest& request, core::TimePoint now) {
+  try {
+    auto e = deps_.store.escalation(escalation_id);
+    if (!e) return refused("The desk has no escalation " + quoted_id(escalation_id) + ".", {}, "rationale");
+    return decide_checked(std::move(*e), generation, request, now);
+  } catch (const storage::StorageError& err) {
+    return refused(kDatabaseTrouble, std::string("storage failure on a form: ") + err.what(), "rationale");
+  } catch (const std::exception& err) {
+    return refused(kInternalTrouble, std::string("failure on a form: ") + err.what(), "rationale");
+  }
+}
+
+DecisionResult DeskActions::decide_checked(core::Escalation e, int generation, const macros::MacroRequest& request,
+                                           core::TimePoint now) {
+  const auto policy = deps_.resolve_policy ? deps_.resolve_policy(e.policy_digest) : nullptr;
+  if (!policy)
+    return refused("The desk cannot load the policy " + e.id + " was opened under; nothing was recorded.",
+                   "policy snapshot " + e.policy_digest + " of " + e.id + " cannot be resolved", "rationale");
+  const core::Rota& rota = policy->rota();
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    if (auto why = changed_since(e, generation, rota); !why.empty())
+      return refused("This escalation changed while the form was open: " + why +
+                         ". Close this form and use the buttons on the updated message.",
+                     {}, "rationale");
+    const auto overrides = deps_.store.overrides_active_after(now);
+    const core::LifecycleContext ctx{policy->policy(), rota, overrides};
+    core::Escalation next = e;
+    DecisionResult r;
+    r.outcome = macros::apply(next, request, ctx, now);
+    r.policy = policy;
+    if (r.outcome.status == Status::refused) deps_.store.append_audit(r.outcome.audit);
+    if (!r.outcome.ok()) {
+      if (r.outcome.field.empty()) r.outcome.field = "rationale";
+      return r;
+    }
+    const std::string rationale = macros::check_rationale(request.rationale, ctx.policy.desk.min_rationale_chars).text;
+    if (deps_.store.update_escalation(next, r.outcome.audit, decision_outbox(next, request.actor, rationale, now))) {
+      r.changed = true;
+      if (deps_.metrics && !next.drill && has_event(r.outcome.audit, "escalation.triaged"))
+        deps_.metrics->observe_time_to_respond(static_cast<double>((now - e.owned_since).count()));
+      r.escalation = std::move(next);
+      return r;
+    }
+    auto fresh = deps_.store.escalation(e.id);  // someone else committed first: look again
+    if (!fresh) return refused("The desk no longer has " + e.id + ".", {}, "rationale");
+    e = std::move(*fresh);
+  }
+  return refused(e.id + " kept changing while you submitted. Submit again.",
+                 "gave up on a rationale for " + e.id + " after " + std::to_string(kMaxAttempts) + " version conflicts",
+                 "rationale");
+}
+
+std::vector<storage::OutboxMessage> DeskActions::decision_outbox(const core::Escalation& e, const std::string& actor,
+                                                                 const std::string& rationale, core::TimePoint now) {
+  const bool decided = core::is_decided(e.state);
+  auto out = effect_rows(Effect::update_escalation, deps_.surfaces, e.id, json::object(), now);
+  auto replies =
+      effect_rows(Effect::thread_reply, deps_.surfaces, e.id,
+                  {{"reply", decided ? "decision" : "reowned"}, {"actor", actor}, {"rationale", rationale}}, now);
+  out.insert(out.end(), std::make_move_iterator(replies.begin()), std::make_move_iterator(replies.end()));
+  if (decided) {
+    const auto submission = deps_.store.submission(e.submission_id);
+    if (submission && !submission->submission.callback_url.empty())
+      out.push_back(effect_row(Effect::decision_callback, std::string(kAgentSurface), e.id,
+                               {{"url", submission->submission.callback_url}}, now));
+  }
+  return out;
+}
+
+ManualEscalationResult DeskActions::escalate(const ManualEscalation& m, core::TimePoint now) {
+  ManualEscalationResult r;
+  try {
+    const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
+    if (!policy) {
+      r.errors[kManualWhy] = "The desk has no policy loaded; nothing was escalated.";
+      r.log = "no current policy";
+      return r;
+    }
+    const auto why = macros::check_rationale(m.why, policy->policy().desk.min_rationale_chars);
+    r.errors = manual_errors(m, policy->policy(), why);
+    if (!r.errors.empty()) return r;
+
+    core::Submission s;
+    s.workflow = m.workflow;
+    s.channel = m.surface;
+    s.agent = "manual:" + m.surface_user;
+    s.confidence = 1.0;
+    s.output = trimmed(m.what);
+    s.permalink = trimmed(m.where);
+    s.submitted_at = now;
+    const core::Evaluation ev = policy->engine().evaluate_manual(s, why.text);
+    const auto overrides = deps_.store.overrides_active_after(now);
+    const core::LifecycleContext ctx{policy->policy(), policy->rota(), overrides};
+    core::Opened opened = core::open_escalation(s, ev, ctx, now);
+    // Its own transaction first: at worst an unused content-addressed snapshot is left behind.
+    if (!policy->digest().empty()) deps_.store.save_policy_snapshot(policy->digest(), policy->policy().source_text);
+
+    storage::NewSubmission ns;
+    ns.submission = s;
+    ns.verdict = core::Verdict::escalated;
+    ns.hits = ev.hits;
+    ns.escalation = std::move(opened.escalation);
+    ns.audit.push_back({"submission.received", "", m.actor, now,
+                        {{"workflow", s.workflow}, {"verdict", "escalated"}, {"by", m.actor}}});
+    ns.audit.insert(ns.audit.end(), opened.audit.begin(), opened.audit.end());
+    ns.outbox = effect_rows(Effect::post_escalation, deps_.surfaces, "", json::object(), now);
+    r.escalation_id = deps_.store.add_submission(ns).escalation_id;
+    r.changed = true;
+
+    if (deps_.metrics) {
+      deps_.metrics->count_submission(core::Verdict::escalated);
+      for (const auto& h : ev.hits) deps_.metrics->count_hit(h.rule_id);
+      deps_.metrics->count_escalation_opened(ev.owner_role);
+    }
+    const std::string& owner = ns.escalation->owner_person;
+    r.owner_name = owner.empty() ? std::string("not yet known") : core::display_name(policy->rota(), owner);
+  } catch (const storage::StorageError& err) {
+    r.errors = {{kManualWhy, kDatabaseTrouble}};
+    r.log = std::string("storage failure on a form: ") + err.what();
+  } catch (const std::exception& err) {
+    r.errors = {{kManualWhy, kInternalTrouble}};
+    r.log = std::string("failure on a form: ") + err.what();
+  }
+  return r;
+}
+
+}  // namespace desk::handlers

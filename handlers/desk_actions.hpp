@@ -1,0 +1,99 @@
+#pragma once
+/// What a person can do to the desk from any surface, with the person already resolved from the
+/// surface's identity: start a decision on an escalation (a click on Accept, Reject, Escalate to
+/// legal or Route), complete it with a rationale, and escalate something by hand. Each call checks
+/// rights through the macros, commits every lasting change with its audit events and one outbox row
+/// per surface in one store transaction, and answers with data a surface renders in its own way
+/// (Slack: Block Kit; Teams: Adaptive Cards; the console: HTML). Nothing here throws to the caller.
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/escalation.hpp"
+#include "core/metrics.hpp"
+#include "handlers/effects.hpp"
+#include "handlers/policy_set.hpp"
+#include "macros/macros.hpp"
+#include "storage/store.hpp"
+
+namespace desk::handlers {
+
+/// What the desk's actions work with. The store must outlive them.
+struct DeskActionDependencies {
+  storage::Store& store;
+  PolicyResolver resolve_policy;  ///< an escalation's PolicySet by its policy digest
+  std::function<std::shared_ptr<const PolicySet>()> current_policy;  ///< for new escalations
+  core::Metrics* metrics = nullptr;                                   ///< optional
+  SurfaceNames surfaces = {};  ///< every surface that shows escalations gets each update
+};
+
+/// The answer to a decision step. `outcome` says whether it happened (done) or why not (refused,
+/// already decided, invalid — with the form field at fault), in words for the person.
+struct DecisionResult {
+  macros::MacroOutcome outcome;
+  bool changed = false;  ///< the store changed: clocks and outbox should look again
+  std::string log;       ///< a problem for the operators' log; empty when none
+  std::optional<core::Escalation> escalation;  ///< as it stands after the step, when it exists
+  std::shared_ptr<const PolicySet> policy;     ///< the policy it was opened under, when loadable
+};
+
+/// Something a person escalates by hand (/escalate in Slack, a form elsewhere), as typed.
+struct ManualEscalation {
+  std::string what;      ///< the text or a description (required, < 40,000 bytes)
+  std::string where;     ///< a link to it (optional, http(s))
+  std::string workflow;  ///< one of the policy's workflows
+  std::string why;       ///< the reason (a rationale: policy's minimum length)
+  std::string actor;     ///< person id (or the surface's user id when the rota has no such person)
+  std::string surface;   ///< where it was typed, recorded as the submission's channel
+  std::string surface_user;  ///< the surface's user id, recorded as the submitting "agent"
+};
+
+/// The field names a ManualEscalation's errors are keyed by.
+inline constexpr const char* kManualWhat = "what";
+inline constexpr const char* kManualWhere = "where";
+inline constexpr const char* kManualWorkflow = "workflow";
+inline constexpr const char* kManualWhy = "why";
+
+struct ManualEscalationResult {
+  std::map<std::string, std::string> errors;  ///< by field, every problem at once; empty when opened
+  std::string escalation_id;
+  std::string owner_name;  ///< "not yet known" when the rota has nobody for the role
+  bool changed = false;
+  std::string log;
+  bool ok() const { return errors.empty() && !escalation_id.empty(); }
+};
+
+class DeskActions {
+ public:
+  explicit DeskActions(DeskActionDependencies deps);
+
+  /// A click on a macro for the escalation as its surface showed it at `generation`: checks rights,
+  /// commits the triage (the first response stops the triage clock) and answers `done` when the
+  /// rationale form may open; a stale message (re-owned since) or a refusal changes nothing.
+  DecisionResult begin(const std::string& escalation_id, int generation, core::Macro macro, const std::string& actor,
+                       core::TimePoint now);
+
+  /// The rationale form was submitted: re-checks rights and the generation, applies the macro and
+  /// commits the decision (or re-ownership) with a message update, a thread reply on every surface
+  /// and the agent's callback.
+  DecisionResult decide(const std::string& escalation_id, int generation, const macros::MacroRequest& request,
+                        core::TimePoint now);
+
+  /// Opens an escalation a person asked for, with the same clocks and audit as an agent's.
+  ManualEscalationResult escalate(const ManualEscalation& request, core::TimePoint now);
+
+ private:
+  DecisionResult begin_checked(core::Escalation e, int generation, core::Macro macro, const std::string& actor,
+                               core::TimePoint now);
+  DecisionResult decide_checked(core::Escalation e, int generation, const macros::MacroRequest& request,
+                                core::TimePoint now);
+  std::vector<storage::OutboxMessage> decision_outbox(const core::Escalation& e, const std::string& actor,
+                                                      const std::string& rationale, core::TimePoint now);
+
+  DeskActionDependencies deps_;
+};
+
+}  // namespace desk::handlers

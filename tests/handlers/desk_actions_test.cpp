@@ -1,0 +1,171 @@
+// The desk's actions without any surface: people by person id, answers as data, one outbox row per
+// surface for every change.
+#include "handlers/desk_actions.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "core/lifecycle.hpp"
+#include "storage/sqlite_store.hpp"
+#include "tests/support/test_policy.hpp"
+
+namespace desk::handlers {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+using Status = macros::MacroOutcome::Status;
+
+class DeskActionsTest : public ::testing::Test {
+ protected:
+  DeskActionsTest() { store_->save_policy_snapshot("testdigest", "seed policy"); }
+
+  /// A paid ad at 0.62, opened as intake opens it: it goes to the duty lead (alice).
+  std::string open_escalation(const std::string& callback_url = "") {
+    core::Submission s;
+    s.workflow = "paid_ads";
+    s.channel = "linkedin";
+    s.agent = "ads-agent-1";
+    s.confidence = 0.62;
+    s.output = "Our new plan is here.";
+    s.callback_url = callback_url;
+    s.submitted_at = now_;
+    const core::Evaluation ev = policy_->engine().evaluate(s);
+    const core::LifecycleContext ctx{policy_->policy(), policy_->rota(), {}};
+    core::Opened opened = core::open_escalation(s, ev, ctx, now_);
+    storage::NewSubmission ns;
+    ns.submission = s;
+    ns.verdict = ev.verdict;
+    ns.hits = ev.hits;
+    ns.escalation = opened.escalation;
+    ns.audit = opened.audit;
+    return store_->add_submission(ns).escalation_id;
+  }
+
+  /// Delivers the whole outbox as a perfect surface would (each row marked sent in turn, so the rows
+  /// queued behind others come due), and keeps what was delivered.
+  void deliver_all() {
+    for (auto due = store_->outbox_due(now_ + 1h, 0); !due.empty(); due = store_->outbox_due(now_ + 1h, 0))
+      for (const auto& row : due) {
+        delivered_.push_back(row);
+        store_->outbox_mark_sending(row.id, now_);
+        store_->outbox_mark_sent(row.id, "{}", now_);
+      }
+  }
+
+  /// The surfaces that were sent rows of `kind`, sorted.
+  std::vector<std::string> surfaces_of(const std::string& kind) {
+    deliver_all();
+    std::vector<std::string> out;
+    for (const auto& row : delivered_)
+      if (row.kind == kind) out.push_back(row.surface);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  std::vector<storage::OutboxMessage> delivered_;
+
+  std::unique_ptr<storage::SqliteStore> store_ = storage::SqliteStore::open(":memory:");
+  std::shared_ptr<const PolicySet> policy_ = std::make_shared<const PolicySet>(testing::seed_policy());
+  core::Metrics metrics_;
+  DeskActions actions_{{*store_, [this](const std::string& d) { return d == "testdigest" ? policy_ : nullptr; },
+                        [this] { return policy_; }, &metrics_, {"slack", "teams"}}};
+  core::TimePoint now_ = testing::tuesday_noon();
+};
+
+TEST_F(DeskActionsTest, OwnersClickTriagesAndUpdatesEverySurface) {
+  const auto id = open_escalation();
+  const auto r = actions_.begin(id, 0, core::Macro::accept, "alice", now_ + 90s);
+  ASSERT_EQ(r.outcome.status, Status::done) << r.outcome.message;
+  EXPECT_TRUE(r.changed);
+  ASSERT_TRUE(r.escalation);
+  EXPECT_EQ(r.escalation->state, core::EscalationState::triaged);
+  EXPECT_EQ(store_->escalation(id)->state, core::EscalationState::triaged);
+  EXPECT_EQ(surfaces_of("update_escalation"), (std::vector<std::string>{"slack", "teams"}));
+  ASSERT_TRUE(r.policy);
+}
+
+TEST_F(DeskActionsTest, BystandersClickIsRefusedAndAuditedButChangesNothing) {
+  const auto id = open_escalation();
+  const auto before = store_->audit_trail(id).size();
+  const auto r = actions_.begin(id, 0, core::Macro::accept, "erin", now_);
+  EXPECT_EQ(r.outcome.status, Status::refused);
+  EXPECT_FALSE(r.outcome.message.empty());
+  EXPECT_FALSE(r.changed);
+  EXPECT_EQ(store_->escalation(id)->state, core::EscalationState::open);
+  EXPECT_TRUE(surfaces_of("update_escalation").empty());
+  EXPECT_EQ(store_->audit_trail(id).size(), before + 1) << "the refusal is on the record";
+}
+
+TEST_F(DeskActionsTest, AClickOnAnOutOfDateMessageChangesNothing) {
+  const auto id = open_escalation();
+  const auto r = actions_.begin(id, 7, core::Macro::accept, "alice", now_);
+  EXPECT_EQ(r.outcome.status, Status::invalid);
+  EXPECT_NE(r.outcome.message.find("out of date"), std::string::npos) << r.outcome.message;
+  EXPECT_EQ(store_->escalation(id)->state, core::EscalationState::open);
+}
+
+TEST_F(DeskActionsTest, UnknownAndHostileIdsAreAnsweredShortly) {
+  const auto r = actions_.begin(std::string(5000, 'X'), 0, core::Macro::accept, "alice", now_);
+  EXPECT_EQ(r.outcome.status, Status::invalid);
+  EXPECT_LT(r.outcome.message.size(), 300u) << "a stranger's id is not echoed whole";
+  const auto d = actions_.decide("ESC-999999", 0, {core::Macro::accept, "alice", "Looks fine to publish now.", ""}, now_);
+  EXPECT_EQ(d.outcome.status, Status::invalid);
+  EXPECT_EQ(d.outcome.field, "rationale");
+}
+
+TEST_F(DeskActionsTest, DecisionRepliesOnEverySurfaceAndCallsTheAgentBackOnce) {
+  const auto id = open_escalation("https://agent.example.com/hook");
+  ASSERT_TRUE(actions_.begin(id, 0, core::Macro::reject, "alice", now_).outcome.ok());
+  const auto r = actions_.decide(id, 0, {core::Macro::reject, "alice", "The price claim is not approved.", ""}, now_ + 2min);
+  ASSERT_EQ(r.outcome.status, Status::done) << r.outcome.message;
+  EXPECT_EQ(store_->escalation(id)->state, core::EscalationState::rejected);
+  EXPECT_EQ(surfaces_of("thread_reply"), (std::vector<std::string>{"slack", "teams"}));
+  EXPECT_EQ(surfaces_of("decision_callback"), (std::vector<std::string>{std::string(kAgentSurface)}));
+}
+
+TEST_F(DeskActionsTest, ShortRationaleIsAFieldErrorAndNothingIsDecided) {
+  const auto id = open_escalation();
+  ASSERT_TRUE(actions_.begin(id, 0, core::Macro::accept, "alice", now_).outcome.ok());
+  const auto r = actions_.decide(id, 0, {core::Macro::accept, "alice", "ok", ""}, now_);
+  EXPECT_EQ(r.outcome.status, Status::invalid);
+  EXPECT_EQ(r.outcome.field, "rationale");
+  EXPECT_EQ(store_->escalation(id)->state, core::EscalationState::triaged);
+}
+
+TEST_F(DeskActionsTest, ManualEscalationReportsEveryProblemAtOnceAndStoresNothing) {
+  ManualEscalation m;
+  m.where = "javascript:alert(1)";
+  m.workflow = "no_such_workflow";
+  m.actor = "erin";
+  m.surface = "teams";
+  m.surface_user = "29:erin";
+  const auto r = actions_.escalate(m, now_);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.errors.size(), 4u);
+  for (const char* field : {kManualWhat, kManualWhere, kManualWorkflow, kManualWhy})
+    EXPECT_TRUE(r.errors.count(field)) << field;
+  EXPECT_TRUE(store_->escalations(std::nullopt, 10).empty());
+}
+
+TEST_F(DeskActionsTest, ManualEscalationOpensOneAndPostsItOnEverySurface) {
+  ManualEscalation m{"  A partner quoted our price in a reply.  ", "https://example.com/post/1", "community_replies",
+                     "A price was quoted without approval.", "erin", "teams", "29:erin"};
+  const auto r = actions_.escalate(m, now_);
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? r.log : r.errors.begin()->second);
+  EXPECT_FALSE(r.owner_name.empty());
+  const auto e = store_->escalation(r.escalation_id);
+  ASSERT_TRUE(e);
+  const auto s = store_->submission(e->submission_id);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->submission.channel, "teams");
+  EXPECT_EQ(s->submission.agent, "manual:29:erin");
+  EXPECT_EQ(s->submission.output, "A partner quoted our price in a reply.");
+  EXPECT_EQ(surfaces_of("post_escalation"), (std::vector<std::string>{"slack", "teams"}));
+}
+
+}  // namespace
+}  // namespace desk::handlers

@@ -87,6 +87,8 @@ class SqliteStore final : public Store {
   std::vector<MessageRef> messages(const std::string& escalation_id) override;
 
   bool mark_processed(const std::string& id, core::TimePoint at) override;
+  int mark_processed_batch(const std::vector<std::string>& ids, core::TimePoint at) override;
+  std::vector<ProcessedId> processed_since(core::TimePoint at) override;
   int prune_processed(core::TimePoint before) override;
 
   struct Impl;

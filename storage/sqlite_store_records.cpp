@@ -158,6 +158,33 @@ bool SqliteStore::mark_processed(const std::string& id, core::TimePoint at) {
   });
 }
 
+int SqliteStore::mark_processed_batch(const std::vector<std::string>& ids, core::TimePoint at) {
+  if (ids.empty()) return 0;
+  return impl_->run("recording processed ids", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    int added = 0;
+    for (const auto& id : ids) {
+      StatementUse q(impl_->mark_processed);
+      q->bind(1, id);
+      q->bind(2, detail::epoch(at));
+      added += q->exec();
+    }
+    txn.commit();
+    return added;
+  });
+}
+
+std::vector<ProcessedId> SqliteStore::processed_since(core::TimePoint at) {
+  return impl_->run("reading processed ids", [&] {
+    // processed_ids_by_at serves both the range and the order.
+    SQLite::Statement q(impl_->db, "SELECT id, at FROM processed_ids WHERE at >= ? ORDER BY at, id");
+    q.bind(1, detail::epoch(at));
+    std::vector<ProcessedId> out;
+    while (q.executeStep()) out.push_back({detail::text(q, 0), detail::time_at(q.getColumn(1).getInt64())});
+    return out;
+  });
+}
+
 int SqliteStore::prune_processed(core::TimePoint before) {
   return impl_->run("pruning processed ids", [&] {
     SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);

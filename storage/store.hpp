@@ -80,6 +80,12 @@ struct MessageRef {
   std::string permalink;   ///< may be empty
 };
 
+/// An inbound Slack envelope/event id the desk has handled, and when it was recorded.
+struct ProcessedId {
+  std::string id;
+  core::TimePoint at{};
+};
+
 struct SubmissionIds {
   std::string submission_id;
   std::string escalation_id;  ///< empty when approved
@@ -255,6 +261,11 @@ class Store {
 
   /// Records an inbound Slack envelope/event id; false if it was already processed (a redelivery).
   virtual bool mark_processed(const std::string& id, core::TimePoint at) = 0;
+  /// Records several processed ids in one transaction, all at `at`; ids already recorded keep their
+  /// time. Returns how many were new. An empty id fails the whole batch (StorageError constraint).
+  virtual int mark_processed_batch(const std::vector<std::string>& ids, core::TimePoint at) = 0;
+  /// Ids recorded at or after `at`, oldest first: what a restarted desk must still recognise.
+  virtual std::vector<ProcessedId> processed_since(core::TimePoint at) = 0;
   /// Forgets processed ids older than `before` (Slack redelivers for minutes, not days).
   virtual int prune_processed(core::TimePoint before) = 0;
 };

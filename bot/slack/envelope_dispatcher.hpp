@@ -31,8 +31,9 @@ class EnvelopeHandler {
   virtual AckReply on_envelope(const Envelope& envelope) = 0;
 };
 
-/// Returns true when `id` is new (and records it); false for a redelivery. The desk backs it with
-/// the store's processed-id table so redeliveries are recognised across restarts.
+/// Returns true when `id` is new (and records it); false for a redelivery. Called before each ack,
+/// so it must not wait for the disk: the desk backs it with DurableDedupe (memory first, the store's
+/// processed-id table written from another thread), so redeliveries are recognised across restarts.
 using DedupeFn = std::function<bool(const std::string& id)>;
 
 struct DispatchCounters {

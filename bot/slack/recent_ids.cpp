@@ -7,14 +7,14 @@ RecentIds::RecentIds(std::chrono::seconds ttl, std::size_t capacity)
   ids_.reserve(capacity_ + 1);  // no rehashing on the ack path
 }
 
-void RecentIds::expire(Clock::time_point now) {
+void RecentIds::expire(TimePoint now) {
   while (!order_.empty() && (order_.front().first + ttl_ <= now || order_.size() > capacity_)) {
     ids_.erase(std::string_view(order_.front().second));
     order_.pop_front();
   }
 }
 
-bool RecentIds::insert(const std::string& id, Clock::time_point now) {
+bool RecentIds::insert(const std::string& id, TimePoint now) {
   expire(now);
   if (ids_.contains(id)) return false;
   order_.emplace_back(now, id);

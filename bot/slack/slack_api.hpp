@@ -1,9 +1,10 @@
 #pragma once
 /// The seam between the desk and Slack's Web API. Handlers, the Socket Mode client and the runner
-/// depend on this interface only; `WebApiClient` is the real one and `FakeSlackApi` records calls for
-/// tests. Every method is a coroutine that throws `SlackApiError` when Slack answers `ok:false`, and
-/// `SlackTransportError` when no answer could be had. Arguments are taken by value on purpose: a
-/// coroutine frame outlives the caller's temporaries (`co_spawn(ex, api.chat_post_message({…}))`).
+/// depend on this interface only; `WebApiClient` is the real one and `FakeSlackApi` (tests/fakes/)
+/// records calls for tests. Every method is a coroutine that throws `SlackApiError` when Slack
+/// answers `ok:false`, and `SlackTransportError` when no answer could be had. Arguments are taken by
+/// value on purpose: a coroutine frame outlives the caller's temporaries
+/// (`co_spawn(ex, api.chat_post_message({…}))`).
 #include <optional>
 #include <stdexcept>
 #include <string>

@@ -4,6 +4,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 
+#include "bot/slack/durable_dedupe.hpp"
 #include "bot/slack/log.hpp"
 #include "bot/slack/secrets.hpp"
 #include "bot/slack/slack_deliverer.hpp"
@@ -66,11 +67,14 @@ class SlackSurface final : public Surface {
     SocketModeConfig config;
     config.app_token = app_token_;
     config.tls_context = tls_;
-    auto dedupe = [this](const std::string& id) { return context_.store.mark_processed(id, context_.clock.now()); };
-    SocketModeClient client(context_.executor, config, api_, *handler_, dedupe);
+    // Redeliveries are recognised in memory; the ids reach the store from the dedupe's own thread.
+    dedupe_ = std::make_unique<DurableDedupe>(context_.store, context_.clock);
+    dedupe_->start();
+    SocketModeClient client(context_.executor, config, api_, *handler_, dedupe_->dedupe_function());
     client_ = &client;
     co_await client.run();
     client_ = nullptr;
+    dedupe_->stop();  // the client acks nothing more: every id it acked is written before we return
     if (client.stop_cause() == StopCause::app_token_refused) fatal_ = kExitConfigError;
     else if (client.stop_cause() == StopCause::link_disabled) fatal_ = kExitFailure;
     if (!client.stop_reason().empty()) report_fatal(client.stop_reason());
@@ -100,6 +104,11 @@ class SlackSurface final : public Surface {
     std::vector<handlers::ComponentHealth> out;
     if (deliverer_)
       out.push_back({"slack_desk_channel", deliverer_->ready() ? "resolved" : "unresolved: posts wait", deliverer_->ready()});
+    if (dedupe_) {
+      const auto s = dedupe_->stats();
+      out.push_back({"slack_dedupe", s.failing ? "store failing: " + std::to_string(s.queued) + " ids waiting" : "ok",
+                     !s.failing});
+    }
     return out;
   }
 
@@ -154,6 +163,7 @@ class SlackSurface final : public Surface {
   std::unique_ptr<UsergroupSync> usergroups_;
   std::unique_ptr<SlackDeliverer> deliverer_;
   std::unique_ptr<SlackEnvelopeHandler> handler_;
+  std::unique_ptr<DurableDedupe> dedupe_;
   SocketModeClient* client_ = nullptr;
   bool stopping_ = false;
   std::optional<int> fatal_;

@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/workers/outbox_dispatcher.hpp"
-#include "bot/slack/fake_slack_api.hpp"
+#include "tests/fakes/fake_slack_api.hpp"
 #include "storage/digest.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/support/test_policy.hpp"

@@ -9,7 +9,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include "bot/slack/fake_slack_api.hpp"
+#include "tests/fakes/fake_slack_api.hpp"
 #include "bot/slack/slack_deliverer.hpp"
 #include "bot/workers/outbox_dispatcher.hpp"
 #include "storage/sqlite_store.hpp"

@@ -10,7 +10,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include "bot/slack/fake_slack_api.hpp"
+#include "tests/fakes/fake_slack_api.hpp"
 #include "bot/workers/outbox_dispatcher.hpp"
 #include "core/lifecycle.hpp"
 #include "storage/sqlite_store.hpp"

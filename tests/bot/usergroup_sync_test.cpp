@@ -12,7 +12,7 @@
 #include "bot/slack/slack_deliverer.hpp"
 #include "bot/workers/outbox_dispatcher.hpp"
 #include "handlers/effects.hpp"
-#include "bot/slack/fake_slack_api.hpp"
+#include "tests/fakes/fake_slack_api.hpp"
 #include "bot/slack/log.hpp"
 #include "core/lifecycle.hpp"
 #include "handlers/interaction_handler.hpp"

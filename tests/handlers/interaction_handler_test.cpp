@@ -11,6 +11,7 @@
 #include "core/lifecycle.hpp"
 #include "handlers/slack_messages.hpp"
 #include "storage/sqlite_store.hpp"
+#include "tests/support/forwarding_store.hpp"
 #include "tests/support/test_policy.hpp"
 
 namespace desk::handlers {
@@ -22,74 +23,22 @@ using storage::OutboxMessage;
 
 /// A real SqliteStore with hooks: `before_update` runs just before each update_escalation (to commit
 /// a competing change in between, as another desk or person would), `fail_reads` makes reads throw.
-class HookedStore final : public storage::Store {
+class HookedStore final : public desk::testing::ForwardingStore {
  public:
-  explicit HookedStore(storage::Store& inner) : inner_(inner) {}
+  using ForwardingStore::ForwardingStore;
   std::function<void()> before_update;
   bool fail_reads = false;
 
-  storage::SubmissionIds add_submission(const storage::NewSubmission& s) override { return inner_.add_submission(s); }
-  std::optional<storage::StoredSubmission> submission(const std::string& id) override { return inner_.submission(id); }
-  void set_submission_response(const std::string& id, const std::string& j) override { inner_.set_submission_response(id, j); }
-  std::optional<storage::SubmissionIds> find_by_idempotency_key(const std::string& s, const std::string& k) override {
-    return inner_.find_by_idempotency_key(s, k);
-  }
   std::optional<core::Escalation> escalation(const std::string& id) override {
     if (fail_reads) throw storage::StorageError(storage::StorageError::Code::io, "disk on fire");
     return inner_.escalation(id);
   }
-  std::vector<core::Escalation> escalations(std::optional<core::EscalationState> s, int limit) override {
-    return inner_.escalations(s, limit);
-  }
-  std::vector<core::Escalation> undecided_escalations() override { return inner_.undecided_escalations(); }
   using Store::update_escalation;
   bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
                          const std::vector<OutboxMessage>& outbox) override {
     if (auto hook = std::exchange(before_update, nullptr)) hook();
     return inner_.update_escalation(e, audit, outbox);
   }
-  std::optional<storage::EvidenceBundle> evidence(const std::string& id) override { return inner_.evidence(id); }
-  void erase_evidence(const std::string& id, const std::string& by, const std::string& why, core::TimePoint at) override {
-    inner_.erase_evidence(id, by, why, at);
-  }
-  void append_audit(const std::vector<core::AuditEvent>& events) override { inner_.append_audit(events); }
-  std::vector<storage::AuditRow> audit_trail(const std::string& id) override { return inner_.audit_trail(id); }
-  storage::AuditVerification verify_audit() override { return inner_.verify_audit(); }
-  void save_policy_snapshot(const std::string& d, const std::string& t) override { inner_.save_policy_snapshot(d, t); }
-  std::optional<std::string> policy_snapshot(const std::string& d) override { return inner_.policy_snapshot(d); }
-  std::int64_t add_override(const core::RotaOverride& o, const core::AuditEvent& a) override { return inner_.add_override(o, a); }
-  std::vector<core::RotaOverride> overrides_active_after(core::TimePoint t) override { return inner_.overrides_active_after(t); }
-  std::int64_t add_postmortem(const storage::PostMortem& p) override { return inner_.add_postmortem(p); }
-  std::vector<storage::PostMortem> postmortems(const std::string& id) override { return inner_.postmortems(id); }
-  std::int64_t add_drill(const storage::Drill& d) override { return inner_.add_drill(d); }
-  std::vector<storage::Drill> drills() override { return inner_.drills(); }
-  std::int64_t enqueue(const std::vector<OutboxMessage>& m, const std::vector<core::AuditEvent>& a) override {
-    return inner_.enqueue(m, a);
-  }
-  std::vector<OutboxMessage> outbox_due(core::TimePoint now, int limit,
-                                        const std::optional<std::vector<std::string>>& surfaces) override {
-    return inner_.outbox_due(now, limit, surfaces);
-  }
-  std::vector<OutboxMessage> outbox_in_doubt() override { return inner_.outbox_in_doubt(); }
-  std::optional<OutboxMessage> outbox_message(std::int64_t id) override { return inner_.outbox_message(id); }
-  void outbox_mark_sending(std::int64_t id, core::TimePoint at) override { inner_.outbox_mark_sending(id, at); }
-  void outbox_mark_sent(std::int64_t id, const std::string& r, core::TimePoint at) override { inner_.outbox_mark_sent(id, r, at); }
-  void outbox_retry(std::int64_t id, core::TimePoint next, const std::string& e) override { inner_.outbox_retry(id, next, e); }
-  void outbox_fail(std::int64_t id, const std::string& e) override { inner_.outbox_fail(id, e); }
-  std::optional<core::TimePoint> outbox_next_attempt(const std::optional<std::vector<std::string>>& surfaces) override {
-    return inner_.outbox_next_attempt(surfaces);
-  }
-  storage::OutboxStats outbox_stats() override { return inner_.outbox_stats(); }
-  void record_message(const storage::MessageRef& ref) override { inner_.record_message(ref); }
-  std::optional<storage::MessageRef> message(const std::string& id, const std::string& surface) override {
-    return inner_.message(id, surface);
-  }
-  std::vector<storage::MessageRef> messages(const std::string& id) override { return inner_.messages(id); }
-  bool mark_processed(const std::string& id, core::TimePoint at) override { return inner_.mark_processed(id, at); }
-  int prune_processed(core::TimePoint before) override { return inner_.prune_processed(before); }
-
- private:
-  storage::Store& inner_;
 };
 
 constexpr const char* kChannel = "C0DESK";

@@ -1,5 +1,5 @@
 // The typed SlackApi surface, through FakeSlackApi (same encoding and decoding as the real client).
-#include "bot/slack/fake_slack_api.hpp"
+#include "tests/fakes/fake_slack_api.hpp"
 #include "bot/slack/web_api_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>

@@ -62,7 +62,7 @@ TEST(UrlParsing, BadUrlsAreRefused) {
 
 TEST(RecentIds, RepeatWithinTheWindowIsRecognised) {
   RecentIds ids(std::chrono::seconds{600});
-  auto t = RecentIds::Clock::time_point{} + std::chrono::hours{1};
+  auto t = RecentIds::TimePoint{} + std::chrono::hours{1};
   EXPECT_TRUE(ids.insert("event:Ev1", t));
   EXPECT_FALSE(ids.insert("event:Ev1", t + std::chrono::seconds{299}));
   EXPECT_TRUE(ids.insert("event:Ev2", t));
@@ -70,14 +70,14 @@ TEST(RecentIds, RepeatWithinTheWindowIsRecognised) {
 
 TEST(RecentIds, IdsAreForgottenAfterTheWindow) {
   RecentIds ids(std::chrono::seconds{600});
-  auto t = RecentIds::Clock::time_point{} + std::chrono::hours{1};
+  auto t = RecentIds::TimePoint{} + std::chrono::hours{1};
   EXPECT_TRUE(ids.insert("a", t));
   EXPECT_TRUE(ids.insert("a", t + std::chrono::seconds{601}));
 }
 
 TEST(RecentIds, CapacityBoundsMemory) {
   RecentIds ids(std::chrono::seconds{600}, 3);
-  auto t = RecentIds::Clock::time_point{} + std::chrono::hours{1};
+  auto t = RecentIds::TimePoint{} + std::chrono::hours{1};
   for (const char* id : {"a", "b", "c", "d"}) EXPECT_TRUE(ids.insert(id, t));
   EXPECT_EQ(ids.size(), 3u);
   EXPECT_TRUE(ids.insert("a", t));  // the oldest was forgotten

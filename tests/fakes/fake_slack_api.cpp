@@ -1,4 +1,4 @@
-#include "bot/slack/fake_slack_api.hpp"
+#include "tests/fakes/fake_slack_api.hpp"
 
 namespace desk::bot::slack {
 namespace {

@@ -1,0 +1,91 @@
+#pragma once
+// A Store that passes every call to another one (usually a real SqliteStore). Tests derive from it and
+// override only what they hook (a failure, a competing change), so a new Store method is added here
+// once rather than in every test double.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/store.hpp"
+
+namespace desk::testing {
+
+class ForwardingStore : public storage::Store {
+ public:
+  explicit ForwardingStore(storage::Store& inner) : inner_(inner) {}
+
+  storage::SubmissionIds add_submission(const storage::NewSubmission& s) override { return inner_.add_submission(s); }
+  std::vector<storage::SubmissionOutcome> add_submissions(const std::vector<storage::NewSubmission>& b) override {
+    return inner_.add_submissions(b);
+  }
+  std::optional<storage::StoredSubmission> submission(const std::string& id) override { return inner_.submission(id); }
+  void set_submission_response(const std::string& id, const std::string& j) override { inner_.set_submission_response(id, j); }
+  std::optional<storage::SubmissionIds> find_by_idempotency_key(const std::string& s, const std::string& k) override {
+    return inner_.find_by_idempotency_key(s, k);
+  }
+  std::optional<core::Escalation> escalation(const std::string& id) override { return inner_.escalation(id); }
+  std::vector<core::Escalation> escalations(std::optional<core::EscalationState> s, int limit) override {
+    return inner_.escalations(s, limit);
+  }
+  std::vector<core::Escalation> undecided_escalations() override { return inner_.undecided_escalations(); }
+  using Store::update_escalation;
+  bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
+                         const std::vector<storage::OutboxMessage>& outbox) override {
+    return inner_.update_escalation(e, audit, outbox);
+  }
+  std::optional<storage::EvidenceBundle> evidence(const std::string& id) override { return inner_.evidence(id); }
+  void erase_evidence(const std::string& id, const std::string& by, const std::string& why, core::TimePoint at) override {
+    inner_.erase_evidence(id, by, why, at);
+  }
+
+  void append_audit(const std::vector<core::AuditEvent>& events) override { inner_.append_audit(events); }
+  std::vector<storage::AuditRow> audit_trail(const std::string& id) override { return inner_.audit_trail(id); }
+  storage::AuditVerification verify_audit() override { return inner_.verify_audit(); }
+
+  void save_policy_snapshot(const std::string& d, const std::string& t) override { inner_.save_policy_snapshot(d, t); }
+  std::optional<std::string> policy_snapshot(const std::string& d) override { return inner_.policy_snapshot(d); }
+  std::int64_t add_override(const core::RotaOverride& o, const core::AuditEvent& a) override { return inner_.add_override(o, a); }
+  std::vector<core::RotaOverride> overrides_active_after(core::TimePoint t) override { return inner_.overrides_active_after(t); }
+  std::int64_t add_postmortem(const storage::PostMortem& p) override { return inner_.add_postmortem(p); }
+  std::vector<storage::PostMortem> postmortems(const std::string& id) override { return inner_.postmortems(id); }
+  std::int64_t add_drill(const storage::Drill& d) override { return inner_.add_drill(d); }
+  std::vector<storage::Drill> drills() override { return inner_.drills(); }
+
+  std::int64_t enqueue(const std::vector<storage::OutboxMessage>& m, const std::vector<core::AuditEvent>& a) override {
+    return inner_.enqueue(m, a);
+  }
+  using Store::outbox_due;
+  std::vector<storage::OutboxMessage> outbox_due(core::TimePoint now, int limit,
+                                                 const std::optional<std::vector<std::string>>& surfaces) override {
+    return inner_.outbox_due(now, limit, surfaces);
+  }
+  std::vector<storage::OutboxMessage> outbox_in_doubt() override { return inner_.outbox_in_doubt(); }
+  std::optional<storage::OutboxMessage> outbox_message(std::int64_t id) override { return inner_.outbox_message(id); }
+  void outbox_mark_sending(std::int64_t id, core::TimePoint at) override { inner_.outbox_mark_sending(id, at); }
+  void outbox_mark_sent(std::int64_t id, const std::string& r, core::TimePoint at) override { inner_.outbox_mark_sent(id, r, at); }
+  void outbox_retry(std::int64_t id, core::TimePoint next, const std::string& e) override { inner_.outbox_retry(id, next, e); }
+  void outbox_fail(std::int64_t id, const std::string& e) override { inner_.outbox_fail(id, e); }
+  using Store::outbox_next_attempt;
+  std::optional<core::TimePoint> outbox_next_attempt(const std::optional<std::vector<std::string>>& surfaces) override {
+    return inner_.outbox_next_attempt(surfaces);
+  }
+  storage::OutboxStats outbox_stats() override { return inner_.outbox_stats(); }
+
+  void record_message(const storage::MessageRef& ref) override { inner_.record_message(ref); }
+  std::optional<storage::MessageRef> message(const std::string& id, const std::string& surface) override {
+    return inner_.message(id, surface);
+  }
+  std::vector<storage::MessageRef> messages(const std::string& id) override { return inner_.messages(id); }
+
+  bool mark_processed(const std::string& id, core::TimePoint at) override { return inner_.mark_processed(id, at); }
+  int mark_processed_batch(const std::vector<std::string>& ids, core::TimePoint at) override {
+    return inner_.mark_processed_batch(ids, at);
+  }
+  std::vector<storage::ProcessedId> processed_since(core::TimePoint at) override { return inner_.processed_since(at); }
+  int prune_processed(core::TimePoint before) override { return inner_.prune_processed(before); }
+
+ protected:
+  storage::Store& inner_;
+};
+
+}  // namespace desk::testing

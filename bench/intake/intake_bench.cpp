@@ -47,7 +47,7 @@
 #include <vector>
 
 #include "bench/intake/intake_drafts.hpp"
-#include "bot/config_loader.hpp"
+#include "bot/config/config_loader.hpp"
 #include "bot/intake_committer.hpp"
 #include "bot/intake_server.hpp"
 #include "storage/sqlite_store.hpp"

@@ -1,6 +1,6 @@
 #include "bot/app/policy_cache.hpp"
 
-#include "bot/config_loader.hpp"
+#include "bot/config/config_loader.hpp"
 #include "bot/slack/log.hpp"
 
 namespace desk::bot {

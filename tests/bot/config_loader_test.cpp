@@ -1,4 +1,4 @@
-#include "bot/config_loader.hpp"
+#include "bot/config/config_loader.hpp"
 
 #include <gtest/gtest.h>
 

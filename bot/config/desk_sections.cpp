@@ -1,0 +1,56 @@
+// The desk: section (channel, on-call user group, database, intake listener, rationale length,
+// route precedence) and the sla: section (backup ping, triage and decision deadlines).
+#include <filesystem>
+#include <string>
+
+#include "bot/config/policy_parser.hpp"
+
+namespace desk::bot::config_parsing {
+
+void PolicyParser::parse_desk(const YAML::Node& n, core::DeskSettings& d) {
+  r_.check_keys(n, {"channel", "oncall_usergroup", "database", "intake_listen", "min_rationale_chars", "route_precedence"}, "desk");
+  if (n["channel"]) d.channel = r_.string(n["channel"], "desk.channel");
+  if (!d.channel.empty() && d.channel[0] == '#') d.channel.erase(0, 1);
+  if (n["oncall_usergroup"]) d.oncall_usergroup = r_.string(n["oncall_usergroup"], "desk.oncall_usergroup");
+  if (!d.oncall_usergroup.empty() && d.oncall_usergroup[0] == '@') d.oncall_usergroup.erase(0, 1);
+  if (n["database"]) {
+    std::filesystem::path db = r_.string(n["database"], "desk.database");
+    if (db.is_relative() && db != ":memory:") db = std::filesystem::path(base_dir_) / db;
+    d.database = db.lexically_normal().string();
+  } else {
+    d.database = (std::filesystem::path(base_dir_) / d.database).lexically_normal().string();
+  }
+  if (n["intake_listen"]) {
+    d.intake_listen = r_.string(n["intake_listen"], "desk.intake_listen");
+    const auto colon = d.intake_listen.rfind(':');
+    long port = -1;
+    if (colon != std::string::npos) {
+      try {
+        port = std::stol(d.intake_listen.substr(colon + 1));
+      } catch (...) {
+      }
+    }
+    if (colon == std::string::npos || colon == 0 || port < 0 || port > 65535)
+      r_.fail(n["intake_listen"], "bad listen address '" + d.intake_listen + "'", "write host:port, e.g. 127.0.0.1:8080");
+  }
+  if (n["min_rationale_chars"])
+    d.min_rationale_chars = static_cast<std::size_t>(r_.integer(n["min_rationale_chars"], "desk.min_rationale_chars", 1, 1000));
+  if (n["route_precedence"]) {
+    d.route_precedence = r_.string_list(n["route_precedence"], "desk.route_precedence");
+    route_nodes_.emplace_back(n["route_precedence"], "desk.route_precedence");
+  }
+}
+
+void PolicyParser::parse_sla(const YAML::Node& n, core::SlaPolicy& s) {
+  r_.check_keys(n, {"triage", "backup_ping", "decision"}, "sla");
+  if (n["triage"]) s.triage = r_.duration(n["triage"], "sla.triage");
+  if (n["backup_ping"]) s.backup_ping = r_.duration(n["backup_ping"], "sla.backup_ping");
+  if (n["decision"]) s.decision = r_.duration(n["decision"], "sla.decision");
+  auto at = [&](const char* key) { return n[key] ? n[key] : n; };
+  if (s.backup_ping >= s.triage)
+    r_.fail(at("backup_ping"), "sla.backup_ping must come before sla.triage",
+            "the backup is pinged while there is still time to triage (seed: 3m and 5m)");
+  if (s.triage > s.decision) r_.fail(at("triage"), "sla.triage must not be later than sla.decision");
+}
+
+}  // namespace desk::bot::config_parsing

@@ -1,0 +1,63 @@
+#pragma once
+/// Private to the config loader (bot/config/): turns the parsed YAML tree into a core::Policy. One
+/// parser object reads the whole file; its parts are split by config section:
+///   policy_parser.cpp       the file as a whole: its sections, their order, checks across sections
+///   desk_sections.cpp       desk: and sla:
+///   rota_sections.cpp       people: and roles: (rotations included)
+///   trigger_sections.cpp    lexicon: and personal_data:
+///   workflows_section.cpp   workflows:
+/// Sections read later refer to names read earlier (roles name people, workflows name lexicon
+/// categories); the parser keeps where each name sits so a wrong reference is reported at its line.
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "bot/config/field_reader.hpp"
+#include "core/policy.hpp"
+
+namespace desk::bot::config_parsing {
+
+/// Where each named thing sits in the file, to report errors found after parsing.
+struct Places {
+  std::map<std::string, YAML::Node> roles;
+  std::map<std::string, YAML::Node> lexicon;  // category node
+};
+
+class PolicyParser {
+ public:
+  PolicyParser(Reader& r, std::string base_dir) : r_(r), base_dir_(std::move(base_dir)) {}
+
+  core::Policy parse(const YAML::Node& root);
+
+ private:
+  // desk_sections.cpp
+  void parse_desk(const YAML::Node& n, core::DeskSettings& d);
+  void parse_sla(const YAML::Node& n, core::SlaPolicy& s);
+  // rota_sections.cpp
+  void parse_people(const YAML::Node& n, core::Policy& p);
+  void parse_roles(const YAML::Node& n, core::Policy& p);
+  core::Rotation parse_rotation(const YAML::Node& n, const std::string& role, const core::Policy& p);
+  std::string person_ref(const YAML::Node& n, const std::string& what, const core::Policy& p);
+  // trigger_sections.cpp
+  void parse_lexicon(const YAML::Node& n, core::Policy& p);
+  void parse_personal_data(const YAML::Node& n, core::Policy& p);
+  // workflows_section.cpp
+  void parse_workflows(const YAML::Node& n, core::Policy& p);
+  // policy_parser.cpp
+  void check_references(const YAML::Node&, const core::Policy& p);
+  void build_engines(const core::Policy& p);
+
+  Reader& r_;
+  std::string base_dir_;
+  Places places_;
+  std::set<std::string> slack_ids_;
+  std::map<std::string, YAML::Node> people_nodes_;
+  std::vector<std::pair<YAML::Node, std::string>> route_nodes_;
+  std::vector<std::pair<YAML::Node, std::string>> follows_nodes_;
+};
+
+}  // namespace desk::bot::config_parsing

@@ -111,7 +111,29 @@ SlaTimer::SlaTimer(net::any_io_executor executor, storage::Store& store, handler
       options_(options),
       timer_(executor) {}
 
-void SlaTimer::poke() { timer_.cancel(); }
+void SlaTimer::poke() {
+  full_pass_ = true;
+  timer_.cancel();
+}
+
+void SlaTimer::poke(const std::string& escalation_id) {
+  poked_.insert(escalation_id);
+  timer_.cancel();
+}
+
+void SlaTimer::schedule(const std::string& escalation_id, std::optional<core::TimePoint> next) {
+  unschedule(escalation_id);
+  if (!next) return;
+  due_by_id_.emplace(escalation_id, *next);
+  due_in_order_.emplace(*next, escalation_id);
+}
+
+void SlaTimer::unschedule(const std::string& escalation_id) {
+  auto it = due_by_id_.find(escalation_id);
+  if (it == due_by_id_.end()) return;
+  due_in_order_.erase(std::pair(it->second, escalation_id));
+  due_by_id_.erase(it);
+}
 
 std::pair<std::string, bool> SlaTimer::health() const {
   if (problem_.empty()) return {"running", true};
@@ -140,7 +162,7 @@ int SlaTimer::fire_escalation(core::Escalation e, core::TimePoint now, std::span
   for (int round = 0; round < options_.conflict_retries; ++round) {
     core::Fired fired = core::fire_due(e, ctx, now);
     if (fired.reminders.empty()) {
-      if (auto next = core::next_deadline(e); next && (!next_ || *next < *next_)) next_ = next;
+      schedule(e.id, core::next_deadline(e));
       return 0;
     }
     if (store_.update_escalation(e, fired.audit, reminder_outbox(fired, e, options_.surfaces, now))) {
@@ -152,26 +174,63 @@ int SlaTimer::fire_escalation(core::Escalation e, core::TimePoint now, std::span
         if (r.kind == core::DeadlineKind::backup_ping) metrics_->count_ping();
         else metrics_->count_breach(r.kind);
       }
-      if (auto next = core::next_deadline(e); next && (!next_ || *next < *next_)) next_ = next;
+      schedule(e.id, core::next_deadline(e));
       return static_cast<int>(fired.reminders.size());
     }
     // Someone changed it first (a click, another desk): start again from what they committed.
     auto fresh = store_.escalation(e.id);
-    if (!fresh || core::is_decided(fresh->state)) return 0;
+    if (!fresh || core::is_decided(fresh->state)) {
+      unschedule(e.id);
+      return 0;
+    }
     e = std::move(*fresh);
   }
   slack::log_warn("sla.conflict", {{"escalation_id", e.id}, {"rounds", options_.conflict_retries}});
   retry_soon_ = true;
+  full_pass_ = true;  // it is no longer scheduled: the retry reads everything again
   return 0;
 }
 
 int SlaTimer::fire_due() {
   const core::TimePoint now = clock_.now();
-  next_.reset();
+  // Whatever fails from here on, the next pass reads everything again.
+  full_pass_ = true;
   retry_soon_ = false;
   const auto overrides = store_.overrides_active_after(now);
+  auto undecided = store_.undecided_escalations();
+  due_by_id_.clear();
+  due_in_order_.clear();
+  poked_.clear();
   int fired = 0;
-  for (auto& e : store_.undecided_escalations()) fired += fire_escalation(std::move(e), now, overrides);
+  for (auto& e : undecided) fired += fire_escalation(std::move(e), now, overrides);
+  if (!retry_soon_) full_pass_ = false;
+  resync_at_ = now + options_.resync_every;
+  next_ = due_in_order_.empty() ? std::nullopt : std::optional(due_in_order_.begin()->first);
+  if (fired > 0 && on_enqueued_) on_enqueued_();
+  return fired;
+}
+
+int SlaTimer::fire_pending() {
+  const core::TimePoint now = clock_.now();
+  if (full_pass_ || !resync_at_ || now >= *resync_at_) return fire_due();
+  std::set<std::string> ids = std::move(poked_);
+  poked_.clear();
+  for (auto it = due_in_order_.begin(); it != due_in_order_.end() && it->first <= now; ++it) ids.insert(it->second);
+  if (ids.empty()) return 0;
+  retry_soon_ = false;
+  full_pass_ = true;  // until this pass has succeeded
+  const auto overrides = store_.overrides_active_after(now);
+  int fired = 0;
+  for (const auto& id : ids) {
+    auto e = store_.escalation(id);
+    if (!e || core::is_decided(e->state)) {
+      unschedule(id);
+      continue;
+    }
+    fired += fire_escalation(std::move(*e), now, overrides);
+  }
+  if (!retry_soon_) full_pass_ = false;
+  next_ = due_in_order_.empty() ? std::nullopt : std::optional(due_in_order_.begin()->first);
   if (fired > 0 && on_enqueued_) on_enqueued_();
   return fired;
 }
@@ -180,12 +239,15 @@ net::awaitable<void> SlaTimer::run() {
   while (!stopping_) {
     std::optional<std::chrono::milliseconds> sleep;  // nullopt: nothing pending, wait for a poke
     try {
-      fire_due();
+      fire_pending();
       problem_.clear();
       if (retry_soon_) {
         sleep = options_.retry_after_error;
-      } else if (next_) {
-        const auto until = std::max(core::Seconds{0}, *next_ - clock_.now());
+      } else {
+        // The earliest deadline or the periodic resync, whichever comes first.
+        auto wake = *resync_at_;
+        if (next_ && *next_ < wake) wake = *next_;
+        const auto until = std::max(core::Seconds{0}, wake - clock_.now());
         sleep = std::min<std::chrono::milliseconds>(until, options_.max_sleep);
       }
     } catch (const storage::StorageError& e) {

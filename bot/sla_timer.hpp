@@ -1,11 +1,15 @@
 #pragma once
 /// The SLA clock (SPEC, flow step 5). Deadlines are data in each escalation, not sleeping tasks: one
 /// steady_timer waits for the earliest deadline of all undecided escalations, and when it fires,
-/// core::fire_due decides what is due. The fired marks are committed in the same transaction as the
+/// core::fire_due decides what is due. The timer keeps each undecided escalation's next deadline in
+/// memory: it reads them all from the store only at start, after poke() and on a periodic resync;
+/// poke(id) for a new or changed escalation reads that one alone, so a busy intake costs a read per
+/// escalation, not a read of every undecided escalation per new one. The fired marks are committed in the same transaction as the
 /// outbox rows that announce them, so after a restart each overdue reminder fires exactly once, and
 /// its reply says how late it is ("sent 35 min late: the desk was down").
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <span>
@@ -52,6 +56,9 @@ struct SlaTimerOptions {
   std::chrono::seconds max_sleep{300};
   std::chrono::seconds retry_after_error{5};  ///< after a storage error or repeated version conflicts
   int conflict_retries = 5;                   ///< reload-and-retry rounds when someone else changed it first
+  /// How often every undecided escalation is read again, by the desk's clock, although no poke() asked
+  /// for it: catches changes nobody poked about (another process writing the same database).
+  std::chrono::seconds resync_every{300};
 };
 
 class SlaTimer {
@@ -67,15 +74,22 @@ class SlaTimer {
   /// Fires what is due, then sleeps until the next deadline or a poke(). Returns after stop().
   boost::asio::awaitable<void> run();
 
-  /// The escalations changed (a new one, a decision, a re-owning): recompute the next deadline now.
-  /// Call on the io_context's thread.
+  /// The escalations changed in ways not known one by one, or the clock moved: read every undecided
+  /// escalation again and recompute the next deadline now. Call on the io_context's thread.
   void poke();
+  /// Escalation `escalation_id` was opened or changed (a decision, a re-owning): fire what is due on
+  /// it and reschedule it alone, along with anything already due. Call on the io_context's thread.
+  void poke(const std::string& escalation_id);
   /// Ends run(). Call on the io_context's thread.
   void stop();
 
-  /// One pass: fires and commits every due reminder of every undecided escalation at clock.now(),
-  /// then recomputes next_deadline(). Returns how many reminders fired. Throws StorageError.
+  /// One full pass: reads every undecided escalation, fires and commits what is due at clock.now(),
+  /// and schedules the rest. Returns how many reminders fired. Throws StorageError.
   int fire_due();
+  /// One pass over the escalations poked by id and those whose scheduled deadline has come; a full
+  /// pass instead when one is asked for or the periodic resync is due. Returns how many fired.
+  /// Throws StorageError (the next pass is then a full one).
+  int fire_pending();
 
   /// "running", or what keeps it from firing ("retrying after a storage error: …"), for /healthz;
   /// false in the pair when it cannot fire reminders right now.
@@ -85,8 +99,11 @@ class SlaTimer {
   std::optional<core::TimePoint> next_deadline() const { return next_; }
 
  private:
-  /// Fires and commits what is due on one escalation, reloading it on a version conflict.
+  /// Fires and commits what is due on one escalation, reloading it on a version conflict, and
+  /// schedules its next deadline.
   int fire_escalation(core::Escalation e, core::TimePoint now, std::span<const core::RotaOverride> overrides);
+  void schedule(const std::string& escalation_id, std::optional<core::TimePoint> next);
+  void unschedule(const std::string& escalation_id);
   std::shared_ptr<const handlers::PolicySet> policy_for(const core::Escalation& e);
 
   storage::Store& store_;
@@ -97,6 +114,12 @@ class SlaTimer {
   SlaTimerOptions options_;
   boost::asio::steady_timer timer_;
   std::optional<core::TimePoint> next_;
+  /// The next unfired deadline of each undecided escalation, by id and in time order.
+  std::map<std::string, core::TimePoint> due_by_id_;
+  std::set<std::pair<core::TimePoint, std::string>> due_in_order_;
+  std::set<std::string> poked_;  ///< ids poked since the last pass
+  bool full_pass_ = true;        ///< the next pass reads every undecided escalation
+  std::optional<core::TimePoint> resync_at_;
   bool retry_soon_ = false;
   bool stopping_ = false;
   std::string problem_;  ///< the last storage failure, until a pass succeeds

@@ -30,9 +30,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -46,7 +43,7 @@
 #include <thread>
 #include <vector>
 
-#include "bench/intake/intake_drafts.hpp"
+#include "bench/intake/intake_load.hpp"
 #include "bot/config/config_loader.hpp"
 #include "bot/intake_committer.hpp"
 #include "bot/intake_server.hpp"
@@ -59,13 +56,11 @@
 namespace {
 
 namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using namespace desk;
 
-constexpr const char* kToken = "bench-agent-token-0123456789";
+using bench::kIntakeToken;
+using bench::percentile_ms;
 
 struct Options {
   std::size_t submissions = 20000;
@@ -123,13 +118,6 @@ double process_cpu_seconds() {
   return s(u.ru_utime) + s(u.ru_stime);
 }
 
-double percentile_ms(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)] * 1e3;
-}
-
 /// Seconds each of `n` appends of 4 KiB + fsync takes in `dir`: the floor under every commit.
 std::vector<double> fsync_times(const std::string& dir, int n) {
   const std::string path = (std::filesystem::path(dir) / ("intake-bench-fsync-" + std::to_string(getpid()))).string();
@@ -146,66 +134,6 @@ std::vector<double> fsync_times(const std::string& dir, int n) {
   close(fd);
   unlink(path.c_str());
   return out;
-}
-
-/// What the clients saw.
-struct ClientResults {
-  std::vector<double> latencies;  // seconds, from the request's write
-  std::vector<double> from_schedule;  // seconds, from when it was due (open loop only)
-  std::size_t ok = 0, created = 0, other = 0, escalate_expected = 0;
-  std::vector<std::string> escalation_ids;
-  std::string first_other;  // the first unexpected answer, for the report
-  double cpu = 0;           // the client thread's CPU seconds
-};
-
-/// Submission i is due at start + i / rate (open loop); with rate 0 it goes as soon as a connection is free.
-struct Schedule {
-  Clock::time_point start;
-  double rate = 0;
-  Clock::time_point due(std::size_t i) const {
-    return start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(static_cast<double>(i) / rate));
-  }
-};
-
-net::awaitable<void> client(tcp::endpoint desk, const std::vector<bench::Draft>& drafts, std::size_t& next,
-                            const Schedule& schedule, ClientResults& out) {
-  beast::tcp_stream stream(co_await net::this_coro::executor);
-  co_await stream.async_connect(desk, net::use_awaitable);
-  beast::flat_buffer buffer;
-  net::steady_timer timer(stream.get_executor());
-  while (next < drafts.size()) {
-    const std::size_t i = next++;
-    if (schedule.rate > 0) {
-      timer.expires_at(schedule.due(i));
-      co_await timer.async_wait(net::use_awaitable);
-    }
-    http::request<http::string_body> req{http::verb::post, "/v1/submissions", 11};
-    req.set(http::field::host, "127.0.0.1");
-    req.set(http::field::authorization, std::string("Bearer ") + kToken);
-    req.set(http::field::content_type, "application/json");
-    req.set("Idempotency-Key", "bench-" + std::to_string(getpid()) + "-" + std::to_string(i));
-    req.body() = drafts[i].body;
-    req.prepare_payload();
-    http::response<http::string_body> res;
-    const auto started = Clock::now();
-    co_await http::async_write(stream, req, net::use_awaitable);
-    co_await http::async_read(stream, buffer, res, net::use_awaitable);
-    const auto answered = Clock::now();
-    out.latencies.push_back(std::chrono::duration<double>(answered - started).count());
-    if (schedule.rate > 0) out.from_schedule.push_back(std::chrono::duration<double>(answered - schedule.due(i)).count());
-    out.escalate_expected += drafts[i].should_escalate ? 1 : 0;
-    if (res.result_int() == 200) {
-      ++out.ok;
-    } else if (res.result_int() == 201) {
-      ++out.created;
-      const std::string location(res[http::field::location]);
-      out.escalation_ids.push_back(location.substr(location.rfind('/') + 1));
-    } else {
-      if (out.other++ == 0) out.first_other = std::to_string(res.result_int()) + " " + res.body();
-    }
-  }
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
 }
 
 /// How late a 1 ms timer on the desk's I/O thread fires: what a Slack ack on that thread would wait.
@@ -228,7 +156,7 @@ void line(const char* name, double value) { std::printf("%s %.6g\n", name, value
 void line(const char* name, const std::string& value) { std::printf("%s %s\n", name, value.c_str()); }
 
 /// Reopens the database and checks that everything answered is there.
-bool verify(const std::string& path, const ClientResults& r) {
+bool verify(const std::string& path, const bench::IntakeResults& r) {
   std::size_t found = 0;
   bool chain_ok = false;
   long long submissions = 0, escalations = 0;
@@ -271,7 +199,7 @@ int main(int argc, char** argv) {
   const auto drafts = bench::make_drafts(o.submissions, o.escalating_share);
   const auto fsyncs = fsync_times(o.db_dir, 200);
 
-  ClientResults results;
+  bench::IntakeResults results;
   double elapsed = 0, desk_cpu = 0, io_cpu = 0;
   bot::IntakeCommitterStats batches;
   std::vector<double> stalls;
@@ -282,7 +210,7 @@ int main(int argc, char** argv) {
     store->save_policy_snapshot(policy.source_digest, policy.source_text);  // as run_desk_app does
     core::Metrics metrics;
     core::SystemClock clock;
-    handlers::IntakeHandler handler({policy, engine, rota, *store, metrics, {kToken},
+    handlers::IntakeHandler handler({policy, engine, rota, *store, metrics, {kIntakeToken},
                                      [] { return handlers::DeskHealth{}; }, {"slack"}});
     std::unique_ptr<bot::IntakeCommitter> committer;
     if (o.committer) committer = std::make_unique<bot::IntakeCommitter>(handler, clock, bot::IntakeCommitterOptions{o.max_batch});
@@ -311,25 +239,14 @@ int main(int argc, char** argv) {
     const double cpu_before = process_cpu_seconds(), io_before = cpu_seconds(desk_clock);
     const auto started = Clock::now();
     {
-      net::io_context client_io(1);
-      std::size_t next = 0;
-      const tcp::endpoint desk(net::ip::make_address("127.0.0.1"), port);
-      const Schedule schedule{Clock::now() + std::chrono::milliseconds(50), o.rate};  // after the connects
-      for (std::size_t c = 0; c < o.connections; ++c)
-        net::co_spawn(client_io, client(desk, drafts, next, schedule, results), [&](std::exception_ptr e) {
-          if (!e) return;
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& x) {
-            if (results.other++ == 0) results.first_other = std::string("connection failed: ") + x.what();
-          }
-        });
-      std::thread client_thread([&] {
-        const double before = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
-        client_io.run();
-        results.cpu = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - before;
-      });
-      client_thread.join();
+      bench::IntakeLoadOptions load;
+      load.connections = o.connections;
+      load.rate = o.rate;
+      load.submissions = drafts.size();
+      load.key_prefix = "bench-" + std::to_string(getpid());
+      bench::IntakeLoad agents(port, drafts, load);
+      agents.wait();
+      results = agents.results();
     }
     elapsed = std::chrono::duration<double>(Clock::now() - started).count();
     io_cpu = cpu_seconds(desk_clock) - io_before;

@@ -138,7 +138,11 @@ class Desk {
     server_.emplace(io_.get_executor(), options, [this](handlers::HttpRequest request, IntakeServer::Reply reply) {
       committer_->submit(std::move(request), [this, reply = std::move(reply)](handlers::HttpResponse answer) {
         // Called on the committer thread: the clocks and the outbox are woken on the desk's own.
-        if (answer.status == 201) net::post(io_, [this] { changed(); });  // post it, start its clock
+        if (answer.status == 201) {
+          const std::string* location = answer.header("Location");  // "/v1/escalations/<id>"
+          std::string id = location ? location->substr(location->rfind('/') + 1) : std::string{};
+          net::post(io_, [this, id = std::move(id)] { opened(id); });  // post it, start its clock
+        }
         reply(std::move(answer));
       });
     });
@@ -158,6 +162,14 @@ class Desk {
   /// The store changed: the clocks and the outbox look again.
   void changed() {
     if (timer_) timer_->poke();
+    outbox_.poke();
+  }
+
+  /// An escalation was opened: its clock starts (the others are already scheduled) and its post goes
+  /// out. Without its id, everything is looked at again.
+  void opened(const std::string& escalation_id) {
+    if (escalation_id.empty()) return changed();
+    if (timer_) timer_->poke(escalation_id);
     outbox_.poke();
   }
 

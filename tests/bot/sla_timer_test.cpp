@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <boost/asio/co_spawn.hpp>
@@ -53,9 +54,10 @@ class SlaTimerTest : public ::testing::Test {
     return store_->add_submission(ns).escalation_id;
   }
 
-  void start_timer() {
+  void start_timer(std::chrono::seconds resync_every = 300s) {
     SlaTimerOptions options;
     options.surfaces = {"slack"};
+    options.resync_every = resync_every;
     timer_ = std::make_unique<SlaTimer>(io_.get_executor(), *store_, resolver_, clock_, &metrics_,
                                         [this] { ++enqueued_; }, options);
     running_ = true;
@@ -103,6 +105,26 @@ class SlaTimerTest : public ::testing::Test {
     std::vector<std::string> out;
     for (const auto& r : rows("thread_reply")) out.push_back(json::parse(r.payload_json)["deadline"]);
     return out;
+  }
+
+  /// "<escalation id> <deadline>" of each reminder fired so far.
+  std::vector<std::string> fired_by_escalation() {
+    std::vector<std::string> out;
+    for (const auto& r : rows("thread_reply")) out.push_back(r.escalation_id + " " + json::parse(r.payload_json)["deadline"].get<std::string>());
+    return out;
+  }
+
+  /// Opens an escalation at `since_open` (the clock stays there).
+  std::string open_escalation_at(core::Seconds since_open) {
+    clock_.set(opened_at_ + since_open);
+    return open_escalation();
+  }
+
+  /// Wakes the timer for one escalation at `since_open`, as the desk does for a new one.
+  void poke_at(core::Seconds since_open, const std::string& escalation_id) {
+    clock_.set(opened_at_ + since_open);
+    timer_->poke(escalation_id);
+    settle();
   }
 
   desk::testing::TempDir dir_{"sla"};
@@ -308,6 +330,63 @@ TEST_F(SlaTimerTest, RestartAfterEverythingWasMissedFiresAllThreeOnce) {
   timer_->poke();
   settle();
   EXPECT_EQ(fired_deadlines().size(), 3u);
+}
+
+// A poke for one escalation reads that one alone: one written without a poke stays unscheduled
+// until the periodic resync reads everything again.
+TEST_F(SlaTimerTest, PokeForOneEscalationSchedulesThatOneAloneUntilTheResync) {
+  start_timer(/*resync_every=*/10min);
+  EXPECT_FALSE(timer_->next_deadline());
+  const auto unpoked = open_escalation_at(0s);  // backup ping due at 3 min
+  const auto poked = open_escalation_at(1min);  // due at 4 min
+  poke_at(1min, poked);
+  EXPECT_EQ(timer_->next_deadline(), opened_at_ + 4min) << "the unpoked one was not read";
+  poke_at(4min, poked);
+  EXPECT_EQ(fired_by_escalation(), (std::vector<std::string>{poked + " backup_ping"}));
+
+  poke_at(10min, poked);  // the resync is due: everything is read, and the missed ones fire late
+  const auto fired = fired_by_escalation();
+  EXPECT_NE(std::find(fired.begin(), fired.end(), unpoked + " backup_ping"), fired.end());
+  EXPECT_NE(std::find(fired.begin(), fired.end(), unpoked + " triage"), fired.end());
+  EXPECT_NE(std::find(fired.begin(), fired.end(), poked + " triage"), fired.end());
+}
+
+TEST_F(SlaTimerTest, PokeForOneEscalationAlsoFiresTheScheduledOnesThatAreDue) {
+  const auto first = open_escalation_at(0s);
+  start_timer();
+  const auto second = open_escalation_at(1min);
+  poke_at(1min, second);
+  EXPECT_EQ(timer_->next_deadline(), opened_at_ + 3min);
+  poke_at(3min, second);
+  EXPECT_EQ(fired_by_escalation(), (std::vector<std::string>{first + " backup_ping"}));
+  EXPECT_EQ(timer_->next_deadline(), opened_at_ + 4min);
+  EXPECT_EQ(enqueued_, 1);
+}
+
+TEST_F(SlaTimerTest, PokeForADecidedEscalationUnschedulesIt) {
+  const auto id = open_escalation();
+  start_timer();
+  auto e = store_->escalation(id).value();
+  e.state = core::EscalationState::rejected;
+  e.decision = core::Decision{core::Macro::reject, "alice", opened_at_ + 1min, "Not this campaign."};
+  ASSERT_TRUE(store_->update_escalation(e, {}));
+  poke_at(1min, id);
+  EXPECT_FALSE(timer_->next_deadline());
+  poke_at(40min, id);
+  EXPECT_TRUE(fired_deadlines().empty());
+}
+
+TEST_F(SlaTimerTest, PokeForAnUnknownOrEmptyIdChangesNothing) {
+  open_escalation();
+  start_timer();
+  poke_at(1min, "ESC-999999");
+  poke_at(1min, "");
+  poke_at(1min, "'; DROP TABLE escalations; --");
+  EXPECT_EQ(timer_->next_deadline(), opened_at_ + 3min);
+  EXPECT_TRUE(fired_deadlines().empty());
+  EXPECT_EQ(timer_->health().first, "running");
+  poke_at(3min, "ESC-999999");
+  EXPECT_EQ(fired_deadlines(), (std::vector<std::string>{"backup_ping"}));
 }
 
 TEST(ReminderPayload, RoundTripsAndFillsGapsFromTheEscalation) {

@@ -200,24 +200,43 @@ struct SlackEmulator::Impl {
   int load_sent = 0;
   std::condition_variable load_progress;  // notified when a load has been fully acked
 
-  // Sends one load envelope (caller holds mu, io thread). The frame is spliced from a template made
-  // once, so the load generator stays cheaper than the desk it measures.
-  void send_load_envelope() {
-    struct Template {
-      std::string head, middle, tail;  // head + envelope id + middle + event id + tail
-    };
-    static const Template kTemplate = [this] {
+  // A load envelope's frame with two holes: head + envelope id + middle + serial + tail. Made once per
+  // kind, so the load generator stays cheaper than the desk it measures.
+  struct LoadTemplate {
+    std::string type, head, middle, tail;
+  };
+  std::optional<LoadTemplate> load_templates[2];
+  SlackEmulator::LoadEnvelope load_kind = SlackEmulator::LoadEnvelope::message_event;
+
+  const LoadTemplate& load_template(SlackEmulator::LoadEnvelope kind) {
+    auto& slot = load_templates[static_cast<int>(kind)];
+    if (slot) return *slot;
+    // The serial goes where Slack puts something unique: the event id, or the command's trigger id.
+    std::string type, text;
+    if (kind == SlackEmulator::LoadEnvelope::rota_command) {
+      type = "slash_commands";
+      auto payload = slash_command_payload("/rota", "", "U0USER", "C0DESK", "@V@", options.app_id);
+      text = envelope_frame("@E@", type, std::move(payload), true).dump();
+    } else {
+      type = "events_api";
       auto event = message_event("C0DESK", "U0LEAD", "owner here, looking at it now", "1700000000.000100");
-      auto text = envelope_frame("@E@", "events_api", event_callback(event, "@V@", options.app_id), false).dump();
-      auto e = text.find("@E@");
-      auto v = text.find("@V@");  // after e: keys are dumped in sorted order, envelope_id < payload
-      return Template{text.substr(0, e), text.substr(e + 3, v - e - 3), text.substr(v + 3)};
-    }();
+      text = envelope_frame("@E@", type, event_callback(event, "@V@", options.app_id), false).dump();
+    }
+    auto e = text.find("@E@");
+    auto v = text.find("@V@");  // after e: keys are dumped in sorted order, envelope_id < payload
+    slot = LoadTemplate{type, text.substr(0, e), text.substr(e + 3, v - e - 3), text.substr(v + 3)};
+    return *slot;
+  }
+
+  // Sends one load envelope (caller holds mu, io thread).
+  void send_load_envelope() {
+    const LoadTemplate& t = load_template(load_kind);
     auto id = new_envelope_id();
+    const std::string serial = "EvLoad" + std::to_string(++load_sent);
     Pending p;
-    p.type = "events_api";
-    p.event_id = "EvLoad" + std::to_string(++load_sent);
-    p.text = kTemplate.head + id + kTemplate.middle + p.event_id + kTemplate.tail;
+    p.type = t.type;
+    if (t.type == "events_api") p.event_id = serial;
+    p.text = t.head + id + t.middle + serial + t.tail;
     p.load = true;
     hold(id, std::move(p));
     --load_remaining;
@@ -725,9 +744,10 @@ void SlackEmulator::resume_listening() {
   });
 }
 
-void SlackEmulator::start_load(int in_flight, int total) {
+void SlackEmulator::start_load(int in_flight, int total, LoadEnvelope kind) {
   impl_->on_io([&] {
     std::lock_guard lock(impl_->mu);
+    impl_->load_kind = kind;
     impl_->load_remaining = total;
     // Room for the whole load up front: growing these mid-run would stall the loop it measures.
     impl_->envelopes.reserve(impl_->envelopes.size() + static_cast<std::size_t>(total));

@@ -86,9 +86,12 @@ class SlackEmulator {
   /// The server comes back on the same port.
   void resume_listening();
 
-  /// Closed-loop load for benchmarks: keeps `in_flight` message events outstanding (each ack
-  /// triggers the next send, on the emulator thread) until `total` have been sent.
-  void start_load(int in_flight, int total);
+  /// What each envelope of a closed-loop load carries: a message event in the desk channel (acked
+  /// empty), or the slash command `/rota` (answered in its ack, so the desk's handler runs first).
+  enum class LoadEnvelope { message_event, rota_command };
+  /// Closed-loop load for benchmarks: keeps `in_flight` envelopes outstanding (each ack triggers the
+  /// next send, on the emulator thread) until `total` have been sent.
+  void start_load(int in_flight, int total, LoadEnvelope kind = LoadEnvelope::message_event);
   /// Acks received for load envelopes so far.
   int load_acked() const;
   /// Blocks until `count` load acks have arrived and every load envelope has been sent (no polling,

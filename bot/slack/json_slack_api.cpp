@@ -283,6 +283,12 @@ SlackApi::Task<HistoryPage> JsonSlackApi::conversations_history(HistoryQuery q) 
   co_return to_history(r);
 }
 
+SlackApi::Task<std::string> JsonSlackApi::conversations_open(std::string user) {
+  json args{{"users", user}};
+  auto r = co_await invoke(make_call("conversations.open", std::move(args), BodyEncoding::form, true));
+  co_return str(member(r, "channel"), "id");
+}
+
 SlackApi::Task<HistoryPage> JsonSlackApi::conversations_replies(HistoryQuery q) {
   json args = history_args(q);
   args["ts"] = q.thread_ts;

@@ -55,6 +55,7 @@ class JsonSlackApi : public SlackApi {
   Task<Conversation> conversations_join(std::string channel) override;
   Task<HistoryPage> conversations_history(HistoryQuery query) override;
   Task<HistoryPage> conversations_replies(HistoryQuery query) override;
+  Task<std::string> conversations_open(std::string user) override;
 
  protected:
   /// Sends one call and returns Slack's answer when `ok` is true; throws SlackApiError otherwise.

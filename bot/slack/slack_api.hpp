@@ -164,6 +164,9 @@ class SlackApi {
   /// Joining a channel the bot is already in succeeds (Slack adds a warning).
   virtual Task<Conversation> conversations_join(std::string channel) = 0;
   virtual Task<HistoryPage> conversations_history(HistoryQuery query) = 0;
+  /// conversations.open for one user: the id of the bot's direct message channel with them (the one
+  /// a chat.postMessage to the user id lands in), so the desk can look a direct message up.
+  virtual Task<std::string> conversations_open(std::string user) = 0;
   /// A thread: its parent, then the replies, oldest first. conversations.history never returns
   /// replies, so this is the only way to find a reply the desk may already have posted.
   virtual Task<HistoryPage> conversations_replies(HistoryQuery query) = 0;

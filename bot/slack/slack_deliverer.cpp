@@ -22,6 +22,7 @@ using json = nlohmann::json;
 using handlers::Effect;
 
 constexpr const char* kReplyEvent = "escalation_reply";
+constexpr const char* kDirectMessageEvent = "desk_direct_message";
 
 /// A payload that cannot be what its effect needs: retrying cannot fix it.
 class BadPayload : public std::runtime_error {
@@ -162,8 +163,8 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::render_and_send(const storage::O
     case Effect::post_escalation: co_return co_await post_escalation(row, in_doubt);
     case Effect::update_escalation: co_return co_await update_escalation(row);
     case Effect::thread_reply: co_return co_await thread_reply(row, in_doubt);
-    case Effect::ping: co_return co_await ping(row);
-    case Effect::direct_message: co_return co_await direct_message(row);
+    case Effect::ping: co_return co_await ping(row, in_doubt);
+    case Effect::direct_message: co_return co_await direct_message(row, in_doubt);
     case Effect::decision_callback: break;
   }
   co_return DeliveryOutcome::fail("Slack cannot deliver outbox kind '" + row.kind + "'");
@@ -226,7 +227,7 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::thread_reply(const storage::Outb
   co_return sent(post->channel, posted.ts);
 }
 
-net::awaitable<DeliveryOutcome> SlackDeliverer::ping(const storage::OutboxMessage& row) {
+net::awaitable<DeliveryOutcome> SlackDeliverer::ping(const storage::OutboxMessage& row, bool in_doubt) {
   const json payload = parse_payload(row);
   const auto e = store_.escalation(row.escalation_id);
   if (!e) co_return DeliveryOutcome::fail("escalation '" + row.escalation_id + "' not found");
@@ -238,10 +239,10 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::ping(const storage::OutboxMessag
   if (!p || !is_slack_user_id(p->slack_user))
     co_return DeliveryOutcome::sent(json{{"skipped", "'" + person + "' has no Slack user id"}}.dump());
   json body = {{"text", reminder_body(payload, *e, rota).value("text", std::string{})}};
-  co_return co_await send_direct(p->slack_user, std::move(body));
+  co_return co_await send_direct(row, p->slack_user, std::move(body), in_doubt);
 }
 
-net::awaitable<DeliveryOutcome> SlackDeliverer::direct_message(const storage::OutboxMessage& row) {
+net::awaitable<DeliveryOutcome> SlackDeliverer::direct_message(const storage::OutboxMessage& row, bool in_doubt) {
   const json payload = parse_payload(row);
   // "user" is a Slack id (rows written before surfaces existed); "person" is resolved through the rota.
   std::string user = string_field(payload, "user");
@@ -254,13 +255,19 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::direct_message(const storage::Ou
   if (!is_slack_user_id(user)) co_return DeliveryOutcome::fail("direct message without a Slack user id");
   json body = {{"text", string_field(payload, "text")}};
   if (auto blocks = payload.find("blocks"); blocks != payload.end() && blocks->is_array()) body["blocks"] = *blocks;
-  co_return co_await send_direct(std::move(user), std::move(body));
+  co_return co_await send_direct(row, std::move(user), std::move(body), in_doubt);
 }
 
-net::awaitable<DeliveryOutcome> SlackDeliverer::send_direct(std::string user_id, json body) {
+net::awaitable<DeliveryOutcome> SlackDeliverer::send_direct(const storage::OutboxMessage& row, std::string user_id,
+                                                            json body, bool in_doubt) {
+  // The row's id in the metadata: after a crash the message can be found in the DM and not sent twice.
+  body["metadata"] = {{"event_type", kDirectMessageEvent}, {"event_payload", {{"outbox_id", row.id}}}};
   PostMessage message = to_post_message(user_id, body);
   if (message.text.empty() && message.blocks.is_null()) co_return DeliveryOutcome::fail("direct message with nothing to say");
-  // Posting to a user id lands in the bot's DM with them; there is nothing to look up afterwards.
+  if (in_doubt) {
+    if (auto found = co_await look_up_direct(row, user_id, body["metadata"])) co_return sent(found->first, found->second, true);
+  }
+  // Posting to a user id lands in the bot's DM with them.
   const auto posted = co_await api_.chat_post_message(std::move(message));
   co_return sent(posted.channel, posted.ts);
 }

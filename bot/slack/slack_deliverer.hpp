@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -89,9 +90,13 @@ class SlackDeliverer final : public Deliverer {
   boost::asio::awaitable<DeliveryOutcome> post_escalation(const storage::OutboxMessage& row, bool in_doubt);
   boost::asio::awaitable<DeliveryOutcome> update_escalation(const storage::OutboxMessage& row);
   boost::asio::awaitable<DeliveryOutcome> thread_reply(const storage::OutboxMessage& row, bool in_doubt);
-  boost::asio::awaitable<DeliveryOutcome> ping(const storage::OutboxMessage& row);
-  boost::asio::awaitable<DeliveryOutcome> direct_message(const storage::OutboxMessage& row);
-  boost::asio::awaitable<DeliveryOutcome> send_direct(std::string user_id, nlohmann::json body);
+  boost::asio::awaitable<DeliveryOutcome> ping(const storage::OutboxMessage& row, bool in_doubt);
+  boost::asio::awaitable<DeliveryOutcome> direct_message(const storage::OutboxMessage& row, bool in_doubt);
+  boost::asio::awaitable<DeliveryOutcome> send_direct(const storage::OutboxMessage& row, std::string user_id,
+                                                      nlohmann::json body, bool in_doubt);
+  /// The direct message an earlier attempt of `row` may have sent to `user_id`: (channel, ts).
+  boost::asio::awaitable<std::optional<std::pair<std::string, std::string>>> look_up_direct(
+      const storage::OutboxMessage& row, const std::string& user_id, nlohmann::json metadata);
 
   // In-doubt lookups and the desk channel (slack_lookup.cpp).
   boost::asio::awaitable<ChannelLookup> find_desk_channel();

@@ -138,4 +138,25 @@ net::awaitable<std::optional<HistoryMessage>> SlackDeliverer::look_up(const stor
   co_return std::nullopt;
 }
 
+net::awaitable<std::optional<std::pair<std::string, std::string>>> SlackDeliverer::look_up_direct(
+    const storage::OutboxMessage& row, const std::string& user_id, json metadata) {
+  std::string channel;
+  try {
+    channel = co_await api_.conversations_open(user_id);
+  } catch (const SlackApiError& e) {
+    if (is_transient_slack_error(e.error())) throw;
+    log_warn("outbox.lookup_refused", {{"id", row.id},
+                                       {"kind", row.kind},
+                                       {"escalation_id", row.escalation_id},
+                                       {"error", e.what()},
+                                       {"effect", "sending again; the person may see it twice"}});
+    co_return std::nullopt;
+  }
+  if (channel.empty()) co_return std::nullopt;
+  auto found = co_await look_up(row, channel, {}, std::move(metadata));
+  if (!found) co_return std::nullopt;
+  log_info("outbox.found_earlier_message", {{"id", row.id}, {"kind", row.kind}, {"ts", found->ts}});
+  co_return std::make_pair(channel, found->ts);
+}
+
 }  // namespace desk::bot::slack

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -61,6 +63,7 @@ class LossyApi final : public SlackApi {
   Task<Conversation> conversations_join(std::string c) override { return inner_.conversations_join(c); }
   Task<HistoryPage> conversations_history(HistoryQuery q) override { return inner_.conversations_history(q); }
   Task<HistoryPage> conversations_replies(HistoryQuery q) override { return inner_.conversations_replies(q); }
+  Task<std::string> conversations_open(std::string user) override { return inner_.conversations_open(user); }
 
  private:
   FakeSlackApi& inner_;
@@ -396,6 +399,43 @@ TEST_F(SlackDelivererTest, PingReachesEachPersonWithASlackIdDirectly) {
   EXPECT_EQ(outbox(2).state, State::sent);
   EXPECT_EQ(outbox(3).state, State::sent) << "nobody to DM is not a failure: the thread mention reaches them";
   EXPECT_TRUE(json::parse(outbox(3).result_json).contains("skipped"));
+}
+
+TEST_F(SlackDelivererTest, InDoubtPingFoundInTheDirectMessageIsNotSentTwice) {
+  const auto id = open_escalation();
+  const std::string backup = set_->rota().holder(core::kBackupRole, clock_.now(), {})->person;
+  const std::string user = set_->rota().person(backup)->slack_user;
+  enqueue("ping", {{"reply", "reminder"}, {"deadline", "backup_ping"}, {"late_by_s", 0}, {"person", backup}}, id);
+  // The crash: the ping reached the person, the desk never heard back.
+  store_->outbox_mark_sending(2, clock_.now());
+  PostMessage earlier = to_post_message(user, {{"text", "Nobody has responded to " + id},
+                                               {"metadata", {{"event_type", "desk_direct_message"},
+                                                             {"event_payload", {{"outbox_id", 2}}}}}});
+  net::co_spawn(io_, api_.chat_post_message(earlier), net::detached);
+  settle();
+  api_.clear_calls();
+
+  start();
+  ASSERT_EQ(api_.calls_to("conversations.open").size(), 1u);
+  EXPECT_EQ(api_.calls_to("conversations.open")[0].args["users"], user);
+  EXPECT_EQ(posts().size(), 1u) << "only the escalation's post: the ping was found, not sent again";
+  EXPECT_EQ(outbox(2).state, State::sent);
+  EXPECT_TRUE(json::parse(outbox(2).result_json).value("found_in_history", false));
+}
+
+TEST_F(SlackDelivererTest, InDoubtDirectMessageNotFoundIsSentOnceWithItsRowInTheMetadata) {
+  open_escalation();
+  enqueue("direct_message", {{"user", "U0D"}, {"text", "Nobody has responded."}}, "", "slack:dm:U0D");
+  store_->outbox_mark_sending(2, clock_.now());
+  start();
+  EXPECT_EQ(api_.calls_to("conversations.open").size(), 1u);
+  const auto all = posts();
+  const auto dm = std::find_if(all.begin(), all.end(), [](const RecordedCall& c) { return c.args["channel"] == "U0D"; });
+  ASSERT_NE(dm, all.end());
+  EXPECT_EQ(std::count_if(all.begin(), all.end(), [](const RecordedCall& c) { return c.args["channel"] == "U0D"; }), 1);
+  EXPECT_EQ(dm->args["metadata"]["event_type"], "desk_direct_message");
+  EXPECT_EQ(dm->args["metadata"]["event_payload"]["outbox_id"], 2);
+  EXPECT_EQ(outbox(2).state, State::sent);
 }
 
 TEST_F(SlackDelivererTest, RowsWaitWhileTheChannelIsUnresolvedAndOtherSurfacesGoOn) {

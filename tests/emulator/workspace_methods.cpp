@@ -237,6 +237,16 @@ ApiResponse WorkspaceModel::conversations_join(const Json& args) {
   return ok({{"channel", channel_json(it->second)}});
 }
 
+// One user only: a multi-person direct message is not something the desk opens.
+ApiResponse WorkspaceModel::conversations_open(const Json& args) {
+  const auto user = arg(args, "users");
+  if (user.empty()) return fail("users_list_not_supplied");
+  if (!users_.contains(user)) return fail("user_not_found");
+  const auto channel_id = dm_channel(user);
+  if (!channels_.contains(channel_id)) add_channel(Channel{channel_id, channel_id, true, false, true});
+  return ok({{"channel", {{"id", channel_id}}}});
+}
+
 ApiResponse WorkspaceModel::conversations_history(const Json& args) {
   auto it = channels_.find(arg(args, "channel"));
   if (it == channels_.end() || (it->second.is_private && !it->second.is_member)) return fail("channel_not_found");

@@ -226,6 +226,7 @@ ApiResponse WorkspaceModel::dispatch(const std::string& method, const Json& args
   if (method == "conversations.list") return conversations_list(args);
   if (method == "conversations.info") return conversations_info(args);
   if (method == "conversations.join") return conversations_join(args);
+  if (method == "conversations.open") return conversations_open(args);
   if (method == "conversations.history") return conversations_history(args);
   if (method == "conversations.replies") return conversations_replies(args);
   return fail("unknown_method");

@@ -101,6 +101,7 @@ class WorkspaceModel {
   ApiResponse conversations_join(const Json& args);
   ApiResponse conversations_history(const Json& args);
   ApiResponse conversations_replies(const Json& args);
+  ApiResponse conversations_open(const Json& args);
   /// One page of `messages` (in the order given) within oldest/latest, from the cursor on.
   ApiResponse message_page(const std::vector<const Json*>& messages, const Json& args);
   ApiResponse open_connection();

@@ -121,8 +121,11 @@ json FakeSlackApi::default_answer(const ApiCall& call) {
     json stored{{"type", "message"}, {"ts", ts}, {"text", arg(a, "text")}, {"bot_id", "B0BOT"}};
     if (a.contains("metadata")) stored["metadata"] = a["metadata"];
     if (const auto thread = arg(a, "thread_ts"); !thread.empty()) stored["thread_ts"] = thread;
-    posted_[arg(a, "channel")].push_back(stored);
-    return {{"ok", true}, {"channel", arg(a, "channel")}, {"ts", ts}, {"message", stored}};
+    // As in Slack, posting to a user id lands in the bot's direct message channel with them.
+    std::string channel = arg(a, "channel");
+    if (!channel.empty() && (channel[0] == 'U' || channel[0] == 'W')) channel = "D" + channel;
+    posted_[channel].push_back(stored);
+    return {{"ok", true}, {"channel", channel}, {"ts", ts}, {"message", stored}};
   }
   if (m == "chat.update") return {{"ok", true}, {"channel", arg(a, "channel")}, {"ts", arg(a, "ts")}};
   if (m == "chat.postEphemeral") return {{"ok", true}, {"message_ts", std::to_string(next_ts_++) + ".000200"}};
@@ -144,6 +147,7 @@ json FakeSlackApi::default_answer(const ApiCall& call) {
   if (m == "conversations.info" || m == "conversations.join") {
     return {{"ok", true}, {"channel", {{"id", arg(a, "channel")}, {"name", "ai-escalation"}, {"is_member", true}}}};
   }
+  if (m == "conversations.open") return {{"ok", true}, {"channel", {{"id", "D" + arg(a, "users")}}}};
   if (m == "conversations.list") return {{"ok", true}, {"channels", json::array()}};
   if (m == "usergroups.list") return usergroups_answer(a);
   if (m == "usergroups.users.update") {

@@ -95,6 +95,155 @@ TEST(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(run("--help").code, 0);
 }
 
+// Each command as typed on the command line, with an option only it takes (or "" when it has none).
+struct CommandCase {
+  std::string command, own_option;
+};
+const CommandCase kCommands[] = {
+    {"run", ""},          {"check-config", "--at"}, {"evaluate", "--expect"},  {"rota", "--weeks"},
+    {"audit verify", ""}, {"audit export", "--escalation"}, {"demo", "--at"},
+};
+
+/// `args` is refused with exit code 2 and an output containing `message`.
+void expect_usage_error(const std::string& args, const std::string& message) {
+  const auto r = run(args);
+  EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
+  EXPECT_NE(r.out.find(message), std::string::npos) << args << "\n" << r.out;
+}
+
+TEST(Cli, NoArgumentsShowsTheCommandsAndExitsTwo) {
+  const auto r = run("");
+  EXPECT_EQ(r.code, 2);
+  for (const char* command : {"run", "check-config", "evaluate", "rota", "audit", "demo"})
+    EXPECT_NE(r.out.find("  " + std::string(command) + " "), std::string::npos) << command << "\n" << r.out;
+}
+
+TEST(Cli, ProgramHelpListsEveryCommandAndPointsToTheirHelp) {
+  for (const char* flag : {"--help", "-h"}) {
+    const auto r = run(flag);
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("Usage: escalation-desk"), std::string::npos) << r.out;
+    for (const char* command : {"run", "check-config", "evaluate", "rota", "audit", "demo"})
+      EXPECT_NE(r.out.find("  " + std::string(command) + " "), std::string::npos) << command << "\n" << r.out;
+    EXPECT_NE(r.out.find("escalation-desk <command> --help"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Exit codes: 0 ok, 1 a check failed, 2"), std::string::npos) << r.out;
+  }
+}
+
+TEST(Cli, EachCommandHasItsOwnHelpWithoutNeedingAConfig) {
+  for (const auto& c : kCommands) {
+    const auto r = run(c.command + " --help");
+    EXPECT_EQ(r.code, 0) << c.command << "\n" << r.out;
+    EXPECT_NE(r.out.find("Usage: escalation-desk " + c.command + " [OPTIONS]"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("--config FILE"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("the policy file (YAML)"), std::string::npos) << r.out;
+    if (!c.own_option.empty()) {
+      EXPECT_NE(r.out.find(c.own_option), std::string::npos) << r.out;
+    }
+  }
+  const auto audit = run("audit --help");
+  EXPECT_EQ(audit.code, 0) << audit.out;
+  EXPECT_NE(audit.out.find("verify"), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("export"), std::string::npos) << audit.out;
+  // options a command does not take are not offered in its help
+  EXPECT_EQ(run("run --help").out.find("--at"), std::string::npos);
+  EXPECT_EQ(run("audit verify --help").out.find("--escalation"), std::string::npos);
+}
+
+TEST(Cli, UnknownOptionIsNamedForEachCommand) {
+  for (const auto& c : kCommands) {
+    const std::string args = c.command + " " + kConfig + " --frobnicate 3";
+    expect_usage_error(args, "error: unknown option '--frobnicate' for 'escalation-desk " + c.command + "'");
+    expect_usage_error(args, "run 'escalation-desk " + c.command + " --help' for its options");
+  }
+}
+
+TEST(Cli, AMistypedOptionIsReportedRatherThanTheOptionItMisses) {
+  expect_usage_error("rota --cofnig deploy/desk.example.yaml", "unknown option '--cofnig'");
+}
+
+TEST(Cli, OptionsOfOneCommandAreRefusedByAnother) {
+  expect_usage_error("check-config " + kConfig + " --weeks 3",
+                     "unknown option '--weeks' for 'escalation-desk check-config'");
+  expect_usage_error("run " + kConfig + " --at 2026-12-01T12:00:00Z", "unknown option '--at' for 'escalation-desk run'");
+  expect_usage_error(kConfig + " rota", "unknown option '--config': options go after the command");
+}
+
+TEST(Cli, MissingConfigIsNamedForEachCommand) {
+  for (const auto& c : kCommands) {
+    expect_usage_error(c.command, "error: --config is required");
+    expect_usage_error(c.command + " --config", "error: --config needs a value");
+  }
+}
+
+TEST(Cli, MissingValueNamesTheOption) {
+  expect_usage_error("rota " + kConfig + " --weeks", "error: --weeks needs a value");
+  expect_usage_error("rota " + kConfig + " --weeks=", "error: --weeks needs a value");
+  expect_usage_error("rota " + kConfig + " --at", "error: --at needs a value");
+  expect_usage_error("evaluate " + kConfig + " --expect", "error: --expect needs a value");
+  expect_usage_error("audit export " + kConfig + " --escalation", "error: --escalation needs a value");
+}
+
+TEST(Cli, BadValueSaysWhatIsAllowed) {
+  const std::pair<std::string, std::string> kCases[] = {
+      {"rota " + kConfig + " --weeks x", "--weeks: must be a whole number from 1 to 104, not 'x'"},
+      {"rota " + kConfig + " --weeks 0", "--weeks: must be a whole number from 1 to 104, not '0'"},
+      {"rota " + kConfig + " --weeks 105", "not '105'"},
+      {"rota " + kConfig + " --weeks 3x", "not '3x'"},
+      {"rota " + kConfig + " --weeks 99999999999999999999", "not '99999999999999999999'"},
+      {"rota " + kConfig + " --at yesterday", "--at: must be a UTC instant like 2026-03-30T08:00:00Z, not 'yesterday'"},
+      {"check-config " + kConfig + " --at 2026-02-30T08:00:00Z", "not '2026-02-30T08:00:00Z'"},
+      {"demo " + kConfig + " --at 2026-03-30T24:00:00Z", "not '2026-03-30T24:00:00Z'"},
+      {"evaluate " + kConfig + " --at 2026-03-30T08:00:00", "not '2026-03-30T08:00:00'"},
+      {"evaluate " + kConfig + " --expect maybe", "--expect: must be approved or escalated, not 'maybe'"},
+  };
+  for (const auto& [args, message] : kCases) expect_usage_error(args, message);
+}
+
+TEST(Cli, UnknownCommandsAndStrayArguments) {
+  const std::pair<std::string, std::string> kCases[] = {
+      {"frobnicate " + kConfig, "error: unknown command 'frobnicate'"},
+      {"audit frob " + kConfig, "error: unknown audit command 'frob'"},
+      {"audit " + kConfig, "error: audit needs 'verify' or 'export'"},
+      {"audit " + kConfig, "run 'escalation-desk audit --help' for its commands"},
+      {"rota " + kConfig + " extra", "error: unexpected argument 'extra'"},
+      {"rota " + kConfig + " demo", "error: unexpected argument 'demo'"},
+      {"evaluate " + kConfig + " a.json b.json", "error: unexpected argument 'b.json'"},
+      {"audit verify " + kConfig + " export", "error: unexpected argument 'export'"},
+  };
+  for (const auto& [args, message] : kCases) expect_usage_error(args, message);
+}
+
+TEST(Cli, HostileArgumentsAreRefusedNotCrashedOn) {
+  const std::string huge(50'000, 'w');
+  expect_usage_error("rota " + kConfig + " --" + huge, "unknown option '--www");
+  expect_usage_error("rota " + kConfig + " --weeks " + huge, "--weeks: must be a whole number");
+  expect_usage_error("rota " + kConfig + " --weeks \"$(printf '\\377\\376')\"", "--weeks: must be a whole number");
+  expect_usage_error("'' " + kConfig, "unknown command ''");
+  expect_usage_error("rota " + kConfig + " -- --weeks 3", "error: unknown option '--weeks'");
+}
+
+TEST(Cli, UnreadableDraftFileIsAUsageError) {
+  expect_usage_error("evaluate " + kConfig + " /nonexistent/draft.json", "error: cannot read '/nonexistent/draft.json'");
+}
+
+TEST(Cli, OptionSpellingsAndRepeats) {
+  // --name=value works, and a repeated option takes its last value, as before
+  const auto r = run("rota --config=" + std::string(DESK_SOURCE_DIR) +
+                     "/deploy/desk.example.yaml --weeks 5 --weeks=2 --at 2026-12-01T12:00:00Z");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("duty_lead for the next 2 weeks"), std::string::npos) << r.out;
+}
+
+TEST(Cli, DemoShowsTheRotaAndSampleVerdicts) {
+  const auto r = run("demo " + kConfig + " --at 2026-12-01T12:00:00Z");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("who holds each role now (2026-12-01T12:00:00Z)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("duty_lead for the next 2 weeks"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("-> \"approved\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("-> \"escalated\""), std::string::npos) << r.out;
+}
+
 TEST(Cli, BadConfigExitsTwoWithFileAndLine) {
   const auto path = std::filesystem::temp_directory_path() / ("desk-bad-" + std::to_string(::getpid()) + ".yaml");
   std::ofstream(path) << "desk:\n  channel: x\n  chanel: y\n";

@@ -294,6 +294,19 @@ InteractionResult SlashCommands::rota(const SlashCommand&, std::string_view role
   if (!role.empty() && found == r.roles().end())
     return usage("There is no role `" + fit_text(role, 100) + "`. Roles: " + role_list(r) + ".");
 
+  std::optional<std::string> notice;
+  if (role.empty() || role == core::kDutyLeadRole) notice = usergroup_notice(policy->policy().desk.oncall_usergroup);
+
+  // The answer depends only on these; under a burst of /rota most askers get the one already built.
+  std::string key = policy->digest() + '\n' + std::string(role) + '\n' +
+                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count()) +
+                    '\n' + notice.value_or("");
+  for (const auto& o : overrides)
+    key += '\n' + std::to_string(o.id) + ':' + o.role + ':' + o.person + ':' +
+           std::to_string(o.from.time_since_epoch().count()) + ':' + std::to_string(o.until.time_since_epoch().count());
+  if (auto hit = rota_answers_.find(key); hit != rota_answers_.end() && hit->second.policy == policy)
+    return hit->second.answer;
+
   json blocks = json::array();
   std::string fallback = "Who is on duty now";
   blocks.push_back(section("*Who is on duty now* (" + slack_date(now) + ")"));
@@ -320,10 +333,11 @@ InteractionResult SlashCommands::rota(const SlashCommand&, std::string_view role
   }
   blocks.push_back(context("Times show in your own time zone. The schedule leaves out overrides; "
                            "`/rota override` sets one."));
-  if (role.empty() || role == core::kDutyLeadRole) {
-    if (auto notice = usergroup_notice(policy->policy().desk.oncall_usergroup)) blocks.push_back(section(*notice));
-  }
-  return reply(fit_text(fallback, 3000), std::move(blocks));
+  if (notice) blocks.push_back(section(*notice));
+  auto answer = reply(fit_text(fallback, 3000), std::move(blocks));
+  if (rota_answers_.size() >= kMaxCachedRotaAnswers) rota_answers_.clear();
+  rota_answers_[std::move(key)] = {policy, answer};
+  return answer;
 }
 
 std::optional<std::string> SlashCommands::usergroup_notice(const std::string& handle) const {

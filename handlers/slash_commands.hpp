@@ -14,6 +14,8 @@
 ///
 /// Times in replies are Slack dates, so each reader sees their own time zone. Nothing here throws to
 /// the caller: a failure becomes a short ephemeral answer and a log line.
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,6 +63,13 @@ class SlashCommands {
   std::optional<std::string> usergroup_notice(const std::string& handle) const;
 
   Dependencies deps_;
+  /// The last /rota answers, by everything they depend on (policy, role, second, overrides, notice).
+  struct CachedRotaAnswer {
+    std::shared_ptr<const PolicySet> policy;  ///< held so a digest is never reused by another policy
+    InteractionResult answer;
+  };
+  static constexpr std::size_t kMaxCachedRotaAnswers = 64;
+  std::map<std::string, CachedRotaAnswer> rota_answers_;
 };
 
 }  // namespace desk::handlers

@@ -71,6 +71,9 @@ SqliteStore::Impl::Impl(SQLite::Database database)
                    "INSERT INTO audit (seq, at, kind, escalation_id, actor, fields, prev_hash, hash) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
       mark_processed(db, "INSERT INTO processed_ids (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"),
+      select_overrides(db,
+                       "SELECT id, role, person, from_at, until_at, reason, created_by FROM rota_overrides "
+                       "WHERE until_at > ? ORDER BY id"),
       insert_outbox(db,
                     "INSERT INTO outbox (kind, escalation_id, ordering_key, payload_json, created_at, "
                     "next_attempt_at, surface) VALUES (?, ?, ?, ?, ?, ?, ?)"),

@@ -64,6 +64,7 @@ struct SqliteStore::Impl {
   SQLite::Statement audit_head;
   SQLite::Statement insert_audit;
   SQLite::Statement mark_processed;
+  SQLite::Statement select_overrides;  ///< read by every /rota and every click
   // The outbox sender's loop: poll, claim, settle.
   SQLite::Statement insert_outbox;
   SQLite::Statement outbox_due;

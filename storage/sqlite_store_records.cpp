@@ -56,9 +56,8 @@ std::int64_t SqliteStore::add_override(const core::RotaOverride& o, const core::
 
 std::vector<core::RotaOverride> SqliteStore::overrides_active_after(core::TimePoint t) {
   return impl_->run("reading rota overrides", [&] {
-    SQLite::Statement q(impl_->db,
-                        "SELECT id, role, person, from_at, until_at, reason, created_by FROM rota_overrides "
-                        "WHERE until_at > ? ORDER BY id");
+    StatementUse use(impl_->select_overrides);
+    SQLite::Statement& q = *use;
     q.bind(1, detail::epoch(t));
     std::vector<core::RotaOverride> out;
     while (q.executeStep())

@@ -170,6 +170,18 @@ TEST_F(SlashCommandsTest, DirectorSetsAnOverrideThatRotaThenShows) {
             std::string::npos) << rota;
 }
 
+TEST_F(SlashCommandsTest, RotaAskedAgainInTheSameSecondIsTheSameAnswerUntilAnOverrideChangesIt) {
+  const std::string first = reply_text(run("/rota", "duty_lead", "U0E"));
+  EXPECT_EQ(reply_text(run("/rota", "duty_lead", "U0C")), first);
+  EXPECT_NE(first.find("*duty_lead*: Alice"), std::string::npos) << first;
+  run("/rota", "override <@U0B|bob> duty_lead 4h");
+  const std::string after = reply_text(run("/rota", "duty_lead", "U0E"));
+  EXPECT_NE(after, first) << "the override is in the very same second's answer";
+  EXPECT_NE(after.find("*duty_lead*: Bob (<@U0B>) · override"), std::string::npos) << after;
+  const auto later = reply_text(commands_.on_command(command("/rota", "duty_lead", "U0E"), now_ + 5h));
+  EXPECT_EQ(later.find("override until"), std::string::npos) << "expired: " << later;
+}
+
 TEST_F(SlashCommandsTest, RotaWarnsWhenTheOnDutyUserGroupIsNotKeptUpToDate) {
   std::optional<std::string> notice = "Slack refused (`permission_denied`): only admins may change user groups.";
   SlackDependencies deps = deps_;

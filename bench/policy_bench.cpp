@@ -13,16 +13,19 @@ using namespace desk::core;
 
 /// 500 terms and phrases: the seed's categories plus synthetic product and claim vocabulary.
 std::vector<LexiconCategory> lexicon_500() {
-  static const char* const kStems[] = {"price", "guarantee", "licensed", "refund", "discount", "certified", "secure",
-                                       "instant", "proven", "exclusive", "unlimited", "approved", "insured", "fee",
-                                       "waiver", "bonus", "rebate", "cashback", "warranty", "premium"};
-  static const char* const kMods[] = {"", "best", "lowest", "total", "free", "official", "clinical", "tax",
-                                      "lifetime", "zero", "no", "full", "extra", "special", "limited", "risk",
-                                      "first", "only", "guaranteed", "real", "new", "top", "fast", "true", "pure"};
-  std::vector<LexiconCategory> cats = {{"pricing", "legal_oncall", {}, {R"([$€£]\s?\d[\d,]*(\.\d+)?)", R"(\d+\s?% off)"}},
-                                       {"guarantees", "legal_oncall", {}, {}},
-                                       {"regulated_claims", "legal_oncall", {}, {}},
-                                       {"fee_concessions", "sales", {}, {}}};
+  static const char* const kStems[] = {"price",     "guarantee", "licensed", "refund",   "discount",
+                                       "certified", "secure",    "instant",  "proven",   "exclusive",
+                                       "unlimited", "approved",  "insured",  "fee",      "waiver",
+                                       "bonus",     "rebate",    "cashback", "warranty", "premium"};
+  static const char* const kMods[] = {"",        "best",     "lowest", "total", "free",       "official", "clinical",
+                                      "tax",     "lifetime", "zero",   "no",    "full",       "extra",    "special",
+                                      "limited", "risk",     "first",  "only",  "guaranteed", "real",     "new",
+                                      "top",     "fast",     "true",   "pure"};
+  std::vector<LexiconCategory> cats = {
+      {"pricing", "legal_oncall", {}, {R"([$€£]\s?\d[\d,]*(\.\d+)?)", R"(\d+\s?% off)"}},
+      {"guarantees", "legal_oncall", {}, {}},
+      {"regulated_claims", "legal_oncall", {}, {}},
+      {"fee_concessions", "sales", {}, {}}};
   int n = 2;  // the two patterns
   for (const char* mod : kMods)
     for (const char* stem : kStems) {
@@ -38,8 +41,8 @@ Policy bench_policy() {
   Policy p;
   p.lexicon = lexicon_500();
   p.personal_data.detectors.assign(std::begin(kAllPersonalDataKinds), std::end(kAllPersonalDataKinds));
-  p.workflows["community_replies"] = Workflow{"community_replies", "", "public", 0.80, "community_lead", {}, {},
-                                              std::chrono::months(12), {}};
+  p.workflows["community_replies"] =
+      Workflow{"community_replies", "", "public", 0.80, "community_lead", {}, {}, std::chrono::months(12), {}};
   p.desk.route_precedence = {kLegalRole, "sales"};
   return p;
 }

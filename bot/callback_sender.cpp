@@ -189,7 +189,10 @@ std::string CallbackSender::target_url(const storage::OutboxMessage& row) const 
 DeliveryOutcome CallbackSender::retry_or_give_up(const storage::OutboxMessage& row, std::string detail) const {
   const core::TimePoint now = clock_.now();
   if (now - row.created_at >= options_.give_up_after)
-    return {DeliveryOutcome::Kind::fail, "gave up after " + core::format_duration(now - row.created_at) + ": " + detail, {}, {}};
+    return {DeliveryOutcome::Kind::fail,
+            "gave up after " + core::format_duration(now - row.created_at) + ": " + detail,
+            {},
+            {}};
   const unsigned attempt = row.attempts > 0 ? static_cast<unsigned>(row.attempts - 1) : 0U;
   const auto delay = slack::backoff_delay(options_.backoff, attempt, slack::random_jitter());
   const auto wait = std::max(core::Seconds{1}, std::chrono::ceil<core::Seconds>(delay));
@@ -199,7 +202,8 @@ DeliveryOutcome CallbackSender::retry_or_give_up(const storage::OutboxMessage& r
 net::awaitable<DeliveryOutcome> CallbackSender::deliver(storage::OutboxMessage row, bool /*in_doubt*/) {
   using Kind = DeliveryOutcome::Kind;
   if (secret_.empty())
-    co_return DeliveryOutcome{Kind::fail, std::string(kCallbackSecretEnv) + " is not set; decision callbacks are not sent unsigned", {}, {}};
+    co_return DeliveryOutcome{
+        Kind::fail, std::string(kCallbackSecretEnv) + " is not set; decision callbacks are not sent unsigned", {}, {}};
   const auto e = store_.escalation(row.escalation_id);
   if (!e) co_return DeliveryOutcome{Kind::fail, "escalation " + row.escalation_id + " not found", {}, {}};
   const std::string url_text = target_url(row);
@@ -226,12 +230,9 @@ net::awaitable<DeliveryOutcome> CallbackSender::deliver(storage::OutboxMessage r
   try {
     if (url.secure() && !options_.tls) options_.tls = slack::make_client_tls_context();
     status = co_await post_once(executor_, url, std::move(request), options_.timeout, options_.tls.get());
-  } catch (const std::exception& ex) {
-    error = ex.what();
-  }
+  } catch (const std::exception& ex) { error = ex.what(); }
   if (!error.empty()) co_return retry_or_give_up(row, std::move(error));
-  if (status >= 200 && status < 300)
-    co_return DeliveryOutcome{Kind::sent, {}, json{{"status", status}}.dump(), {}};
+  if (status >= 200 && status < 300) co_return DeliveryOutcome{Kind::sent, {}, json{{"status", status}}.dump(), {}};
   co_return retry_or_give_up(row, "callback to " + url.host_header() + " answered HTTP " + std::to_string(status));
 }
 

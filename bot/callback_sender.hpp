@@ -63,7 +63,7 @@ struct CallbackOptions {
   std::chrono::milliseconds timeout{10000};  ///< per attempt: connect, TLS, request and whole answer
   slack::BackoffPolicy backoff{std::chrono::seconds{15}, std::chrono::hours{1}};
   core::Seconds give_up_after{std::chrono::hours{24}};  ///< from the row's creation
-  std::shared_ptr<boost::asio::ssl::context> tls;  ///< null: slack::make_client_tls_context()
+  std::shared_ptr<boost::asio::ssl::context> tls;       ///< null: slack::make_client_tls_context()
 };
 
 class CallbackSender final : public Deliverer {

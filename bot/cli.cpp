@@ -93,7 +93,8 @@ std::string in_our_words(const CLI::ParseError& e) {
 
 int usage_error(const std::string& problem, const std::vector<const CLI::App*>& path, std::ostream& err) {
   const char* what_help_lists = has_commands(*path.back()) ? "its commands" : "its options";
-  err << "error: " << problem << "\n" << "run '" << name_of(path) << " --help' for " << what_help_lists << "\n";
+  err << "error: " << problem << "\n"
+      << "run '" << name_of(path) << " --help' for " << what_help_lists << "\n";
   return kExitUsage;
 }
 
@@ -101,15 +102,11 @@ int usage_error(const std::string& problem, const std::vector<const CLI::App*>& 
 int run_chosen(const cli::Action& action, std::ostream& err) {
   try {
     return action();
-  } catch (const ConfigError& e) {
-    err << "config error: " << e.what() << "\n";
-  } catch (const cli::UsageError& e) {
+  } catch (const ConfigError& e) { err << "config error: " << e.what() << "\n"; } catch (const cli::UsageError& e) {
     err << "error: " << e.what() << "\n";
   } catch (const storage::StorageError& e) {
     err << "storage error: " << e.what() << "\n";
-  } catch (const std::exception& e) {
-    err << "error: " << e.what() << "\n";
-  }
+  } catch (const std::exception& e) { err << "error: " << e.what() << "\n"; }
   return kExitUsage;
 }
 
@@ -126,7 +123,7 @@ int run_cli(const std::vector<std::string>& args, std::istream& in, std::ostream
       return kExitUsage;
     }
     app.parse(std::vector<std::string>(args.rbegin(), args.rend()));  // CLI11 takes them last first
-  } catch (const CLI::Success&) {  // --help, for the command it follows
+  } catch (const CLI::Success&) {                                     // --help, for the command it follows
     out << app.help();
     return kExitOk;
   } catch (const CLI::ParseError& e) {

@@ -9,8 +9,10 @@ namespace desk::bot {
 namespace {
 
 handlers::HttpResponse stopping_answer() {
-  handlers::HttpResponse r{503, "application/json",
-                           R"({"error":"unavailable","message":"the desk is stopping; retry later","field":null})", {}};
+  handlers::HttpResponse r{503,
+                           "application/json",
+                           R"({"error":"unavailable","message":"the desk is stopping; retry later","field":null})",
+                           {}};
   r.headers.emplace_back("Retry-After", "5");
   return r;
 }
@@ -19,16 +21,16 @@ handlers::HttpResponse stopping_answer() {
 void deliver(IntakeCommitter::Reply& reply, handlers::HttpResponse answer) {
   try {
     reply(std::move(answer));
-  } catch (const std::exception& e) {
-    slack::log_error("intake.reply_failed", {{"error", e.what()}});
-  }
+  } catch (const std::exception& e) { slack::log_error("intake.reply_failed", {{"error", e.what()}}); }
 }
 
 }  // namespace
 
 IntakeCommitter::IntakeCommitter(handlers::IntakeHandler& handler, const core::Clock& clock,
                                  IntakeCommitterOptions options)
-    : handler_(handler), clock_(clock), max_batch_(std::max<std::size_t>(1, options.max_batch)),
+    : handler_(handler),
+      clock_(clock),
+      max_batch_(std::max<std::size_t>(1, options.max_batch)),
       thread_([this] { run(); }) {}
 
 IntakeCommitter::~IntakeCommitter() { stop(); }
@@ -41,8 +43,10 @@ void IntakeCommitter::submit(handlers::HttpRequest request, Reply reply) {
   }
   Job job;
   job.reply = std::move(reply);
-  if (auto* pending = std::get_if<handlers::PendingSubmission>(&prepared)) job.work = std::move(*pending);
-  else job.work = std::get<handlers::StoreRead>(std::move(prepared));
+  if (auto* pending = std::get_if<handlers::PendingSubmission>(&prepared))
+    job.work = std::move(*pending);
+  else
+    job.work = std::get<handlers::StoreRead>(std::move(prepared));
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {

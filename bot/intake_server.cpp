@@ -3,8 +3,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -62,7 +62,10 @@ handlers::HttpResponse json_error(int status, const char* code, const char* mess
 
 struct IntakeServer::Impl : std::enable_shared_from_this<Impl> {
   Impl(net::any_io_executor ex, IntakeServerOptions opts, Handler h, AsyncHandler a)
-      : executor(std::move(ex)), options(std::move(opts)), handler(std::move(h)), async_handler(std::move(a)),
+      : executor(std::move(ex)),
+        options(std::move(opts)),
+        handler(std::move(h)),
+        async_handler(std::move(a)),
         acceptor(executor) {}
 
   net::awaitable<void> session(std::shared_ptr<beast::tcp_stream> stream);
@@ -70,7 +73,7 @@ struct IntakeServer::Impl : std::enable_shared_from_this<Impl> {
 
   net::any_io_executor executor;
   IntakeServerOptions options;
-  Handler handler;             // one of these two is set
+  Handler handler;  // one of these two is set
   AsyncHandler async_handler;
   tcp::acceptor acceptor;
   std::set<std::shared_ptr<beast::tcp_stream>> open;
@@ -88,9 +91,7 @@ std::pair<std::string, std::uint16_t> split_host_port(const std::string& listen)
     std::size_t used = 0;
     port = std::stoul(listen.substr(colon + 1), &used);
     if (used != listen.size() - colon - 1) throw std::invalid_argument("port");
-  } catch (const std::exception&) {
-    throw std::invalid_argument("listen address '" + listen + "' has no valid port");
-  }
+  } catch (const std::exception&) { throw std::invalid_argument("listen address '" + listen + "' has no valid port"); }
   if (port > 65535) throw std::invalid_argument("listen address '" + listen + "' has a port above 65535");
   return {host, static_cast<std::uint16_t>(port)};
 }
@@ -134,9 +135,7 @@ net::awaitable<void> IntakeServer::run() {
       if (!e) return;
       try {
         std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        slack::log_error("intake.session_failed", {{"error", ex.what()}});
-      }
+      } catch (const std::exception& ex) { slack::log_error("intake.session_failed", {{"error", ex.what()}}); }
     });
   }
 }

@@ -87,7 +87,8 @@ std::vector<storage::OutboxMessage> reminder_outbox(const core::Fired& fired, co
   for (const auto& r : fired.reminders) {
     const json payload = reminder_payload(r, e);
     // Each surface orders a reply behind the post it answers (same escalation, same ordering key).
-    for (auto& row : handlers::effect_rows(Effect::thread_reply, surfaces, e.id, payload, now)) rows.push_back(std::move(row));
+    for (auto& row : handlers::effect_rows(Effect::thread_reply, surfaces, e.id, payload, now))
+      rows.push_back(std::move(row));
     if (r.kind != core::DeadlineKind::backup_ping) continue;
     // The ping also reaches each person directly: a thread mention is easy to miss. Each surface
     // knows how to reach a person (a Slack DM, a Teams mention) or that it cannot.
@@ -171,8 +172,10 @@ int SlaTimer::fire_escalation(core::Escalation e, core::TimePoint now, std::span
                                       {"deadline", core::to_string(r.kind)},
                                       {"late_by_s", static_cast<std::int64_t>(r.late_by.count())}});
         if (!metrics_ || e.drill) continue;  // fire drills stay out of real metrics
-        if (r.kind == core::DeadlineKind::backup_ping) metrics_->count_ping();
-        else metrics_->count_breach(r.kind);
+        if (r.kind == core::DeadlineKind::backup_ping)
+          metrics_->count_ping();
+        else
+          metrics_->count_breach(r.kind);
       }
       schedule(e.id, core::next_deadline(e));
       return static_cast<int>(fired.reminders.size());
@@ -252,13 +255,16 @@ net::awaitable<void> SlaTimer::run() {
       }
     } catch (const storage::StorageError& e) {
       problem_ = e.what();
-      slack::log_error("sla.storage_error", {{"error", e.what()},
-                                             {"retry_in_s", static_cast<std::int64_t>(options_.retry_after_error.count())}});
+      slack::log_error(
+          "sla.storage_error",
+          {{"error", e.what()}, {"retry_in_s", static_cast<std::int64_t>(options_.retry_after_error.count())}});
       sleep = options_.retry_after_error;
     }
     if (stopping_) break;
-    if (sleep) timer_.expires_after(*sleep);
-    else timer_.expires_at(std::chrono::steady_clock::time_point::max());
+    if (sleep)
+      timer_.expires_after(*sleep);
+    else
+      timer_.expires_at(std::chrono::steady_clock::time_point::max());
     // Cancelled by poke() or stop(): either way, look again.
     co_await timer_.async_wait(net::as_tuple(net::use_awaitable));
   }

@@ -4,8 +4,8 @@
 /// core::fire_due decides what is due. The timer keeps each undecided escalation's next deadline in
 /// memory: it reads them all from the store only at start, after poke() and on a periodic resync;
 /// poke(id) for a new or changed escalation reads that one alone, so a busy intake costs a read per
-/// escalation, not a read of every undecided escalation per new one. The fired marks are committed in the same transaction as the
-/// outbox rows that announce them, so after a restart each overdue reminder fires exactly once, and
+/// escalation, not a read of every undecided escalation per new one. The fired marks are committed in the same
+/// transaction as the outbox rows that announce them, so after a restart each overdue reminder fires exactly once, and
 /// its reply says how late it is ("sent 35 min late: the desk was down").
 #include <chrono>
 #include <functional>
@@ -66,8 +66,7 @@ class SlaTimer {
   /// Every reference must outlive run(). `metrics` may be null. `on_enqueued` is called after reminder
   /// rows were committed (the desk pokes the outbox sender).
   SlaTimer(boost::asio::any_io_executor executor, storage::Store& store, handlers::PolicyResolver resolver,
-           core::Clock& clock, core::Metrics* metrics, std::function<void()> on_enqueued,
-           SlaTimerOptions options = {});
+           core::Clock& clock, core::Metrics* metrics, std::function<void()> on_enqueued, SlaTimerOptions options = {});
   SlaTimer(const SlaTimer&) = delete;
   SlaTimer& operator=(const SlaTimer&) = delete;
 
@@ -122,7 +121,7 @@ class SlaTimer {
   std::optional<core::TimePoint> resync_at_;
   bool retry_soon_ = false;
   bool stopping_ = false;
-  std::string problem_;  ///< the last storage failure, until a pass succeeds
+  std::string problem_;                          ///< the last storage failure, until a pass succeeds
   std::set<std::string> missing_policy_logged_;  ///< escalation ids already reported, to log once
 };
 

@@ -20,9 +20,7 @@ class Clock {
 
 class SystemClock final : public Clock {
  public:
-  TimePoint now() const override {
-    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  }
+  TimePoint now() const override { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
 };
 
 /// "2026-11-30T09:00:00Z": how instants appear in audit records, exports and the API.

@@ -43,9 +43,7 @@ const char* to_string(Verdict verdict);
 enum class EscalationState { open, triaged, accepted, rejected };
 const char* to_string(EscalationState state);
 std::optional<EscalationState> escalation_state_from(std::string_view name);
-inline bool is_decided(EscalationState s) {
-  return s == EscalationState::accepted || s == EscalationState::rejected;
-}
+inline bool is_decided(EscalationState s) { return s == EscalationState::accepted || s == EscalationState::rejected; }
 
 /// The response macros (buttons) and the non-button actions that change an escalation.
 enum class Macro { accept, reject, escalate_to_legal, route };
@@ -73,26 +71,26 @@ struct Escalation {
   std::string id;             ///< "ESC-000042"
   std::string submission_id;  ///< "SUB-000123"
   std::string workflow;
-  std::string channel;        ///< where the agent wanted to publish (linkedin, email, …)
+  std::string channel;  ///< where the agent wanted to publish (linkedin, email, …)
   std::string agent;
   bool manual = false;        ///< opened by a person with /escalate
   bool drill = false;         ///< a fire drill: kept out of real metrics
   std::string policy_digest;  ///< the policy snapshot this escalation keeps
   EscalationState state = EscalationState::open;
   std::string owner_role;
-  std::string owner_person;   ///< who held owner_role when it was (re-)owned
+  std::string owner_person;  ///< who held owner_role when it was (re-)owned
   TimePoint opened_at{};
-  TimePoint owned_since{};    ///< last (re-)owning: deadlines count from here
-  int generation = 0;         ///< bumped at each re-owning (legal, route): fresh deadlines
+  TimePoint owned_since{};          ///< last (re-)owning: deadlines count from here
+  int generation = 0;               ///< bumped at each re-owning (legal, route): fresh deadlines
   std::vector<Deadline> deadlines;  ///< the current generation's
   std::optional<TimePoint> backup_pinged_at;
-  std::string backup_person;        ///< pinged backup (person id)
-  std::string director_person;      ///< pinged director (person id)
+  std::string backup_person;    ///< pinged backup (person id)
+  std::string director_person;  ///< pinged director (person id)
   std::optional<TimePoint> triaged_at;
   std::string triaged_by;
   std::optional<Decision> decision;
   std::vector<TriggerHit> hits;
-  std::int64_t version = 0;   ///< storage's optimistic-concurrency counter: one concurrent decision wins
+  std::int64_t version = 0;  ///< storage's optimistic-concurrency counter: one concurrent decision wins
 
   bool with_legal() const;
   const Deadline* deadline(DeadlineKind kind) const;

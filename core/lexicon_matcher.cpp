@@ -41,14 +41,22 @@ std::size_t utf8_length_at(std::string_view text, std::size_t i) {
   std::size_t len = 0;
   unsigned char low = 0x80;
   unsigned char high = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) len = 2;
-  else if (lead == 0xE0) len = 3, low = 0xA0;   // overlong
-  else if (lead == 0xED) len = 3, high = 0x9F;  // surrogates
-  else if (lead >= 0xE1 && lead <= 0xEF) len = 3;
-  else if (lead == 0xF0) len = 4, low = 0x90;   // overlong
-  else if (lead >= 0xF1 && lead <= 0xF3) len = 4;
-  else if (lead == 0xF4) len = 4, high = 0x8F;  // past U+10FFFF
-  else return 0;
+  if (lead >= 0xC2 && lead <= 0xDF)
+    len = 2;
+  else if (lead == 0xE0)
+    len = 3, low = 0xA0;  // overlong
+  else if (lead == 0xED)
+    len = 3, high = 0x9F;  // surrogates
+  else if (lead >= 0xE1 && lead <= 0xEF)
+    len = 3;
+  else if (lead == 0xF0)
+    len = 4, low = 0x90;  // overlong
+  else if (lead >= 0xF1 && lead <= 0xF3)
+    len = 4;
+  else if (lead == 0xF4)
+    len = 4, high = 0x8F;  // past U+10FFFF
+  else
+    return 0;
   if (i + len > text.size() || byte(i + 1) < low || byte(i + 1) > high) return 0;
   for (std::size_t k = 2; k < len; ++k)
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
@@ -83,8 +91,10 @@ std::string term_body(std::string_view term) {
     const Piece kind = len == 0 ? Piece::literal : classify(code_point(term, i, len));
     len = std::max<std::size_t>(len, 1);
     const bool merges = kind == Piece::literal || kind == Piece::space;
-    if (merges && !pieces.empty() && pieces.back().first == kind) pieces.back().second.append(term.substr(i, len));
-    else pieces.emplace_back(kind, std::string(term.substr(i, len)));
+    if (merges && !pieces.empty() && pieces.back().first == kind)
+      pieces.back().second.append(term.substr(i, len));
+    else
+      pieces.emplace_back(kind, std::string(term.substr(i, len)));
     i += len;
   }
   // The first and last pieces that are not spaces: a hyphen there matches exactly one dash, so that
@@ -98,11 +108,17 @@ std::string term_body(std::string_view term) {
   for (std::size_t k = first; k <= last; ++k) {
     const auto& [kind, text] = pieces[k];
     switch (kind) {
-      case Piece::literal: body += RE2::QuoteMeta(text); break;
-      case Piece::apostrophe: body += kApostrophe; break;
+      case Piece::literal:
+        body += RE2::QuoteMeta(text);
+        break;
+      case Piece::apostrophe:
+        body += kApostrophe;
+        break;
       case Piece::dash:
-        if (k == first || k == last) body += kDashChar;
-        else body += std::string("(?:") + kSpaceChar + "*" + kDashChar + kSpaceChar + "*|" + kSpaceChar + "+)";
+        if (k == first || k == last)
+          body += kDashChar;
+        else
+          body += std::string("(?:") + kSpaceChar + "*" + kDashChar + kSpaceChar + "*|" + kSpaceChar + "+)";
         break;
       case Piece::space:  // spaces beside a hyphen are already allowed by the hyphen
         if (pieces[k - 1].first != Piece::dash && pieces[k + 1].first != Piece::dash)
@@ -219,8 +235,8 @@ void LexiconMatcher::Impl::record(std::size_t rule_index, const Texts& texts, st
                                   std::vector<Found>& out) const {
   const Rule& rule = rules[rule_index];
   const std::string& category = category_ids[rule.category];
-  out.push_back(Found{rule_index, LexiconHit{"lexicon/" + category + "/" + rule.written, category, rule.written,
-                                             begin, end, std::string(texts.original.substr(begin, end - begin))}});
+  out.push_back(Found{rule_index, LexiconHit{"lexicon/" + category + "/" + rule.written, category, rule.written, begin,
+                                             end, std::string(texts.original.substr(begin, end - begin))}});
 }
 
 void LexiconMatcher::Impl::find_term(std::size_t rule_index, Texts& texts, std::vector<Found>& out) const {
@@ -289,8 +305,10 @@ std::vector<LexiconHit> LexiconMatcher::scan(std::string_view utf8_text, const s
     const auto rule = static_cast<std::size_t>(index);
     const std::string& category = impl_->category_ids[impl_->rules[rule].category];
     if (!only.empty() && std::find(only.begin(), only.end(), category) == only.end()) continue;
-    if (impl_->rules[rule].is_pattern) impl_->find_pattern(rule, texts, found);
-    else impl_->find_term(rule, texts, found);
+    if (impl_->rules[rule].is_pattern)
+      impl_->find_pattern(rule, texts, found);
+    else
+      impl_->find_term(rule, texts, found);
   }
   std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
     return std::tie(a.hit.begin, a.rule, a.hit.end) < std::tie(b.hit.begin, b.rule, b.hit.end);

@@ -57,10 +57,14 @@ StepResult refused(const Escalation& e, const std::string& actor, const Rights& 
 
 const char* to_string(Capacity c) {
   switch (c) {
-    case Capacity::owner: return "owner";
-    case Capacity::backup: return "backup";
-    case Capacity::director: return "director";
-    case Capacity::legal: return "legal";
+    case Capacity::owner:
+      return "owner";
+    case Capacity::backup:
+      return "backup";
+    case Capacity::director:
+      return "director";
+    case Capacity::legal:
+      return "legal";
   }
   return "unknown";
 }
@@ -79,7 +83,8 @@ Opened open_escalation(const Submission& s, const Evaluation& ev, const Lifecycl
   e.policy_digest = ctx.policy.source_digest;
   e.opened_at = now;
   e.hits = ev.hits;
-  e.manual = std::any_of(ev.hits.begin(), ev.hits.end(), [](const TriggerHit& h) { return h.kind == TriggerKind::manual; });
+  e.manual =
+      std::any_of(ev.hits.begin(), ev.hits.end(), [](const TriggerHit& h) { return h.kind == TriggerKind::manual; });
   arm(e, ev.owner_role, ctx, now);
 
   std::string rules;
@@ -206,8 +211,7 @@ StepResult triage(Escalation& e, const std::string& actor, const LifecycleContex
   e.triaged_by = actor;
   e.state = EscalationState::triaged;
   auto ev = event(e, "escalation.triaged", actor, now);
-  ev.fields = {{"capacity", to_string(rights.capacity)},
-               {"response_s", std::to_string((now - e.owned_since).count())}};
+  ev.fields = {{"capacity", to_string(rights.capacity)}, {"response_s", std::to_string((now - e.owned_since).count())}};
   r.audit.push_back(std::move(ev));
   return r;
 }
@@ -256,9 +260,14 @@ StepResult reown(Escalation& e, Macro macro, const std::string& role, const std:
   const std::string from_role = e.owner_role, from_person = e.owner_person;
   arm(e, role, ctx, now);
   e.generation += 1;
-  auto ev = event(e, macro == Macro::escalate_to_legal ? "escalation.escalated_to_legal" : "escalation.routed", actor, now);
-  ev.fields = {{"capacity", to_string(rights.capacity)}, {"from_role", from_role}, {"from", from_person},
-               {"to_role", role}, {"to", e.owner_person}, {"rationale", rationale},
+  auto ev =
+      event(e, macro == Macro::escalate_to_legal ? "escalation.escalated_to_legal" : "escalation.routed", actor, now);
+  ev.fields = {{"capacity", to_string(rights.capacity)},
+               {"from_role", from_role},
+               {"from", from_person},
+               {"to_role", role},
+               {"to", e.owner_person},
+               {"rationale", rationale},
                {"generation", std::to_string(e.generation)},
                {"triage_due", format_utc(e.deadline(DeadlineKind::triage)->due)},
                {"decision_due", format_utc(e.deadline(DeadlineKind::decision)->due)}};

@@ -24,8 +24,8 @@ struct Reminder {
   std::string escalation_id;
   TimePoint due{};
   TimePoint fired_at{};
-  Seconds late_by{0};                ///< fired_at - due: non-zero after downtime
-  std::vector<std::string> notify;   ///< person ids to mention (backup and director for the ping)
+  Seconds late_by{0};               ///< fired_at - due: non-zero after downtime
+  std::vector<std::string> notify;  ///< person ids to mention (backup and director for the ping)
 };
 
 struct Fired {

@@ -20,7 +20,8 @@ void check_name(const std::string& name, bool metric) {
   bool ok = !name.empty() && is_name_start(name[0], metric);
   for (char c : name) ok = ok && (is_name_start(c, metric) || (c >= '0' && c <= '9'));
   if (!metric && name.rfind("__", 0) == 0) ok = false;
-  if (!ok) throw std::invalid_argument("'" + name + "' is not a valid Prometheus " + (metric ? "metric" : "label") + " name");
+  if (!ok)
+    throw std::invalid_argument("'" + name + "' is not a valid Prometheus " + (metric ? "metric" : "label") + " name");
 }
 
 void render_header(std::string& out, const std::string& name, const std::string& help, const char* type) {
@@ -58,10 +59,14 @@ std::string escape_label_value(std::string_view value) {
   std::string out;
   out.reserve(clean.size());
   for (char c : clean) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -70,9 +75,12 @@ std::string escape_help(std::string_view text) {
   const std::string clean = is_valid_utf8(text) ? std::string(text) : replace_invalid_utf8(text, '?');
   std::string out;
   for (char c : clean) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -81,7 +89,10 @@ std::string escape_help(std::string_view text) {
 
 CounterFamily::CounterFamily(std::string name, std::string help, Type type, std::vector<std::string> label_names,
                              std::size_t max_series)
-    : name_(std::move(name)), help_(std::move(help)), type_(type), label_names_(std::move(label_names)),
+    : name_(std::move(name)),
+      help_(std::move(help)),
+      type_(type),
+      label_names_(std::move(label_names)),
       max_series_(max_series == 0 ? 1 : max_series) {
   check_name(name_, true);
   for (const auto& l : label_names_) {
@@ -101,8 +112,7 @@ std::vector<std::string> CounterFamily::key_for(const std::vector<std::string>& 
 
 void CounterFamily::add(const std::vector<std::string>& label_values, double amount) {
   if (std::isnan(amount)) return;
-  if (type_ == Type::counter && amount < 0)
-    throw std::invalid_argument(name_ + " is a counter: it cannot go down");
+  if (type_ == Type::counter && amount < 0) throw std::invalid_argument(name_ + " is a counter: it cannot go down");
   std::lock_guard lock(mutex_);
   series_[key_for(label_values)] += amount;
 }
@@ -207,8 +217,8 @@ Metrics::Metrics()
       escalations_("desk_escalations", "Escalations by state, as last counted.", Type::gauge, {"state"}),
       pings_("desk_pings_total", "Backup-owner pings sent because the owner had not responded.", Type::counter, {}),
       breaches_("desk_breaches_total", "Deadlines missed, by deadline kind.", Type::counter, {"kind"}),
-      hits_("desk_hits_total", "Trigger hits per policy rule (a rule that never hits may be retired).",
-            Type::counter, {"rule_id"}),
+      hits_("desk_hits_total", "Trigger hits per policy rule (a rule that never hits may be retired).", Type::counter,
+            {"rule_id"}),
       slack_api_errors_("desk_slack_api_errors_total", "Slack Web API calls that failed, by method and error.",
                         Type::counter, {"method", "error"}),
       slack_rate_limited_("desk_slack_rate_limited_total", "Slack Web API calls answered 429, by method.",
@@ -260,8 +270,8 @@ const Histogram* Metrics::histogram(std::string_view name) const {
 }
 
 std::array<const CounterFamily*, 9> Metrics::counter_families() const {
-  return {&submissions_, &escalations_opened_, &escalations_, &pings_, &breaches_,
-          &hits_, &slack_api_errors_, &slack_rate_limited_, &intake_requests_};
+  return {&submissions_, &escalations_opened_, &escalations_,        &pings_,          &breaches_,
+          &hits_,        &slack_api_errors_,   &slack_rate_limited_, &intake_requests_};
 }
 
 std::string Metrics::prometheus_text() const {

@@ -111,17 +111,17 @@ class Metrics {
   Metrics& operator=(const Metrics&) = delete;
 
   void count_submission(Verdict verdict);                       ///< desk_submissions_total{verdict}
-  void count_escalation_opened(std::string_view owner_role);     ///< desk_escalations_opened_total{owner_role}
-  void set_escalations(EscalationState state, std::int64_t n);   ///< desk_escalations{state} (gauge)
+  void count_escalation_opened(std::string_view owner_role);    ///< desk_escalations_opened_total{owner_role}
+  void set_escalations(EscalationState state, std::int64_t n);  ///< desk_escalations{state} (gauge)
   void count_ping();                                            ///< desk_pings_total
   void count_breach(DeadlineKind kind);                         ///< desk_breaches_total{kind}
   void count_hit(std::string_view rule_id);                     ///< desk_hits_total{rule_id}
   void count_slack_api_error(std::string_view method, std::string_view error);  ///< desk_slack_api_errors_total
-  void count_slack_rate_limited(std::string_view method);       ///< desk_slack_rate_limited_total{method}
-  void count_intake_request(int status);                        ///< desk_intake_requests_total{status}
-  void observe_ack_latency(double seconds);        ///< desk_ack_latency_seconds: envelope read to ack queued
-  void observe_intake_latency(double seconds);     ///< desk_intake_latency_seconds: POST /v1/submissions
-  void observe_time_to_respond(double seconds);    ///< desk_time_to_respond_seconds: opened to first response
+  void count_slack_rate_limited(std::string_view method);  ///< desk_slack_rate_limited_total{method}
+  void count_intake_request(int status);                   ///< desk_intake_requests_total{status}
+  void observe_ack_latency(double seconds);                ///< desk_ack_latency_seconds: envelope read to ack queued
+  void observe_intake_latency(double seconds);             ///< desk_intake_latency_seconds: POST /v1/submissions
+  void observe_time_to_respond(double seconds);            ///< desk_time_to_respond_seconds: opened to first response
 
   /// Value of a counter or gauge series by family name; 0 for an unknown family or series.
   double value(std::string_view family, const std::vector<std::string>& label_values = {}) const;

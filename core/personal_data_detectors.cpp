@@ -28,7 +28,6 @@ constexpr const char* kCardShape =
 constexpr const char* kNinoShape = "[a-z]{2} ?\\d{2} ?\\d{2} ?\\d{2} ?[a-d]";
 constexpr const char* kSsnShape = "\\d{3}-\\d{2}-\\d{4}|\\d{3} \\d{2} \\d{4}";
 
-
 bool is_alpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
 bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
 char upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
@@ -95,9 +94,9 @@ std::string email_mask(std::string_view hit) {
 struct PhoneShape {
   bool plus = false;
   bool parens = false;
-  bool trunk_zero = false;              // "+44 (0)20": the (0) is not dialled from abroad
+  bool trunk_zero = false;               // "+44 (0)20": the (0) is not dialled from abroad
   std::vector<std::string_view> groups;  // digit runs
-  std::string separators;               // one per gap: ' ', '-', '.', or '(' for a bare parenthesis
+  std::string separators;                // one per gap: ' ', '-', '.', or '(' for a bare parenthesis
 };
 
 PhoneShape parse_phone(std::string_view hit) {
@@ -125,8 +124,7 @@ PhoneShape parse_phone(std::string_view hit) {
 bool looks_like_date(const PhoneShape& s) {
   if (s.groups.size() < 3 || s.separators[0] != s.separators[1] || s.separators[0] == ' ') return false;
   const auto& g = s.groups;
-  if (g[0].size() == 4 && (g[0].starts_with("19") || g[0].starts_with("20")) && g[1].size() <= 2 &&
-      g[2].size() <= 2)
+  if (g[0].size() == 4 && (g[0].starts_with("19") || g[0].starts_with("20")) && g[1].size() <= 2 && g[2].size() <= 2)
     return number(g[1]) >= 1 && number(g[1]) <= 12 && number(g[2]) >= 1 && number(g[2]) <= 31;
   const bool year_last = g[2].size() == 4 || (g[2].size() == 2 && g.size() == 3);
   if (g[0].size() <= 2 && g[1].size() <= 2 && year_last) {
@@ -168,7 +166,7 @@ bool dotted_non_phone(const PhoneShape& s) {
   if (s.separators.find_first_not_of('.') != std::string::npos) return false;
   const auto& g = s.groups;
   if (std::any_of(g.begin(), g.end(), [](std::string_view x) { return x.size() < 2; })) return true;  // 10.0.1
-  return g.size() == 4 && std::all_of(g.begin(), g.end(), [](std::string_view x) {  // 192.168.100.200
+  return g.size() == 4 && std::all_of(g.begin(), g.end(), [](std::string_view x) {                    // 192.168.100.200
            return x.size() <= 3 && number(x) <= 255;
          });
 }
@@ -247,10 +245,16 @@ bool plausible_issuer(std::string_view digits) {
   const int two = number(digits.substr(0, 2));
   const int four = number(digits.substr(0, 4));
   switch (digits[0]) {
-    case '2': return (four >= 2221 && four <= 2720) || (four >= 2200 && four <= 2204);
-    case '3': return two == 34 || two >= 36 || (four >= 3000 && four <= 3059) || (four >= 3528 && four <= 3589);
-    case '4': case '5': case '6': return true;
-    default: return false;
+    case '2':
+      return (four >= 2221 && four <= 2720) || (four >= 2200 && four <= 2204);
+    case '3':
+      return two == 34 || two >= 36 || (four >= 3000 && four <= 3059) || (four >= 3528 && four <= 3589);
+    case '4':
+    case '5':
+    case '6':
+      return true;
+    default:
+      return false;
   }
 }
 

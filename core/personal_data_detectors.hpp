@@ -22,11 +22,11 @@ using Mask = std::string (*)(std::string_view hit);
 struct DetectorSpec {
   PersonalDataKind kind;
   const char* shape;
-  int strength;       // on overlap the stronger kind wins: checksums beat shapes, phone is weakest
-  bool needs_at;      // needs an '@' in the text, else a digit
-  bool numeric;       // its shape holds only digits and number punctuation (see numeric_runs)
-  bool shadows_phone; // its shape, valid or not, is never a phone number ("4242 4242 4242 4241")
-  int min_digits;     // with fewer digits a candidate can neither pass the check nor shadow a phone
+  int strength;        // on overlap the stronger kind wins: checksums beat shapes, phone is weakest
+  bool needs_at;       // needs an '@' in the text, else a digit
+  bool numeric;        // its shape holds only digits and number punctuation (see numeric_runs)
+  bool shadows_phone;  // its shape, valid or not, is never a phone number ("4242 4242 4242 4241")
+  int min_digits;      // with fewer digits a candidate can neither pass the check nor shadow a phone
   Check check;
   Mask mask;
 };

@@ -93,9 +93,9 @@ void run(const Detector& detector, std::string_view padded, std::size_t from, st
     if (!accepted || !detector.spec->check(text, begin, end)) {
       // A candidate starting inside this one ends no later and holds fewer digits, so when this one
       // is already short of digits, skip past it; else retry with its first character as the boundary.
-      const bool short_of_digits = std::count_if(padded.begin() + static_cast<std::ptrdiff_t>(start),
-                                                 padded.begin() + static_cast<std::ptrdiff_t>(last), is_digit) <
-                                   detector.spec->min_digits;
+      const bool short_of_digits =
+          std::count_if(padded.begin() + static_cast<std::ptrdiff_t>(start),
+                        padded.begin() + static_cast<std::ptrdiff_t>(last), is_digit) < detector.spec->min_digits;
       pos = short_of_digits ? end + 1 : begin + 1;
       continue;
     }
@@ -125,8 +125,9 @@ std::vector<PersonalDataHit> resolve_overlaps(std::vector<Candidate> candidates)
   });
   std::vector<PersonalDataHit> hits;
   for (Candidate& c : candidates)
-    if (std::none_of(hits.begin(), hits.end(),
-                     [&](const PersonalDataHit& h) { return overlaps(c.hit.begin, c.hit.end, {h.begin, h.end}); }))
+    if (std::none_of(hits.begin(), hits.end(), [&](const PersonalDataHit& h) {
+          return overlaps(c.hit.begin, c.hit.end, {h.begin, h.end});
+        }))
       hits.push_back(std::move(c.hit));
   std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return a.begin < b.begin; });
   return hits;

@@ -39,9 +39,9 @@ struct RoleSpec {
   std::string id;
   std::string title;
   Kind kind = Kind::fixed;
-  Rotation rotation;        ///< kind == rotation
-  std::string person;       ///< kind == fixed: person id
-  std::string follows;      ///< kind == next_in_rotation: the rotation role this one shadows
+  Rotation rotation;                      ///< kind == rotation
+  std::string person;                     ///< kind == fixed: person id
+  std::string follows;                    ///< kind == next_in_rotation: the rotation role this one shadows
   std::vector<std::string> may_override;  ///< person ids allowed to set overrides on this role
 };
 
@@ -53,9 +53,9 @@ struct LexiconCategory {
 };
 
 enum class PersonalDataKind { email, phone, iban, payment_card, uk_nino, us_ssn };
-inline constexpr PersonalDataKind kAllPersonalDataKinds[] = {
-    PersonalDataKind::email,        PersonalDataKind::phone,   PersonalDataKind::iban,
-    PersonalDataKind::payment_card, PersonalDataKind::uk_nino, PersonalDataKind::us_ssn};
+inline constexpr PersonalDataKind kAllPersonalDataKinds[] = {PersonalDataKind::email,   PersonalDataKind::phone,
+                                                             PersonalDataKind::iban,    PersonalDataKind::payment_card,
+                                                             PersonalDataKind::uk_nino, PersonalDataKind::us_ssn};
 const char* to_string(PersonalDataKind kind);
 std::optional<PersonalDataKind> personal_data_kind_from(std::string_view name);
 
@@ -67,13 +67,13 @@ struct PersonalDataPolicy {
 struct Workflow {
   std::string id;
   std::string description;
-  std::string visibility;                       ///< public | semi_private | external | internal
-  std::optional<double> confidence_threshold;   ///< escalate strictly below this
-  std::string owner = kDutyLeadRole;            ///< role that takes its escalations
-  std::optional<std::string> personal_data_route;  ///< overrides PersonalDataPolicy::route
-  std::optional<std::string> stale_citation_route; ///< where a stale citation goes; default owner
+  std::string visibility;                           ///< public | semi_private | external | internal
+  std::optional<double> confidence_threshold;       ///< escalate strictly below this
+  std::string owner = kDutyLeadRole;                ///< role that takes its escalations
+  std::optional<std::string> personal_data_route;   ///< overrides PersonalDataPolicy::route
+  std::optional<std::string> stale_citation_route;  ///< where a stale citation goes; default owner
   std::chrono::months citation_max_age{12};
-  std::vector<std::string> lexicon;             ///< categories that apply; empty = all
+  std::vector<std::string> lexicon;  ///< categories that apply; empty = all
 };
 
 struct SlaPolicy {
@@ -83,7 +83,7 @@ struct SlaPolicy {
 };
 
 struct DeskSettings {
-  std::string channel = "ai-escalation";    ///< desk channel name or id
+  std::string channel = "ai-escalation";           ///< desk channel name or id
   std::string oncall_usergroup = "ai-escalation";  ///< user group handle kept on the duty lead
   std::string database = "escalation-desk.db";
   std::string intake_listen = "127.0.0.1:8080";
@@ -100,7 +100,7 @@ struct Policy {
   PersonalDataPolicy personal_data;
   SlaPolicy sla;
   DeskSettings desk;
-  std::string source_text;  ///< the config file as read: the snapshot kept with each escalation
+  std::string source_text;    ///< the config file as read: the snapshot kept with each escalation
   std::string source_digest;  ///< SHA-256 hex of source_text (set by the loader)
 };
 

@@ -7,15 +7,20 @@
 namespace desk::core {
 namespace {
 
-
 const char* describe(PersonalDataKind kind) {
   switch (kind) {
-    case PersonalDataKind::email: return "an e-mail address";
-    case PersonalDataKind::phone: return "a phone number";
-    case PersonalDataKind::iban: return "an IBAN";
-    case PersonalDataKind::payment_card: return "a payment card number";
-    case PersonalDataKind::uk_nino: return "a UK National Insurance number";
-    case PersonalDataKind::us_ssn: return "a US Social Security number";
+    case PersonalDataKind::email:
+      return "an e-mail address";
+    case PersonalDataKind::phone:
+      return "a phone number";
+    case PersonalDataKind::iban:
+      return "an IBAN";
+    case PersonalDataKind::payment_card:
+      return "a payment card number";
+    case PersonalDataKind::uk_nino:
+      return "a UK National Insurance number";
+    case PersonalDataKind::us_ssn:
+      return "a US Social Security number";
   }
   return "personal data";
 }
@@ -127,9 +132,8 @@ void PolicyEngine::add_citation_hits(const Workflow& wf, const Submission& s, st
     hit.citation_url = c.url;
     hit.citation_date = c.published_at;
     hit.oldest_allowed = oldest;
-    hit.explanation = "Citation " + c.url + " was published " + format_date(*c.published_at) +
-                      ", older than the " + std::to_string(wf.citation_max_age.count()) + "-month limit (" +
-                      format_date(oldest) + ").";
+    hit.explanation = "Citation " + c.url + " was published " + format_date(*c.published_at) + ", older than the " +
+                      std::to_string(wf.citation_max_age.count()) + "-month limit (" + format_date(oldest) + ").";
     hits.push_back(std::move(hit));
   }
 }

@@ -14,9 +14,9 @@ namespace desk::core {
 
 struct Evaluation {
   Verdict verdict = Verdict::approved;
-  std::vector<TriggerHit> hits;      ///< in a stable order: confidence, lexicon, personal data, citations
-  std::string owner_role;            ///< who takes the escalation; empty when approved
-  std::string masked_output;         ///< the output with personal data masked, for display
+  std::vector<TriggerHit> hits;  ///< in a stable order: confidence, lexicon, personal data, citations
+  std::string owner_role;        ///< who takes the escalation; empty when approved
+  std::string masked_output;     ///< the output with personal data masked, for display
 };
 
 /// The submission names a workflow the policy does not have. The edge validates this first, so here

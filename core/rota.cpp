@@ -28,7 +28,6 @@ std::size_t wrap(std::int64_t k, std::size_t n) {
   return static_cast<std::size_t>(((k % m) + m) % m);
 }
 
-
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
 
 // The override that decides `at` for `role`: highest id, and on a tie the later one in the span.
@@ -64,9 +63,7 @@ void Rota::resolve_rotation(const std::string& id, const RoleSpec& spec) {
   w.kind = RoleSpec::Kind::rotation;
   try {
     w.zone = date::locate_zone(r.time_zone);
-  } catch (const std::runtime_error&) {
-    throw RotaError(id, "unknown time zone " + quoted(r.time_zone));
-  }
+  } catch (const std::runtime_error&) { throw RotaError(id, "unknown time zone " + quoted(r.time_zone)); }
   if (r.members.empty()) throw RotaError(id, "rotation has no members");
   std::set<std::string> seen;
   for (const auto& m : r.members) {
@@ -91,8 +88,7 @@ void Rota::resolve_rotation(const std::string& id, const RoleSpec& spec) {
 
 void Rota::resolve_fixed(const std::string& id, const RoleSpec& spec) {
   if (spec.person.empty()) throw RotaError(id, "fixed role names no person");
-  if (!people_.contains(spec.person))
-    throw RotaError(id, "fixed person " + quoted(spec.person) + " is not in people");
+  if (!people_.contains(spec.person)) throw RotaError(id, "fixed person " + quoted(spec.person) + " is not in people");
   Watch w;
   w.kind = RoleSpec::Kind::fixed;
   w.person = spec.person;

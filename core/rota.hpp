@@ -38,16 +38,15 @@ struct Holding {
   std::string role;
   std::string person;  ///< person id
   enum class Source { rotation, fixed, next_in_rotation, override_ } source = Source::fixed;
-  TimePoint since{};                ///< start of this holding (handoff or override start); min() if unbounded
-  std::optional<TimePoint> until;   ///< end of this holding; nullopt if it has no end
+  TimePoint since{};               ///< start of this holding (handoff or override start); min() if unbounded
+  std::optional<TimePoint> until;  ///< end of this holding; nullopt if it has no end
 };
 const char* to_string(Holding::Source source);
 
 /// Thrown when a Rota is built from specs that cannot work (unknown zone, empty rotation, …).
 class RotaError : public std::runtime_error {
  public:
-  RotaError(std::string role, const std::string& what)
-      : std::runtime_error(what), role_(std::move(role)) {}
+  RotaError(std::string role, const std::string& what) : std::runtime_error(what), role_(std::move(role)) {}
   const std::string& role() const { return role_; }
 
  private:
@@ -95,13 +94,13 @@ class Rota {
   /// A role resolved once in the constructor, so holder() only does arithmetic and two zone look-ups.
   struct Watch {
     RoleSpec::Kind kind = RoleSpec::Kind::fixed;
-    std::string person;                      ///< fixed: the person id
-    const date::time_zone* zone = nullptr;   ///< rotation or followed rotation: resolved zone
-    std::chrono::days first_day{};           ///< local date of handoff 0 (days since 1970-01-01)
-    std::chrono::minutes handoff_time{};     ///< local time of day of every handoff
-    TimePoint first_handoff{};               ///< handoff 0 in UTC, to estimate week numbers
-    std::vector<std::string> members;        ///< the rotation's members (own or followed)
-    int shift = 0;                           ///< 0: the rotation itself; 1: next in it
+    std::string person;                     ///< fixed: the person id
+    const date::time_zone* zone = nullptr;  ///< rotation or followed rotation: resolved zone
+    std::chrono::days first_day{};          ///< local date of handoff 0 (days since 1970-01-01)
+    std::chrono::minutes handoff_time{};    ///< local time of day of every handoff
+    TimePoint first_handoff{};              ///< handoff 0 in UTC, to estimate week numbers
+    std::vector<std::string> members;       ///< the rotation's members (own or followed)
+    int shift = 0;                          ///< 0: the rotation itself; 1: next in it
   };
 
   void resolve_rotation(const std::string& id, const RoleSpec& spec);

@@ -26,7 +26,7 @@ struct Submission {
   std::string suggested_fix;
   std::string metadata_json = "{}";  ///< free-form object, kept verbatim as evidence
   std::string callback_url;
-  TimePoint submitted_at{};          ///< set by the desk on receipt, not by the agent
+  TimePoint submitted_at{};  ///< set by the desk on receipt, not by the agent
 };
 
 }  // namespace desk::core

@@ -14,12 +14,12 @@
 namespace desk::core {
 
 struct LexiconHit {
-  std::string rule_id;   ///< "lexicon/<category>/<term or pattern as written>"
-  std::string category;  ///< LexiconCategory::id
-  std::string term;      ///< the term or pattern as written in the config
-  std::size_t begin = 0; ///< byte offsets into the scanned text, [begin, end)
+  std::string rule_id;    ///< "lexicon/<category>/<term or pattern as written>"
+  std::string category;   ///< LexiconCategory::id
+  std::string term;       ///< the term or pattern as written in the config
+  std::size_t begin = 0;  ///< byte offsets into the scanned text, [begin, end)
   std::size_t end = 0;
-  std::string matched;   ///< the text as it appears in the draft
+  std::string matched;  ///< the text as it appears in the draft
 };
 
 /// Thrown when a term or pattern cannot be compiled; says which one.
@@ -57,7 +57,7 @@ struct PersonalDataHit {
   PersonalDataKind kind;
   std::size_t begin = 0;  ///< byte offsets, [begin, end)
   std::size_t end = 0;
-  std::string masked;     ///< display form, e.g. "j***@example.com", "**** **** **** 4242"
+  std::string masked;  ///< display form, e.g. "j***@example.com", "**** **** **** 4242"
 };
 
 class PersonalDataScanner {

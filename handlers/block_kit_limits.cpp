@@ -39,7 +39,8 @@ class Checker {
     const std::string type = type_of(v);
     const Surface surface = type == "home" ? Surface::home : Surface::modal;
     if (type != "modal" && type != "home") add(at + "/type", "must be modal or home");
-    if (surface == Surface::modal || v.contains("title")) text_object(v.value("title", json()), at + "/title", 24, true);
+    if (surface == Surface::modal || v.contains("title"))
+      text_object(v.value("title", json()), at + "/title", 24, true);
     for (const char* key : {"submit", "close"})
       if (v.contains(key)) text_object(v[key], at + "/" + key, 24, true);
     optional_string(v, "callback_id", at, 255);
@@ -53,7 +54,9 @@ class Checker {
   }
 
  private:
-  void add(const std::string& at, const std::string& what) { problems.push_back((at.empty() ? "/" : at) + ": " + what); }
+  void add(const std::string& at, const std::string& what) {
+    problems.push_back((at.empty() ? "/" : at) + ": " + what);
+  }
 
   /// A string of `min`..`max` characters; false (with a problem) when it is not one.
   bool chars(const json& s, const std::string& at, std::size_t min, std::size_t max) {
@@ -77,7 +80,8 @@ class Checker {
       return false;
     }
     if (a.size() < min) add(at, "must have at least " + std::to_string(min) + " item(s)");
-    if (a.size() > max) add(at, "must have at most " + std::to_string(max) + " items (has " + std::to_string(a.size()) + ")");
+    if (a.size() > max)
+      add(at, "must have at most " + std::to_string(max) + " items (has " + std::to_string(a.size()) + ")");
     return true;
   }
 
@@ -96,7 +100,8 @@ class Checker {
     if (!m.is_object()) return add("/metadata", "must be an object");
     if (chars(m.value("event_type", json()), "/metadata/event_type", 1, 255) && !m.contains("event_payload"))
       add("/metadata/event_payload", "is required");
-    if (m.contains("event_payload") && !m["event_payload"].is_object()) add("/metadata/event_payload", "must be an object");
+    if (m.contains("event_payload") && !m["event_payload"].is_object())
+      add("/metadata/event_payload", "must be an object");
   }
 
   static bool has_input(const json& bs) {
@@ -127,8 +132,10 @@ class Checker {
       const json& els = b["elements"];
       for (std::size_t i = 0; i < els.size(); ++i) {
         const std::string el_at = at + "/elements/" + std::to_string(i);
-        if (els[i].is_object() && type_of(els[i]) == "image") element(els[i], el_at);
-        else text_object(els[i], el_at, 3000, false);
+        if (els[i].is_object() && type_of(els[i]) == "image")
+          element(els[i], el_at);
+        else
+          text_object(els[i], el_at, 3000, false);
       }
     } else if (type == "actions") {
       if (array(b.value("elements", json()), at + "/elements", 1, 25)) elements(b["elements"], at + "/elements");
@@ -181,7 +188,8 @@ class Checker {
     } else if (type == "static_select" || type == "multi_static_select") {
       if (e.contains("placeholder")) text_object(e["placeholder"], at + "/placeholder", 150, true);
       if (array(e.value("options", json()), at + "/options", 1, 100))
-        for (std::size_t i = 0; i < e["options"].size(); ++i) option(e["options"][i], at + "/options/" + std::to_string(i));
+        for (std::size_t i = 0; i < e["options"].size(); ++i)
+          option(e["options"][i], at + "/options/" + std::to_string(i));
     } else if (type == "plain_text_input") {
       plain_text_input(e, at);
     } else if (type == "image") {

@@ -57,10 +57,14 @@ std::map<std::string, std::string> manual_errors(const ManualEscalation& m, cons
                                                  const macros::RationaleCheck& why) {
   std::map<std::string, std::string> errors;
   const std::string what = trimmed(m.what), where = trimmed(m.where);
-  if (what.empty()) errors[kManualWhat] = "Say what needs a person's eyes (paste the text or describe it).";
-  else if (what.size() > kMaxWhatBytes) errors[kManualWhat] = "Keep it under 40,000 bytes; link to the rest.";
-  else if (what.find('\0') != std::string::npos) errors[kManualWhat] = "The text contains a NUL character.";
-  if (!where.empty() && !is_http_url(where)) errors[kManualWhere] = "Give a link starting with https:// (or leave it empty).";
+  if (what.empty())
+    errors[kManualWhat] = "Say what needs a person's eyes (paste the text or describe it).";
+  else if (what.size() > kMaxWhatBytes)
+    errors[kManualWhat] = "Keep it under 40,000 bytes; link to the rest.";
+  else if (what.find('\0') != std::string::npos)
+    errors[kManualWhat] = "The text contains a NUL character.";
+  if (!where.empty() && !is_http_url(where))
+    errors[kManualWhere] = "Give a link starting with https:// (or leave it empty).";
   if (!p.workflows.count(m.workflow)) errors[kManualWorkflow] = "Choose one of the desk's workflows.";
   if (!why.ok) errors[kManualWhy] = m.why.empty() ? "Say why this needs a person's decision." : why.error;
   return errors;
@@ -87,8 +91,9 @@ DecisionResult DeskActions::begin_checked(core::Escalation e, int generation, co
                                           const std::string& actor, core::TimePoint now) {
   const auto policy = deps_.resolve_policy ? deps_.resolve_policy(e.policy_digest) : nullptr;
   if (!policy)
-    return refused("The desk cannot load the policy " + e.id + " was opened under, so it cannot tell who may act; "
-                   "nothing changed. The desk's operators have been told.",
+    return refused("The desk cannot load the policy " + e.id +
+                       " was opened under, so it cannot tell who may act; "
+                       "nothing changed. The desk's operators have been told.",
                    "policy snapshot " + e.policy_digest + " of " + e.id + " cannot be resolved");
   const core::Rota& rota = policy->rota();
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
@@ -227,7 +232,10 @@ ManualEscalationResult DeskActions::escalate(const ManualEscalation& m, core::Ti
     ns.verdict = core::Verdict::escalated;
     ns.hits = ev.hits;
     ns.escalation = std::move(opened.escalation);
-    ns.audit.push_back({"submission.received", "", m.actor, now,
+    ns.audit.push_back({"submission.received",
+                        "",
+                        m.actor,
+                        now,
                         {{"workflow", s.workflow}, {"verdict", "escalated"}, {"by", m.actor}}});
     ns.audit.insert(ns.audit.end(), opened.audit.begin(), opened.audit.end());
     ns.outbox = effect_rows(Effect::post_escalation, deps_.surfaces, "", json::object(), now);

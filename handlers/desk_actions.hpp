@@ -24,9 +24,9 @@ namespace desk::handlers {
 /// What the desk's actions work with. The store must outlive them.
 struct DeskActionDependencies {
   storage::Store& store;
-  PolicyResolver resolve_policy;  ///< an escalation's PolicySet by its policy digest
+  PolicyResolver resolve_policy;                                     ///< an escalation's PolicySet by its policy digest
   std::function<std::shared_ptr<const PolicySet>()> current_policy;  ///< for new escalations
-  core::Metrics* metrics = nullptr;                                   ///< optional
+  core::Metrics* metrics = nullptr;                                  ///< optional
   SurfaceNames surfaces = {};  ///< every surface that shows escalations gets each update
 };
 
@@ -34,20 +34,20 @@ struct DeskActionDependencies {
 /// already decided, invalid — with the form field at fault), in words for the person.
 struct DecisionResult {
   macros::MacroOutcome outcome;
-  bool changed = false;  ///< the store changed: clocks and outbox should look again
-  std::string log;       ///< a problem for the operators' log; empty when none
+  bool changed = false;                        ///< the store changed: clocks and outbox should look again
+  std::string log;                             ///< a problem for the operators' log; empty when none
   std::optional<core::Escalation> escalation;  ///< as it stands after the step, when it exists
   std::shared_ptr<const PolicySet> policy;     ///< the policy it was opened under, when loadable
 };
 
 /// Something a person escalates by hand (/escalate in Slack, a form elsewhere), as typed.
 struct ManualEscalation {
-  std::string what;      ///< the text or a description (required, < 40,000 bytes)
-  std::string where;     ///< a link to it (optional, http(s))
-  std::string workflow;  ///< one of the policy's workflows
-  std::string why;       ///< the reason (a rationale: policy's minimum length)
-  std::string actor;     ///< person id (or the surface's user id when the rota has no such person)
-  std::string surface;   ///< where it was typed, recorded as the submission's channel
+  std::string what;          ///< the text or a description (required, < 40,000 bytes)
+  std::string where;         ///< a link to it (optional, http(s))
+  std::string workflow;      ///< one of the policy's workflows
+  std::string why;           ///< the reason (a rationale: policy's minimum length)
+  std::string actor;         ///< person id (or the surface's user id when the rota has no such person)
+  std::string surface;       ///< where it was typed, recorded as the submission's channel
   std::string surface_user;  ///< the surface's user id, recorded as the submitting "agent"
 };
 

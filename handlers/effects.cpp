@@ -4,12 +4,18 @@ namespace desk::handlers {
 
 std::string_view to_string(Effect effect) {
   switch (effect) {
-    case Effect::post_escalation: return "post_escalation";
-    case Effect::update_escalation: return "update_escalation";
-    case Effect::thread_reply: return "thread_reply";
-    case Effect::ping: return "ping";
-    case Effect::direct_message: return "direct_message";
-    case Effect::decision_callback: return "decision_callback";
+    case Effect::post_escalation:
+      return "post_escalation";
+    case Effect::update_escalation:
+      return "update_escalation";
+    case Effect::thread_reply:
+      return "thread_reply";
+    case Effect::ping:
+      return "ping";
+    case Effect::direct_message:
+      return "direct_message";
+    case Effect::decision_callback:
+      return "decision_callback";
   }
   return "?";
 }

@@ -23,8 +23,9 @@ enum class Effect {
   decision_callback,  ///< the decision POSTed to the agent's callback_url (surface kAgentSurface)
 };
 
-inline constexpr Effect kAllEffects[] = {Effect::post_escalation, Effect::update_escalation, Effect::thread_reply,
-                                         Effect::ping,            Effect::direct_message,    Effect::decision_callback};
+inline constexpr Effect kAllEffects[] = {Effect::post_escalation, Effect::update_escalation,
+                                         Effect::thread_reply,    Effect::ping,
+                                         Effect::direct_message,  Effect::decision_callback};
 
 std::string_view to_string(Effect effect);
 std::optional<Effect> effect_from(std::string_view name);

@@ -66,9 +66,7 @@ std::vector<HttpResponse> IntakeHandler::commit(std::vector<PendingSubmission> b
       try {
         rows.push_back(to_new_submission(batch[i], overrides, &answers[i]));
         row_of.push_back(i);
-      } catch (...) {
-        outcomes[i].error = std::current_exception();
-      }
+      } catch (...) { outcomes[i].error = std::current_exception(); }
     }
     auto stored = store_.add_submissions(rows);
     for (std::size_t k = 0; k < row_of.size() && k < stored.size(); ++k) outcomes[row_of[k]] = std::move(stored[k]);
@@ -80,9 +78,7 @@ std::vector<HttpResponse> IntakeHandler::commit(std::vector<PendingSubmission> b
     HttpResponse r;
     try {
       r = committed(batch[i], outcomes[i], std::move(answers[i]));
-    } catch (...) {
-      r = intake::failure_answer();
-    }
+    } catch (...) { r = intake::failure_answer(); }
     out[i] = counted(std::move(r), true, batch[i].started);
   }
   return out;
@@ -99,7 +95,10 @@ storage::NewSubmission IntakeHandler::to_new_submission(const PendingSubmission&
   ns.hits = ev.hits;
   ns.idempotency_key = p.key;
   ns.idempotency_scope = p.scope;
-  ns.audit.push_back({"submission.received", "", s.agent.empty() ? "desk" : s.agent, p.now,
+  ns.audit.push_back({"submission.received",
+                      "",
+                      s.agent.empty() ? "desk" : s.agent,
+                      p.now,
                       {{"workflow", s.workflow}, {"verdict", core::to_string(ev.verdict)}}});
   if (ev.verdict == core::Verdict::escalated) {
     const core::LifecycleContext ctx{policy_, rota_, overrides};
@@ -175,8 +174,8 @@ std::string IntakeHandler::answer(const std::string& submission_id, core::Verdic
   json j = {{"submission_id", submission_id}, {"verdict", core::to_string(verdict)}, {"hits", std::move(hit_list)}};
   if (e) {
     json full = to_json(*e, rota_);
-    j["escalation"] = {{"id", full["id"]}, {"status", full["status"]}, {"owner", full["owner"]},
-                       {"deadlines", full["deadlines"]}};
+    j["escalation"] = {
+        {"id", full["id"]}, {"status", full["status"]}, {"owner", full["owner"]}, {"deadlines", full["deadlines"]}};
   }
   return intake::dump(j);
 }

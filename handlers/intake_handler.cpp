@@ -22,8 +22,9 @@ std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohma
 HttpResponse json_response(int status, const nlohmann::json& body) { return {status, kJson, dump(body), {}}; }
 
 HttpResponse error(int status, const std::string& code, const std::string& message, const std::string& field) {
-  nlohmann::json body = {
-      {"error", code}, {"message", message}, {"field", field.empty() ? nlohmann::json(nullptr) : nlohmann::json(field)}};
+  nlohmann::json body = {{"error", code},
+                         {"message", message},
+                         {"field", field.empty() ? nlohmann::json(nullptr) : nlohmann::json(field)}};
   return json_response(status, body);
 }
 
@@ -38,9 +39,7 @@ HttpResponse internal_error() { return error(500, "internal", "the desk failed t
 HttpResponse failure_answer() {
   try {
     throw;
-  } catch (const storage::StorageError&) {
-    return unavailable();
-  } catch (...) {
+  } catch (const storage::StorageError&) { return unavailable(); } catch (...) {
     return internal_error();
   }
 }
@@ -59,7 +58,8 @@ constexpr const char* kPrometheus = "text/plain; version=0.0.4; charset=utf-8";
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -87,7 +87,8 @@ int status_for(const ValidationError& e) {
 // depend on where they differ.
 bool same_digest(const std::string& a, const std::string& b) {
   volatile unsigned diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) diff = diff | (static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i]));
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff = diff | (static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i]));
   return diff == 0;
 }
 
@@ -154,7 +155,8 @@ bool is_submission(const HttpRequest& r) {
 std::optional<std::string> escalation_id_in(std::string_view segment) {
   auto id = percent_decode(segment, false);
   if (!id || id->empty() || id->size() > 64) return std::nullopt;
-  if (!std::all_of(id->begin(), id->end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; }))
+  if (!std::all_of(id->begin(), id->end(),
+                   [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; }))
     return std::nullopt;
   return id;
 }
@@ -181,7 +183,6 @@ const std::string* find_header(const HttpRequest& r, const char* name) {
 
 }  // namespace
 
-
 const std::string* HttpResponse::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
     if (lower(k) == lower(name)) return &v;
@@ -189,8 +190,14 @@ const std::string* HttpResponse::header(std::string_view name) const {
 }
 
 IntakeHandler::IntakeHandler(IntakeDependencies deps)
-    : policy_(deps.policy), engine_(deps.engine), rota_(deps.rota), store_(deps.store), metrics_(deps.metrics),
-      health_(std::move(deps.health)), surfaces_(std::move(deps.surfaces)), limits_(deps.limits) {
+    : policy_(deps.policy),
+      engine_(deps.engine),
+      rota_(deps.rota),
+      store_(deps.store),
+      metrics_(deps.metrics),
+      health_(std::move(deps.health)),
+      surfaces_(std::move(deps.surfaces)),
+      limits_(deps.limits) {
   for (const auto& t : deps.tokens)
     if (!t.empty()) token_digests_.push_back(storage::sha256_hex(t));
 }
@@ -211,10 +218,9 @@ PreparedRequest IntakeHandler::prepare(const HttpRequest& request, core::TimePoi
   PreparedRequest prepared;
   try {
     prepared = route(request, now);
-  } catch (...) {
-    prepared = intake::failure_answer();
-  }
-  if (auto* answer = std::get_if<HttpResponse>(&prepared)) return counted(std::move(*answer), is_submission(request), started);
+  } catch (...) { prepared = intake::failure_answer(); }
+  if (auto* answer = std::get_if<HttpResponse>(&prepared))
+    return counted(std::move(*answer), is_submission(request), started);
   if (auto* pending = std::get_if<PendingSubmission>(&prepared)) pending->started = started;
   return prepared;
 }
@@ -223,13 +229,12 @@ HttpResponse IntakeHandler::read(const StoreRead& work) {
   HttpResponse response;
   try {
     response = work.run ? work.run() : intake::internal_error();
-  } catch (...) {
-    response = intake::failure_answer();
-  }
+  } catch (...) { response = intake::failure_answer(); }
   return counted(std::move(response), false, {});
 }
 
-HttpResponse IntakeHandler::counted(HttpResponse response, bool submission, std::chrono::steady_clock::time_point started) {
+HttpResponse IntakeHandler::counted(HttpResponse response, bool submission,
+                                    std::chrono::steady_clock::time_point started) {
   metrics_.count_intake_request(response.status);
   if (submission)
     metrics_.observe_intake_latency(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -309,7 +314,8 @@ PreparedRequest IntakeHandler::check_submission(const HttpRequest& request, cons
     if (!is_valid_key(key, limits_.max_idempotency_key))
       return error(400, "invalid_header",
                    "'Idempotency-Key' must be 1 to " + std::to_string(limits_.max_idempotency_key) +
-                       " printable ASCII characters", "Idempotency-Key");
+                       " printable ASCII characters",
+                   "Idempotency-Key");
   }
   if (!core::is_valid_utf8(request.body)) return error(400, "invalid_text", "the body is not valid UTF-8");
 
@@ -353,11 +359,11 @@ HttpResponse IntakeHandler::list_escalations(const Query& query) {
   int limit = 100;
   if (auto it = query.find("limit"); it != query.end()) {
     const std::string& v = it->second;
-    const bool digits = !v.empty() && v.size() <= 3 && std::all_of(v.begin(), v.end(), [](char c) {
-      return c >= '0' && c <= '9';
-    });
+    const bool digits =
+        !v.empty() && v.size() <= 3 && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
     limit = digits ? std::stoi(v) : 0;
-    if (limit < 1 || limit > 500) return error(400, "invalid_parameter", "limit must be a whole number from 1 to 500", "limit");
+    if (limit < 1 || limit > 500)
+      return error(400, "invalid_parameter", "limit must be a whole number from 1 to 500", "limit");
   }
   json list = json::array();
   for (const auto& e : store_.escalations(state, limit)) list.push_back(to_json(e, rota_));
@@ -368,9 +374,7 @@ HttpResponse IntakeHandler::healthz(const DeskHealth& health) {
   bool database = true;
   try {
     (void)store_.policy_snapshot(policy_.source_digest.empty() ? "healthz" : policy_.source_digest);
-  } catch (const storage::StorageError&) {
-    database = false;
-  }
+  } catch (const storage::StorageError&) { database = false; }
   // Liveness: the process answers and its database reads (else 503). A surface or worker that is down
   // is reported by name and makes the desk "degraded", not dead: the rest of it still works.
   bool all_up = true;
@@ -383,7 +387,9 @@ HttpResponse IntakeHandler::healthz(const DeskHealth& health) {
     workers[w.name] = w.state;
     all_up = all_up && w.ok;
   }
-  json body = {{"status", !database ? "unavailable" : all_up ? "ok" : "degraded"},
+  json body = {{"status", !database ? "unavailable"
+                          : all_up  ? "ok"
+                                    : "degraded"},
                {"database", database ? "ok" : "unavailable"},
                {"surfaces", std::move(surfaces)},
                {"workers", std::move(workers)}};

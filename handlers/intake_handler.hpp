@@ -89,7 +89,7 @@ struct IntakeDependencies {
   const core::Rota& rota;            ///< built from `policy`
   storage::Store& store;
   core::Metrics& metrics;
-  std::vector<std::string> tokens;   ///< accepted bearer tokens; empty ones are ignored; none: all refused
+  std::vector<std::string> tokens;  ///< accepted bearer tokens; empty ones are ignored; none: all refused
   /// For /healthz; unset reports no surfaces and no workers. Called on the thread that calls read().
   std::function<DeskHealth()> health;
   /// Where a new escalation is posted: one post_escalation row per surface.
@@ -147,8 +147,8 @@ class IntakeHandler {
                                            std::string* answer_out);
   HttpResponse committed(const PendingSubmission& p, const storage::SubmissionOutcome& outcome, std::string answer);
   HttpResponse replay(const storage::SubmissionIds& ids, const core::Submission& parsed);
-  std::string answer(const std::string& submission_id, core::Verdict verdict,
-                     const std::vector<core::TriggerHit>& hits, const core::Escalation* e) const;
+  std::string answer(const std::string& submission_id, core::Verdict verdict, const std::vector<core::TriggerHit>& hits,
+                     const core::Escalation* e) const;
   void count(const core::Evaluation& ev);
   /// Counts an answer (and times it when it answers a submission) before it leaves.
   HttpResponse counted(HttpResponse response, bool submission, std::chrono::steady_clock::time_point started);

@@ -74,7 +74,8 @@ std::optional<SlackCall> confirmation(const ViewSubmission& view, const std::str
   const auto channel = meta.is_object() ? meta.find("channel_id") : meta.end();
   if (!meta.is_object() || channel == meta.end() || !channel->is_string()) return std::nullopt;
   const std::string& id = channel->get_ref<const std::string&>();
-  if (id.empty() || id.size() > kMaxIdBytes || id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != std::string::npos)
+  if (id.empty() || id.size() > kMaxIdBytes ||
+      id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != std::string::npos)
     return std::nullopt;
   macros::MacroOutcome done;
   done.status = Status::done;
@@ -101,7 +102,8 @@ InteractionResult InteractionHandler::on_payload(const nlohmann::json& payload, 
 InteractionResult InteractionHandler::on_block_actions(const BlockAction& a, core::TimePoint now) {
   try {
     const auto macro = macro_from_action_id(a.action_id);
-    if (!macro) return tell(a, "That button is not one the desk knows, so nothing changed.", "unknown action_id " + a.action_id);
+    if (!macro)
+      return tell(a, "That button is not one the desk knows, so nothing changed.", "unknown action_id " + a.action_id);
     const auto ref = parse_actions_block_id(a.block_id);
     const std::string id = !a.value.empty() ? a.value : ref ? ref->escalation_id : std::string();
     if (!ref || ref->escalation_id != id)
@@ -113,7 +115,8 @@ InteractionResult InteractionHandler::on_block_actions(const BlockAction& a, cor
     InteractionResult r;
     r.changed = step.changed;
     const core::Rota& rota = step.policy->rota();
-    const auto routes = *macro == core::Macro::route ? route_options(rota, *step.escalation) : std::vector<RouteOption>{};
+    const auto routes =
+        *macro == core::Macro::route ? route_options(rota, *step.escalation) : std::vector<RouteOption>{};
     r.calls.push_back({SlackCall::Kind::views_open, a.trigger_id, "", "",
                        rationale_modal(*step.escalation, *macro, core::display_name(rota, actor), routes)});
     return r;
@@ -136,7 +139,8 @@ InteractionResult InteractionHandler::on_view_closed(const ViewClosed&, core::Ti
 InteractionResult InteractionHandler::submit_rationale(const ViewSubmission& view, core::TimePoint now) {
   const auto meta = parse_rationale_metadata(view.private_metadata);
   if (!meta)
-    return form_error("rationale", "This form could not be read. Close it and click the button on the escalation again.",
+    return form_error("rationale",
+                      "This form could not be read. Close it and click the button on the escalation again.",
                       "rationale form with unreadable private_metadata from " + view.user_id);
   macros::MacroRequest request;
   request.macro = meta->macro;

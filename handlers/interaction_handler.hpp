@@ -47,16 +47,16 @@ struct SlackCall {
 struct InteractionResult {
   std::optional<nlohmann::json> ack_payload;  ///< travels in the Socket Mode ack (modal errors, slash replies)
   std::vector<SlackCall> calls;               ///< carried out right after the ack
-  bool changed = false;  ///< the store changed: the SLA timer and outbox sender should look again
-  std::string log;       ///< a problem for the desk's log (a refused payload, a missing snapshot); empty when none
+  bool changed = false;                       ///< the store changed: the SLA timer and outbox sender should look again
+  std::string log;  ///< a problem for the desk's log (a refused payload, a missing snapshot); empty when none
 };
 
 /// What the Slack handlers work with. The store must outlive them.
 struct SlackDependencies {
   storage::Store& store;
-  PolicyResolver resolve_policy;  ///< an escalation's PolicySet by its policy digest
+  PolicyResolver resolve_policy;                                     ///< an escalation's PolicySet by its policy digest
   std::function<std::shared_ptr<const PolicySet>()> current_policy;  ///< for new escalations and /rota
-  core::Metrics* metrics = nullptr;  ///< optional
+  core::Metrics* metrics = nullptr;                                  ///< optional
   /// Why the on-duty user group is not kept on the duty lead (mrkdwn), shown by /rota; nullopt or
   /// unset when it is, or when the feature is off.
   std::function<std::optional<std::string>()> usergroup_notice = {};

@@ -9,9 +9,9 @@ using json = nlohmann::json;
 constexpr std::size_t kHeaderLimit = 150;
 constexpr std::size_t kSectionLimit = 3000;
 constexpr std::size_t kFieldLimit = 2000;
-constexpr std::size_t kHitsShown = 10;           // more are summarised, so 200 hits still fit
-constexpr std::size_t kHitLimit = 600;           // one explanation
-constexpr std::size_t kRationaleSections = 6;    // 3,000 characters escaped can grow to 15,000
+constexpr std::size_t kHitsShown = 10;         // more are summarised, so 200 hits still fit
+constexpr std::size_t kHitLimit = 600;         // one explanation
+constexpr std::size_t kRationaleSections = 6;  // 3,000 characters escaped can grow to 15,000
 constexpr std::size_t kUrlLimit = 1000;
 
 json mrkdwn(std::string text) { return {{"type", "mrkdwn"}, {"text", std::move(text)}}; }
@@ -38,7 +38,8 @@ void add_rationale(json& blocks, const std::string& title, const std::string& ra
   }
   const std::string head = title + "\n";
   auto chunks = split_text(rationale, kSectionLimit - slack_length(head), kRationaleSections, TextMode::quoted);
-  for (std::size_t i = 0; i < chunks.size(); ++i) blocks.push_back(section(i == 0 ? head + chunks[i] : chunks[i], true));
+  for (std::size_t i = 0; i < chunks.size(); ++i)
+    blocks.push_back(section(i == 0 ? head + chunks[i] : chunks[i], true));
 }
 
 std::string hit_text(const core::TriggerHit& h) {
@@ -256,16 +257,18 @@ nlohmann::json decision_reply(const core::Escalation& e, const core::Rota& rota)
                      " after it opened).";
   blocks.push_back(section(head));
   add_rationale(blocks, "*Rationale*", e.decision->rationale);
-  std::string text = e.id + (accepted ? " accepted by " : " rejected by ") + by + ": " + fit_text(e.decision->rationale, 400);
+  std::string text =
+      e.id + (accepted ? " accepted by " : " rejected by ") + by + ": " + fit_text(e.decision->rationale, 400);
   return reply(e, "decision", std::move(text), std::move(blocks));
 }
 
 nlohmann::json backup_ping_reply(const core::Reminder& r, const core::Escalation& e, const core::Rota& rota) {
   const std::string who =
       r.notify.empty() ? "Nobody to ping (the backup and director roles are empty)" : mentions(rota, r.notify);
-  std::string text = who + ": nobody has responded to *" + e.id + "* (" + fit_text(e.workflow, 100) + ") within " +
-                     waited(r, e) + ".";
-  if (!e.owner_person.empty()) text += " The owner " + mention(person_ref(rota, e.owner_person)) + " has not triaged it.";
+  std::string text =
+      who + ": nobody has responded to *" + e.id + "* (" + fit_text(e.workflow, 100) + ") within " + waited(r, e) + ".";
+  if (!e.owner_person.empty())
+    text += " The owner " + mention(person_ref(rota, e.owner_person)) + " has not triaged it.";
   text += " You may act on it now with the buttons on the escalation.";
   json blocks = json::array({section(":bell: " + text)});
   add_lateness(blocks, r);
@@ -308,7 +311,8 @@ nlohmann::json reowned_reply(const core::Escalation& e, const core::Rota& rota, 
   }
   std::string clock;
   if (auto t = due_text(e, core::DeadlineKind::triage, "Triage"); !t.empty()) clock = t;
-  if (auto d = due_text(e, core::DeadlineKind::decision, "decision"); !d.empty()) clock += (clock.empty() ? "" : " · ") + d;
+  if (auto d = due_text(e, core::DeadlineKind::decision, "decision"); !d.empty())
+    clock += (clock.empty() ? "" : " · ") + d;
   json blocks = json::array({section(text)});
   add_rationale(blocks, "*Why*", rationale);
   if (!clock.empty()) blocks.push_back(context(clock));

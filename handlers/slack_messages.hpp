@@ -37,9 +37,9 @@ struct EscalationView {
   std::string masked_excerpt;  ///< the output with personal data masked (core::Evaluation::masked_output)
   std::string permalink;
   std::string suggested_fix;
-  PersonRef owner;             ///< holder of the owner role (from the rota)
-  PersonRef backup;            ///< who the backup ping would reach (from the rota)
-  std::string usergroup_id;    ///< "S…" of the on-duty user group; empty when not known
+  PersonRef owner;           ///< holder of the owner role (from the rota)
+  PersonRef backup;          ///< who the backup ping would reach (from the rota)
+  std::string usergroup_id;  ///< "S…" of the on-duty user group; empty when not known
 };
 
 // ---- Text helpers (also useful to other Slack handlers) ----

@@ -6,7 +6,7 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::size_t kModalTextLimit = 24;     // title, submit, close
+constexpr std::size_t kModalTextLimit = 24;  // title, submit, close
 constexpr std::size_t kOptionTextLimit = 75;
 constexpr std::size_t kOptionValueLimit = 150;
 constexpr std::size_t kMaxOptions = 100;
@@ -17,10 +17,14 @@ json plain(std::string text) { return {{"type", "plain_text"}, {"text", std::mov
 /// The verb a macro's form is titled and submitted with.
 const char* verb(core::Macro macro) {
   switch (macro) {
-    case core::Macro::accept: return "Accept";
-    case core::Macro::reject: return "Reject";
-    case core::Macro::escalate_to_legal: return "Escalate";
-    case core::Macro::route: return "Route";
+    case core::Macro::accept:
+      return "Accept";
+    case core::Macro::reject:
+      return "Reject";
+    case core::Macro::escalate_to_legal:
+      return "Escalate";
+    case core::Macro::route:
+      return "Route";
   }
   return "Submit";
 }
@@ -28,10 +32,18 @@ const char* verb(core::Macro macro) {
 std::string intro(const core::Escalation& e, core::Macro macro, const std::string& actor_name) {
   std::string what;
   switch (macro) {
-    case core::Macro::accept: what = "*Accept*"; break;
-    case core::Macro::reject: what = "*Reject*"; break;
-    case core::Macro::escalate_to_legal: what = "*Escalate to legal*"; break;
-    case core::Macro::route: what = "*Route*"; break;
+    case core::Macro::accept:
+      what = "*Accept*";
+      break;
+    case core::Macro::reject:
+      what = "*Reject*";
+      break;
+    case core::Macro::escalate_to_legal:
+      what = "*Escalate to legal*";
+      break;
+    case core::Macro::route:
+      what = "*Route*";
+      break;
   }
   std::string out = what + " " + fit_text(e.id, 100) + " (" + fit_text(e.workflow, 200) + ")";
   if (!actor_name.empty()) out += " as " + fit_text(actor_name, 200);
@@ -92,7 +104,8 @@ json rationale_block(core::Macro macro) {
 std::vector<RouteOption> route_options(const core::Rota& rota, const core::Escalation& e) {
   std::vector<RouteOption> out;
   for (const auto& [id, spec] : rota.roles())
-    if (id != e.owner_role) out.push_back({id, spec.title.empty() || spec.title == id ? id : spec.title + " (" + id + ")"});
+    if (id != e.owner_role)
+      out.push_back({id, spec.title.empty() || spec.title == id ? id : spec.title + " (" + id + ")"});
   return out;
 }
 
@@ -115,7 +128,8 @@ std::optional<RationaleMetadata> parse_rationale_metadata(std::string_view text)
 nlohmann::json rationale_modal(const core::Escalation& e, core::Macro macro, const std::string& actor_name,
                                const std::vector<RouteOption>& routes) {
   const json metadata = {{"escalation_id", e.id}, {"macro", core::to_string(macro)}, {"generation", e.generation}};
-  json blocks = json::array({{{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", intro(e, macro, actor_name)}}}}});
+  json blocks =
+      json::array({{{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", intro(e, macro, actor_name)}}}}});
   if (macro == core::Macro::route) blocks.push_back(route_block(routes));
   blocks.push_back(rationale_block(macro));
   return {{"type", "modal"},
@@ -136,10 +150,18 @@ nlohmann::json refusal_ephemeral(const macros::MacroOutcome& outcome) {
   using Status = macros::MacroOutcome::Status;
   std::string icon;
   switch (outcome.status) {
-    case Status::done: icon = ":white_check_mark: "; break;
-    case Status::refused: icon = ":no_entry: "; break;
-    case Status::already_decided: icon = ":lock: "; break;
-    case Status::invalid: icon = ":warning: "; break;
+    case Status::done:
+      icon = ":white_check_mark: ";
+      break;
+    case Status::refused:
+      icon = ":no_entry: ";
+      break;
+    case Status::already_decided:
+      icon = ":lock: ";
+      break;
+    case Status::invalid:
+      icon = ":warning: ";
+      break;
   }
   const std::string message = outcome.message.empty() ? "That changed nothing." : outcome.message;
   std::string text = fit_text(message, 2900);

@@ -105,7 +105,8 @@ void read_user(Checker& c, const json& p, std::string& user_id, std::string* use
     }
     c.string(*user, "user", "team_id", team_id, false, Kind::id, kMaxIdBytes);
   }
-  if (const json* team = c.object(p, "", "team", false)) c.string(*team, "team", "id", team_id, false, Kind::id, kMaxIdBytes);
+  if (const json* team = c.object(p, "", "team", false))
+    c.string(*team, "team", "id", team_id, false, Kind::id, kMaxIdBytes);
 }
 
 ParsedInteraction parse_block_actions(const json& p) {
@@ -226,9 +227,12 @@ std::variant<json, PayloadError> parse_text(std::string_view text) {
   bool in_string = false, escaped = false;
   for (char ch : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (ch == '\\') escaped = true;
-      else if (ch == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (ch == '\\')
+        escaped = true;
+      else if (ch == '"')
+        in_string = false;
     } else if (ch == '"') {
       in_string = true;
     } else if (ch == '{' || ch == '[') {

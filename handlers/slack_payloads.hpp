@@ -22,13 +22,13 @@ struct PayloadError {
 
 /// Size limits, well above anything Slack sends, so a hostile or broken payload costs little.
 inline constexpr std::size_t kMaxPayloadBytes = 2 * 1024 * 1024;  ///< whole payload text
-inline constexpr std::size_t kMaxPayloadDepth = 64;                ///< nesting of arrays and objects
-inline constexpr std::size_t kMaxIdBytes = 255;                    ///< ids, action ids, block ids, hashes
-inline constexpr std::size_t kMaxUrlBytes = 3000;                  ///< response_url
-inline constexpr std::size_t kMaxValueBytes = 2000;                ///< a button's value (Block Kit limit)
-inline constexpr std::size_t kMaxMetadataBytes = 3000;             ///< a view's private_metadata
-inline constexpr std::size_t kMaxTextBytes = 64 * 1024;            ///< slash text, one input's value
-inline constexpr std::size_t kMaxInputs = 100;                     ///< inputs in one view's state
+inline constexpr std::size_t kMaxPayloadDepth = 64;               ///< nesting of arrays and objects
+inline constexpr std::size_t kMaxIdBytes = 255;                   ///< ids, action ids, block ids, hashes
+inline constexpr std::size_t kMaxUrlBytes = 3000;                 ///< response_url
+inline constexpr std::size_t kMaxValueBytes = 2000;               ///< a button's value (Block Kit limit)
+inline constexpr std::size_t kMaxMetadataBytes = 3000;            ///< a view's private_metadata
+inline constexpr std::size_t kMaxTextBytes = 64 * 1024;           ///< slash text, one input's value
+inline constexpr std::size_t kMaxInputs = 100;                    ///< inputs in one view's state
 
 /// A click on a button of a desk message (`block_actions`; only the first action is read: a button
 /// click carries exactly one).
@@ -47,7 +47,7 @@ struct BlockAction {
 
 /// A modal's submit (`view_submission`), with the typed inputs of view.state.values.
 struct ViewSubmission {
-  std::string user_id;           ///< required
+  std::string user_id;  ///< required
   std::string user_name;
   std::string team_id;
   std::string trigger_id;        ///< may be empty
@@ -78,11 +78,11 @@ struct ViewClosed {
 
 /// A slash command (`/rota`, `/escalate`): the fields after Socket Mode unwrapped the envelope.
 struct SlashCommand {
-  std::string command;       ///< required, starts with '/'
-  std::string text;          ///< everything after the command; may be empty
-  std::string user_id;       ///< required
-  std::string channel_id;    ///< required
-  std::string trigger_id;    ///< required: opens the /escalate modal
+  std::string command;     ///< required, starts with '/'
+  std::string text;        ///< everything after the command; may be empty
+  std::string user_id;     ///< required
+  std::string channel_id;  ///< required
+  std::string trigger_id;  ///< required: opens the /escalate modal
   std::string team_id;
   std::string response_url;
 };

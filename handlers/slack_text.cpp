@@ -99,16 +99,23 @@ std::size_t rendered_units(char32_t c, TextMode mode) {
 void append_rendered(std::string& out, std::string_view src, const CodePoint& cp, TextMode mode) {
   if (mode != TextMode::plain) {
     switch (cp.value) {
-      case '&': out += "&amp;"; return;
-      case '<': out += "&lt;"; return;
-      case '>': out += "&gt;"; return;
+      case '&':
+        out += "&amp;";
+        return;
+      case '<':
+        out += "&lt;";
+        return;
+      case '>':
+        out += "&gt;";
+        return;
       case '\n':
         if (mode == TextMode::quoted) {
           out += "\n>";
           return;
         }
         break;
-      default: break;
+      default:
+        break;
     }
   }
   if (cp.valid) {

@@ -19,7 +19,7 @@ using std::chrono::minutes;
 constexpr std::size_t kSectionLimit = 3000;
 constexpr std::size_t kMaxRoleSections = 40;  // a message holds 50 blocks
 constexpr int kScheduleWeeks = 4;
-constexpr std::size_t kInputLimit = 3000;      // plain_text_input max_length
+constexpr std::size_t kInputLimit = 3000;  // plain_text_input max_length
 
 constexpr const char* kUsage =
     "*/rota* — who is on duty now, and the coming weeks\n"
@@ -43,7 +43,8 @@ std::pair<std::string_view, std::string_view> split_word(std::string_view s) {
 }
 
 json section(const std::string& mrkdwn) {
-  return {{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", fit_text(mrkdwn, kSectionLimit, TextMode::plain)}}}};
+  return {{"type", "section"},
+          {"text", {{"type", "mrkdwn"}, {"text", fit_text(mrkdwn, kSectionLimit, TextMode::plain)}}}};
 }
 
 json context(const std::string& mrkdwn) {
@@ -54,7 +55,8 @@ json context(const std::string& mrkdwn) {
 InteractionResult reply(const std::string& text, json blocks = nullptr, std::string log = {}) {
   if (blocks.is_null()) blocks = json::array({section(text)});
   InteractionResult r;
-  r.ack_payload = json{{"response_type", "ephemeral"}, {"text", fit_text(text, 3900, TextMode::plain)}, {"blocks", std::move(blocks)}};
+  r.ack_payload = json{
+      {"response_type", "ephemeral"}, {"text", fit_text(text, 3900, TextMode::plain)}, {"blocks", std::move(blocks)}};
   r.log = std::move(log);
   return r;
 }
@@ -152,10 +154,14 @@ std::optional<core::TimePoint> duration_after(std::string_view s, core::TimePoin
   const auto n = digits(s, pos, s.size() - 1);
   if (!n || *n <= 0) return std::nullopt;
   switch (s.back()) {
-    case 'm': return now + minutes(*n);
-    case 'h': return now + hours(*n);
-    case 'd': return now + days(*n);
-    default: return std::nullopt;
+    case 'm':
+      return now + minutes(*n);
+    case 'h':
+      return now + hours(*n);
+    case 'd':
+      return now + days(*n);
+    default:
+      return std::nullopt;
   }
 }
 
@@ -184,11 +190,13 @@ std::string override_refusal(const core::Rota& r, const core::RoleSpec& spec, co
                              const std::vector<core::RotaOverride>& overrides, core::TimePoint now) {
   const auto director = r.holder(core::kDirectorRole, now, overrides);
   const auto& may = spec.may_override;
-  if (actor && (std::find(may.begin(), may.end(), actor->id) != may.end() || (director && director->person == actor->id)))
+  if (actor &&
+      (std::find(may.begin(), may.end(), actor->id) != may.end() || (director && director->person == actor->id)))
     return {};
   std::string names;
   for (const auto& p : may) names += (names.empty() ? "" : ", ") + core::display_name(r, p);
-  if (director) names += (names.empty() ? "" : ", ") + core::display_name(r, director->person) + " (marketing director)";
+  if (director)
+    names += (names.empty() ? "" : ", ") + core::display_name(r, director->person) + " (marketing director)";
   return "Only " + (names.empty() ? std::string("the marketing director") : names) + " may override " + spec.id + ".";
 }
 
@@ -201,7 +209,9 @@ json workflow_select(const core::Policy& policy) {
     if (id.size() > 150) continue;     // a cut value would name another workflow
     options.push_back({{"text", plain(fit_text(id, 75, TextMode::plain))}, {"value", id}});
   }
-  json select = {{"type", "static_select"}, {"action_id", kWorkflowAction}, {"placeholder", plain("Choose a workflow")},
+  json select = {{"type", "static_select"},
+                 {"action_id", kWorkflowAction},
+                 {"placeholder", plain("Choose a workflow")},
                  {"options", options}};
   if (options.size() == 1) select["initial_option"] = options.front();
   return select;
@@ -211,22 +221,34 @@ json workflow_select(const core::Policy& policy) {
 json escalate_view(const core::Policy& policy, const SlashCommand& c) {
   const std::string what(trim(unescape_command_text(c.text)));
   const std::string link = first_link(c.text);
-  json what_input = {{"type", "plain_text_input"}, {"action_id", kWhatAction}, {"multiline", true}, {"max_length", kInputLimit}};
+  json what_input = {
+      {"type", "plain_text_input"}, {"action_id", kWhatAction}, {"multiline", true}, {"max_length", kInputLimit}};
   if (!what.empty()) what_input["initial_value"] = fit_text(what, kInputLimit, TextMode::plain);
   json where_input = {{"type", "plain_text_input"}, {"action_id", kWhereAction}, {"placeholder", plain("https://…")}};
   if (!link.empty() && link.size() <= kInputLimit) where_input["initial_value"] = link;
-  const std::string hint = "Required, at least " + std::to_string(policy.desk.min_rationale_chars) +
-                           " characters. It is kept as evidence.";
-  json why_input = {{"type", "plain_text_input"}, {"action_id", kWhyAction}, {"multiline", true},
+  const std::string hint =
+      "Required, at least " + std::to_string(policy.desk.min_rationale_chars) + " characters. It is kept as evidence.";
+  json why_input = {{"type", "plain_text_input"},
+                    {"action_id", kWhyAction},
+                    {"multiline", true},
                     {"max_length", macros::kMaxRationaleChars}};
 
   json blocks = json::array();
-  blocks.push_back({{"type", "input"}, {"block_id", kWhatBlock}, {"label", plain("What needs a look")}, {"element", what_input}});
-  blocks.push_back({{"type", "input"}, {"block_id", kWhereBlock}, {"optional", true}, {"label", plain("Where (link)")},
+  blocks.push_back(
+      {{"type", "input"}, {"block_id", kWhatBlock}, {"label", plain("What needs a look")}, {"element", what_input}});
+  blocks.push_back({{"type", "input"},
+                    {"block_id", kWhereBlock},
+                    {"optional", true},
+                    {"label", plain("Where (link)")},
                     {"element", where_input}});
-  blocks.push_back({{"type", "input"}, {"block_id", kWorkflowBlock}, {"label", plain("Workflow")},
+  blocks.push_back({{"type", "input"},
+                    {"block_id", kWorkflowBlock},
+                    {"label", plain("Workflow")},
                     {"element", workflow_select(policy)}});
-  blocks.push_back({{"type", "input"}, {"block_id", kWhyBlock}, {"label", plain("Why")}, {"hint", plain(hint)},
+  blocks.push_back({{"type", "input"},
+                    {"block_id", kWhyBlock},
+                    {"label", plain("Why")},
+                    {"hint", plain(hint)},
                     {"element", why_input}});
   return {{"type", "modal"},
           {"callback_id", kEscalateCallbackId},
@@ -314,7 +336,8 @@ InteractionResult SlashCommands::rota(const SlashCommand&, std::string_view role
   for (const auto& [id, spec] : r.roles()) {
     if (!role.empty() && id != role) continue;
     if (shown++ == kMaxRoleSections) {
-      blocks.push_back(context("…and " + std::to_string(r.roles().size() - kMaxRoleSections) + " more: `/rota <role>`"));
+      blocks.push_back(
+          context("…and " + std::to_string(r.roles().size() - kMaxRoleSections) + " more: `/rota <role>`"));
       break;
     }
     const auto h = r.holder(id, now, overrides);
@@ -331,8 +354,9 @@ InteractionResult SlashCommands::rota(const SlashCommand&, std::string_view role
     blocks.push_back({{"type", "divider"}});
     blocks.push_back(section(schedule_text(r, *scheduled, now)));
   }
-  blocks.push_back(context("Times show in your own time zone. The schedule leaves out overrides; "
-                           "`/rota override` sets one."));
+  blocks.push_back(
+      context("Times show in your own time zone. The schedule leaves out overrides; "
+              "`/rota override` sets one."));
   if (notice) blocks.push_back(section(*notice));
   auto answer = reply(fit_text(fallback, 3000), std::move(blocks));
   if (rota_answers_.size() >= kMaxCachedRotaAnswers) rota_answers_.clear();
@@ -357,17 +381,22 @@ InteractionResult SlashCommands::override_role(const SlashCommand& c, std::strin
   if (target.empty())
     return usage("Mention the person with @ (Slack then sends their id), e.g. `/rota override @bob duty_lead 4h`.");
   const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
-  if (!policy) return reply(":warning: The desk has no policy loaded.", nullptr, "/rota override without a current policy");
+  if (!policy)
+    return reply(":warning: The desk has no policy loaded.", nullptr, "/rota override without a current policy");
   const core::Rota& r = policy->rota();
   const std::string role(role_token);
   const auto spec = r.roles().find(role);
-  if (spec == r.roles().end()) return usage("There is no role `" + fit_text(role, 100) + "`. Roles: " + role_list(r) + ".");
+  if (spec == r.roles().end())
+    return usage("There is no role `" + fit_text(role, 100) + "`. Roles: " + role_list(r) + ".");
 
   // Rights first: someone who may not set overrides learns that, whatever else is wrong.
   const core::Person* actor = r.person_by_slack_user(c.user_id);
   if (const std::string reason = override_refusal(r, spec->second, actor, deps_.store.overrides_active_after(now), now);
       !reason.empty()) {
-    deps_.store.append_audit({{"rights.denied", "", actor ? actor->id : c.user_id, now,
+    deps_.store.append_audit({{"rights.denied",
+                               "",
+                               actor ? actor->id : c.user_id,
+                               now,
                                {{"attempted", "rota.override"}, {"role", role}, {"reason", reason}}}});
     return reply(":no_entry: " + fit_text(reason, 1000) + " The attempt was logged.");
   }
@@ -376,21 +405,29 @@ InteractionResult SlashCommands::override_role(const SlashCommand& c, std::strin
   if (!person)
     return reply(":warning: <@" + target + "> is not one of the desk's people; add them to the policy first.");
   const auto until = parse_until(until_text, now);
-  if (!until)
-    return usage("I could not read the end time `" + fit_text(until_text, 100) + "`.");
-  if (*until <= now) return reply(":warning: The end time " + slack_date(*until) + " has passed; give a time in the future.");
+  if (!until) return usage("I could not read the end time `" + fit_text(until_text, 100) + "`.");
+  if (*until <= now)
+    return reply(":warning: The end time " + slack_date(*until) + " has passed; give a time in the future.");
   if (*until - now > kMaxOverrideLength)
     return reply(":warning: An override may last at most 31 days; " + slack_date(*until) + " is further ahead.");
 
   core::RotaOverride o{0, role, person->id, now, *until, "set with /rota override", actor->id};
-  core::AuditEvent ev{"rota.override", "", actor->id, now,
-                      {{"role", role}, {"person", person->id}, {"from", core::format_utc(now)},
-                       {"until", core::format_utc(*until)}, {"by", actor->id}}};
+  core::AuditEvent ev{"rota.override",
+                      "",
+                      actor->id,
+                      now,
+                      {{"role", role},
+                       {"person", person->id},
+                       {"from", core::format_utc(now)},
+                       {"until", core::format_utc(*until)},
+                       {"by", actor->id}}};
   deps_.store.add_override(o, ev);
   std::string confirmation = ":white_check_mark: " + who(r, person->id) + " covers " + role_title(spec->second) +
                              " from now until " + slack_date(*until) + ".";
-  const auto notice = role == core::kDutyLeadRole ? usergroup_notice(policy->policy().desk.oncall_usergroup) : std::nullopt;
-  if (notice) confirmation += "\n" + *notice;
+  const auto notice =
+      role == core::kDutyLeadRole ? usergroup_notice(policy->policy().desk.oncall_usergroup) : std::nullopt;
+  if (notice)
+    confirmation += "\n" + *notice;
   else if (role == core::kDutyLeadRole && !policy->policy().desk.oncall_usergroup.empty())
     confirmation += " The on-duty user group follows.";
   InteractionResult out = reply(confirmation);

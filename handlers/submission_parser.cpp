@@ -23,25 +23,33 @@ ValidationError error(std::string code, std::string message, std::string field =
 
 const char* type_name(const json& v) {
   switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::string: return "a string";
-    case json::value_t::array: return "an array";
-    case json::value_t::object: return "an object";
-    case json::value_t::discarded: return "nothing";
-    default: return "a number";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "a boolean";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::discarded:
+      return "nothing";
+    default:
+      return "a number";
   }
 }
-
 
 class Validator {
  public:
   Validator(const core::Policy& policy, const SubmissionLimits& limits) : policy_(policy), limits_(limits) {}
 
   std::optional<ValidationError> run(const json& body, core::Submission& s) {
-    if (!body.is_object()) return error("invalid_type", std::string("the body must be a JSON object, not ") + type_name(body));
-    static const char* const kFields[] = {"workflow", "channel", "agent", "confidence", "prompt", "output", "citations",
-                                          "permalink", "suggested_fix", "metadata", "callback_url"};
+    if (!body.is_object())
+      return error("invalid_type", std::string("the body must be a JSON object, not ") + type_name(body));
+    static const char* const kFields[] = {"workflow",      "channel",  "agent",       "confidence",
+                                          "prompt",        "output",   "citations",   "permalink",
+                                          "suggested_fix", "metadata", "callback_url"};
     for (const auto& [key, _] : body.items())
       if (std::find(std::begin(kFields), std::end(kFields), key) == std::end(kFields))
         return error("unknown_field", "unknown field '" + key + "': free-form data belongs in 'metadata'", key);
@@ -84,10 +92,13 @@ class Validator {
     if (required && s.find_first_not_of(" \t\r\n") == std::string::npos)
       return error("missing_field", "'" + field + "' must not be empty", field);
     if (s.size() > max_bytes)
-      return error("too_large", "'" + field + "' is " + std::to_string(s.size()) + " bytes; the limit is " +
-                                    std::to_string(max_bytes), field);
+      return error(
+          "too_large",
+          "'" + field + "' is " + std::to_string(s.size()) + " bytes; the limit is " + std::to_string(max_bytes),
+          field);
     // The JSON parser already refuses ill-formed UTF-8; an escaped \u0000 still gets through.
-    if (s.find('\0') != std::string::npos) return error("invalid_text", "'" + field + "' contains a NUL character", field);
+    if (s.find('\0') != std::string::npos)
+      return error("invalid_text", "'" + field + "' contains a NUL character", field);
     return std::nullopt;
   }
 
@@ -95,7 +106,8 @@ class Validator {
     auto it = body.find("confidence");
     if (it == body.end() || it->is_null()) return error("missing_field", "'confidence' is required", "confidence");
     if (!it->is_number())
-      return error("invalid_type", std::string("'confidence' must be a number from 0 to 1, not ") + type_name(*it), "confidence");
+      return error("invalid_type", std::string("'confidence' must be a number from 0 to 1, not ") + type_name(*it),
+                   "confidence");
     const double c = it->get<double>();
     if (!(c >= 0.0 && c <= 1.0))
       return error("out_of_range", "'confidence' must be between 0 and 1, got " + it->dump(), "confidence");
@@ -113,7 +125,8 @@ class Validator {
   std::optional<ValidationError> citations(const json& body, core::Submission& s) {
     auto it = body.find("citations");
     if (it == body.end() || it->is_null()) return std::nullopt;
-    if (!it->is_array()) return error("invalid_type", std::string("'citations' must be an array, not ") + type_name(*it), "citations");
+    if (!it->is_array())
+      return error("invalid_type", std::string("'citations' must be an array, not ") + type_name(*it), "citations");
     if (it->size() > limits_.max_citations)
       return error("too_large", "at most " + std::to_string(limits_.max_citations) + " citations", "citations");
     const std::chrono::year_month_day today{std::chrono::floor<std::chrono::days>(s.submitted_at)};
@@ -133,7 +146,9 @@ class Validator {
       if (auto e = text(c, "published_at", false, 64, date)) return prefixed(*e, at);
       if (!date.empty()) {
         auto ymd = core::parse_date(date);
-        if (!ymd) return error("invalid_date", at + ".published_at must be a date like 2024-06-01, got '" + date + "'", at + ".published_at");
+        if (!ymd)
+          return error("invalid_date", at + ".published_at must be a date like 2024-06-01, got '" + date + "'",
+                       at + ".published_at");
         if (std::chrono::sys_days(*ymd) > std::chrono::sys_days(today) + std::chrono::days(1))
           return error("invalid_date", at + ".published_at " + date + " is in the future", at + ".published_at");
         citation.published_at = ymd;
@@ -146,11 +161,13 @@ class Validator {
   std::optional<ValidationError> metadata(const json& body, core::Submission& s) {
     auto it = body.find("metadata");
     if (it == body.end() || it->is_null()) return std::nullopt;
-    if (!it->is_object()) return error("invalid_type", std::string("'metadata' must be an object, not ") + type_name(*it), "metadata");
+    if (!it->is_object())
+      return error("invalid_type", std::string("'metadata' must be an object, not ") + type_name(*it), "metadata");
     if (auto e = check_strings(*it, "metadata")) return e;
     s.metadata_json = it->dump();
     if (s.metadata_json.size() > limits_.max_metadata_bytes)
-      return error("too_large", "'metadata' is larger than " + std::to_string(limits_.max_metadata_bytes) + " bytes", "metadata");
+      return error("too_large", "'metadata' is larger than " + std::to_string(limits_.max_metadata_bytes) + " bytes",
+                   "metadata");
     return std::nullopt;
   }
 
@@ -160,7 +177,8 @@ class Validator {
       return error("invalid_text", "'" + path + "' contains a NUL character", path);
     if (v.is_object())
       for (const auto& [key, item] : v.items()) {
-        if (key.find('\0') != std::string::npos) return error("invalid_text", "a key in '" + path + "' contains a NUL character", path);
+        if (key.find('\0') != std::string::npos)
+          return error("invalid_text", "a key in '" + path + "' contains a NUL character", path);
         if (auto e = check_strings(item, path + "." + key)) return e;
       }
     if (v.is_array())
@@ -183,9 +201,12 @@ class Validator {
 
 bool is_http_url(std::string_view url) {
   std::string_view rest;
-  if (url.substr(0, 8) == "https://") rest = url.substr(8);
-  else if (url.substr(0, 7) == "http://") rest = url.substr(7);
-  else return false;
+  if (url.substr(0, 8) == "https://")
+    rest = url.substr(8);
+  else if (url.substr(0, 7) == "http://")
+    rest = url.substr(7);
+  else
+    return false;
   const auto host_end = rest.find_first_of("/?#");
   const auto host = rest.substr(0, host_end);
   if (host.empty() || host.front() == ':' || host.find('@') != std::string_view::npos) return false;

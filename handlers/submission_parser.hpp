@@ -21,7 +21,7 @@ struct ValidationError {
 struct SubmissionLimits {
   std::size_t max_text_bytes = 256 * 1024;  ///< prompt, output, suggested fix each
   std::size_t max_citations = 100;
-  std::size_t max_depth = 32;               ///< nesting anywhere in the body (metadata included)
+  std::size_t max_depth = 32;  ///< nesting anywhere in the body (metadata included)
   std::size_t max_metadata_bytes = 64 * 1024;
 };
 

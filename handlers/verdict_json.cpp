@@ -3,10 +3,7 @@
 #include <cstdio>
 
 namespace desk::handlers {
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 nlohmann::json to_json(const core::TriggerHit& h) {
   nlohmann::json j = {{"kind", core::to_string(h.kind)}, {"rule_id", h.rule_id}, {"explanation", h.explanation}};

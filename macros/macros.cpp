@@ -27,10 +27,14 @@ MacroOutcome from_rights(const core::Rights& rights, std::vector<core::AuditEven
 
 const char* button_label(core::Macro macro) {
   switch (macro) {
-    case core::Macro::accept: return "Accept";
-    case core::Macro::reject: return "Reject";
-    case core::Macro::escalate_to_legal: return "Escalate to legal";
-    case core::Macro::route: return "Route";
+    case core::Macro::accept:
+      return "Accept";
+    case core::Macro::reject:
+      return "Reject";
+    case core::Macro::escalate_to_legal:
+      return "Escalate to legal";
+    case core::Macro::route:
+      return "Route";
   }
   return "";
 }
@@ -63,16 +67,18 @@ RationaleCheck check_rationale(std::string_view text, std::size_t min_chars, std
   return r;
 }
 
-MacroOutcome click(core::Escalation& e, core::Macro macro, const std::string& actor,
-                   const core::LifecycleContext& ctx, core::TimePoint now) {
+MacroOutcome click(core::Escalation& e, core::Macro macro, const std::string& actor, const core::LifecycleContext& ctx,
+                   core::TimePoint now) {
   MacroOutcome out;
   const auto offered = available_macros(e);
-  const bool is_offered = std::find(offered.begin(), offered.end(), macro) != offered.end() || macro == core::Macro::route;
+  const bool is_offered =
+      std::find(offered.begin(), offered.end(), macro) != offered.end() || macro == core::Macro::route;
   const auto rights = core::check_rights(e, actor, ctx, now);
   if (!rights.allowed()) {
     std::vector<core::AuditEvent> audit;
     if (rights.status == core::Rights::Status::denied) {
-      audit.push_back({"rights.denied", e.id, actor, now, {{"attempted", core::to_string(macro)}, {"reason", rights.reason}}});
+      audit.push_back(
+          {"rights.denied", e.id, actor, now, {{"attempted", core::to_string(macro)}, {"reason", rights.reason}}});
     }
     return from_rights(rights, std::move(audit));
   }
@@ -93,7 +99,10 @@ MacroOutcome apply(core::Escalation& e, const MacroRequest& request, const core:
   if (!rights.allowed()) {
     std::vector<core::AuditEvent> audit;
     if (rights.status == core::Rights::Status::denied)
-      audit.push_back({"rights.denied", e.id, request.actor, now,
+      audit.push_back({"rights.denied",
+                       e.id,
+                       request.actor,
+                       now,
                        {{"attempted", core::to_string(request.macro)}, {"reason", rights.reason}}});
     return from_rights(rights, std::move(audit));
   }

@@ -25,7 +25,8 @@ struct RationaleCheck {
 inline constexpr std::size_t kMaxRationaleChars = 3000;  // Slack's plain-text input limit
 
 /// Trims the rationale and checks its length in characters (code points), not bytes.
-RationaleCheck check_rationale(std::string_view text, std::size_t min_chars, std::size_t max_chars = kMaxRationaleChars);
+RationaleCheck check_rationale(std::string_view text, std::size_t min_chars,
+                               std::size_t max_chars = kMaxRationaleChars);
 
 struct MacroOutcome {
   enum class Status { done, refused, already_decided, invalid } status = Status::invalid;
@@ -37,8 +38,8 @@ struct MacroOutcome {
 
 /// A click on a macro button: checks decision rights and counts as the first response (triage).
 /// `done` means the rationale form may open.
-MacroOutcome click(core::Escalation& e, core::Macro macro, const std::string& actor,
-                   const core::LifecycleContext& ctx, core::TimePoint now);
+MacroOutcome click(core::Escalation& e, core::Macro macro, const std::string& actor, const core::LifecycleContext& ctx,
+                   core::TimePoint now);
 
 struct MacroRequest {
   core::Macro macro = core::Macro::accept;

@@ -48,8 +48,7 @@ std::string row_hash(std::string_view prev_hash, std::int64_t seq, const core::A
 
 std::vector<std::pair<std::string, std::string>> parse_fields(std::string_view fields_json) {
   json object = json::parse(fields_json, nullptr, false);
-  if (!object.is_object())
-    throw StorageError(StorageError::Code::corrupt, "audit fields are not a JSON object");
+  if (!object.is_object()) throw StorageError(StorageError::Code::corrupt, "audit fields are not a JSON object");
   std::vector<std::pair<std::string, std::string>> fields;
   for (const auto& [key, value] : object.items())
     fields.emplace_back(key, value.is_string() ? value.get<std::string>() : dump(value));
@@ -71,8 +70,8 @@ void AuditChainVerifier::add(const AuditRow& row, std::string_view stored_fields
   ++result_.rows;
   if (result_.ok) {
     if (row.seq != last_seq_ + 1)
-      fail(last_seq_ + 1, "row " + std::to_string(last_seq_ + 1) + " missing (next row is " +
-                              std::to_string(row.seq) + ")");
+      fail(last_seq_ + 1,
+           "row " + std::to_string(last_seq_ + 1) + " missing (next row is " + std::to_string(row.seq) + ")");
     else if (row.prev_hash != last_hash_)
       fail(row.seq, "prev_hash does not match the hash of row " + std::to_string(last_seq_));
     else if (row_hash(row.prev_hash, row.seq, row.event, stored_fields) != row.hash)

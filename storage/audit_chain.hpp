@@ -15,8 +15,7 @@
 namespace desk::storage {
 
 /// prev_hash of the first row.
-inline constexpr std::string_view kGenesisHash =
-    "0000000000000000000000000000000000000000000000000000000000000000";
+inline constexpr std::string_view kGenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// An event's fields as canonical JSON: one object, keys sorted, no whitespace. Invalid UTF-8 is
 /// replaced (U+FFFD), so the stored text is exactly what was hashed. Throws StorageError(constraint)

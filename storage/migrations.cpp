@@ -244,7 +244,8 @@ constexpr std::array<Migration, 4> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
-    {4, "surfaces: outbox rows per surface and effect, ordered per escalation; message references per surface", kSurfaces},
+    {4, "surfaces: outbox rows per surface and effect, ordered per escalation; message references per surface",
+     kSurfaces},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {
@@ -275,18 +276,19 @@ int check_identity(SQLite::Database& db, const std::string& path) {
   const int version = pragma_int(db, "user_version");
   if (app_id == kApplicationId) {
     if (version > latest_schema_version())
-      throw StorageError(StorageError::Code::newer_schema,
-                         "database schema version " + std::to_string(version) +
-                             " is newer than this binary supports (" +
-                             std::to_string(latest_schema_version()) + "): upgrade escalation-desk");
+      throw StorageError(StorageError::Code::newer_schema, "database schema version " + std::to_string(version) +
+                                                               " is newer than this binary supports (" +
+                                                               std::to_string(latest_schema_version()) +
+                                                               "): upgrade escalation-desk");
     return version;
   }
   const int objects = db.execAndGet("SELECT count(*) FROM sqlite_schema").getInt();
   if (app_id == 0 && version == 0 && objects == 0) return 0;  // a new, empty file: ours to create
   throw StorageError(StorageError::Code::corrupt,
-                     path + " is not a valid Escalation Desk database: it belongs to another application "
-                            "(application_id " + std::to_string(app_id) + ", " + std::to_string(objects) +
-                            " schema objects)");
+                     path +
+                         " is not a valid Escalation Desk database: it belongs to another application "
+                         "(application_id " +
+                         std::to_string(app_id) + ", " + std::to_string(objects) + " schema objects)");
 }
 
 }  // namespace desk::storage

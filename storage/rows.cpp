@@ -11,14 +11,18 @@ namespace {
 using nlohmann::json;
 
 void bind_text_or_null(SQLite::Statement& s, const char* name, const std::optional<std::string>& v) {
-  if (v) s.bind(name, *v);
-  else s.bind(name);
+  if (v)
+    s.bind(name, *v);
+  else
+    s.bind(name);
 }
 
 template <typename T>
 void bind_number_or_null(SQLite::Statement& s, const char* name, const std::optional<T>& v) {
-  if (v) s.bind(name, *v);
-  else s.bind(name);
+  if (v)
+    s.bind(name, *v);
+  else
+    s.bind(name);
 }
 
 std::optional<std::string> optional_date(const std::optional<std::chrono::year_month_day>& d) {
@@ -37,8 +41,10 @@ std::optional<std::chrono::year_month_day> stored_date(const SQLite::Statement& 
 }  // namespace
 
 void bind_time(SQLite::Statement& s, const char* name, std::optional<core::TimePoint> t) {
-  if (t) s.bind(name, epoch(*t));
-  else s.bind(name);
+  if (t)
+    s.bind(name, epoch(*t));
+  else
+    s.bind(name);
 }
 
 std::optional<core::TimePoint> optional_time(const SQLite::Statement& s, int column) {
@@ -53,7 +59,6 @@ std::string format_date(std::chrono::year_month_day d) {
     throw StorageError(StorageError::Code::constraint, "a date outside 0000-9999 or not a real day cannot be stored");
   return core::format_date(d);
 }
-
 
 std::string citations_to_json(const std::vector<core::Citation>& citations) {
   json out = json::array();
@@ -70,7 +75,8 @@ std::vector<core::Citation> citations_from_json(std::string_view text_json) {
       c.url = item.at("url").get<std::string>();
       if (const auto& at = item.at("published_at"); !at.is_null()) {
         c.published_at = core::parse_date(at.get<std::string>());
-        if (!c.published_at) throw StorageError(StorageError::Code::corrupt, "unreadable citation date in the database");
+        if (!c.published_at)
+          throw StorageError(StorageError::Code::corrupt, "unreadable citation date in the database");
       }
       citations.push_back(std::move(c));
     }
@@ -180,10 +186,14 @@ core::Escalation read_escalation(const SQLite::Statement& s) {
 
 const char* to_string(OutboxMessage::State state) {
   switch (state) {
-    case OutboxMessage::State::pending: return "pending";
-    case OutboxMessage::State::sending: return "sending";
-    case OutboxMessage::State::sent: return "sent";
-    case OutboxMessage::State::failed: return "failed";
+    case OutboxMessage::State::pending:
+      return "pending";
+    case OutboxMessage::State::sending:
+      return "sending";
+    case OutboxMessage::State::sent:
+      return "sent";
+    case OutboxMessage::State::failed:
+      return "failed";
   }
   return "?";
 }

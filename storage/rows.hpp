@@ -84,7 +84,9 @@ const char* to_string(OutboxMessage::State state);
 /// Parses an enum name read from the database; an unknown one is StorageError(corrupt).
 template <typename Enum>
 Enum stored_enum(std::optional<Enum> parsed, const char* what, const std::string& value) {
-  if (!parsed) throw StorageError(StorageError::Code::corrupt, std::string("unknown ") + what + " '" + value + "' in the database");
+  if (!parsed)
+    throw StorageError(StorageError::Code::corrupt,
+                       std::string("unknown ") + what + " '" + value + "' in the database");
   return *parsed;
 }
 

@@ -30,8 +30,7 @@ void check_integrity(SQLite::Database& db, const std::string& path) {
   while (check.executeStep()) {
     const std::string line = check.getColumn(0).getString();
     if (line != "ok")
-      throw StorageError(StorageError::Code::corrupt,
-                         path + " is not a valid Escalation Desk database: " + line);
+      throw StorageError(StorageError::Code::corrupt, path + " is not a valid Escalation Desk database: " + line);
   }
 }
 
@@ -75,8 +74,10 @@ void insert_submission_rows(SqliteStore::Impl& impl, const std::string& id, cons
     q->bind(":callback_url", sub.callback_url);
     q->bind(":verdict", core::to_string(s.verdict));
     q->bind(":idempotency_scope", s.idempotency_scope);
-    if (s.idempotency_key.empty()) q->bind(":idempotency_key");
-    else q->bind(":idempotency_key", s.idempotency_key);
+    if (s.idempotency_key.empty())
+      q->bind(":idempotency_key");
+    else
+      q->bind(":idempotency_key", s.idempotency_key);
     q->exec();
   }
   {
@@ -125,8 +126,7 @@ std::string insert_escalation_rows(SqliteStore::Impl& impl, const std::string& s
 std::vector<core::AuditEvent> submission_audit(const NewSubmission& s, const SubmissionIds& ids,
                                                const std::string& digest) {
   std::vector<core::AuditEvent> events = s.audit;
-  if (events.empty())
-    events.push_back({"submission.received", "", s.submission.agent, s.submission.submitted_at, {}});
+  if (events.empty()) events.push_back({"submission.received", "", s.submission.agent, s.submission.submitted_at, {}});
   auto add_field = [](core::AuditEvent& e, const char* key, const std::string& value) {
     for (const auto& [k, v] : e.fields)
       if (k == key) return;
@@ -152,8 +152,7 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path) {
     return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
   } catch (const SQLite::Exception& e) {
     if (is_corruption(e))
-      throw StorageError(StorageError::Code::corrupt,
-                         path + " is not a valid Escalation Desk database: " + e.what());
+      throw StorageError(StorageError::Code::corrupt, path + " is not a valid Escalation Desk database: " + e.what());
     throw storage_error("opening the database " + path, e);
   }
 }
@@ -240,8 +239,7 @@ void SqliteStore::set_submission_response(const std::string& submission_id, cons
     SQLite::Statement q(impl_->db, "UPDATE submissions SET response_json = ? WHERE id = ?");
     q.bind(1, json);
     q.bind(2, submission_id);
-    if (q.exec() == 0)
-      throw StorageError(StorageError::Code::not_found, "no submission " + submission_id);
+    if (q.exec() == 0) throw StorageError(StorageError::Code::not_found, "no submission " + submission_id);
     txn.commit();
   });
 }
@@ -274,8 +272,9 @@ std::vector<core::Escalation> SqliteStore::escalations(std::optional<core::Escal
 
 std::vector<core::Escalation> SqliteStore::undecided_escalations() {
   return impl_->run("listing undecided escalations", [&] {
-    SQLite::Statement q(impl_->db, std::string("SELECT ") + detail::kEscalationColumns +
-                                       " FROM escalations WHERE state IN ('open', 'triaged') ORDER BY opened_at, rowid");
+    SQLite::Statement q(impl_->db,
+                        std::string("SELECT ") + detail::kEscalationColumns +
+                            " FROM escalations WHERE state IN ('open', 'triaged') ORDER BY opened_at, rowid");
     return impl_->load_escalations(q);
   });
 }

@@ -14,8 +14,8 @@ struct ConnectionSettings {
   std::string journal_mode;  ///< "wal" for files, "memory" for ":memory:"
   int busy_timeout_ms = 0;
   bool foreign_keys = false;
-  int synchronous = 0;       ///< 2 = FULL
-  int schema_version = 0;    ///< PRAGMA user_version
+  int synchronous = 0;     ///< 2 = FULL
+  int schema_version = 0;  ///< PRAGMA user_version
 };
 
 class SqliteStore final : public Store {

@@ -118,8 +118,8 @@ std::optional<EvidenceBundle> SqliteStore::evidence(const std::string& escalatio
 }
 
 // The permalink stays: it locates the published post for auditors and is not the personal text.
-void SqliteStore::erase_evidence(const std::string& escalation_id, const std::string& by,
-                                 const std::string& reason, core::TimePoint at) {
+void SqliteStore::erase_evidence(const std::string& escalation_id, const std::string& by, const std::string& reason,
+                                 core::TimePoint at) {
   impl_->run("erasing evidence", [&] {
     SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement find(impl_->db,
@@ -139,7 +139,8 @@ void SqliteStore::erase_evidence(const std::string& escalation_id, const std::st
     erase.bind(3, reason);
     erase.bind(4, submission_id);
     erase.exec();
-    impl_->append_audit({{"evidence.erased", escalation_id, by, at, {{"evidence_digest", digest}, {"reason", reason}}}});
+    impl_->append_audit(
+        {{"evidence.erased", escalation_id, by, at, {{"evidence_digest", digest}, {"reason", reason}}}});
     txn.commit();
   });
 }

@@ -15,9 +15,7 @@ std::exception_ptr submission_error() {
     throw;
   } catch (const SQLite::Exception& e) {
     return std::make_exception_ptr(storage_error("adding a submission", e));
-  } catch (...) {
-    return std::current_exception();
-  }
+  } catch (...) { return std::current_exception(); }
 }
 
 /// Thrown when a failure has ended the whole transaction, not just one submission's savepoint.
@@ -31,9 +29,7 @@ std::vector<SubmissionOutcome> SqliteStore::add_submissions(const std::vector<Ne
   if (batch.size() == 1) {
     try {
       out[0].ids = add_submission(batch[0]);
-    } catch (...) {
-      out[0].error = std::current_exception();
-    }
+    } catch (...) { out[0].error = std::current_exception(); }
     return out;
   }
   try {
@@ -66,9 +62,7 @@ std::vector<SubmissionOutcome> SqliteStore::add_submissions(const std::vector<Ne
     out[i] = {};
     try {
       out[i].ids = add_submission(batch[i]);
-    } catch (...) {
-      out[i].error = std::current_exception();
-    }
+    } catch (...) { out[i].error = std::current_exception(); }
   }
   return out;
 }

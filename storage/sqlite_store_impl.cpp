@@ -12,8 +12,10 @@ using detail::StatementUse;
 StorageError storage_error(const std::string& action, const SQLite::Exception& e) {
   const int code = e.getErrorCode() & 0xff;
   StorageError::Code ours = StorageError::Code::io;
-  if (code == SQLITE_CONSTRAINT) ours = StorageError::Code::constraint;
-  else if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) ours = StorageError::Code::corrupt;
+  if (code == SQLITE_CONSTRAINT)
+    ours = StorageError::Code::constraint;
+  else if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+    ours = StorageError::Code::corrupt;
   return StorageError(ours, action + ": " + e.what());
 }
 
@@ -80,8 +82,7 @@ SqliteStore::Impl::Impl(SQLite::Database database)
       // A row goes only when no earlier row of its key is still unsent (pending or sending).
       outbox_due(db, std::string("SELECT ") + detail::kOutboxColumns +
                          " FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= :now AND " +
-                         detail::kOutboxForSurfaces + " AND " + detail::kOutboxIsHead +
-                         " ORDER BY o.id LIMIT :limit"),
+                         detail::kOutboxForSurfaces + " AND " + detail::kOutboxIsHead + " ORDER BY o.id LIMIT :limit"),
       outbox_state(db, "SELECT state FROM outbox WHERE id = ?"),
       outbox_sending(db,
                      "UPDATE outbox SET state = 'sending', attempts = attempts + 1, last_attempt_at = ?2 "
@@ -99,7 +100,8 @@ SqliteStore::Impl::Impl(SQLite::Database database)
 std::string SqliteStore::Impl::next_id(const char* sequence, const char* prefix) {
   StatementUse q(next_id_stmt);
   q->bind(1, sequence);
-  if (!q->executeStep()) throw StorageError(StorageError::Code::corrupt, std::string("id sequence '") + sequence + "' is missing");
+  if (!q->executeStep())
+    throw StorageError(StorageError::Code::corrupt, std::string("id sequence '") + sequence + "' is missing");
   return detail::format_id(prefix, q->getColumn(0).getInt64());
 }
 

@@ -23,9 +23,7 @@ struct SqliteStore::Impl {
     std::lock_guard lock(mutex);
     try {
       return f();
-    } catch (const SQLite::Exception& e) {
-      throw storage_error(action, e);
-    }
+    } catch (const SQLite::Exception& e) { throw storage_error(action, e); }
   }
 
   /// Everything add_submission writes (after its idempotency check, with the answer from

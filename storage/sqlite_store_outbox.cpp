@@ -31,10 +31,9 @@ void change_state(SqliteStore::Impl& impl, SQLite::Statement& change, std::int64
   if (changed == 1) return;
   StatementUse q(impl.outbox_state);
   q->bind(1, id);
-  if (!q->executeStep())
-    throw StorageError(StorageError::Code::not_found, "no outbox message " + std::to_string(id));
-  throw StorageError(StorageError::Code::conflict, "outbox message " + std::to_string(id) + " is " +
-                                                       detail::text(*q, 0) + ": it cannot be " + what);
+  if (!q->executeStep()) throw StorageError(StorageError::Code::not_found, "no outbox message " + std::to_string(id));
+  throw StorageError(StorageError::Code::conflict,
+                     "outbox message " + std::to_string(id) + " is " + detail::text(*q, 0) + ": it cannot be " + what);
 }
 
 std::vector<OutboxMessage> read_all(SQLite::Statement& q) {
@@ -69,22 +68,25 @@ MessageRef read_message_ref(const SQLite::Statement& q, const std::string& escal
 
 }  // namespace
 
-std::int64_t SqliteStore::Impl::enqueue(const std::vector<OutboxMessage>& messages,
-                                        const std::string& escalation_id) {
+std::int64_t SqliteStore::Impl::enqueue(const std::vector<OutboxMessage>& messages, const std::string& escalation_id) {
   std::int64_t last = 0;
   for (const OutboxMessage& m : messages) {
     const std::string& escalation = m.escalation_id.empty() ? escalation_id : m.escalation_id;
-    if (m.surface.empty()) throw StorageError(StorageError::Code::constraint, "outbox message of kind '" + m.kind + "' names no surface");
+    if (m.surface.empty())
+      throw StorageError(StorageError::Code::constraint, "outbox message of kind '" + m.kind + "' names no surface");
     std::string key = m.ordering_key;
     if (key.empty()) {
       if (escalation.empty())
-        throw StorageError(StorageError::Code::constraint, "outbox message of kind '" + m.kind + "' has neither an ordering key nor an escalation");
+        throw StorageError(StorageError::Code::constraint,
+                           "outbox message of kind '" + m.kind + "' has neither an ordering key nor an escalation");
       key = m.surface + ":" + escalation;
     }
     StatementUse q(insert_outbox);
     q->bind(1, m.kind);
-    if (escalation.empty()) q->bind(2);
-    else q->bind(2, escalation);
+    if (escalation.empty())
+      q->bind(2);
+    else
+      q->bind(2, escalation);
     q->bind(3, key);
     q->bind(4, m.payload_json);
     q->bind(5, detail::epoch(m.created_at));
@@ -177,7 +179,8 @@ void SqliteStore::outbox_fail(std::int64_t id, const std::string& error) {
   });
 }
 
-std::optional<core::TimePoint> SqliteStore::outbox_next_attempt(const std::optional<std::vector<std::string>>& surfaces) {
+std::optional<core::TimePoint> SqliteStore::outbox_next_attempt(
+    const std::optional<std::vector<std::string>>& surfaces) {
   return impl_->run("finding the next outbox attempt", [&] {
     // Only the rows outbox_due could return: a row blocked behind its key's head would wake the
     // sender for nothing, over and over.
@@ -198,10 +201,14 @@ OutboxStats SqliteStore::outbox_stats() {
     while (counts.executeStep()) {
       const std::string state = detail::text(counts, 0);
       const std::int64_t n = counts.getColumn(1).getInt64();
-      if (state == "pending") stats.pending = n;
-      else if (state == "sending") stats.sending = n;
-      else if (state == "sent") stats.sent = n;
-      else if (state == "failed") stats.failed = n;
+      if (state == "pending")
+        stats.pending = n;
+      else if (state == "sending")
+        stats.sending = n;
+      else if (state == "sent")
+        stats.sent = n;
+      else if (state == "failed")
+        stats.failed = n;
     }
     SQLite::Statement oldest(impl_->db, "SELECT min(created_at) FROM outbox WHERE state = 'pending'");
     oldest.executeStep();

@@ -82,7 +82,8 @@ std::int64_t SqliteStore::add_postmortem(const PostMortem& p) {
     q.bind(6, p.what_to_automate);
     q.exec();
     const std::int64_t id = impl_->db.getLastInsertRowid();
-    impl_->append_audit({{"postmortem.filed", p.escalation_id, p.author, p.at, {{"postmortem_id", std::to_string(id)}}}});
+    impl_->append_audit(
+        {{"postmortem.filed", p.escalation_id, p.author, p.at, {{"postmortem_id", std::to_string(id)}}}});
     txn.commit();
     return id;
   });
@@ -110,12 +111,16 @@ std::int64_t SqliteStore::add_drill(const Drill& d) {
                         "INSERT INTO drills (scenario, escalation_id, started_at, responded_at, score, notes) "
                         "VALUES (:scenario, :escalation_id, :started_at, :responded_at, :score, :notes)");
     q.bind(":scenario", d.scenario);
-    if (d.escalation_id.empty()) q.bind(":escalation_id");
-    else q.bind(":escalation_id", d.escalation_id);
+    if (d.escalation_id.empty())
+      q.bind(":escalation_id");
+    else
+      q.bind(":escalation_id", d.escalation_id);
     q.bind(":started_at", detail::epoch(d.started_at));
     detail::bind_time(q, ":responded_at", d.responded_at);
-    if (d.score) q.bind(":score", *d.score);
-    else q.bind(":score");
+    if (d.score)
+      q.bind(":score", *d.score);
+    else
+      q.bind(":score");
     q.bind(":notes", d.notes);
     q.exec();
     const std::int64_t id = impl_->db.getLastInsertRowid();

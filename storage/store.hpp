@@ -50,13 +50,13 @@ struct OutboxMessage {
   /// Rows of one key are sent in id order. Empty: "<surface>:<escalation_id>", so one escalation's
   /// messages keep their order on each surface and never wait behind another escalation's.
   std::string ordering_key;
-  std::string payload_json;   ///< what the sender needs; never a secret
+  std::string payload_json;  ///< what the sender needs; never a secret
   core::TimePoint created_at{};
   core::TimePoint next_attempt_at{};
   int attempts = 0;
   State state = State::pending;
   std::string last_error;
-  std::string result_json;    ///< what the send returned (e.g. Slack's channel and ts)
+  std::string result_json;                         ///< what the send returned (e.g. Slack's channel and ts)
   std::optional<core::TimePoint> last_attempt_at;  ///< when the latest send began: where an in-doubt lookup starts
   std::optional<core::TimePoint> sent_at;
 };
@@ -126,11 +126,11 @@ struct PostMortem {
 
 struct Drill {
   std::int64_t id = 0;
-  std::string scenario;       ///< rogue_pricing_claim, personal_data_leak, platform_terms_breach
+  std::string scenario;  ///< rogue_pricing_claim, personal_data_leak, platform_terms_breach
   std::string escalation_id;
   core::TimePoint started_at{};
   std::optional<core::TimePoint> responded_at;
-  std::optional<int> score;   ///< 0–100, set when scored
+  std::optional<int> score;  ///< 0–100, set when scored
   std::string notes;
 };
 
@@ -152,7 +152,7 @@ struct EvidenceBundle {
   std::string escalation_id;
   std::string channel;
   std::string prompt, output, metadata_json, permalink, suggested_fix;
-  std::string digest;  ///< SHA-256 hex of the canonical evidence; what the audit chain covers
+  std::string digest;                        ///< SHA-256 hex of the canonical evidence; what the audit chain covers
   std::optional<core::TimePoint> erased_at;  ///< tombstone: text removed on request
   std::string erased_by, erase_reason;
 };
@@ -171,9 +171,7 @@ class Store {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       try {
         out[i].ids = add_submission(batch[i]);
-      } catch (...) {
-        out[i].error = std::current_exception();
-      }
+      } catch (...) { out[i].error = std::current_exception(); }
     }
     return out;
   }
@@ -195,8 +193,8 @@ class Store {
                                  const std::vector<OutboxMessage>& outbox) = 0;
   virtual std::optional<EvidenceBundle> evidence(const std::string& escalation_id) = 0;
   /// Removes the personal text of an escalation's evidence, keeping its digest and a tombstone, audited.
-  virtual void erase_evidence(const std::string& escalation_id, const std::string& by,
-                              const std::string& reason, core::TimePoint at) = 0;
+  virtual void erase_evidence(const std::string& escalation_id, const std::string& by, const std::string& reason,
+                              core::TimePoint at) = 0;
 
   // Audit trail.
   virtual void append_audit(const std::vector<core::AuditEvent>& events) = 0;
@@ -247,7 +245,8 @@ class Store {
   /// The earliest time outbox_due() will return something (if past: now), or nullopt when no
   /// sendable row is waiting. Rows blocked behind an earlier row of their key do not count, so a
   /// timer set to it never spins; nor do rows for surfaces outside `surfaces`, when given.
-  virtual std::optional<core::TimePoint> outbox_next_attempt(const std::optional<std::vector<std::string>>& surfaces) = 0;
+  virtual std::optional<core::TimePoint> outbox_next_attempt(
+      const std::optional<std::vector<std::string>>& surfaces) = 0;
   std::optional<core::TimePoint> outbox_next_attempt() { return outbox_next_attempt(std::nullopt); }
   virtual OutboxStats outbox_stats() = 0;
 

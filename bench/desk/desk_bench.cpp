@@ -83,16 +83,21 @@ Options parse(int argc, char** argv) {
     if (i + 1 >= argc) usage("missing value after " + flag);
     const std::string value = argv[++i];
     try {
-      if (flag == "--envelopes") o.envelopes = std::stoi(value);
-      else if (flag == "--in-flight") o.in_flight = std::stoi(value);
-      else if (flag == "--intake-rate") o.intake_rate = std::stod(value);
-      else if (flag == "--json") o.json_path = value;
-      else if (flag == "--desk") o.desk = value;
-      else if (flag == "--keep-log") o.keep_log = value == "yes";
-      else usage("unknown flag: " + flag);
-    } catch (const std::logic_error&) {
-      usage("not a number: " + flag + " " + value);
-    }
+      if (flag == "--envelopes")
+        o.envelopes = std::stoi(value);
+      else if (flag == "--in-flight")
+        o.in_flight = std::stoi(value);
+      else if (flag == "--intake-rate")
+        o.intake_rate = std::stod(value);
+      else if (flag == "--json")
+        o.json_path = value;
+      else if (flag == "--desk")
+        o.desk = value;
+      else if (flag == "--keep-log")
+        o.keep_log = value == "yes";
+      else
+        usage("unknown flag: " + flag);
+    } catch (const std::logic_error&) { usage("not a number: " + flag + " " + value); }
   }
   if (o.envelopes < 1 || o.in_flight < 1 || o.intake_rate < 0)
     usage("--envelopes and --in-flight must be positive, --intake-rate not negative");
@@ -149,10 +154,12 @@ PhaseResult run_phase(const Options& o, const emu::TestPki& pki, const std::stri
   emu::EmulatorOptions eo;
   eo.redeliver_after = 60s;  // no redeliveries muddying the figures
   emu::SlackEmulator emulator(pki, eo);
-  const std::map<std::string, std::string> env = {
-      {"SLACK_API_URL", emulator.api_url()},   {"SSL_CERT_FILE", pki.trusted().ca_cert},
-      {"SLACK_APP_TOKEN", eo.workspace.app_token}, {"SLACK_BOT_TOKEN", eo.workspace.bot_token},
-      {"DESK_INTAKE_TOKENS", desk::bench::kIntakeToken}, {"DESK_LOG_LEVEL", "info"}};
+  const std::map<std::string, std::string> env = {{"SLACK_API_URL", emulator.api_url()},
+                                                  {"SSL_CERT_FILE", pki.trusted().ca_cert},
+                                                  {"SLACK_APP_TOKEN", eo.workspace.app_token},
+                                                  {"SLACK_BOT_TOKEN", eo.workspace.bot_token},
+                                                  {"DESK_INTAKE_TOKENS", desk::bench::kIntakeToken},
+                                                  {"DESK_LOG_LEVEL", "info"}};
 
   const auto first = emulator.send_slash_command("/rota", "");  // waits in the emulator for the desk
   const auto spawned = Clock::now();
@@ -229,7 +236,8 @@ void print_table(const std::vector<PhaseResult>& phases, const Options& o) {
               o.envelopes, o.in_flight);
   std::printf("%-34s", "");
   for (const auto& p : phases) {
-    const std::string head = p.intake_rate_asked > 0 ? p.name + " " + std::to_string(static_cast<int>(p.intake_rate_asked)) + "/s" : p.name;
+    const std::string head =
+        p.intake_rate_asked > 0 ? p.name + " " + std::to_string(static_cast<int>(p.intake_rate_asked)) + "/s" : p.name;
     std::printf("%18s", head.c_str());
   }
   std::printf("\n");
@@ -262,10 +270,12 @@ void print_table(const std::vector<PhaseResult>& phases, const Options& o) {
   row("intake latency p50 (ms)", "%.2f", [](const PhaseResult& p) { return p.intake_p50_ms; });
   row("intake latency p99 (ms)", "%.2f", [](const PhaseResult& p) { return p.intake_p99_ms; });
   row("desk exit code after SIGTERM", "%d", [](const PhaseResult& p) { return p.exit_code; });
-  std::printf("\nCPU per envelope under intake includes the intake work (one process, one figure). Waiting\n"
-              "for a CPU is time runnable but not running: other processes had the cores.\n");
+  std::printf(
+      "\nCPU per envelope under intake includes the intake work (one process, one figure). Waiting\n"
+      "for a CPU is time runnable but not running: other processes had the cores.\n");
   for (const auto& p : phases) {
-    if (!p.intake_first_failure.empty()) std::printf("%s: first intake failure: %s\n", p.name.c_str(), p.intake_first_failure.substr(0, 300).c_str());
+    if (!p.intake_first_failure.empty())
+      std::printf("%s: first intake failure: %s\n", p.name.c_str(), p.intake_first_failure.substr(0, 300).c_str());
     if (!p.problem.empty()) std::printf("%s: %s\n", p.name.c_str(), p.problem.c_str());
   }
 }

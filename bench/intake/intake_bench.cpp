@@ -87,18 +87,25 @@ Options parse(int argc, char** argv) {
     if (i + 1 >= argc) usage("missing value after " + flag);
     const std::string value = argv[i + 1];
     try {
-      if (flag == "--submissions") o.submissions = std::stoul(value);
-      else if (flag == "--connections") o.connections = std::stoul(value);
-      else if (flag == "--escalating-share") o.escalating_share = std::stod(value);
-      else if (flag == "--rate") o.rate = std::stod(value);
-      else if (flag == "--commit" && (value == "committer" || value == "inline")) o.committer = value == "committer";
-      else if (flag == "--max-batch") o.max_batch = std::stoul(value);
-      else if (flag == "--db-dir") o.db_dir = value;
-      else if (flag == "--config") o.config = value;
-      else usage("unknown flag or value: " + flag + " " + value);
-    } catch (const std::logic_error&) {
-      usage("not a number: " + flag + " " + value);
-    }
+      if (flag == "--submissions")
+        o.submissions = std::stoul(value);
+      else if (flag == "--connections")
+        o.connections = std::stoul(value);
+      else if (flag == "--escalating-share")
+        o.escalating_share = std::stod(value);
+      else if (flag == "--rate")
+        o.rate = std::stod(value);
+      else if (flag == "--commit" && (value == "committer" || value == "inline"))
+        o.committer = value == "committer";
+      else if (flag == "--max-batch")
+        o.max_batch = std::stoul(value);
+      else if (flag == "--db-dir")
+        o.db_dir = value;
+      else if (flag == "--config")
+        o.config = value;
+      else
+        usage("unknown flag or value: " + flag + " " + value);
+    } catch (const std::logic_error&) { usage("not a number: " + flag + " " + value); }
   }
   if (o.submissions == 0 || o.connections == 0 || o.escalating_share < 0 || o.escalating_share > 1 || o.rate < 0)
     usage("--submissions and --connections must be positive, --escalating-share between 0 and 1, --rate not negative");
@@ -194,7 +201,8 @@ int main(int argc, char** argv) {
       std::exit(2);
     }
   }();
-  const std::string path = (std::filesystem::path(o.db_dir) / ("intake-bench-" + std::to_string(getpid()) + ".db")).string();
+  const std::string path =
+      (std::filesystem::path(o.db_dir) / ("intake-bench-" + std::to_string(getpid()) + ".db")).string();
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   const auto drafts = bench::make_drafts(o.submissions, o.escalating_share);
   const auto fsyncs = fsync_times(o.db_dir, 200);
@@ -210,10 +218,11 @@ int main(int argc, char** argv) {
     store->save_policy_snapshot(policy.source_digest, policy.source_text);  // as run_desk_app does
     core::Metrics metrics;
     core::SystemClock clock;
-    handlers::IntakeHandler handler({policy, engine, rota, *store, metrics, {kIntakeToken},
-                                     [] { return handlers::DeskHealth{}; }, {"slack"}});
+    handlers::IntakeHandler handler(
+        {policy, engine, rota, *store, metrics, {kIntakeToken}, [] { return handlers::DeskHealth{}; }, {"slack"}});
     std::unique_ptr<bot::IntakeCommitter> committer;
-    if (o.committer) committer = std::make_unique<bot::IntakeCommitter>(handler, clock, bot::IntakeCommitterOptions{o.max_batch});
+    if (o.committer)
+      committer = std::make_unique<bot::IntakeCommitter>(handler, clock, bot::IntakeCommitterOptions{o.max_batch});
 
     net::io_context desk_io(1);
     bot::IntakeServerOptions server_options;
@@ -226,8 +235,9 @@ int main(int argc, char** argv) {
                                                      committer->submit(std::move(r), std::move(reply));
                                                    });
     else
-      server = std::make_unique<bot::IntakeServer>(desk_io.get_executor(), server_options,
-                                                   [&](const handlers::HttpRequest& r) { return handler.handle(r, clock.now()); });
+      server = std::make_unique<bot::IntakeServer>(
+          desk_io.get_executor(), server_options,
+          [&](const handlers::HttpRequest& r) { return handler.handle(r, clock.now()); });
     const auto port = server->bind();
     StallProbe probe;
     net::co_spawn(desk_io, server->run(), net::detached);

@@ -65,17 +65,19 @@ class Desk {
         policies_(store, std::make_shared<handlers::PolicySet>(policy)),
         outbox_(io_.get_executor(), store, clock_),
         callbacks_(io_.get_executor(), store, policies_.resolver(), clock_, secrets_.callback_secret),
-        context_{io_.get_executor(), store, clock_, metrics_, policies_, outbox_, surface_names_, [this] { changed(); }} {}
+        context_{io_.get_executor(), store,   clock_,         metrics_,
+                 policies_,          outbox_, surface_names_, [this] { changed(); }} {}
 
   /// Starts the enabled surfaces and the workers, runs until stopped; returns the exit code.
   int run() {
     if (const int code = make_surfaces(); code != kExitStopped) return code;
-    timer_.emplace(io_.get_executor(), store_, policies_.resolver(), clock_, &metrics_, [this] { outbox_.poke(); },
-                   sla_options());
+    timer_.emplace(
+        io_.get_executor(), store_, policies_.resolver(), clock_, &metrics_, [this] { outbox_.poke(); }, sla_options());
     outbox_.add(callbacks_);
     const auto current = policies_.current();
-    intake_.emplace(handlers::IntakeDependencies{current->policy(), current->engine(), current->rota(), store_, metrics_,
-                                                 secrets_.intake_tokens, [this] { return health(); }, surface_names_});
+    intake_.emplace(handlers::IntakeDependencies{current->policy(), current->engine(), current->rota(), store_,
+                                                 metrics_, secrets_.intake_tokens, [this] { return health(); },
+                                                 surface_names_});
     // Intake commits run on their own thread, many submissions per transaction (one fsync), so this
     // thread, which also acks every surface's events, never waits for the disk on the agents' behalf.
     committer_.emplace(*intake_, clock_);
@@ -154,7 +156,9 @@ class Desk {
       return kExitSurfaceFailed;
     }
     if (secrets_.intake_tokens.empty())
-      log_warn("intake.no_tokens", {{"hint", "set DESK_INTAKE_TOKENS (comma-separated bearer tokens): until then every agent request is refused"}});
+      log_warn("intake.no_tokens",
+               {{"hint",
+                 "set DESK_INTAKE_TOKENS (comma-separated bearer tokens): until then every agent request is refused"}});
     spawn_worker("intake", server_->run());
     return kExitStopped;
   }
@@ -181,9 +185,7 @@ class Desk {
       if (e) {
         try {
           std::rethrow_exception(e);
-        } catch (const std::exception& x) {
-          why = std::string("stopped: ") + x.what();
-        }
+        } catch (const std::exception& x) { why = std::string("stopped: ") + x.what(); }
       }
       if (!stopping_) log_error("desk.worker_stopped", {{"worker", name}, {"error", why}});
       worker_ends_[name] = why;
@@ -197,9 +199,7 @@ class Desk {
       if (e) {
         try {
           std::rethrow_exception(e);
-        } catch (const std::exception& x) {
-          slack::report_fatal(surface.name() + ": unexpected error: " + x.what());
-        }
+        } catch (const std::exception& x) { slack::report_fatal(surface.name() + ": unexpected error: " + x.what()); }
       }
       if (auto code = surface.fatal_exit(); code || e) {
         if (exit_code_ == kExitStopped) exit_code_ = code.value_or(kExitSurfaceFailed);
@@ -247,7 +247,8 @@ class Desk {
     worker("intake", {"running", true});
     worker("outbox", outbox_.health());
     worker("sla_clock", timer_ ? timer_->health() : std::pair<std::string, bool>{"starting", true});
-    h.workers.push_back({"callbacks", callbacks_.configured() ? "running" : "unsigned: DESK_CALLBACK_SECRET is not set", true});
+    h.workers.push_back(
+        {"callbacks", callbacks_.configured() ? "running" : "unsigned: DESK_CALLBACK_SECRET is not set", true});
     return h;
   }
 
@@ -276,7 +277,8 @@ class Desk {
 }  // namespace
 
 int run_desk_app(const core::Policy& policy) {
-  if (const char* level = std::getenv("DESK_LOG_LEVEL")) slack::set_log_level(slack::parse_log_level(level, slack::LogLevel::info));
+  if (const char* level = std::getenv("DESK_LOG_LEVEL"))
+    slack::set_log_level(slack::parse_log_level(level, slack::LogLevel::info));
   std::unique_ptr<storage::SqliteStore> store;
   try {
     store = storage::SqliteStore::open(policy.desk.database);

@@ -7,8 +7,9 @@
 
 namespace desk::bot {
 
-inline constexpr int kExitStopped = 0;           ///< stopped by SIGINT/SIGTERM after finishing in-flight work
-inline constexpr int kExitSurfaceFailed = 1;      ///< a surface cannot go on (Slack unreachable, Socket Mode off), or the listener failed
+inline constexpr int kExitStopped = 0;  ///< stopped by SIGINT/SIGTERM after finishing in-flight work
+inline constexpr int kExitSurfaceFailed =
+    1;  ///< a surface cannot go on (Slack unreachable, Socket Mode off), or the listener failed
 inline constexpr int kExitNotConfigured = 2;  ///< no surface enabled, a secret missing or refused, an unusable store
 
 /// Runs the desk until SIGINT/SIGTERM (kExitStopped) or a fatal condition (kExitSurfaceFailed,

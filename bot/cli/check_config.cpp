@@ -45,8 +45,8 @@ int check_config(const CheckConfigOptions& o, std::ostream& out, std::ostream& e
 }  // namespace
 
 void register_check_config(CLI::App& app, const Streams& io, Action& chosen) {
-  auto* command = app.add_subcommand(
-      "check-config", "validate the config; show workflows, roles and who holds each now");
+  auto* command =
+      app.add_subcommand("check-config", "validate the config; show workflows, roles and who holds each now");
   auto options = std::make_shared<CheckConfigOptions>();
   add_config_option(*command, options->config);
   add_at_option(*command, options->at);

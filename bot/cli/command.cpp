@@ -14,9 +14,8 @@ std::optional<core::TimePoint> parse_instant(const std::string& s) {
   int y = 0;
   unsigned mo = 0, d = 0, h = 0, mi = 0, sec = 0;
   char tail = 0;
-  if (s.size() != 20 ||
-      std::sscanf(s.c_str(), "%4d-%2u-%2uT%2u:%2u:%2uZ%c", &y, &mo, &d, &h, &mi, &sec, &tail) != 6 || h > 23 ||
-      mi > 59 || sec > 59)
+  if (s.size() != 20 || std::sscanf(s.c_str(), "%4d-%2u-%2uT%2u:%2u:%2uZ%c", &y, &mo, &d, &h, &mi, &sec, &tail) != 6 ||
+      h > 23 || mi > 59 || sec > 59)
     return std::nullopt;
   const std::chrono::year_month_day day{std::chrono::year{y}, std::chrono::month{mo}, std::chrono::day{d}};
   if (!day.ok()) return std::nullopt;
@@ -36,9 +35,7 @@ void add_config_option(CLI::App& command, std::string& config) {
 }
 
 void add_at_option(CLI::App& command, std::string& at) {
-  command
-      .add_option("--at", at,
-                  std::string("pretend it is this UTC instant, e.g. ") + kInstantExample)
+  command.add_option("--at", at, std::string("pretend it is this UTC instant, e.g. ") + kInstantExample)
       ->type_name("INSTANT")
       ->check(CLI::Validator(
           [](std::string& value) -> std::string {
@@ -72,8 +69,8 @@ CLI::Validator whole_number_between(int min, int max) {
         int n = 0;
         const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
         if (ec == std::errc{} && end == value.data() + value.size() && n >= min && n <= max) return {};
-        return "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", not '" +
-               value + "'";
+        return "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", not '" + value +
+               "'";
       },
       "", "whole number");
 }

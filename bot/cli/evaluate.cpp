@@ -44,20 +44,19 @@ int evaluate(const EvaluateOptions& o, std::istream& in, std::ostream& out) {
 }  // namespace
 
 void register_evaluate(CLI::App& app, const Streams& io, Action& chosen) {
-  auto* command = app.add_subcommand(
-      "evaluate", "the verdict JSON for one draft; touches neither Slack nor the database");
+  auto* command =
+      app.add_subcommand("evaluate", "the verdict JSON for one draft; touches neither Slack nor the database");
   auto options = std::make_shared<EvaluateOptions>();
   add_config_option(*command, options->config);
   add_at_option(*command, options->at);
   command->add_option("draft", options->input, "the draft's JSON file; - or none reads standard input")
       ->type_name("FILE|-");
-  command
-      ->add_option("--expect", options->expect,
-                   "exit 1 unless the verdict is this one (test a policy change)")
+  command->add_option("--expect", options->expect, "exit 1 unless the verdict is this one (test a policy change)")
       ->type_name("approved|escalated")
       ->check(one_of({"approved", "escalated"}));
-  command->footer("Exit codes: 0 evaluated (as expected), 1 the draft is invalid or the verdict unexpected,\n"
-                  "2 usage or config error.");
+  command->footer(
+      "Exit codes: 0 evaluated (as expected), 1 the draft is invalid or the verdict unexpected,\n"
+      "2 usage or config error.");
   when_chosen(*command, chosen, [options, &io] { return evaluate(*options, io.in, io.out); });
 }
 

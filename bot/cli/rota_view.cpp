@@ -15,9 +15,7 @@ namespace {
 std::string local_time(const std::string& zone, core::TimePoint t) {
   try {
     return date::format("%a %d %b %Y %H:%M %Z", date::make_zoned(date::locate_zone(zone), t));
-  } catch (const std::exception&) {
-    return core::format_utc(t);
-  }
+  } catch (const std::exception&) { return core::format_utc(t); }
 }
 
 /// The zone a role is shown in: its rotation's, or the duty lead's for fixed roles.

@@ -13,12 +13,12 @@ struct RunOptions {
 }  // namespace
 
 void register_run(CLI::App& app, const Streams&, Action& chosen) {
-  auto* command = app.add_subcommand(
-      "run", "start the desk: Slack Socket Mode and the agent intake API");
+  auto* command = app.add_subcommand("run", "start the desk: Slack Socket Mode and the agent intake API");
   auto options = std::make_shared<RunOptions>();
   add_config_option(*command, options->config);
-  command->footer("Exit codes: 0 stopped by SIGINT/SIGTERM, 1 a surface or the listener failed,\n"
-                  "2 not configured (no surface, a secret missing, an unusable store).");
+  command->footer(
+      "Exit codes: 0 stopped by SIGINT/SIGTERM, 1 a surface or the listener failed,\n"
+      "2 not configured (no surface, a secret missing, an unusable store).");
   when_chosen(*command, chosen, [options] { return run_desk_app(load_config(options->config)); });
 }
 

@@ -22,7 +22,11 @@ using core::Seconds;
 ConfigError::ConfigError(std::string file, int line, int column, std::string message, std::string hint)
     : std::runtime_error(file + (line > 0 ? ":" + std::to_string(line) + ":" + std::to_string(column) : std::string()) +
                          ": " + message + (hint.empty() ? std::string() : " (hint: " + hint + ")")),
-      file_(std::move(file)), line_(line), column_(column), message_(std::move(message)), hint_(std::move(hint)) {}
+      file_(std::move(file)),
+      line_(line),
+      column_(column),
+      message_(std::move(message)),
+      hint_(std::move(hint)) {}
 
 std::optional<Seconds> parse_duration(std::string_view text) {
   if (text.empty()) return std::nullopt;
@@ -38,11 +42,20 @@ std::optional<Seconds> parse_duration(std::string_view text) {
     }
     if (i == start || i == text.size()) return std::nullopt;
     switch (text[i++]) {
-      case 's': total += n; break;
-      case 'm': total += n * 60; break;
-      case 'h': total += n * 3600; break;
-      case 'd': total += n * 86400; break;
-      default: return std::nullopt;
+      case 's':
+        total += n;
+        break;
+      case 'm':
+        total += n * 60;
+        break;
+      case 'h':
+        total += n * 3600;
+        break;
+      case 'd':
+        total += n * 86400;
+        break;
+      default:
+        return std::nullopt;
     }
   }
   if (total <= 0) return std::nullopt;

@@ -8,7 +8,9 @@
 namespace desk::bot::config_parsing {
 
 void PolicyParser::parse_desk(const YAML::Node& n, core::DeskSettings& d) {
-  r_.check_keys(n, {"channel", "oncall_usergroup", "database", "intake_listen", "min_rationale_chars", "route_precedence"}, "desk");
+  r_.check_keys(n,
+                {"channel", "oncall_usergroup", "database", "intake_listen", "min_rationale_chars", "route_precedence"},
+                "desk");
   if (n["channel"]) d.channel = r_.string(n["channel"], "desk.channel");
   if (!d.channel.empty() && d.channel[0] == '#') d.channel.erase(0, 1);
   if (n["oncall_usergroup"]) d.oncall_usergroup = r_.string(n["oncall_usergroup"], "desk.oncall_usergroup");
@@ -27,14 +29,15 @@ void PolicyParser::parse_desk(const YAML::Node& n, core::DeskSettings& d) {
     if (colon != std::string::npos) {
       try {
         port = std::stol(d.intake_listen.substr(colon + 1));
-      } catch (...) {
-      }
+      } catch (...) {}
     }
     if (colon == std::string::npos || colon == 0 || port < 0 || port > 65535)
-      r_.fail(n["intake_listen"], "bad listen address '" + d.intake_listen + "'", "write host:port, e.g. 127.0.0.1:8080");
+      r_.fail(n["intake_listen"], "bad listen address '" + d.intake_listen + "'",
+              "write host:port, e.g. 127.0.0.1:8080");
   }
   if (n["min_rationale_chars"])
-    d.min_rationale_chars = static_cast<std::size_t>(r_.integer(n["min_rationale_chars"], "desk.min_rationale_chars", 1, 1000));
+    d.min_rationale_chars =
+        static_cast<std::size_t>(r_.integer(n["min_rationale_chars"], "desk.min_rationale_chars", 1, 1000));
   if (n["route_precedence"]) {
     d.route_precedence = r_.string_list(n["route_precedence"], "desk.route_precedence");
     route_nodes_.emplace_back(n["route_precedence"], "desk.route_precedence");

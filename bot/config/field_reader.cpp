@@ -94,7 +94,8 @@ long Reader::integer(const YAML::Node& n, const std::string& what, long min, lon
   long v = 0;
   if (!n.IsScalar() || !YAML::convert<long>::decode(n, v)) fail(n, what + " must be a whole number");
   if (v < min || v > max)
-    fail(n, what + " " + std::to_string(v) + " is out of range", "use " + std::to_string(min) + "–" + std::to_string(max));
+    fail(n, what + " " + std::to_string(v) + " is out of range",
+         "use " + std::to_string(min) + "–" + std::to_string(max));
   return v;
 }
 

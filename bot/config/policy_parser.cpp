@@ -13,7 +13,8 @@
 namespace desk::bot::config_parsing {
 
 core::Policy PolicyParser::parse(const YAML::Node& root) {
-  if (root.IsNull()) throw ConfigError(r_.file(), 1, 1, "the config file is empty", "start from deploy/desk.example.yaml");
+  if (root.IsNull())
+    throw ConfigError(r_.file(), 1, 1, "the config file is empty", "start from deploy/desk.example.yaml");
   r_.check_keys(root, {"desk", "sla", "people", "roles", "workflows", "lexicon", "personal_data"}, "the config");
   core::Policy p;
   if (root["desk"]) parse_desk(root["desk"], p.desk);
@@ -34,7 +35,8 @@ void PolicyParser::check_references(const YAML::Node&, const core::Policy& p) {
   std::vector<std::string> roles;
   for (const auto& [k, _] : p.roles) roles.push_back(k);
   for (const auto& [node, what] : route_nodes_) {
-    std::vector<std::string> names = node.IsSequence() ? r_.string_list(node, what) : std::vector<std::string>{node.as<std::string>()};
+    std::vector<std::string> names =
+        node.IsSequence() ? r_.string_list(node, what) : std::vector<std::string>{node.as<std::string>()};
     for (std::size_t i = 0; i < names.size(); ++i) {
       if (p.roles.count(names[i])) continue;
       const auto near = closest(names[i], roles);
@@ -52,9 +54,10 @@ void PolicyParser::build_engines(const core::Policy& p) {
   } catch (const core::LexiconError& e) {
     const auto& cat = places_.lexicon.at(e.category());
     const auto& list = cat[e.is_pattern() ? "patterns" : "terms"];
-    r_.fail(list && list.IsSequence() && e.index() < list.size() ? list[e.index()] : cat,
-            std::string("bad lexicon ") + (e.is_pattern() ? "pattern" : "term") + " in '" + e.category() + "': " + e.what(),
-            e.is_pattern() ? "patterns use RE2 syntax (no look-around or back-references)" : "");
+    r_.fail(
+        list && list.IsSequence() && e.index() < list.size() ? list[e.index()] : cat,
+        std::string("bad lexicon ") + (e.is_pattern() ? "pattern" : "term") + " in '" + e.category() + "': " + e.what(),
+        e.is_pattern() ? "patterns use RE2 syntax (no look-around or back-references)" : "");
   }
   try {
     core::Rota rota(p.roles, p.people);

@@ -1,10 +1,10 @@
 // The people: section and the roles: section, which names who fills each role: a fixed person, a
 // weekly rotation (time zone, handoff, anchor week, members) or whoever is next in a rotation.
+#include <date/tz.h>
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <date/tz.h>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -37,7 +37,8 @@ void PolicyParser::parse_people(const YAML::Node& n, core::Policy& p) {
     person.name = v["name"] ? r_.string(v["name"], "name of person '" + id + "'") : id;
     if (v["slack"]) {
       person.slack_user = r_.string(v["slack"], "slack id of person '" + id + "'");
-      const bool shaped = person.slack_user.size() >= 3 && (person.slack_user[0] == 'U' || person.slack_user[0] == 'W') &&
+      const bool shaped = person.slack_user.size() >= 3 &&
+                          (person.slack_user[0] == 'U' || person.slack_user[0] == 'W') &&
                           std::all_of(person.slack_user.begin(), person.slack_user.end(),
                                       [](unsigned char c) { return std::isupper(c) || std::isdigit(c); });
       if (!shaped)
@@ -48,7 +49,8 @@ void PolicyParser::parse_people(const YAML::Node& n, core::Policy& p) {
     }
     if (v["email"]) {
       person.email = r_.string(v["email"], "email of person '" + id + "'");
-      if (person.email.find('@') == std::string::npos) r_.fail(v["email"], "'" + person.email + "' is not an e-mail address");
+      if (person.email.find('@') == std::string::npos)
+        r_.fail(v["email"], "'" + person.email + "' is not an e-mail address");
     }
     p.people.emplace(id, std::move(person));
     people_nodes_[id] = kv.first;
@@ -69,8 +71,10 @@ void PolicyParser::parse_roles(const YAML::Node& n, core::Policy& p) {
     role.title = v["title"] ? r_.string(v["title"], "title of " + what) : id;
     const int fillers = !!v["rotation"] + !!v["person"] + !!v["next_in_rotation"];
     if (fillers == 0)
-      r_.fail(kv.first, what + " is filled by nobody", "give it a rotation, a person, or next_in_rotation: <rotation role>");
-    if (fillers > 1) r_.fail(kv.first, what + " has more than one of rotation, person and next_in_rotation", "keep one");
+      r_.fail(kv.first, what + " is filled by nobody",
+              "give it a rotation, a person, or next_in_rotation: <rotation role>");
+    if (fillers > 1)
+      r_.fail(kv.first, what + " has more than one of rotation, person and next_in_rotation", "keep one");
     if (v["rotation"]) {
       role.kind = core::RoleSpec::Kind::rotation;
       role.rotation = parse_rotation(v["rotation"], what, p);
@@ -83,8 +87,10 @@ void PolicyParser::parse_roles(const YAML::Node& n, core::Policy& p) {
       follows_nodes_.emplace_back(v["next_in_rotation"], id);
     }
     if (v["may_override"]) {
-      if (!v["may_override"].IsSequence()) r_.fail(v["may_override"], "may_override of " + what + " must be a list of people");
-      for (const auto& item : v["may_override"]) role.may_override.push_back(person_ref(item, "may_override of " + what, p));
+      if (!v["may_override"].IsSequence())
+        r_.fail(v["may_override"], "may_override of " + what + " must be a list of people");
+      for (const auto& item : v["may_override"])
+        role.may_override.push_back(person_ref(item, "may_override of " + what, p));
     }
     p.roles.emplace(id, std::move(role));
   }
@@ -96,9 +102,11 @@ void PolicyParser::parse_roles(const YAML::Node& n, core::Policy& p) {
     auto it = p.roles.find(p.roles.at(id).follows);
     if (it == p.roles.end()) r_.fail(node, "role '" + id + "' follows unknown role '" + p.roles.at(id).follows + "'");
     if (it->second.kind != core::RoleSpec::Kind::rotation)
-      r_.fail(node, "role '" + id + "' follows '" + it->first + "', which is not a rotation", "next_in_rotation needs a rotation role");
+      r_.fail(node, "role '" + id + "' follows '" + it->first + "', which is not a rotation",
+              "next_in_rotation needs a rotation role");
     if (it->second.rotation.members.size() < 2)
-      r_.fail(node, "role '" + id + "' follows a rotation of one person, so nobody is next", "add a member to '" + it->first + "'");
+      r_.fail(node, "role '" + id + "' follows a rotation of one person, so nobody is next",
+              "add a member to '" + it->first + "'");
   }
 }
 
@@ -112,7 +120,8 @@ core::Rotation PolicyParser::parse_rotation(const YAML::Node& n, const std::stri
   try {
     (void)date::locate_zone(rot.time_zone);
   } catch (const std::exception&) {
-    r_.fail(n["time_zone"], "unknown time zone '" + rot.time_zone + "'", "use an IANA name such as Europe/London or America/New_York");
+    r_.fail(n["time_zone"], "unknown time zone '" + rot.time_zone + "'",
+            "use an IANA name such as Europe/London or America/New_York");
   }
   const auto handoff = r_.string(n["handoff"], "handoff of " + role);
   std::istringstream in(handoff);
@@ -121,13 +130,17 @@ core::Rotation PolicyParser::parse_rotation(const YAML::Node& n, const std::stri
   unsigned hh = 0, mm = 0;
   char tail = 0;
   const auto wd = weekday_from(day);
-  if (!wd || !extra.empty() || time.size() != 5 || std::sscanf(time.c_str(), "%2u:%2u%c", &hh, &mm, &tail) != 2 || hh > 23 || mm > 59)
-    r_.fail(n["handoff"], "bad handoff '" + handoff + "' in " + what, "write a weekday and a 24-hour local time, e.g. 'monday 09:00'");
+  if (!wd || !extra.empty() || time.size() != 5 || std::sscanf(time.c_str(), "%2u:%2u%c", &hh, &mm, &tail) != 2 ||
+      hh > 23 || mm > 59)
+    r_.fail(n["handoff"], "bad handoff '" + handoff + "' in " + what,
+            "write a weekday and a 24-hour local time, e.g. 'monday 09:00'");
   rot.handoff_day = *wd;
   rot.handoff_time = std::chrono::minutes(hh * 60 + mm);
   const auto anchor_text = r_.string(n["anchor"], "anchor of " + role);
   const auto anchor = core::parse_date(anchor_text);
-  if (!anchor) r_.fail(n["anchor"], "bad anchor date '" + anchor_text + "'", "write the date (YYYY-MM-DD) of a week whose handoff goes to the first member");
+  if (!anchor)
+    r_.fail(n["anchor"], "bad anchor date '" + anchor_text + "'",
+            "write the date (YYYY-MM-DD) of a week whose handoff goes to the first member");
   rot.anchor = *anchor;
   if (!n["members"].IsSequence() || n["members"].size() == 0)
     r_.fail(n["members"], what + " has no members", "list the people who take turns, e.g. [alice, bob]");
@@ -146,7 +159,8 @@ std::string PolicyParser::person_ref(const YAML::Node& n, const std::string& wha
     std::vector<std::string> ids;
     for (const auto& [k, _] : p.people) ids.push_back(k);
     const auto near = closest(id, ids);
-    r_.fail(n, "unknown person '" + id + "' in " + what, near.empty() ? "add them under people:" : "did you mean '" + near + "'?");
+    r_.fail(n, "unknown person '" + id + "' in " + what,
+            near.empty() ? "add them under people:" : "did you mean '" + near + "'?");
   }
   return id;
 }

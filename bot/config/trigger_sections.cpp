@@ -38,8 +38,11 @@ void PolicyParser::parse_personal_data(const YAML::Node& n, core::Policy& p) {
     for (const auto& d : n["detectors"]) {
       const auto name = r_.string(d, "a personal-data detector");
       auto kind = core::personal_data_kind_from(name);
-      if (!kind) r_.fail(d, "unknown personal-data detector '" + name + "'", "known: email, phone, iban, payment_card, uk_nino, us_ssn");
-      if (std::find(p.personal_data.detectors.begin(), p.personal_data.detectors.end(), *kind) != p.personal_data.detectors.end())
+      if (!kind)
+        r_.fail(d, "unknown personal-data detector '" + name + "'",
+                "known: email, phone, iban, payment_card, uk_nino, us_ssn");
+      if (std::find(p.personal_data.detectors.begin(), p.personal_data.detectors.end(), *kind) !=
+          p.personal_data.detectors.end())
         r_.fail(d, "detector '" + name + "' is listed twice");
       p.personal_data.detectors.push_back(*kind);
     }

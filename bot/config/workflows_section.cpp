@@ -16,8 +16,10 @@ void PolicyParser::parse_workflows(const YAML::Node& n, core::Policy& p) {
     const auto id = kv.first.as<std::string>();
     const std::string what = "workflow '" + id + "'";
     const auto& v = kv.second;
-    r_.check_keys(v, {"description", "visibility", "confidence_threshold", "owner", "personal_data_route",
-                      "stale_citation_route", "citation_max_age_months", "lexicon"}, what);
+    r_.check_keys(v,
+                  {"description", "visibility", "confidence_threshold", "owner", "personal_data_route",
+                   "stale_citation_route", "citation_max_age_months", "lexicon"},
+                  what);
     core::Workflow wf;
     wf.id = id;
     if (v["description"]) wf.description = r_.string(v["description"], "description of " + what, true);
@@ -30,7 +32,8 @@ void PolicyParser::parse_workflows(const YAML::Node& n, core::Policy& p) {
     if (v["confidence_threshold"]) {
       const double t = r_.number(v["confidence_threshold"], "confidence_threshold of " + what);
       if (t < 0.0 || t > 1.0)
-        r_.fail(v["confidence_threshold"], "confidence_threshold " + core::format_fraction(t) + " of " + what + " is outside 0–1",
+        r_.fail(v["confidence_threshold"],
+                "confidence_threshold " + core::format_fraction(t) + " of " + what + " is outside 0–1",
                 "a threshold is a fraction, e.g. 0.80 for 80%");
       wf.confidence_threshold = t;
     }
@@ -45,7 +48,8 @@ void PolicyParser::parse_workflows(const YAML::Node& n, core::Policy& p) {
     if (role_field("personal_data_route", route)) wf.personal_data_route = route;
     if (role_field("stale_citation_route", route)) wf.stale_citation_route = route;
     if (v["citation_max_age_months"])
-      wf.citation_max_age = std::chrono::months(r_.integer(v["citation_max_age_months"], "citation_max_age_months of " + what, 1, 240));
+      wf.citation_max_age =
+          std::chrono::months(r_.integer(v["citation_max_age_months"], "citation_max_age_months of " + what, 1, 240));
     if (v["lexicon"]) {
       wf.lexicon = r_.string_list(v["lexicon"], "lexicon of " + what);
       for (std::size_t i = 0; i < wf.lexicon.size(); ++i)

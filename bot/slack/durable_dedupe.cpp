@@ -125,9 +125,7 @@ bool DurableDedupe::write_batch(Lock& lock) {
   std::exception_ptr error;
   try {
     store_.mark_processed_batch(ids, at);
-  } catch (...) {
-    error = std::current_exception();
-  }
+  } catch (...) { error = std::current_exception(); }
   lock.lock();
 
   if (!error) {
@@ -144,9 +142,7 @@ bool DurableDedupe::write_batch(Lock& lock) {
   }
   try {
     std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    note_failure("writing", e);
-  } catch (...) {
+  } catch (const std::exception& e) { note_failure("writing", e); } catch (...) {
     note_failure("writing", std::runtime_error("unknown error"));
   }
   return false;
@@ -190,7 +186,9 @@ void DurableDedupe::note_failure(const char* action, const std::exception& e) {
   ++stats_.failures;
   if (stats_.failing) return;  // once per streak: the store says the same thing every retry
   stats_.failing = true;
-  log_error("dedupe.store_failed", {{"action", action}, {"error", e.what()}, {"queued", queue_.size()},
+  log_error("dedupe.store_failed", {{"action", action},
+                                    {"error", e.what()},
+                                    {"queued", queue_.size()},
                                     {"effect", "acks go on; ids are kept and written once the store recovers"}});
 }
 

@@ -32,10 +32,10 @@ struct DurableDedupeOptions {
   std::chrono::seconds window{std::chrono::minutes{10}};
   /// Ids remembered in memory, and ids waiting to be written, at most (oldest given up first).
   std::size_t capacity = 20000;
-  std::size_t max_batch = 2000;                   ///< ids per transaction at most (at least 1)
-  std::chrono::milliseconds retry_delay{1000};    ///< after a failed write, before the next try
+  std::size_t max_batch = 2000;                 ///< ids per transaction at most (at least 1)
+  std::chrono::milliseconds retry_delay{1000};  ///< after a failed write, before the next try
   std::chrono::milliseconds prune_interval{std::chrono::minutes{1}};
-  int attempts_at_stop = 3;                       ///< writes tried by stop() before giving up
+  int attempts_at_stop = 3;  ///< writes tried by stop() before giving up
 };
 
 struct DurableDedupeStats {
@@ -69,7 +69,9 @@ class DurableDedupe {
   bool is_new(const std::string& id);
 
   /// is_new as the envelope dispatcher takes it. This object must outlive the function.
-  DedupeFn dedupe_function() { return [this](const std::string& id) { return is_new(id); }; }
+  DedupeFn dedupe_function() {
+    return [this](const std::string& id) { return is_new(id); };
+  }
 
   DurableDedupeStats stats() const;
 
@@ -89,9 +91,9 @@ class DurableDedupe {
   /// Writes what is queued at stop, on whichever thread runs it.
   void flush_at_stop(Lock& lock);
   /// Gives up queued ids older than the window: they would be pruned, and no restart would load them.
-  void drop_expired(core::TimePoint now);  // under mutex_
+  void drop_expired(core::TimePoint now);                          // under mutex_
   void note_failure(const char* action, const std::exception& e);  // under mutex_
-  void note_success();                                              // under mutex_
+  void note_success();                                             // under mutex_
 
   storage::Store& store_;
   const core::Clock& clock_;

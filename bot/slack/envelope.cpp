@@ -60,8 +60,7 @@ Disconnect parse_disconnect(const bj::object& frame) {
   return d;
 }
 
-Frame parse_envelope(std::string_view text, const bj::object& frame, const std::string& type,
-                     std::string envelope_id) {
+Frame parse_envelope(std::string_view text, const bj::object& frame, const std::string& type, std::string envelope_id) {
   auto kind = kind_from(type);
   if (!kind) return AckOnly{std::move(envelope_id), "unknown envelope type"};
   const bj::object* payload = object_field(frame, "payload");
@@ -111,9 +110,12 @@ std::string Envelope::dedupe_key() const {
 
 const char* to_string(EnvelopeKind kind) {
   switch (kind) {
-    case EnvelopeKind::events_api: return "events_api";
-    case EnvelopeKind::interactive: return "interactive";
-    case EnvelopeKind::slash_commands: return "slash_commands";
+    case EnvelopeKind::events_api:
+      return "events_api";
+    case EnvelopeKind::interactive:
+      return "interactive";
+    case EnvelopeKind::slash_commands:
+      return "slash_commands";
   }
   return "unknown";
 }

@@ -15,7 +15,7 @@ namespace desk::bot::slack {
 struct Hello {
   int num_connections = 0;  ///< connections Slack counts for this app, this one included
   std::string app_id;
-  std::string host;                              ///< debug_info.host, diagnostics only
+  std::string host;                                ///< debug_info.host, diagnostics only
   std::optional<int> approximate_connection_time;  ///< seconds until Slack expects a refresh
 };
 
@@ -36,11 +36,11 @@ class Envelope {
   std::string envelope_id;
   EnvelopeKind kind = EnvelopeKind::events_api;
   bool accepts_response_payload = false;
-  int retry_attempt = 0;      ///< events_api only
-  std::string retry_reason;   ///< events_api only
-  std::string event_id;       ///< events_api: payload.event_id (may be empty)
-  std::string payload_type;   ///< payload.type: event_callback, block_actions, view_submission…
-  std::string event_type;     ///< events_api: payload.event.type (message, app_mention, …)
+  int retry_attempt = 0;     ///< events_api only
+  std::string retry_reason;  ///< events_api only
+  std::string event_id;      ///< events_api: payload.event_id (may be empty)
+  std::string payload_type;  ///< payload.type: event_callback, block_actions, view_submission…
+  std::string event_type;    ///< events_api: payload.event.type (message, app_mention, …)
   /// The whole frame as received: `payload()` parses it on first use. Keeping the text costs a copy;
   /// re-serialising the payload would cost more.
   std::string frame_text;

@@ -24,16 +24,16 @@ DispatchResult EnvelopeDispatcher::on_envelope(Envelope& envelope) {
   result.envelope_id = envelope.envelope_id;
   if (refusing_) {
     ++counters_.refused;
-    log_info("envelope.refused_shutting_down", {{"envelope_id", envelope.envelope_id},
-                                               {"type", to_string(envelope.kind)}});
+    log_info("envelope.refused_shutting_down",
+             {{"envelope_id", envelope.envelope_id}, {"type", to_string(envelope.kind)}});
     return result;
   }
   const auto key = envelope.dedupe_key();
   if (!is_new(key)) {
     // Still acked, or Slack keeps redelivering; never handed on twice.
     ++counters_.duplicates;
-    log_info("envelope.duplicate", {{"envelope_id", envelope.envelope_id}, {"dedupe_key", key},
-                                    {"retry_attempt", envelope.retry_attempt}});
+    log_info("envelope.duplicate",
+             {{"envelope_id", envelope.envelope_id}, {"dedupe_key", key}, {"retry_attempt", envelope.retry_attempt}});
     result.ack = build_ack(envelope.envelope_id);
     return result;
   }
@@ -43,8 +43,8 @@ DispatchResult EnvelopeDispatcher::on_envelope(Envelope& envelope) {
     reply = handler_.on_envelope(envelope);
   } catch (const std::exception& e) {
     ++counters_.handler_errors;
-    log_error("envelope.handler_failed", {{"envelope_id", envelope.envelope_id},
-                                          {"type", to_string(envelope.kind)}, {"error", e.what()}});
+    log_error("envelope.handler_failed",
+              {{"envelope_id", envelope.envelope_id}, {"type", to_string(envelope.kind)}, {"error", e.what()}});
     reply = AckReply{};
   }
   const nlohmann::json* payload = nullptr;

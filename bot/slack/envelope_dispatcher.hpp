@@ -46,10 +46,10 @@ struct DispatchCounters {
 };
 
 struct DispatchResult {
-  std::optional<std::string> ack;        ///< frame to send at once
+  std::optional<std::string> ack;  ///< frame to send at once
   std::optional<Hello> hello;
   std::optional<Disconnect> disconnect;
-  std::string envelope_id;               ///< for logs
+  std::string envelope_id;  ///< for logs
   std::function<boost::asio::awaitable<void>()> follow_up;
 };
 

@@ -93,8 +93,7 @@ struct HttpsClient::Impl {
   }
 
   // One exchange on one connection. `fresh` is false for a reused keep-alive connection.
-  net::awaitable<std::pair<HttpResponse, bool>> exchange(Connection& conn,
-                                                         const http::request<http::string_body>& req,
+  net::awaitable<std::pair<HttpResponse, bool>> exchange(Connection& conn, const http::request<http::string_body>& req,
                                                          bool fresh, bool& stale) {
     auto& tcp_stream = beast::get_lowest_layer(conn.stream);
     tcp_stream.expires_after(timeouts.write);
@@ -110,9 +109,9 @@ struct HttpsClient::Impl {
     if (rec) {
       // A reused connection that the server had already closed answers with EOF before a single
       // byte: the request was never read, so it is safe to send it again on a new connection.
-      stale = !fresh && read == 0 && (rec == http::error::end_of_stream || rec == net::error::eof ||
-                                      rec == net::error::connection_reset ||
-                                      rec == net::ssl::error::stream_truncated);
+      stale = !fresh && read == 0 &&
+              (rec == http::error::end_of_stream || rec == net::error::eof || rec == net::error::connection_reset ||
+               rec == net::ssl::error::stream_truncated);
       throw HttpTransportError(describe("read response", origin, rec), true);
     }
     tcp_stream.expires_never();

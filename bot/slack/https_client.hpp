@@ -15,7 +15,7 @@
 namespace desk::bot::slack {
 
 struct HttpTimeouts {
-  std::chrono::milliseconds connect{5000};    ///< name resolution is bounded by the system resolver
+  std::chrono::milliseconds connect{5000};  ///< name resolution is bounded by the system resolver
   std::chrono::milliseconds handshake{5000};
   std::chrono::milliseconds write{5000};
   std::chrono::milliseconds response{15000};  ///< from request sent to the whole response read
@@ -50,9 +50,8 @@ class HttpsClient {
  public:
   /// `origin` gives scheme, host and port (its target is ignored). Keeps up to `max_idle`
   /// connections open for reuse.
-  HttpsClient(boost::asio::any_io_executor executor, Url origin,
-              std::shared_ptr<boost::asio::ssl::context> tls, HttpTimeouts timeouts,
-              std::size_t max_idle = 4);
+  HttpsClient(boost::asio::any_io_executor executor, Url origin, std::shared_ptr<boost::asio::ssl::context> tls,
+              HttpTimeouts timeouts, std::size_t max_idle = 4);
   ~HttpsClient();
   HttpsClient(const HttpsClient&) = delete;
   HttpsClient& operator=(const HttpsClient&) = delete;

@@ -26,8 +26,7 @@ const json& member(const json& object, const char* key) {
   return it == object.end() ? kNull : *it;
 }
 
-ApiCall make_call(std::string method, json args, BodyEncoding encoding, bool retry_safe,
-                  std::string queue_key = {}) {
+ApiCall make_call(std::string method, json args, BodyEncoding encoding, bool retry_safe, std::string queue_key = {}) {
   ApiCall call;
   call.queue_key = queue_key.empty() ? method : std::move(queue_key);
   call.method = std::move(method);
@@ -119,8 +118,8 @@ ConversationPage to_conversation_page(const json& r) {
 }
 
 bool is_unreserved(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
 }
 
 }  // namespace
@@ -133,8 +132,7 @@ void check_ok(const std::string& method, const json& response) {
   for (const auto& m : member(member(response, "response_metadata"), "messages")) {
     if (m.is_string()) messages.push_back(m.get<std::string>());
   }
-  throw SlackApiError(method, error.empty() ? "unknown_error" : error, str(response, "needed"),
-                      std::move(messages));
+  throw SlackApiError(method, error.empty() ? "unknown_error" : error, str(response, "needed"), std::move(messages));
 }
 
 std::string url_encode(std::string_view text) {
@@ -187,12 +185,11 @@ SlackApi::Task<PostedMessage> JsonSlackApi::chat_post_message(PostMessage m) {
   if (!m.blocks.is_null()) args["blocks"] = m.blocks;
   put_if(args, "thread_ts", m.thread_ts);
   if (m.metadata) {
-    args["metadata"] = {{"event_type", m.metadata->event_type},
-                        {"event_payload", m.metadata->event_payload}};
+    args["metadata"] = {{"event_type", m.metadata->event_type}, {"event_payload", m.metadata->event_payload}};
   }
   // One queue per channel keeps posts in order and parks only the channel Slack throttled.
-  auto r = co_await invoke(make_call("chat.postMessage", std::move(args), BodyEncoding::json, false,
-                                     "chat.postMessage#" + m.channel));
+  auto r = co_await invoke(
+      make_call("chat.postMessage", std::move(args), BodyEncoding::json, false, "chat.postMessage#" + m.channel));
   co_return to_posted(r);
 }
 
@@ -211,8 +208,7 @@ SlackApi::Task<std::string> JsonSlackApi::chat_post_ephemeral(PostEphemeral m) {
   co_return str(r, "message_ts");
 }
 
-SlackApi::Task<std::string> JsonSlackApi::chat_get_permalink(std::string channel,
-                                                             std::string message_ts) {
+SlackApi::Task<std::string> JsonSlackApi::chat_get_permalink(std::string channel, std::string message_ts) {
   json args{{"channel", channel}, {"message_ts", message_ts}};
   auto r = co_await invoke(make_call("chat.getPermalink", std::move(args), BodyEncoding::form, true));
   co_return str(r, "permalink");
@@ -224,8 +220,7 @@ SlackApi::Task<ViewInfo> JsonSlackApi::views_open(std::string trigger_id, json v
   co_return to_view(co_await invoke(make_call("views.open", std::move(args), BodyEncoding::json, false)));
 }
 
-SlackApi::Task<ViewInfo> JsonSlackApi::views_update(std::string view_id, json view,
-                                                    std::string hash) {
+SlackApi::Task<ViewInfo> JsonSlackApi::views_update(std::string view_id, json view, std::string hash) {
   json args{{"view_id", view_id}, {"view", view}};
   put_if(args, "hash", hash);
   co_return to_view(co_await invoke(make_call("views.update", std::move(args), BodyEncoding::json, true)));
@@ -237,8 +232,7 @@ SlackApi::Task<UserInfo> JsonSlackApi::users_info(std::string user) {
   co_return to_user(member(r, "user"));
 }
 
-SlackApi::Task<std::vector<UserGroup>> JsonSlackApi::usergroups_list(bool include_users,
-                                                                     bool include_disabled) {
+SlackApi::Task<std::vector<UserGroup>> JsonSlackApi::usergroups_list(bool include_users, bool include_disabled) {
   json args{{"include_users", include_users}, {"include_disabled", include_disabled}};
   auto r = co_await invoke(make_call("usergroups.list", std::move(args), BodyEncoding::form, true));
   std::vector<UserGroup> groups;
@@ -246,8 +240,7 @@ SlackApi::Task<std::vector<UserGroup>> JsonSlackApi::usergroups_list(bool includ
   co_return groups;
 }
 
-SlackApi::Task<UserGroup> JsonSlackApi::usergroups_users_update(std::string usergroup,
-                                                                std::vector<std::string> users) {
+SlackApi::Task<UserGroup> JsonSlackApi::usergroups_users_update(std::string usergroup, std::vector<std::string> users) {
   std::string list;
   for (const auto& u : users) list += (list.empty() ? "" : ",") + u;
   json args{{"usergroup", usergroup}, {"users", list}};

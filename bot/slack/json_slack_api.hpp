@@ -44,12 +44,10 @@ class JsonSlackApi : public SlackApi {
   Task<std::string> chat_post_ephemeral(PostEphemeral message) override;
   Task<std::string> chat_get_permalink(std::string channel, std::string message_ts) override;
   Task<ViewInfo> views_open(std::string trigger_id, nlohmann::json view) override;
-  Task<ViewInfo> views_update(std::string view_id, nlohmann::json view,
-                              std::string hash = {}) override;
+  Task<ViewInfo> views_update(std::string view_id, nlohmann::json view, std::string hash = {}) override;
   Task<UserInfo> users_info(std::string user) override;
   Task<std::vector<UserGroup>> usergroups_list(bool include_users, bool include_disabled = false) override;
-  Task<UserGroup> usergroups_users_update(std::string usergroup,
-                                          std::vector<std::string> users) override;
+  Task<UserGroup> usergroups_users_update(std::string usergroup, std::vector<std::string> users) override;
   Task<ConversationPage> conversations_list(std::string cursor = {}, int limit = 200) override;
   Task<Conversation> conversations_info(std::string channel) override;
   Task<Conversation> conversations_join(std::string channel) override;

@@ -41,8 +41,8 @@ void register_value(const std::string& value) {
   std::size_t start = 0;
   while (start <= value.size()) {
     auto comma = value.find(',', start);
-    auto part = trim(std::string_view(value).substr(
-        start, comma == std::string::npos ? std::string::npos : comma - start));
+    auto part =
+        trim(std::string_view(value).substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     register_secret(part);
     if (comma == std::string::npos) break;
     start = comma + 1;

@@ -24,9 +24,9 @@ SlackApiError::SlackApiError(std::string method, std::string error, std::string 
       needed_(std::move(needed)),
       messages_(std::move(messages)) {}
 
-boost::asio::awaitable<std::optional<HistoryMessage>> find_escalation_post(
-    SlackApi& api, std::string channel, std::string escalation_id,
-    std::string oldest, int max_pages) {
+boost::asio::awaitable<std::optional<HistoryMessage>> find_escalation_post(SlackApi& api, std::string channel,
+                                                                           std::string escalation_id,
+                                                                           std::string oldest, int max_pages) {
   HistoryQuery query;
   query.channel = channel;
   query.oldest = oldest;
@@ -36,8 +36,7 @@ boost::asio::awaitable<std::optional<HistoryMessage>> find_escalation_post(
     for (auto& message : result.messages) {
       if (!message.metadata || message.metadata->event_type != kEscalationPostedEvent) continue;
       auto id = message.metadata->event_payload.find("escalation_id");
-      if (id != message.metadata->event_payload.end() && id->is_string() &&
-          id->get<std::string>() == escalation_id) {
+      if (id != message.metadata->event_payload.end() && id->is_string() && id->get<std::string>() == escalation_id) {
         co_return std::move(message);
       }
     }

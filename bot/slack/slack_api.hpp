@@ -19,8 +19,7 @@ namespace desk::bot::slack {
 /// and `response_metadata.messages` (Block Kit validation details).
 class SlackApiError : public std::runtime_error {
  public:
-  SlackApiError(std::string method, std::string error, std::string needed = {},
-                std::vector<std::string> messages = {});
+  SlackApiError(std::string method, std::string error, std::string needed = {}, std::vector<std::string> messages = {});
   const std::string& method() const { return method_; }
   const std::string& error() const { return error_; }
   const std::string& needed() const { return needed_; }
@@ -57,7 +56,7 @@ struct MessageMetadata {
 
 struct PostMessage {
   std::string channel;
-  std::string text;  ///< fallback text; always sent
+  std::string text;       ///< fallback text; always sent
   nlohmann::json blocks;  ///< array or null
   std::string thread_ts;
   bool unfurl_links = false;
@@ -115,7 +114,7 @@ struct ConversationPage {
 struct HistoryQuery {
   std::string channel;
   std::string thread_ts;  ///< conversations.replies only (required there): the thread's parent ts
-  std::string oldest;  ///< ts strings, optional
+  std::string oldest;     ///< ts strings, optional
   std::string latest;
   int limit = 100;
   std::string cursor;
@@ -152,13 +151,11 @@ class SlackApi {
   /// views.open: `trigger_id` is valid for 3 s and once only.
   virtual Task<ViewInfo> views_open(std::string trigger_id, nlohmann::json view) = 0;
   /// views.update; `hash` (optional) refuses a stale overwrite with hash_conflict.
-  virtual Task<ViewInfo> views_update(std::string view_id, nlohmann::json view,
-                                      std::string hash = {}) = 0;
+  virtual Task<ViewInfo> views_update(std::string view_id, nlohmann::json view, std::string hash = {}) = 0;
   virtual Task<UserInfo> users_info(std::string user) = 0;
   virtual Task<std::vector<UserGroup>> usergroups_list(bool include_users, bool include_disabled = false) = 0;
   /// Replaces the whole member list of `usergroup` (it cannot be emptied).
-  virtual Task<UserGroup> usergroups_users_update(std::string usergroup,
-                                                  std::vector<std::string> users) = 0;
+  virtual Task<UserGroup> usergroups_users_update(std::string usergroup, std::vector<std::string> users) = 0;
   virtual Task<ConversationPage> conversations_list(std::string cursor = {}, int limit = 200) = 0;
   virtual Task<Conversation> conversations_info(std::string channel) = 0;
   /// Joining a channel the bot is already in succeeds (Slack adds a warning).
@@ -178,8 +175,8 @@ inline constexpr const char* kEscalationPostedEvent = "escalation_posted";
 /// Finds the desk's post for `escalation_id` (metadata event_type "escalation_posted", payload
 /// field "escalation_id") in `channel`, newest first, looking at most `max_pages` pages back from
 /// `oldest` (a ts string, may be empty). Used after a crash before posting again.
-boost::asio::awaitable<std::optional<HistoryMessage>> find_escalation_post(
-    SlackApi& api, std::string channel, std::string escalation_id,
-    std::string oldest = {}, int max_pages = 5);
+boost::asio::awaitable<std::optional<HistoryMessage>> find_escalation_post(SlackApi& api, std::string channel,
+                                                                           std::string escalation_id,
+                                                                           std::string oldest = {}, int max_pages = 5);
 
 }  // namespace desk::bot::slack

@@ -69,9 +69,7 @@ bool is_slack_user_id(const std::string& id) {
 json reminder_body(const json& payload, const core::Escalation& e, const core::Rota& rota) {
   try {
     return handlers::reminder_reply(reminder_from_payload(payload, e), escalation_at_reminder(payload, e), rota);
-  } catch (const std::invalid_argument& bad) {
-    throw BadPayload(bad.what());
-  }
+  } catch (const std::invalid_argument& bad) { throw BadPayload(bad.what()); }
 }
 
 /// The reply a thread_reply row announces, rendered from the escalation as it is now (a reminder as
@@ -90,8 +88,8 @@ json reply_body(const json& payload, const core::Escalation& e, const core::Rota
 bool is_transient_slack_error(std::string_view error) {
   // Slack-side trouble and rate limits (the Web API client already waits out a 429's Retry-After;
   // these are what is left when it gave up). team_added_to_org: a migration in progress.
-  static constexpr std::string_view kTransient[] = {"internal_error", "service_unavailable", "fatal_error",
-                                                    "request_timeout", "ratelimited", "rate_limited",
+  static constexpr std::string_view kTransient[] = {"internal_error",   "service_unavailable", "fatal_error",
+                                                    "request_timeout",  "ratelimited",         "rate_limited",
                                                     "team_added_to_org"};
   return std::find(std::begin(kTransient), std::end(kTransient), error) != std::end(kTransient);
 }
@@ -148,10 +146,9 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::deliver(storage::OutboxMessage r
     problem = e.what();
   } catch (const BadPayload& e) {
     problem = std::string("bad payload: ") + e.what();
-  } catch (const json::exception& e) {
-    problem = std::string("bad payload: ") + e.what();
-  }
-  if (transport || (!error.empty() && is_transient_slack_error(error))) co_return DeliveryOutcome::retry(std::move(problem));
+  } catch (const json::exception& e) { problem = std::string("bad payload: ") + e.what(); }
+  if (transport || (!error.empty() && is_transient_slack_error(error)))
+    co_return DeliveryOutcome::retry(std::move(problem));
   if (!error.empty() && metrics_) metrics_->count_slack_api_error(method, error);
   co_return DeliveryOutcome::fail(std::move(problem));
 }
@@ -160,12 +157,18 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::render_and_send(const storage::O
   const auto effect = handlers::effect_from(row.kind);
   if (!effect) co_return DeliveryOutcome::fail("Slack cannot deliver outbox kind '" + row.kind + "'");
   switch (*effect) {
-    case Effect::post_escalation: co_return co_await post_escalation(row, in_doubt);
-    case Effect::update_escalation: co_return co_await update_escalation(row);
-    case Effect::thread_reply: co_return co_await thread_reply(row, in_doubt);
-    case Effect::ping: co_return co_await ping(row, in_doubt);
-    case Effect::direct_message: co_return co_await direct_message(row, in_doubt);
-    case Effect::decision_callback: break;
+    case Effect::post_escalation:
+      co_return co_await post_escalation(row, in_doubt);
+    case Effect::update_escalation:
+      co_return co_await update_escalation(row);
+    case Effect::thread_reply:
+      co_return co_await thread_reply(row, in_doubt);
+    case Effect::ping:
+      co_return co_await ping(row, in_doubt);
+    case Effect::direct_message:
+      co_return co_await direct_message(row, in_doubt);
+    case Effect::decision_callback:
+      break;
   }
   co_return DeliveryOutcome::fail("Slack cannot deliver outbox kind '" + row.kind + "'");
 }
@@ -249,7 +252,8 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::direct_message(const storage::Ou
   if (user.empty() && !row.escalation_id.empty()) {
     if (const auto e = store_.escalation(row.escalation_id)) {
       const auto set = resolver_ ? resolver_(e->policy_digest) : nullptr;
-      if (const core::Person* p = set ? set->rota().person(string_field(payload, "person")) : nullptr) user = p->slack_user;
+      if (const core::Person* p = set ? set->rota().person(string_field(payload, "person")) : nullptr)
+        user = p->slack_user;
     }
   }
   if (!is_slack_user_id(user)) co_return DeliveryOutcome::fail("direct message without a Slack user id");
@@ -263,9 +267,11 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::send_direct(const storage::Outbo
   // The row's id in the metadata: after a crash the message can be found in the DM and not sent twice.
   body["metadata"] = {{"event_type", kDirectMessageEvent}, {"event_payload", {{"outbox_id", row.id}}}};
   PostMessage message = to_post_message(user_id, body);
-  if (message.text.empty() && message.blocks.is_null()) co_return DeliveryOutcome::fail("direct message with nothing to say");
+  if (message.text.empty() && message.blocks.is_null())
+    co_return DeliveryOutcome::fail("direct message with nothing to say");
   if (in_doubt) {
-    if (auto found = co_await look_up_direct(row, user_id, body["metadata"])) co_return sent(found->first, found->second, true);
+    if (auto found = co_await look_up_direct(row, user_id, body["metadata"]))
+      co_return sent(found->first, found->second, true);
   }
   // Posting to a user id lands in the bot's DM with them.
   const auto posted = co_await api_.chat_post_message(std::move(message));
@@ -303,7 +309,8 @@ handlers::EscalationView SlackDeliverer::view_for(const core::Escalation& e, con
     // Who the ping would reach now; legal has no backup, so the director is pinged for it.
     const auto now = clock_.now();
     const auto overrides = store_.overrides_active_after(now);
-    if (auto h = rota.holder(e.with_legal() ? core::kDirectorRole : core::kBackupRole, now, overrides)) backup = h->person;
+    if (auto h = rota.holder(e.with_legal() ? core::kDirectorRole : core::kBackupRole, now, overrides))
+      backup = h->person;
   }
   if (!backup.empty()) view.backup = handlers::person_ref(rota, backup);
   return view;

@@ -105,7 +105,7 @@ class SlackDeliverer final : public Deliverer {
   /// The message in `channel` whose metadata is `metadata` (event_type and payload): in the
   /// channel's history, or in the thread under `thread_ts` when it is set (history has no replies).
   boost::asio::awaitable<std::optional<HistoryMessage>> find_by_metadata(std::string channel, std::string thread_ts,
-                                                                        nlohmann::json metadata, std::string oldest);
+                                                                         nlohmann::json metadata, std::string oldest);
   /// Looks for an earlier send of `row` in `channel` (a post by its escalation id, anything else by
   /// `metadata`, in the thread under `thread_ts` if set). A permanent refusal (e.g. missing
   /// channels:history) is logged and reads as "not found": a possible duplicate beats a lost message.

@@ -22,9 +22,7 @@ net::awaitable<void> make_calls(SlackApi& api, std::vector<handlers::SlackCall> 
         message.blocks = call.body.value("blocks", nlohmann::json());
         co_await api.chat_post_ephemeral(std::move(message));
       }
-    } catch (const std::exception& e) {
-      log_warn("desk.slack_call_failed", {{"error", e.what()}});
-    }
+    } catch (const std::exception& e) { log_warn("desk.slack_call_failed", {{"error", e.what()}}); }
   }
 }
 
@@ -42,16 +40,20 @@ SlackEnvelopeHandler::SlackEnvelopeHandler(SlackApi& api, handlers::SlackDepende
 AckReply SlackEnvelopeHandler::on_envelope(const Envelope& envelope) {
   handlers::InteractionResult result;
   switch (envelope.kind) {
-    case EnvelopeKind::interactive: result = interactions_.on_payload(envelope.payload(), clock_.now()); break;
+    case EnvelopeKind::interactive:
+      result = interactions_.on_payload(envelope.payload(), clock_.now());
+      break;
     case EnvelopeKind::slash_commands:
       result = commands_.on_payload(envelope.payload(), clock_.now());
       // The only change a command commits is a rota override: the on-duty group follows it. (Not
       // in changed(): that runs for every new escalation, and a poke retries a refused group update.)
       if (result.changed && rota_changed_) rota_changed_();
       break;
-    case EnvelopeKind::events_api: return {};  // no event drives a decision yet
+    case EnvelopeKind::events_api:
+      return {};  // no event drives a decision yet
   }
-  if (!result.log.empty()) log_warn("desk.envelope_problem", {{"envelope_id", envelope.envelope_id}, {"problem", result.log}});
+  if (!result.log.empty())
+    log_warn("desk.envelope_problem", {{"envelope_id", envelope.envelope_id}, {"problem", result.log}});
   if (result.changed && changed_) changed_();
   AckReply reply;
   reply.payload = std::move(result.ack_payload);

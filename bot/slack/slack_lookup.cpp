@@ -33,9 +33,7 @@ net::awaitable<void> SlackDeliverer::resolve_desk_channel() {
     ChannelLookup found;
     try {
       found = co_await find_desk_channel();
-    } catch (const SlackApiError& e) {
-      found.problem = e.what();
-    } catch (const SlackTransportError& e) {
+    } catch (const SlackApiError& e) { found.problem = e.what(); } catch (const SlackTransportError& e) {
       found.problem = e.what();
     }
     if (!found.id.empty()) {
@@ -64,7 +62,8 @@ net::awaitable<SlackDeliverer::ChannelLookup> SlackDeliverer::find_desk_channel(
       if (c.name != name) continue;
       if (c.is_archived) co_return ChannelLookup{{}, "#" + name + " is archived"};
       if (c.is_member) co_return ChannelLookup{c.id, {}};
-      if (c.is_private) co_return ChannelLookup{{}, "#" + name + " is private and the bot is not in it: /invite the bot"};
+      if (c.is_private)
+        co_return ChannelLookup{{}, "#" + name + " is private and the bot is not in it: /invite the bot"};
       co_await api_.conversations_join(c.id);
       log_info("outbox.desk_channel_joined", {{"channel", name}, {"id", c.id}});
       co_return ChannelLookup{c.id, {}};
@@ -95,8 +94,8 @@ std::string SlackDeliverer::lookup_oldest(const storage::OutboxMessage& row) con
 }
 
 net::awaitable<std::optional<HistoryMessage>> SlackDeliverer::find_by_metadata(std::string channel,
-                                                                              std::string thread_ts, json metadata,
-                                                                              std::string oldest) {
+                                                                               std::string thread_ts, json metadata,
+                                                                               std::string oldest) {
   HistoryQuery query;
   query.channel = std::move(channel);
   query.thread_ts = std::move(thread_ts);
@@ -119,8 +118,8 @@ net::awaitable<std::optional<HistoryMessage>> SlackDeliverer::find_by_metadata(s
 }
 
 net::awaitable<std::optional<HistoryMessage>> SlackDeliverer::look_up(const storage::OutboxMessage& row,
-                                                                     std::string channel, std::string thread_ts,
-                                                                     json metadata) {
+                                                                      std::string channel, std::string thread_ts,
+                                                                      json metadata) {
   std::string refused;
   try {
     if (row.kind == handlers::to_string(handlers::Effect::post_escalation))

@@ -11,8 +11,8 @@
 #include "bot/slack/slack_envelope_handler.hpp"
 #include "bot/slack/socket_mode_client.hpp"
 #include "bot/slack/tls.hpp"
-#include "bot/slack/web_api_client.hpp"
 #include "bot/slack/usergroup_sync.hpp"
+#include "bot/slack/web_api_client.hpp"
 
 namespace desk::bot::slack {
 namespace {
@@ -35,7 +35,8 @@ std::string token_problem(const std::optional<std::string>& value, const std::st
   if (!value)
     return name + " is not set. Set " + name + " (or " + name + "_FILE, naming a file that holds it) to " + kind +
            ", which starts with " + prefix + " " + help + ".";
-  if (!value->starts_with(prefix)) return name + " does not hold " + kind + ": it must start with " + prefix + " " + help + ".";
+  if (!value->starts_with(prefix))
+    return name + " does not hold " + kind + ": it must start with " + prefix + " " + help + ".";
   return {};
 }
 
@@ -45,9 +46,7 @@ auto log_failure(const char* event) {
     if (!e) return;
     try {
       std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-      log_error(event, {{"error", x.what()}});
-    }
+    } catch (const std::exception& x) { log_error(event, {{"error", x.what()}}); }
   };
 }
 
@@ -75,8 +74,10 @@ class SlackSurface final : public Surface {
     co_await client.run();
     client_ = nullptr;
     dedupe_->stop();  // the client acks nothing more: every id it acked is written before we return
-    if (client.stop_cause() == StopCause::app_token_refused) fatal_ = kExitConfigError;
-    else if (client.stop_cause() == StopCause::link_disabled) fatal_ = kExitFailure;
+    if (client.stop_cause() == StopCause::app_token_refused)
+      fatal_ = kExitConfigError;
+    else if (client.stop_cause() == StopCause::link_disabled)
+      fatal_ = kExitFailure;
     if (!client.stop_reason().empty()) report_fatal(client.stop_reason());
     stop_workers();
   }
@@ -93,17 +94,21 @@ class SlackSurface final : public Surface {
     if (fatal_) return {name(), "stopped", false};
     if (!client_) return {name(), stopping_ ? "stopped" : "connecting", !stopping_};
     switch (client_->state()) {
-      case SocketModeState::connected: return {name(), "connected", true};
+      case SocketModeState::connected:
+        return {name(), "connected", true};
       case SocketModeState::starting:
-      case SocketModeState::reconnecting: return {name(), "connecting", true};
-      default: return {name(), "disconnected", stopping_};
+      case SocketModeState::reconnecting:
+        return {name(), "connecting", true};
+      default:
+        return {name(), "disconnected", stopping_};
     }
   }
 
   std::vector<handlers::ComponentHealth> workers() const override {
     std::vector<handlers::ComponentHealth> out;
     if (deliverer_)
-      out.push_back({"slack_desk_channel", deliverer_->ready() ? "resolved" : "unresolved: posts wait", deliverer_->ready()});
+      out.push_back(
+          {"slack_desk_channel", deliverer_->ready() ? "resolved" : "unresolved: posts wait", deliverer_->ready()});
     if (dedupe_) {
       const auto s = dedupe_->stats();
       out.push_back({"slack_dedupe", s.failing ? "store failing: " + std::to_string(s.queued) + " ids waiting" : "ok",
@@ -132,8 +137,8 @@ class SlackSurface final : public Surface {
 
   void start_workers() {
     auto& ctx = context_;
-    usergroups_ = std::make_unique<UsergroupSync>(ctx.executor, api_, ctx.store, [&ctx] { return ctx.policies.current(); },
-                                                  ctx.clock);
+    usergroups_ = std::make_unique<UsergroupSync>(
+        ctx.executor, api_, ctx.store, [&ctx] { return ctx.policies.current(); }, ctx.clock);
     SlackDelivererOptions options;
     options.desk_channel = ctx.policies.current()->policy().desk.channel;
     // Posts mention the on-duty group only while it really lists the duty lead.
@@ -148,7 +153,8 @@ class SlackSurface final : public Surface {
                                      &ctx.metrics};
     deps.usergroup_notice = [this] { return usergroups_->notice(); };
     deps.surfaces = ctx.surfaces;
-    handler_ = std::make_unique<SlackEnvelopeHandler>(api_, deps, ctx.clock, ctx.changed, [this] { usergroups_->poke(); });
+    handler_ =
+        std::make_unique<SlackEnvelopeHandler>(api_, deps, ctx.clock, ctx.changed, [this] { usergroups_->poke(); });
   }
 
   void stop_workers() {
@@ -176,12 +182,11 @@ std::unique_ptr<Surface> make_slack_surface(SurfaceContext& context) {
   try {
     app = read_secret("SLACK_APP_TOKEN");
     bot = read_secret("SLACK_BOT_TOKEN");
-  } catch (const SecretError& e) {
-    throw SurfaceConfigError(e.what());
-  }
+  } catch (const SecretError& e) { throw SurfaceConfigError(e.what()); }
   if (!app && !bot) return nullptr;  // Slack is not configured: not an error, another surface may be
   std::string problems = token_problem(app, "SLACK_APP_TOKEN", "xapp-", "an app-level token", kAppTokenHelp);
-  if (auto bot_problem = token_problem(bot, "SLACK_BOT_TOKEN", "xoxb-", "a bot token", kBotTokenHelp); !bot_problem.empty())
+  if (auto bot_problem = token_problem(bot, "SLACK_BOT_TOKEN", "xoxb-", "a bot token", kBotTokenHelp);
+      !bot_problem.empty())
     problems += (problems.empty() ? "" : "\n") + bot_problem;
   if (!problems.empty()) throw SurfaceConfigError(problems);
 
@@ -192,9 +197,7 @@ std::unique_ptr<Surface> make_slack_surface(SurfaceContext& context) {
     // One trust store for both clients: loading it is the slowest step of start-up.
     api_config.tls_context = make_client_tls_context();
     return std::make_unique<SlackSurface>(context, *app, api_config);
-  } catch (const std::exception& e) {
-    throw SurfaceConfigError(e.what());
-  }
+  } catch (const std::exception& e) { throw SurfaceConfigError(e.what()); }
 }
 
 }  // namespace desk::bot::slack

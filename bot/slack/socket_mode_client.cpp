@@ -9,11 +9,16 @@ namespace desk::bot::slack {
 
 const char* to_string(SocketModeState state) {
   switch (state) {
-    case SocketModeState::starting: return "starting";
-    case SocketModeState::connected: return "connected";
-    case SocketModeState::reconnecting: return "reconnecting";
-    case SocketModeState::stopping: return "stopping";
-    case SocketModeState::stopped: return "stopped";
+    case SocketModeState::starting:
+      return "starting";
+    case SocketModeState::connected:
+      return "connected";
+    case SocketModeState::reconnecting:
+      return "reconnecting";
+    case SocketModeState::stopping:
+      return "stopping";
+    case SocketModeState::stopped:
+      return "stopped";
   }
   return "unknown";
 }

@@ -19,16 +19,16 @@
 namespace desk::bot::slack {
 
 struct SocketModeConfig {
-  std::string app_token;                                ///< xapp-…, for apps.connections.open
-  std::chrono::milliseconds connect_timeout{10000};     ///< each of TCP, TLS and WebSocket handshakes
-  std::chrono::milliseconds hello_timeout{10000};       ///< from upgrade to the hello frame
-  std::chrono::milliseconds ping_interval{5000};        ///< client pings keep a quiet link provably alive
-  std::chrono::milliseconds idle_limit{20000};          ///< no frame at all (pong included): dead
-  std::chrono::milliseconds close_grace{1000};          ///< close handshake limit, then TCP is cut
-  std::chrono::milliseconds drain_period{2000};         ///< old socket keeps reading after a refresh
-  std::chrono::milliseconds shutdown_timeout{10000};    ///< cap on waiting for in-flight work
+  std::string app_token;                              ///< xapp-…, for apps.connections.open
+  std::chrono::milliseconds connect_timeout{10000};   ///< each of TCP, TLS and WebSocket handshakes
+  std::chrono::milliseconds hello_timeout{10000};     ///< from upgrade to the hello frame
+  std::chrono::milliseconds ping_interval{5000};      ///< client pings keep a quiet link provably alive
+  std::chrono::milliseconds idle_limit{20000};        ///< no frame at all (pong included): dead
+  std::chrono::milliseconds close_grace{1000};        ///< close handshake limit, then TCP is cut
+  std::chrono::milliseconds drain_period{2000};       ///< old socket keeps reading after a refresh
+  std::chrono::milliseconds shutdown_timeout{10000};  ///< cap on waiting for in-flight work
   BackoffPolicy backoff{std::chrono::milliseconds{1000}, std::chrono::milliseconds{60000}};
-  std::string extra_ca_file;                            ///< trusted besides the system store
+  std::string extra_ca_file;  ///< trusted besides the system store
   /// A client TLS context to share (loading the system trust store costs tens of milliseconds);
   /// when null one is made from `extra_ca_file` with make_client_tls_context.
   std::shared_ptr<boost::asio::ssl::context> tls_context;
@@ -50,14 +50,14 @@ const char* to_string(SocketModeState state);
 
 struct SocketModeStats {
   DispatchCounters dispatch;
-  std::uint64_t connections_opened = 0;   ///< hellos received
+  std::uint64_t connections_opened = 0;  ///< hellos received
   std::uint64_t connect_failures = 0;
-  std::uint64_t refreshes = 0;            ///< warning / refresh_requested handled make-before-break
-  std::uint64_t stale_detected = 0;       ///< silent peers cut by the watchdog
+  std::uint64_t refreshes = 0;       ///< warning / refresh_requested handled make-before-break
+  std::uint64_t stale_detected = 0;  ///< silent peers cut by the watchdog
   std::uint64_t acks_sent = 0;
   std::uint64_t follow_up_errors = 0;
-  int last_num_connections = 0;           ///< from the latest hello
-  int open_sockets = 0;                   ///< sockets we hold right now (connected or draining)
+  int last_num_connections = 0;  ///< from the latest hello
+  int open_sockets = 0;          ///< sockets we hold right now (connected or draining)
   /// The desk's own ack time: from reading an envelope to its ack written to the socket.
   std::chrono::microseconds ack_p50{0}, ack_p99{0}, ack_max{0};
 };

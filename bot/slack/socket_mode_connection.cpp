@@ -22,8 +22,7 @@ using net::experimental::awaitable_operators::operator||;
 // Ends of a read or write that come with closing a connection, not failures worth a warning.
 bool benign(const boost::system::error_code& ec) {
   return ec == net::error::operation_aborted || ec == websocket::error::closed ||
-         ec == net::ssl::error::stream_truncated || ec == net::error::eof ||
-         ec == beast::errc::not_connected;
+         ec == net::ssl::error::stream_truncated || ec == net::error::eof || ec == beast::errc::not_connected;
 }
 
 void check(boost::system::error_code ec, const char* step) {
@@ -36,7 +35,8 @@ void check(boost::system::error_code ec, const char* step) {
 
 net::awaitable<std::shared_ptr<socket_mode::Conn>> SocketModeClient::Impl::connect_once() {
   auto link = co_await api.apps_connections_open(config.app_token);
-  if (config.debug_reconnects) link += (link.find('?') == std::string::npos ? "?" : "&") + std::string("debug_reconnects=true");
+  if (config.debug_reconnects)
+    link += (link.find('?') == std::string::npos ? "?" : "&") + std::string("debug_reconnects=true");
   auto url = parse_url(link);
   if (!url || url->scheme != "wss") throw std::runtime_error("apps.connections.open gave a URL that is not wss://");
   auto c = std::make_shared<Conn>(executor, *tls, ++next_conn_id);
@@ -55,9 +55,8 @@ net::awaitable<std::shared_ptr<socket_mode::Conn>> SocketModeClient::Impl::conne
   tcp_stream.expires_after(config.connect_timeout);
   auto [tec] = co_await c->tls().async_handshake(net::ssl::stream_base::client, kTuple);
   check(tec, "TLS handshake");
-  c->ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
-    req.set(beast::http::field::user_agent, "escalation-desk/0.1");
-  }));
+  c->ws.set_option(websocket::stream_base::decorator(
+      [](websocket::request_type& req) { req.set(beast::http::field::user_agent, "escalation-desk/0.1"); }));
   tcp_stream.expires_after(config.connect_timeout);
   auto [wec] = co_await c->ws.async_handshake(url->host_header(), url->target, kTuple);
   check(wec, "WebSocket handshake");
@@ -86,8 +85,8 @@ net::awaitable<void> SocketModeClient::Impl::await_hello(Conn& c) {
   if (hello == nullptr) throw std::runtime_error("first frame was not hello");
   stats.last_num_connections = hello->num_connections;
   const int ours = static_cast<int>(live.size()) + 1;
-  log_info("socket.connected", {{"conn", c.id}, {"num_connections", hello->num_connections},
-                                {"ours", ours}, {"host", hello->host}});
+  log_info("socket.connected",
+           {{"conn", c.id}, {"num_connections", hello->num_connections}, {"ours", ours}, {"host", hello->host}});
   if (hello->num_connections > ours) {
     // More connections than we hold: a socket we gave up is still open somewhere (a ghost), or
     // another desk process shares the app token.
@@ -106,9 +105,7 @@ net::awaitable<void> SocketModeClient::Impl::reader(std::shared_ptr<Conn> c) {
   for (;;) {
     auto [ec, n] = co_await c->ws.async_read(buffer, kTuple);
     if (ec) {
-      if (!benign(ec) || !c->retiring) {
-        log_info("socket.read_ended", {{"conn", c->id}, {"error", ec.message()}});
-      }
+      if (!benign(ec) || !c->retiring) { log_info("socket.read_ended", {{"conn", c->id}, {"error", ec.message()}}); }
       break;
     }
     const auto received = SteadyClock::now();
@@ -244,9 +241,7 @@ void SocketModeClient::Impl::spawn_follow_up(FollowUp follow_up) {
                       std::rethrow_exception(e);
                     } catch (const std::exception& x) {
                       log_error("envelope.follow_up_failed", {{"envelope_id", id}, {"error", x.what()}});
-                    } catch (...) {
-                      log_error("envelope.follow_up_failed", {{"envelope_id", id}});
-                    }
+                    } catch (...) { log_error("envelope.follow_up_failed", {{"envelope_id", id}}); }
                   }
                   if (self->stopping) self->notify();
                 });
@@ -271,7 +266,8 @@ net::awaitable<void> SocketModeClient::Impl::watchdog(std::shared_ptr<Conn> c) {
       co_return;
     }
     if (now - last_ping >= config.ping_interval && !c->close_queued) {
-      enqueue(*c, Outgoing{Outgoing::Kind::ping, "desk-" + std::to_string(c->id) + "-" + std::to_string(++c->pings), {}});
+      enqueue(*c,
+              Outgoing{Outgoing::Kind::ping, "desk-" + std::to_string(c->id) + "-" + std::to_string(++c->pings), {}});
       last_ping = now;
     }
   }

@@ -83,11 +83,11 @@ struct Conn {
   WsStream ws;
   std::deque<Outgoing> outbox;
   std::vector<FollowUp> after_flush;  // follow-ups of acks written into the coalescing layer, not sent yet
-  net::steady_timer wake;  // never expires; cancel() wakes the writer (see request_flush)
+  net::steady_timer wake;             // never expires; cancel() wakes the writer (see request_flush)
   SteadyClock::time_point last_rx = SteadyClock::now();
-  bool close_queued = false;  // our close frame is queued: no data frame may follow it
-  bool retiring = false;      // replaced or closed on purpose: its end is not a failure
-  bool finished = false;      // the reader ended and TCP is closed
+  bool close_queued = false;     // our close frame is queued: no data frame may follow it
+  bool retiring = false;         // replaced or closed on purpose: its end is not a failure
+  bool finished = false;         // the reader ended and TCP is closed
   bool flush_requested = false;  // the writer should send what is queued
   std::uint64_t pings = 0;
 };
@@ -115,8 +115,7 @@ struct SocketModeClient::Impl : std::enable_shared_from_this<Impl> {
   using Outgoing = socket_mode::Outgoing;
   using FollowUp = socket_mode::FollowUp;
 
-  Impl(net::any_io_executor ex, SocketModeConfig cfg, SlackApi& slack, EnvelopeHandler& handler,
-       DedupeFn dedupe)
+  Impl(net::any_io_executor ex, SocketModeConfig cfg, SlackApi& slack, EnvelopeHandler& handler, DedupeFn dedupe)
       : executor(ex),
         config(std::move(cfg)),
         api(slack),

@@ -31,9 +31,7 @@ net::awaitable<void> SocketModeClient::Impl::shutdown() {
   for (auto& c : std::vector(live)) begin_close(c);
   // Finish what is in flight, within the shutdown budget.
   auto deadline = SteadyClock::now() + config.shutdown_timeout;
-  while ((in_flight > 0 || !live.empty()) && SteadyClock::now() < deadline) {
-    co_await wait_change_until(deadline);
-  }
+  while ((in_flight > 0 || !live.empty()) && SteadyClock::now() < deadline) { co_await wait_change_until(deadline); }
   if (in_flight > 0 || !live.empty()) {
     log_warn("socket.shutdown_timeout", {{"in_flight", in_flight}, {"open_sockets", static_cast<int>(live.size())}});
     for (auto& c : std::vector(live)) cut(*c);
@@ -63,8 +61,7 @@ void SocketModeClient::Impl::begin_close(const std::shared_ptr<Conn>& c) {
 }
 
 // Timers that may outlive the session hold the Impl alive themselves.
-net::awaitable<void> SocketModeClient::Impl::force_close_after(std::shared_ptr<Impl> self,
-                                                               std::shared_ptr<Conn> c,
+net::awaitable<void> SocketModeClient::Impl::force_close_after(std::shared_ptr<Impl> self, std::shared_ptr<Conn> c,
                                                                std::chrono::milliseconds d) {
   net::steady_timer timer(self->executor, d);
   co_await timer.async_wait(kTuple);

@@ -15,9 +15,9 @@ namespace {
 
 // App-token errors that no amount of retrying will fix (the Node SDK stops on the same list).
 bool is_fatal_open_error(const std::string& error) {
-  return error == "invalid_auth" || error == "not_authed" || error == "account_inactive" ||
-         error == "token_revoked" || error == "token_expired" || error == "team_disabled" ||
-         error == "user_removed_from_team" || error == "missing_scope" || error == "forbidden_team";
+  return error == "invalid_auth" || error == "not_authed" || error == "account_inactive" || error == "token_revoked" ||
+         error == "token_expired" || error == "team_disabled" || error == "user_removed_from_team" ||
+         error == "missing_scope" || error == "forbidden_team";
 }
 
 std::string link_disabled_reason() {
@@ -60,9 +60,8 @@ net::awaitable<void> SocketModeClient::Impl::try_connect() {
     replace_requested = false;
     backoff_pending = false;
     state = SocketModeState::connected;
-    net::co_spawn(executor, session(c), [self = shared_from_this(), c](std::exception_ptr) {
-      self->on_session_end(c);
-    });
+    net::co_spawn(executor, session(c),
+                  [self = shared_from_this(), c](std::exception_ptr) { self->on_session_end(c); });
     if (old && !old->finished) retire(old);
     if (stopping) begin_close(c);
     co_return;
@@ -82,15 +81,14 @@ net::awaitable<void> SocketModeClient::Impl::try_connect() {
       co_return;
     }
     failure = e.what();
-  } catch (const std::exception& e) {
-    failure = e.what();
-  }
+  } catch (const std::exception& e) { failure = e.what(); }
   if (connecting) cut(*connecting);
   connecting.reset();
   ++stats.connect_failures;
   state = SocketModeState::reconnecting;
   auto wait = next_backoff();
-  log_warn("socket.connect_failed", {{"error", failure}, {"attempt", attempt}, {"retry_in_ms", static_cast<long>(wait.count())}});
+  log_warn("socket.connect_failed",
+           {{"error", failure}, {"attempt", attempt}, {"retry_in_ms", static_cast<long>(wait.count())}});
   co_await sleep(wait);
 }
 
@@ -131,8 +129,7 @@ void SocketModeClient::Impl::retire(const std::shared_ptr<Conn>& old) {
   net::co_spawn(executor, drain_then_close(shared_from_this(), old), net::detached);
 }
 
-net::awaitable<void> SocketModeClient::Impl::drain_then_close(std::shared_ptr<Impl> self,
-                                                              std::shared_ptr<Conn> c) {
+net::awaitable<void> SocketModeClient::Impl::drain_then_close(std::shared_ptr<Impl> self, std::shared_ptr<Conn> c) {
   net::steady_timer timer(self->executor, self->config.drain_period);
   co_await timer.async_wait(kTuple);
   self->begin_close(c);

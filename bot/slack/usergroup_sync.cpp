@@ -7,9 +7,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "bot/slack/slack_deliverer.hpp"
 #include "bot/slack/backoff.hpp"
 #include "bot/slack/log.hpp"
+#include "bot/slack/slack_deliverer.hpp"
 #include "handlers/slack_messages.hpp"
 
 namespace desk::bot {
@@ -46,17 +46,22 @@ std::string refusal_reason(const slack::SlackApiError& e) {
   const std::string& error = e.error();
   const std::string refused = "Slack refused (" + code(error) + "): ";
   if (error == "permission_denied")
-    return refused + "only admins may change user groups in this workspace. An admin can set *Who can manage "
-                     "user groups* to everyone (workspace settings → Permissions → User Groups), " + turn_off_hint();
+    return refused +
+           "only admins may change user groups in this workspace. An admin can set *Who can manage "
+           "user groups* to everyone (workspace settings → Permissions → User Groups), " +
+           turn_off_hint();
   if (error == "plan_upgrade_required" || error == "paid_only" || error == "paid_teams_only")
     return refused + "user groups need a paid Slack plan. Upgrade the workspace, " + turn_off_hint();
   if (error == "missing_scope")
     return refused + "the app lacks the scope " + code(e.needed().empty() ? "usergroups:write" : e.needed()) +
            ". Reinstall it from `deploy/slack-app-manifest.yaml` (it asks for `usergroups:read` and "
-           "`usergroups:write`), " + turn_off_hint();
+           "`usergroups:write`), " +
+           turn_off_hint();
   if (error == "not_allowed_token_type")
-    return refused + "this workspace does not let an app's bot token manage user groups. Keep the group up to "
-                     "date by hand, " + turn_off_hint();
+    return refused +
+           "this workspace does not let an app's bot token manage user groups. Keep the group up to "
+           "date by hand, " +
+           turn_off_hint();
   return refused + "check the app's installation and the workspace's user group settings, " + turn_off_hint();
 }
 
@@ -64,14 +69,22 @@ std::string refusal_reason(const slack::SlackApiError& e) {
 
 const char* to_string(UsergroupStatus::State state) {
   switch (state) {
-    case State::off: return "off";
-    case State::pending: return "pending";
-    case State::ok: return "ok";
-    case State::not_allowed: return "not_allowed";
-    case State::not_found: return "not_found";
-    case State::disabled: return "disabled";
-    case State::no_member: return "no_member";
-    case State::failing: return "failing";
+    case State::off:
+      return "off";
+    case State::pending:
+      return "pending";
+    case State::ok:
+      return "ok";
+    case State::not_allowed:
+      return "not_allowed";
+    case State::not_found:
+      return "not_found";
+    case State::disabled:
+      return "disabled";
+    case State::no_member:
+      return "no_member";
+    case State::failing:
+      return "failing";
   }
   return "unknown";
 }
@@ -134,8 +147,10 @@ net::awaitable<void> UsergroupSync::run() {
     }
     if (stopping_) break;
     if (woken_) continue;  // poked while a call was in flight: that poke found no timer to cancel
-    if (sleep) timer_.expires_after(*sleep);
-    else timer_.expires_at(std::chrono::steady_clock::time_point::max());
+    if (sleep)
+      timer_.expires_after(*sleep);
+    else
+      timer_.expires_at(std::chrono::steady_clock::time_point::max());
     // Cancelled by poke(), wake() or stop(): the loop looks again or ends.
     co_await timer_.async_wait(net::as_tuple(net::use_awaitable));
   }
@@ -144,12 +159,14 @@ net::awaitable<void> UsergroupSync::run() {
 UsergroupSync::Desired UsergroupSync::desired_member(const handlers::PolicySet& policy, core::TimePoint now,
                                                      const std::vector<core::RotaOverride>& overrides) const {
   const auto holding = policy.rota().holder(core::kDutyLeadRole, now, overrides);
-  if (!holding) return {{}, "the policy has no `" + std::string(core::kDutyLeadRole) + "` role, so there is nobody to list."};
+  if (!holding)
+    return {{}, "the policy has no `" + std::string(core::kDutyLeadRole) + "` role, so there is nobody to list."};
   const core::Person* person = policy.rota().person(holding->person);
   if (!person || person->slack_user.empty()) {
     const std::string name = person ? person->name : holding->person;
-    return {{}, handlers::escape_mrkdwn(name) + ", the duty lead now, has no Slack user id in the config (`people." +
-                    handlers::escape_mrkdwn(holding->person) + ".slack`)."};
+    return {{},
+            handlers::escape_mrkdwn(name) + ", the duty lead now, has no Slack user id in the config (`people." +
+                handlers::escape_mrkdwn(holding->person) + ".slack`)."};
   }
   return {person->slack_user, {}};
 }
@@ -187,9 +204,7 @@ net::awaitable<std::optional<std::chrono::milliseconds>> UsergroupSync::pass() {
   std::vector<core::RotaOverride> overrides;
   try {
     overrides = store_.overrides_active_after(now);
-  } catch (const storage::StorageError& e) {
-    co_return fail_transiently(std::string("database: ") + e.what());
-  }
+  } catch (const storage::StorageError& e) { co_return fail_transiently(std::string("database: ") + e.what()); }
   next_change_ = policy->rota().next_change(now, overrides);
   const Desired desired = desired_member(*policy, now, overrides);
   if (!desired.problem.empty()) {
@@ -217,9 +232,7 @@ net::awaitable<std::optional<std::chrono::milliseconds>> UsergroupSync::pass() {
     } else {
       block(State::not_allowed, e.error(), refusal_reason(e), desired.slack_user);
     }
-  } catch (const slack::SlackTransportError& e) {
-    retry_in = fail_transiently(e.what());
-  }
+  } catch (const slack::SlackTransportError& e) { retry_in = fail_transiently(e.what()); }
   if (retry_in) {
     const auto until_change = sleep_until_next_change(now);
     co_return until_change ? std::min(*retry_in, *until_change) : *retry_in;
@@ -237,9 +250,10 @@ net::awaitable<void> UsergroupSync::sync_members(std::string slack_user) {
     const std::string shown = code("@" + handle_);
     if (found == groups.end()) {
       block(State::not_found, {},
-            "there is no user group " + shown + " in this workspace. Create it in Slack (People → User groups → "
-            "Create user group, handle " + code(handle_) + "), then run `/rota override` or restart the desk; " +
-                turn_off_hint(),
+            "there is no user group " + shown +
+                " in this workspace. Create it in Slack (People → User groups → "
+                "Create user group, handle " +
+                code(handle_) + "), then run `/rota override` or restart the desk; " + turn_off_hint(),
             slack_user);
       co_return;
     }
@@ -272,7 +286,8 @@ void UsergroupSync::succeed(const std::string& slack_user, bool changed) {
     slack::log_info("usergroup.recovered", {{"handle", handle_}, {"usergroup", known_id_}});
     logged_problem_.clear();
   }
-  if (changed) slack::log_info("usergroup.updated", {{"handle", handle_}, {"usergroup", known_id_}, {"user", slack_user}});
+  if (changed)
+    slack::log_info("usergroup.updated", {{"handle", handle_}, {"usergroup", known_id_}, {"user", slack_user}});
   set_status({State::ok, handle_, {}, {}}, known_id_);
 }
 
@@ -296,7 +311,8 @@ void UsergroupSync::block(State state, std::string error, std::string reason, co
 
 std::chrono::milliseconds UsergroupSync::fail_transiently(std::string error) {
   ++transient_failures_;
-  const auto delay = slack::backoff_delay(options_.backoff, static_cast<unsigned>(transient_failures_ - 1), slack::random_jitter());
+  const auto delay =
+      slack::backoff_delay(options_.backoff, static_cast<unsigned>(transient_failures_ - 1), slack::random_jitter());
   // The first failure and every tenth after it: an outage of hours does not flood the log.
   if (transient_failures_ % 10 == 1)
     slack::log_warn("usergroup.retry", {{"handle", handle_},

@@ -125,13 +125,13 @@ class UsergroupSync {
   UsergroupSyncOptions options_;
   boost::asio::steady_timer timer_;
   bool stopping_ = false;
-  bool woken_ = false;          ///< poke() or wake() since the pass began: look again before sleeping
+  bool woken_ = false;            ///< poke() or wake() since the pass began: look again before sleeping
   bool retry_requested_ = false;  ///< poke() since the last pass: a blocked sync tries again
 
   // Touched on the io_context's thread only.
-  std::string handle_;                      ///< the handle the fields below belong to
+  std::string handle_;                                      ///< the handle the fields below belong to
   std::shared_ptr<const handlers::PolicySet> policy_seen_;  ///< to notice a new policy
-  std::string known_id_;                    ///< found by usergroups.list; empty until then
+  std::string known_id_;                                    ///< found by usergroups.list; empty until then
   bool known_disabled_ = false;
   std::vector<std::string> known_members_;  ///< as Slack last told us, or as we last set them
   std::optional<std::string> blocked_for_;  ///< blocked, for this desired Slack user

@@ -65,8 +65,8 @@ struct WebApiClient::Impl {
       : executor(ex),
         config(std::move(cfg)),
         base_url(std::move(base)),
-        http(ex, base_url, config.tls_context ? config.tls_context : make_client_tls_context(config.extra_ca_file), config.timeouts,
-             config.max_idle_connections),
+        http(ex, base_url, config.tls_context ? config.tls_context : make_client_tls_context(config.extra_ca_file),
+             config.timeouts, config.max_idle_connections),
         rng(std::random_device{}()) {}
 
   net::any_io_executor executor;
@@ -107,8 +107,8 @@ struct WebApiClient::Impl {
     auto wait = parse_retry_after(response.retry_after).value_or(config.default_retry_after);
     wait = std::clamp(wait, kMinRetryAfter, kMaxRetryAfter);
     queue.parked_until = SteadyClock::now() + wait;
-    log_warn("slack.rate_limited", {{"method", call.method}, {"queue", call.queue_key},
-                                    {"retry_after_s", static_cast<long>(wait.count())}});
+    log_warn("slack.rate_limited",
+             {{"method", call.method}, {"queue", call.queue_key}, {"retry_after_s", static_cast<long>(wait.count())}});
   }
 
   json parse_body(const ApiCall& call, const HttpResponse& response) const {
@@ -151,9 +151,7 @@ struct WebApiClient::Impl {
         co_await sleep_for(jittered(failures++));
         continue;
       }
-      if (response.status != 200) {
-        throw SlackTransportError(call.method, "HTTP " + std::to_string(response.status));
-      }
+      if (response.status != 200) { throw SlackTransportError(call.method, "HTTP " + std::to_string(response.status)); }
       co_return parse_body(call, response);
     }
   }

@@ -21,7 +21,7 @@ struct WebApiConfig {
   std::string api_url = kDefaultApiUrl;  ///< base of every method URL; must end with '/'
   std::string bot_token;                 ///< xoxb-…
   HttpTimeouts timeouts;
-  std::string extra_ca_file;             ///< trusted in addition to the system store
+  std::string extra_ca_file;  ///< trusted in addition to the system store
   /// A client TLS context to share with the Socket Mode client; when null one is made.
   std::shared_ptr<boost::asio::ssl::context> tls_context;
   /// Wait used when a 429 carries no usable Retry-After (it happens: node-slack-sdk#1421).

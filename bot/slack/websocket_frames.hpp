@@ -45,9 +45,7 @@ inline void write_text_frame(std::string_view payload, const MaskingKey* mask, u
   }
   std::memcpy(out, mask->data(), mask->size());
   out += mask->size();
-  for (std::size_t i = 0; i < payload.size(); ++i) {
-    out[i] = static_cast<unsigned char>(payload[i]) ^ (*mask)[i % 4];
-  }
+  for (std::size_t i = 0; i < payload.size(); ++i) { out[i] = static_cast<unsigned char>(payload[i]) ^ (*mask)[i % 4]; }
 }
 
 /// Masking keys must be unpredictable (RFC 6455 section 10.3): they come from OpenSSL's CSPRNG,

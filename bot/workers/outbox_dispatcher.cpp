@@ -47,12 +47,15 @@ std::vector<std::string> OutboxDispatcher::ready_surfaces() const {
 }
 
 std::chrono::milliseconds OutboxDispatcher::backoff(int attempts) const {
-  return slack::backoff_delay(options_.backoff, static_cast<unsigned>(std::max(0, attempts - 1)), slack::random_jitter());
+  return slack::backoff_delay(options_.backoff, static_cast<unsigned>(std::max(0, attempts - 1)),
+                              slack::random_jitter());
 }
 
 net::awaitable<void> OutboxDispatcher::sleep_for(std::optional<std::chrono::milliseconds> delay) {
-  if (delay) wake_.expires_after(std::max(std::chrono::milliseconds{0}, *delay));
-  else wake_.expires_at(std::chrono::steady_clock::time_point::max());
+  if (delay)
+    wake_.expires_after(std::max(std::chrono::milliseconds{0}, *delay));
+  else
+    wake_.expires_at(std::chrono::steady_clock::time_point::max());
   // Cancelled by poke() or stop(): either way the caller looks again.
   co_await wake_.async_wait(net::as_tuple(net::use_awaitable));
 }
@@ -69,20 +72,20 @@ net::awaitable<void> OutboxDispatcher::run() {
       worked = co_await send_due();
       failures = 0;
       problem_.clear();
-    } catch (const storage::StorageError& e) {
-      problem_ = e.what();
-    }
+    } catch (const storage::StorageError& e) { problem_ = e.what(); }
     if (!problem_.empty()) {
       // A row may be left `sending` by the failure: settle it like a crash's before going on.
       settled_.clear();
       const auto delay = backoff(++failures);
-      slack::log_error("outbox.storage_error", {{"error", problem_}, {"retry_in_ms", static_cast<std::int64_t>(delay.count())}});
+      slack::log_error("outbox.storage_error",
+                       {{"error", problem_}, {"retry_in_ms", static_cast<std::int64_t>(delay.count())}});
       co_await sleep_for(delay);
       continue;
     }
     if (worked || stopping_) continue;
     std::optional<std::chrono::milliseconds> wait;
-    if (auto next = store_.outbox_next_attempt(ready_surfaces())) wait = std::max(core::Seconds{0}, *next - clock_.now());
+    if (auto next = store_.outbox_next_attempt(ready_surfaces()))
+      wait = std::max(core::Seconds{0}, *next - clock_.now());
     co_await sleep_for(wait);
   }
 }
@@ -143,8 +146,9 @@ void OutboxDispatcher::apply(const storage::OutboxMessage& row, const DeliveryOu
   const core::TimePoint now = clock_.now();
   if (outcome.kind == Kind::sent) {
     store_.outbox_mark_sent(row.id, outcome.result_json.empty() ? "{}" : outcome.result_json, now);
-    slack::log_debug("outbox.sent", {{"id", row.id}, {"surface", row.surface}, {"kind", row.kind},
-                                     {"escalation_id", row.escalation_id}});
+    slack::log_debug(
+        "outbox.sent",
+        {{"id", row.id}, {"surface", row.surface}, {"kind", row.kind}, {"escalation_id", row.escalation_id}});
     return;
   }
   std::int64_t retry_in_s = -1;
@@ -160,8 +164,13 @@ void OutboxDispatcher::apply(const storage::OutboxMessage& row, const DeliveryOu
   // Never the payload: it may hold agent output or personal data. The error names what went wrong.
   slack::log(retry_in_s >= 0 ? slack::LogLevel::warn : slack::LogLevel::error,
              retry_in_s >= 0 ? "outbox.retry" : "outbox.failed",
-             {{"id", row.id}, {"surface", row.surface}, {"kind", row.kind}, {"escalation_id", row.escalation_id},
-              {"attempts", row.attempts}, {"retry_in_s", retry_in_s}, {"error", outcome.detail}});
+             {{"id", row.id},
+              {"surface", row.surface},
+              {"kind", row.kind},
+              {"escalation_id", row.escalation_id},
+              {"attempts", row.attempts},
+              {"retry_in_s", retry_in_s},
+              {"error", outcome.detail}});
 }
 
 }  // namespace desk::bot

@@ -29,7 +29,7 @@ namespace desk::bot {
 
 struct OutboxDispatcherOptions {
   slack::BackoffPolicy backoff{std::chrono::seconds{2}, std::chrono::minutes{5}};  ///< transient failures
-  int batch_size = 20;  ///< rows taken per outbox_due() call
+  int batch_size = 20;                                                             ///< rows taken per outbox_due() call
 };
 
 class OutboxDispatcher {

@@ -17,9 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/workers/outbox_dispatcher.hpp"
-#include "tests/fakes/fake_slack_api.hpp"
 #include "storage/digest.hpp"
 #include "storage/sqlite_store.hpp"
+#include "tests/fakes/fake_slack_api.hpp"
 #include "tests/support/test_policy.hpp"
 
 namespace desk::bot {
@@ -304,8 +304,10 @@ TEST_F(CallbackSenderTest, OutboxRowGoesThroughTheDispatcherAndIsRetriedUntil2xx
     return done();
   };
 
-  ASSERT_TRUE(drive([&] { return store_->outbox_message(id)->attempts == 1 && store_->outbox_message(id)->state ==
-                                                                                 storage::OutboxMessage::State::pending; }));
+  ASSERT_TRUE(drive([&] {
+    return store_->outbox_message(id)->attempts == 1 &&
+           store_->outbox_message(id)->state == storage::OutboxMessage::State::pending;
+  }));
   EXPECT_NE(store_->outbox_message(id)->last_error.find("HTTP 503"), std::string::npos);
   clock_.advance(1h);
   sender.poke();

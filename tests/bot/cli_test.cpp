@@ -1,7 +1,7 @@
 // Runs the real escalation-desk binary, as marketing ops and scripts do.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sys/wait.h>
+#include <nlohmann/json.hpp>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -100,7 +100,7 @@ struct CommandCase {
   std::string command, own_option;
 };
 const CommandCase kCommands[] = {
-    {"run", ""},          {"check-config", "--at"}, {"evaluate", "--expect"},  {"rota", "--weeks"},
+    {"run", ""},          {"check-config", "--at"},         {"evaluate", "--expect"}, {"rota", "--weeks"},
     {"audit verify", ""}, {"audit export", "--escalation"}, {"demo", "--at"},
 };
 
@@ -137,9 +137,7 @@ TEST(Cli, EachCommandHasItsOwnHelpWithoutNeedingAConfig) {
     EXPECT_NE(r.out.find("Usage: escalation-desk " + c.command + " [OPTIONS]"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("--config FILE"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("the policy file (YAML)"), std::string::npos) << r.out;
-    if (!c.own_option.empty()) {
-      EXPECT_NE(r.out.find(c.own_option), std::string::npos) << r.out;
-    }
+    if (!c.own_option.empty()) { EXPECT_NE(r.out.find(c.own_option), std::string::npos) << r.out; }
   }
   const auto audit = run("audit --help");
   EXPECT_EQ(audit.code, 0) << audit.out;
@@ -165,7 +163,8 @@ TEST(Cli, AMistypedOptionIsReportedRatherThanTheOptionItMisses) {
 TEST(Cli, OptionsOfOneCommandAreRefusedByAnother) {
   expect_usage_error("check-config " + kConfig + " --weeks 3",
                      "unknown option '--weeks' for 'escalation-desk check-config'");
-  expect_usage_error("run " + kConfig + " --at 2026-12-01T12:00:00Z", "unknown option '--at' for 'escalation-desk run'");
+  expect_usage_error("run " + kConfig + " --at 2026-12-01T12:00:00Z",
+                     "unknown option '--at' for 'escalation-desk run'");
   expect_usage_error(kConfig + " rota", "unknown option '--config': options go after the command");
 }
 
@@ -224,7 +223,8 @@ TEST(Cli, HostileArgumentsAreRefusedNotCrashedOn) {
 }
 
 TEST(Cli, UnreadableDraftFileIsAUsageError) {
-  expect_usage_error("evaluate " + kConfig + " /nonexistent/draft.json", "error: cannot read '/nonexistent/draft.json'");
+  expect_usage_error("evaluate " + kConfig + " /nonexistent/draft.json",
+                     "error: cannot read '/nonexistent/draft.json'");
 }
 
 TEST(Cli, OptionSpellingsAndRepeats) {

@@ -79,15 +79,16 @@ TEST_P(ConfigLoaderBad, RefusedWithFileLineAndWhat) {
 INSTANTIATE_TEST_SUITE_P(
     Mistakes, ConfigLoaderBad,
     ::testing::Values(
-        BadConfig{"unknown_key", "    confidence_threshold: 0.90", "    confidence_treshold: 0.90",
-                  "unknown key 'confidence_treshold' in workflow 'paid_ads' (hint: did you mean 'confidence_threshold'?)",
-                  "confidence_treshold"},
+        BadConfig{
+            "unknown_key", "    confidence_threshold: 0.90", "    confidence_treshold: 0.90",
+            "unknown key 'confidence_treshold' in workflow 'paid_ads' (hint: did you mean 'confidence_threshold'?)",
+            "confidence_treshold"},
         BadConfig{"threshold_above_one", "confidence_threshold: 0.90", "confidence_threshold: 1.5", "outside 0–1",
                   "confidence_threshold: 1.5"},
         BadConfig{"threshold_not_number", "confidence_threshold: 0.90", "confidence_threshold: high",
                   "must be a number", "confidence_threshold: high"},
-        BadConfig{"unknown_zone", "time_zone: Europe/London", "time_zone: Europe/Londn", "unknown time zone 'Europe/Londn'",
-                  "Europe/Londn"},
+        BadConfig{"unknown_zone", "time_zone: Europe/London", "time_zone: Europe/Londn",
+                  "unknown time zone 'Europe/Londn'", "Europe/Londn"},
         BadConfig{"bad_duration", "triage: 5m ", "triage: 5 minutes ", "bad duration '5 minutes'", "5 minutes"},
         BadConfig{"zero_duration", "decision: 30m", "decision: 0m", "bad duration '0m'", "decision: 0m"},
         BadConfig{"empty_rotation", "members: [alice, bob, chen]", "members: []", "has no members", "members: []"},
@@ -102,14 +103,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"route_role_missing", "    route: sales", "    route: saless", "unknown role 'saless'", "saless"},
         BadConfig{"bad_handoff", "handoff: monday 09:00", "handoff: mon 9", "bad handoff 'mon 9'", "mon 9"},
         BadConfig{"bad_handoff_hour", "handoff: monday 09:00", "handoff: monday 25:00", "bad handoff", "monday 25:00"},
-        BadConfig{"bad_anchor", "anchor: 2026-01-05\n      members: [alice", "anchor: 2026-02-30\n      members: [alice",
-                  "bad anchor date '2026-02-30'", "2026-02-30"},
+        BadConfig{"bad_anchor", "anchor: 2026-01-05\n      members: [alice",
+                  "anchor: 2026-02-30\n      members: [alice", "bad anchor date '2026-02-30'", "2026-02-30"},
         BadConfig{"bad_pattern", R"('\d+\s?% off')", R"('(\d+')", "bad lexicon pattern in 'pricing'", R"('(\d+')"},
-        BadConfig{"unknown_detector", "detectors: [email,", "detectors: [emails,", "unknown personal-data detector 'emails'",
-                  "detectors: [emails,"},
+        BadConfig{"unknown_detector", "detectors: [email,", "detectors: [emails,",
+                  "unknown personal-data detector 'emails'", "detectors: [emails,"},
         BadConfig{"bad_slack_id", "slack: U0A11CE01", "slack: alice", "'alice' is not a Slack user id", "slack: alice"},
-        BadConfig{"ping_after_triage", "backup_ping: 3m", "backup_ping: 6m", "sla.backup_ping must come before sla.triage",
-                  "backup_ping: 6m"},
+        BadConfig{"ping_after_triage", "backup_ping: 3m", "backup_ping: 6m",
+                  "sla.backup_ping must come before sla.triage", "backup_ping: 6m"},
         BadConfig{"unknown_visibility", "visibility: semi_private", "visibility: secret", "unknown visibility 'secret'",
                   "visibility: secret"},
         BadConfig{"unknown_lexicon_in_workflow", "lexicon: [pricing, guarantees,", "lexicon: [pricing, guarantes,",
@@ -139,9 +140,7 @@ TEST(ConfigLoader, NonMapTopLevelIsRefused) {
   try {
     parse_config("- a\n- b\n", "desk.yaml");
     FAIL();
-  } catch (const ConfigError& e) {
-    EXPECT_EQ(e.line(), 1);
-  }
+  } catch (const ConfigError& e) { EXPECT_EQ(e.line(), 1); }
 }
 
 TEST(ConfigLoader, MissingFileIsAClearError) {

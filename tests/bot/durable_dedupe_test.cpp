@@ -316,7 +316,7 @@ TEST_F(DurableDedupeTest, StopWithoutStartStillWritesTheQueue) {
   ASSERT_TRUE(dedupe.is_new("envelope:a"));
   dedupe.stop();
   EXPECT_EQ(stored_ids(*sqlite_), std::set<std::string>{"envelope:a"});
-  dedupe.stop();  // idempotent
+  dedupe.stop();   // idempotent
   dedupe.start();  // too late: no writer starts after a stop
   EXPECT_TRUE(dedupe.is_new("envelope:b"));
   EXPECT_EQ(stored_ids(*sqlite_), std::set<std::string>{"envelope:a"});

@@ -30,8 +30,8 @@ using tcp = net::ip::tcp;
 class IntakeServerTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    handler_ = std::make_unique<handlers::IntakeHandler>(handlers::IntakeDependencies{
-        policy_, engine_, rota_, *store_, metrics_, {"agent-token-123456"}, {}, {}});
+    handler_ = std::make_unique<handlers::IntakeHandler>(
+        handlers::IntakeDependencies{policy_, engine_, rota_, *store_, metrics_, {"agent-token-123456"}, {}, {}});
     IntakeServerOptions options;
     options.listen = "127.0.0.1:0";
     options.body_limit = 64 * 1024;
@@ -102,9 +102,7 @@ TEST_P(IntakeServerTest, EscalatedSubmissionIsCommittedAndAnswered201) {
   ASSERT_EQ(out.rfind("HTTP/1.1 201", 0), 0u) << out;
   EXPECT_NE(out.find("Location: /v1/escalations/ESC-"), std::string::npos) << out;
   EXPECT_EQ(store_->escalations(core::EscalationState::open).size(), 1u);
-  if (committer_) {
-    EXPECT_EQ(committer_->stats().submissions, 1u);
-  }
+  if (committer_) { EXPECT_EQ(committer_->stats().submissions, 1u); }
 }
 
 TEST_P(IntakeServerTest, KeepAliveServesSeveralRequests) {
@@ -116,9 +114,10 @@ TEST_P(IntakeServerTest, KeepAliveServesSeveralRequests) {
 }
 
 TEST_P(IntakeServerTest, OversizedBodyGets413WithoutBeingRead) {
-  const std::string head = "POST /v1/submissions HTTP/1.1\r\nHost: localhost\r\n"
-                           "Authorization: Bearer agent-token-123456\r\nContent-Type: application/json\r\n"
-                           "Content-Length: 10000000\r\n\r\n{";
+  const std::string head =
+      "POST /v1/submissions HTTP/1.1\r\nHost: localhost\r\n"
+      "Authorization: Bearer agent-token-123456\r\nContent-Type: application/json\r\n"
+      "Content-Length: 10000000\r\n\r\n{";
   const auto out = exchange(head);
   EXPECT_EQ(out.rfind("HTTP/1.1 413", 0), 0u) << out;
   EXPECT_NE(out.find("\"error\":\"too_large\""), std::string::npos) << out;
@@ -143,10 +142,12 @@ TEST_P(IntakeServerTest, KeepAliveMixesSubmissionsReadsAndErrorsInOrder) {
   const std::string body = R"({"workflow":"paid_ads","channel":"meta","agent":"a","confidence":0.4,"output":"x"})";
   std::string first = post(body);
   first.replace(first.find("Connection: close\r\n"), 19, "");
-  const std::string read = "GET /v1/escalations/ESC-000001 HTTP/1.1\r\nHost: x\r\n"
-                           "Authorization: Bearer agent-token-123456\r\n\r\n";
+  const std::string read =
+      "GET /v1/escalations/ESC-000001 HTTP/1.1\r\nHost: x\r\n"
+      "Authorization: Bearer agent-token-123456\r\n\r\n";
   const std::string unauthorised = "GET /v1/escalations HTTP/1.1\r\nHost: x\r\n\r\n";
-  const auto out = exchange(first + read + unauthorised + "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const auto out =
+      exchange(first + read + unauthorised + "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   const auto a = out.find("HTTP/1.1 201"), b = out.find("HTTP/1.1 200"), c = out.find("HTTP/1.1 401"),
              d = out.find("HTTP/1.1 200", b + 1);
   ASSERT_NE(d, std::string::npos) << out;
@@ -158,19 +159,22 @@ TEST_P(IntakeServerTest, KeepAliveMixesSubmissionsReadsAndErrorsInOrder) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AnsweredOnTheIoThreadOrByTheCommitter, IntakeServerTest, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& param) { return param.param ? "Committer" : "Inline"; });
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? "Committer" : "Inline";
+                         });
 
 /// A committer whose thread can be held inside the reply to a read (replies to reads are called on
 /// its thread), so that submissions queue up behind it and are seen to go through as one batch.
 class IntakeCommitterTest : public ::testing::Test {
  protected:
   IntakeCommitterTest() {
-    handler_ = std::make_unique<handlers::IntakeHandler>(handlers::IntakeDependencies{
-        policy_, engine_, rota_, *store_, metrics_, {"agent-token-123456"}, {}, {}});
+    handler_ = std::make_unique<handlers::IntakeHandler>(
+        handlers::IntakeDependencies{policy_, engine_, rota_, *store_, metrics_, {"agent-token-123456"}, {}, {}});
   }
 
   static handlers::HttpRequest submission(double confidence, const std::string& key = "") {
-    handlers::HttpRequest r{"POST", "/v1/submissions",
+    handlers::HttpRequest r{"POST",
+                            "/v1/submissions",
                             {{"content-type", "application/json"}, {"authorization", "Bearer agent-token-123456"}},
                             R"({"workflow":"paid_ads","channel":"meta","agent":"a","confidence":)" +
                                 std::to_string(confidence) + R"(,"output":"Our new plan is here."})"};

@@ -10,10 +10,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include "tests/fakes/fake_slack_api.hpp"
 #include "bot/slack/slack_deliverer.hpp"
 #include "bot/workers/outbox_dispatcher.hpp"
 #include "storage/sqlite_store.hpp"
+#include "tests/fakes/fake_slack_api.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_policy.hpp"
 
@@ -58,8 +58,8 @@ class SlaTimerTest : public ::testing::Test {
     SlaTimerOptions options;
     options.surfaces = {"slack"};
     options.resync_every = resync_every;
-    timer_ = std::make_unique<SlaTimer>(io_.get_executor(), *store_, resolver_, clock_, &metrics_,
-                                        [this] { ++enqueued_; }, options);
+    timer_ = std::make_unique<SlaTimer>(
+        io_.get_executor(), *store_, resolver_, clock_, &metrics_, [this] { ++enqueued_; }, options);
     running_ = true;
     net::co_spawn(io_, timer_->run(), [this](std::exception_ptr p) {
       running_ = false;
@@ -110,7 +110,8 @@ class SlaTimerTest : public ::testing::Test {
   /// "<escalation id> <deadline>" of each reminder fired so far.
   std::vector<std::string> fired_by_escalation() {
     std::vector<std::string> out;
-    for (const auto& r : rows("thread_reply")) out.push_back(r.escalation_id + " " + json::parse(r.payload_json)["deadline"].get<std::string>());
+    for (const auto& r : rows("thread_reply"))
+      out.push_back(r.escalation_id + " " + json::parse(r.payload_json)["deadline"].get<std::string>());
     return out;
   }
 
@@ -398,7 +399,8 @@ TEST(ReminderPayload, RoundTripsAndFillsGapsFromTheEscalation) {
   e.generation = 1;
   e.owned_since = testing::tuesday_noon();
   e.deadlines = {{core::DeadlineKind::triage, e.owned_since + 5min, std::nullopt}};
-  core::Reminder r{core::DeadlineKind::triage, e.id, e.owned_since + 5min, e.owned_since + 6min, 60s, {"alice", "dana"}};
+  core::Reminder r{core::DeadlineKind::triage, e.id, e.owned_since + 5min,
+                   e.owned_since + 6min,       60s,  {"alice", "dana"}};
   const json payload = reminder_payload(r, e);
   const core::Reminder back = reminder_from_payload(payload, e);
   EXPECT_EQ(back.kind, r.kind);
@@ -410,7 +412,8 @@ TEST(ReminderPayload, RoundTripsAndFillsGapsFromTheEscalation) {
   e.generation = 2;  // re-owned since: the reply still renders as it was when it fired
   EXPECT_EQ(escalation_at_reminder(payload, e).generation, 1);
 
-  const core::Reminder sparse = reminder_from_payload({{"reply", "reminder"}, {"deadline", "triage"}, {"late_by_s", 5}}, e);
+  const core::Reminder sparse =
+      reminder_from_payload({{"reply", "reminder"}, {"deadline", "triage"}, {"late_by_s", 5}}, e);
   EXPECT_EQ(sparse.due, e.owned_since + 5min);
   EXPECT_EQ(sparse.notify, (std::vector<std::string>{"alice", "bob", "dana"}));
   EXPECT_THROW(reminder_from_payload({{"deadline", "lunch"}}, e), std::invalid_argument);

@@ -12,10 +12,10 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include "tests/fakes/fake_slack_api.hpp"
 #include "bot/workers/outbox_dispatcher.hpp"
 #include "core/lifecycle.hpp"
 #include "storage/sqlite_store.hpp"
+#include "tests/fakes/fake_slack_api.hpp"
 #include "tests/support/test_policy.hpp"
 
 namespace desk::bot::slack {
@@ -48,7 +48,9 @@ class LossyApi final : public SlackApi {
   }
   Task<PostedMessage> chat_update(UpdateMessage m) override { return inner_.chat_update(m); }
   Task<std::string> chat_post_ephemeral(PostEphemeral m) override { return inner_.chat_post_ephemeral(m); }
-  Task<std::string> chat_get_permalink(std::string c, std::string ts) override { return inner_.chat_get_permalink(c, ts); }
+  Task<std::string> chat_get_permalink(std::string c, std::string ts) override {
+    return inner_.chat_get_permalink(c, ts);
+  }
   Task<ViewInfo> views_open(std::string t, json v) override { return inner_.views_open(t, v); }
   Task<ViewInfo> views_update(std::string id, json v, std::string h) override { return inner_.views_update(id, v, h); }
   Task<UserInfo> users_info(std::string u) override { return inner_.users_info(u); }
@@ -221,8 +223,8 @@ TEST_F(SlackDelivererTest, UpdateGoesToThePostAndThreadReplyUsesItsTs) {
   auto e = store_->escalation(id).value();
   e.state = core::EscalationState::accepted;
   e.decision = core::Decision{core::Macro::accept, "hana", clock_.now(), "Reviewed with legal, fine to publish."};
-  ASSERT_TRUE(store_->update_escalation(e, {}, {row("update_escalation", json::object()),
-                                                row("thread_reply", {{"reply", "decision"}})}));
+  ASSERT_TRUE(store_->update_escalation(
+      e, {}, {row("update_escalation", json::object()), row("thread_reply", {{"reply", "decision"}})}));
   poke_and_settle();
 
   const auto updates = api_.calls_to("chat.update");
@@ -242,9 +244,9 @@ TEST_F(SlackDelivererTest, InDoubtPostFoundByItsMetadataIsNotPostedTwice) {
   const auto id = open_escalation();
   // The crash: the row was marked sending and Slack got the post, but the desk never heard back.
   store_->outbox_mark_sending(1, clock_.now());
-  PostMessage earlier = to_post_message("C0DESK", {{"text", "Escalation " + id},
-                                                          {"metadata", {{"event_type", "escalation_posted"},
-                                                                        {"event_payload", {{"escalation_id", id}}}}}});
+  PostMessage earlier = to_post_message(
+      "C0DESK", {{"text", "Escalation " + id},
+                 {"metadata", {{"event_type", "escalation_posted"}, {"event_payload", {{"escalation_id", id}}}}}});
   std::string earlier_ts;
   net::co_spawn(io_, api_.chat_post_message(earlier), [&](std::exception_ptr, PostedMessage p) { earlier_ts = p.ts; });
   settle();
@@ -335,7 +337,8 @@ TEST_F(SlackDelivererTest, TransientErrorRetriesLaterWithoutOvertakingOrHoldingO
   std::vector<std::string> order;
   for (const auto& c : api_.calls())
     if (c.method == "chat.postMessage" || c.method == "chat.update") order.push_back(c.method);
-  EXPECT_EQ(order, (std::vector<std::string>{"chat.postMessage", "chat.postMessage", "chat.postMessage", "chat.update"}));
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"chat.postMessage", "chat.postMessage", "chat.postMessage", "chat.update"}));
 }
 
 TEST_F(SlackDelivererTest, LostAnswerOfAPostThatReachedSlackDoesNotPostTwice) {
@@ -408,9 +411,9 @@ TEST_F(SlackDelivererTest, InDoubtPingFoundInTheDirectMessageIsNotSentTwice) {
   enqueue("ping", {{"reply", "reminder"}, {"deadline", "backup_ping"}, {"late_by_s", 0}, {"person", backup}}, id);
   // The crash: the ping reached the person, the desk never heard back.
   store_->outbox_mark_sending(2, clock_.now());
-  PostMessage earlier = to_post_message(user, {{"text", "Nobody has responded to " + id},
-                                               {"metadata", {{"event_type", "desk_direct_message"},
-                                                             {"event_payload", {{"outbox_id", 2}}}}}});
+  PostMessage earlier = to_post_message(
+      user, {{"text", "Nobody has responded to " + id},
+             {"metadata", {{"event_type", "desk_direct_message"}, {"event_payload", {{"outbox_id", 2}}}}}});
   net::co_spawn(io_, api_.chat_post_message(earlier), net::detached);
   settle();
   api_.clear_calls();
@@ -430,7 +433,8 @@ TEST_F(SlackDelivererTest, InDoubtDirectMessageNotFoundIsSentOnceWithItsRowInThe
   start();
   EXPECT_EQ(api_.calls_to("conversations.open").size(), 1u);
   const auto all = posts();
-  const auto dm = std::find_if(all.begin(), all.end(), [](const RecordedCall& c) { return c.args["channel"] == "U0D"; });
+  const auto dm =
+      std::find_if(all.begin(), all.end(), [](const RecordedCall& c) { return c.args["channel"] == "U0D"; });
   ASSERT_NE(dm, all.end());
   EXPECT_EQ(std::count_if(all.begin(), all.end(), [](const RecordedCall& c) { return c.args["channel"] == "U0D"; }), 1);
   EXPECT_EQ(dm->args["metadata"]["event_type"], "desk_direct_message");
@@ -486,8 +490,9 @@ TEST_F(SlackDelivererTest, MissingChannelIsRetriedWithBackoffUntilItAppears) {
   api_.respond("conversations.list", {{"channels", json::array()}});
   api_.respond("conversations.list",
                {{"channels", {{{"id", "G0PRIV"}, {"name", "ai-escalation"}, {"is_private", true}}}}});
-  api_.respond("conversations.list",
-               {{"channels", {{{"id", "G0PRIV"}, {"name", "ai-escalation"}, {"is_private", true}, {"is_member", true}}}}});
+  api_.respond(
+      "conversations.list",
+      {{"channels", {{{"id", "G0PRIV"}, {"name", "ai-escalation"}, {"is_private", true}, {"is_member", true}}}}});
   SlackDelivererOptions options;
   options.desk_channel = "ai-escalation";
   options.backoff = {10ms, 20ms};

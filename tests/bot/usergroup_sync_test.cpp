@@ -9,14 +9,14 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "bot/slack/log.hpp"
 #include "bot/slack/slack_deliverer.hpp"
 #include "bot/workers/outbox_dispatcher.hpp"
-#include "handlers/effects.hpp"
-#include "tests/fakes/fake_slack_api.hpp"
-#include "bot/slack/log.hpp"
 #include "core/lifecycle.hpp"
+#include "handlers/effects.hpp"
 #include "handlers/interaction_handler.hpp"
 #include "storage/sqlite_store.hpp"
+#include "tests/fakes/fake_slack_api.hpp"
 #include "tests/support/test_policy.hpp"
 
 namespace desk::bot {
@@ -45,8 +45,8 @@ class UsergroupSyncTest : public ::testing::Test {
   }
 
   void start(UsergroupSyncOptions options = {}) {
-    sync_ = std::make_unique<UsergroupSync>(io_.get_executor(), api_, *store_, [this] { return policy_; }, clock_,
-                                            options);
+    sync_ = std::make_unique<UsergroupSync>(
+        io_.get_executor(), api_, *store_, [this] { return policy_; }, clock_, options);
     running_ = true;
     net::co_spawn(io_, sync_->run(), [this](std::exception_ptr p) {
       running_ = false;
@@ -79,7 +79,9 @@ class UsergroupSyncTest : public ::testing::Test {
   }
 
   std::size_t calls(const char* method) const { return api_.calls_to(method).size(); }
-  std::string updated_users(std::size_t i) const { return api_.calls_to("usergroups.users.update").at(i).args.value("users", ""); }
+  std::string updated_users(std::size_t i) const {
+    return api_.calls_to("usergroups.users.update").at(i).args.value("users", "");
+  }
 
   int log_lines(const std::string& event) const {
     int n = 0;
@@ -136,7 +138,7 @@ TEST_F(UsergroupSyncTest, HandoffAtTheRotationBoundaryChangesTheMembers) {
   at(utc(12, 7, 9));  // Monday 09:00 London: bob takes the watch
   ASSERT_EQ(calls("usergroups.users.update"), 1u);
   EXPECT_EQ(updated_users(0), "U0B");
-  EXPECT_EQ(calls("usergroups.list"), 1u);  // the group is found once
+  EXPECT_EQ(calls("usergroups.list"), 1u);          // the group is found once
   EXPECT_EQ(sync_->next_change(), utc(12, 7, 14));  // legal's New York handoff: no change for the group
   at(utc(12, 7, 14));
   EXPECT_EQ(calls("usergroups.users.update"), 1u);
@@ -206,7 +208,8 @@ class UsergroupRefusal : public UsergroupSyncTest, public ::testing::WithParamIn
 
 TEST_P(UsergroupRefusal, StopsTryingAndSaysWhatAnAdminCanDo) {
   add_group({"U0X"});
-  api_.fail(GetParam().method, GetParam().error, std::string(GetParam().error) == "missing_scope" ? "usergroups:write" : "");
+  api_.fail(GetParam().method, GetParam().error,
+            std::string(GetParam().error) == "missing_scope" ? "usergroups:write" : "");
   start();
   EXPECT_EQ(sync_->status().state, State::not_allowed);
   EXPECT_EQ(sync_->status().error, GetParam().error);
@@ -369,8 +372,8 @@ TEST_F(UsergroupSyncTest, PostsMentionTheGroupOnlyWhileItListsTheDutyLead) {
     ns.hits = ev.hits;
     ns.escalation = opened.escalation;
     ns.audit = opened.audit;
-    ns.outbox.push_back(handlers::effect_row(handlers::Effect::post_escalation, "slack", "", nlohmann::json::object(),
-                                             clock_.now()));
+    ns.outbox.push_back(
+        handlers::effect_row(handlers::Effect::post_escalation, "slack", "", nlohmann::json::object(), clock_.now()));
     store_->add_submission(ns);
     sender.poke();
     settle();
@@ -379,7 +382,7 @@ TEST_F(UsergroupSyncTest, PostsMentionTheGroupOnlyWhileItListsTheDutyLead) {
   };
 
   EXPECT_EQ(post_one().find("subteam"), std::string::npos);  // refused: the group may list someone else
-  sync_->poke();  // an admin fixed the setting; the next poke syncs
+  sync_->poke();                                             // an admin fixed the setting; the next poke syncs
   settle();
   ASSERT_EQ(sync_->status().state, State::ok);
   EXPECT_NE(post_one().find("<!subteam^S0DESK>"), std::string::npos);

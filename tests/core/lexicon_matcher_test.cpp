@@ -46,15 +46,15 @@ TEST_P(LexiconWord, FindsExactlyTheWholeWordOccurrences) {
   for (const auto& h : hits) EXPECT_EQ(std::string_view(c.text).substr(h.begin, h.end - h.begin), h.matched);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    CaseInsensitive, LexiconWord,
-    testing::Values(WordCase{"price", false, "Price", {"Price"}}, WordCase{"price", false, "PRICE!", {"PRICE"}},
-                    WordCase{"PRICE", false, "the price is", {"price"}},
-                    WordCase{"garantiert", false, "Das ist GARANTIERT.", {"GARANTIERT"}},
-                    WordCase{"Ümlaut", false, "ein ümlaut hier", {"ümlaut"}},
-                    WordCase{"ümlaut", false, "ÜMLAUT", {"ÜMLAUT"}},
-                    WordCase{"цена", false, "Лучшая ЦЕНА!", {"ЦЕНА"}},
-                    WordCase{"ΤΙΜΗ", false, "η τιμη", {"τιμη"}}));
+INSTANTIATE_TEST_SUITE_P(CaseInsensitive, LexiconWord,
+                         testing::Values(WordCase{"price", false, "Price", {"Price"}},
+                                         WordCase{"price", false, "PRICE!", {"PRICE"}},
+                                         WordCase{"PRICE", false, "the price is", {"price"}},
+                                         WordCase{"garantiert", false, "Das ist GARANTIERT.", {"GARANTIERT"}},
+                                         WordCase{"Ümlaut", false, "ein ümlaut hier", {"ümlaut"}},
+                                         WordCase{"ümlaut", false, "ÜMLAUT", {"ÜMLAUT"}},
+                                         WordCase{"цена", false, "Лучшая ЦЕНА!", {"ЦЕНА"}},
+                                         WordCase{"ΤΙΜΗ", false, "η τιμη", {"τιμη"}}));
 
 INSTANTIATE_TEST_SUITE_P(
     WholeWords, LexiconWord,
@@ -63,33 +63,32 @@ INSTANTIATE_TEST_SUITE_P(
                     WordCase{"price", false, "the price, today", {"price"}},
                     WordCase{"price", false, "price.", {"price"}}, WordCase{"price", false, "(price)", {"price"}},
                     // The hyphen is a boundary: a hit on "price" in "price-list" is intended.
-                    WordCase{"price", false, "price-list", {"price"}},
-                    WordCase{"price", false, "éprice", {}}, WordCase{"price", false, "priceé", {}},
-                    WordCase{"price", false, "日本price", {}}, WordCase{"price", false, "٣price", {}},
-                    WordCase{"price", false, "price\u00a0list", {"price"}},
+                    WordCase{"price", false, "price-list", {"price"}}, WordCase{"price", false, "éprice", {}},
+                    WordCase{"price", false, "priceé", {}}, WordCase{"price", false, "日本price", {}},
+                    WordCase{"price", false, "٣price", {}}, WordCase{"price", false, "price\u00a0list", {"price"}},
                     WordCase{"price", false, "price price", {"price", "price"}},
                     WordCase{"price", false, "price,price;PRICE", {"price", "price", "PRICE"}},
                     WordCase{"c++", false, "I love C++.", {"C++"}}, WordCase{"c++", false, "C++x", {}}));
 
-INSTANTIATE_TEST_SUITE_P(
-    Phrases, LexiconWord,
-    testing::Values(WordCase{"best price", false, "best\nprice", {"best\nprice"}},
-                    WordCase{"best price", false, "BEST \t  PRICE", {"BEST \t  PRICE"}},
-                    WordCase{"best price", false, "best\u00a0price", {"best\u00a0price"}},
-                    WordCase{"best price", false, "best\u2003price", {"best\u2003price"}},
-                    WordCase{"best price", false, "bestprice", {}},
-                    WordCase{"best price", false, "best prices", {}},
-                    WordCase{"  best   price ", false, "our best price", {"best price"}},
-                    WordCase{"risk-free", false, "risk-free", {"risk-free"}},
-                    WordCase{"risk-free", false, "risk free", {"risk free"}},
-                    WordCase{"risk-free", false, "risk\u2011free", {"risk\u2011free"}},
-                    WordCase{"risk-free", false, "RISK\u2014FREE", {"RISK\u2014FREE"}},
-                    WordCase{"risk-free", false, "risk \u2013 free", {"risk \u2013 free"}},
-                    WordCase{"risk-free", false, "risk\nfree", {"risk\nfree"}},
-                    WordCase{"risk-free", false, "riskfree", {}},
-                    WordCase{"risk\u2011free", false, "risk-free", {"risk-free"}},
-                    WordCase{"don't", false, "DON\u2019T", {"DON\u2019T"}},
-                    WordCase{"don\u2019t", false, "don't", {"don't"}}, WordCase{"don't", false, "dont", {}}));
+INSTANTIATE_TEST_SUITE_P(Phrases, LexiconWord,
+                         testing::Values(WordCase{"best price", false, "best\nprice", {"best\nprice"}},
+                                         WordCase{"best price", false, "BEST \t  PRICE", {"BEST \t  PRICE"}},
+                                         WordCase{"best price", false, "best\u00a0price", {"best\u00a0price"}},
+                                         WordCase{"best price", false, "best\u2003price", {"best\u2003price"}},
+                                         WordCase{"best price", false, "bestprice", {}},
+                                         WordCase{"best price", false, "best prices", {}},
+                                         WordCase{"  best   price ", false, "our best price", {"best price"}},
+                                         WordCase{"risk-free", false, "risk-free", {"risk-free"}},
+                                         WordCase{"risk-free", false, "risk free", {"risk free"}},
+                                         WordCase{"risk-free", false, "risk\u2011free", {"risk\u2011free"}},
+                                         WordCase{"risk-free", false, "RISK\u2014FREE", {"RISK\u2014FREE"}},
+                                         WordCase{"risk-free", false, "risk \u2013 free", {"risk \u2013 free"}},
+                                         WordCase{"risk-free", false, "risk\nfree", {"risk\nfree"}},
+                                         WordCase{"risk-free", false, "riskfree", {}},
+                                         WordCase{"risk\u2011free", false, "risk-free", {"risk-free"}},
+                                         WordCase{"don't", false, "DON\u2019T", {"DON\u2019T"}},
+                                         WordCase{"don\u2019t", false, "don't", {"don't"}},
+                                         WordCase{"don't", false, "dont", {}}));
 
 INSTANTIATE_TEST_SUITE_P(
     Patterns, LexiconWord,
@@ -193,17 +192,19 @@ TEST_P(LexiconBadRule, ThrowsLexiconErrorNamingTheRule) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Lexicon, LexiconBadRule,
-    testing::Values(BadRule{category("claims", {}, {"\\d+", "(unclosed"}), 1, true, "missing )"},
-                    BadRule{category("claims", {"x"}, {"a)b"}), 0, true, "unexpected )"},
-                    BadRule{category("claims", {}, {"[z-a]"}), 0, true, "character class range"},
-                    BadRule{category("claims", {}, {"a{2,1}"}), 0, true, "invalid repetition size"},
-                    BadRule{category("claims", {}, {"a*"}), 0, true, "empty string"},
-                    BadRule{category("claims", {}, {""}), 0, true, "empty"},
-                    BadRule{category("pricing", {"ok", ""}), 1, false, "empty"},
-                    BadRule{category("pricing", {" \t\n "}), 0, false, "empty"},
-                    BadRule{category("pricing", {"bad\xff" "byte"}), 0, false, "UTF-8"}));
+INSTANTIATE_TEST_SUITE_P(Lexicon, LexiconBadRule,
+                         testing::Values(BadRule{category("claims", {}, {"\\d+", "(unclosed"}), 1, true, "missing )"},
+                                         BadRule{category("claims", {"x"}, {"a)b"}), 0, true, "unexpected )"},
+                                         BadRule{category("claims", {}, {"[z-a]"}), 0, true, "character class range"},
+                                         BadRule{category("claims", {}, {"a{2,1}"}), 0, true,
+                                                 "invalid repetition size"},
+                                         BadRule{category("claims", {}, {"a*"}), 0, true, "empty string"},
+                                         BadRule{category("claims", {}, {""}), 0, true, "empty"},
+                                         BadRule{category("pricing", {"ok", ""}), 1, false, "empty"},
+                                         BadRule{category("pricing", {" \t\n "}), 0, false, "empty"},
+                                         BadRule{category("pricing", {"bad\xff"
+                                                                      "byte"}),
+                                                 0, false, "UTF-8"}));
 
 // ---- scale and hostile input ----
 
@@ -213,9 +214,12 @@ std::vector<LexiconCategory> five_hundred_rules() {
     LexiconCategory cat = category("cat" + std::to_string(c), {});
     for (int i = 0; i < 100; ++i) {
       const std::string n = std::to_string(c * 100 + i);
-      if (i % 10 == 0) cat.patterns.push_back("offer" + n + "\\d+");
-      else if (i % 3 == 0) cat.terms.push_back("risk-free plan " + n);
-      else cat.terms.push_back("term" + n);
+      if (i % 10 == 0)
+        cat.patterns.push_back("offer" + n + "\\d+");
+      else if (i % 3 == 0)
+        cat.terms.push_back("risk-free plan " + n);
+      else
+        cat.terms.push_back("term" + n);
     }
     lexicon.push_back(std::move(cat));
   }
@@ -296,12 +300,12 @@ TEST(Utf8, ValidatesWellFormedSequencesOnly) {
   EXPECT_TRUE(is_valid_utf8(""));
   EXPECT_TRUE(is_valid_utf8("plain ascii"));
   EXPECT_TRUE(is_valid_utf8("\xc3\xbc \xe2\x82\xac \xf0\x9f\x98\x80"));  // ü € 😀
-  EXPECT_FALSE(is_valid_utf8("\xc0\x80"));              // overlong NUL
-  EXPECT_FALSE(is_valid_utf8("\xe0\x80\xaf"));          // overlong
-  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));          // surrogate
-  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));      // past U+10FFFF
-  EXPECT_FALSE(is_valid_utf8("\xe2\x82"));              // truncated
-  EXPECT_FALSE(is_valid_utf8("\x80"));                  // stray continuation
+  EXPECT_FALSE(is_valid_utf8("\xc0\x80"));                               // overlong NUL
+  EXPECT_FALSE(is_valid_utf8("\xe0\x80\xaf"));                           // overlong
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));                           // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));                       // past U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xe2\x82"));                               // truncated
+  EXPECT_FALSE(is_valid_utf8("\x80"));                                   // stray continuation
 }
 
 TEST(Utf8, ReplacementKeepsLengthAndValidCharacters) {

@@ -245,7 +245,8 @@ TEST_F(LifecycleTest, EscalateToLegalReownsWithFreshDeadlines) {
   clock_.advance(4min);
   fire_due(e, ctx(), clock_.now());  // backup pinged
   ASSERT_TRUE(triage(e, "alice", ctx(), clock_.now()).ok);
-  const auto r = reown(e, Macro::escalate_to_legal, kLegalRole, "alice", "Pricing claim needs legal.", ctx(), clock_.now());
+  const auto r =
+      reown(e, Macro::escalate_to_legal, kLegalRole, "alice", "Pricing claim needs legal.", ctx(), clock_.now());
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(e.owner_role, kLegalRole);
   EXPECT_EQ(e.owner_person, "hana");

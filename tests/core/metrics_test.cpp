@@ -75,7 +75,9 @@ TEST(Metrics, HostileLabelValuesAreEscaped) {
 }
 
 TEST(Metrics, InvalidUtf8InLabelValuesBecomesQuestionMarks) {
-  EXPECT_EQ(escape_label_value("ok\xff\xfe!"), "ok?" "?!");  // split: "??!" is a trigraph
+  EXPECT_EQ(escape_label_value("ok\xff\xfe!"),
+            "ok?"
+            "?!");                                              // split: "??!" is a trigraph
   EXPECT_EQ(escape_label_value("caf\xc3\xa9"), "caf\xc3\xa9");  // well-formed UTF-8 passes untouched
   EXPECT_EQ(escape_label_value(""), "");
 }
@@ -157,11 +159,11 @@ TEST(Metrics, FreshRegistryShowsKnownSeriesAtZero) {
                        "# HELP desk_escalations_opened_total",
                        0),
             0u);
-  for (const char* line : {"desk_escalations{state=\"open\"} 0\n", "desk_escalations{state=\"rejected\"} 0\n",
-                           "desk_pings_total 0\n", "desk_breaches_total{kind=\"decision\"} 0\n",
-                           "# TYPE desk_escalations gauge\n", "# TYPE desk_ack_latency_seconds histogram\n",
-                           "desk_ack_latency_seconds_bucket{le=\"0.0001\"} 0\n",
-                           "desk_time_to_respond_seconds_bucket{le=\"+Inf\"} 0\n", "desk_intake_latency_seconds_count 0\n"})
+  for (const char* line :
+       {"desk_escalations{state=\"open\"} 0\n", "desk_escalations{state=\"rejected\"} 0\n", "desk_pings_total 0\n",
+        "desk_breaches_total{kind=\"decision\"} 0\n", "# TYPE desk_escalations gauge\n",
+        "# TYPE desk_ack_latency_seconds histogram\n", "desk_ack_latency_seconds_bucket{le=\"0.0001\"} 0\n",
+        "desk_time_to_respond_seconds_bucket{le=\"+Inf\"} 0\n", "desk_intake_latency_seconds_count 0\n"})
     EXPECT_NE(text.find(line), std::string::npos) << line;
   EXPECT_EQ(text.back(), '\n');
 }
@@ -195,15 +197,14 @@ TEST(Metrics, RegistryCountsWhatTheDeskReports) {
   EXPECT_EQ(m.histogram("nope"), nullptr);
 
   const std::string text = m.prometheus_text();
-  for (const char* line : {"desk_escalations_opened_total{owner_role=\"legal_oncall\"} 1\n",
-                           "desk_hits_total{rule_id=\"lexicon/pricing/price\"} 1\n",
-                           "desk_slack_api_errors_total{method=\"chat.postMessage\",error=\"channel_not_found\"} 1\n",
-                           "desk_slack_rate_limited_total{method=\"chat.update\"} 1\n",
-                           "desk_breaches_total{kind=\"decision\"} 1\n", "desk_intake_requests_total{status=\"201\"} 2\n",
-                           "desk_ack_latency_seconds_bucket{le=\"0.00025\"} 0\n",
-                           "desk_ack_latency_seconds_bucket{le=\"0.0005\"} 1\n",
-                           "desk_time_to_respond_seconds_bucket{le=\"180\"} 0\n",
-                           "desk_time_to_respond_seconds_bucket{le=\"300\"} 1\n", "desk_time_to_respond_seconds_sum 200\n"})
+  for (const char* line :
+       {"desk_escalations_opened_total{owner_role=\"legal_oncall\"} 1\n",
+        "desk_hits_total{rule_id=\"lexicon/pricing/price\"} 1\n",
+        "desk_slack_api_errors_total{method=\"chat.postMessage\",error=\"channel_not_found\"} 1\n",
+        "desk_slack_rate_limited_total{method=\"chat.update\"} 1\n", "desk_breaches_total{kind=\"decision\"} 1\n",
+        "desk_intake_requests_total{status=\"201\"} 2\n", "desk_ack_latency_seconds_bucket{le=\"0.00025\"} 0\n",
+        "desk_ack_latency_seconds_bucket{le=\"0.0005\"} 1\n", "desk_time_to_respond_seconds_bucket{le=\"180\"} 0\n",
+        "desk_time_to_respond_seconds_bucket{le=\"300\"} 1\n", "desk_time_to_respond_seconds_sum 200\n"})
     EXPECT_NE(text.find(line), std::string::npos) << line;
 }
 

@@ -64,14 +64,13 @@ TEST_P(PersonalDataFound, ReportsTheItemWithItsMask) {
 
 INSTANTIATE_TEST_SUITE_P(
     Email, PersonalDataFound,
-    testing::Values(Found{PersonalDataKind::email, "mail john.smith@example.com now", "john.smith@example.com",
-                          "j***@example.com"},
-                    Found{PersonalDataKind::email, "Contact: J.Doe+tag@Sub.Example.co.uk.",
-                          "J.Doe+tag@Sub.Example.co.uk", "J***@Sub.Example.co.uk"},
-                    Found{PersonalDataKind::email, "<anna_b@test-domain.io>", "anna_b@test-domain.io",
-                          "a***@test-domain.io"},
-                    Found{PersonalDataKind::email, "écrivez à zoë@exemple.fr", "zoë@exemple.fr", "z***@exemple.fr"},
-                    Found{PersonalDataKind::email, "Ærø@dæmo.dk!", "Ærø@dæmo.dk", "Æ***@dæmo.dk"}));
+    testing::Values(
+        Found{PersonalDataKind::email, "mail john.smith@example.com now", "john.smith@example.com", "j***@example.com"},
+        Found{PersonalDataKind::email, "Contact: J.Doe+tag@Sub.Example.co.uk.", "J.Doe+tag@Sub.Example.co.uk",
+              "J***@Sub.Example.co.uk"},
+        Found{PersonalDataKind::email, "<anna_b@test-domain.io>", "anna_b@test-domain.io", "a***@test-domain.io"},
+        Found{PersonalDataKind::email, "écrivez à zoë@exemple.fr", "zoë@exemple.fr", "z***@exemple.fr"},
+        Found{PersonalDataKind::email, "Ærø@dæmo.dk!", "Ærø@dæmo.dk", "Æ***@dæmo.dk"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Phone, PersonalDataFound,
@@ -92,34 +91,30 @@ INSTANTIATE_TEST_SUITE_P(
 
 INSTANTIATE_TEST_SUITE_P(
     Iban, PersonalDataFound,
-    testing::Values(Found{PersonalDataKind::iban, "IBAN GB82 WEST 1234 5698 7654 32.", "GB82 WEST 1234 5698 7654 32",
-                          "GB** **** **** **** **54 32"},
-                    Found{PersonalDataKind::iban, "GB82WEST12345698765432", "GB82WEST12345698765432",
-                          "GB****************5432"},
-                    Found{PersonalDataKind::iban, "DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 00",
-                          "DE** **** **** **** **30 00"},
-                    Found{PersonalDataKind::iban, "to FR14 2004 1010 0505 0001 3M02 606 please",
-                          "FR14 2004 1010 0505 0001 3M02 606", "FR** **** **** **** **** ***2 606"},
-                    Found{PersonalDataKind::iban, "nl91abna0417164300", "nl91abna0417164300", "nl************4300"},
-                    Found{PersonalDataKind::iban, "BE68 5390 0754 7034 2024", "BE68 5390 0754 7034",
-                          "BE** **** **** 7034"},
-                    Found{PersonalDataKind::iban, "NO93 8601 1117 947", "NO93 8601 1117 947", "NO** **** ***7 947"}));
+    testing::Values(
+        Found{PersonalDataKind::iban, "IBAN GB82 WEST 1234 5698 7654 32.", "GB82 WEST 1234 5698 7654 32",
+              "GB** **** **** **** **54 32"},
+        Found{PersonalDataKind::iban, "GB82WEST12345698765432", "GB82WEST12345698765432", "GB****************5432"},
+        Found{PersonalDataKind::iban, "DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 00",
+              "DE** **** **** **** **30 00"},
+        Found{PersonalDataKind::iban, "to FR14 2004 1010 0505 0001 3M02 606 please",
+              "FR14 2004 1010 0505 0001 3M02 606", "FR** **** **** **** **** ***2 606"},
+        Found{PersonalDataKind::iban, "nl91abna0417164300", "nl91abna0417164300", "nl************4300"},
+        Found{PersonalDataKind::iban, "BE68 5390 0754 7034 2024", "BE68 5390 0754 7034", "BE** **** **** 7034"},
+        Found{PersonalDataKind::iban, "NO93 8601 1117 947", "NO93 8601 1117 947", "NO** **** ***7 947"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Card, PersonalDataFound,
-    testing::Values(Found{PersonalDataKind::payment_card, "card 4242 4242 4242 4242 exp", "4242 4242 4242 4242",
-                          "**** **** **** 4242"},
-                    Found{PersonalDataKind::payment_card, "4111111111111111", "4111111111111111", "************1111"},
-                    Found{PersonalDataKind::payment_card, "5555-5555-5555-4444", "5555-5555-5555-4444",
-                          "****-****-****-4444"},
-                    Found{PersonalDataKind::payment_card, "amex 3782 822463 10005", "3782 822463 10005",
-                          "**** ****** *0005"},
-                    Found{PersonalDataKind::payment_card, "6011 1111 1111 1117", "6011 1111 1111 1117",
-                          "**** **** **** 1117"},
-                    Found{PersonalDataKind::payment_card, "2223003122003222", "2223003122003222", "************3222"},
-                    Found{PersonalDataKind::payment_card, "visa13 4222222222222", "4222222222222", "*********2222"},
-                    Found{PersonalDataKind::payment_card, "jcb 3530111333300000", "3530111333300000",
-                          "************0000"}));
+    testing::Values(
+        Found{PersonalDataKind::payment_card, "card 4242 4242 4242 4242 exp", "4242 4242 4242 4242",
+              "**** **** **** 4242"},
+        Found{PersonalDataKind::payment_card, "4111111111111111", "4111111111111111", "************1111"},
+        Found{PersonalDataKind::payment_card, "5555-5555-5555-4444", "5555-5555-5555-4444", "****-****-****-4444"},
+        Found{PersonalDataKind::payment_card, "amex 3782 822463 10005", "3782 822463 10005", "**** ****** *0005"},
+        Found{PersonalDataKind::payment_card, "6011 1111 1111 1117", "6011 1111 1111 1117", "**** **** **** 1117"},
+        Found{PersonalDataKind::payment_card, "2223003122003222", "2223003122003222", "************3222"},
+        Found{PersonalDataKind::payment_card, "visa13 4222222222222", "4222222222222", "*********2222"},
+        Found{PersonalDataKind::payment_card, "jcb 3530111333300000", "3530111333300000", "************0000"}));
 
 INSTANTIATE_TEST_SUITE_P(
     NationalIds, PersonalDataFound,
@@ -142,29 +137,28 @@ TEST_P(PersonalDataNotFound, ReportsNothing) {
     ADD_FAILURE() << to_string(h.kind) << " hit on \"" << text.substr(h.begin, h.end - h.begin) << '"';
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    NotPhones, PersonalDataNotFound,
-    testing::Values("released 2024-06-01", "on 01.06.2024", "06/01/2024", "at 2024-06-01T12:30:00Z",
-                    "at 2024-06-01 12:30", "2024-06-01 12:30:00", "costs $1,234.56", "costs $12345678",
-                    "costs \u20ac1234567.89", "1234567.89 EUR", "version 10.0.19041.1234", "v1.2.3",
-                    "1.2.3.4", "host 192.168.100.200", "order ORD-12345678", "order ORD12345678",
-                    "ticket #12345678", "ref 12345678", "from 1990-2024", "1 234 567 890 people", "call 555-2671",
-                    "12345678%", "x12345678", "12345678-ab", "id 2024 1", "score 12 34", "ISBN 978-3-16-148410-0",
-                    "ISBN 0-306-40615-2", "1Z999AA10123456784", "invoice INV-2024-000123"));
+INSTANTIATE_TEST_SUITE_P(NotPhones, PersonalDataNotFound,
+                         testing::Values("released 2024-06-01", "on 01.06.2024", "06/01/2024",
+                                         "at 2024-06-01T12:30:00Z", "at 2024-06-01 12:30", "2024-06-01 12:30:00",
+                                         "costs $1,234.56", "costs $12345678", "costs \u20ac1234567.89",
+                                         "1234567.89 EUR", "version 10.0.19041.1234", "v1.2.3", "1.2.3.4",
+                                         "host 192.168.100.200", "order ORD-12345678", "order ORD12345678",
+                                         "ticket #12345678", "ref 12345678", "from 1990-2024", "1 234 567 890 people",
+                                         "call 555-2671", "12345678%", "x12345678", "12345678-ab", "id 2024 1",
+                                         "score 12 34", "ISBN 978-3-16-148410-0", "ISBN 0-306-40615-2",
+                                         "1Z999AA10123456784", "invoice INV-2024-000123"));
 
-INSTANTIATE_TEST_SUITE_P(
-    NotEmails, PersonalDataNotFound,
-    testing::Values("john@localhost", "@example.com", "john@example.c", "john@.com", "john@example..com",
-                    "user@123.456", "no at sign example.com"));
+INSTANTIATE_TEST_SUITE_P(NotEmails, PersonalDataNotFound,
+                         testing::Values("john@localhost", "@example.com", "john@example.c", "john@.com",
+                                         "john@example..com", "user@123.456", "no at sign example.com"));
 
-INSTANTIATE_TEST_SUITE_P(
-    NotIbans, PersonalDataNotFound,
-    testing::Values("GB82 WEST 1234 5698 7654 33",   // bad checksum
-                    "GB82 WEST 1234 5698 7654",      // too short for GB
-                    "GB82 WEST 1234 5698 7654 3210", // too long for GB
-                    "XX00 1234 5678 9012 345",       // garbage
-                    "Gb82 West 1234 5698 7654 32",   // mixed case: prose
-                    "AGB82WEST12345698765432"));     // inside a longer token
+INSTANTIATE_TEST_SUITE_P(NotIbans, PersonalDataNotFound,
+                         testing::Values("GB82 WEST 1234 5698 7654 33",    // bad checksum
+                                         "GB82 WEST 1234 5698 7654",       // too short for GB
+                                         "GB82 WEST 1234 5698 7654 3210",  // too long for GB
+                                         "XX00 1234 5678 9012 345",        // garbage
+                                         "Gb82 West 1234 5698 7654 32",    // mixed case: prose
+                                         "AGB82WEST12345698765432"));      // inside a longer token
 
 INSTANTIATE_TEST_SUITE_P(
     NotCards, PersonalDataNotFound,
@@ -173,13 +167,13 @@ INSTANTIATE_TEST_SUITE_P(
                     "4242424242424242x", "0000 0000 0000 0000", "1234 5678 9012 3452", "9999 9999 9999 9995",
                     "3782 822463 10006"));  // Amex-shaped, Luhn fails: not a card, and not a phone either
 
-INSTANTIATE_TEST_SUITE_P(
-    NotNationalIds, PersonalDataNotFound,
-    testing::Values("DA 12 34 56 C", "AF 12 34 56 C", "QQ 12 34 56 C", "IA 12 34 56 C", "AU 12 34 56 C",
-                    "AV 12 34 56 C", "AO 12 34 56 C", "GB 12 34 56 C", "BG 12 34 56 C", "NK 12 34 56 C",
-                    "KN 12 34 56 C", "TN 12 34 56 C", "NT 12 34 56 C", "ZZ 12 34 56 C", "AB 12 34 56 E",
-                    "XAB123456C", "AB123456CD", "000-12-3456", "666-12-3456", "900-12-3456", "999-99-9999",
-                    "123-00-4567", "123-45-0000", "123456789", "ORD-123-45-6789", "123-45 6789"));
+INSTANTIATE_TEST_SUITE_P(NotNationalIds, PersonalDataNotFound,
+                         testing::Values("DA 12 34 56 C", "AF 12 34 56 C", "QQ 12 34 56 C", "IA 12 34 56 C",
+                                         "AU 12 34 56 C", "AV 12 34 56 C", "AO 12 34 56 C", "GB 12 34 56 C",
+                                         "BG 12 34 56 C", "NK 12 34 56 C", "KN 12 34 56 C", "TN 12 34 56 C",
+                                         "NT 12 34 56 C", "ZZ 12 34 56 C", "AB 12 34 56 E", "XAB123456C", "AB123456CD",
+                                         "000-12-3456", "666-12-3456", "900-12-3456", "999-99-9999", "123-00-4567",
+                                         "123-45-0000", "123456789", "ORD-123-45-6789", "123-45 6789"));
 
 // ---- overlaps, order and masking ----
 
@@ -291,21 +285,19 @@ TEST(Luhn, EverySingleDigitChangeIsCaught) {
 }
 
 TEST(Iban, AcceptsRegistryExamplesInAnyCaseAndSpacing) {
-  for (const char* valid :
-       {"GB82WEST12345698765432", "GB82 WEST 1234 5698 7654 32", "gb82 west 1234 5698 7654 32",
-        "DE89370400440532013000", "FR1420041010050500013M02606", "ES9121000418450200051332",
-        "IT60X0542811101000000123456", "NL91ABNA0417164300", "BE68539007547034", "CH9300762011623852957",
-        "IE29AIBK93115212345678", "PL61109010140000071219812874", "SE4550000000058398257466",
-        "PT50000201231234567890154", "AT611904300234573201", "DK5000400440116243", "NO9386011117947",
-        "FI2112345600000785", "LU280019400644750000"})
+  for (const char* valid : {"GB82WEST12345698765432", "GB82 WEST 1234 5698 7654 32", "gb82 west 1234 5698 7654 32",
+                            "DE89370400440532013000", "FR1420041010050500013M02606", "ES9121000418450200051332",
+                            "IT60X0542811101000000123456", "NL91ABNA0417164300", "BE68539007547034",
+                            "CH9300762011623852957", "IE29AIBK93115212345678", "PL61109010140000071219812874",
+                            "SE4550000000058398257466", "PT50000201231234567890154", "AT611904300234573201",
+                            "DK5000400440116243", "NO9386011117947", "FI2112345600000785", "LU280019400644750000"})
     EXPECT_TRUE(iban_valid(valid)) << valid;
 }
 
 TEST(Iban, RejectsBadChecksumsLengthsAndCharacters) {
-  for (const char* invalid :
-       {"", "GB", "GB82", "GB82WEST12345698765433", "GB82WEST1234569876543", "GB82WEST123456987654321",
-        "GB82-WEST-1234-5698-7654-32", "82GBWEST12345698765432", "GBXXWEST12345698765432", "NO938601111794",
-        "DE8937040044053201300"})
+  for (const char* invalid : {"", "GB", "GB82", "GB82WEST12345698765433", "GB82WEST1234569876543",
+                              "GB82WEST123456987654321", "GB82-WEST-1234-5698-7654-32", "82GBWEST12345698765432",
+                              "GBXXWEST12345698765432", "NO938601111794", "DE8937040044053201300"})
     EXPECT_FALSE(iban_valid(invalid)) << invalid;
 }
 

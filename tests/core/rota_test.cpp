@@ -101,14 +101,14 @@ const HandoffCase kHandoffCases[] = {
      utc(2026y / April / 6, 8h)},
     {"LondonLastSummerWatch", "Europe/London", utc(2026y / October / 26, 8h + 59min + 59s), "carol",
      utc(2026y / October / 19, 8h), utc(2026y / October / 26, 9h)},
-    {"LondonFirstWinterHandoff", "Europe/London", utc(2026y / October / 26, 9h), "alice",
-     utc(2026y / October / 26, 9h), utc(2026y / November / 2, 9h)},
+    {"LondonFirstWinterHandoff", "Europe/London", utc(2026y / October / 26, 9h), "alice", utc(2026y / October / 26, 9h),
+     utc(2026y / November / 2, 9h)},
     {"LondonEightUtcIsStillSummerWatch", "Europe/London", utc(2026y / October / 26, 8h), "carol",
      utc(2026y / October / 19, 8h), utc(2026y / October / 26, 9h)},
     {"NewYorkLastWinterWatch", "America/New_York", utc(2026y / March / 9, 12h + 59min + 59s), "carol",
      utc(2026y / March / 2, 14h), utc(2026y / March / 9, 13h)},
-    {"NewYorkFirstSummerHandoff", "America/New_York", utc(2026y / March / 9, 13h), "alice",
-     utc(2026y / March / 9, 13h), utc(2026y / March / 16, 13h)},
+    {"NewYorkFirstSummerHandoff", "America/New_York", utc(2026y / March / 9, 13h), "alice", utc(2026y / March / 9, 13h),
+     utc(2026y / March / 16, 13h)},
     {"NewYorkLastSummerWatch", "America/New_York", utc(2026y / November / 2, 13h + 59min), "alice",
      utc(2026y / October / 26, 13h), utc(2026y / November / 2, 14h)},
     {"NewYorkFirstWinterHandoff", "America/New_York", utc(2026y / November / 2, 14h), "bob",
@@ -155,8 +155,12 @@ TEST(Rota, HandoffInAutumnOverlapTakesEarlierInstant) {
 // Checks every handoff over twenty years against date/tz directly, in zones and at local times that hit
 // gaps and overlaps, so the arithmetic week estimate is exercised far from the anchor.
 TEST(Rota, HolderAgreesWithEveryHandoffOverTwentyYears) {
-  struct Setup { const char* zone; weekday day; minutes time; };
-  const Setup setups[] = {{"Europe/London", Sunday, 1h + 30min},   {"America/New_York", Sunday, 2h + 30min},
+  struct Setup {
+    const char* zone;
+    weekday day;
+    minutes time;
+  };
+  const Setup setups[] = {{"Europe/London", Sunday, 1h + 30min},    {"America/New_York", Sunday, 2h + 30min},
                           {"America/New_York", Sunday, 1h + 30min}, {"Australia/Sydney", Sunday, 2h + 30min},
                           {"Asia/Kolkata", Friday, 23h + 59min},    {"Europe/London", Monday, 0min}};
   for (const auto& s : setups) {
@@ -179,8 +183,8 @@ TEST(Rota, HolderAgreesWithEveryHandoffOverTwentyYears) {
 }
 
 TEST(Rota, HolderWindowAlwaysContainsTheInstant) {
-  const Rota rota = make_rota({rotation_role(kDutyLeadRole, "America/New_York", Sunday, 2h + 30min,
-                                             2026y / March / 1)});
+  const Rota rota =
+      make_rota({rotation_role(kDutyLeadRole, "America/New_York", Sunday, 2h + 30min, 2026y / March / 1)});
   std::mt19937_64 rng(42);
   std::uniform_int_distribution<std::int64_t> pick(utc(1990y / January / 1).time_since_epoch().count(),
                                                    utc(2060y / January / 1).time_since_epoch().count());
@@ -209,15 +213,18 @@ TEST(Rota, FirstHandoffIsTheHandoffDayOnOrAfterTheAnchor) {
 
 TEST(Rota, RotationWrapsAroundAndRunsBackwardsBeforeTheAnchor) {
   const Rota rota = london_desk();
-  struct Row { TimePoint at; const char* person; };
+  struct Row {
+    TimePoint at;
+    const char* person;
+  };
   const Row rows[] = {
-      {utc(2026y / January / 5, 9h), "alice"},      {utc(2026y / January / 12, 9h), "bob"},
-      {utc(2026y / January / 19, 9h), "carol"},     {utc(2026y / January / 26, 9h), "alice"},  // wrapped
-      {utc(2026y / January / 5, 8h + 59min), "carol"},                                      // week -1
-      {utc(2025y / December / 22, 12h), "bob"},                                             // week -2
-      {utc(2025y / December / 15, 9h), "alice"},                                            // week -3
-      {utc(2025y / December / 8, 9h), "carol"},                                             // week -4
-      {utc(2023y / January / 9, 9h), "alice"},  // week -156
+      {utc(2026y / January / 5, 9h), "alice"},         {utc(2026y / January / 12, 9h), "bob"},
+      {utc(2026y / January / 19, 9h), "carol"},        {utc(2026y / January / 26, 9h), "alice"},  // wrapped
+      {utc(2026y / January / 5, 8h + 59min), "carol"},                                            // week -1
+      {utc(2025y / December / 22, 12h), "bob"},                                                   // week -2
+      {utc(2025y / December / 15, 9h), "alice"},                                                  // week -3
+      {utc(2025y / December / 8, 9h), "carol"},                                                   // week -4
+      {utc(2023y / January / 9, 9h), "alice"},                                                    // week -156
   };
   for (const auto& r : rows) EXPECT_EQ(rota.holder(kDutyLeadRole, r.at)->person, r.person);
 }
@@ -372,9 +379,7 @@ TEST(Rota, ScheduleListsConsecutiveWatchesAcrossTheClockChange) {
     EXPECT_EQ(weeks[i].person, people[i]);
     EXPECT_EQ(weeks[i].since, since[i]);
     EXPECT_EQ(weeks[i].source, Holding::Source::rotation);
-    if (i + 1 < weeks.size()) {
-      EXPECT_EQ(weeks[i].until, since[i + 1]);
-    }
+    if (i + 1 < weeks.size()) { EXPECT_EQ(weeks[i].until, since[i + 1]); }
   }
   EXPECT_EQ(weeks[3].until, utc(2026y / April / 13, 8h));
 
@@ -463,12 +468,10 @@ const InvalidCase kInvalidCases[] = {
     {"EmptyRotation", [](Roles& r) { lead(r).members.clear(); }, kDutyLeadRole, "rotation has no members"},
     {"MemberNotInPeople", [](Roles& r) { lead(r).members.push_back("zed"); }, kDutyLeadRole,
      "rotation member 'zed' is not in people"},
-    {"DuplicateMember", [](Roles& r) { lead(r).members.push_back("alice"); }, kDutyLeadRole,
-     "'alice' more than once"},
+    {"DuplicateMember", [](Roles& r) { lead(r).members.push_back("alice"); }, kDutyLeadRole, "'alice' more than once"},
     {"HandoffAtMidnightNextDay", [](Roles& r) { lead(r).handoff_time = 24h; }, kDutyLeadRole,
      "1440 minutes after midnight is outside [00:00, 24:00)"},
-    {"NegativeHandoffTime", [](Roles& r) { lead(r).handoff_time = -1min; }, kDutyLeadRole,
-     "outside [00:00, 24:00)"},
+    {"NegativeHandoffTime", [](Roles& r) { lead(r).handoff_time = -1min; }, kDutyLeadRole, "outside [00:00, 24:00)"},
     {"InvalidWeekday", [](Roles& r) { lead(r).handoff_day = weekday{9}; }, kDutyLeadRole, "is not a weekday"},
     {"InvalidAnchor", [](Roles& r) { lead(r).anchor = 2026y / February / 30; }, kDutyLeadRole,
      "anchor 2026-02-30 is not a valid date"},

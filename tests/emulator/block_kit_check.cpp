@@ -82,7 +82,8 @@ Problem check_block(const json& b, const std::string& at, Surface surface) {
       if (auto p = check_text(b["text"], at + "/text", 3000, false)) return p;
     }
     if (b.contains("fields")) {
-      if (!b["fields"].is_array() || b["fields"].size() > 10) return error("must have no more than 10 items", at + "/fields");
+      if (!b["fields"].is_array() || b["fields"].size() > 10)
+        return error("must have no more than 10 items", at + "/fields");
       for (std::size_t i = 0; i < b["fields"].size(); ++i) {
         if (auto p = check_text(b["fields"][i], at + "/fields/" + std::to_string(i), 2000, false)) return p;
       }

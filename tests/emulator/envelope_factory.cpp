@@ -15,9 +15,8 @@ std::string new_envelope_id() {
   auto a = rng();
   auto b = rng();
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%08llx-%04llx-4%03llx-%04llx-%012llx",
-                static_cast<unsigned long long>(a >> 32), static_cast<unsigned long long>((a >> 16) & 0xffff),
-                static_cast<unsigned long long>(a & 0xfff),
+  std::snprintf(buf, sizeof buf, "%08llx-%04llx-4%03llx-%04llx-%012llx", static_cast<unsigned long long>(a >> 32),
+                static_cast<unsigned long long>((a >> 16) & 0xffff), static_cast<unsigned long long>(a & 0xfff),
                 static_cast<unsigned long long>(0x8000 | ((b >> 48) & 0x3fff)),
                 static_cast<unsigned long long>(b & 0xffffffffffffULL));
   return buf;
@@ -28,7 +27,9 @@ Json hello_frame(int num_connections, const std::string& app_id) {
               {"num_connections", num_connections},
               {"connection_info", {{"app_id", app_id}}},
               {"debug_info",
-               {{"host", "applink-emulator"}, {"started", "2026-01-10 12:12:12.120"}, {"build_number", 54},
+               {{"host", "applink-emulator"},
+                {"started", "2026-01-10 12:12:12.120"},
+                {"build_number", 54},
                 {"approximate_connection_time", 18060}}}};
 }
 
@@ -60,16 +61,18 @@ Json event_callback(Json event, const std::string& event_id, const std::string& 
               {"event_id", event_id},
               {"event_time", 1767225600},
               {"event_context", "4-eyJldCI6Im1lc3NhZ2UifQ"},
-              {"authorizations",
-               Json::array({{{"enterprise_id", nullptr}, {"team_id", "T0EMU"}, {"user_id", "U0BOT"},
-                             {"is_bot", true}, {"is_enterprise_install", false}}})},
+              {"authorizations", Json::array({{{"enterprise_id", nullptr},
+                                               {"team_id", "T0EMU"},
+                                               {"user_id", "U0BOT"},
+                                               {"is_bot", true},
+                                               {"is_enterprise_install", false}}})},
               {"is_ext_shared_channel", false}};
 }
 
-Json message_event(const std::string& channel, const std::string& user, const std::string& text,
-                   const std::string& ts, const std::string& thread_ts) {
-  Json event{{"type", "message"}, {"channel", channel}, {"channel_type", "channel"}, {"user", user},
-             {"text", text},      {"ts", ts},           {"event_ts", ts}};
+Json message_event(const std::string& channel, const std::string& user, const std::string& text, const std::string& ts,
+                   const std::string& thread_ts) {
+  Json event{{"type", "message"}, {"channel", channel}, {"channel_type", "channel"}, {"user", user}, {"text", text},
+             {"ts", ts},          {"event_ts", ts}};
   if (!thread_ts.empty()) event["thread_ts"] = thread_ts;
   return event;
 }
@@ -92,8 +95,7 @@ Json slash_command_payload(const std::string& command, const std::string& text, 
 }
 
 Json block_actions_payload(const std::string& action_id, const std::string& value, const std::string& user,
-                           const std::string& channel, const std::string& message_ts,
-                           const std::string& trigger_id) {
+                           const std::string& channel, const std::string& message_ts, const std::string& trigger_id) {
   return Json{
       {"type", "block_actions"},
       {"team", {{"id", "T0EMU"}, {"domain", "emulated"}}},
@@ -107,13 +109,12 @@ Json block_actions_payload(const std::string& action_id, const std::string& valu
       {"message", {{"type", "message"}, {"bot_id", "B0BOT"}, {"user", "U0BOT"}, {"ts", message_ts}, {"text", ""}}},
       {"state", {{"values", Json::object()}}},
       {"response_url", "https://hooks.emulated.slack.com/actions/A0EMU/1/abc"},
-      {"actions",
-       Json::array({{{"type", "button"},
-                     {"action_id", action_id},
-                     {"block_id", "actions-1"},
-                     {"text", {{"type", "plain_text"}, {"text", "Accept"}, {"emoji", true}}},
-                     {"value", value},
-                     {"action_ts", "1548426417.840180"}}})},
+      {"actions", Json::array({{{"type", "button"},
+                                {"action_id", action_id},
+                                {"block_id", "actions-1"},
+                                {"text", {{"type", "plain_text"}, {"text", "Accept"}, {"emoji", true}}},
+                                {"value", value},
+                                {"action_ts", "1548426417.840180"}}})},
       {"enterprise", nullptr},
       {"is_enterprise_install", false}};
 }

@@ -29,14 +29,14 @@ nlohmann::json message_event(const std::string& channel, const std::string& user
                              const std::string& ts, const std::string& thread_ts = {});
 
 /// A slash-command payload as Socket Mode delivers it (a JSON object).
-nlohmann::json slash_command_payload(const std::string& command, const std::string& text,
-                                     const std::string& user, const std::string& channel,
-                                     const std::string& trigger_id, const std::string& app_id);
+nlohmann::json slash_command_payload(const std::string& command, const std::string& text, const std::string& user,
+                                     const std::string& channel, const std::string& trigger_id,
+                                     const std::string& app_id);
 
 /// A block_actions payload for a button click on a message.
-nlohmann::json block_actions_payload(const std::string& action_id, const std::string& value,
-                                     const std::string& user, const std::string& channel,
-                                     const std::string& message_ts, const std::string& trigger_id);
+nlohmann::json block_actions_payload(const std::string& action_id, const std::string& value, const std::string& user,
+                                     const std::string& channel, const std::string& message_ts,
+                                     const std::string& trigger_id);
 
 /// A view_submission payload with one plain_text_input value at state.values[block_id][action_id].
 nlohmann::json view_submission_payload(const std::string& callback_id, const std::string& private_metadata,

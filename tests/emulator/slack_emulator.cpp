@@ -96,11 +96,11 @@ struct Session {
   std::deque<OutFrame> outbox;
   net::steady_timer wake;  // never expires; cancel() wakes the writer
   bool flush_requested = false;
-  bool handling_frame = false;  // the reader is inside on_client_frame: pushes wait for on_read_wait
+  bool handling_frame = false;         // the reader is inside on_client_frame: pushes wait for on_read_wait
   std::vector<EnvelopeEntry*> unsent;  // envelopes written into the coalescing layer, not yet sent
-  bool greeted = false;         // hello sent
-  bool told_to_go = false;      // disconnect sent
-  bool closing = false;         // our close frame queued, or the client's received
+  bool greeted = false;                // hello sent
+  bool told_to_go = false;             // disconnect sent
+  bool closing = false;                // our close frame queued, or the client's received
   bool freeze_requested = false;
   bool frozen = false;
 };
@@ -188,14 +188,14 @@ struct SlackEmulator::Impl {
   std::map<std::uint64_t, std::shared_ptr<Session>> sessions;
   std::map<std::uint64_t, beast::tcp_stream*> http_streams;
   std::unordered_map<std::string, Pending> envelopes;
-  std::deque<EnvelopeEntry*> held;            // envelopes waiting for a socket, in send order
-  std::set<std::string> unacked_events;       // events_api envelopes out and not yet acked
+  std::deque<EnvelopeEntry*> held;       // envelopes waiting for a socket, in send order
+  std::set<std::string> unacked_events;  // events_api envelopes out and not yet acked
   std::vector<AckRecord> ack_records;
   std::uint64_t next_id = 0, hellos = 0, accepted = 0, close_frames = 0, garbage = 0;
   std::size_t redelivered = 0;
   int peak_sockets = 0;
   std::multiset<std::string> drop_responses;  // methods whose next answer is never sent
-  int load_remaining = 0;  // closed-loop load: envelopes still to send
+  int load_remaining = 0;                     // closed-loop load: envelopes still to send
   int load_acks = 0;
   int load_sent = 0;
   std::condition_variable load_progress;  // notified when a load has been fully acked
@@ -487,7 +487,8 @@ struct SlackEmulator::Impl {
           const bool hold = batch > 1 && coalescer.can_hold(frame_size);
           if (frame.envelope != nullptr) s->unsent.push_back(frame.envelope);
           if (hold && !frame.binary && s->ws.is_open() && coalescer.can_append(frame_size)) {
-            coalescer.append(frame_size, [&](unsigned char* out) { bot::slack::write_text_frame(frame.data, nullptr, out); });
+            coalescer.append(frame_size,
+                             [&](unsigned char* out) { bot::slack::write_text_frame(frame.data, nullptr, out); });
             continue;  // the batch's last frame, written through Beast, takes it out
           }
           if (hold) {
@@ -643,12 +644,15 @@ struct SlackEmulator::Impl {
   }
 
   void close_later(std::shared_ptr<Session> s) {
-    net::co_spawn(io, [this, s]() -> net::awaitable<void> {
-      net::steady_timer timer(io, options.close_after_disconnect);
-      co_await timer.async_wait(kTuple);
-      std::lock_guard lock(mu);
-      if (sessions.contains(s->id) && !s->closing) push(*s, OutFrame::close_frame());
-    }, net::detached);
+    net::co_spawn(
+        io,
+        [this, s]() -> net::awaitable<void> {
+          net::steady_timer timer(io, options.close_after_disconnect);
+          co_await timer.async_wait(kTuple);
+          std::lock_guard lock(mu);
+          if (sessions.contains(s->id) && !s->closing) push(*s, OutFrame::close_frame());
+        },
+        net::detached);
   }
 };
 
@@ -763,9 +767,8 @@ int SlackEmulator::load_acked() const {
 
 bool SlackEmulator::wait_load_acked(int count, std::chrono::milliseconds timeout) const {
   std::unique_lock lock(impl_->mu);
-  return impl_->load_progress.wait_for(lock, timeout, [&] {
-    return impl_->load_acks >= count && impl_->load_remaining == 0;
-  });
+  return impl_->load_progress.wait_for(lock, timeout,
+                                       [&] { return impl_->load_acks >= count && impl_->load_remaining == 0; });
 }
 
 int SlackEmulator::open_sockets() const {

@@ -35,11 +35,11 @@ struct EmulatorOptions {
 /// One ack as the emulator received it.
 struct AckRecord {
   std::string envelope_id;
-  std::string event_id;             ///< for events_api envelopes
-  nlohmann::json payload;           ///< null when the ack carried none
+  std::string event_id;                  ///< for events_api envelopes
+  nlohmann::json payload;                ///< null when the ack carried none
   std::chrono::microseconds latency{0};  ///< from the envelope's write to the ack's arrival
-  std::uint64_t connection = 0;     ///< the socket that carried the ack
-  bool known = true;                ///< false: no envelope with this id was ever sent
+  std::uint64_t connection = 0;          ///< the socket that carried the ack
+  bool known = true;                     ///< false: no envelope with this id was ever sent
   SteadyClock::time_point received_at;
 };
 
@@ -98,7 +98,7 @@ class SlackEmulator {
   /// so the waiting thread costs the measured processes nothing); false on timeout.
   bool wait_load_acked(int count, std::chrono::milliseconds timeout) const;
 
-  int open_sockets() const;        ///< WebSockets accepted and not yet closed
+  int open_sockets() const;  ///< WebSockets accepted and not yet closed
   int peak_open_sockets() const;
   std::uint64_t hellos_sent() const;
   std::uint64_t sockets_accepted() const;

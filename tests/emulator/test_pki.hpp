@@ -8,9 +8,9 @@
 namespace desk::emulator {
 
 struct CertFiles {
-  std::string ca_cert;      ///< PEM path of the CA certificate (what a client trusts)
-  std::string server_cert;  ///< PEM path of the server certificate chain
-  std::string server_key;   ///< PEM path of the server private key
+  std::string ca_cert;                                  ///< PEM path of the CA certificate (what a client trusts)
+  std::string server_cert;                              ///< PEM path of the server certificate chain
+  std::string server_key;                               ///< PEM path of the server private key
   std::string ca_pem, server_cert_pem, server_key_pem;  ///< the same, in memory
 };
 

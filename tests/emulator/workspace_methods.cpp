@@ -41,9 +41,7 @@ int int_arg(const Json& args, const char* key, int fallback) {
   auto v = arg(args, key);
   try {
     return v.empty() ? fallback : std::stoi(v);
-  } catch (const std::exception&) {
-    return fallback;
-  }
+  } catch (const std::exception&) { return fallback; }
 }
 
 // Slack message text limit on updates; posts truncate far later, updates refuse.
@@ -59,8 +57,12 @@ std::optional<ApiResponse> check_message_content(const Json& args) {
 }
 
 Json channel_json(const Channel& c) {
-  return Json{{"id", c.id}, {"name", c.name}, {"is_channel", !c.is_private}, {"is_private", c.is_private},
-              {"is_archived", c.is_archived}, {"is_member", c.is_member}};
+  return Json{{"id", c.id},
+              {"name", c.name},
+              {"is_channel", !c.is_private},
+              {"is_private", c.is_private},
+              {"is_archived", c.is_archived},
+              {"is_member", c.is_member}};
 }
 
 }  // namespace
@@ -79,8 +81,8 @@ ApiResponse WorkspaceModel::post_message(const Json& args) {
   // A private channel the bot is not in does not exist as far as the bot can tell.
   if (!it->second.is_member) return fail(it->second.is_private ? "channel_not_found" : "not_in_channel");
   if (auto problem = check_message_content(args)) return *problem;
-  Json message{{"type", "message"}, {"user", "U0BOT"}, {"bot_id", "B0BOT"}, {"ts", next_ts()},
-               {"text", arg(args, "text")}};
+  Json message{
+      {"type", "message"}, {"user", "U0BOT"}, {"bot_id", "B0BOT"}, {"ts", next_ts()}, {"text", arg(args, "text")}};
   if (args.contains("blocks")) message["blocks"] = args["blocks"];
   if (auto thread = arg(args, "thread_ts"); !thread.empty()) message["thread_ts"] = thread;
   if (args.contains("metadata")) {
@@ -230,7 +232,8 @@ ApiResponse WorkspaceModel::conversations_join(const Json& args) {
   if (it->second.is_private) return fail("method_not_supported_for_channel_type");
   if (it->second.is_archived) return fail("is_archived");
   if (it->second.is_member) {
-    return ok({{"channel", channel_json(it->second)}, {"warning", "already_in_channel"},
+    return ok({{"channel", channel_json(it->second)},
+               {"warning", "already_in_channel"},
                {"response_metadata", {{"warnings", Json::array({"already_in_channel"})}}}});
   }
   it->second.is_member = true;
@@ -295,7 +298,8 @@ ApiResponse WorkspaceModel::message_page(const std::vector<const Json*>& message
     if (!with_metadata) copy.erase("metadata");
     page.push_back(copy);
   }
-  return ok({{"messages", page}, {"has_more", more},
+  return ok({{"messages", page},
+             {"has_more", more},
              {"response_metadata", {{"next_cursor", more ? std::to_string(skip + limit) : ""}}}});
 }
 

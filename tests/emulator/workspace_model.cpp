@@ -10,8 +10,8 @@ namespace {
 using Json = nlohmann::json;
 
 // Slack reads JSON bodies only on write methods; read methods take form or query arguments.
-const std::set<std::string> kJsonMethods = {"chat.postMessage", "chat.update",  "chat.postEphemeral",
-                                            "views.open",       "views.update", "usergroups.users.update",
+const std::set<std::string> kJsonMethods = {"chat.postMessage",  "chat.update",  "chat.postEphemeral",
+                                            "views.open",        "views.update", "usergroups.users.update",
                                             "conversations.join"};
 
 ApiResponse ok(Json body = Json::object()) {
@@ -105,14 +105,14 @@ void WorkspaceModel::add_channel(Channel channel) {
 }
 
 void WorkspaceModel::add_user(const std::string& id, const std::string& name, const std::string& tz) {
-  users_[id] = Json{{"id", id},       {"name", name},          {"real_name", name}, {"tz", tz},
-                    {"tz_label", tz}, {"tz_offset", 0},        {"deleted", false},  {"is_bot", false},
-                    {"profile", {{"display_name", name}}}};
+  users_[id] = Json{{"id", id},         {"name", name},    {"real_name", name},
+                    {"tz", tz},         {"tz_label", tz},  {"tz_offset", 0},
+                    {"deleted", false}, {"is_bot", false}, {"profile", {{"display_name", name}}}};
 }
 
 void WorkspaceModel::add_usergroup(const std::string& id, const std::string& handle, std::vector<std::string> users) {
-  usergroups_[id] = Json{{"id", id}, {"handle", handle}, {"name", handle}, {"date_delete", 0}, {"users", users},
-                         {"user_count", users.size()}};
+  usergroups_[id] = Json{{"id", id},         {"handle", handle}, {"name", handle},
+                         {"date_delete", 0}, {"users", users},   {"user_count", users.size()}};
 }
 
 const std::vector<Json>& WorkspaceModel::messages(const std::string& channel) const {
@@ -132,8 +132,9 @@ bool WorkspaceModel::redeem_ticket(const std::string& ticket) { return tickets_.
 std::string WorkspaceModel::next_ts() {
   // Like Slack's: the current Unix time in microseconds, unique and increasing within a channel, so
   // conversations.history's oldest/latest bounds work as they do against Slack.
-  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto now_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   last_ts_us_ = std::max<std::int64_t>(last_ts_us_ + 1, now_us);
   char buf[32];
   std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(last_ts_us_ / 1000000),
@@ -157,7 +158,7 @@ ApiResponse WorkspaceModel::handle(const ApiRequest& request, SteadyClock::time_
   record.at = now;
   std::string token;
   if (lower(request.authorization.substr(0, 7)) == "bearer ") token = request.authorization.substr(7);
-  record.auth = token.empty() ? "none"
+  record.auth = token.empty()                 ? "none"
                 : token == options_.bot_token ? "bot"
                 : token == options_.app_token ? "app"
                                               : "invalid";
@@ -168,7 +169,8 @@ ApiResponse WorkspaceModel::handle(const ApiRequest& request, SteadyClock::time_
   } else if (type.starts_with("application/json")) {
     auto charset = type.find("charset=");
     record.args = Json::parse(request.body, nullptr, false);
-    if (charset != std::string::npos && type.substr(charset + 8) != "utf-8" && type.substr(charset + 8) != "iso-8859-1") {
+    if (charset != std::string::npos && type.substr(charset + 8) != "utf-8" &&
+        type.substr(charset + 8) != "iso-8859-1") {
       response = fail("invalid_charset");
     } else if (record.args.is_discarded()) {
       response = fail("invalid_json");
@@ -209,8 +211,12 @@ ApiResponse WorkspaceModel::handle(const ApiRequest& request, SteadyClock::time_
 
 ApiResponse WorkspaceModel::dispatch(const std::string& method, const Json& args, SteadyClock::time_point now) {
   if (method == "auth.test") {
-    return ok({{"url", "https://emulated.slack.com/"}, {"team", "Emulated"}, {"team_id", "T0EMU"},
-               {"user", "escalation-desk"}, {"user_id", "U0BOT"}, {"bot_id", "B0BOT"},
+    return ok({{"url", "https://emulated.slack.com/"},
+               {"team", "Emulated"},
+               {"team_id", "T0EMU"},
+               {"user", "escalation-desk"},
+               {"user_id", "U0BOT"},
+               {"bot_id", "B0BOT"},
                {"is_enterprise_install", false}});
   }
   if (method == "apps.connections.open") return open_connection();

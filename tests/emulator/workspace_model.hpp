@@ -24,7 +24,7 @@ struct ApiRequest {
   std::string authorization;  ///< the Authorization header as received
   std::string content_type;
   std::string body;
-  std::string query;          ///< after '?', for GET
+  std::string query;  ///< after '?', for GET
 };
 
 struct ApiResponse {
@@ -37,10 +37,10 @@ struct ApiResponse {
 struct CallRecord {
   std::string method;
   std::string content_type;
-  nlohmann::json args;       ///< decoded from JSON, form or query
-  std::string auth;          ///< "bot", "app", "none" or "invalid" (never the token itself)
+  nlohmann::json args;  ///< decoded from JSON, form or query
+  std::string auth;     ///< "bot", "app", "none" or "invalid" (never the token itself)
   unsigned status = 200;
-  std::string error;         ///< Slack error string when ok:false
+  std::string error;  ///< Slack error string when ok:false
   SteadyClock::time_point at;
 };
 

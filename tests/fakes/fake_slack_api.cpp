@@ -71,7 +71,8 @@ std::optional<json> FakeSlackApi::update_usergroup(const json& args) {
       if (comma == std::string::npos) break;
       start = comma + 1;
     }
-    return json{{"ok", true}, {"usergroup", {{"id", g.id}, {"handle", g.handle}, {"name", g.name}, {"users", g.users}}}};
+    return json{{"ok", true},
+                {"usergroup", {{"id", g.id}, {"handle", g.handle}, {"name", g.name}, {"users", g.users}}}};
   }
   return std::nullopt;
 }
@@ -112,8 +113,10 @@ json FakeSlackApi::default_answer(const ApiCall& call) {
   const auto& m = call.method;
   const auto& a = call.args;
   if (m == "auth.test") {
-    return {{"ok", true}, {"url", "https://fake.slack.com/"}, {"team", "Fake"}, {"team_id", "T0FAKE"},
-            {"user", "desk"}, {"user_id", "U0BOT"}, {"bot_id", "B0BOT"}};
+    return {{"ok", true},       {"url", "https://fake.slack.com/"},
+            {"team", "Fake"},   {"team_id", "T0FAKE"},
+            {"user", "desk"},   {"user_id", "U0BOT"},
+            {"bot_id", "B0BOT"}};
   }
   if (m == "apps.connections.open") return {{"ok", true}, {"url", "wss://fake.invalid/link/?ticket=t"}};
   if (m == "chat.postMessage") {

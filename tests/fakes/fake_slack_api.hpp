@@ -13,7 +13,7 @@ namespace desk::bot::slack {
 
 struct RecordedCall {
   std::string method;
-  nlohmann::json args;       ///< the arguments as they would be sent
+  nlohmann::json args;          ///< the arguments as they would be sent
   bool used_app_token = false;  ///< apps.connections.open authenticates with the app token
 };
 

@@ -71,8 +71,11 @@ class DeskActionsTest : public ::testing::Test {
   std::unique_ptr<storage::SqliteStore> store_ = storage::SqliteStore::open(":memory:");
   std::shared_ptr<const PolicySet> policy_ = std::make_shared<const PolicySet>(testing::seed_policy());
   core::Metrics metrics_;
-  DeskActions actions_{{*store_, [this](const std::string& d) { return d == "testdigest" ? policy_ : nullptr; },
-                        [this] { return policy_; }, &metrics_, {"slack", "teams"}}};
+  DeskActions actions_{{*store_,
+                        [this](const std::string& d) { return d == "testdigest" ? policy_ : nullptr; },
+                        [this] { return policy_; },
+                        &metrics_,
+                        {"slack", "teams"}}};
   core::TimePoint now_ = testing::tuesday_noon();
 };
 
@@ -112,7 +115,8 @@ TEST_F(DeskActionsTest, UnknownAndHostileIdsAreAnsweredShortly) {
   const auto r = actions_.begin(std::string(5000, 'X'), 0, core::Macro::accept, "alice", now_);
   EXPECT_EQ(r.outcome.status, Status::invalid);
   EXPECT_LT(r.outcome.message.size(), 300u) << "a stranger's id is not echoed whole";
-  const auto d = actions_.decide("ESC-999999", 0, {core::Macro::accept, "alice", "Looks fine to publish now.", ""}, now_);
+  const auto d =
+      actions_.decide("ESC-999999", 0, {core::Macro::accept, "alice", "Looks fine to publish now.", ""}, now_);
   EXPECT_EQ(d.outcome.status, Status::invalid);
   EXPECT_EQ(d.outcome.field, "rationale");
 }
@@ -120,7 +124,8 @@ TEST_F(DeskActionsTest, UnknownAndHostileIdsAreAnsweredShortly) {
 TEST_F(DeskActionsTest, DecisionRepliesOnEverySurfaceAndCallsTheAgentBackOnce) {
   const auto id = open_escalation("https://agent.example.com/hook");
   ASSERT_TRUE(actions_.begin(id, 0, core::Macro::reject, "alice", now_).outcome.ok());
-  const auto r = actions_.decide(id, 0, {core::Macro::reject, "alice", "The price claim is not approved.", ""}, now_ + 2min);
+  const auto r =
+      actions_.decide(id, 0, {core::Macro::reject, "alice", "The price claim is not approved.", ""}, now_ + 2min);
   ASSERT_EQ(r.outcome.status, Status::done) << r.outcome.message;
   EXPECT_EQ(store_->escalation(id)->state, core::EscalationState::rejected);
   EXPECT_EQ(surfaces_of("thread_reply"), (std::vector<std::string>{"slack", "teams"}));
@@ -152,8 +157,13 @@ TEST_F(DeskActionsTest, ManualEscalationReportsEveryProblemAtOnceAndStoresNothin
 }
 
 TEST_F(DeskActionsTest, ManualEscalationOpensOneAndPostsItOnEverySurface) {
-  ManualEscalation m{"  A partner quoted our price in a reply.  ", "https://example.com/post/1", "community_replies",
-                     "A price was quoted without approval.", "erin", "teams", "29:erin"};
+  ManualEscalation m{"  A partner quoted our price in a reply.  ",
+                     "https://example.com/post/1",
+                     "community_replies",
+                     "A price was quoted without approval.",
+                     "erin",
+                     "teams",
+                     "29:erin"};
   const auto r = actions_.escalate(m, now_);
   ASSERT_TRUE(r.ok()) << (r.errors.empty() ? r.log : r.errors.begin()->second);
   EXPECT_FALSE(r.owner_name.empty());

@@ -22,12 +22,19 @@ using json = nlohmann::json;
 constexpr const char* kToken = "agt_batch_5e6f7a8b9c0d";
 
 json draft(const std::string& workflow, double confidence, const std::string& output = "Thanks for the kind words!") {
-  return {{"workflow", workflow}, {"channel", "linkedin"}, {"agent", "batch-agent"}, {"confidence", confidence},
-          {"prompt", "Reply to the comment"}, {"output", output}};
+  return {{"workflow", workflow},
+          {"channel", "linkedin"},
+          {"agent", "batch-agent"},
+          {"confidence", confidence},
+          {"prompt", "Reply to the comment"},
+          {"output", output}};
 }
 
 HttpRequest post(const std::string& body, const std::string& key = "") {
-  HttpRequest r{"POST", "/v1/submissions", {{"content-type", "application/json"}, {"authorization", std::string("Bearer ") + kToken}}, body};
+  HttpRequest r{"POST",
+                "/v1/submissions",
+                {{"content-type", "application/json"}, {"authorization", std::string("Bearer ") + kToken}},
+                body};
   if (!key.empty()) r.headers["idempotency-key"] = key;
   return r;
 }
@@ -106,7 +113,8 @@ TEST_F(IntakeCommitTest, ABatchIsOneCommitAndEachSubmissionGetsItsOwnAnswer) {
   EXPECT_EQ(*answers[2].header("Location"), "/v1/escalations/ESC-000003");
   // Each answer was kept with its submission, in the same commit.
   for (int i = 0; i < 3; ++i)
-    EXPECT_EQ(store_->submission("SUB-00000" + std::to_string(i + 2))->response_json, answers[static_cast<std::size_t>(i)].body);
+    EXPECT_EQ(store_->submission("SUB-00000" + std::to_string(i + 2))->response_json,
+              answers[static_cast<std::size_t>(i)].body);
   EXPECT_EQ(metrics_.value("desk_submissions_total", {"escalated"}), 3);
   EXPECT_EQ(metrics_.value("desk_intake_requests_total", {"201"}), 3);
   EXPECT_EQ(metrics_.histogram("desk_intake_latency_seconds")->count(), 4u);
@@ -114,7 +122,8 @@ TEST_F(IntakeCommitTest, ABatchIsOneCommitAndEachSubmissionGetsItsOwnAnswer) {
 
 TEST_F(IntakeCommitTest, AKeyRetriedOrReusedInTheSameBatchIsJudgedAsIfSentInOrder) {
   const std::string body = draft("paid_ads", 0.5).dump();
-  auto batch = pending({post(body, "k"), post(json::parse(body).dump(2), "k"), post(draft("paid_ads", 0.6).dump(), "k")});
+  auto batch =
+      pending({post(body, "k"), post(json::parse(body).dump(2), "k"), post(draft("paid_ads", 0.6).dump(), "k")});
   const auto answers = handler_.commit(std::move(batch));
   ASSERT_EQ(answers.size(), 3u);
   EXPECT_EQ(answers[0].status, 201);

@@ -26,10 +26,18 @@ constexpr const char* kOtherToken = "agt_live_second_0b1c2d3e";
 /// A desk over a real SqliteStore; every response it gives is kept, to check no token leaks.
 struct Desk {
   explicit Desk(const std::string& path, core::Policy p = testing::seed_policy(), SurfaceNames surfaces = {"slack"})
-      : policy(std::move(p)), engine(policy), rota(policy.roles, policy.people),
+      : policy(std::move(p)),
+        engine(policy),
+        rota(policy.roles, policy.people),
         store(storage::SqliteStore::open(path)),
-        handler(IntakeDependencies{policy, engine, rota, *store, metrics, {kToken, "", kOtherToken},
-                                   [this] { return health; }, std::move(surfaces)}) {}
+        handler(IntakeDependencies{policy,
+                                   engine,
+                                   rota,
+                                   *store,
+                                   metrics,
+                                   {kToken, "", kOtherToken},
+                                   [this] { return health; },
+                                   std::move(surfaces)}) {}
 
   HttpResponse send(const HttpRequest& r, core::TimePoint at) {
     responses.push_back(handler.handle(r, at));
@@ -47,8 +55,12 @@ struct Desk {
 };
 
 json draft(double confidence = 0.95, const std::string& output = "Thanks for the kind words!") {
-  return {{"workflow", "community_replies"}, {"channel", "linkedin"}, {"agent", "social-agent-3"},
-          {"confidence", confidence},       {"prompt", "Reply to the comment"}, {"output", output},
+  return {{"workflow", "community_replies"},
+          {"channel", "linkedin"},
+          {"agent", "social-agent-3"},
+          {"confidence", confidence},
+          {"prompt", "Reply to the comment"},
+          {"output", output},
           {"metadata", {{"campaign", "launch-week"}}}};
 }
 
@@ -76,8 +88,10 @@ void expect_error(const HttpResponse& r, int status, const std::string& code, co
   EXPECT_EQ(j.size(), 3u) << r.body;
   EXPECT_EQ(j.value("error", ""), code) << r.body;
   EXPECT_TRUE(j["message"].is_string() && !j["message"].get<std::string>().empty());
-  if (field.empty()) EXPECT_TRUE(j["field"].is_null()) << r.body;
-  else EXPECT_EQ(j["field"], field) << r.body;
+  if (field.empty())
+    EXPECT_TRUE(j["field"].is_null()) << r.body;
+  else
+    EXPECT_EQ(j["field"], field) << r.body;
 }
 
 /// What the store holds, read through the Store API only.
@@ -100,7 +114,8 @@ class IntakeHandlerTest : public ::testing::Test {
 
   Counts counts() {
     return {desk.store->escalations(std::nullopt, 0).size(), desk.store->audit_trail("").size(),
-            desk.store->outbox_due(now + std::chrono::hours(24), 0).size(), desk.store->submission("SUB-000001").has_value()};
+            desk.store->outbox_due(now + std::chrono::hours(24), 0).size(),
+            desk.store->submission("SUB-000001").has_value()};
   }
 
   Desk desk{":memory:"};
@@ -191,7 +206,8 @@ TEST_F(IntakeHandlerTest, MissingOrWrongTokenGets401AndChangesNothing) {
   empty.headers["authorization"] = "Bearer ";
   HttpRequest bad_body = post("{not json", "nope");  // auth comes before the body is looked at
   bad_body.headers["content-type"] = "text/plain";
-  for (const auto& r : {basic, empty, bad_body, get("/v1/escalations", "nope"), get("/v1/nowhere", "")}) bad.push_back(r);
+  for (const auto& r : {basic, empty, bad_body, get("/v1/escalations", "nope"), get("/v1/nowhere", "")})
+    bad.push_back(r);
   for (const auto& request : bad) {
     const HttpResponse r = desk.send(with_key(request, "k-1"), now);
     expect_error(r, 401, "unauthorized");
@@ -273,7 +289,10 @@ TEST_F(IntakeHandlerTest, BadBodiesGetPreciseErrorsAndWriteNothing) {
       {with("workflow", "astrology"), 422, "unknown_workflow", "workflow"},
       {with("outptu", "typo"), 400, "unknown_field", "outptu"},
       {with("output", std::string("nul \0 here", 11)), 400, "invalid_text", "output"},
-      {R"({"workflow":"community_replies","output":"caf)" "\xff\xfe" R"("})", 400, "invalid_text", ""},
+      {R"({"workflow":"community_replies","output":"caf)"
+       "\xff\xfe"
+       R"("})",
+       400, "invalid_text", ""},
       {with("metadata", deep), 400, "too_deep", ""},
       {no_output.dump(), 400, "missing_field", "output"},
       {R"({"workflow":"paid_ads","workflow":"community_replies"})", 400, "duplicate_field", "workflow"},
@@ -343,7 +362,8 @@ TEST_F(IntakeHandlerTest, IdempotencyKeysAreScopedPerToken) {
 }
 
 TEST_F(IntakeHandlerTest, MalformedIdempotencyKeyIsRefused) {
-  for (const std::string& key : {std::string(), std::string(201, 'k'), std::string("tab\there"), std::string("caf\xc3\xa9")})
+  for (const std::string& key :
+       {std::string(), std::string(201, 'k'), std::string("tab\there"), std::string("caf\xc3\xa9")})
     expect_error(desk.send(with_key(post(draft().dump()), key), now), 400, "invalid_header", "Idempotency-Key");
   EXPECT_FALSE(counts().any_submission);
   EXPECT_EQ(desk.send(with_key(post(draft().dump()), std::string(200, 'k')), now).status, 200);
@@ -451,9 +471,12 @@ TEST_F(IntakeHandlerTest, UnknownPathsAndMethodsGetJsonErrors) {
     const char* method;
     const char* target;
     const char* allow;
-  } cases[] = {{"GET", "/v1/submissions", "POST"},  {"PUT", "/v1/submissions", "POST"},
-               {"DELETE", "/v1/escalations/ESC-000001", "GET"}, {"POST", "/v1/escalations", "GET"},
-               {"POST", "/healthz", "GET"},        {"DELETE", "/metrics", "GET"}};
+  } cases[] = {{"GET", "/v1/submissions", "POST"},
+               {"PUT", "/v1/submissions", "POST"},
+               {"DELETE", "/v1/escalations/ESC-000001", "GET"},
+               {"POST", "/v1/escalations", "GET"},
+               {"POST", "/healthz", "GET"},
+               {"DELETE", "/metrics", "GET"}};
   for (const auto& c : cases) {
     HttpRequest r = get(c.target);
     r.method = c.method;

@@ -53,7 +53,8 @@ class InteractionHandlerTest : public ::testing::Test {
   InteractionHandlerTest() { sqlite_->save_policy_snapshot("testdigest", "seed policy"); }
 
   /// Opens an escalation the way intake does; a paid ad at 0.62 goes to the duty lead (alice).
-  std::string open_escalation(const std::string& callback_url = "", const std::string& output = "Our new plan is here.") {
+  std::string open_escalation(const std::string& callback_url = "",
+                              const std::string& output = "Our new plan is here.") {
     core::Submission s;
     s.workflow = "paid_ads";
     s.channel = "linkedin";
@@ -88,19 +89,21 @@ class InteractionHandlerTest : public ::testing::Test {
     return a;
   }
 
-  ViewSubmission form_of(const std::string& id, core::Macro macro, const std::string& user, const std::string& rationale,
-                         int generation = 0) {
+  ViewSubmission form_of(const std::string& id, core::Macro macro, const std::string& user,
+                         const std::string& rationale, int generation = 0) {
     ViewSubmission v;
     v.user_id = user;
     v.view_id = "V" + user;
     v.callback_id = kRationaleCallbackId;
-    v.private_metadata = json{{"escalation_id", id}, {"macro", core::to_string(macro)}, {"generation", generation}}.dump();
+    v.private_metadata =
+        json{{"escalation_id", id}, {"macro", core::to_string(macro)}, {"generation", generation}}.dump();
     if (!rationale.empty()) v.text_values["rationale"]["rationale_input"] = rationale;
     return v;
   }
 
   /// Click then submit: the whole macro as one person does it.
-  InteractionResult act(const std::string& id, core::Macro macro, const std::string& user, const std::string& rationale) {
+  InteractionResult act(const std::string& id, core::Macro macro, const std::string& user,
+                        const std::string& rationale) {
     const auto e = sqlite_->escalation(id);
     handler_.on_block_actions(click_of(id, macro, user, e->generation), now_);
     return handler_.on_view_submission(form_of(id, macro, user, rationale, e->generation), now_);
@@ -142,8 +145,12 @@ class InteractionHandlerTest : public ::testing::Test {
   HookedStore store_{*sqlite_};
   std::shared_ptr<const PolicySet> policy_ = std::make_shared<const PolicySet>(testing::seed_policy());
   core::Metrics metrics_;
-  InteractionHandler handler_{{store_, [this](const std::string& d) { return d == "testdigest" ? policy_ : nullptr; },
-                               [this] { return policy_; }, &metrics_, {}, {"slack"}}};
+  InteractionHandler handler_{{store_,
+                               [this](const std::string& d) { return d == "testdigest" ? policy_ : nullptr; },
+                               [this] { return policy_; },
+                               &metrics_,
+                               {},
+                               {"slack"}}};
   core::TimePoint now_ = testing::tuesday_noon();
 };
 
@@ -350,8 +357,8 @@ TEST_F(InteractionHandlerTest, ShortRationaleKeepsTheFormOpenAndWritesNothing) {
 TEST_F(InteractionHandlerTest, AcceptWithRationaleDecidesAndQueuesUpdateAndThreadReply) {
   const std::string id = open_escalation();
   handler_.on_block_actions(click_of(id, core::Macro::accept, kAlice), now_);
-  const auto r =
-      handler_.on_view_submission(form_of(id, core::Macro::accept, kAlice, "  Plan page checked; claim holds.\n"), now_ + 2min);
+  const auto r = handler_.on_view_submission(
+      form_of(id, core::Macro::accept, kAlice, "  Plan page checked; claim holds.\n"), now_ + 2min);
   EXPECT_FALSE(r.ack_payload);  // a plain ack closes the modal
   EXPECT_TRUE(r.changed);
   EXPECT_TRUE(r.calls.empty());
@@ -421,7 +428,8 @@ TEST_F(InteractionHandlerTest, TwoDecidersAtOnceExactlyOneWins) {
     EXPECT_FALSE(other.on_view_submission(form_of(id, core::Macro::accept, kAlice, "Claim checked, it holds."), now_)
                      .ack_payload);
   };
-  const auto r = handler_.on_view_submission(form_of(id, core::Macro::reject, kDana, "Too risky for this week."), now_ + 30s);
+  const auto r =
+      handler_.on_view_submission(form_of(id, core::Macro::reject, kDana, "Too risky for this week."), now_ + 30s);
   EXPECT_EQ(inline_error(r), "Already decided by Alice at 2026-12-01T12:00:00Z (accepted).");
   EXPECT_FALSE(r.changed);
   const auto e = stored(id);
@@ -439,7 +447,9 @@ TEST_F(InteractionHandlerTest, FormOfAnEarlierGenerationIsRefusedInline) {
   ASSERT_FALSE(act(id, core::Macro::escalate_to_legal, kDana, "Director: legal must see this.").ack_payload);
   const auto version = stored(id).version;
   const auto r = handler_.on_view_submission(form_of(id, core::Macro::accept, kAlice, "It is fine as it is."), now_);
-  EXPECT_EQ(inline_error(r).rfind("This escalation changed while the form was open: " + id + " was re-owned to legal_oncall", 0), 0u);
+  EXPECT_EQ(inline_error(r).rfind(
+                "This escalation changed while the form was open: " + id + " was re-owned to legal_oncall", 0),
+            0u);
   EXPECT_EQ(stored(id).version, version);
 }
 
@@ -455,14 +465,16 @@ TEST_F(InteractionHandlerTest, FormFromSomeoneWithoutRightsIsRefusedAndAudited) 
 
 TEST_F(InteractionHandlerTest, UnreadableFormMetadataIsRefusedInline) {
   const std::string id = open_escalation();
-  for (const char* meta : {"", "{}", "not json", R"({"escalation_id":"ESC-000001","macro":"explode","generation":0})"}) {
+  for (const char* meta :
+       {"", "{}", "not json", R"({"escalation_id":"ESC-000001","macro":"explode","generation":0})"}) {
     ViewSubmission v = form_of(id, core::Macro::accept, kAlice, "A fine rationale here.");
     v.private_metadata = meta;
     const auto r = handler_.on_view_submission(v, now_);
     EXPECT_NE(inline_error(r).find("could not be read"), std::string::npos) << meta;
     EXPECT_FALSE(r.log.empty());
   }
-  const auto r = handler_.on_view_submission(form_of("ESC-424242", core::Macro::accept, kAlice, "A fine rationale."), now_);
+  const auto r =
+      handler_.on_view_submission(form_of("ESC-424242", core::Macro::accept, kAlice, "A fine rationale."), now_);
   EXPECT_NE(inline_error(r).find("no escalation ESC-424242"), std::string::npos);
   EXPECT_EQ(stored(id).state, core::EscalationState::open);
 }
@@ -503,8 +515,10 @@ TEST_F(InteractionHandlerTest, RawPayloadsAreParsedThenHandled) {
                       {"user", {{"id", kAlice}, {"username", "alice"}}},
                       {"trigger_id", "t.1"},
                       {"container", {{"type", "message"}, {"channel_id", kChannel}, {"message_ts", "1.2"}}},
-                      {"actions", json::array({{{"type", "button"}, {"action_id", "desk.accept"},
-                                                {"block_id", "esc:" + id + ":g0:actions"}, {"value", id}}})}};
+                      {"actions", json::array({{{"type", "button"},
+                                                {"action_id", "desk.accept"},
+                                                {"block_id", "esc:" + id + ":g0:actions"},
+                                                {"value", id}}})}};
   const auto r = handler_.on_payload(click, now_);
   ASSERT_EQ(r.calls.size(), 1u);
   EXPECT_EQ(r.calls[0].trigger_id, "t.1");

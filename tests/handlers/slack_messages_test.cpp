@@ -99,7 +99,8 @@ TEST_F(SlackMessagesTest, PostCarriesFallbackTextMetadataAndHeader) {
   const json post = escalation_post(e, view_of(e));
   EXPECT_FALSE(post.contains("channel"));
   EXPECT_EQ(post.at("unfurl_links"), false);
-  EXPECT_EQ(post.at("metadata"), (json{{"event_type", "escalation_posted"}, {"event_payload", {{"escalation_id", "ESC-000042"}}}}));
+  EXPECT_EQ(post.at("metadata"),
+            (json{{"event_type", "escalation_posted"}, {"event_payload", {{"escalation_id", "ESC-000042"}}}}));
   const std::string text = post.at("text");
   EXPECT_NE(text.find("ESC-000042"), std::string::npos);
   EXPECT_NE(text.find("<@U0A>"), std::string::npos);  // the owner is notified
@@ -117,8 +118,10 @@ TEST_F(SlackMessagesTest, PostShowsTriggersEvidenceOwnerAndDeadlines) {
   EXPECT_NE(dump.find("<@U0A> (duty_lead)"), std::string::npos);
   EXPECT_NE(dump.find("<@U0B>"), std::string::npos);  // backup
   EXPECT_NE(dump.find("<!subteam^S0DESK>"), std::string::npos);
-  EXPECT_NE(dump.find("triage due <!date^1796126700^{date_short_pretty} {time}|2026-12-01 12:05 UTC>"), std::string::npos);
-  EXPECT_NE(dump.find("decision due <!date^1796128200^{date_short_pretty} {time}|2026-12-01 12:30 UTC>"), std::string::npos);
+  EXPECT_NE(dump.find("triage due <!date^1796126700^{date_short_pretty} {time}|2026-12-01 12:05 UTC>"),
+            std::string::npos);
+  EXPECT_NE(dump.find("decision due <!date^1796128200^{date_short_pretty} {time}|2026-12-01 12:30 UTC>"),
+            std::string::npos);
 }
 
 TEST_F(SlackMessagesTest, SlackDateGivesEpochForTheReaderAndUtcFallback) {
@@ -197,7 +200,8 @@ TEST_F(SlackMessagesTest, AgentTextCannotMentionAnyone) {
   v.permalink = "https://x.example/<!channel>";
   for (const json& body : {escalation_post(e, v), escalation_update(e, v, rota_)}) {
     const std::string dump = body.dump();
-    for (const char* raw : {"<!channel>", "<@U123>", "<!subteam^S1>", "<!here>", "<!everyone>", "<@U999>", "<https://evil"})
+    for (const char* raw :
+         {"<!channel>", "<@U123>", "<!subteam^S1>", "<!here>", "<!everyone>", "<@U999>", "<https://evil"})
       EXPECT_EQ(dump.find(raw), std::string::npos) << raw;
     EXPECT_NE(dump.find("Hi &lt;!channel&gt; and &lt;@U123&gt; &amp; &lt;!subteam^S1&gt;"), std::string::npos);
   }
@@ -422,7 +426,9 @@ TEST(SlackModals, RefusalIsExplainedPrivatelyAndEscaped) {
 // ---- limits ----
 
 TEST_F(SlackMessagesTest, HugeInputsStayWithinBlockKitLimits) {
-  const std::string odd = "Zoë 👩\xE2\x80\x8D💻 Z\xCC\xA4\xCD\x94\xCD\xA7\xCC\x91" "a\xCC\x88lgo <&> ";
+  const std::string odd =
+      "Zoë 👩\xE2\x80\x8D💻 Z\xCC\xA4\xCD\x94\xCD\xA7\xCC\x91"
+      "a\xCC\x88lgo <&> ";
   for (auto& [id, p] : policy_.people) {
     p.slack_user.clear();  // names are shown instead of mentions
     for (int i = 0; i < 60; ++i) p.name += odd;
@@ -446,9 +452,12 @@ TEST_F(SlackMessagesTest, HugeInputsStayWithinBlockKitLimits) {
   for (core::Macro m : {core::Macro::accept, core::Macro::reject, core::Macro::escalate_to_legal, core::Macro::route})
     bodies.push_back(rationale_modal(e, m, policy_.people.at("alice").name, route_options(rota, e)));
   now_ += 40min;
-  for (const auto& r : core::fire_due(e, {policy_, rota, overrides_}, now_).reminders) bodies.push_back(reminder_reply(r, e, rota));
+  for (const auto& r : core::fire_due(e, {policy_, rota, overrides_}, now_).reminders)
+    bodies.push_back(reminder_reply(r, e, rota));
   auto legal = e;
-  ASSERT_TRUE(macros::apply(legal, {core::Macro::escalate_to_legal, "alice", rationale, ""}, {policy_, rota, overrides_}, now_).ok());
+  ASSERT_TRUE(
+      macros::apply(legal, {core::Macro::escalate_to_legal, "alice", rationale, ""}, {policy_, rota, overrides_}, now_)
+          .ok());
   bodies.push_back(escalation_update(legal, v, rota));
   bodies.push_back(legal_escalated_reply(legal, rota, "alice", rationale));
   ASSERT_TRUE(macros::apply(e, {core::Macro::accept, "alice", rationale, ""}, {policy_, rota, overrides_}, now_).ok());
@@ -478,11 +487,13 @@ TEST_F(SlackMessagesTest, HugeInputsStayWithinBlockKitLimits) {
 }
 
 TEST(BlockKitProblems, FindsBrokenLimitsWithAPointer) {
-  json button = {{"type", "button"}, {"action_id", "a"}, {"text", {{"type", "plain_text"}, {"text", std::string(76, 'x')}}}};
-  json message = {{"text", "t"},
-                  {"blocks", json::array({{{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", std::string(151, 'h')}}}},
-                                          {{"type", "actions"}, {"elements", json::array({button, button})}},
-                                          {{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", ""}}}}})}};
+  json button = {
+      {"type", "button"}, {"action_id", "a"}, {"text", {{"type", "plain_text"}, {"text", std::string(76, 'x')}}}};
+  json message = {
+      {"text", "t"},
+      {"blocks", json::array({{{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", std::string(151, 'h')}}}},
+                              {{"type", "actions"}, {"elements", json::array({button, button})}},
+                              {{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", ""}}}}})}};
   const auto problems = block_kit_problems(message);
   const auto has = [&](const std::string& prefix) {
     return std::any_of(problems.begin(), problems.end(), [&](const std::string& p) { return p.rfind(prefix, 0) == 0; });
@@ -498,12 +509,13 @@ TEST(BlockKitProblems, FindsBrokenLimitsWithAPointer) {
   EXPECT_FALSE(block_kit_problems(json{{"blocks", json::array({{{"type", 5}}})}}).empty());  // no throw on odd types
   EXPECT_FALSE(block_kit_problems(json::array()).empty());
 
-  json view = {{"type", "modal"},
-               {"title", {{"type", "plain_text"}, {"text", std::string(25, 't')}}},
-               {"private_metadata", std::string(3001, 'm')},
-               {"blocks", json::array({{{"type", "input"},
-                                        {"label", {{"type", "plain_text"}, {"text", "L"}}},
-                                        {"element", {{"type", "plain_text_input"}, {"min_length", 10}, {"max_length", 5}}}}})}};
+  json view = {
+      {"type", "modal"},
+      {"title", {{"type", "plain_text"}, {"text", std::string(25, 't')}}},
+      {"private_metadata", std::string(3001, 'm')},
+      {"blocks", json::array({{{"type", "input"},
+                               {"label", {{"type", "plain_text"}, {"text", "L"}}},
+                               {"element", {{"type", "plain_text_input"}, {"min_length", 10}, {"max_length", 5}}}}})}};
   const auto vp = block_kit_problems(view);
   EXPECT_EQ(vp.size(), 4u) << ::testing::PrintToString(vp);  // title, metadata, min > max, no submit
 }

@@ -142,8 +142,10 @@ class BrokenClick : public ::testing::TestWithParam<BadField> {};
 TEST_P(BrokenClick, NamesTheField) {
   json p = click_payload();
   const json::json_pointer ptr(GetParam().pointer);
-  if (GetParam().value.is_discarded()) p[ptr.parent_pointer()].erase(ptr.back());
-  else p[ptr] = GetParam().value;
+  if (GetParam().value.is_discarded())
+    p[ptr.parent_pointer()].erase(ptr.back());
+  else
+    p[ptr] = GetParam().value;
   EXPECT_EQ(error_of(parse_interaction(p)).field, GetParam().field);
 }
 
@@ -209,32 +211,36 @@ class BrokenSubmission : public ::testing::TestWithParam<BadField> {};
 TEST_P(BrokenSubmission, NamesTheField) {
   json p = submit_payload();
   const json::json_pointer ptr(GetParam().pointer);
-  if (GetParam().value.is_discarded()) p[ptr.parent_pointer()].erase(ptr.back());
-  else p[ptr] = GetParam().value;
+  if (GetParam().value.is_discarded())
+    p[ptr.parent_pointer()].erase(ptr.back());
+  else
+    p[ptr] = GetParam().value;
   EXPECT_EQ(error_of(parse_interaction(p)).field, GetParam().field);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     SlackPayloads, BrokenSubmission,
-    ::testing::Values(
-        BadField{"/view", kRemove, "view"}, BadField{"/view", "VNHU13V36", "view"}, BadField{"/view/id", kRemove, "view.id"},
-        BadField{"/view/hash", 12, "view.hash"}, BadField{"/view/callback_id", kRemove, "view.callback_id"},
-        BadField{"/view/callback_id", json::array(), "view.callback_id"},
-        BadField{"/view/private_metadata", std::string(3001, 'm'), "view.private_metadata"},
-        BadField{"/view/state", "x", "view.state"}, BadField{"/view/state/values", json::array(), "view.state.values"},
-        BadField{"/view/state/values/rationale", "text", "view.state.values.rationale"},
-        BadField{"/view/state/values/rationale/rationale_input", 3, "view.state.values.rationale.rationale_input"},
-        BadField{"/view/state/values/rationale/rationale_input/type", kRemove,
-                 "view.state.values.rationale.rationale_input.type"},
-        BadField{"/view/state/values/rationale/rationale_input/value", 42,
-                 "view.state.values.rationale.rationale_input.value"},
-        BadField{"/view/state/values/rationale/rationale_input/value", std::string(64 * 1024 + 1, 'r'),
-                 "view.state.values.rationale.rationale_input.value"},
-        BadField{"/view/state/values/route_to/route_select/selected_option", "sales",
-                 "view.state.values.route_to.route_select.selected_option"},
-        BadField{"/view/state/values/route_to/route_select/selected_option/value", kRemove,
-                 "view.state.values.route_to.route_select.selected_option.value"},
-        BadField{"/user/id", "B123", "user.id"}));
+    ::testing::Values(BadField{"/view", kRemove, "view"}, BadField{"/view", "VNHU13V36", "view"},
+                      BadField{"/view/id", kRemove, "view.id"}, BadField{"/view/hash", 12, "view.hash"},
+                      BadField{"/view/callback_id", kRemove, "view.callback_id"},
+                      BadField{"/view/callback_id", json::array(), "view.callback_id"},
+                      BadField{"/view/private_metadata", std::string(3001, 'm'), "view.private_metadata"},
+                      BadField{"/view/state", "x", "view.state"},
+                      BadField{"/view/state/values", json::array(), "view.state.values"},
+                      BadField{"/view/state/values/rationale", "text", "view.state.values.rationale"},
+                      BadField{"/view/state/values/rationale/rationale_input", 3,
+                               "view.state.values.rationale.rationale_input"},
+                      BadField{"/view/state/values/rationale/rationale_input/type", kRemove,
+                               "view.state.values.rationale.rationale_input.type"},
+                      BadField{"/view/state/values/rationale/rationale_input/value", 42,
+                               "view.state.values.rationale.rationale_input.value"},
+                      BadField{"/view/state/values/rationale/rationale_input/value", std::string(64 * 1024 + 1, 'r'),
+                               "view.state.values.rationale.rationale_input.value"},
+                      BadField{"/view/state/values/route_to/route_select/selected_option", "sales",
+                               "view.state.values.route_to.route_select.selected_option"},
+                      BadField{"/view/state/values/route_to/route_select/selected_option/value", kRemove,
+                               "view.state.values.route_to.route_select.selected_option.value"},
+                      BadField{"/user/id", "B123", "user.id"}));
 
 TEST(SlackPayloads, SubmissionWithTooManyInputsIsRefused) {
   json p = submit_payload();
@@ -252,7 +258,8 @@ TEST(SlackPayloads, TextThatIsNotUtf8IsRefused) {
 }
 
 TEST(SlackPayloads, ParsesViewClosed) {
-  const json p = json::parse(R"({"type": "view_closed", "team": {"id": "T1", "domain": "x"}, "user": {"id": "U1", "name": "lead"},
+  const json p =
+      json::parse(R"({"type": "view_closed", "team": {"id": "T1", "domain": "x"}, "user": {"id": "U1", "name": "lead"},
     "view": {"id": "V1", "type": "modal", "callback_id": "desk.rationale", "private_metadata": "{}", "blocks": []},
     "api_app_id": "A1", "is_cleared": true})");
   const auto parsed = parse_interaction(p);
@@ -292,7 +299,8 @@ TEST(SlackPayloads, TextFormParsesTheSameAsJson) {
 }
 
 TEST(SlackPayloads, GarbageTextIsRefusedWithoutThrowing) {
-  for (std::string_view text : {"", "not json", "{", "{\"type\":", "[]", "null", "\xFF\xFE", "{\"type\":\"block_actions\"}}"}) {
+  for (std::string_view text :
+       {"", "not json", "{", "{\"type\":", "[]", "null", "\xFF\xFE", "{\"type\":\"block_actions\"}}"}) {
     EXPECT_FALSE(std::holds_alternative<BlockAction>(parse_interaction(text))) << text;
     EXPECT_FALSE(std::holds_alternative<SlashCommand>(parse_slash_command(text))) << text;
   }
@@ -343,8 +351,10 @@ class BrokenSlash : public ::testing::TestWithParam<BadField> {};
 TEST_P(BrokenSlash, NamesTheField) {
   json p = slash_payload();
   const json::json_pointer ptr(GetParam().pointer);
-  if (GetParam().value.is_discarded()) p[ptr.parent_pointer()].erase(ptr.back());
-  else p[ptr] = GetParam().value;
+  if (GetParam().value.is_discarded())
+    p[ptr.parent_pointer()].erase(ptr.back());
+  else
+    p[ptr] = GetParam().value;
   EXPECT_EQ(error_of(parse_slash_command(p)).field, GetParam().field);
 }
 
@@ -366,7 +376,8 @@ TEST(SlackPayloads, SlashCommandMustBeAnObject) {
 TEST(SlackPayloads, FindsTheFirstLinkInCommandText) {
   EXPECT_EQ(first_link("<https://example.slack.com/archives/C1/p123|message> pricing claim"),
             "https://example.slack.com/archives/C1/p123");
-  EXPECT_EQ(first_link("<@U123> saw <#C1|general> <https://a.example/x?y=1&amp;z=2>"), "https://a.example/x?y=1&amp;z=2");
+  EXPECT_EQ(first_link("<@U123> saw <#C1|general> <https://a.example/x?y=1&amp;z=2>"),
+            "https://a.example/x?y=1&amp;z=2");
   EXPECT_EQ(first_link("see https://www.linkedin.com/feed/update/1 now"), "https://www.linkedin.com/feed/update/1");
   EXPECT_EQ(first_link("  http://a.example"), "http://a.example");
   EXPECT_EQ(first_link("<mailto:a@b.example|a@b.example> only"), "");
@@ -378,7 +389,8 @@ TEST(SlackPayloads, FindsTheFirstLinkInCommandText) {
 TEST(SlackPayloads, ReadsMentionTokens) {
   EXPECT_EQ(mentioned_user("<@U0B>"), "U0B");
   EXPECT_EQ(mentioned_user("<@W012AB3CD|bob>"), "W012AB3CD");
-  for (const char* bad : {"", "@bob", "bob", "<@>", "<@U0B", "U0B>", "<#C123|general>", "<!here>", "<@u0b>", "<@U0B|>x"})
+  for (const char* bad :
+       {"", "@bob", "bob", "<@>", "<@U0B", "U0B>", "<#C123|general>", "<!here>", "<@u0b>", "<@U0B|>x"})
     EXPECT_EQ(mentioned_user(bad), "") << bad;
 }
 

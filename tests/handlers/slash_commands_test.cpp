@@ -78,8 +78,12 @@ class SlashCommandsTest : public ::testing::Test {
   std::unique_ptr<storage::SqliteStore> sqlite_ = storage::SqliteStore::open(":memory:");
   std::shared_ptr<const PolicySet> policy_ = std::make_shared<const PolicySet>(testing::seed_policy());
   core::Metrics metrics_;
-  SlackDependencies deps_{*sqlite_, [this](const std::string& d) { return d == "testdigest" ? policy_ : nullptr; },
-                          [this] { return policy_; }, &metrics_, {}, {"slack"}};
+  SlackDependencies deps_{*sqlite_,
+                          [this](const std::string& d) { return d == "testdigest" ? policy_ : nullptr; },
+                          [this] { return policy_; },
+                          &metrics_,
+                          {},
+                          {"slack"}};
   SlashCommands commands_{deps_};
   InteractionHandler interactions_{deps_};
   core::TimePoint now_ = testing::tuesday_noon();
@@ -90,27 +94,36 @@ TEST_F(SlashCommandsTest, RotaShowsEveryRoleWithMentionsSourcesAndSlackDates) {
   EXPECT_TRUE(r.calls.empty());
   EXPECT_FALSE(r.changed);
   const std::string text = reply_text(r);
-  EXPECT_NE(text.find("*duty_lead*: Alice (<@U0A>) · rotation · next handoff " + date_of(utc(12, 7, 9), "2026-12-07 09:00")),
-            std::string::npos) << text;
+  EXPECT_NE(
+      text.find("*duty_lead*: Alice (<@U0A>) · rotation · next handoff " + date_of(utc(12, 7, 9), "2026-12-07 09:00")),
+      std::string::npos)
+      << text;
   EXPECT_NE(text.find("*backup*: Bob (<@U0B>) · next_in_rotation · next handoff"), std::string::npos) << text;
   // New York's Monday 09:00 is 14:00 UTC in December.
-  EXPECT_NE(text.find("*legal_oncall*: Hana (<@U0H>) · rotation · next handoff " + date_of(utc(12, 7, 14), "2026-12-07 14:00")),
-            std::string::npos) << text;
+  EXPECT_NE(text.find("*legal_oncall*: Hana (<@U0H>) · rotation · next handoff " +
+                      date_of(utc(12, 7, 14), "2026-12-07 14:00")),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("*marketing_director*: Dana (<@U0D>) · fixed\n"), std::string::npos) << text;
   EXPECT_NE(text.find("*sales*: Jo (<@U0J>) · fixed"), std::string::npos) << text;
 }
 
 TEST_F(SlashCommandsTest, RotaShowsTheComingFourWeeksOfTheDutyLead) {
   const std::string text = reply_text(run("/rota", ""));
-  const std::string expected = "*duty_lead, the coming 4 weeks*\n"
-                               "• " + date_of(utc(11, 30, 9), "2026-11-30 09:00") + " → " + date_of(utc(12, 7, 9), "2026-12-07 09:00") +
-                               ": Alice (<@U0A>)\n"
-                               "• " + date_of(utc(12, 7, 9), "2026-12-07 09:00") + " → " + date_of(utc(12, 14, 9), "2026-12-14 09:00") +
-                               ": Bob (<@U0B>)\n"
-                               "• " + date_of(utc(12, 14, 9), "2026-12-14 09:00") + " → " + date_of(utc(12, 21, 9), "2026-12-21 09:00") +
-                               ": Chen (<@U0C>)\n"
-                               "• " + date_of(utc(12, 21, 9), "2026-12-21 09:00") + " → " + date_of(utc(12, 28, 9), "2026-12-28 09:00") +
-                               ": Alice (<@U0A>)\n";
+  const std::string expected =
+      "*duty_lead, the coming 4 weeks*\n"
+      "• " +
+      date_of(utc(11, 30, 9), "2026-11-30 09:00") + " → " + date_of(utc(12, 7, 9), "2026-12-07 09:00") +
+      ": Alice (<@U0A>)\n"
+      "• " +
+      date_of(utc(12, 7, 9), "2026-12-07 09:00") + " → " + date_of(utc(12, 14, 9), "2026-12-14 09:00") +
+      ": Bob (<@U0B>)\n"
+      "• " +
+      date_of(utc(12, 14, 9), "2026-12-14 09:00") + " → " + date_of(utc(12, 21, 9), "2026-12-21 09:00") +
+      ": Chen (<@U0C>)\n"
+      "• " +
+      date_of(utc(12, 21, 9), "2026-12-21 09:00") + " → " + date_of(utc(12, 28, 9), "2026-12-28 09:00") +
+      ": Alice (<@U0A>)\n";
   EXPECT_NE(text.find(expected), std::string::npos) << text;
 }
 
@@ -128,7 +141,8 @@ TEST_F(SlashCommandsTest, RotaForOneRoleShowsOnlyThatRoleAndItsSchedule) {
 
 TEST_F(SlashCommandsTest, RotaForAnUnknownRoleListsTheRoles) {
   const std::string text = reply_text(run("/rota", "janitor"));
-  EXPECT_NE(text.find("There is no role `janitor`. Roles: `backup`, `community_lead`, `duty_lead`"), std::string::npos) << text;
+  EXPECT_NE(text.find("There is no role `janitor`. Roles: `backup`, `community_lead`, `duty_lead`"), std::string::npos)
+      << text;
   const std::string hostile = reply_text(run("/rota", "<!channel>"));
   EXPECT_EQ(hostile.find("<!channel>"), std::string::npos) << hostile;
   EXPECT_NE(hostile.find("&lt;!channel&gt;"), std::string::npos) << hostile;
@@ -140,7 +154,8 @@ TEST_F(SlashCommandsTest, DirectorSetsAnOverrideThatRotaThenShows) {
   EXPECT_TRUE(r.changed);
   const std::string text = reply_text(r);
   EXPECT_NE(text.find("Bob (<@U0B>) covers *duty_lead* from now until " + date_of(now_ + 4h, "2026-12-01 16:00")),
-            std::string::npos) << text;
+            std::string::npos)
+      << text;
 
   const auto overrides = sqlite_->overrides_active_after(now_);
   ASSERT_EQ(overrides.size(), 1u);
@@ -167,7 +182,8 @@ TEST_F(SlashCommandsTest, DirectorSetsAnOverrideThatRotaThenShows) {
 
   const std::string rota = reply_text(run("/rota", "duty_lead", "U0E"));
   EXPECT_NE(rota.find("*duty_lead*: Bob (<@U0B>) · override until " + date_of(now_ + 4h, "2026-12-01 16:00")),
-            std::string::npos) << rota;
+            std::string::npos)
+      << rota;
 }
 
 TEST_F(SlashCommandsTest, RotaAskedAgainInTheSameSecondIsTheSameAnswerUntilAnOverrideChangesIt) {
@@ -188,8 +204,9 @@ TEST_F(SlashCommandsTest, RotaWarnsWhenTheOnDutyUserGroupIsNotKeptUpToDate) {
   deps.usergroup_notice = [&notice] { return notice; };
   SlashCommands commands{deps};
   auto rota = [&](const std::string& text) { return reply_text(commands.on_command(command("/rota", text), now_)); };
-  const std::string heads_up = ":warning: Heads-up: `@ai-escalation` is not updated automatically: "
-                               "Slack refused (`permission_denied`): only admins may change user groups.";
+  const std::string heads_up =
+      ":warning: Heads-up: `@ai-escalation` is not updated automatically: "
+      "Slack refused (`permission_denied`): only admins may change user groups.";
 
   EXPECT_NE(rota("").find(heads_up), std::string::npos) << rota("");
   EXPECT_NE(rota("duty_lead").find(heads_up), std::string::npos);
@@ -201,7 +218,8 @@ TEST_F(SlashCommandsTest, RotaWarnsWhenTheOnDutyUserGroupIsNotKeptUpToDate) {
   notice.reset();  // in sync again
   EXPECT_EQ(rota("").find("Heads-up"), std::string::npos);
   EXPECT_NE(reply_text(commands.on_command(command("/rota", "override <@U0C> duty_lead 4h"), now_))
-                .find("The on-duty user group follows."), std::string::npos);
+                .find("The on-duty user group follows."),
+            std::string::npos);
 
   notice = "something";
   core::Policy off = testing::seed_policy();
@@ -233,7 +251,8 @@ TEST_F(SlashCommandsTest, OverrideByAnyoneElseIsRefusedAndAudited) {
     EXPECT_FALSE(r.changed);
     const std::string text = reply_text(r);
     EXPECT_NE(text.find(":no_entry: Only Dana (marketing director) may override duty_lead. The attempt was logged."),
-              std::string::npos) << text;
+              std::string::npos)
+        << text;
     const auto trail = sqlite_->audit_trail("");
     ASSERT_EQ(trail.size(), audit_before + 1);
     EXPECT_EQ(trail.back().event.kind, "rights.denied");
@@ -287,19 +306,21 @@ TEST(SlashCommandsParsing, ReadsEveryUntilForm) {
   EXPECT_EQ(parse_until("2026-12-03 18:00", noon), utc(12, 3, 18));
   EXPECT_EQ(parse_until("2026-12-03 18:00 UTC", noon), utc(12, 3, 18));
   EXPECT_EQ(parse_until(" 18:00 ", noon), utc(12, 1, 18));  // later today
-  EXPECT_EQ(parse_until("09:00", noon), utc(12, 2, 9));      // already past: tomorrow
-  EXPECT_EQ(parse_until("12:00", noon), utc(12, 2, 12));     // now is not the future
+  EXPECT_EQ(parse_until("09:00", noon), utc(12, 2, 9));     // already past: tomorrow
+  EXPECT_EQ(parse_until("12:00", noon), utc(12, 2, 12));    // now is not the future
   EXPECT_EQ(parse_until("8:30", noon), utc(12, 2, 8, 30));
   EXPECT_EQ(parse_until("4h", noon), noon + 4h);
   EXPECT_EQ(parse_until("2d", noon), noon + 48h);
   EXPECT_EQ(parse_until("90m", noon), noon + 90min);
-  for (const char* bad : {"", "18", "18:60", "24:00", "1800", "2026-02-30 10:00", "2026-12-03T18:00+01:00", "2026-12-03",
-                          "4 h", "h", "4H", "99999999h", "0d", "4.5h", "18:00Z", "2026-12-03T18Z", "12/03/2026 18:00"})
+  for (const char* bad :
+       {"", "18", "18:60", "24:00", "1800", "2026-02-30 10:00", "2026-12-03T18:00+01:00", "2026-12-03", "4 h", "h",
+        "4H", "99999999h", "0d", "4.5h", "18:00Z", "2026-12-03T18Z", "12/03/2026 18:00"})
     EXPECT_FALSE(parse_until(bad, noon)) << bad;
 }
 
 TEST_F(SlashCommandsTest, EscalateOpensAModalPrefilledFromTheText) {
-  const auto r = run("/escalate", "pricing claim &amp; guarantee look wrong <https://example.slack.com/archives/C1/p123|msg>");
+  const auto r =
+      run("/escalate", "pricing claim &amp; guarantee look wrong <https://example.slack.com/archives/C1/p123|msg>");
   // A mention stays as Slack sent it; a link becomes its URL.
   const auto mention = run("/escalate", "<@U0B> posted <http://a.example/x> &lt;b&gt;");
   ASSERT_EQ(mention.calls.size(), 1u);
@@ -321,7 +342,8 @@ TEST_F(SlashCommandsTest, EscalateOpensAModalPrefilledFromTheText) {
   EXPECT_EQ(blocks.at(kWhereBlock)["optional"], true);
   std::vector<std::string> workflows;
   for (const auto& o : blocks.at(kWorkflowBlock)["element"]["options"]) workflows.push_back(o["value"]);
-  EXPECT_EQ(workflows, (std::vector<std::string>{"community_replies", "email_nurture", "paid_ads", "thought_leadership"}));
+  EXPECT_EQ(workflows,
+            (std::vector<std::string>{"community_replies", "email_nurture", "paid_ads", "thought_leadership"}));
   EXPECT_EQ(blocks.at(kWhyBlock)["element"]["multiline"], true);
   EXPECT_FALSE(blocks.at(kWhyBlock).contains("optional"));
 }
@@ -339,8 +361,8 @@ TEST_F(SlashCommandsTest, EscalateWithoutTextOrWithHugeTextStillOpensAValidModal
 
 TEST_F(SlashCommandsTest, EscalateSubmissionOpensAManualEscalationWithItsPost) {
   const auto r = interactions_.on_view_submission(
-      escalate_form("  Ad promises the lowest price in town  ", "https://example.slack.com/archives/C1/p123", "paid_ads",
-                    "Price claims need legal review."),
+      escalate_form("  Ad promises the lowest price in town  ", "https://example.slack.com/archives/C1/p123",
+                    "paid_ads", "Price claims need legal review."),
       now_);
   EXPECT_FALSE(r.ack_payload);  // closes the form
   EXPECT_TRUE(r.changed);
@@ -352,7 +374,8 @@ TEST_F(SlashCommandsTest, EscalateSubmissionOpensAManualEscalationWithItsPost) {
   EXPECT_EQ(e->agent, "manual:U0E");
   EXPECT_EQ(e->policy_digest, "testdigest");
   EXPECT_EQ(e->owner_role, core::kLegalRole);  // "lowest price" routes to legal
-  EXPECT_TRUE(std::any_of(e->hits.begin(), e->hits.end(), [](const auto& h) { return h.kind == core::TriggerKind::manual; }));
+  EXPECT_TRUE(
+      std::any_of(e->hits.begin(), e->hits.end(), [](const auto& h) { return h.kind == core::TriggerKind::manual; }));
   const auto s = sqlite_->submission(e->submission_id);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->submission.output, "Ad promises the lowest price in town");
@@ -386,7 +409,8 @@ TEST_F(SlashCommandsTest, InvalidEscalateFormShowsEveryErrorAndWritesNothing) {
   EXPECT_EQ(r.ack_payload->value("response_action", ""), "errors");
   const json& errors = r.ack_payload->at("errors");
   EXPECT_EQ(errors.size(), 4u) << errors.dump();
-  for (const char* field : {kWhatBlock, kWhereBlock, kWorkflowBlock, kWhyBlock}) EXPECT_TRUE(errors.contains(field)) << field;
+  for (const char* field : {kWhatBlock, kWhereBlock, kWorkflowBlock, kWhyBlock})
+    EXPECT_TRUE(errors.contains(field)) << field;
   EXPECT_FALSE(r.changed);
   EXPECT_TRUE(sqlite_->escalations(std::nullopt, 0).empty());
   EXPECT_EQ(sqlite_->outbox_stats().pending, 0);
@@ -420,7 +444,8 @@ TEST_F(SlashCommandsTest, UnknownCommandsAndBadUsageGetTheUsage) {
 }
 
 TEST_F(SlashCommandsTest, RawPayloadIsParsedThenHandled) {
-  const json ok = {{"command", "/rota"}, {"text", "sales"}, {"user_id", "U0E"}, {"channel_id", kChannel}, {"trigger_id", "t.1"}};
+  const json ok = {
+      {"command", "/rota"}, {"text", "sales"}, {"user_id", "U0E"}, {"channel_id", kChannel}, {"trigger_id", "t.1"}};
   EXPECT_NE(reply_text(commands_.on_payload(ok, now_)).find("*sales*: Jo"), std::string::npos);
   const auto bad = commands_.on_payload(json{{"command", "/rota"}, {"user_id", 12}}, now_);
   EXPECT_NE(reply_text(bad).find("could not read this command"), std::string::npos);

@@ -22,9 +22,8 @@ constexpr const char* kDana = "U0DA4A004";  // marketing director
 void add_example_people(emu::SlackEmulator& emulator) {
   emulator.with_workspace([](emu::WorkspaceModel& w) {
     const std::pair<const char*, const char*> people[] = {
-        {"U0A11CE01", "alice"}, {"U0B0B0002", "bob"}, {"U0C4E0003", "chen"}, {kDana, "dana"},
-        {kErin, "erin"},        {"U0FA4A006", "farah"}, {"U06A5007", "gus"}, {"U0AA4A008", "hana"},
-        {"U01BA4009", "ivan"},  {kJo, "jo"}};
+        {"U0A11CE01", "alice"}, {"U0B0B0002", "bob"}, {"U0C4E0003", "chen"}, {kDana, "dana"},       {kErin, "erin"},
+        {"U0FA4A006", "farah"}, {"U06A5007", "gus"},  {"U0AA4A008", "hana"}, {"U01BA4009", "ivan"}, {kJo, "jo"}};
     for (const auto& [id, name] : people) w.add_user(id, name, "Europe/London");
   });
 }
@@ -35,7 +34,10 @@ struct RunningDesk {
     emu::WorkspaceOptions ws;
     auto env = desk_env(emulator, ws);
     env["DESK_INTAKE_TOKENS"] = kAgentToken;
-    process = std::make_unique<DeskProcess>(env, std::getenv("E2E_GDB") ? std::vector<std::string>{"/usr/bin/gdb", "-batch", "-ex", "run", "-ex", "bt", "--args", DESK_BINARY, "run", "--config", config} : std::vector<std::string>{DESK_BINARY, "run", "--config", config});
+    process = std::make_unique<DeskProcess>(
+        env, std::getenv("E2E_GDB") ? std::vector<std::string>{"/usr/bin/gdb", "-batch", "-ex", "run", "-ex", "bt",
+                                                               "--args", DESK_BINARY, "run", "--config", config}
+                                    : std::vector<std::string>{DESK_BINARY, "run", "--config", config});
     up = wait_for([&] { return emulator.hellos_sent() > hellos_before && (port = intake_port(*process)) != 0; }, 20s);
   }
   std::unique_ptr<DeskProcess> process;
@@ -44,8 +46,11 @@ struct RunningDesk {
 };
 
 HttpAnswer submit(std::uint16_t port, const std::string& output, const std::string& workflow = "community_replies") {
-  const json body = {{"workflow", workflow}, {"channel", "linkedin"}, {"agent", "social-agent-3"},
-                     {"confidence", 0.62}, {"output", output}};
+  const json body = {{"workflow", workflow},
+                     {"channel", "linkedin"},
+                     {"agent", "social-agent-3"},
+                     {"confidence", 0.62},
+                     {"output", output}};
   return intake_request(port, "POST", "/v1/submissions", kAgentToken, body.dump());
 }
 
@@ -114,8 +119,8 @@ std::string click(emu::SlackEmulator& emulator, const json& post, const std::str
   const json* button = buttons.labelled(label);
   if (button == nullptr) throw std::runtime_error("no button " + label + " on " + post.dump());
   *trigger_id = emulator.issue_trigger_id();
-  json payload = emu::block_actions_payload((*button)["action_id"], (*button)["value"], user, "C0DESK",
-                                            post["ts"], *trigger_id);
+  json payload =
+      emu::block_actions_payload((*button)["action_id"], (*button)["value"], user, "C0DESK", post["ts"], *trigger_id);
   payload["actions"][0]["block_id"] = buttons.block_id;
   payload["actions"][0]["text"]["text"] = label;
   payload["message"] = post;
@@ -148,7 +153,8 @@ TEST(DeskEndToEnd, WrongUserIsRefusedThenTheOwnerDecidesWithARationale) {
   const auto config = write_config(dir.path());
   RunningDesk desk(emulator, config, 0);
   ASSERT_TRUE(desk.up) << desk.process->output_so_far();
-  EXPECT_TRUE(wait_for([&] { return slack_health(desk.port) == "connected"; }, 10s, 50ms)) << desk.process->output_so_far();
+  EXPECT_TRUE(wait_for([&] { return slack_health(desk.port) == "connected"; }, 10s, 50ms))
+      << desk.process->output_so_far();
 
   // 0. The on-duty user group is pointed at this week's duty lead before any post mentions it.
   std::string on_duty;
@@ -222,7 +228,8 @@ TEST(DeskEndToEnd, WrongUserIsRefusedThenTheOwnerDecidesWithARationale) {
     const auto now = posts_of(emulator, id);
     return now.size() == 1 && buttons_of(now.front()).elements.empty() &&
            now.front().dump().find(rationale) != std::string::npos;
-  })) << posts_of(emulator, id).front().dump() << desk.process->output_so_far();
+  })) << posts_of(emulator, id).front().dump()
+      << desk.process->output_so_far();
   EXPECT_NE(posts_of(emulator, id).front().dump().find("Accepted"), std::string::npos)
       << posts_of(emulator, id).front().dump();
   ASSERT_TRUE(wait_for([&] { return replies_of(emulator, id, "decision").size() == 1; }))
@@ -265,9 +272,11 @@ TEST(DeskEndToEnd, WrongUserIsRefusedThenTheOwnerDecidesWithARationale) {
 
   // /healthz follows the Socket Mode connection: Slack gone, then back.
   emulator.stop_listening();
-  EXPECT_TRUE(wait_for([&] { return slack_health(desk.port) == "connecting"; }, 10s, 50ms)) << desk.process->output_so_far();
+  EXPECT_TRUE(wait_for([&] { return slack_health(desk.port) == "connecting"; }, 10s, 50ms))
+      << desk.process->output_so_far();
   emulator.resume_listening();
-  EXPECT_TRUE(wait_for([&] { return slack_health(desk.port) == "connected"; }, 30s, 50ms)) << desk.process->output_so_far();
+  EXPECT_TRUE(wait_for([&] { return slack_health(desk.port) == "connected"; }, 30s, 50ms))
+      << desk.process->output_so_far();
 
   desk.process->signal(SIGTERM);
   const auto result = desk.process->wait(10s);
@@ -305,7 +314,8 @@ TEST(DeskEndToEnd, AUserGroupTheDeskMayNotChangeIsReportedInRotaAndTheDeskCarrie
   EXPECT_EQ(result.exit_code, 0) << result.output;
   const auto logged = result.output.find("event=usergroup.blocked");
   EXPECT_NE(logged, std::string::npos) << result.output;
-  EXPECT_EQ(result.output.find("event=usergroup.blocked", logged + 1), std::string::npos) << "said once: " << result.output;
+  EXPECT_EQ(result.output.find("event=usergroup.blocked", logged + 1), std::string::npos)
+      << "said once: " << result.output;
 }
 
 TEST(DeskEndToEnd, SilenceBringsTheBackupPingOnceAcrossKillNine) {

@@ -40,7 +40,8 @@ inline bool wait_for(Pred pred, std::chrono::milliseconds timeout = 10s, std::ch
   return true;
 }
 
-inline std::map<std::string, std::string> desk_env(const emu::SlackEmulator& emulator, const emu::WorkspaceOptions& ws) {
+inline std::map<std::string, std::string> desk_env(const emu::SlackEmulator& emulator,
+                                                   const emu::WorkspaceOptions& ws) {
   return {{"SLACK_API_URL", emulator.api_url()},
           {"SSL_CERT_FILE", pki().trusted().ca_cert},
           {"SLACK_APP_TOKEN", ws.app_token},
@@ -97,8 +98,7 @@ inline HttpAnswer intake_request(std::uint16_t port, const std::string& method, 
                                  const std::string& token, const std::string& body = {}) {
   std::string raw = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   if (!token.empty()) raw += "Authorization: Bearer " + token + "\r\n";
-  if (!body.empty())
-    raw += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!body.empty()) raw += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   raw += "\r\n" + body;
   const std::string answer = http(port, raw);
   HttpAnswer out;

@@ -53,7 +53,8 @@ TEST(DeskProcess, MissingAppTokenExitsTwoAndSaysWhereToGetIt) {
 
 TEST(DeskProcess, NoSurfaceEnabledRefusesToStartAndNamesWhatToSet) {
   const desk::testing::TempDir dir("runner");
-  DeskProcess desk({{"DESK_LOG_LEVEL", "info"}, {"DESK_INTAKE_TOKENS", "agent-token-abcdef"}}, run_desk_args(dir.path()));
+  DeskProcess desk({{"DESK_LOG_LEVEL", "info"}, {"DESK_INTAKE_TOKENS", "agent-token-abcdef"}},
+                   run_desk_args(dir.path()));
   auto result = desk.wait(10s);
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find("no surface is enabled"), std::string::npos) << result.output;
@@ -154,9 +155,11 @@ TEST(DeskBinary, SubmissionBecomesAPostAndTheDeskSurvivesARefresh) {
   const std::string body =
       R"({"workflow":"community_replies","channel":"linkedin","agent":"social-agent-3","confidence":0.62,)"
       R"("output":"Thanks for the kind words, see you at the meetup!"})";
-  const auto answer = http(port, "POST /v1/submissions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                                 "Authorization: Bearer agent-token-abcdef\r\nContent-Type: application/json\r\n"
-                                 "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  const auto answer = http(port,
+                           "POST /v1/submissions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                           "Authorization: Bearer agent-token-abcdef\r\nContent-Type: application/json\r\n"
+                           "Content-Length: " +
+                               std::to_string(body.size()) + "\r\n\r\n" + body);
   ASSERT_EQ(answer.rfind("HTTP/1.1 201", 0), 0u) << answer;
 
   ASSERT_TRUE(wait_for([&] { return !emulator.messages("C0DESK").empty(); })) << desk.output_so_far();

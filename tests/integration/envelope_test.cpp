@@ -78,9 +78,9 @@ TEST(EnvelopeParsing, UnknownEnvelopeTypeIsAckedButNotHandled) {
 }
 
 TEST(EnvelopeParsing, PayloadThatIsNotAnObjectIsAckedButNotHandled) {
-  for (const char* text : {R"({"envelope_id":"e-5","type":"events_api","payload":"oops"})",
-                           R"({"envelope_id":"e-5","type":"events_api"})",
-                           R"({"envelope_id":"e-5","type":"slash_commands","payload":[1,2]})"}) {
+  for (const char* text :
+       {R"({"envelope_id":"e-5","type":"events_api","payload":"oops"})", R"({"envelope_id":"e-5","type":"events_api"})",
+        R"({"envelope_id":"e-5","type":"slash_commands","payload":[1,2]})"}) {
     auto frame = parse_frame(text);
     EXPECT_TRUE(std::holds_alternative<AckOnly>(frame)) << text;
   }
@@ -189,7 +189,8 @@ TEST(AckBuilding, AckCarriesTheResponsePayload) {
 }
 
 TEST(AckBuilding, QuotesBackslashesAndControlCharactersInIdsAreEscaped) {
-  for (std::string id : {std::string("a\"b\\c"), std::string("tab\there\nnl"), std::string("nul\0x", 5), std::string("é")}) {
+  for (std::string id :
+       {std::string("a\"b\\c"), std::string("tab\there\nnl"), std::string("nul\0x", 5), std::string("é")}) {
     auto text = build_ack(id);
     ASSERT_TRUE(json::accept(text)) << text;
     EXPECT_EQ(json::parse(text)["envelope_id"], id);

@@ -17,8 +17,8 @@ struct CapturedLog {
 };
 
 TEST(Redaction, SlackTokenShapesAreMasked) {
-  for (const char* token : {"xoxb-1234-5678-abcdefABCDEF", "xoxp-1-2-3-abc", "xapp-1-A0123-456-abcdef",
-                            "xoxa-2-abc", "xoxr-abc.def", "xoxe.xoxp-1-abc", "xoxs-secret_value"}) {
+  for (const char* token : {"xoxb-1234-5678-abcdefABCDEF", "xoxp-1-2-3-abc", "xapp-1-A0123-456-abcdef", "xoxa-2-abc",
+                            "xoxr-abc.def", "xoxe.xoxp-1-abc", "xoxs-secret_value"}) {
     auto out = redact(std::string("token=") + token + " done");
     EXPECT_EQ(out.find(token), std::string::npos) << out;
     EXPECT_NE(out.find("[REDACTED]"), std::string::npos) << out;
@@ -37,9 +37,7 @@ TEST(Redaction, BarePrefixInAHelpMessageIsLeftReadable) {
   EXPECT_EQ(redact("xapp-"), "xapp-");
 }
 
-TEST(Redaction, OrdinaryTextIsUntouched) {
-  EXPECT_EQ(redact("box-office xo xylophone"), "box-office xo xylophone");
-}
+TEST(Redaction, OrdinaryTextIsUntouched) { EXPECT_EQ(redact("box-office xo xylophone"), "box-office xo xylophone"); }
 
 TEST(Redaction, RegisteredSecretsAreMaskedWherever_they_appear) {
   register_secret("intake-secret-0042");

@@ -25,8 +25,8 @@ struct FakeEnv {
 
 struct TempFile {
   explicit TempFile(const std::string& content) {
-    path = (std::filesystem::temp_directory_path() / ("desk-secret-" + std::to_string(::getpid()) + "-" +
-                                                      std::to_string(counter++)))
+    path = (std::filesystem::temp_directory_path() /
+            ("desk-secret-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
                .string();
     std::ofstream(path) << content;
   }

@@ -1,11 +1,11 @@
 // The typed SlackApi surface, through FakeSlackApi (same encoding and decoding as the real client).
-#include "tests/fakes/fake_slack_api.hpp"
 #include "bot/slack/web_api_client.hpp"
+#include "tests/fakes/fake_slack_api.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <gtest/gtest.h>
 
 namespace desk::bot::slack {
 namespace {
@@ -41,8 +41,8 @@ TEST(SlackApiEncoding, PostMessageCarriesMetadataForCrashRecovery) {
 TEST(SlackApiEncoding, PostIsFoundAgainByItsMetadata) {
   FakeSlackApi api;
   PostMessage other{"C0DESK", "unrelated", nullptr, "", false, std::nullopt};
-  PostMessage mine{"C0DESK", "esc-7", nullptr, "", false,
-                   MessageMetadata{kEscalationPostedEvent, {{"escalation_id", "esc-7"}}}};
+  PostMessage mine{"C0DESK", "esc-7", nullptr,
+                   "",       false,   MessageMetadata{kEscalationPostedEvent, {{"escalation_id", "esc-7"}}}};
   auto posted = run(api.chat_post_message(mine));
   run(api.chat_post_message(other));
   auto found = run(find_escalation_post(api, "C0DESK", "esc-7"));
@@ -77,7 +77,8 @@ TEST(SlackApiEncoding, AppsConnectionsOpenUsesTheAppToken) {
 
 TEST(SlackApiEncoding, UsergroupUpdateSendsTheWholeListCommaSeparated) {
   FakeSlackApi api;
-  api.respond("usergroups.users.update", {{"usergroup", {{"id", "S1"}, {"handle", "ai-escalation"}, {"users", {"U1", "U2"}}}}});
+  api.respond("usergroups.users.update",
+              {{"usergroup", {{"id", "S1"}, {"handle", "ai-escalation"}, {"users", {"U1", "U2"}}}}});
   auto group = run(api.usergroups_users_update("S1", {"U1", "U2"}));
   EXPECT_EQ(api.calls()[0].args["users"], "U1,U2");
   EXPECT_EQ(group.users, (std::vector<std::string>{"U1", "U2"}));
@@ -87,7 +88,10 @@ TEST(SlackApiEncoding, UsergroupUpdateSendsTheWholeListCommaSeparated) {
 TEST(SlackApiEncoding, UserInfoDecodesTimeZoneAndGuestFlags) {
   FakeSlackApi api;
   api.respond("users.info", {{"user",
-                              {{"id", "U9"}, {"tz", "Europe/Amsterdam"}, {"tz_offset", 3600}, {"is_ultra_restricted", true},
+                              {{"id", "U9"},
+                               {"tz", "Europe/Amsterdam"},
+                               {"tz_offset", 3600},
+                               {"is_ultra_restricted", true},
                                {"profile", {{"display_name", "lead"}}}}}});
   auto user = run(api.users_info("U9"));
   EXPECT_EQ(user.tz, "Europe/Amsterdam");
@@ -124,7 +128,8 @@ TEST(SlackApiEncoding, CheckOkRefusesNonObjects) {
   EXPECT_THROW(check_ok("auth.test", json{{"ok", "true"}}), SlackApiError);
   EXPECT_NO_THROW(check_ok("auth.test", json{{"ok", true}}));
   try {
-    check_ok("chat.update", json{{"ok", false}, {"error", "invalid_blocks"},
+    check_ok("chat.update", json{{"ok", false},
+                                 {"error", "invalid_blocks"},
                                  {"response_metadata", {{"messages", {"[ERROR] too long [json-pointer:/blocks/0]"}}}}});
   } catch (const SlackApiError& e) {
     ASSERT_EQ(e.messages().size(), 1u);

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
-#include <memory>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
@@ -155,7 +155,8 @@ class SlackTestBed {
 };
 
 inline nlohmann::json sample_message(int i) {
-  return emu::message_event("C0DESK", "U0LEAD", "reply " + std::to_string(i), "1700000000.00" + std::to_string(1000 + i));
+  return emu::message_event("C0DESK", "U0LEAD", "reply " + std::to_string(i),
+                            "1700000000.00" + std::to_string(1000 + i));
 }
 
 }  // namespace desk::integration

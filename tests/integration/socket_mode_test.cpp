@@ -1,6 +1,7 @@
 // Socket Mode through the real client stack (WebApiClient + SocketModeClient over TLS) against the
 // emulator: connect, ack, redelivery, refresh, silence, outages, bad frames and shutdown. At the end,
 // the coalescing layer under the WebSocket on its own, against a plain Beast server.
+#include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -8,7 +9,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
-#include <gtest/gtest.h>
 
 #include <iostream>
 #include <map>
@@ -60,17 +60,14 @@ TEST(SocketMode, AcksEveryEnvelopeAndRecordsLatency) {
     ids.push_back(bed.emulator.send_interactive(
         emu::block_actions_payload("desk.accept", "esc-" + std::to_string(i), "U0LEAD", "C0DESK", "1.2", "3.4.5")));
   }
-  ASSERT_TRUE(bed.drive_until([&] {
-    return std::all_of(ids.begin(), ids.end(), [&](const auto& id) { return bed.emulator.acked(id); });
-  }));
+  ASSERT_TRUE(bed.drive_until(
+      [&] { return std::all_of(ids.begin(), ids.end(), [&](const auto& id) { return bed.emulator.acked(id); }); }));
   EXPECT_EQ(bed.handler.seen.size(), 100u);
   auto acks = bed.emulator.acks();
   EXPECT_EQ(acks.size(), 100u);
   for (const auto& a : acks) {
     EXPECT_TRUE(a.known);
-    if (!a.payload.is_null()) {
-      EXPECT_EQ(a.payload["text"], "on duty: lead");
-    }
+    if (!a.payload.is_null()) { EXPECT_EQ(a.payload["text"], "on duty: lead"); }
   }
   auto p50 = percentile(acks, 0.50);
   auto p99 = percentile(acks, 0.99);
@@ -120,7 +117,8 @@ TEST(SocketMode, ModalValidationErrorsTravelInTheAck) {
   bed.handler.script = [](const Envelope& e) {
     AckReply reply;
     if (e.payload_type == "view_submission") {
-      reply.payload = json{{"response_action", "errors"}, {"errors", {{"rationale", "Please give at least 10 characters"}}}};
+      reply.payload =
+          json{{"response_action", "errors"}, {"errors", {{"rationale", "Please give at least 10 characters"}}}};
     }
     return reply;
   };
@@ -151,9 +149,8 @@ TEST(SocketMode, SlowFollowUpWorkNeverDelaysAcks) {
   ASSERT_TRUE(bed.drive_until([&] { return bed.connected(); }));
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) ids.push_back(bed.emulator.send_slash_command("/escalate", "x"));
-  ASSERT_TRUE(bed.drive_until([&] {
-    return std::all_of(ids.begin(), ids.end(), [&](const auto& id) { return bed.emulator.acked(id); });
-  }));
+  ASSERT_TRUE(bed.drive_until(
+      [&] { return std::all_of(ids.begin(), ids.end(), [&](const auto& id) { return bed.emulator.acked(id); }); }));
   EXPECT_EQ(finished, 0);  // all three acked while the slow work is still running
   EXPECT_TRUE(bed.drive_until([&] { return finished == 3; }));
 }
@@ -222,7 +219,8 @@ TEST(SocketMode, RefreshRequestedOpensTheNewSocketFirstAndLosesNothing) {
     if (i % 10 == 0) bed.drive_for(3ms);
   }
   ASSERT_TRUE(bed.drive_until([&] {
-    return std::all_of(event_ids.begin(), event_ids.end(), [&](const auto& id) { return bed.emulator.event_acked(id); }) &&
+    return std::all_of(event_ids.begin(), event_ids.end(),
+                       [&](const auto& id) { return bed.emulator.event_acked(id); }) &&
            bed.emulator.open_sockets() == 1;
   }));
   for (const auto& id : event_ids) EXPECT_EQ(bed.handler.events[id], 1) << id;
@@ -261,9 +259,8 @@ TEST(SocketMode, SilentPeerIsDetectedAndReplaced) {
   bed.emulator.silence_connections();
   auto trigger = bed.emulator.send_event(sample_message(5));
   ASSERT_TRUE(bed.drive_until([&] { return bed.emulator.acked(trigger); }));
-  ASSERT_TRUE(bed.drive_until([&] {
-    return bed.client->stats().stale_detected >= 1 && bed.emulator.hellos_sent() == 2 && bed.connected();
-  }));
+  ASSERT_TRUE(bed.drive_until(
+      [&] { return bed.client->stats().stale_detected >= 1 && bed.emulator.hellos_sent() == 2 && bed.connected(); }));
   auto after = bed.emulator.send_event(sample_message(6));
   EXPECT_TRUE(bed.drive_until([&] { return bed.emulator.acked(after); }));
   EXPECT_TRUE(bed.drive_until([&] { return bed.emulator.open_sockets() == 1; }));  // the silent socket is gone
@@ -380,7 +377,8 @@ TEST(SocketMode, GracefulStopFinishesInFlightWorkAndSendsACloseFrame) {
   EXPECT_TRUE(finished);
   EXPECT_EQ(bed.client->state(), slack::SocketModeState::stopped);
   EXPECT_FALSE(bed.run_error);
-  EXPECT_TRUE(bed.drive_until([&] { return bed.emulator.close_frames_received() == 1 && bed.emulator.open_sockets() == 0; }));
+  EXPECT_TRUE(
+      bed.drive_until([&] { return bed.emulator.close_frames_received() == 1 && bed.emulator.open_sockets() == 0; }));
 }
 
 TEST(SocketMode, StopDuringAFailingConnectAttemptDoesNotWaitOutTheBackoff) {
@@ -427,16 +425,20 @@ void with_websocket_pair(std::function<net::awaitable<void>(ClientWs&, ServerWs&
   ServerWs server(io.get_executor());
   bool done = false;
   std::exception_ptr error;
-  net::co_spawn(io, [&]() -> net::awaitable<void> {
-    net::ip::tcp::acceptor acceptor(io, {net::ip::make_address("127.0.0.1"), 0});
-    co_await (beast::get_lowest_layer(client).async_connect(acceptor.local_endpoint(), net::use_awaitable) &&
-              acceptor.async_accept(beast::get_lowest_layer(server).socket(), net::use_awaitable));
-    co_await (client.async_handshake("localhost", "/", net::use_awaitable) && server.async_accept(net::use_awaitable));
-    co_await body(client, server);
-  }, [&](std::exception_ptr e) {
-    error = e;
-    done = true;
-  });
+  net::co_spawn(
+      io,
+      [&]() -> net::awaitable<void> {
+        net::ip::tcp::acceptor acceptor(io, {net::ip::make_address("127.0.0.1"), 0});
+        co_await (beast::get_lowest_layer(client).async_connect(acceptor.local_endpoint(), net::use_awaitable) &&
+                  acceptor.async_accept(beast::get_lowest_layer(server).socket(), net::use_awaitable));
+        co_await (client.async_handshake("localhost", "/", net::use_awaitable) &&
+                  server.async_accept(net::use_awaitable));
+        co_await body(client, server);
+      },
+      [&](std::exception_ptr e) {
+        error = e;
+        done = true;
+      });
   io.run_for(10s);
   ASSERT_TRUE(done) << "timed out";
   if (error) std::rethrow_exception(error);

@@ -53,9 +53,9 @@ TEST(UrlParsing, HostIsLowerCasedAndMissingPathBecomesSlash) {
 }
 
 TEST(UrlParsing, BadUrlsAreRefused) {
-  for (const char* text : {"", "slack.com/api", "ftp://slack.com/", "https://", "https:///api",
-                           "https://user:pw@slack.com/", "https://slack.com:0/", "https://slack.com:99999/",
-                           "https://slack.com:12ab/", "https://[::1/"}) {
+  for (const char* text :
+       {"", "slack.com/api", "ftp://slack.com/", "https://", "https:///api", "https://user:pw@slack.com/",
+        "https://slack.com:0/", "https://slack.com:99999/", "https://slack.com:12ab/", "https://[::1/"}) {
     EXPECT_FALSE(parse_url(text)) << text;
   }
 }

@@ -1,7 +1,7 @@
 // The Web API client over real HTTPS against the emulator: encoding, keep-alive, typed errors,
 // 429 handling, safe retries, certificate checks and token hygiene.
-#include <boost/asio/co_spawn.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
 
 #include "bot/slack/log.hpp"
 #include "tests/integration/slack_test_bed.hpp"
@@ -22,9 +22,7 @@ template <typename T>
 std::string error_of(SlackTestBed& bed, boost::asio::awaitable<T> task) {
   try {
     bed.await(std::move(task));
-  } catch (const slack::SlackApiError& e) {
-    return e.error();
-  }
+  } catch (const slack::SlackApiError& e) { return e.error(); }
   return "no error";
 }
 
@@ -210,9 +208,7 @@ TEST(WebApi, TokensNeverAppearInLogsOrErrors) {
     slack::WebApiClient wrong(bed.io.get_executor(), config);
     try {
       bed.await(wrong.auth_test());
-    } catch (const std::exception& e) {
-      errors.emplace_back(e.what());
-    }
+    } catch (const std::exception& e) { errors.emplace_back(e.what()); }
   }
   auto config = bed.socket_config();
   config.app_token = "xapp-1-A0EMU-9999-wrongapptoken";
@@ -222,9 +218,7 @@ TEST(WebApi, TokensNeverAppearInLogsOrErrors) {
   bed.emulator.stop_listening();
   try {
     bed.await(bed.api->auth_test());
-  } catch (const std::exception& e) {
-    errors.emplace_back(e.what());
-  }
+  } catch (const std::exception& e) { errors.emplace_back(e.what()); }
   slack::set_log_sink({});
   const auto& ws = bed.options_.workspace;
   for (const std::string secret : {"wrongbottoken", "wrongapptoken", ws.bot_token.c_str(), ws.app_token.c_str()}) {

@@ -1,6 +1,6 @@
 // The emulator's Web API answers, checked without sockets: the integration tests rely on them.
-#include "tests/emulator/block_kit_check.hpp"
 #include "tests/emulator/workspace_model.hpp"
+#include "tests/emulator/block_kit_check.hpp"
 
 #include <gtest/gtest.h>
 
@@ -106,8 +106,10 @@ TEST_F(WorkspaceTest, RateLimitAnswers429WithRetryAfterThenRecovers) {
 }
 
 TEST_F(WorkspaceTest, HistoryFindsPostsByMetadataOnlyWhenAskedFor) {
-  call("chat.postMessage", {{"channel", "C0DESK"}, {"text", "esc"},
-                            {"metadata", {{"event_type", "escalation_posted"}, {"event_payload", {{"escalation_id", "esc-1"}}}}}});
+  call("chat.postMessage",
+       {{"channel", "C0DESK"},
+        {"text", "esc"},
+        {"metadata", {{"event_type", "escalation_posted"}, {"event_payload", {{"escalation_id", "esc-1"}}}}}});
   call("chat.postMessage", {{"channel", "C0DESK"}, {"text", "later"}});
   auto with = form("conversations.history", "channel=C0DESK&include_all_metadata=true");
   ASSERT_EQ(with.body["messages"].size(), 2u);
@@ -120,8 +122,11 @@ TEST_F(WorkspaceTest, HistoryFindsPostsByMetadataOnlyWhenAskedFor) {
 
 TEST_F(WorkspaceTest, ThreadRepliesAreInRepliesNotInHistory) {
   const std::string parent = call("chat.postMessage", {{"channel", "C0DESK"}, {"text", "esc"}}).body["ts"];
-  call("chat.postMessage", {{"channel", "C0DESK"}, {"text", "reply"}, {"thread_ts", parent},
-                            {"metadata", {{"event_type", "escalation_reply"}, {"event_payload", {{"reply", "decision"}}}}}});
+  call("chat.postMessage",
+       {{"channel", "C0DESK"},
+        {"text", "reply"},
+        {"thread_ts", parent},
+        {"metadata", {{"event_type", "escalation_reply"}, {"event_payload", {{"reply", "decision"}}}}}});
   call("chat.postMessage", {{"channel", "C0DESK"}, {"text", "other"}});
   auto history = form("conversations.history", "channel=C0DESK");
   ASSERT_EQ(history.body["messages"].size(), 2u);
@@ -199,9 +204,7 @@ TEST(BlockKitCheck, TypicalEscalationMessagePasses) {
 }
 
 TEST(BlockKitCheck, EachLimitIsEnforced) {
-  auto button = [](json b) {
-    return json::array({{{"type", "actions"}, {"elements", json::array({b})}}});
-  };
+  auto button = [](json b) { return json::array({{{"type", "actions"}, {"elements", json::array({b})}}}); };
   json ok_button{{"type", "button"}, {"action_id", "a"}, {"text", {{"type", "plain_text"}, {"text", "Go"}}}};
   EXPECT_EQ(check_blocks(button(ok_button), Surface::message), std::nullopt);
   auto bad_style = ok_button;
@@ -213,10 +216,12 @@ TEST(BlockKitCheck, EachLimitIsEnforced) {
   auto mrkdwn_button = ok_button;
   mrkdwn_button["text"]["type"] = "mrkdwn";
   EXPECT_TRUE(check_blocks(button(mrkdwn_button), Surface::message));
-  EXPECT_TRUE(check_blocks(json::array({{{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", std::string(151, 'h')}}}}}),
-                           Surface::message));
-  EXPECT_TRUE(check_blocks(json::array({{{"type", "divider"}, {"block_id", "x"}}, {{"type", "divider"}, {"block_id", "x"}}}),
-                           Surface::message));
+  EXPECT_TRUE(check_blocks(
+      json::array({{{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", std::string(151, 'h')}}}}}),
+      Surface::message));
+  EXPECT_TRUE(
+      check_blocks(json::array({{{"type", "divider"}, {"block_id", "x"}}, {{"type", "divider"}, {"block_id", "x"}}}),
+                   Surface::message));
   json many = json::array();
   for (int i = 0; i < 51; ++i) many.push_back({{"type", "divider"}});
   EXPECT_TRUE(check_blocks(many, Surface::message));

@@ -137,8 +137,7 @@ TEST_F(AuditTamperTest, DeskRefusesToUpdateOrDeleteAuditRows) {
 }
 
 TEST_F(AuditTamperTest, CatchesAnEditedRow) {
-  raw_with_triggers_dropped().exec(
-      R"(UPDATE audit SET fields = '{"rationale":"did not check"}' WHERE seq = 4)");
+  raw_with_triggers_dropped().exec(R"(UPDATE audit SET fields = '{"rationale":"did not check"}' WHERE seq = 4)");
   const auto result = store_->verify_audit();
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.first_bad_seq, 4);
@@ -223,8 +222,8 @@ TEST_F(AuditStoreTest, DuplicateFieldInAnEventFailsTheWholeTransaction) {
 TEST_F(AuditStoreTest, TrailIsFilteredByEscalationAndChainsAcrossAll) {
   const auto a = store_->add_submission(escalated_submission()).escalation_id;
   const auto b = store_->add_submission(escalated_submission()).escalation_id;
-  store_->append_audit({{"rights.denied", a, "U999", kT0, {{"reason", "not the owner"}}},
-                        {"rota.viewed", "", "U999", kT0, {}}});
+  store_->append_audit(
+      {{"rights.denied", a, "U999", kT0, {{"reason", "not the owner"}}}, {"rota.viewed", "", "U999", kT0, {}}});
   EXPECT_EQ(store_->audit_trail(a).size(), 2u);
   EXPECT_EQ(store_->audit_trail(b).size(), 1u);
   const auto all = store_->audit_trail("");

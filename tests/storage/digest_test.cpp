@@ -13,9 +13,7 @@ TEST(Digest, Sha256MatchesFips180Examples) {
   EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
-TEST(Digest, Sha256HashesEmbeddedNulBytes) {
-  EXPECT_NE(sha256_hex(std::string("a\0b", 3)), sha256_hex("a"));
-}
+TEST(Digest, Sha256HashesEmbeddedNulBytes) { EXPECT_NE(sha256_hex(std::string("a\0b", 3)), sha256_hex("a")); }
 
 TEST(Digest, HmacSha256MatchesRfc4231) {
   EXPECT_EQ(hmac_sha256_hex(std::string(20, '\x0b'), "Hi There"),

@@ -26,20 +26,26 @@ int user_version(const std::string& path) {
 /// What a v1 desk wrote: one open escalation with a fired reminder, and its audit row.
 void write_v1_rows(SQLite::Database& db) {
   db.exec("UPDATE id_sequences SET last = 1");
-  db.exec("INSERT INTO submissions (id, received_at, workflow, channel, agent, confidence, citations_json, "
-          "callback_url, verdict, idempotency_scope, idempotency_key) VALUES ('SUB-000001', 1717236000, "
-          "'paid_ads', 'email', 'ads-agent', 0.5, '[]', '', 'escalated', 'scope', 'k1')");
-  db.exec("INSERT INTO evidence (submission_id, prompt, output, metadata_json, permalink, suggested_fix, digest) "
-          "VALUES ('SUB-000001', 'p', 'Guaranteed returns!', '{}', '', '', '" + sha256_hex("x") + "')");
-  db.exec("INSERT INTO trigger_hits (submission_id, ordinal, kind, rule_id, category, route, explanation, "
-          "matched, citation_url) VALUES ('SUB-000001', 0, 'lexicon', 'lexicon/guarantees/guaranteed', "
-          "'guarantees', 'legal_oncall', 'a guarantee', 'Guaranteed', '')");
-  db.exec("INSERT INTO escalations (id, submission_id, workflow, channel, agent, manual, drill, policy_digest, "
-          "state, owner_role, owner_person, opened_at, owned_since, generation, backup_person, director_person, "
-          "triaged_by, version) VALUES ('ESC-000001', 'SUB-000001', 'paid_ads', 'email', 'ads-agent', 0, 0, '', "
-          "'open', 'legal_oncall', 'lee', 1717236000, 1717236000, 0, '', '', '', 0)");
-  db.exec("INSERT INTO deadlines VALUES ('ESC-000001', 0, 'backup_ping', 1717236180, 1717236185), "
-          "('ESC-000001', 0, 'decision', 1717237800, NULL)");
+  db.exec(
+      "INSERT INTO submissions (id, received_at, workflow, channel, agent, confidence, citations_json, "
+      "callback_url, verdict, idempotency_scope, idempotency_key) VALUES ('SUB-000001', 1717236000, "
+      "'paid_ads', 'email', 'ads-agent', 0.5, '[]', '', 'escalated', 'scope', 'k1')");
+  db.exec(
+      "INSERT INTO evidence (submission_id, prompt, output, metadata_json, permalink, suggested_fix, digest) "
+      "VALUES ('SUB-000001', 'p', 'Guaranteed returns!', '{}', '', '', '" +
+      sha256_hex("x") + "')");
+  db.exec(
+      "INSERT INTO trigger_hits (submission_id, ordinal, kind, rule_id, category, route, explanation, "
+      "matched, citation_url) VALUES ('SUB-000001', 0, 'lexicon', 'lexicon/guarantees/guaranteed', "
+      "'guarantees', 'legal_oncall', 'a guarantee', 'Guaranteed', '')");
+  db.exec(
+      "INSERT INTO escalations (id, submission_id, workflow, channel, agent, manual, drill, policy_digest, "
+      "state, owner_role, owner_person, opened_at, owned_since, generation, backup_person, director_person, "
+      "triaged_by, version) VALUES ('ESC-000001', 'SUB-000001', 'paid_ads', 'email', 'ads-agent', 0, 0, '', "
+      "'open', 'legal_oncall', 'lee', 1717236000, 1717236000, 0, '', '', '', 0)");
+  db.exec(
+      "INSERT INTO deadlines VALUES ('ESC-000001', 0, 'backup_ping', 1717236180, 1717236185), "
+      "('ESC-000001', 0, 'decision', 1717237800, NULL)");
   const core::AuditEvent opened{"escalation.opened", "ESC-000001", "desk", kT0, {}};
   const std::string fields = canonical_fields(opened);
   const std::string hash = row_hash(kGenesisHash, 1, opened, fields);
@@ -111,8 +117,9 @@ TEST_F(MigrationsTest, UpgradesAVersion2DatabaseKeepingItsData) {
     ASSERT_EQ(v2.execAndGet("PRAGMA user_version").getInt(), 2);
     ASSERT_FALSE(v2.tableExists("outbox"));
     write_v1_rows(v2);
-    v2.exec("INSERT INTO drills (scenario, escalation_id, started_at, responded_at, score, notes) VALUES "
-            "('personal_data_leak', 'ESC-000001', 1717236000, 1717236240, 80, 'fast')");
+    v2.exec(
+        "INSERT INTO drills (scenario, escalation_id, started_at, responded_at, score, notes) VALUES "
+        "('personal_data_leak', 'ESC-000001', 1717236000, 1717236240, 80, 'fast')");
   }
   auto store = SqliteStore::open(path_);
   EXPECT_EQ(store->settings().schema_version, latest_schema_version());
@@ -152,13 +159,20 @@ TEST_F(MigrationsTest, UpgradesAVersion3OutboxToSurfacesKeepingOrderAndPosts) {
     write_v1_rows(v3);
     // What a version-3 desk left behind: a sent post, an update and a DM still pending, a callback
     // in doubt, all in the one old "slack:desk" key, and the post's address.
-    v3.exec("INSERT INTO outbox (kind, escalation_id, ordering_key, payload_json, created_at, next_attempt_at, "
-            "attempts, state, last_attempt_at, sent_at) VALUES "
-            "('slack.post_escalation', 'ESC-000001', 'slack:desk', '{}', 1717236000, 1717236000, 1, 'sent', 1717236000, 1717236001),"
-            "('slack.update_escalation', 'ESC-000001', 'slack:desk', '{}', 1717236002, 1717236002, 0, 'pending', NULL, NULL),"
-            "('slack.dm', 'ESC-000001', 'slack:dm:U0B', '{\"user\":\"U0B\",\"text\":\"hi\"}', 1717236002, 1717236002, 0, 'pending', NULL, NULL),"
-            "('callback.decision', 'ESC-000001', 'callback:SUB-000001', '{}', 1717236003, 1717236003, 1, 'sending', 1717236003, NULL)");
-    v3.exec("INSERT INTO slack_messages (escalation_id, channel, ts, permalink) VALUES ('ESC-000001', 'C1', '1717236000.000100', '')");
+    v3.exec(
+        "INSERT INTO outbox (kind, escalation_id, ordering_key, payload_json, created_at, next_attempt_at, "
+        "attempts, state, last_attempt_at, sent_at) VALUES "
+        "('slack.post_escalation', 'ESC-000001', 'slack:desk', '{}', 1717236000, 1717236000, 1, 'sent', 1717236000, "
+        "1717236001),"
+        "('slack.update_escalation', 'ESC-000001', 'slack:desk', '{}', 1717236002, 1717236002, 0, 'pending', NULL, "
+        "NULL),"
+        "('slack.dm', 'ESC-000001', 'slack:dm:U0B', '{\"user\":\"U0B\",\"text\":\"hi\"}', 1717236002, 1717236002, 0, "
+        "'pending', NULL, NULL),"
+        "('callback.decision', 'ESC-000001', 'callback:SUB-000001', '{}', 1717236003, 1717236003, 1, 'sending', "
+        "1717236003, NULL)");
+    v3.exec(
+        "INSERT INTO slack_messages (escalation_id, channel, ts, permalink) VALUES ('ESC-000001', 'C1', "
+        "'1717236000.000100', '')");
   }
   auto store = SqliteStore::open(path_);
   EXPECT_EQ(store->settings().schema_version, latest_schema_version());
@@ -250,8 +264,7 @@ TEST_F(MigrationsTest, RandomBytesAreACorruptDatabaseNotAReset) {
   write_bytes(path_, noise);
   std::string message;
   EXPECT_EQ(storage_error_code([&] { SqliteStore::open(path_); }, &message), StorageError::Code::corrupt);
-  EXPECT_NE(message.find(path_ + " is not a valid Escalation Desk database: file is not a database"),
-            std::string::npos)
+  EXPECT_NE(message.find(path_ + " is not a valid Escalation Desk database: file is not a database"), std::string::npos)
       << message;
   EXPECT_EQ(read_bytes(path_), noise);
 }

@@ -310,7 +310,8 @@ TEST_F(OutboxTest, MessageReferenceRoundTripPerSurface) {
   EXPECT_EQ(post->message_id, "1717236001.000100");
   EXPECT_EQ(post->permalink, "");
   // Recording the same message again (an in-doubt row resolved after a crash) is harmless.
-  store_->record_message({id, "slack", "C123", "1717236001.000100", "https://x.slack.com/archives/C123/p1717236001000100"});
+  store_->record_message(
+      {id, "slack", "C123", "1717236001.000100", "https://x.slack.com/archives/C123/p1717236001000100"});
   store_->record_message({id, "slack", "C123", "1717236001.000100", ""});
   EXPECT_EQ(store_->message(id, "slack")->permalink, "https://x.slack.com/archives/C123/p1717236001000100");
   // A reposted message moves; the old permalink pointed at the old post.
@@ -329,11 +330,22 @@ TEST_F(OutboxTest, MessageReferenceRoundTripPerSurface) {
 
 TEST_F(OutboxTest, MessageReferenceNeedsAKnownEscalationAndAWholeAddress) {
   const auto id = store_->add_submission(escalated_submission()).escalation_id;
-  EXPECT_EQ(storage_error_code([&] { store_->record_message({"ESC-000404", "slack", "C1", "1.2", ""}); }),
+  EXPECT_EQ(storage_error_code([&] {
+              store_->record_message({"ESC-000404", "slack", "C1", "1.2", ""});
+            }),
             StorageError::Code::constraint);
-  EXPECT_EQ(storage_error_code([&] { store_->record_message({id, "slack", "", "1.2", ""}); }), StorageError::Code::constraint);
-  EXPECT_EQ(storage_error_code([&] { store_->record_message({id, "slack", "C1", "", ""}); }), StorageError::Code::constraint);
-  EXPECT_EQ(storage_error_code([&] { store_->record_message({id, "", "C1", "1.2", ""}); }), StorageError::Code::constraint);
+  EXPECT_EQ(storage_error_code([&] {
+              store_->record_message({id, "slack", "", "1.2", ""});
+            }),
+            StorageError::Code::constraint);
+  EXPECT_EQ(storage_error_code([&] {
+              store_->record_message({id, "slack", "C1", "", ""});
+            }),
+            StorageError::Code::constraint);
+  EXPECT_EQ(storage_error_code([&] {
+              store_->record_message({id, "", "C1", "1.2", ""});
+            }),
+            StorageError::Code::constraint);
   EXPECT_FALSE(store_->message(id, "slack"));
   EXPECT_TRUE(store_->messages(id).empty());
 }

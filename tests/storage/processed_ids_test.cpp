@@ -50,7 +50,9 @@ TEST_F(ProcessedIdsTest, AnEmptyBatchWritesNothing) {
 }
 
 TEST_F(ProcessedIdsTest, AnEmptyIdFailsTheWholeBatch) {
-  EXPECT_EQ(storage_error_code([&] { store_->mark_processed_batch({"envelope:a", "", "envelope:c"}, kT0); }),
+  EXPECT_EQ(storage_error_code([&] {
+              store_->mark_processed_batch({"envelope:a", "", "envelope:c"}, kT0);
+            }),
             StorageError::Code::constraint);
   EXPECT_TRUE(store_->processed_since(kT0 - 1h).empty());
   // The store is still usable afterwards.

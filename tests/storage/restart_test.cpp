@@ -17,7 +17,6 @@ using namespace std::chrono_literals;
 
 class RestartTest : public ::testing::Test {
  protected:
-
   core::LifecycleContext ctx() { return {policy_, rota_, {}}; }
 
   /// Opens an escalation for a low-confidence paid ad and commits it, as intake does.
@@ -45,9 +44,7 @@ class RestartTest : public ::testing::Test {
     auto e = store.escalation(id);
     EXPECT_TRUE(e);
     auto fired = core::fire_due(*e, ctx(), now);
-    if (commit && !fired.reminders.empty()) {
-      EXPECT_TRUE(store.update_escalation(*e, fired.audit));
-    }
+    if (commit && !fired.reminders.empty()) { EXPECT_TRUE(store.update_escalation(*e, fired.audit)); }
     return fired.reminders;
   }
 
@@ -131,7 +128,8 @@ TEST_F(RestartTest, TwoConcurrentDecisionsExactlyOneCommits) {
   EXPECT_EQ(count_audit(*store, id, "decision.rejected"), 0);
   // The loser reloads and is told who won.
   auto reloaded = *store->escalation(id);
-  const auto again = core::decide(reloaded, core::Macro::reject, "dana", "Not on brand, hold it.", ctx(), opened_at_ + 2min);
+  const auto again =
+      core::decide(reloaded, core::Macro::reject, "dana", "Not on brand, hold it.", ctx(), opened_at_ + 2min);
   EXPECT_FALSE(again.ok);
   EXPECT_NE(again.error.find("Already decided by Alice"), std::string::npos) << again.error;
 }

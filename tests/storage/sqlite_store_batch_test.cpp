@@ -16,18 +16,14 @@ using namespace testing;
 std::string error_text(const SubmissionOutcome& o) {
   try {
     if (o.error) std::rethrow_exception(o.error);
-  } catch (const std::exception& e) {
-    return e.what();
-  }
+  } catch (const std::exception& e) { return e.what(); }
   return {};
 }
 
 StorageError::Code error_code(const SubmissionOutcome& o) {
   try {
     if (o.error) std::rethrow_exception(o.error);
-  } catch (const StorageError& e) {
-    return e.code();
-  }
+  } catch (const StorageError& e) { return e.code(); }
   ADD_FAILURE() << "not a StorageError";
   return StorageError::Code::io;
 }
@@ -57,7 +53,8 @@ TEST_F(SqliteStoreBatchTest, ABatchIsOneCommitAndEachSubmissionGetsItsOwnIds) {
 
   // The same three one at a time: one commit each (what the batch saves).
   const int middle = wal_commits(path_ + "-wal");
-  for (auto s : {escalated_submission("k4"), approved_submission(), escalated_submission("k6")}) store_->add_submission(s);
+  for (auto s : {escalated_submission("k4"), approved_submission(), escalated_submission("k6")})
+    store_->add_submission(s);
   EXPECT_EQ(wal_commits(path_ + "-wal"), middle + 3);
 }
 
@@ -82,9 +79,7 @@ TEST_F(SqliteStoreBatchTest, AFailingSubmissionFailsAloneAndLeavesNothingBehind)
   std::set<std::string> audited;  // the failed submission left no audit row behind
   for (const auto& row : store_->audit_trail(""))
     for (const auto& [k, v] : row.event.fields)
-      if (k == "submission_id") {
-        audited.insert(v);
-      }
+      if (k == "submission_id") { audited.insert(v); }
   EXPECT_EQ(audited, (std::set<std::string>{"SUB-000001", "SUB-000002"}));
 }
 
@@ -136,7 +131,8 @@ TEST_F(SqliteStoreBatchTest, TheResponseIsKeptWithTheSubmissionAndNamesItsIds) {
   const auto outcomes = store_->add_submissions({approved_submission(), s});
   ASSERT_TRUE(outcomes[1].ids);
   EXPECT_EQ(calls, 1);
-  EXPECT_EQ(store_->submission("SUB-000002")->response_json, R"({"submission_id":"SUB-000002","escalation":"ESC-000001"})");
+  EXPECT_EQ(store_->submission("SUB-000002")->response_json,
+            R"({"submission_id":"SUB-000002","escalation":"ESC-000001"})");
   EXPECT_EQ(store_->submission("SUB-000001")->response_json, "");  // no response given, none kept
   // A replay does not build or overwrite the answer.
   const SubmissionIds replayed = store_->add_submission(s);

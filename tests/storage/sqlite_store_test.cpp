@@ -210,7 +210,9 @@ TEST_F(SqliteStoreTest, FailedUpdateLeavesEscalationAsItWas) {
   core::Escalation e = *store_->escalation(ids.escalation_id);
   e.state = EscalationState::triaged;
   e.deadlines.push_back({DeadlineKind::triage, kT0 + 9min, std::nullopt});  // a second triage: refused
-  EXPECT_EQ(storage_error_code([&] { store_->update_escalation(e, {{"escalation.triaged", "", "lee", kT0, {}}}); }),
+  EXPECT_EQ(storage_error_code([&] {
+              store_->update_escalation(e, {{"escalation.triaged", "", "lee", kT0, {}}});
+            }),
             StorageError::Code::constraint);
   const auto stored = store_->escalation(ids.escalation_id);
   EXPECT_EQ(stored->state, EscalationState::open);

@@ -50,7 +50,7 @@ inline core::Submission sample_draft() {
 }
 
 inline core::TriggerHit hit(core::TriggerKind kind, std::string rule_id, std::string category, std::string route,
-                           std::string explanation) {
+                            std::string explanation) {
   core::TriggerHit h;
   h.kind = kind;
   h.rule_id = std::move(rule_id);
@@ -70,8 +70,8 @@ inline std::vector<core::TriggerHit> sample_hits() {
   lexicon.begin = 44;
   lexicon.end = 50;
   lexicon.matched = "Prices";
-  core::TriggerHit phone = hit(core::TriggerKind::personal_data, "personal_data/phone", "phone", "legal_oncall",
-                               "contains a phone number");
+  core::TriggerHit phone =
+      hit(core::TriggerKind::personal_data, "personal_data/phone", "phone", "legal_oncall", "contains a phone number");
   phone.begin = 73;
   phone.end = 89;
   phone.matched = "+44 ** **** **58";

@@ -43,13 +43,15 @@ TEST_F(StoreRecordsTest, OverridesActiveAfterAnInstantInCreationOrder) {
 
   const auto trail = store_->audit_trail("");
   ASSERT_EQ(trail.size(), 3u);
-  EXPECT_EQ(trail[1].event.fields, (std::vector<std::pair<std::string, std::string>>{
-                                       {"override_id", std::to_string(a)}, {"role", "duty_lead"}}));
+  EXPECT_EQ(trail[1].event.fields, (std::vector<std::pair<std::string, std::string>>{{"override_id", std::to_string(a)},
+                                                                                     {"role", "duty_lead"}}));
 }
 
 TEST_F(StoreRecordsTest, OverrideThatEndsBeforeItStartsIsRefused) {
   const core::AuditEvent audit{"rota.override", "", "dana", kT0, {}};
-  EXPECT_EQ(storage_error_code([&] { store_->add_override({0, "duty_lead", "bob", kT0, kT0, "", "dana"}, audit); }),
+  EXPECT_EQ(storage_error_code([&] {
+              store_->add_override({0, "duty_lead", "bob", kT0, kT0, "", "dana"}, audit);
+            }),
             StorageError::Code::constraint);
   EXPECT_TRUE(store_->overrides_active_after(kT0 - 24h).empty());
   EXPECT_TRUE(store_->audit_trail("").empty());
@@ -57,8 +59,8 @@ TEST_F(StoreRecordsTest, OverrideThatEndsBeforeItStartsIsRefused) {
 
 TEST_F(StoreRecordsTest, PostmortemsAreKeptPerEscalationAndAudited) {
   const auto ids = store_->add_submission(escalated_submission());
-  const auto id = store_->add_postmortem({0, ids.escalation_id, "lee", kT0 + 1h, "a licence claim",
-                                          "rewrote the claim", "add 'licensed' to the lexicon"});
+  const auto id = store_->add_postmortem(
+      {0, ids.escalation_id, "lee", kT0 + 1h, "a licence claim", "rewrote the claim", "add 'licensed' to the lexicon"});
   const auto list = store_->postmortems(ids.escalation_id);
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].id, id);
@@ -69,7 +71,9 @@ TEST_F(StoreRecordsTest, PostmortemsAreKeptPerEscalationAndAudited) {
 }
 
 TEST_F(StoreRecordsTest, PostmortemForUnknownEscalationIsRefusedByForeignKey) {
-  EXPECT_EQ(storage_error_code([&] { store_->add_postmortem({0, "ESC-000404", "lee", kT0, "", "", ""}); }),
+  EXPECT_EQ(storage_error_code([&] {
+              store_->add_postmortem({0, "ESC-000404", "lee", kT0, "", "", ""});
+            }),
             StorageError::Code::constraint);
 }
 
@@ -90,9 +94,13 @@ TEST_F(StoreRecordsTest, DrillsRoundTripAndAreValidated) {
   EXPECT_FALSE(drills[1].score);
   EXPECT_TRUE(drills[1].escalation_id.empty());
 
-  EXPECT_EQ(storage_error_code([&] { store_->add_drill({0, "alien_invasion", "", kT0, {}, {}, ""}); }),
+  EXPECT_EQ(storage_error_code([&] {
+              store_->add_drill({0, "alien_invasion", "", kT0, {}, {}, ""});
+            }),
             StorageError::Code::constraint);
-  EXPECT_EQ(storage_error_code([&] { store_->add_drill({0, "personal_data_leak", "", kT0, {}, 101, ""}); }),
+  EXPECT_EQ(storage_error_code([&] {
+              store_->add_drill({0, "personal_data_leak", "", kT0, {}, 101, ""});
+            }),
             StorageError::Code::constraint);
   EXPECT_EQ(store_->drills().size(), 2u);
 }

@@ -19,7 +19,9 @@ class ForwardingStore : public storage::Store {
     return inner_.add_submissions(b);
   }
   std::optional<storage::StoredSubmission> submission(const std::string& id) override { return inner_.submission(id); }
-  void set_submission_response(const std::string& id, const std::string& j) override { inner_.set_submission_response(id, j); }
+  void set_submission_response(const std::string& id, const std::string& j) override {
+    inner_.set_submission_response(id, j);
+  }
   std::optional<storage::SubmissionIds> find_by_idempotency_key(const std::string& s, const std::string& k) override {
     return inner_.find_by_idempotency_key(s, k);
   }
@@ -34,7 +36,8 @@ class ForwardingStore : public storage::Store {
     return inner_.update_escalation(e, audit, outbox);
   }
   std::optional<storage::EvidenceBundle> evidence(const std::string& id) override { return inner_.evidence(id); }
-  void erase_evidence(const std::string& id, const std::string& by, const std::string& why, core::TimePoint at) override {
+  void erase_evidence(const std::string& id, const std::string& by, const std::string& why,
+                      core::TimePoint at) override {
     inner_.erase_evidence(id, by, why, at);
   }
 
@@ -44,8 +47,12 @@ class ForwardingStore : public storage::Store {
 
   void save_policy_snapshot(const std::string& d, const std::string& t) override { inner_.save_policy_snapshot(d, t); }
   std::optional<std::string> policy_snapshot(const std::string& d) override { return inner_.policy_snapshot(d); }
-  std::int64_t add_override(const core::RotaOverride& o, const core::AuditEvent& a) override { return inner_.add_override(o, a); }
-  std::vector<core::RotaOverride> overrides_active_after(core::TimePoint t) override { return inner_.overrides_active_after(t); }
+  std::int64_t add_override(const core::RotaOverride& o, const core::AuditEvent& a) override {
+    return inner_.add_override(o, a);
+  }
+  std::vector<core::RotaOverride> overrides_active_after(core::TimePoint t) override {
+    return inner_.overrides_active_after(t);
+  }
   std::int64_t add_postmortem(const storage::PostMortem& p) override { return inner_.add_postmortem(p); }
   std::vector<storage::PostMortem> postmortems(const std::string& id) override { return inner_.postmortems(id); }
   std::int64_t add_drill(const storage::Drill& d) override { return inner_.add_drill(d); }
@@ -62,8 +69,12 @@ class ForwardingStore : public storage::Store {
   std::vector<storage::OutboxMessage> outbox_in_doubt() override { return inner_.outbox_in_doubt(); }
   std::optional<storage::OutboxMessage> outbox_message(std::int64_t id) override { return inner_.outbox_message(id); }
   void outbox_mark_sending(std::int64_t id, core::TimePoint at) override { inner_.outbox_mark_sending(id, at); }
-  void outbox_mark_sent(std::int64_t id, const std::string& r, core::TimePoint at) override { inner_.outbox_mark_sent(id, r, at); }
-  void outbox_retry(std::int64_t id, core::TimePoint next, const std::string& e) override { inner_.outbox_retry(id, next, e); }
+  void outbox_mark_sent(std::int64_t id, const std::string& r, core::TimePoint at) override {
+    inner_.outbox_mark_sent(id, r, at);
+  }
+  void outbox_retry(std::int64_t id, core::TimePoint next, const std::string& e) override {
+    inner_.outbox_retry(id, next, e);
+  }
   void outbox_fail(std::int64_t id, const std::string& e) override { inner_.outbox_fail(id, e); }
   using Store::outbox_next_attempt;
   std::optional<core::TimePoint> outbox_next_attempt(const std::optional<std::vector<std::string>>& surfaces) override {

@@ -55,9 +55,12 @@ inline core::Policy seed_policy() {
   p.roles.emplace("research_editor", fixed_role("research_editor", "gus"));
   p.roles.emplace("sales", fixed_role("sales", "jo"));
 
-  core::Workflow community{"community_replies", "", "public", 0.80, "community_lead", {}, {}, std::chrono::months(12), {}};
-  core::Workflow nurture{"email_nurture", "", "semi_private", {}, "lifecycle_manager", "lifecycle_manager", {}, std::chrono::months(12), {}};
-  core::Workflow thought{"thought_leadership", "", "external", {}, "research_editor", {}, "research_editor", std::chrono::months(12), {}};
+  core::Workflow community{"community_replies",     "", "public", 0.80, "community_lead", {}, {},
+                           std::chrono::months(12), {}};
+  core::Workflow nurture{"email_nurture",     "", "semi_private",          {}, "lifecycle_manager",
+                         "lifecycle_manager", {}, std::chrono::months(12), {}};
+  core::Workflow thought{"thought_leadership",    "", "external", {}, "research_editor", {}, "research_editor",
+                         std::chrono::months(12), {}};
   core::Workflow ads{"paid_ads", "", "public", 0.90, "duty_lead", {}, {}, std::chrono::months(12), {}};
   for (auto& wf : {community, nurture, thought, ads}) p.workflows.emplace(wf.id, wf);
 

@@ -14,6 +14,7 @@
 #include "bot/workers/outbox_dispatcher.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/fakes/fake_slack_api.hpp"
+#include "tests/support/open_as_intake.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_policy.hpp"
 
@@ -41,17 +42,7 @@ class SlaTimerTest : public ::testing::Test {
     s.confidence = 0.5;
     s.output = "Try the new plan today.";
     s.submitted_at = clock_.now();
-    const auto ev = set_->engine().evaluate(s);
-    const core::LifecycleContext ctx{set_->policy(), set_->rota(), {}};
-    auto opened = core::open_escalation(s, ev, ctx, clock_.now());
-    opened.escalation.drill = drill;
-    storage::NewSubmission ns;
-    ns.submission = s;
-    ns.verdict = ev.verdict;
-    ns.hits = ev.hits;
-    ns.escalation = opened.escalation;
-    ns.audit = opened.audit;
-    return store_->add_submission(ns).escalation_id;
+    return testing::open_as_intake(*store_, *set_, s, clock_.now(), {drill});
   }
 
   void start_timer(std::chrono::seconds resync_every = 300s) {

@@ -16,6 +16,7 @@
 #include "core/lifecycle.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/fakes/fake_slack_api.hpp"
+#include "tests/support/open_as_intake.hpp"
 #include "tests/support/test_policy.hpp"
 
 namespace desk::bot::slack {
@@ -95,18 +96,10 @@ class SlackDelivererTest : public ::testing::Test {
     s.permalink = "https://www.linkedin.com/feed/update/example";
     s.suggested_fix = "Drop the price claim";
     s.submitted_at = clock_.now();
-    const auto ev = set_->engine().evaluate(s);
-    EXPECT_EQ(ev.verdict, core::Verdict::escalated);
-    const core::LifecycleContext ctx{set_->policy(), set_->rota(), {}};
-    auto opened = core::open_escalation(s, ev, ctx, clock_.now());
-    storage::NewSubmission ns;
-    ns.submission = s;
-    ns.verdict = ev.verdict;
-    ns.hits = ev.hits;
-    ns.escalation = opened.escalation;
-    ns.audit = opened.audit;
-    ns.outbox.push_back(row("post_escalation", json::object()));
-    return store_->add_submission(ns).escalation_id;
+    auto id =
+        testing::open_as_intake(*store_, *set_, s, clock_.now(), {false, {row("post_escalation", json::object())}});
+    EXPECT_FALSE(id.empty()) << "the policy escalates this draft";
+    return id;
   }
 
   storage::OutboxMessage row(const std::string& kind, const json& payload, const std::string& escalation_id = {},

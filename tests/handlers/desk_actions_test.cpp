@@ -10,6 +10,7 @@
 
 #include "core/lifecycle.hpp"
 #include "storage/sqlite_store.hpp"
+#include "tests/support/open_as_intake.hpp"
 #include "tests/support/test_policy.hpp"
 
 namespace desk::handlers {
@@ -33,16 +34,7 @@ class DeskActionsTest : public ::testing::Test {
     s.output = "Our new plan is here.";
     s.callback_url = callback_url;
     s.submitted_at = now_;
-    const core::Evaluation ev = policy_->engine().evaluate(s);
-    const core::LifecycleContext ctx{policy_->policy(), policy_->rota(), {}};
-    core::Opened opened = core::open_escalation(s, ev, ctx, now_);
-    storage::NewSubmission ns;
-    ns.submission = s;
-    ns.verdict = ev.verdict;
-    ns.hits = ev.hits;
-    ns.escalation = opened.escalation;
-    ns.audit = opened.audit;
-    return store_->add_submission(ns).escalation_id;
+    return testing::open_as_intake(*store_, *policy_, s, now_);
   }
 
   /// Delivers the whole outbox as a perfect surface would (each row marked sent in turn, so the rows

@@ -12,6 +12,7 @@
 #include "handlers/slack_messages.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/support/forwarding_store.hpp"
+#include "tests/support/open_as_intake.hpp"
 #include "tests/support/test_policy.hpp"
 
 namespace desk::handlers {
@@ -63,18 +64,8 @@ class InteractionHandlerTest : public ::testing::Test {
     s.output = output;
     s.callback_url = callback_url;
     s.submitted_at = now_;
-    const core::Evaluation ev = policy_->engine().evaluate(s);
-    const auto overrides = sqlite_->overrides_active_after(now_);
-    const core::LifecycleContext ctx{policy_->policy(), policy_->rota(), overrides};
-    core::Opened opened = core::open_escalation(s, ev, ctx, now_);
-    storage::NewSubmission ns;
-    ns.submission = s;
-    ns.verdict = ev.verdict;
-    ns.hits = ev.hits;
-    ns.escalation = opened.escalation;
-    ns.audit = opened.audit;
-    ns.outbox.push_back(effect_row(Effect::post_escalation, "slack", "", json::object(), now_));
-    return sqlite_->add_submission(ns).escalation_id;
+    return testing::open_as_intake(*sqlite_, *policy_, s, now_,
+                                   {false, {effect_row(Effect::post_escalation, "slack", "", json::object(), now_)}});
   }
 
   BlockAction click_of(const std::string& id, core::Macro macro, const std::string& user, int generation = 0) {

@@ -35,6 +35,20 @@ IntakeCommitter::IntakeCommitter(handlers::IntakeHandler& handler, const core::C
 
 IntakeCommitter::~IntakeCommitter() { stop(); }
 
+void IntakeCommitter::read(handlers::StoreRead work, Reply reply) { enqueue(Job{std::move(work), std::move(reply)}); }
+
+void IntakeCommitter::enqueue(Job job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      queue_.push_back(std::move(job));
+      wake_.notify_one();
+      return;
+    }
+  }
+  deliver(job.reply, stopping_answer());
+}
+
 void IntakeCommitter::submit(handlers::HttpRequest request, Reply reply) {
   handlers::PreparedRequest prepared = handler_.prepare(request, clock_.now());
   if (auto* answer = std::get_if<handlers::HttpResponse>(&prepared)) {
@@ -47,15 +61,7 @@ void IntakeCommitter::submit(handlers::HttpRequest request, Reply reply) {
     job.work = std::move(*pending);
   else
     job.work = std::get<handlers::StoreRead>(std::move(prepared));
-  {
-    std::lock_guard lock(mutex_);
-    if (!stopping_) {
-      queue_.push_back(std::move(job));
-      wake_.notify_one();
-      return;
-    }
-  }
-  deliver(job.reply, stopping_answer());
+  enqueue(std::move(job));
 }
 
 void IntakeCommitter::stop() {

@@ -48,6 +48,10 @@ class IntakeCommitter {
   /// Prepares the request on this thread; what needs the store is queued for the committer thread.
   void submit(handlers::HttpRequest request, Reply reply);
 
+  /// Runs `work` on the committer thread, in turn with the other jobs (the console's pages, which read
+  /// the store, use it so the I/O thread never waits for the disk).
+  void read(handlers::StoreRead work, Reply reply);
+
   /// Commits and answers everything already queued, then ends the thread. Requests submitted later
   /// that need the store are answered 503 at once. Idempotent. Call it before whatever the replies
   /// post to (the server's io_context) is destroyed; a stopped io_context is fine.
@@ -62,6 +66,8 @@ class IntakeCommitter {
   };
 
   void run();
+  /// Queues `job` for the committer thread, or answers it 503 at once when stopping.
+  void enqueue(Job job);
   /// Takes the jobs for one round: reads, and submissions up to max_batch.
   std::deque<Job> take();  // under mutex_
   void process(std::deque<Job>& jobs);

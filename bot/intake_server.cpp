@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -14,7 +15,9 @@
 
 #include <atomic>
 #include <set>
+#include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 #include "bot/slack/log.hpp"
 
@@ -69,6 +72,8 @@ struct IntakeServer::Impl : std::enable_shared_from_this<Impl> {
         acceptor(executor) {}
 
   net::awaitable<void> session(std::shared_ptr<beast::tcp_stream> stream);
+  /// Writes a streaming response on `stream` until it ends; the connection closes after it.
+  net::awaitable<void> stream_out(beast::tcp_stream& stream, StreamingResponse response, unsigned version);
   net::awaitable<handlers::HttpResponse> answer(handlers::HttpRequest request);
 
   net::any_io_executor executor;
@@ -196,8 +201,19 @@ net::awaitable<void> IntakeServer::Impl::session(std::shared_ptr<beast::tcp_stre
       const auto& req = parser.get();
       version = req.version();
       keep_alive = req.keep_alive() && !stopping;
+      auto request = to_request(req);
+      std::optional<StreamingResponse> streaming;
+      if (options.stream) {
+        try {
+          streaming = options.stream(request);
+        } catch (const std::exception& e) { slack::log_error("intake.stream_failed", {{"error", e.what()}}); }
+      }
+      if (streaming) {
+        co_await stream_out(*stream, std::move(*streaming), version);
+        break;
+      }
       try {
-        answer = co_await this->answer(to_request(req));
+        answer = co_await this->answer(std::move(request));
       } catch (const std::exception& e) {
         slack::log_error("intake.handler_failed", {{"error", e.what()}});
         answer = json_error(500, "internal", "the desk could not answer; nothing was changed");
@@ -211,6 +227,29 @@ net::awaitable<void> IntakeServer::Impl::session(std::shared_ptr<beast::tcp_stre
   boost::system::error_code ignored;
   stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
   stream->close();
+}
+
+net::awaitable<void> IntakeServer::Impl::stream_out(beast::tcp_stream& stream, StreamingResponse response,
+                                                    unsigned version) {
+  // The head is written by hand: Beast's serializer wants a length or chunked encoding, and an event
+  // stream has neither (its body is delimited by the connection closing, which HTTP/1.1 allows).
+  http::response<http::empty_body> head{static_cast<http::status>(response.head.status), version};
+  head.set(http::field::server, "escalation-desk");
+  if (!response.head.content_type.empty()) head.set(http::field::content_type, response.head.content_type);
+  for (const auto& [name, value] : response.head.headers) head.set(name, value);
+  head.set(http::field::connection, "close");
+  std::ostringstream text;
+  text << head.base();
+  std::string first = text.str() + response.head.body;
+  stream.expires_never();
+  auto [ec, n] = co_await net::async_write(stream, net::buffer(first), kTuple);
+  while (!ec && !stopping && response.next) {
+    auto piece = co_await response.next();
+    if (!piece || stopping) break;
+    // A client that stops reading gets a minute before it is dropped; its events are not worth more.
+    stream.expires_after(std::chrono::minutes{1});
+    std::tie(ec, n) = co_await net::async_write(stream, net::buffer(*piece), kTuple);
+  }
 }
 
 }  // namespace desk::bot

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -15,11 +16,22 @@
 
 namespace desk::bot {
 
+/// A response that stays open (server-sent events): the server writes `head` (status, content type,
+/// headers and any first bytes of the body, with no length: the body ends when the connection does),
+/// then each piece `next` gives, until `next` gives nullopt, the client goes away or the server stops.
+struct StreamingResponse {
+  handlers::HttpResponse head;
+  std::function<boost::asio::awaitable<std::optional<std::string>>()> next;
+};
+
 struct IntakeServerOptions {
   std::string listen = "127.0.0.1:8080";  ///< host:port; port 0 picks a free one (tests)
   std::chrono::seconds read_timeout{30};  ///< per request, headers and body
   std::size_t body_limit = 1024 * 1024;   ///< larger bodies get 413 without being read
   std::size_t max_connections = 512;      ///< further connections wait in the backlog
+  /// Asked first, on the server's thread, for every request: a StreamingResponse takes the connection
+  /// over; nullopt passes the request to the handler. Unset: no request streams.
+  std::function<std::optional<StreamingResponse>(const handlers::HttpRequest&)> stream;
 };
 
 class IntakeServer {

@@ -1,5 +1,7 @@
 #include "handlers/intake_handler.hpp"
 
+#include "handlers/http_text.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -81,39 +83,6 @@ int status_for(const ValidationError& e) {
   if (e.code == "out_of_range" || e.code == "unknown_workflow" || e.code == "invalid_date" || e.code == "invalid_url")
     return 422;
   return 400;
-}
-
-// Compares every byte of two digests of equal length, with no early exit: the time taken does not
-// depend on where they differ.
-bool same_digest(const std::string& a, const std::string& b) {
-  volatile unsigned diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    diff = diff | (static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i]));
-  return diff == 0;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += plus_is_space && s[i] == '+' ? ' ' : s[i];
-    }
-  }
-  if (!core::is_valid_utf8(out) || out.find('\0') != std::string::npos) return std::nullopt;
-  return out;
 }
 
 /// Strict: every pair is name=value, names and values percent-decode, no name twice, only `allowed` names.

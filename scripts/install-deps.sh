@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Escalation Desk needs to build, test and run.
 # Idempotent and quick when everything is already there: apt is only touched for what is missing.
+# --tests also installs what only the tests need: Debian's headless Chromium and, with the machine's
+# npm, playwright-core at the version pinned in tests/browser/package-lock.json.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+for_tests=false
+[[ "${1:-}" == "--tests" ]] && for_tests=true
 
 packages=(
   build-essential cmake pkg-config ca-certificates openssl tzdata
@@ -17,6 +22,9 @@ packages=(
   libgtest-dev libgmock-dev
   libbenchmark-dev
 )
+if $for_tests; then
+  packages+=(chromium-headless-shell)  # the browser tests of the console (tests/browser)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -24,13 +32,23 @@ for p in "${packages[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 
-if ((${#missing[@]} == 0)); then
-  exit 0
+if ((${#missing[@]} > 0)); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}" >&2
-sudo_cmd=()
-if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# npm ci only when the lock file changed since the last install (a copy is kept as a stamp).
+stamp=tests/browser/node_modules/.installed-from-package-lock.json
+if $for_tests && ! cmp -s tests/browser/package-lock.json "$stamp" 2>/dev/null; then
+  if ! command -v npm >/dev/null; then
+    echo "install-deps: npm is missing; the browser tests need Node.js and npm" >&2
+    exit 1
+  fi
+  echo "install-deps: installing the browser tests' npm packages (tests/browser/package-lock.json)" >&2
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+  cp tests/browser/package-lock.json "$stamp"
+fi

@@ -184,20 +184,6 @@ core::Escalation read_escalation(const SQLite::Statement& s) {
   return e;
 }
 
-const char* to_string(OutboxMessage::State state) {
-  switch (state) {
-    case OutboxMessage::State::pending:
-      return "pending";
-    case OutboxMessage::State::sending:
-      return "sending";
-    case OutboxMessage::State::sent:
-      return "sent";
-    case OutboxMessage::State::failed:
-      return "failed";
-  }
-  return "?";
-}
-
 OutboxMessage read_outbox(const SQLite::Statement& s) {
   OutboxMessage m;
   m.id = s.getColumn(0).getInt64();
@@ -229,3 +215,21 @@ std::string format_id(const char* prefix, std::int64_t n) {
 }
 
 }  // namespace desk::storage::detail
+
+namespace desk::storage {
+
+const char* to_string(OutboxMessage::State state) {
+  switch (state) {
+    case OutboxMessage::State::pending:
+      return "pending";
+    case OutboxMessage::State::sending:
+      return "sending";
+    case OutboxMessage::State::sent:
+      return "sent";
+    case OutboxMessage::State::failed:
+      return "failed";
+  }
+  return "?";
+}
+
+}  // namespace desk::storage

@@ -79,7 +79,6 @@ inline constexpr const char* kOutboxIsHead =
 inline constexpr const char* kOutboxForSurfaces =
     "(:surfaces IS NULL OR o.surface IN (SELECT value FROM json_each(:surfaces)))";
 OutboxMessage read_outbox(const SQLite::Statement& s);
-const char* to_string(OutboxMessage::State state);
 
 /// Parses an enum name read from the database; an unknown one is StorageError(corrupt).
 template <typename Enum>

@@ -73,6 +73,7 @@ class SqliteStore final : public Store {
                                         const std::optional<std::vector<std::string>>& surfaces) override;
   std::vector<OutboxMessage> outbox_in_doubt() override;
   std::optional<OutboxMessage> outbox_message(std::int64_t id) override;
+  std::vector<OutboxMessage> outbox_history(const std::string& surface, int limit) override;
   void outbox_mark_sending(std::int64_t id, core::TimePoint at) override;
   void outbox_mark_sent(std::int64_t id, const std::string& result_json, core::TimePoint at) override;
   /// `error` is kept to its first 2000 bytes (cut at a UTF-8 boundary), as in outbox_fail.

@@ -120,6 +120,17 @@ std::vector<OutboxMessage> SqliteStore::outbox_due(core::TimePoint now, int limi
   });
 }
 
+std::vector<OutboxMessage> SqliteStore::outbox_history(const std::string& surface, int limit) {
+  return impl_->run("listing a surface's outbox messages", [&] {
+    // The newest `limit` rows, handed back oldest first.
+    SQLite::Statement q(impl_->db, std::string("SELECT * FROM (SELECT ") + detail::kOutboxColumns +
+                                       " FROM outbox o WHERE o.surface = ? ORDER BY o.id DESC LIMIT ?) ORDER BY id");
+    q.bind(1, surface);
+    q.bind(2, limit <= 0 ? std::int64_t{-1} : std::int64_t{limit});
+    return read_all(q);
+  });
+}
+
 std::vector<OutboxMessage> SqliteStore::outbox_in_doubt() {
   return impl_->run("listing in-doubt outbox messages", [&] {
     SQLite::Statement q(impl_->db, std::string("SELECT ") + detail::kOutboxColumns +

@@ -61,6 +61,9 @@ struct OutboxMessage {
   std::optional<core::TimePoint> sent_at;
 };
 
+/// "pending", "sending", "sent", "failed": as stored and as shown.
+const char* to_string(OutboxMessage::State state);
+
 /// Outbox rows per state, for /metrics.
 struct OutboxStats {
   std::int64_t pending = 0;
@@ -233,6 +236,9 @@ class Store {
   /// Rows left `sending` (outcome unknown, e.g. after a crash), in id order: look them up before resending.
   virtual std::vector<OutboxMessage> outbox_in_doubt() = 0;
   virtual std::optional<OutboxMessage> outbox_message(std::int64_t id) = 0;
+  /// Every row of `surface`, whatever its state, in id order: what that surface was asked to show,
+  /// newest `limit` rows (limit <= 0: all). For surfaces whose "channel" is the desk itself (the console).
+  virtual std::vector<OutboxMessage> outbox_history(const std::string& surface, int limit) = 0;
   /// pending or sending (an in-doubt row sent again) → sending, attempts + 1. Commit it BEFORE the
   /// network call: a crash then leaves the row in doubt, never silently pending.
   virtual void outbox_mark_sending(std::int64_t id, core::TimePoint at) = 0;

@@ -1,7 +1,9 @@
 #include "bot/app/desk_app.hpp"
 
+#include <openssl/rand.h>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -9,6 +11,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -16,6 +19,9 @@
 #include "bot/app/policy_cache.hpp"
 #include "bot/app/surfaces.hpp"
 #include "bot/callback_sender.hpp"
+#include "bot/console/console_app.hpp"
+#include "bot/console/event_hub.hpp"
+#include "bot/console/sandbox.hpp"
 #include "bot/intake_committer.hpp"
 #include "bot/intake_server.hpp"
 #include "bot/sla_timer.hpp"
@@ -52,14 +58,35 @@ std::vector<std::string> split_tokens(const std::string& text) {
 struct DeskSecrets {
   std::vector<std::string> intake_tokens;
   std::optional<std::string> callback_secret;
+  std::vector<std::string> console_tokens;
 };
+
+/// What kind of desk runs: the real one, or the sandbox (console only, demo cases, faster clocks).
+struct DeskMode {
+  bool sandbox = false;
+  bool demo = false;
+  int speed = 1;
+  std::string demo_token;  ///< the sandbox's own intake token for its demo cases
+};
+
+/// True when the listen address is on this machine's loopback.
+bool loopback_listen(const std::string& listen) {
+  try {
+    const auto [host, port] = split_host_port(listen);
+    if (host == "localhost") return true;
+    boost::system::error_code ec;
+    const auto address = net::ip::make_address(host, ec);
+    return !ec && address.is_loopback();
+  } catch (const std::exception&) { return false; }
+}
 
 /// The running desk: everything `escalation-desk run` owns, on one io_context and one thread, besides
 /// the intake committer's own thread.
 class Desk {
  public:
-  Desk(const core::Policy& policy, storage::Store& store, DeskSecrets secrets)
-      : policy_(policy),
+  Desk(const core::Policy& policy, storage::Store& store, DeskSecrets secrets, DeskMode mode = {})
+      : mode_(std::move(mode)),
+        policy_(policy),
         store_(store),
         secrets_(std::move(secrets)),
         policies_(store, std::make_shared<handlers::PolicySet>(policy)),
@@ -72,7 +99,12 @@ class Desk {
   int run() {
     if (const int code = make_surfaces(); code != kExitStopped) return code;
     timer_.emplace(
-        io_.get_executor(), store_, policies_.resolver(), clock_, &metrics_, [this] { outbox_.poke(); }, sla_options());
+        io_.get_executor(), store_, policies_.resolver(), clock_, &metrics_,
+        [this] {
+          outbox_.poke();
+          hub_.publish("escalation", {{"change", "clock"}});  // a reminder or breach fired
+        },
+        sla_options());
     outbox_.add(callbacks_);
     const auto current = policies_.current();
     intake_.emplace(handlers::IntakeDependencies{current->policy(), current->engine(), current->rota(), store_,
@@ -81,6 +113,13 @@ class Desk {
     // Intake commits run on their own thread, many submissions per transaction (one fsync), so this
     // thread, which also acks every surface's events, never waits for the disk on the agents' behalf.
     committer_.emplace(*intake_, clock_);
+    console_.emplace(
+        console::ConsoleDependencies{store_, policies_, clock_, &metrics_, surface_names_,
+                                     [this](const std::string& id) {
+                                       net::post(io_, [this, id] { id.empty() ? changed() : opened_or_changed(id); });
+                                     }},
+        console::ConsoleOptions{mode_.sandbox, mode_.speed, secrets_.console_tokens,
+                                loopback_listen(policy_.desk.intake_listen)});
     if (const int code = start_intake(); code != kExitStopped) return code;
 
     spawn_worker("outbox", outbox_.run());
@@ -106,6 +145,13 @@ class Desk {
   }
 
   int make_surfaces() {
+    if (mode_.sandbox) {
+      // The sandbox's only channel is the console, whatever secrets the environment holds.
+      auto surface = std::make_unique<console::ConsoleSurface>(context_, hub_);
+      surface_names_.push_back(surface->name());
+      surfaces_.push_back(std::move(surface));
+      return kExitStopped;
+    }
     std::string how;
     try {
       for (const SurfaceEntry& entry : known_surfaces()) {
@@ -137,7 +183,17 @@ class Desk {
   int start_intake() {
     IntakeServerOptions options;
     options.listen = policy_.desk.intake_listen;
+    options.stream = [this](const handlers::HttpRequest& request) -> std::optional<StreamingResponse> {
+      if (request.target != "/v1/events" && request.target.rfind("/v1/events?", 0) != 0) return std::nullopt;
+      return console_->events(request, hub_);
+    };
     server_.emplace(io_.get_executor(), options, [this](handlers::HttpRequest request, IntakeServer::Reply reply) {
+      if (console::ConsoleApp::owns(request.target)) {
+        // Console pages read the store: on the committer's thread, like the API's reads.
+        auto shared = std::make_shared<handlers::HttpRequest>(std::move(request));
+        committer_->read(handlers::StoreRead{[this, shared] { return console_->handle(*shared); }}, std::move(reply));
+        return;
+      }
       committer_->submit(std::move(request), [this, reply = std::move(reply)](handlers::HttpResponse answer) {
         // Called on the committer thread: the clocks and the outbox are woken on the desk's own.
         if (answer.status == 201) {
@@ -151,6 +207,7 @@ class Desk {
     try {
       const auto port = server_->bind();
       log_info("intake.listening", {{"address", policy_.desk.intake_listen}, {"port", port}});
+      port_ = port;
     } catch (const std::exception& e) {
       slack::report_fatal(e.what());
       return kExitSurfaceFailed;
@@ -160,13 +217,36 @@ class Desk {
                {{"hint",
                  "set DESK_INTAKE_TOKENS (comma-separated bearer tokens): until then every agent request is refused"}});
     spawn_worker("intake", server_->run());
+    if (mode_.sandbox) announce_sandbox();
     return kExitStopped;
+  }
+
+  void announce_sandbox() {
+    const auto [host, configured_port] = split_host_port(policy_.desk.intake_listen);
+    std::string shown = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host;
+    if (shown.find(':') != std::string::npos) shown = "[" + shown + "]";
+    const std::string url = "http://" + shown + ":" + std::to_string(port_) + "/";
+    std::cout << "Escalation Desk sandbox: open " << url << " in a browser (Ctrl-C stops it)." << std::endl;
+    log_info("sandbox.console", {{"url", url}, {"speed", mode_.speed}, {"demo", mode_.demo}});
+    if (mode_.demo)
+      // Not a worker: it ends by design once the cases are in.
+      net::co_spawn(io_,
+                    console::feed_demo(io_.get_executor(), port_, mode_.demo_token, console::demo_submissions(policy_),
+                                       std::chrono::milliseconds{1500}),
+                    net::detached);
   }
 
   /// The store changed: the clocks and the outbox look again.
   void changed() {
     if (timer_) timer_->poke();
     outbox_.poke();
+    hub_.publish("escalation", {{"change", "changed"}});
+  }
+
+  void opened_or_changed(const std::string& escalation_id) {
+    if (timer_) timer_->poke(escalation_id);
+    outbox_.poke();
+    hub_.publish("escalation", {{"id", escalation_id}, {"change", "changed"}});
   }
 
   /// An escalation was opened: its clock starts (the others are already scheduled) and its post goes
@@ -175,6 +255,7 @@ class Desk {
     if (escalation_id.empty()) return changed();
     if (timer_) timer_->poke(escalation_id);
     outbox_.poke();
+    hub_.publish("escalation", {{"id", escalation_id}, {"change", "opened"}});
   }
 
   /// A worker whose run() ends while the desk is not stopping is down, and /healthz says so.
@@ -229,6 +310,7 @@ class Desk {
     if (stopping_) return;
     stopping_ = true;
     if (server_) server_->stop();
+    hub_.close();
     if (timer_) timer_->stop();
     outbox_.stop();
     for (auto& surface : surfaces_) surface->stop();
@@ -252,10 +334,12 @@ class Desk {
     return h;
   }
 
+  DeskMode mode_;
   const core::Policy& policy_;
   storage::Store& store_;
   DeskSecrets secrets_;
   net::io_context io_{1};
+  console::EventHub hub_{io_.get_executor()};
   core::SystemClock clock_;
   core::Metrics metrics_;
   PolicyCache policies_;
@@ -267,16 +351,17 @@ class Desk {
   std::optional<SlaTimer> timer_;
   std::optional<handlers::IntakeHandler> intake_;
   std::optional<IntakeCommitter> committer_;
+  std::optional<console::ConsoleApp> console_;
   std::optional<IntakeServer> server_;
+  std::uint16_t port_ = 0;
   std::map<std::string, std::string> worker_ends_;
   int running_surfaces_ = 0;
   bool stopping_ = false;
   int exit_code_ = kExitStopped;
 };
 
-}  // namespace
-
-int run_desk_app(const core::Policy& policy) {
+/// Opens the store and reads the desk's own secrets, then runs the desk; messages on stderr.
+int open_and_run(const core::Policy& policy, DeskMode mode) {
   if (const char* level = std::getenv("DESK_LOG_LEVEL"))
     slack::set_log_level(slack::parse_log_level(level, slack::LogLevel::info));
   std::unique_ptr<storage::SqliteStore> store;
@@ -290,13 +375,60 @@ int run_desk_app(const core::Policy& policy) {
   DeskSecrets secrets;
   try {
     if (auto tokens = slack::read_secret("DESK_INTAKE_TOKENS")) secrets.intake_tokens = split_tokens(*tokens);
+    if (auto tokens = slack::read_secret("DESK_CONSOLE_TOKENS")) secrets.console_tokens = split_tokens(*tokens);
     secrets.callback_secret = CallbackSender::secret_from_env();
   } catch (const std::exception& e) {
     std::cerr << "escalation-desk: " << e.what() << "\n";
     return kExitNotConfigured;
   }
-  Desk desk(policy, *store, std::move(secrets));
+  if (mode.sandbox && mode.demo) secrets.intake_tokens.push_back(mode.demo_token);
+  Desk desk(policy, *store, std::move(secrets), std::move(mode));
   return desk.run();
+}
+
+std::string random_token() {
+  unsigned char bytes[24];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for the sandbox's token");
+  static const char* kHex = "0123456789abcdef";
+  std::string out = "sandbox-";
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_desk_app(const core::Policy& policy) { return open_and_run(policy, {}); }
+
+int run_sandbox_app(const core::Policy& base, const SandboxSettings& settings) {
+  if (settings.speed < 1 || settings.speed > 600) {
+    std::cerr << "escalation-desk: --speed must be between 1 and 600\n";
+    return kExitNotConfigured;
+  }
+  core::Policy policy = console::sped_up(base, settings.speed);
+  if (!settings.listen.empty()) policy.desk.intake_listen = settings.listen;
+  // Its database is its own: a fresh one in a temporary folder unless a path is given.
+  std::filesystem::path scratch;
+  if (settings.database.empty()) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "escalation-desk-sandbox-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) {
+      std::cerr << "escalation-desk: cannot make a temporary folder for the sandbox's database\n";
+      return kExitNotConfigured;
+    }
+    scratch = pattern;
+    policy.desk.database = (scratch / "sandbox.db").string();
+  } else {
+    policy.desk.database = settings.database;
+  }
+  DeskMode mode{true, settings.demo, settings.speed, random_token()};
+  const int code = open_and_run(policy, std::move(mode));
+  if (!scratch.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(scratch, ignored);
+  }
+  return code;
 }
 
 }  // namespace desk::bot

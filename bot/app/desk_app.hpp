@@ -3,6 +3,8 @@
 /// the store, the policy and its snapshots, the intake API and its committer, the SLA clock, the
 /// outbox dispatcher and the agent callbacks — and starts every surface the config and secrets enable.
 /// Nothing here decides anything: it only wires.
+#include <string>
+
 #include "core/policy.hpp"
 
 namespace desk::bot {
@@ -15,5 +17,16 @@ inline constexpr int kExitNotConfigured = 2;  ///< no surface enabled, a secret 
 /// Runs the desk until SIGINT/SIGTERM (kExitStopped) or a fatal condition (kExitSurfaceFailed,
 /// kExitNotConfigured, with a message on stderr naming what to set and where to get it).
 int run_desk_app(const core::Policy& policy);
+
+/// `escalation-desk sandbox`: the same desk with the console as its only surface and channel (no
+/// Slack or Teams), on its own database; `demo` feeds the seed's cases through the intake API and
+/// `speed` runs the clocks faster. Prints the console's URL; same exit codes as run_desk_app.
+struct SandboxSettings {
+  bool demo = false;
+  int speed = 1;
+  std::string database;  ///< empty: a fresh file in a temporary folder, removed at exit
+  std::string listen;    ///< empty: the config's intake_listen
+};
+int run_sandbox_app(const core::Policy& policy, const SandboxSettings& settings);
 
 }  // namespace desk::bot

@@ -68,6 +68,9 @@ class ForwardingStore : public storage::Store {
   }
   std::vector<storage::OutboxMessage> outbox_in_doubt() override { return inner_.outbox_in_doubt(); }
   std::optional<storage::OutboxMessage> outbox_message(std::int64_t id) override { return inner_.outbox_message(id); }
+  std::vector<storage::OutboxMessage> outbox_history(const std::string& surface, int limit) override {
+    return inner_.outbox_history(surface, limit);
+  }
   void outbox_mark_sending(std::int64_t id, core::TimePoint at) override { inner_.outbox_mark_sending(id, at); }
   void outbox_mark_sent(std::int64_t id, const std::string& r, core::TimePoint at) override {
     inner_.outbox_mark_sent(id, r, at);

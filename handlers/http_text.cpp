@@ -1,0 +1,43 @@
+#include "handlers/http_text.hpp"
+
+#include "core/text_scan.hpp"
+
+namespace desk::handlers {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += plus_is_space && s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  if (!core::is_valid_utf8(out) || out.find('\0') != std::string::npos) return std::nullopt;
+  return out;
+}
+
+bool same_digest(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  volatile unsigned diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff = diff | (static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i]));
+  return diff == 0;
+}
+
+}  // namespace desk::handlers

@@ -1,0 +1,18 @@
+#pragma once
+/// Small pieces of HTTP that more than one listener needs (the agent API's query strings and the
+/// console's forms; bearer-token checks): strict percent-decoding and a constant-time digest compare.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace desk::handlers {
+
+/// %XX sequences decoded (and '+' as a space when `plus_is_space`, as forms and query strings use
+/// it); nullopt for a broken sequence, or a result that is not valid UTF-8 or holds a NUL.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
+
+/// Compares every byte of two digests of equal length, with no early exit: the time taken does not
+/// depend on where they differ. False for different lengths.
+bool same_digest(const std::string& a, const std::string& b);
+
+}  // namespace desk::handlers

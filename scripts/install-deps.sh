@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Escalation Desk needs to build, test and run.
 # Idempotent and quick when everything is already there: apt is only touched for what is missing.
-# --tests also installs what only the tests need: Debian's headless Chromium and, with the machine's
-# npm, playwright-core at the version pinned in tests/browser/package-lock.json.
+# --tests also installs what only the tests need: Debian's headless Chromium, dpkg-dev and lintian
+# for the package test, and, with the machine's npm, playwright-core at the version pinned in
+# tests/browser/package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for_tests=false
@@ -24,6 +25,7 @@ packages=(
 )
 if $for_tests; then
   packages+=(chromium-headless-shell)  # the browser tests of the console (tests/browser)
+  packages+=(dpkg-dev lintian)         # the package test: dpkg-shlibdeps for Depends, lintian (tests/package)
 fi
 
 missing=()

@@ -29,7 +29,16 @@ std::string zone_of(const core::Policy& p, const core::RoleSpec& role) {
 }  // namespace
 
 std::vector<core::RotaOverride> stored_overrides(const core::Policy& p, core::TimePoint now, std::ostream& err) {
-  if (p.desk.database == ":memory:" || !std::filesystem::exists(p.desk.database)) return {};
+  if (p.desk.database == ":memory:") return {};
+  // Whoever runs a read-only command may not be allowed to look into the service's state directory
+  // (0750 in the package): the rota is still shown, only without the stored overrides.
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(p.desk.database, ec);
+  if (ec) {
+    err << "warning: rota overrides not read: cannot look at " << p.desk.database << ": " << ec.message() << "\n";
+    return {};
+  }
+  if (!exists) return {};
   try {
     return storage::SqliteStore::open(p.desk.database)->overrides_active_after(now);
   } catch (const storage::StorageError& e) {

@@ -5,6 +5,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -13,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <sstream>
@@ -69,9 +71,18 @@ struct IntakeServer::Impl : std::enable_shared_from_this<Impl> {
         options(std::move(opts)),
         handler(std::move(h)),
         async_handler(std::move(a)),
-        acceptor(executor) {}
+        acceptor(executor),
+        slot_free(executor) {}
 
   net::awaitable<void> session(std::shared_ptr<beast::tcp_stream> stream);
+  /// Closes after an answer sent before the request's body was read: stops sending, then reads and
+  /// drops what the client still sends (briefly, boundedly), so the close does not reset the
+  /// connection before the client has read the answer.
+  net::awaitable<void> close_after_early_answer(beast::tcp_stream& stream);
+  /// Resumes the accept loop when a connection closes (it waits while max_connections are open).
+  void connection_closed() {
+    if (open.size() < options.max_connections) slot_free.cancel();
+  }
   /// Writes a streaming response on `stream` until it ends; the connection closes after it.
   net::awaitable<void> stream_out(beast::tcp_stream& stream, StreamingResponse response, unsigned version);
   net::awaitable<handlers::HttpResponse> answer(handlers::HttpRequest request);
@@ -81,6 +92,7 @@ struct IntakeServer::Impl : std::enable_shared_from_this<Impl> {
   Handler handler;  // one of these two is set
   AsyncHandler async_handler;
   tcp::acceptor acceptor;
+  net::steady_timer slot_free;
   std::set<std::shared_ptr<beast::tcp_stream>> open;
   bool stopping = false;
 };
@@ -126,17 +138,32 @@ std::uint16_t IntakeServer::bind() {
 
 net::awaitable<void> IntakeServer::run() {
   auto self = impl_;
+  // After a failed accept (EMFILE: out of file descriptors) wait before trying again, doubling up to a
+  // second: a tight retry loop would starve everything else on this thread, Slack's acks included.
+  constexpr std::chrono::milliseconds kFirstPause{10}, kLongestPause{1000};
+  std::chrono::milliseconds pause = kFirstPause;
+  net::steady_timer backoff(self->executor);
   while (!self->stopping) {
+    while (self->open.size() >= std::max<std::size_t>(1, self->options.max_connections) && !self->stopping) {
+      self->slot_free.expires_at(std::chrono::steady_clock::time_point::max());
+      co_await self->slot_free.async_wait(kTuple);
+    }
+    if (self->stopping) break;
     auto [ec, socket] = co_await self->acceptor.async_accept(kTuple);
     if (ec) {
       if (self->stopping || ec == net::error::operation_aborted) break;
-      slack::log_warn("intake.accept_failed", {{"error", ec.message()}});
+      slack::log_warn("intake.accept_failed", {{"error", ec.message()}, {"retry_in_ms", pause.count()}});
+      backoff.expires_after(pause);
+      co_await backoff.async_wait(kTuple);
+      pause = std::min(pause * 2, kLongestPause);
       continue;
     }
+    pause = kFirstPause;
     auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
     self->open.insert(stream);
     net::co_spawn(self->executor, self->session(stream), [self, stream](std::exception_ptr e) {
       self->open.erase(stream);
+      self->connection_closed();
       if (!e) return;
       try {
         std::rethrow_exception(e);
@@ -150,6 +177,7 @@ void IntakeServer::stop() {
   impl_->stopping = true;
   boost::system::error_code ignored;
   impl_->acceptor.close(ignored);
+  impl_->slot_free.cancel();
   for (const auto& s : impl_->open) s->socket().shutdown(tcp::socket::shutdown_receive, ignored);
 }
 
@@ -186,7 +214,20 @@ net::awaitable<void> IntakeServer::Impl::session(std::shared_ptr<beast::tcp_stre
     http::request_parser<http::string_body> parser;
     parser.body_limit(options.body_limit);
     stream->expires_after(options.read_timeout);
-    auto [ec, n] = co_await http::async_read(*stream, buffer, parser, kTuple);
+    auto [ec, n] = co_await http::async_read_header(*stream, buffer, parser, kTuple);
+    if (!ec && options.screen && !parser.is_done()) {
+      std::optional<handlers::HttpResponse> early;
+      try {
+        early = options.screen(to_request(parser.get()));
+      } catch (const std::exception& e) { slack::log_error("intake.screen_failed", {{"error", e.what()}}); }
+      if (early) {
+        auto res = to_response(*early, parser.get().version(), false);
+        auto [wec, wn] = co_await http::async_write(*stream, res, kTuple);
+        if (!wec) co_await close_after_early_answer(*stream);
+        break;
+      }
+    }
+    if (!ec && !parser.is_done()) std::tie(ec, n) = co_await http::async_read(*stream, buffer, parser, kTuple);
     handlers::HttpResponse answer;
     bool keep_alive = false;
     unsigned version = 11;
@@ -222,11 +263,26 @@ net::awaitable<void> IntakeServer::Impl::session(std::shared_ptr<beast::tcp_stre
     stream->expires_after(options.read_timeout);
     auto res = to_response(answer, version, keep_alive);
     auto [wec, wn] = co_await http::async_write(*stream, res, kTuple);
-    if (wec || !keep_alive) break;
+    // A body refused unread (413) may still be arriving: drain it so the client gets to read the answer.
+    if (!wec && answer.status == 413) co_await close_after_early_answer(*stream);
+    if (wec || !keep_alive || answer.status == 413) break;
   }
   boost::system::error_code ignored;
   stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
   stream->close();
+}
+
+net::awaitable<void> IntakeServer::Impl::close_after_early_answer(beast::tcp_stream& stream) {
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(std::chrono::seconds{2});
+  char sink[16 * 1024];
+  std::size_t dropped = 0;
+  while (dropped < options.body_limit) {
+    auto [ec, n] = co_await stream.async_read_some(net::buffer(sink), kTuple);
+    if (ec) break;
+    dropped += n;
+  }
 }
 
 net::awaitable<void> IntakeServer::Impl::stream_out(beast::tcp_stream& stream, StreamingResponse response,

@@ -28,10 +28,13 @@ struct IntakeServerOptions {
   std::string listen = "127.0.0.1:8080";  ///< host:port; port 0 picks a free one (tests)
   std::chrono::seconds read_timeout{30};  ///< per request, headers and body
   std::size_t body_limit = 1024 * 1024;   ///< larger bodies get 413 without being read
-  std::size_t max_connections = 512;      ///< further connections wait in the backlog
+  std::size_t max_connections = 512;      ///< open at once; further ones wait in the backlog until one closes
   /// Asked first, on the server's thread, for every request: a StreamingResponse takes the connection
   /// over; nullopt passes the request to the handler. Unset: no request streams.
   std::function<std::optional<StreamingResponse>(const handlers::HttpRequest&)> stream;
+  /// Asked with a request's head (no body yet), on the server's thread: an answer here is sent without
+  /// the body ever being read (e.g. a 401), and the connection closes. Unset: every body is read.
+  std::function<std::optional<handlers::HttpResponse>(const handlers::HttpRequest&)> screen;
 };
 
 class IntakeServer {

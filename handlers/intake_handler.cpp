@@ -231,11 +231,7 @@ PreparedRequest IntakeHandler::route(const HttpRequest& request, core::TimePoint
 
   // Authentication comes before anything else about a /v1 request, the body above all.
   const auto scope = authenticate(request);
-  if (!scope) {
-    HttpResponse r = error(401, "unauthorized", "a valid 'Authorization: Bearer <token>' header is required");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return r;
-  }
+  if (!scope) return unauthorized();
   if (path == "/v1/submissions")
     return request.method != "POST"
                ? not_allowed("POST")
@@ -251,6 +247,18 @@ PreparedRequest IntakeHandler::route(const HttpRequest& request, core::TimePoint
   return !get ? not_allowed("GET") : with_query(query, {}, [&](const Query&) {
     return StoreRead{[this, id = *id] { return get_escalation(id); }};
   });
+}
+
+HttpResponse IntakeHandler::unauthorized() {
+  HttpResponse r = error(401, "unauthorized", "a valid 'Authorization: Bearer <token>' header is required");
+  r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+std::optional<HttpResponse> IntakeHandler::screen(const HttpRequest& headers) {
+  const std::string_view target = headers.target;
+  if (target.rfind("/v1/", 0) != 0 || authenticate(headers)) return std::nullopt;
+  return counted(unauthorized(), false, {});
 }
 
 std::optional<std::string> IntakeHandler::authenticate(const HttpRequest& request) const {

@@ -127,6 +127,10 @@ class IntakeHandler {
   /// answers 503 {"error":"unavailable"}, anything else 500.
   HttpResponse handle(const HttpRequest& request, core::TimePoint now);
 
+  /// Looks at a request's head before its body is read: the 401 for a /v1 request without an accepted
+  /// token (so nobody without a token can make the desk read a megabyte), or nullopt to read on.
+  std::optional<HttpResponse> screen(const HttpRequest& headers);
+
   /// Routes, authenticates, validates and evaluates without touching the store. Never throws.
   PreparedRequest prepare(const HttpRequest& request, core::TimePoint now);
   /// Commits the submissions in one transaction where the store allows it and answers each, in order,
@@ -141,6 +145,7 @@ class IntakeHandler {
   PreparedRequest route(const HttpRequest& request, core::TimePoint now);
   /// The token's digest (the idempotency scope) when the request carries an accepted token.
   std::optional<std::string> authenticate(const HttpRequest& request) const;
+  HttpResponse unauthorized();
   PreparedRequest check_submission(const HttpRequest& request, const std::string& scope, core::TimePoint now);
   /// What the store is given for `p`; its answer is built inside the commit into `*answer_out`.
   storage::NewSubmission to_new_submission(const PendingSubmission& p, std::span<const core::RotaOverride> overrides,

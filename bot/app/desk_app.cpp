@@ -183,6 +183,8 @@ class Desk {
   int start_intake() {
     IntakeServerOptions options;
     options.listen = policy_.desk.intake_listen;
+    // A /v1 request without an accepted token is refused on its head, before its body is read.
+    options.screen = [this](const handlers::HttpRequest& head) { return intake_->screen(head); };
     options.stream = [this](const handlers::HttpRequest& request) -> std::optional<StreamingResponse> {
       if (request.target != "/v1/events" && request.target.rfind("/v1/events?", 0) != 0) return std::nullopt;
       return console_->events(request, hub_);

@@ -35,6 +35,9 @@ class IntakeServerTest : public ::testing::TestWithParam<bool> {
     IntakeServerOptions options;
     options.listen = "127.0.0.1:0";
     options.body_limit = 64 * 1024;
+    options.read_timeout = std::chrono::seconds{5};
+    options.max_connections = 3;
+    options.screen = [this](const handlers::HttpRequest& head) { return handler_->screen(head); };
     server_ = make_server(options);
     port_ = server_->bind();
     net::co_spawn(io_, server_->run(), net::detached);
@@ -156,6 +159,47 @@ TEST_P(IntakeServerTest, KeepAliveMixesSubmissionsReadsAndErrorsInOrder) {
   if (committer_) {
     EXPECT_EQ(committer_->stats().reads, 2u);  // the escalation and /healthz; the 401 needed no store
   }
+}
+
+TEST_P(IntakeServerTest, AWrongTokenIsRefusedOnTheHeadBeforeAnyBodyIsSent) {
+  // Headers announcing a large body, and no body at all: the 401 must come from the head alone
+  // (waiting for the body would end in the 5 s read timeout with no answer).
+  const auto started = std::chrono::steady_clock::now();
+  const auto out = exchange(
+      "POST /v1/submissions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong-token-0000000\r\n"
+      "Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 401", 0), 0u) << out;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds{4});
+  EXPECT_TRUE(store_->escalations(std::nullopt).empty());
+}
+
+TEST_P(IntakeServerTest, ConnectionsBeyondTheCapWaitUntilOneCloses) {
+  net::io_context client;
+  const tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), port_);
+  std::vector<std::unique_ptr<tcp::socket>> idle;
+  for (int i = 0; i < 3; ++i) {
+    idle.push_back(std::make_unique<tcp::socket>(client));
+    idle.back()->connect(endpoint);
+  }
+  // A fourth connection is taken by the kernel's backlog, but the server does not serve it yet.
+  tcp::socket fourth(client);
+  fourth.connect(endpoint);
+  net::write(fourth, net::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+  fourth.non_blocking(true);
+  char buf[256];
+  boost::system::error_code ec;
+  std::this_thread::sleep_for(std::chrono::milliseconds{300});
+  fourth.read_some(net::buffer(buf), ec);
+  EXPECT_EQ(ec, net::error::would_block) << "served beyond the cap";
+  idle.front()->close();  // one slot frees: the fourth is served
+  fourth.non_blocking(false);
+  std::string out;
+  for (;;) {
+    const auto n = fourth.read_some(net::buffer(buf), ec);
+    out.append(buf, n);
+    if (ec) break;
+  }
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
 }
 
 INSTANTIATE_TEST_SUITE_P(AnsweredOnTheIoThreadOrByTheCommitter, IntakeServerTest, ::testing::Bool(),

@@ -40,8 +40,11 @@ handlers::HttpRequest to_request(const http::request<http::string_body>& req) {
     std::string name(field.name_string());
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     // Repeated headers are joined as HTTP allows; Authorization is never repeated legitimately.
-    auto [it, fresh] = out.headers.emplace(std::move(name), std::string(field.value()));
-    if (!fresh) it->second += "," + std::string(field.value());
+    auto [it, fresh] = out.headers.emplace(name, std::string(field.value()));
+    if (!fresh) {
+      it->second += "," + std::string(field.value());
+      if (!out.repeated(name)) out.repeated_headers.push_back(std::move(name));
+    }
   }
   out.body = req.body();
   return out;

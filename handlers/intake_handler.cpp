@@ -152,6 +152,10 @@ const std::string* find_header(const HttpRequest& r, const char* name) {
 
 }  // namespace
 
+bool HttpRequest::repeated(std::string_view name) const {
+  return std::find(repeated_headers.begin(), repeated_headers.end(), name) != repeated_headers.end();
+}
+
 const std::string* HttpResponse::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
     if (lower(k) == lower(name)) return &v;
@@ -262,6 +266,7 @@ std::optional<HttpResponse> IntakeHandler::screen(const HttpRequest& headers) {
 }
 
 std::optional<std::string> IntakeHandler::authenticate(const HttpRequest& request) const {
+  if (request.repeated("authorization")) return std::nullopt;  // two credentials: neither is taken
   const std::string* header = find_header(request, "authorization");
   if (!header) return std::nullopt;
   const std::string_view value = trim(*header);
@@ -286,6 +291,8 @@ PreparedRequest IntakeHandler::check_submission(const HttpRequest& request, cons
   if (request.body.size() > limits_.max_body_bytes)
     return error(413, "too_large", "the body is larger than " + std::to_string(limits_.max_body_bytes) + " bytes");
   std::string key;
+  if (request.repeated("idempotency-key"))
+    return error(400, "invalid_header", "'Idempotency-Key' is given more than once: send one", "Idempotency-Key");
   if (const std::string* k = find_header(request, "idempotency-key")) {
     key = *k;
     if (!is_valid_key(key, limits_.max_idempotency_key))

@@ -50,6 +50,10 @@ struct HttpRequest {
   std::string target;                          ///< origin form: path and optional query
   std::map<std::string, std::string> headers;  ///< names in lower case
   std::string body;
+  /// Header names (lower case) that came more than once; their values above are joined with ','.
+  std::vector<std::string> repeated_headers = {};
+
+  bool repeated(std::string_view name) const;
 };
 
 struct HttpResponse {

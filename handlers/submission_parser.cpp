@@ -144,6 +144,9 @@ class Validator {
       if (auto e = text(c, "title", false, 1024, title)) return prefixed(*e, at);
       std::string date;
       if (auto e = text(c, "published_at", false, 64, date)) return prefixed(*e, at);
+      if (c.contains("published_at") && c["published_at"].is_string() && date.empty())
+        return error("invalid_date", at + ".published_at is empty: give a date like 2024-06-01, or leave it out",
+                     at + ".published_at");
       if (!date.empty()) {
         auto ymd = core::parse_date(date);
         if (!ymd)
@@ -237,6 +240,9 @@ ParsedSubmission parse_submission(std::string_view body, const core::Policy& pol
   } catch (const json::parse_error& e) {
     // nlohmann's message names the byte and what it expected; it never echoes more than a token.
     return error("malformed_json", std::string("the body is not valid JSON: ") + e.what());
+  } catch (const json::out_of_range&) {
+    // A number no double can hold (1e400): well-formed JSON, but no value the desk can take.
+    return error("out_of_range", "a number in the body is too large to be represented");
   }
   core::Submission s;
   s.submitted_at = received_at;

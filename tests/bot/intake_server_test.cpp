@@ -173,6 +173,15 @@ TEST_P(IntakeServerTest, AWrongTokenIsRefusedOnTheHeadBeforeAnyBodyIsSent) {
   EXPECT_TRUE(store_->escalations(std::nullopt).empty());
 }
 
+TEST_P(IntakeServerTest, TwoIdempotencyKeyHeadersAreRefused) {
+  const auto out =
+      exchange(post(R"({"workflow":"paid_ads","channel":"meta","agent":"a","confidence":0.4,"output":"x"})",
+                    "Idempotency-Key: first\r\nIdempotency-Key: second\r\n"));
+  EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;
+  EXPECT_NE(out.find("Idempotency-Key"), std::string::npos) << out;
+  EXPECT_TRUE(store_->escalations(std::nullopt).empty());
+}
+
 TEST_P(IntakeServerTest, ConnectionsBeyondTheCapWaitUntilOneCloses) {
   net::io_context client;
   const tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), port_);

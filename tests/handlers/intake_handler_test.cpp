@@ -299,6 +299,11 @@ TEST_F(IntakeHandlerTest, BadBodiesGetPreciseErrorsAndWriteNothing) {
       {with("citations", json::array({{{"url", "https://x.example"}, {"published_at", "2024-13-45"}}})), 422,
        "invalid_date", "citations[0].published_at"},
       {with("permalink", "javascript:alert(1)"), 422, "invalid_url", "permalink"},
+      // Found by hostile testing: a number no double holds answered 500; an empty date passed.
+      {R"({"workflow":"community_replies","channel":"x","agent":"a","confidence":1e400,"output":"o"})", 422,
+       "out_of_range", ""},
+      {with("citations", json::array({{{"url", "https://x.example"}, {"published_at", ""}}})), 422, "invalid_date",
+       "citations[0].published_at"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.body.substr(0, 80));
@@ -306,6 +311,18 @@ TEST_F(IntakeHandlerTest, BadBodiesGetPreciseErrorsAndWriteNothing) {
   }
   EXPECT_EQ(counts(), (Counts{0, 0, 0, false}));
   EXPECT_EQ(desk.metrics.value("desk_submissions_total", {"approved"}), 0);
+}
+
+TEST_F(IntakeHandlerTest, RepeatedIdempotencyKeyOrAuthorizationHeadersAreRefused) {
+  // The server joins a repeated header's values with ','; which one was meant cannot be known.
+  HttpRequest twice = with_key(post(draft().dump()), "key-a,key-b");
+  twice.repeated_headers = {"idempotency-key"};
+  expect_error(desk.send(twice, now), 400, "invalid_header", "Idempotency-Key");
+  HttpRequest two_tokens = post(draft().dump());
+  two_tokens.headers["authorization"] = std::string("Bearer ") + kToken + ",Bearer " + kToken;
+  two_tokens.repeated_headers = {"authorization"};
+  EXPECT_EQ(desk.send(two_tokens, now).status, 401);
+  EXPECT_EQ(counts(), (Counts{0, 0, 0, false}));
 }
 
 TEST_F(IntakeHandlerTest, RetryWithSameKeyReplaysFirstAnswerByteForByte) {

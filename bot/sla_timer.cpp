@@ -138,7 +138,7 @@ void SlaTimer::unschedule(const std::string& escalation_id) {
 
 std::pair<std::string, bool> SlaTimer::health() const {
   if (problem_.empty()) return {"running", true};
-  return {"retrying after a storage error: " + problem_, false};
+  return {"retrying after an error: " + problem_, false};
 }
 
 void SlaTimer::stop() {
@@ -253,10 +253,12 @@ net::awaitable<void> SlaTimer::run() {
         const auto until = std::max(core::Seconds{0}, wake - clock_.now());
         sleep = std::min<std::chrono::milliseconds>(until, options_.max_sleep);
       }
-    } catch (const storage::StorageError& e) {
-      problem_ = e.what();
+    } catch (const std::exception& e) {
+      // A storage error, or anything unexpected: the clock keeps running and tries again shortly.
+      const bool storage = dynamic_cast<const storage::StorageError*>(&e) != nullptr;
+      problem_ = storage ? std::string(e.what()) : std::string("unexpected: ") + e.what();
       slack::log_error(
-          "sla.storage_error",
+          storage ? "sla.storage_error" : "sla.unexpected_error",
           {{"error", e.what()}, {"retry_in_s", static_cast<std::int64_t>(options_.retry_after_error.count())}});
       sleep = options_.retry_after_error;
     }

@@ -36,7 +36,7 @@ void OutboxDispatcher::stop() {
 
 std::pair<std::string, bool> OutboxDispatcher::health() const {
   if (problem_.empty()) return {"running", true};
-  return {"retrying after a storage error: " + problem_, false};
+  return {"retrying after an error: " + problem_, false};
 }
 
 std::vector<std::string> OutboxDispatcher::ready_surfaces() const {
@@ -72,7 +72,10 @@ net::awaitable<void> OutboxDispatcher::run() {
       worked = co_await send_due();
       failures = 0;
       problem_.clear();
-    } catch (const storage::StorageError& e) { problem_ = e.what(); }
+    } catch (const storage::StorageError& e) { problem_ = e.what(); } catch (const std::exception& e) {
+      // Anything else (a bug, a bad row) is survived the same way: the worker never dies of it.
+      problem_ = std::string("unexpected: ") + e.what();
+    }
     if (!problem_.empty()) {
       // A row may be left `sending` by the failure: settle it like a crash's before going on.
       settled_.clear();
@@ -84,8 +87,16 @@ net::awaitable<void> OutboxDispatcher::run() {
     }
     if (worked || stopping_) continue;
     std::optional<std::chrono::milliseconds> wait;
-    if (auto next = store_.outbox_next_attempt(ready_surfaces()))
-      wait = std::max(core::Seconds{0}, *next - clock_.now());
+    try {
+      if (auto next = store_.outbox_next_attempt(ready_surfaces()))
+        wait = std::max(core::Seconds{0}, *next - clock_.now());
+    } catch (const std::exception& e) {
+      // Not knowing when the next row is due: look again soon rather than never.
+      problem_ = e.what();
+      wait = backoff(++failures);
+      slack::log_error("outbox.storage_error",
+                       {{"error", problem_}, {"retry_in_ms", static_cast<std::int64_t>(wait->count())}});
+    }
     co_await sleep_for(wait);
   }
 }

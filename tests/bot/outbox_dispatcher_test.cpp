@@ -12,6 +12,7 @@
 
 #include "handlers/effects.hpp"
 #include "storage/sqlite_store.hpp"
+#include "tests/support/forwarding_store.hpp"
 #include "tests/support/test_policy.hpp"
 
 namespace desk::bot {
@@ -252,6 +253,53 @@ TEST_F(OutboxDispatcherTest, RowsInDoubtGoFirstAndSayTheyAreInDoubtOncePerSurfac
   EXPECT_EQ(row(2).attempts, 2);
   EXPECT_EQ(row(2).state, State::sent);
   EXPECT_EQ(slack_.delivered.size(), 2u) << "settled once, not again at every poke";
+}
+
+/// A store that throws what no store should (a bug's std::logic_error, not a StorageError).
+class BuggyStore : public testing::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  using Store::outbox_due;
+  using Store::outbox_next_attempt;
+  std::vector<storage::OutboxMessage> outbox_due(core::TimePoint now, int limit,
+                                                 const std::optional<std::vector<std::string>>& s) override {
+    if (due_failures > 0 && due_failures--) throw std::logic_error("bug in outbox_due");
+    return ForwardingStore::outbox_due(now, limit, s);
+  }
+  std::optional<core::TimePoint> outbox_next_attempt(const std::optional<std::vector<std::string>>& s) override {
+    if (next_failures > 0 && next_failures--) throw std::runtime_error("bug in outbox_next_attempt");
+    return ForwardingStore::outbox_next_attempt(s);
+  }
+  int due_failures = 0;
+  int next_failures = 0;
+};
+
+TEST_F(OutboxDispatcherTest, AnyErrorIsSurvivedReportedAndTheRowsStillGo) {
+  // Found reading the code: only StorageError was caught, and outbox_next_attempt() not at all, so
+  // any other exception ended the worker for good while /healthz went on saying "running".
+  BuggyStore buggy(*store_);
+  OutboxDispatcher dispatcher(io_.get_executor(), buggy, clock_);
+  ScriptedDeliverer slack("slack");
+  dispatcher.add(slack);
+  buggy.next_failures = 1;
+  bool ended = false;
+  net::co_spawn(io_, dispatcher.run(), [&](std::exception_ptr) { ended = true; });
+  settle();  // nothing due: it asks when the next row is due, and that throws
+  EXPECT_FALSE(ended);
+  EXPECT_FALSE(dispatcher.health().second);
+  buggy.due_failures = 1;
+  const auto id = enqueue(handlers::Effect::post_escalation, "slack", escalation());
+  dispatcher.poke();
+  settle();  // outbox_due throws now
+  EXPECT_FALSE(ended);
+  EXPECT_NE(dispatcher.health().first.find("bug in outbox_due"), std::string::npos);
+  dispatcher.poke();
+  settle();
+  EXPECT_EQ(row(id).state, storage::OutboxMessage::State::sent);
+  EXPECT_TRUE(dispatcher.health().second);
+  dispatcher.stop();
+  settle();
+  EXPECT_TRUE(ended);
 }
 
 TEST_F(OutboxDispatcherTest, IdleDispatcherDeliversNothingUntilPoked) {

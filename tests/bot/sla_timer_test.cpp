@@ -14,6 +14,7 @@
 #include "bot/workers/outbox_dispatcher.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/fakes/fake_slack_api.hpp"
+#include "tests/support/forwarding_store.hpp"
 #include "tests/support/open_as_intake.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_policy.hpp"
@@ -134,6 +135,42 @@ class SlaTimerTest : public ::testing::Test {
   bool running_ = false;
   int enqueued_ = 0;
 };
+
+/// Throws what no store should (a bug's std::logic_error) from its first undecided_escalations().
+class BuggyStore : public testing::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  std::vector<core::Escalation> undecided_escalations() override {
+    if (failures > 0 && failures--) throw std::logic_error("bug in undecided_escalations");
+    return ForwardingStore::undecided_escalations();
+  }
+  int failures = 1;
+};
+
+TEST_F(SlaTimerTest, AnUnexpectedErrorIsSurvivedReportedAndTheClockGoesOn) {
+  // Found reading the code: only StorageError was caught, so any other exception stopped the clock
+  // for good: no ping, no breach, ever again.
+  const std::string id = open_escalation();
+  BuggyStore buggy(*store_);
+  SlaTimerOptions options;
+  options.surfaces = {"slack"};
+  SlaTimer timer(
+      io_.get_executor(), buggy, resolver_, clock_, &metrics_, [] {}, options);
+  bool ended = false;
+  net::co_spawn(io_, timer.run(), [&](std::exception_ptr) { ended = true; });
+  settle();
+  EXPECT_FALSE(ended);
+  EXPECT_FALSE(timer.health().second);
+  EXPECT_NE(timer.health().first.find("bug in undecided_escalations"), std::string::npos);
+  clock_.advance(std::chrono::minutes{4});  // past the backup ping
+  timer.poke();                             // wakes it from the pause after the error
+  settle();
+  EXPECT_TRUE(timer.health().second);
+  EXPECT_TRUE(store_->escalation(id)->backup_pinged_at.has_value());
+  timer.stop();
+  settle();
+  EXPECT_TRUE(ended);
+}
 
 TEST_F(SlaTimerTest, NothingFiresEarly) {
   open_escalation();

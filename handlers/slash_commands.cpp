@@ -184,20 +184,24 @@ std::optional<core::TimePoint> date_time(std::string_view s) {
   return core::TimePoint{std::chrono::sys_days(ymd)} + *tod;
 }
 
-/// Why `actor` may not set overrides on `spec`'s role: only the people in its may_override and the
-/// marketing director may. Empty when they may.
+/// Why `actor` may not set overrides on `spec`'s role; empty when they may. A role's may_override,
+/// when the config gives one, binds everyone, the marketing director included (else the director
+/// could make themself legal on-call and then decide legal's escalations); a role without one may
+/// be overridden by the director alone.
 std::string override_refusal(const core::Rota& r, const core::RoleSpec& spec, const core::Person* actor,
                              const std::vector<core::RotaOverride>& overrides, core::TimePoint now) {
-  const auto director = r.holder(core::kDirectorRole, now, overrides);
   const auto& may = spec.may_override;
-  if (actor &&
-      (std::find(may.begin(), may.end(), actor->id) != may.end() || (director && director->person == actor->id)))
-    return {};
-  std::string names;
-  for (const auto& p : may) names += (names.empty() ? "" : ", ") + core::display_name(r, p);
-  if (director)
-    names += (names.empty() ? "" : ", ") + core::display_name(r, director->person) + " (marketing director)";
-  return "Only " + (names.empty() ? std::string("the marketing director") : names) + " may override " + spec.id + ".";
+  if (!may.empty()) {
+    if (actor && std::find(may.begin(), may.end(), actor->id) != may.end()) return {};
+    std::string names;
+    for (const auto& p : may) names += (names.empty() ? "" : ", ") + core::display_name(r, p);
+    return "Only " + names + " may override " + spec.id + " (its may_override in the config).";
+  }
+  const auto director = r.holder(core::kDirectorRole, now, overrides);
+  if (actor && director && director->person == actor->id) return {};
+  const std::string who = director ? core::display_name(r, director->person) + " (marketing director)"
+                                   : std::string("the marketing director");
+  return "Only " + who + " may override " + spec.id + ".";
 }
 
 json plain(std::string text) { return {{"type", "plain_text"}, {"text", std::move(text)}}; }

@@ -244,6 +244,20 @@ TEST_F(SlashCommandsTest, PeopleInMayOverrideMaySetOverridesOnThatRoleOnly) {
   EXPECT_NE(reply_text(r).find("Only Dana (marketing director) may override legal_oncall."), std::string::npos);
 }
 
+TEST_F(SlashCommandsTest, AnExplicitMayOverrideBindsTheDirectorToo) {
+  // Found reading the code: the director could appoint themself legal on-call and then decide
+  // legal's escalations, whatever legal_oncall's may_override said.
+  core::Policy p = testing::seed_policy();
+  p.roles.at("legal_oncall").may_override = {"hana", "ivan"};
+  policy_ = std::make_shared<const PolicySet>(std::move(p));
+  auto r = run("/rota", "override <@U0D> legal_oncall 4h", "U0D");
+  EXPECT_FALSE(r.changed);
+  EXPECT_NE(reply_text(r).find("Only Hana, Ivan may override legal_oncall"), std::string::npos) << reply_text(r);
+  EXPECT_TRUE(sqlite_->overrides_active_after(now_).empty());
+  r = run("/rota", "override <@U0I> legal_oncall 4h", "U0H");
+  EXPECT_TRUE(r.changed) << reply_text(r);
+}
+
 TEST_F(SlashCommandsTest, OverrideByAnyoneElseIsRefusedAndAudited) {
   for (const char* user : {"U0E", "U0NOBODY"}) {
     const std::size_t audit_before = audit_rows();

@@ -32,8 +32,9 @@ namespace http = beast::http;
 using tcp = net::ip::tcp;
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 
-handlers::HttpRequest to_request(const http::request<http::string_body>& req) {
+handlers::HttpRequest to_request(const http::request<http::string_body>& req, bool from_loopback) {
   handlers::HttpRequest out;
+  out.from_loopback = from_loopback;
   out.method = std::string(req.method_string());
   out.target = std::string(req.target());
   for (const auto& field : req) {
@@ -213,6 +214,9 @@ net::awaitable<handlers::HttpResponse> IntakeServer::Impl::answer(handlers::Http
 
 net::awaitable<void> IntakeServer::Impl::session(std::shared_ptr<beast::tcp_stream> stream) {
   beast::flat_buffer buffer;
+  boost::system::error_code peer_ec;
+  const auto peer = stream->socket().remote_endpoint(peer_ec);
+  const bool from_loopback = !peer_ec && peer.address().is_loopback();
   while (!stopping) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(options.body_limit);
@@ -221,7 +225,7 @@ net::awaitable<void> IntakeServer::Impl::session(std::shared_ptr<beast::tcp_stre
     if (!ec && options.screen && !parser.is_done()) {
       std::optional<handlers::HttpResponse> early;
       try {
-        early = options.screen(to_request(parser.get()));
+        early = options.screen(to_request(parser.get(), from_loopback));
       } catch (const std::exception& e) { slack::log_error("intake.screen_failed", {{"error", e.what()}}); }
       if (early) {
         auto res = to_response(*early, parser.get().version(), false);
@@ -245,7 +249,7 @@ net::awaitable<void> IntakeServer::Impl::session(std::shared_ptr<beast::tcp_stre
       const auto& req = parser.get();
       version = req.version();
       keep_alive = req.keep_alive() && !stopping;
-      auto request = to_request(req);
+      auto request = to_request(req, from_loopback);
       std::optional<StreamingResponse> streaming;
       if (options.stream) {
         try {

@@ -173,6 +173,11 @@ IntakeHandler::IntakeHandler(IntakeDependencies deps)
       limits_(deps.limits) {
   for (const auto& t : deps.tokens)
     if (!t.empty()) token_digests_.push_back(storage::sha256_hex(t));
+  for (const auto& t : deps.admin_tokens) {
+    if (t.empty()) continue;
+    admin_digests_.push_back(storage::sha256_hex(t));
+    token_digests_.push_back(admin_digests_.back());
+  }
 }
 
 HttpResponse IntakeHandler::handle(const HttpRequest& request, core::TimePoint now) {
@@ -229,8 +234,11 @@ PreparedRequest IntakeHandler::route(const HttpRequest& request, core::TimePoint
       DeskHealth health = health_ ? health_() : DeskHealth{};
       return StoreRead{[this, health = std::move(health)] { return healthz(health); }};
     });
-  if (path == "/metrics")
+  if (path == "/metrics") {
+    // The figures say how busy the desk is and who escalates what: local readers, or a token.
+    if (!request.from_loopback && !authenticate(request)) return unauthorized();
     return !get ? not_allowed("GET") : with_query(query, {}, [&](const Query&) { return metrics_text(); });
+  }
   if (path.rfind("/v1/", 0) != 0) return error(404, "not_found", "no such path");
 
   // Authentication comes before anything else about a /v1 request, the body above all.
@@ -242,14 +250,14 @@ PreparedRequest IntakeHandler::route(const HttpRequest& request, core::TimePoint
                : with_query(query, {}, [&](const Query&) { return check_submission(request, *scope, now); });
   if (path == "/v1/escalations")
     return !get ? not_allowed("GET") : with_query(query, {"status", "limit"}, [&](const Query& q) {
-      return StoreRead{[this, q] { return list_escalations(q); }};
+      return StoreRead{[this, q, scope = *scope] { return list_escalations(q, scope); }};
     });
   constexpr std::string_view kPrefix = "/v1/escalations/";
   if (path.rfind(kPrefix, 0) != 0) return error(404, "not_found", "no such path");
   const auto id = escalation_id_in(path.substr(kPrefix.size()));
   if (!id) return error(404, "not_found", "no such escalation");
   return !get ? not_allowed("GET") : with_query(query, {}, [&](const Query&) {
-    return StoreRead{[this, id = *id] { return get_escalation(id); }};
+    return StoreRead{[this, id = *id, scope = *scope] { return get_escalation(id, scope); }};
   });
 }
 
@@ -317,9 +325,17 @@ PreparedRequest IntakeHandler::check_submission(const HttpRequest& request, cons
   return pending;
 }
 
-HttpResponse IntakeHandler::get_escalation(const std::string& id) {
+bool IntakeHandler::may_read(const core::Escalation& e, const std::string& scope) {
+  for (const auto& d : admin_digests_)
+    if (same_digest(d, scope)) return true;
+  const auto submission = store_.submission(e.submission_id);
+  return submission && same_digest(submission->idempotency_scope, scope);
+}
+
+HttpResponse IntakeHandler::get_escalation(const std::string& id, const std::string& scope) {
   auto e = store_.escalation(id);
-  if (!e) return error(404, "not_found", "no escalation " + id);
+  // Another agent's escalation is "not found" too: whether it exists is not theirs to learn.
+  if (!e || !may_read(*e, scope)) return error(404, "not_found", "no escalation " + id);
   json j = to_json(*e, rota_);
   json timeline = json::array();
   for (const auto& row : store_.audit_trail(id)) {
@@ -334,7 +350,7 @@ HttpResponse IntakeHandler::get_escalation(const std::string& id) {
   return json_response(200, j);
 }
 
-HttpResponse IntakeHandler::list_escalations(const Query& query) {
+HttpResponse IntakeHandler::list_escalations(const Query& query, const std::string& scope) {
   std::optional<core::EscalationState> state;
   if (auto it = query.find("status"); it != query.end()) {
     state = core::escalation_state_from(it->second);
@@ -350,7 +366,13 @@ HttpResponse IntakeHandler::list_escalations(const Query& query) {
       return error(400, "invalid_parameter", "limit must be a whole number from 1 to 500", "limit");
   }
   json list = json::array();
-  for (const auto& e : store_.escalations(state, limit)) list.push_back(to_json(e, rota_));
+  // An ordinary token sees its own among the latest 5,000: reading the list filters, it never leaks.
+  const bool admin = std::any_of(admin_digests_.begin(), admin_digests_.end(),
+                                 [&](const std::string& d) { return same_digest(d, scope); });
+  for (const auto& e : store_.escalations(state, admin ? limit : 5000)) {
+    if (static_cast<int>(list.size()) >= limit) break;
+    if (admin || may_read(e, scope)) list.push_back(to_json(e, rota_));
+  }
   return json_response(200, {{"escalations", std::move(list)}});
 }
 

@@ -7,7 +7,7 @@
 ///   GET  /v1/escalations/{id}   one escalation with its audit timeline
 ///   GET  /v1/escalations        ?status=open|triaged|accepted|rejected &limit=1..500 (default 100)
 ///   GET  /healthz               no auth: {"status","database","surfaces","workers", and each surface's state}
-///   GET  /metrics               no auth: Prometheus text 0.0.4
+///   GET  /metrics               Prometheus text 0.0.4: open on loopback, else a token is needed
 ///
 /// Every /v1 request is authenticated before anything else about it is looked at (its path, its
 /// headers, its body). Every error is JSON {"error": code, "message": text, "field": name or null}.
@@ -50,6 +50,8 @@ struct HttpRequest {
   std::string target;                          ///< origin form: path and optional query
   std::map<std::string, std::string> headers;  ///< names in lower case
   std::string body;
+  /// The peer is on this machine's loopback (set by the server; /metrics is open only to these).
+  bool from_loopback = true;
   /// Header names (lower case) that came more than once; their values above are joined with ','.
   std::vector<std::string> repeated_headers = {};
 
@@ -99,6 +101,9 @@ struct IntakeDependencies {
   /// Where a new escalation is posted: one post_escalation row per surface.
   SurfaceNames surfaces = {};
   IntakeLimits limits = {};
+  /// DESK_ADMIN_TOKENS: read every escalation (and may submit). An ordinary token reads only what was
+  /// submitted with it.
+  std::vector<std::string> admin_tokens = {};
 };
 
 /// A POST /v1/submissions that passed every check and has its verdict, waiting to be committed.
@@ -161,8 +166,10 @@ class IntakeHandler {
   void count(const core::Evaluation& ev);
   /// Counts an answer (and times it when it answers a submission) before it leaves.
   HttpResponse counted(HttpResponse response, bool submission, std::chrono::steady_clock::time_point started);
-  HttpResponse get_escalation(const std::string& id);
-  HttpResponse list_escalations(const std::map<std::string, std::string>& query);
+  /// True when the token with digest `scope` may read `e`: an admin token, or the one it came with.
+  bool may_read(const core::Escalation& e, const std::string& scope);
+  HttpResponse get_escalation(const std::string& id, const std::string& scope);
+  HttpResponse list_escalations(const std::map<std::string, std::string>& query, const std::string& scope);
   HttpResponse healthz(const DeskHealth& health);
   HttpResponse metrics_text() const;
 
@@ -171,7 +178,8 @@ class IntakeHandler {
   const core::Rota& rota_;
   storage::Store& store_;
   core::Metrics& metrics_;
-  std::vector<std::string> token_digests_;
+  std::vector<std::string> token_digests_;  ///< every accepted token, admin tokens included
+  std::vector<std::string> admin_digests_;
   std::function<DeskHealth()> health_;
   SurfaceNames surfaces_;
   IntakeLimits limits_;

@@ -35,6 +35,7 @@ struct StoredSubmission {
   std::vector<core::TriggerHit> hits;
   std::string escalation_id;  ///< empty when approved
   std::string idempotency_key;
+  std::string idempotency_scope;  ///< who submitted it (the intake token's digest): whose it is to read
   std::string response_json;  ///< the answer given to the agent, replayed for a retried Idempotency-Key
 };
 

@@ -59,7 +59,11 @@ struct DeskSecrets {
   std::vector<std::string> intake_tokens;
   std::optional<std::string> callback_secret;
   std::vector<std::string> console_tokens;
+  std::vector<std::string> admin_tokens;
 };
+
+/// Tokens shorter than this are refused at start: they could be guessed.
+constexpr std::size_t kMinTokenLength = 16;
 
 /// What kind of desk runs: the real one, or the sandbox (console only, demo cases, faster clocks).
 struct DeskMode {
@@ -109,7 +113,7 @@ class Desk {
     const auto current = policies_.current();
     intake_.emplace(handlers::IntakeDependencies{current->policy(), current->engine(), current->rota(), store_,
                                                  metrics_, secrets_.intake_tokens, [this] { return health(); },
-                                                 surface_names_});
+                                                 surface_names_, handlers::IntakeLimits{}, secrets_.admin_tokens});
     // Intake commits run on their own thread, many submissions per transaction (one fsync), so this
     // thread, which also acks every surface's events, never waits for the disk on the agents' behalf.
     committer_.emplace(*intake_, clock_);
@@ -377,7 +381,17 @@ int open_and_run(const core::Policy& policy, DeskMode mode) {
   DeskSecrets secrets;
   try {
     if (auto tokens = slack::read_secret("DESK_INTAKE_TOKENS")) secrets.intake_tokens = split_tokens(*tokens);
+    if (auto tokens = slack::read_secret("DESK_ADMIN_TOKENS")) secrets.admin_tokens = split_tokens(*tokens);
     if (auto tokens = slack::read_secret("DESK_CONSOLE_TOKENS")) secrets.console_tokens = split_tokens(*tokens);
+    // A short token can be guessed: refuse it at start, naming the variable (never the token).
+    for (const auto& [name, list] : {std::pair{"DESK_INTAKE_TOKENS", &secrets.intake_tokens},
+                                     std::pair{"DESK_ADMIN_TOKENS", &secrets.admin_tokens},
+                                     std::pair{"DESK_CONSOLE_TOKENS", &secrets.console_tokens}})
+      for (const auto& token : *list)
+        if (token.size() < kMinTokenLength)
+          throw std::runtime_error(std::string(name) + " holds a token of " + std::to_string(token.size()) +
+                                   " characters: each must have at least " + std::to_string(kMinTokenLength) +
+                                   " (e.g. from `openssl rand -hex 24`)");
     secrets.callback_secret = CallbackSender::secret_from_env();
   } catch (const std::exception& e) {
     std::cerr << "escalation-desk: " << e.what() << "\n";

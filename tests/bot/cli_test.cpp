@@ -19,11 +19,12 @@ struct Result {
   std::string out;  // stdout and stderr together
 };
 
-Result run(const std::string& args, const std::string& stdin_text = "") {
+/// Runs the binary with `args`; `env` ("NAME=value …") is set for it alone.
+Result run(const std::string& args, const std::string& stdin_text = "", const std::string& env = "") {
   const auto dir = std::filesystem::temp_directory_path();
   const auto input = dir / ("desk-cli-in-" + std::to_string(::getpid()));
   std::ofstream(input) << stdin_text;
-  const std::string cmd = std::string(DESK_BINARY) + " " + args + " < " + input.string() + " 2>&1";
+  const std::string cmd = env + " " + std::string(DESK_BINARY) + " " + args + " < " + input.string() + " 2>&1";
   Result r;
   FILE* pipe = ::popen(cmd.c_str(), "r");
   std::array<char, 4096> buf{};
@@ -45,6 +46,18 @@ TEST(Cli, CheckConfigPrintsWorkflowsAndHolders) {
   // anchor 2026-01-05, three members: 2026-11-30 is week 47 -> 47 mod 3 = 2 -> chen
   EXPECT_NE(r.out.find("duty_lead            Chen Wei [rotation]"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("backup               Alice Moreau [next_in_rotation]"), std::string::npos) << r.out;
+}
+
+TEST(Cli, AShortTokenIsRefusedAtStartWithoutShowingIt) {
+  // The sandbox would otherwise start and listen; a token that could be guessed stops it first.
+  const auto r =
+      run("sandbox " + kConfig + " --listen 127.0.0.1:0", "", "DESK_INTAKE_TOKENS=long-enough-token-1,abc123");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("DESK_INTAKE_TOKENS holds a token of 6 characters"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("abc123"), std::string::npos) << "never show a token";
+  const auto console = run("sandbox " + kConfig + " --listen 127.0.0.1:0", "", "DESK_CONSOLE_TOKENS=short");
+  EXPECT_EQ(console.code, 2) << console.out;
+  EXPECT_NE(console.out.find("DESK_CONSOLE_TOKENS"), std::string::npos) << console.out;
 }
 
 TEST(Cli, EvaluateEscalatesARiskyDraft) {

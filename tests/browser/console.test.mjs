@@ -25,11 +25,12 @@ if (!existsSync(browserPath)) missing(`no browser at ${browserPath}`);
 let chromium;
 try { ({ chromium } = await import('playwright-core')); } catch { missing('playwright-core is not installed'); }
 
-const token = 'browser-test-token';
+// An admin token: the demo cases come in with the sandbox's own token, and an agent's reads only its own.
+const token = 'browser-test-admin-token';
 const scratch = mkdtempSync(join(tmpdir(), 'desk-browser-'));
 const desk = spawn(binary, ['sandbox', '--config', config, '--demo', '--speed', '10', '--listen', '127.0.0.1:0',
                             '--database', join(scratch, 'sandbox.db')],
-                   { env: { ...process.env, DESK_INTAKE_TOKENS: token, DESK_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+                   { env: { ...process.env, DESK_ADMIN_TOKENS: token, DESK_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
 let stderr = '';
 desk.stderr.on('data', (d) => { stderr += d; });
 const base = await new Promise((resolve, reject) => {

@@ -22,6 +22,7 @@ using std::chrono::minutes;
 
 constexpr const char* kToken = "agt_live_7f3a9c1e5b2d4f60";
 constexpr const char* kOtherToken = "agt_live_second_0b1c2d3e";
+constexpr const char* kAdminToken = "adm_live_compliance_9e8d7c6b";
 
 /// A desk over a real SqliteStore; every response it gives is kept, to check no token leaks.
 struct Desk {
@@ -37,7 +38,9 @@ struct Desk {
                                    metrics,
                                    {kToken, "", kOtherToken},
                                    [this] { return health; },
-                                   std::move(surfaces)}) {}
+                                   std::move(surfaces),
+                                   {},
+                                   {kAdminToken}}) {}
 
   HttpResponse send(const HttpRequest& r, core::TimePoint at) {
     responses.push_back(handler.handle(r, at));
@@ -105,7 +108,7 @@ class IntakeHandlerTest : public ::testing::Test {
  protected:
   void TearDown() override {
     for (const auto& r : desk.responses) {
-      for (const char* token : {kToken, kOtherToken}) {
+      for (const char* token : {kToken, kOtherToken, kAdminToken}) {
         EXPECT_EQ(r.body.find(token), std::string::npos) << r.body;
         for (const auto& [name, value] : r.headers) EXPECT_EQ(value.find(token), std::string::npos) << name;
       }
@@ -421,6 +424,37 @@ TEST_F(IntakeHandlerTest, EscalationCanBeReadBackWithItsTimeline) {
   expect_error(desk.send(get("/v1/escalations/ESC%2F1"), now), 404, "not_found");
   expect_error(desk.send(get("/v1/escalations/"), now), 404, "not_found");
   expect_error(desk.send(get("/v1/escalations/ESC-000001?verbose=1"), now), 400, "unknown_parameter", "verbose");
+}
+
+TEST_F(IntakeHandlerTest, AnAgentReadsItsOwnEscalationsOnlyAndAnAdminTokenReadsAll) {
+  ASSERT_EQ(desk.send(post(draft(0.62).dump()), now).status, 201);              // ESC-000001, kToken's
+  ASSERT_EQ(desk.send(post(draft(0.5).dump(), kOtherToken), now).status, 201);  // ESC-000002, the other's
+  // Another agent's escalation does not exist as far as this token can tell.
+  expect_error(desk.send(get("/v1/escalations/ESC-000002"), now), 404, "not_found");
+  EXPECT_EQ(desk.send(get("/v1/escalations/ESC-000002", kOtherToken), now).status, 200);
+  auto ids = [&](const char* token) {
+    std::vector<std::string> out;
+    const json list = json::parse(desk.send(get("/v1/escalations", token), now).body);
+    for (const auto& e : list["escalations"]) out.push_back(e["id"]);
+    return out;
+  };
+  EXPECT_EQ(ids(kToken), std::vector<std::string>{"ESC-000001"});
+  EXPECT_EQ(ids(kOtherToken), std::vector<std::string>{"ESC-000002"});
+  EXPECT_EQ(ids(kAdminToken), (std::vector<std::string>{"ESC-000002", "ESC-000001"}));
+  EXPECT_EQ(desk.send(get("/v1/escalations/ESC-000001", kAdminToken), now).status, 200);
+  EXPECT_EQ(desk.send(post(draft(0.5).dump(), kAdminToken), now).status, 201);  // an admin token may submit
+}
+
+TEST_F(IntakeHandlerTest, MetricsAreOpenOnLoopbackElseNeedAToken) {
+  EXPECT_EQ(desk.send(get("/metrics", ""), now).status, 200);
+  HttpRequest remote = get("/metrics", "");
+  remote.from_loopback = false;
+  expect_error(desk.send(remote, now), 401, "unauthorized");
+  remote.headers["authorization"] = std::string("Bearer ") + kToken;
+  EXPECT_EQ(desk.send(remote, now).status, 200);
+  HttpRequest health = get("/healthz", "");
+  health.from_loopback = false;
+  EXPECT_EQ(desk.send(health, now).status, 200);  // liveness stays open for load balancers
 }
 
 TEST_F(IntakeHandlerTest, ListFiltersByStatusNewestFirst) {

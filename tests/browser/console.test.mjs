@@ -50,7 +50,7 @@ async function api(path) {
   return res.json();
 }
 
-const browser = await chromium.launch({ executablePath: browserPath, args: ['--no-sandbox'] });
+const browser = await chromium.launch({ executablePath: browserPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
 let failed = false;
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });

@@ -446,23 +446,6 @@ std::string ConsoleApp::person_name(const handlers::PolicySet* set, const std::s
   return person_id;
 }
 
-std::string ConsoleApp::mask(const handlers::PolicySet* set, const std::string& text) {
-  // Without the escalation's policy, mask with every detector: showing too little beats leaking.
-  const std::string key = set ? set->digest() : std::string("all");
-  const core::PersonalDataScanner* scanner = nullptr;
-  {
-    std::lock_guard lock(mutex_);
-    auto& s = scanners_[key];
-    if (!s) {
-      const std::vector<core::PersonalDataKind> all(std::begin(core::kAllPersonalDataKinds),
-                                                    std::end(core::kAllPersonalDataKinds));
-      s = std::make_unique<core::PersonalDataScanner>(set ? set->policy().personal_data.detectors : all);
-    }
-    scanner = s.get();  // scanners are never removed, and scan() is const
-  }
-  return core::mask_personal_data(text, scanner->scan(text));
-}
-
 EscalationCard ConsoleApp::card(const core::Escalation& e) {
   EscalationCard c;
   c.escalation = e;
@@ -473,7 +456,7 @@ EscalationCard ConsoleApp::card(const core::Escalation& e) {
   c.director_name = person_name(set.get(), e.director_person);
   if (const auto evidence = deps_.store.evidence(e.id)) {
     c.erased = evidence->erased_at.has_value();
-    c.masked_excerpt = mask(set.get(), evidence->output);
+    c.masked_excerpt = masker_.mask(set.get(), evidence->output);
     c.permalink = evidence->permalink;
     c.suggested_fix = evidence->suggested_fix;
   }
@@ -496,7 +479,7 @@ std::optional<EscalationDetail> ConsoleApp::detail(const std::string& escalation
     if (auto w = set->policy().workflows.find(e->workflow); w != set->policy().workflows.end())
       d.workflow_description = w->second.description;
   if (const auto evidence = deps_.store.evidence(e->id); evidence && !evidence->erased_at)
-    d.prompt = mask(set.get(), evidence->prompt);
+    d.prompt = masker_.mask(set.get(), evidence->prompt);
   for (const auto& row : deps_.store.audit_trail(e->id))
     d.timeline.push_back({row.event.at, row.event.kind, person_name(set.get(), row.event.actor), row.event.fields});
   d.postmortems = deps_.store.postmortems(e->id);

@@ -24,8 +24,8 @@
 #include "bot/intake_server.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
-#include "core/text_scan.hpp"
 #include "handlers/desk_actions.hpp"
+#include "handlers/evidence_masker.hpp"
 #include "handlers/intake_handler.hpp"
 #include "storage/store.hpp"
 
@@ -87,7 +87,6 @@ class ConsoleApp {
   Figures figures();
   std::vector<ChannelPost> channel_posts(const std::vector<PersonOption>& people);
   std::string person_name(const handlers::PolicySet* set, const std::string& person_id) const;
-  std::string mask(const handlers::PolicySet* set, const std::string& text);
 
   std::optional<std::string> session_of(const handlers::HttpRequest& request);
   bool token_matches(std::string_view token) const;
@@ -96,11 +95,11 @@ class ConsoleApp {
   ConsoleOptions options_;
   std::vector<std::string> token_digests_;
   std::unique_ptr<handlers::DeskActions> actions_;  ///< sandbox only
+  handlers::EvidenceMasker masker_;
 
   std::mutex mutex_;                                 ///< guards what follows
   std::map<std::string, core::TimePoint> sessions_;  ///< session id → expiry
   std::vector<core::TimePoint> failed_logins_;       ///< the last minute's, for a brake on guessing
-  std::map<std::string, std::unique_ptr<core::PersonalDataScanner>> scanners_;  ///< by policy digest
 };
 
 /// application/x-www-form-urlencoded fields (later duplicates ignored); nullopt when malformed.

@@ -278,23 +278,11 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::send_direct(const storage::Outbo
   co_return sent(posted.channel, posted.ts);
 }
 
-const core::PersonalDataScanner& SlackDeliverer::scanner_for(const handlers::PolicySet* set) {
-  // Without the escalation's policy, mask with every detector: showing too little beats leaking.
-  const std::string key = set ? "policy:" + set->digest() : "all";
-  auto& scanner = scanners_[key];
-  if (!scanner) {
-    const std::vector<core::PersonalDataKind> all(std::begin(core::kAllPersonalDataKinds),
-                                                  std::end(core::kAllPersonalDataKinds));
-    scanner = std::make_unique<core::PersonalDataScanner>(set ? set->policy().personal_data.detectors : all);
-  }
-  return *scanner;
-}
-
 handlers::EscalationView SlackDeliverer::view_for(const core::Escalation& e, const handlers::PolicySet* set) {
   handlers::EscalationView view;
   view.usergroup_id = options_.usergroup_id_source ? options_.usergroup_id_source() : options_.usergroup_id;
   if (const auto evidence = store_.evidence(e.id)) {
-    view.masked_excerpt = core::mask_personal_data(evidence->output, scanner_for(set).scan(evidence->output));
+    view.masked_excerpt = masker_.mask(set, evidence->output);
     view.permalink = evidence->permalink;
     view.suggested_fix = evidence->suggested_fix;
   }

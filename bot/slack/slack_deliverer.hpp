@@ -24,7 +24,7 @@
 #include "bot/workers/deliverer.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
-#include "core/text_scan.hpp"
+#include "handlers/evidence_masker.hpp"
 #include "handlers/policy_set.hpp"
 #include "handlers/slack_messages.hpp"
 #include "storage/store.hpp"
@@ -115,7 +115,6 @@ class SlackDeliverer final : public Deliverer {
   std::string lookup_oldest(const storage::OutboxMessage& row) const;
 
   handlers::EscalationView view_for(const core::Escalation& e, const handlers::PolicySet* set);
-  const core::PersonalDataScanner& scanner_for(const handlers::PolicySet* set);
 
   storage::Store& store_;
   SlackApi& api_;
@@ -127,7 +126,7 @@ class SlackDeliverer final : public Deliverer {
   boost::asio::steady_timer retry_timer_;
   bool stopping_ = false;
   std::string channel_id_;
-  std::map<std::string, std::unique_ptr<core::PersonalDataScanner>> scanners_;  ///< by policy digest
+  handlers::EvidenceMasker masker_;
 };
 
 }  // namespace desk::bot::slack

@@ -70,6 +70,26 @@ std::map<std::string, std::string> manual_errors(const ManualEscalation& m, cons
   return errors;
 }
 
+/// Why `actor` may not set overrides on `spec`'s role; empty when they may. A role's may_override,
+/// when the config gives one, binds everyone, the marketing director included (else the director
+/// could make themself legal on-call and then decide legal's escalations); a role without one may
+/// be overridden by the director alone.
+std::string override_refusal(const core::Rota& r, const core::RoleSpec& spec, const core::Person* actor,
+                             const std::vector<core::RotaOverride>& overrides, core::TimePoint now) {
+  const auto& may = spec.may_override;
+  if (!may.empty()) {
+    if (actor && std::find(may.begin(), may.end(), actor->id) != may.end()) return {};
+    std::string names;
+    for (const auto& p : may) names += (names.empty() ? "" : ", ") + core::display_name(r, p);
+    return "Only " + names + " may override " + spec.id + " (its may_override in the config).";
+  }
+  const auto director = r.holder(core::kDirectorRole, now, overrides);
+  if (actor && director && director->person == actor->id) return {};
+  const std::string who = director ? core::display_name(r, director->person) + " (marketing director)"
+                                   : std::string("the marketing director");
+  return "Only " + who + " may override " + spec.id + ".";
+}
+
 }  // namespace
 
 DeskActions::DeskActions(DeskActionDependencies deps) : deps_(std::move(deps)) {}
@@ -257,6 +277,56 @@ ManualEscalationResult DeskActions::escalate(const ManualEscalation& m, core::Ti
     r.log = std::string("failure on a form: ") + err.what();
   }
   return r;
+}
+
+RotaOverrideResult DeskActions::override_role(const RotaOverrideRequest& o, core::TimePoint now) {
+  RotaOverrideResult out;
+  auto invalid = [&](std::string field, std::string message) {
+    out.status = RotaOverrideResult::Status::invalid;
+    out.field = std::move(field);
+    out.message = std::move(message);
+    return out;
+  };
+  try {
+    out.policy = deps_.current_policy ? deps_.current_policy() : nullptr;
+    if (!out.policy) return invalid("role", "The desk has no policy loaded; nothing was changed.");
+    const core::Rota& r = out.policy->rota();
+    const auto spec = r.roles().find(o.role);
+    if (spec == r.roles().end()) return invalid("role", "There is no role '" + o.role + "'.");
+    const core::Person* actor = r.person(o.actor);
+    const auto active = deps_.store.overrides_active_after(now);
+    if (const std::string reason = override_refusal(r, spec->second, actor, active, now); !reason.empty()) {
+      deps_.store.append_audit({{"rights.denied",
+                                 "",
+                                 o.actor,
+                                 now,
+                                 {{"attempted", "rota.override"}, {"role", o.role}, {"reason", reason}}}});
+      out.status = RotaOverrideResult::Status::refused;
+      out.message = reason;
+      return out;
+    }
+    const core::Person* person = r.person(o.person);
+    if (!person) return invalid("person", "Choose one of the desk's people to cover " + o.role + ".");
+    if (!o.until) return invalid("until", "The end time could not be read.");
+    if (*o.until <= now) return invalid("until", "The end time has passed; give a time in the future.");
+    if (*o.until - now > kMaxOverrideLength) return invalid("until", "An override may last at most 31 days.");
+    core::RotaOverride row{0, o.role, person->id, now, *o.until, o.how, actor->id};
+    core::AuditEvent ev{"rota.override",
+                        "",
+                        actor->id,
+                        now,
+                        {{"role", o.role},
+                         {"person", person->id},
+                         {"from", core::format_utc(now)},
+                         {"until", core::format_utc(*o.until)},
+                         {"by", actor->id}}};
+    deps_.store.add_override(row, ev);
+    out.status = RotaOverrideResult::Status::done;
+    out.changed = true;
+    return out;
+  } catch (const storage::StorageError& e) {
+    return invalid("", std::string("The desk could not save that: ") + e.what() + ". Nothing was changed.");
+  }
 }
 
 }  // namespace desk::handlers

@@ -66,6 +66,28 @@ struct ManualEscalationResult {
   bool ok() const { return errors.empty() && !escalation_id.empty(); }
 };
 
+/// The longest a rota override may last.
+inline constexpr core::Seconds kMaxOverrideLength = std::chrono::hours(24 * 31);
+
+/// Someone covers a role until a time (/rota override in Slack, the Rota page of the sandbox).
+struct RotaOverrideRequest {
+  std::string role;
+  std::string person;                    ///< person id of who covers; empty or unknown: invalid
+  std::optional<core::TimePoint> until;  ///< nullopt: what was typed could not be read
+  std::string actor;                     ///< person id (or the surface's user id when the rota has no such person)
+  std::string how;                       ///< recorded as the override's reason, e.g. "set with /rota override"
+};
+
+struct RotaOverrideResult {
+  enum class Status { done, refused, invalid } status = Status::invalid;
+  /// refused: the rule and who may (audited); invalid: what is wrong with `field`.
+  std::string message;
+  std::string field;                        ///< "role", "person", "until"
+  std::shared_ptr<const PolicySet> policy;  ///< the policy it was checked against, when loaded
+  bool changed = false;
+  bool ok() const { return status == Status::done; }
+};
+
 class DeskActions {
  public:
   explicit DeskActions(DeskActionDependencies deps);
@@ -84,6 +106,11 @@ class DeskActions {
 
   /// Opens an escalation a person asked for, with the same clocks and audit as an agent's.
   ManualEscalationResult escalate(const ManualEscalation& request, core::TimePoint now);
+
+  /// Sets a rota override from now until `until`. The role is checked first, then rights (someone
+  /// who may not set overrides learns that whatever else is wrong; the attempt is audited), then the
+  /// person and the end (in the future, at most kMaxOverrideLength ahead). Commits it with its audit.
+  RotaOverrideResult override_role(const RotaOverrideRequest& request, core::TimePoint now);
 
  private:
   DecisionResult begin_checked(core::Escalation e, int generation, core::Macro macro, const std::string& actor,

@@ -184,26 +184,6 @@ std::optional<core::TimePoint> date_time(std::string_view s) {
   return core::TimePoint{std::chrono::sys_days(ymd)} + *tod;
 }
 
-/// Why `actor` may not set overrides on `spec`'s role; empty when they may. A role's may_override,
-/// when the config gives one, binds everyone, the marketing director included (else the director
-/// could make themself legal on-call and then decide legal's escalations); a role without one may
-/// be overridden by the director alone.
-std::string override_refusal(const core::Rota& r, const core::RoleSpec& spec, const core::Person* actor,
-                             const std::vector<core::RotaOverride>& overrides, core::TimePoint now) {
-  const auto& may = spec.may_override;
-  if (!may.empty()) {
-    if (actor && std::find(may.begin(), may.end(), actor->id) != may.end()) return {};
-    std::string names;
-    for (const auto& p : may) names += (names.empty() ? "" : ", ") + core::display_name(r, p);
-    return "Only " + names + " may override " + spec.id + " (its may_override in the config).";
-  }
-  const auto director = r.holder(core::kDirectorRole, now, overrides);
-  if (actor && director && director->person == actor->id) return {};
-  const std::string who = director ? core::display_name(r, director->person) + " (marketing director)"
-                                   : std::string("the marketing director");
-  return "Only " + who + " may override " + spec.id + ".";
-}
-
 json plain(std::string text) { return {{"type", "plain_text"}, {"text", std::move(text)}}; }
 
 json workflow_select(const core::Policy& policy) {
@@ -281,7 +261,9 @@ std::optional<core::TimePoint> parse_until(std::string_view text, core::TimePoin
   return date_time(text);
 }
 
-SlashCommands::SlashCommands(Dependencies deps) : deps_(std::move(deps)) {}
+SlashCommands::SlashCommands(Dependencies deps)
+    : deps_(std::move(deps)),
+      actions_({deps_.store, deps_.resolve_policy, deps_.current_policy, deps_.metrics, deps_.surfaces}) {}
 
 InteractionResult SlashCommands::on_payload(const nlohmann::json& payload, core::TimePoint now) {
   auto parsed = parse_slash_command(payload);
@@ -393,39 +375,23 @@ InteractionResult SlashCommands::override_role(const SlashCommand& c, std::strin
   if (spec == r.roles().end())
     return usage("There is no role `" + fit_text(role, 100) + "`. Roles: " + role_list(r) + ".");
 
-  // Rights first: someone who may not set overrides learns that, whatever else is wrong.
   const core::Person* actor = r.person_by_slack_user(c.user_id);
-  if (const std::string reason = override_refusal(r, spec->second, actor, deps_.store.overrides_active_after(now), now);
-      !reason.empty()) {
-    deps_.store.append_audit({{"rights.denied",
-                               "",
-                               actor ? actor->id : c.user_id,
-                               now,
-                               {{"attempted", "rota.override"}, {"role", role}, {"reason", reason}}}});
-    return reply(":no_entry: " + fit_text(reason, 1000) + " The attempt was logged.");
-  }
-
   const core::Person* person = r.person_by_slack_user(target);
-  if (!person)
-    return reply(":warning: <@" + target + "> is not one of the desk's people; add them to the policy first.");
   const auto until = parse_until(until_text, now);
-  if (!until) return usage("I could not read the end time `" + fit_text(until_text, 100) + "`.");
-  if (*until <= now)
+  const auto done = actions_.override_role(
+      {role, person ? person->id : std::string(), until, actor ? actor->id : c.user_id, "set with /rota override"},
+      now);
+  if (done.status == RotaOverrideResult::Status::refused)
+    return reply(":no_entry: " + fit_text(done.message, 1000) + " The attempt was logged.");
+  if (!done.ok() && done.field == "person")
+    return reply(":warning: <@" + target + "> is not one of the desk's people; add them to the policy first.");
+  if (!done.ok() && !until) return usage("I could not read the end time `" + fit_text(until_text, 100) + "`.");
+  if (!done.ok() && *until <= now)
     return reply(":warning: The end time " + slack_date(*until) + " has passed; give a time in the future.");
-  if (*until - now > kMaxOverrideLength)
+  if (!done.ok() && done.field == "until")
     return reply(":warning: An override may last at most 31 days; " + slack_date(*until) + " is further ahead.");
+  if (!done.ok()) return reply(":warning: " + fit_text(done.message, 1000));
 
-  core::RotaOverride o{0, role, person->id, now, *until, "set with /rota override", actor->id};
-  core::AuditEvent ev{"rota.override",
-                      "",
-                      actor->id,
-                      now,
-                      {{"role", role},
-                       {"person", person->id},
-                       {"from", core::format_utc(now)},
-                       {"until", core::format_utc(*until)},
-                       {"by", actor->id}}};
-  deps_.store.add_override(o, ev);
   std::string confirmation = ":white_check_mark: " + who(r, person->id) + " covers " + role_title(spec->second) +
                              " from now until " + slack_date(*until) + ".";
   const auto notice =

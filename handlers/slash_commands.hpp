@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "core/clock.hpp"
+#include "handlers/desk_actions.hpp"
 #include "handlers/interaction_handler.hpp"
 #include "handlers/slack_payloads.hpp"
 
@@ -35,9 +36,6 @@ inline constexpr const char* kWorkflowBlock = "workflow";
 inline constexpr const char* kWorkflowAction = "workflow_select";
 inline constexpr const char* kWhyBlock = "why";
 inline constexpr const char* kWhyAction = "why_input";
-
-/// The longest a /rota override may last.
-inline constexpr core::Seconds kMaxOverrideLength = std::chrono::hours(24 * 31);
 
 /// The end of an override as a person typed it, relative to `now`: "2026-12-03T18:00Z" (seconds
 /// optional), "2026-12-03 18:00" (UTC), "18:00" (UTC, today or tomorrow if already past), or a
@@ -63,6 +61,7 @@ class SlashCommands {
   std::optional<std::string> usergroup_notice(const std::string& handle) const;
 
   Dependencies deps_;
+  DeskActions actions_;  ///< /rota override, transport-neutral
   /// The last /rota answers, by everything they depend on (policy, role, second, overrides, notice).
   struct CachedRotaAnswer {
     std::shared_ptr<const PolicySet> policy;  ///< held so a digest is never reused by another policy

@@ -284,7 +284,7 @@ HttpResponse ConsoleApp::route(const HttpRequest& request, const Access& access)
     if (!d) return html(404, message_page(viewer, "Not found", "There is no escalation " + id + "."));
     return html(200, escalation_page(viewer, *d, now));
   }
-  if (path == "/rota") return html(200, rota_page(viewer, rota_view(now), now));
+  if (path == "/rota") return html(200, rota_page(viewer, rota_view(now), std::nullopt, now));
   if (path == "/figures") return html(200, figures_page(viewer, figures(), now));
   if (path == "/channel") {
     if (!options_.sandbox)
@@ -408,6 +408,27 @@ HttpResponse ConsoleApp::sandbox_post(const HttpRequest& request, const std::str
     return channel(viewer, Notice{result.escalation_id + " is open; it is with " + result.owner_name + ".", false},
                    200);
   }
+  if (path == "/sandbox/override") {
+    int hours = 0;
+    try {
+      std::size_t used = 0;
+      hours = std::stoi(field("hours"), &used);
+      if (used != field("hours").size()) hours = 0;
+    } catch (const std::exception&) {}
+    std::optional<core::TimePoint> until;
+    if (hours > 0) until = now + std::chrono::hours{hours};
+    auto result = actions_->override_role(
+        {field("role"), field("person"), until, viewer.acting_as, "set in the sandbox console"}, now);
+    if (result.changed) changed("");
+    const Notice notice =
+        result.ok() ? Notice{"The override is set.", false}
+        : result.status == handlers::RotaOverrideResult::Status::refused
+            ? Notice{result.message + " The attempt was logged.", true}
+            : Notice{(hours <= 0 ? std::string("Give a whole number of hours from 1 to 744. ") : "") + result.message,
+                     true};
+    const int status = result.ok() ? 200 : result.status == handlers::RotaOverrideResult::Status::refused ? 403 : 422;
+    return html(status, rota_page(viewer, rota_view(now), notice, now));
+  }
   const std::string id = field("escalation");
   const auto macro = core::macro_from(field("macro"));
   int generation = -1;
@@ -496,6 +517,7 @@ RotaView ConsoleApp::rota_view(core::TimePoint now) {
     return it == rota.roles().end() || it->second.title.empty() ? role : it->second.title;
   };
   for (const auto& [role, spec] : rota.roles()) {
+    v.roles.push_back({role, title(role)});
     RotaRow row{role, title(role), {}, {}, {}, {}};
     if (auto h = rota.holder(role, now, overrides)) {
       row.holder_name = person_name(set.get(), h->person);

@@ -220,9 +220,11 @@ std::string escalation_page(const Viewer& viewer, const EscalationDetail& d, cor
   return layout(viewer, e.id, "", main, now);
 }
 
-std::string rota_page(const Viewer& viewer, const RotaView& rota, core::TimePoint now) {
+std::string rota_page(const Viewer& viewer, const RotaView& rota, const std::optional<Notice>& notice,
+                      core::TimePoint now) {
   std::string main =
-      "<h1>Rota</h1><section data-live-region><h2>On duty now</h2><table><thead><tr><th scope=\"col\">Role</th>"
+      "<h1>Rota</h1>" + notice_html(notice) +
+      "<section data-live-region><h2>On duty now</h2><table><thead><tr><th scope=\"col\">Role</th>"
       "<th scope=\"col\">Held by</th><th scope=\"col\">How</th><th scope=\"col\">Until</th></tr></thead><tbody>";
   for (const auto& r : rota.now)
     main += "<tr><th scope=\"row\">" + escape(r.title) + "</th><td>" +
@@ -252,6 +254,21 @@ std::string rota_page(const Viewer& viewer, const RotaView& rota, core::TimePoin
     main += "</tbody></table>";
   }
   main += "</section>";
+  if (viewer.sandbox) {
+    // What `/rota override @person <role> <until>` does in Slack, with the same rights.
+    main +=
+        "<section aria-labelledby=\"override-h\" class=\"escalate\"><h2 id=\"override-h\">Cover a role</h2>"
+        "<form method=\"post\" action=\"/sandbox/override\"><label for=\"role\">Role</label>"
+        "<select id=\"role\" name=\"role\">";
+    for (const auto& r : rota.roles) main += "<option value=\"" + escape(r.id) + "\">" + escape(r.name) + "</option>";
+    main += "</select><label for=\"covered-by\">Covered by</label><select id=\"covered-by\" name=\"person\">";
+    for (const auto& p : viewer.people)
+      main += "<option value=\"" + escape(p.id) + "\">" + escape(p.name) + "</option>";
+    main +=
+        "</select><label for=\"hours\">For how many hours</label>"
+        "<input id=\"hours\" name=\"hours\" type=\"number\" min=\"1\" max=\"744\" value=\"4\" required>"
+        "<button type=\"submit\">Set override</button></form></section>";
+  }
   return layout(viewer, "Rota", "Rota", main, now);
 }
 

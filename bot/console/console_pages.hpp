@@ -98,6 +98,7 @@ struct OverrideRow {
 };
 
 struct RotaView {
+  std::vector<PersonOption> roles;  ///< role id and title, for the override form
   std::vector<RotaRow> now;
   std::vector<UpcomingHandoff> upcoming;
   std::vector<OverrideRow> overrides;
@@ -116,7 +117,9 @@ struct Figures {
 std::string board_page(const Viewer& viewer, const std::vector<EscalationCard>& open,
                        const std::vector<EscalationCard>& recently_decided, core::TimePoint now);
 std::string escalation_page(const Viewer& viewer, const EscalationDetail& detail, core::TimePoint now);
-std::string rota_page(const Viewer& viewer, const RotaView& rota, core::TimePoint now);
+/// In the sandbox it also offers the form `/rota override` stands for (role, person, hours).
+std::string rota_page(const Viewer& viewer, const RotaView& rota, const std::optional<Notice>& notice,
+                      core::TimePoint now);
 std::string figures_page(const Viewer& viewer, const Figures& figures, core::TimePoint now);
 /// The sandbox's desk channel: each post with its macros while undecided, its thread, and the forms
 /// for /escalate. `workflows` are the policy's workflow ids.

@@ -267,6 +267,26 @@ TEST_F(ConsoleAppTest, EscalatingByHandOpensAnEscalationWithTheSameChecks) {
   EXPECT_EQ(store_->escalations(std::nullopt).size(), before + 1);
 }
 
+TEST_F(ConsoleAppTest, TheSandboxRotaPageSetsOverridesWithTheSameRights) {
+  auto console = app(sandbox());
+  EXPECT_NE(console->handle(get("/rota")).body.find("<label for=\"covered-by\">Covered by</label>"), std::string::npos);
+  const auto refused =
+      console->handle(post("/sandbox/override", "role=duty_lead&person=chen&hours=4", "desk_acting_as=erin"));
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("may override duty_lead"), std::string::npos);
+  EXPECT_EQ(
+      console->handle(post("/sandbox/override", "role=duty_lead&person=chen&hours=x", "desk_acting_as=dana")).status,
+      422);
+  EXPECT_TRUE(store_->overrides_active_after(clock_.now()).empty());
+  const auto done =
+      console->handle(post("/sandbox/override", "role=duty_lead&person=chen&hours=4", "desk_acting_as=dana"));
+  EXPECT_EQ(done.status, 200);
+  ASSERT_EQ(store_->overrides_active_after(clock_.now()).size(), 1u);
+  EXPECT_NE(done.body.find("<th scope=\"row\">duty_lead</th><td>Chen</td><td>override</td>"), std::string::npos)
+      << done.body;  // the rota shows the new holder
+  EXPECT_FALSE(changed_.empty());
+}
+
 TEST_F(ConsoleAppTest, PagesMaskPersonalDataAndEscapeWhatAgentsWrote) {
   auto console = app({});
   const auto page = console->handle(get("/escalations/" + fee_));

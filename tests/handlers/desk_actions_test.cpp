@@ -169,5 +169,42 @@ TEST_F(DeskActionsTest, ManualEscalationOpensOneAndPostsItOnEverySurface) {
   EXPECT_EQ(surfaces_of("post_escalation"), (std::vector<std::string>{"slack", "teams"}));
 }
 
+TEST_F(DeskActionsTest, RotaOverridesCheckTheRoleThenRightsThenPersonAndEnd) {
+  // The seed's duty_lead has no may_override: the director (dana) alone may cover it.
+  RotaOverrideRequest o{"duty_lead", "chen", now_ + 4h, "erin", "test"};
+  auto r = actions_.override_role(o, now_);
+  EXPECT_EQ(r.status, RotaOverrideResult::Status::refused);
+  EXPECT_NE(r.message.find("Only Dana (marketing director) may override duty_lead"), std::string::npos) << r.message;
+  EXPECT_EQ(store_->audit_trail("").back().event.kind, "rights.denied");
+  // Rights come before the rest: a refused person learns the rule, not that the end is wrong.
+  o.until.reset();
+  EXPECT_EQ(actions_.override_role(o, now_).status, RotaOverrideResult::Status::refused);
+
+  o.actor = "dana";
+  EXPECT_EQ(actions_.override_role(o, now_).field, "until");  // unreadable
+  o.until = now_ - 1h;
+  EXPECT_EQ(actions_.override_role(o, now_).field, "until");  // past
+  o.until = now_ + kMaxOverrideLength + 1h;
+  EXPECT_EQ(actions_.override_role(o, now_).field, "until");  // too long
+  o.until = now_ + 4h;
+  o.person = "mallory";
+  EXPECT_EQ(actions_.override_role(o, now_).field, "person");
+  o.role = "astrologer";
+  EXPECT_EQ(actions_.override_role(o, now_).field, "role");
+  EXPECT_TRUE(store_->overrides_active_after(now_).empty());
+
+  o.role = "duty_lead";
+  o.person = "chen";
+  r = actions_.override_role(o, now_);
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_TRUE(r.changed);
+  const auto active = store_->overrides_active_after(now_);
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].person, "chen");
+  EXPECT_EQ(active[0].created_by, "dana");
+  EXPECT_EQ(active[0].until, now_ + 4h);
+  EXPECT_EQ(store_->audit_trail("").back().event.kind, "rota.override");
+}
+
 }  // namespace
 }  // namespace desk::handlers

@@ -40,4 +40,10 @@ bool same_digest(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
+bool matches_any(const std::vector<std::string>& digests, const std::string& digest) {
+  unsigned matched = 0;
+  for (const auto& d : digests) matched |= same_digest(d, digest) ? 1u : 0u;
+  return matched != 0;
+}
+
 }  // namespace desk::handlers

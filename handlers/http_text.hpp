@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace desk::handlers {
 
@@ -14,5 +15,9 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
 /// Compares every byte of two digests of equal length, with no early exit: the time taken does not
 /// depend on where they differ. False for different lengths.
 bool same_digest(const std::string& a, const std::string& b);
+
+/// True when `digest` equals one of `digests`. Every one is compared in full, so neither which one
+/// matched nor whether any did shows in the time taken.
+bool matches_any(const std::vector<std::string>& digests, const std::string& digest);
 
 }  // namespace desk::handlers

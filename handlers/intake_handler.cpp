@@ -284,9 +284,7 @@ std::optional<std::string> IntakeHandler::authenticate(const HttpRequest& reques
   // Digests have one length whatever the token's, and every configured one is compared in full,
   // so neither the length nor which token matched shows in the time taken.
   std::string digest = storage::sha256_hex(token);
-  unsigned matched = 0;
-  for (const auto& d : token_digests_) matched |= same_digest(d, digest) ? 1u : 0u;
-  if (matched == 0) return std::nullopt;
+  if (!matches_any(token_digests_, digest)) return std::nullopt;
   return digest;
 }
 
@@ -326,10 +324,9 @@ PreparedRequest IntakeHandler::check_submission(const HttpRequest& request, cons
 }
 
 bool IntakeHandler::may_read(const core::Escalation& e, const std::string& scope) {
-  for (const auto& d : admin_digests_)
-    if (same_digest(d, scope)) return true;
-  const auto submission = store_.submission(e.submission_id);
-  return submission && same_digest(submission->idempotency_scope, scope);
+  if (matches_any(admin_digests_, scope)) return true;
+  const auto owner = store_.submission_scope(e.submission_id);
+  return owner && same_digest(*owner, scope);
 }
 
 HttpResponse IntakeHandler::get_escalation(const std::string& id, const std::string& scope) {
@@ -367,8 +364,7 @@ HttpResponse IntakeHandler::list_escalations(const Query& query, const std::stri
   }
   json list = json::array();
   // An ordinary token sees its own among the latest 5,000: reading the list filters, it never leaks.
-  const bool admin = std::any_of(admin_digests_.begin(), admin_digests_.end(),
-                                 [&](const std::string& d) { return same_digest(d, scope); });
+  const bool admin = matches_any(admin_digests_, scope);
   for (const auto& e : store_.escalations(state, admin ? limit : 5000)) {
     if (static_cast<int>(list.size()) >= limit) break;
     if (admin || may_read(e, scope)) list.push_back(to_json(e, rota_));

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include <stdexcept>
 
@@ -42,6 +43,13 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
       nullptr)
     throw std::runtime_error("OpenSSL HMAC-SHA256 failed");
   return to_hex(md, size);
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1)
+    throw std::runtime_error("OpenSSL has no randomness to give");
+  return to_hex(reinterpret_cast<const unsigned char*>(raw.data()), static_cast<unsigned int>(bytes));
 }
 
 }  // namespace desk::storage

@@ -201,13 +201,12 @@ SubmissionIds SqliteStore::add_submission(const NewSubmission& s) {
 std::optional<StoredSubmission> SqliteStore::submission(const std::string& id) {
   return impl_->run("reading a submission", [&]() -> std::optional<StoredSubmission> {
     SQLite::Transaction snapshot(impl_->db, SQLite::TransactionBehavior::DEFERRED);
-    SQLite::Statement q(
-        impl_->db,
-        "SELECT s.received_at, s.workflow, s.channel, s.agent, s.confidence, s.citations_json, "
-        "s.callback_url, s.verdict, coalesce(s.idempotency_key, ''), s.response_json, ev.prompt, "
-        "ev.output, ev.metadata_json, ev.permalink, ev.suggested_fix, coalesce(e.id, ''), s.idempotency_scope "
-        "FROM submissions s JOIN evidence ev ON ev.submission_id = s.id "
-        "LEFT JOIN escalations e ON e.submission_id = s.id WHERE s.id = ?");
+    SQLite::Statement q(impl_->db,
+                        "SELECT s.received_at, s.workflow, s.channel, s.agent, s.confidence, s.citations_json, "
+                        "s.callback_url, s.verdict, coalesce(s.idempotency_key, ''), s.response_json, ev.prompt, "
+                        "ev.output, ev.metadata_json, ev.permalink, ev.suggested_fix, coalesce(e.id, '') "
+                        "FROM submissions s JOIN evidence ev ON ev.submission_id = s.id "
+                        "LEFT JOIN escalations e ON e.submission_id = s.id WHERE s.id = ?");
     q.bind(1, id);
     if (!q.executeStep()) return std::nullopt;
     StoredSubmission out;
@@ -229,9 +228,17 @@ std::optional<StoredSubmission> SqliteStore::submission(const std::string& id) {
     sub.permalink = detail::text(q, 13);
     sub.suggested_fix = detail::text(q, 14);
     out.escalation_id = detail::text(q, 15);
-    out.idempotency_scope = detail::text(q, 16);
     out.hits = impl_->hits_of(id);
     return out;
+  });
+}
+
+std::optional<std::string> SqliteStore::submission_scope(const std::string& id) {
+  return impl_->run("reading who submitted a submission", [&]() -> std::optional<std::string> {
+    SQLite::Statement q(impl_->db, "SELECT idempotency_scope FROM submissions WHERE id = ?");
+    q.bind(1, id);
+    if (!q.executeStep()) return std::nullopt;
+    return detail::text(q, 0);
   });
 }
 

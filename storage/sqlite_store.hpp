@@ -36,6 +36,7 @@ class SqliteStore final : public Store {
   /// cannot be written), nothing of it is kept and every submission is retried in its own transaction.
   std::vector<SubmissionOutcome> add_submissions(const std::vector<NewSubmission>& batch) override;
   std::optional<StoredSubmission> submission(const std::string& id) override;
+  std::optional<std::string> submission_scope(const std::string& id) override;
   void set_submission_response(const std::string& submission_id, const std::string& json) override;
   std::optional<SubmissionIds> find_by_idempotency_key(const std::string& scope, const std::string& key) override;
   std::optional<core::Escalation> escalation(const std::string& id) override;

@@ -35,7 +35,6 @@ struct StoredSubmission {
   std::vector<core::TriggerHit> hits;
   std::string escalation_id;  ///< empty when approved
   std::string idempotency_key;
-  std::string idempotency_scope;  ///< who submitted it (the intake token's digest): whose it is to read
   std::string response_json;  ///< the answer given to the agent, replayed for a retried Idempotency-Key
 };
 
@@ -180,6 +179,9 @@ class Store {
     return out;
   }
   virtual std::optional<StoredSubmission> submission(const std::string& id) = 0;
+  /// Who submitted `id` (its idempotency scope: the intake token's digest), without reading its
+  /// evidence; nullopt for an unknown id. For checking who may read what, once per listed row.
+  virtual std::optional<std::string> submission_scope(const std::string& id) = 0;
   /// Stores the agent-facing answer for a submission (for Idempotency-Key replays).
   virtual void set_submission_response(const std::string& submission_id, const std::string& json) = 0;
   virtual std::optional<SubmissionIds> find_by_idempotency_key(const std::string& scope, const std::string& key) = 0;

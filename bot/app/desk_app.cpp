@@ -1,6 +1,5 @@
 #include "bot/app/desk_app.hpp"
 
-#include <openssl/rand.h>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -29,6 +28,7 @@
 #include "bot/slack/secrets.hpp"
 #include "bot/workers/outbox_dispatcher.hpp"
 #include "handlers/intake_handler.hpp"
+#include "storage/digest.hpp"
 #include "storage/sqlite_store.hpp"
 
 namespace desk::bot {
@@ -402,18 +402,6 @@ int open_and_run(const core::Policy& policy, DeskMode mode) {
   return desk.run();
 }
 
-std::string random_token() {
-  unsigned char bytes[24];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for the sandbox's token");
-  static const char* kHex = "0123456789abcdef";
-  std::string out = "sandbox-";
-  for (unsigned char b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
-}
-
 }  // namespace
 
 int run_desk_app(const core::Policy& policy) { return open_and_run(policy, {}); }
@@ -438,7 +426,7 @@ int run_sandbox_app(const core::Policy& base, const SandboxSettings& settings) {
   } else {
     policy.desk.database = settings.database;
   }
-  DeskMode mode{true, settings.demo, settings.speed, random_token()};
+  DeskMode mode{true, settings.demo, settings.speed, "sandbox-" + storage::random_hex(24)};
   const int code = open_and_run(policy, std::move(mode));
   if (!scratch.empty()) {
     std::error_code ignored;

@@ -1,7 +1,5 @@
 #include "bot/console/console_app.hpp"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -69,18 +67,6 @@ bool loopback_host(std::string_view host) {
       return false;
   }
   return dots == 3;
-}
-
-std::string random_id() {
-  unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for a console session");
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
 }
 
 std::string cookie(std::string_view name, const std::string& value, std::chrono::seconds max_age) {
@@ -156,9 +142,7 @@ bool ConsoleApp::owns(std::string_view target) {
 bool ConsoleApp::token_matches(std::string_view token) const {
   if (token.empty()) return false;
   const std::string digest = storage::sha256_hex(token);
-  unsigned matched = 0;
-  for (const auto& d : token_digests_) matched |= handlers::same_digest(d, digest) ? 1u : 0u;
-  return matched != 0;
+  return handlers::matches_any(token_digests_, digest);
 }
 
 std::optional<std::string> ConsoleApp::session_of(const HttpRequest& request) {
@@ -268,14 +252,14 @@ HttpResponse ConsoleApp::route(const HttpRequest& request, const Access& access)
     auto undecided = deps_.store.undecided_escalations();
     std::sort(undecided.begin(), undecided.end(),
               [](const auto& a, const auto& b) { return a.opened_at > b.opened_at; });
-    for (const auto& e : undecided) open.push_back(card(e));
+    for (const auto& e : undecided) open.push_back(card(e, false));
     std::vector<core::Escalation> done = deps_.store.escalations(core::EscalationState::accepted, 10);
     for (auto& e : deps_.store.escalations(core::EscalationState::rejected, 10)) done.push_back(std::move(e));
     std::sort(done.begin(), done.end(), [](const auto& a, const auto& b) {
       return (a.decision ? a.decision->at : a.opened_at) > (b.decision ? b.decision->at : b.opened_at);
     });
     if (done.size() > 10) done.resize(10);
-    for (const auto& e : done) decided.push_back(card(e));
+    for (const auto& e : done) decided.push_back(card(e, false));
     return html(200, board_page(viewer, open, decided, now));
   }
   if (path.rfind("/escalations/", 0) == 0) {
@@ -322,7 +306,7 @@ HttpResponse ConsoleApp::login(const HttpRequest& request) {
     slack::log_warn("console.login_refused", {});
     return html(401, login_page("That token is not one of the console's tokens."));
   }
-  const std::string sid = random_id();
+  const std::string sid = storage::random_hex(32);
   {
     std::lock_guard lock(mutex_);
     std::erase_if(sessions_, [&](const auto& s) { return s.second <= now; });
@@ -467,7 +451,7 @@ std::string ConsoleApp::person_name(const handlers::PolicySet* set, const std::s
   return person_id;
 }
 
-EscalationCard ConsoleApp::card(const core::Escalation& e) {
+EscalationCard ConsoleApp::card(const core::Escalation& e, bool with_evidence) {
   EscalationCard c;
   c.escalation = e;
   const auto set = deps_.policies.resolve(e.policy_digest);
@@ -475,6 +459,7 @@ EscalationCard ConsoleApp::card(const core::Escalation& e) {
   if (e.decision) c.decided_by_name = person_name(set.get(), e.decision->by);
   c.backup_name = person_name(set.get(), e.backup_person);
   c.director_name = person_name(set.get(), e.director_person);
+  if (!with_evidence) return c;
   if (const auto evidence = deps_.store.evidence(e.id)) {
     c.erased = evidence->erased_at.has_value();
     c.masked_excerpt = masker_.mask(set.get(), evidence->output);

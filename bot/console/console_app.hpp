@@ -81,7 +81,8 @@ class ConsoleApp {
 
   Viewer viewer_for(const handlers::HttpRequest& request, const Access& access);
   std::optional<EscalationCard> card(const std::string& escalation_id);
-  EscalationCard card(const core::Escalation& e);
+  /// `with_evidence`: also the masked excerpt, link and fix (the board shows none of them).
+  EscalationCard card(const core::Escalation& e, bool with_evidence = true);
   std::optional<EscalationDetail> detail(const std::string& escalation_id);
   RotaView rota_view(core::TimePoint now);
   Figures figures();

@@ -19,6 +19,7 @@ class ForwardingStore : public storage::Store {
     return inner_.add_submissions(b);
   }
   std::optional<storage::StoredSubmission> submission(const std::string& id) override { return inner_.submission(id); }
+  std::optional<std::string> submission_scope(const std::string& id) override { return inner_.submission_scope(id); }
   void set_submission_response(const std::string& id, const std::string& j) override {
     inner_.set_submission_response(id, j);
   }

@@ -1,5 +1,7 @@
 #include "handlers/http_text.hpp"
 
+#include <cctype>
+
 #include "core/text_scan.hpp"
 
 namespace desk::handlers {
@@ -44,6 +46,22 @@ bool matches_any(const std::vector<std::string>& digests, const std::string& dig
   unsigned matched = 0;
   for (const auto& d : digests) matched |= same_digest(d, digest) ? 1u : 0u;
   return matched != 0;
+}
+
+bool loopback_host(std::string_view host) {
+  std::string h(host);
+  if (h.rfind("[::1]", 0) == 0) return h.size() == 5 || h[5] == ':';
+  if (auto colon = h.rfind(':'); colon != std::string::npos) h = h.substr(0, colon);
+  if (h == "localhost") return true;
+  if (h.rfind("127.", 0) != 0) return false;
+  int dots = 0;
+  for (char c : h) {
+    if (c == '.')
+      ++dots;
+    else if (!std::isdigit(static_cast<unsigned char>(c)))
+      return false;
+  }
+  return dots == 3;
 }
 
 }  // namespace desk::handlers

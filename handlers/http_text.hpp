@@ -1,6 +1,6 @@
 #pragma once
 /// Small pieces of HTTP that more than one listener needs (the agent API's query strings and the
-/// console's forms; bearer-token checks): strict percent-decoding and a constant-time digest compare.
+/// console's forms; bearer-token checks; Host names): strict percent-decoding and a constant-time digest compare.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,5 +19,9 @@ bool same_digest(const std::string& a, const std::string& b);
 /// True when `digest` equals one of `digests`. Every one is compared in full, so neither which one
 /// matched nor whether any did shows in the time taken.
 bool matches_any(const std::vector<std::string>& digests, const std::string& digest);
+
+/// True for a Host header naming this machine's loopback: localhost, 127.x.y.z or [::1], any port.
+/// A listener on loopback that answers only such names cannot be reached through DNS rebinding.
+bool loopback_host(std::string_view host);
 
 }  // namespace desk::handlers

@@ -208,7 +208,7 @@ HttpResponse IntakeHandler::read(const StoreRead& work) {
   try {
     response = work.run ? work.run() : intake::internal_error();
   } catch (...) { response = intake::failure_answer(); }
-  return counted(std::move(response), false, {});
+  return work.count ? counted(std::move(response), false, {}) : response;
 }
 
 HttpResponse IntakeHandler::counted(HttpResponse response, bool submission,
@@ -244,6 +244,10 @@ PreparedRequest IntakeHandler::route(const HttpRequest& request, core::TimePoint
   // Authentication comes before anything else about a /v1 request, the body above all.
   const auto scope = authenticate(request);
   if (!scope) return unauthorized();
+  if (path == "/v1/checks")
+    return request.method != "POST"
+               ? not_allowed("POST")
+               : with_query(query, {}, [&](const Query&) { return check_draft(request, now); });
   if (path == "/v1/submissions")
     return request.method != "POST"
                ? not_allowed("POST")
@@ -288,14 +292,29 @@ std::optional<std::string> IntakeHandler::authenticate(const HttpRequest& reques
   return digest;
 }
 
-PreparedRequest IntakeHandler::check_submission(const HttpRequest& request, const std::string& scope,
-                                                core::TimePoint now) {
+std::variant<core::Submission, HttpResponse> IntakeHandler::parse_body(const HttpRequest& request,
+                                                                         core::TimePoint now) const {
   const std::string* type = find_header(request, "content-type");
   if (!type || !is_json_content_type(*type))
     return error(415, "unsupported_media_type", "the body must be sent as 'Content-Type: application/json'",
                  "Content-Type");
   if (request.body.size() > limits_.max_body_bytes)
     return error(413, "too_large", "the body is larger than " + std::to_string(limits_.max_body_bytes) + " bytes");
+  if (!core::is_valid_utf8(request.body)) return error(400, "invalid_text", "the body is not valid UTF-8");
+  auto parsed = parse_submission(request.body, policy_, now, limits_.submission);
+  if (auto* e = std::get_if<ValidationError>(&parsed)) return error(status_for(*e), e->code, e->message, e->field);
+  return std::get<core::Submission>(std::move(parsed));
+}
+
+PreparedRequest IntakeHandler::check_draft(const HttpRequest& request, core::TimePoint now) {
+  auto parsed = parse_body(request, now);
+  if (auto* refused = std::get_if<HttpResponse>(&parsed)) return std::move(*refused);
+  // The verdict the draft would get now, and nothing else: no row, no escalation, no metric.
+  return json_response(200, to_json(engine_.evaluate(std::get<core::Submission>(parsed))));
+}
+
+PreparedRequest IntakeHandler::check_submission(const HttpRequest& request, const std::string& scope,
+                                                core::TimePoint now) {
   std::string key;
   if (request.repeated("idempotency-key"))
     return error(400, "invalid_header", "'Idempotency-Key' is given more than once: send one", "Idempotency-Key");
@@ -307,15 +326,13 @@ PreparedRequest IntakeHandler::check_submission(const HttpRequest& request, cons
                        " printable ASCII characters",
                    "Idempotency-Key");
   }
-  if (!core::is_valid_utf8(request.body)) return error(400, "invalid_text", "the body is not valid UTF-8");
-
-  auto parsed = parse_submission(request.body, policy_, now, limits_.submission);
-  if (auto* e = std::get_if<ValidationError>(&parsed)) return error(status_for(*e), e->code, e->message, e->field);
+  auto parsed = parse_body(request, now);
+  if (auto* refused = std::get_if<HttpResponse>(&parsed)) return std::move(*refused);
 
   // No look-up of the key here: the store checks it inside its write transaction, so a sequential
   // retry and one racing the first request (even in the same batch) take the same path.
   PendingSubmission pending;
-  pending.submission = std::move(std::get<core::Submission>(parsed));
+  pending.submission = std::get<core::Submission>(std::move(parsed));
   pending.evaluation = engine_.evaluate(pending.submission);
   pending.scope = scope;
   pending.key = std::move(key);

@@ -4,6 +4,7 @@
 /// reads requests (with a body limit) and writes back what handle() returns.
 ///
 ///   POST /v1/submissions        evaluate a draft; 200 approved, 201 escalated (Location header)
+///   POST /v1/checks             the verdict a draft would get, stored nowhere (always 200 when valid)
 ///   GET  /v1/escalations/{id}   one escalation with its audit timeline
 ///   GET  /v1/escalations        ?status=open|triaged|accepted|rejected &limit=1..500 (default 100)
 ///   GET  /healthz               no auth: {"status","database","surfaces","workers", and each surface's state}
@@ -119,6 +120,8 @@ struct PendingSubmission {
 /// A request whose answer reads the store (an escalation, the list, /healthz): run it with read().
 struct StoreRead {
   std::function<HttpResponse()> run;
+  /// False for the desk's own reads (not a client's request): kept out of desk_intake_requests_total.
+  bool count = true;
 };
 
 /// What prepare() made of a request: its final answer, or the work still to do.
@@ -140,6 +143,9 @@ class IntakeHandler {
   /// token (so nobody without a token can make the desk read a megabyte), or nullopt to read on.
   std::optional<HttpResponse> screen(const HttpRequest& headers);
 
+  /// True when the request carries an accepted bearer token (an agent's or an admin's).
+  bool accepts(const HttpRequest& request) const { return authenticate(request).has_value(); }
+
   /// Routes, authenticates, validates and evaluates without touching the store. Never throws.
   PreparedRequest prepare(const HttpRequest& request, core::TimePoint now);
   /// Commits the submissions in one transaction where the store allows it and answers each, in order,
@@ -155,6 +161,9 @@ class IntakeHandler {
   /// The token's digest (the idempotency scope) when the request carries an accepted token.
   std::optional<std::string> authenticate(const HttpRequest& request) const;
   HttpResponse unauthorized();
+  /// The body of a POST as a submission: content type, size, UTF-8 and every field checked.
+  std::variant<core::Submission, HttpResponse> parse_body(const HttpRequest& request, core::TimePoint now) const;
+  PreparedRequest check_draft(const HttpRequest& request, core::TimePoint now);
   PreparedRequest check_submission(const HttpRequest& request, const std::string& scope, core::TimePoint now);
   /// What the store is given for `p`; its answer is built inside the commit into `*answer_out`.
   storage::NewSubmission to_new_submission(const PendingSubmission& p, std::span<const core::RotaOverride> overrides,

@@ -23,6 +23,9 @@
 #include "bot/console/sandbox.hpp"
 #include "bot/intake_committer.hpp"
 #include "bot/intake_server.hpp"
+#include "bot/mcp/await_stream.hpp"
+#include "bot/mcp/decision_watch.hpp"
+#include "bot/mcp/mcp_endpoint.hpp"
 #include "bot/sla_timer.hpp"
 #include "bot/slack/log.hpp"
 #include "bot/slack/secrets.hpp"
@@ -106,6 +109,7 @@ class Desk {
         io_.get_executor(), store_, policies_.resolver(), clock_, &metrics_,
         [this] {
           outbox_.poke();
+          if (watch_) watch_->notify("");  // a breach may have re-owned one
           hub_.publish("escalation", {{"change", "clock"}});  // a reminder or breach fired
         },
         sla_options());
@@ -124,6 +128,7 @@ class Desk {
                                      }},
         console::ConsoleOptions{mode_.sandbox, mode_.speed, secrets_.console_tokens,
                                 loopback_listen(policy_.desk.intake_listen)});
+    make_mcp();
     if (const int code = start_intake(); code != kExitStopped) return code;
 
     spawn_worker("outbox", outbox_.run());
@@ -184,31 +189,98 @@ class Desk {
     return options;
   }
 
+  /// The MCP endpoint for agents, and the watch that wakes its await_decision calls.
+  void make_mcp() {
+    watch_.emplace(io_.get_executor(), [this](std::vector<std::string> ids, std::function<void(mcp::Fingerprints)> done) {
+      auto found = std::make_shared<mcp::Fingerprints>();
+      handlers::StoreRead read{[this, ids = std::move(ids), found] {
+                                 for (const auto& id : ids) {
+                                   const auto e = store_.escalation(id);
+                                   (*found)[id] = e ? mcp::escalation_fingerprint(core::to_string(e->state), e->owner_role)
+                                                    : std::string{};
+                                 }
+                                 return handlers::HttpResponse{200, "", "", {}};
+                               },
+                               false};
+      // A failed read still answers: every waiter looks again, and its own read reports the trouble.
+      committer_->read(std::move(read), [found, done = std::move(done)](handlers::HttpResponse answer) {
+        if (answer.status != 200) found->clear();
+        done(*found);
+      });
+    });
+    mcp::McpEndpointOptions options;
+    options.server_version = DESK_VERSION;
+    options.loopback_listener = loopback_listen(policy_.desk.intake_listen);
+    mcp_.emplace(
+        std::move(options),
+        [this] {
+          std::vector<mcp::WorkflowChoice> out;
+          for (const auto& [id, w] : policies_.current()->policy().workflows) out.push_back({id, w.description});
+          return out;
+        },
+        [this](const handlers::HttpRequest& r) { return intake_->accepts(r); });
+  }
+
+  /// Runs an intake API request (from REST or MCP) where it may wait for the disk; `reply` gets its
+  /// answer on the committer's thread.
+  void run_intake(handlers::HttpRequest request, std::function<void(handlers::HttpResponse)> reply) {
+    committer_->submit(std::move(request), [this, reply = std::move(reply)](handlers::HttpResponse answer) {
+      // Called on the committer thread: the clocks and the outbox are woken on the desk's own.
+      if (answer.status == 201) {
+        const std::string* location = answer.header("Location");  // "/v1/escalations/<id>"
+        std::string id = location ? location->substr(location->rfind('/') + 1) : std::string{};
+        net::post(io_, [this, id = std::move(id)] { opened(id); });  // post it, start its clock
+      }
+      reply(std::move(answer));
+    });
+  }
+
+  std::optional<StreamingResponse> mcp_stream(const handlers::HttpRequest& request) {
+    // Only an await_decision call streams; anything else goes the usual way (parsed once more there).
+    if (!mcp::McpEndpoint::may_await(request)) return std::nullopt;
+    auto step = mcp_->handle(request);
+    auto* await = std::get_if<mcp::McpAwait>(&step);
+    if (!await) return std::nullopt;
+    return mcp::await_decision_response(
+        io_.get_executor(), *watch_,
+        [this](handlers::HttpRequest r, std::function<void(handlers::HttpResponse)> done) {
+          run_intake(std::move(r), std::move(done));
+        },
+        std::move(await->call), std::move(await->headers));
+  }
+
+  void answer_mcp(handlers::HttpRequest request, IntakeServer::Reply reply) {
+    auto step = mcp_->handle(request);
+    if (auto* answer = std::get_if<handlers::HttpResponse>(&step)) return reply(std::move(*answer));
+    if (auto* call = std::get_if<mcp::McpRestCall>(&step))
+      return run_intake(std::move(call->rest), [finish = std::move(call->finish), reply = std::move(reply)](
+                                                   handlers::HttpResponse answer) { reply(finish(answer)); });
+    // An await that may_await() missed cannot happen (it looks for the tool's name in the body);
+    // answer it as a protocol error rather than hold the connection without a stream.
+    reply({400, "application/json", R"({"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"internal"}})", {}});
+  }
+
   int start_intake() {
     IntakeServerOptions options;
     options.listen = policy_.desk.intake_listen;
-    // A /v1 request without an accepted token is refused on its head, before its body is read.
-    options.screen = [this](const handlers::HttpRequest& head) { return intake_->screen(head); };
+    // A /v1 or /mcp request without an accepted token is refused on its head, before its body is read.
+    options.screen = [this](const handlers::HttpRequest& head) {
+      return mcp::McpEndpoint::owns(head.target) ? mcp_->screen(head) : intake_->screen(head);
+    };
     options.stream = [this](const handlers::HttpRequest& request) -> std::optional<StreamingResponse> {
+      if (mcp::McpEndpoint::owns(request.target)) return mcp_stream(request);
       if (request.target != "/v1/events" && request.target.rfind("/v1/events?", 0) != 0) return std::nullopt;
       return console_->events(request, hub_);
     };
     server_.emplace(io_.get_executor(), options, [this](handlers::HttpRequest request, IntakeServer::Reply reply) {
+      if (mcp::McpEndpoint::owns(request.target)) return answer_mcp(std::move(request), std::move(reply));
       if (console::ConsoleApp::owns(request.target)) {
         // Console pages read the store: on the committer's thread, like the API's reads.
         auto shared = std::make_shared<handlers::HttpRequest>(std::move(request));
         committer_->read(handlers::StoreRead{[this, shared] { return console_->handle(*shared); }}, std::move(reply));
         return;
       }
-      committer_->submit(std::move(request), [this, reply = std::move(reply)](handlers::HttpResponse answer) {
-        // Called on the committer thread: the clocks and the outbox are woken on the desk's own.
-        if (answer.status == 201) {
-          const std::string* location = answer.header("Location");  // "/v1/escalations/<id>"
-          std::string id = location ? location->substr(location->rfind('/') + 1) : std::string{};
-          net::post(io_, [this, id = std::move(id)] { opened(id); });  // post it, start its clock
-        }
-        reply(std::move(answer));
-      });
+      run_intake(std::move(request), std::move(reply));
     });
     try {
       const auto port = server_->bind();
@@ -245,12 +317,14 @@ class Desk {
   /// The store changed: the clocks and the outbox look again.
   void changed() {
     if (timer_) timer_->poke();
+    if (watch_) watch_->notify("");
     outbox_.poke();
     hub_.publish("escalation", {{"change", "changed"}});
   }
 
   void opened_or_changed(const std::string& escalation_id) {
     if (timer_) timer_->poke(escalation_id);
+    if (watch_) watch_->notify(escalation_id);
     outbox_.poke();
     hub_.publish("escalation", {{"id", escalation_id}, {"change", "changed"}});
   }
@@ -317,6 +391,7 @@ class Desk {
     stopping_ = true;
     if (server_) server_->stop();
     hub_.close();
+    if (watch_) watch_->close();
     if (timer_) timer_->stop();
     outbox_.stop();
     for (auto& surface : surfaces_) surface->stop();
@@ -358,6 +433,8 @@ class Desk {
   std::optional<handlers::IntakeHandler> intake_;
   std::optional<IntakeCommitter> committer_;
   std::optional<console::ConsoleApp> console_;
+  std::optional<mcp::DecisionWatch> watch_;
+  std::optional<mcp::McpEndpoint> mcp_;
   std::optional<IntakeServer> server_;
   std::uint16_t port_ = 0;
   std::map<std::string, std::string> worker_ends_;

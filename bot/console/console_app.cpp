@@ -52,23 +52,6 @@ HttpResponse plain(int status, const std::string& text) {
   return {status, "text/plain; charset=utf-8", text + "\n", {}};
 }
 
-/// True for a Host header naming this machine's loopback: localhost, 127.x.y.z or [::1], any port.
-bool loopback_host(std::string_view host) {
-  std::string h(host);
-  if (h.rfind("[::1]", 0) == 0) return h.size() == 5 || h[5] == ':';
-  if (auto colon = h.rfind(':'); colon != std::string::npos) h = h.substr(0, colon);
-  if (h == "localhost") return true;
-  if (h.rfind("127.", 0) != 0) return false;
-  int dots = 0;
-  for (char c : h) {
-    if (c == '.')
-      ++dots;
-    else if (!std::isdigit(static_cast<unsigned char>(c)))
-      return false;
-  }
-  return dots == 3;
-}
-
 std::string cookie(std::string_view name, const std::string& value, std::chrono::seconds max_age) {
   return std::string(name) + "=" + value +
          "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age.count());
@@ -170,7 +153,7 @@ ConsoleApp::Access ConsoleApp::check_access(const HttpRequest& request, bool htm
       return a;
     }
     const std::string* host = header(request, "host");
-    if (!host || !loopback_host(*host)) {
+    if (!host || !handlers::loopback_host(*host)) {
       a.refusal = plain(403, "The console answers under a loopback name only (localhost, 127.0.0.1, [::1]).");
       return a;
     }

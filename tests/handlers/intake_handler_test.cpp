@@ -189,6 +189,35 @@ TEST_F(IntakeHandlerTest, EscalationCommitsExactlyOnePostPerSurfaceInTheOutbox) 
   EXPECT_EQ(two_surfaces.store->outbox_due(now, 0).size(), 2u) << "an approved draft posts nothing";
 }
 
+TEST_F(IntakeHandlerTest, ACheckAnswersTheVerdictAndStoresNothing) {
+  const Counts before = counts();
+  HttpRequest check = post(draft(0.95, "Results are guaranteed within a week.").dump());
+  check.target = "/v1/checks";
+  const HttpResponse r = desk.send(check, now);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json j = json::parse(r.body);
+  EXPECT_EQ(j["verdict"], "escalated");
+  EXPECT_EQ(j["owner_role"], "legal_oncall");
+  ASSERT_FALSE(j["hits"].empty());
+  EXPECT_FALSE(j.contains("submission_id"));
+  EXPECT_EQ(r.header("Location"), nullptr);
+  EXPECT_EQ(counts(), before);  // no submission, escalation, audit row or post
+
+  HttpRequest approved = post(draft(0.95).dump());
+  approved.target = "/v1/checks";
+  EXPECT_EQ(json::parse(desk.send(approved, now).body)["verdict"], "approved");
+  // The same checks as a submission, and the same token: a bad draft says which field, a stranger gets 401.
+  HttpRequest bad = post(draft(1.5).dump());
+  bad.target = "/v1/checks";
+  expect_error(desk.send(bad, now), 422, "out_of_range", "confidence");
+  HttpRequest stranger = post(draft().dump(), "wrong-token");
+  stranger.target = "/v1/checks";
+  expect_error(desk.send(stranger, now), 401, "unauthorized");
+  HttpRequest read = get("/v1/checks");
+  expect_error(desk.send(read, now), 405, "method_not_allowed");
+  EXPECT_EQ(counts(), before);
+}
+
 TEST_F(IntakeHandlerTest, GuaranteeClaimGoesToLegal) {
   const HttpResponse r = desk.send(post(draft(0.95, "Results are guaranteed within a week.").dump()), now);
   ASSERT_EQ(r.status, 201) << r.body;

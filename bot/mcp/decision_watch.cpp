@@ -1,0 +1,107 @@
+#include "bot/mcp/decision_watch.hpp"
+
+#include <set>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace desk::bot::mcp {
+
+namespace net = boost::asio;
+
+struct DecisionWatch::State : std::enable_shared_from_this<State> {
+  struct Waiter {
+    std::string seen;
+    net::steady_timer* timer;
+    bool changed = false;
+  };
+
+  /// A waiter's place in `waiters`, erased when it goes.
+  struct Registration {
+    State& state;
+    std::multimap<std::string, Waiter*>::iterator entry;
+    ~Registration() { state.waiters.erase(entry); }
+  };
+
+  State(net::any_io_executor e, FingerprintReader r) : executor(std::move(e)), reader(std::move(r)) {}
+
+  net::any_io_executor executor;
+  FingerprintReader reader;
+  std::multimap<std::string, Waiter*> waiters;
+  std::set<std::string> dirty;
+  bool all_dirty = false;
+  bool reading = false;
+  bool closed = false;
+
+  void read_if_needed() {
+    if (reading || closed || (!all_dirty && dirty.empty())) return;
+    std::vector<std::string> ids;
+    for (auto it = waiters.begin(); it != waiters.end(); it = waiters.upper_bound(it->first))
+      if (all_dirty || dirty.count(it->first)) ids.push_back(it->first);
+    all_dirty = false;
+    dirty.clear();
+    if (ids.empty()) return;
+    reading = true;
+    std::weak_ptr<State> weak = weak_from_this();
+    auto executor_copy = executor;
+    reader(std::move(ids), [weak, executor_copy](Fingerprints found) {
+      net::post(executor_copy, [weak, found = std::move(found)] {
+        if (auto self = weak.lock()) self->apply(found);
+      });
+    });
+  }
+
+  void apply(const Fingerprints& found) {
+    reading = false;
+    for (const auto& [id, fingerprint] : found) {
+      auto [first, last] = waiters.equal_range(id);
+      for (auto it = first; it != last; ++it)
+        if (fingerprint != it->second->seen && !it->second->changed) {
+          it->second->changed = true;
+          it->second->timer->cancel();
+        }
+    }
+    read_if_needed();  // changes that came in while this read ran
+  }
+};
+
+DecisionWatch::DecisionWatch(net::any_io_executor executor, FingerprintReader reader)
+    : state_(std::make_shared<State>(std::move(executor), std::move(reader))) {}
+
+DecisionWatch::~DecisionWatch() { close(); }
+
+net::awaitable<DecisionWatch::Wake> DecisionWatch::wait(std::string id, std::string seen,
+                                                        std::chrono::steady_clock::time_point until) {
+  auto state = state_;  // the coroutine may outlive this object
+  if (state->closed) co_return Wake::closed;
+  net::steady_timer timer(state->executor, until);
+  State::Waiter waiter{std::move(seen), &timer};
+  // Erased however the coroutine ends, even when its frame is destroyed unresumed at shutdown.
+  const State::Registration registration{*state, state->waiters.emplace(id, &waiter)};
+  // A change may have happened between the caller's read and now: look once before sleeping.
+  state->dirty.insert(id);
+  state->read_if_needed();
+  co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+  if (state->closed) co_return Wake::closed;
+  co_return waiter.changed ? Wake::changed : Wake::deadline;
+}
+
+void DecisionWatch::notify(const std::string& id) {
+  if (id.empty())
+    state_->all_dirty = true;
+  else if (state_->waiters.count(id))
+    state_->dirty.insert(id);
+  state_->read_if_needed();
+}
+
+void DecisionWatch::close() {
+  if (state_->closed) return;
+  state_->closed = true;
+  for (auto& [id, waiter] : state_->waiters) waiter->timer->cancel();
+}
+
+std::size_t DecisionWatch::waiting() const { return state_->waiters.size(); }
+
+}  // namespace desk::bot::mcp

@@ -2,8 +2,9 @@
 # Installs the Debian packages Escalation Desk needs to build, test and run.
 # Idempotent and quick when everything is already there: apt is only touched for what is missing.
 # --tests also installs what only the tests need: Debian's headless Chromium, dpkg-dev and lintian
-# for the package test, and, with the machine's npm, playwright-core at the version pinned in
-# tests/browser/package-lock.json.
+# for the package test, and, with the machine's npm, the npm packages pinned in
+# tests/browser/package-lock.json (playwright-core) and tests/mcp/package-lock.json (the MCP SDK and
+# conformance suite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for_tests=false
@@ -43,14 +44,18 @@ if ((${#missing[@]} > 0)); then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# npm ci only when the lock file changed since the last install (a copy is kept as a stamp).
-stamp=tests/browser/node_modules/.installed-from-package-lock.json
-if $for_tests && ! cmp -s tests/browser/package-lock.json "$stamp" 2>/dev/null; then
-  if ! command -v npm >/dev/null; then
-    echo "install-deps: npm is missing; the browser tests need Node.js and npm" >&2
-    exit 1
-  fi
-  echo "install-deps: installing the browser tests' npm packages (tests/browser/package-lock.json)" >&2
-  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
-  cp tests/browser/package-lock.json "$stamp"
+# npm ci only when a lock file changed since the last install (a copy is kept as a stamp): the browser
+# tests' playwright-core, and the MCP tests' official TypeScript SDK and conformance suite.
+if $for_tests; then
+  for dir in tests/browser tests/mcp; do
+    stamp=$dir/node_modules/.installed-from-package-lock.json
+    cmp -s "$dir/package-lock.json" "$stamp" 2>/dev/null && continue
+    if ! command -v npm >/dev/null; then
+      echo "install-deps: npm is missing; the browser and MCP tests need Node.js and npm" >&2
+      exit 1
+    fi
+    echo "install-deps: installing $dir's npm packages ($dir/package-lock.json)" >&2
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+    cp "$dir/package-lock.json" "$stamp"
+  done
 fi

@@ -68,7 +68,13 @@ class AwaitSession {
         if (status == "accepted" || status == "rejected") co_return finish(await_result(escalation_, true));
         const std::string previous = fingerprint_;
         fingerprint_ = escalation_fingerprint(status, escalation_.value("owner", json::object()).value("role", ""));
-        if (!previous.empty() && previous != fingerprint_ && call_.progress_token && call_.sse)
+        const bool reporting = call_.progress_token && call_.sse && std::chrono::steady_clock::now() < deadline_;
+        // The first word says what the wait started from (the caller may have read the escalation long
+        // ago); then one for each move.
+        if (reporting && previous.empty())
+          co_return progress("Waiting for a decision on " + escalation_.value("id", std::string{}) + ": it is " +
+                             status + ", owned by " + owner_of(escalation_) + ".");
+        if (reporting && previous != fingerprint_)
           co_return progress(escalation_.value("id", std::string{}) + " is now " + status + ", owned by " +
                              owner_of(escalation_) + "; waiting for a decision.");
       }

@@ -119,8 +119,23 @@ json verdict_properties() {
           {"hits", {{"type", "array"}, {"items", hit_schema()}}}};
 }
 
+/// A tool's output schema: its result, or (isError) the intake API's {error, message, field}. Clients
+/// check structured content against the schema even on errors, so the error shape belongs in it.
+json result_or_error(json result) {
+  static const json error = {
+      {"type", "object"},
+      {"description", "isError: what was wrong, as the intake API says it."},
+      {"properties",
+       {{"error", {{"type", "string"}, {"description", "A code: missing_field, out_of_range, not_found, ..."}}},
+        {"message", {{"type", "string"}}},
+        {"field", {{"type", {"string", "null"}}, {"description", "The argument at fault, when there is one."}}}}},
+      {"required", {"error", "message"}}};
+  return {{"type", "object"}, {"anyOf", {std::move(result), error}}};
+}
+
 json tool(const char* name, const char* title, const std::string& description, json input, json output,
           bool read_only) {
+  output = result_or_error(std::move(output));
   return {{"name", name},
           {"title", title},
           {"description", description},

@@ -606,20 +606,24 @@ TEST_F(McpAwaitStream, ProgressWhenItMovesThenTheDecision) {
   step.expires_after(std::chrono::milliseconds(20));
   step.async_wait([&](auto) { triage(); });
   const auto pieces = drain(io, response, [&](int n) {
-    if (n != 1) return;
+    if (n != 2) return;
     intake.escalation["status"] = "rejected";
     intake.escalation["decision"] = {
         {"macro", "reject"}, {"by", {{"name", "Erin"}}}, {"at", "t"}, {"rationale", "No."}};
     store.fingerprints["ESC-000001"] = "rejected/duty_lead";
     watch.notify("");
   });
-  ASSERT_EQ(pieces.size(), 2u);
-  const json progress = sse_message(pieces[0]);
-  EXPECT_EQ(progress["method"], "notifications/progress");
-  EXPECT_EQ(progress["params"]["progressToken"], "tok");
-  EXPECT_EQ(progress["params"]["progress"], 1);
+  ASSERT_EQ(pieces.size(), 3u);
+  const json waiting = sse_message(pieces[0]);  // where the wait starts from
+  EXPECT_EQ(waiting["method"], "notifications/progress");
+  EXPECT_EQ(waiting["params"]["progressToken"], "tok");
+  EXPECT_EQ(waiting["params"]["progress"], 1);
+  EXPECT_NE(waiting["params"]["message"].get<std::string>().find("is open, owned by duty_lead (Erin)"),
+            std::string::npos);
+  const json progress = sse_message(pieces[1]);
+  EXPECT_EQ(progress["params"]["progress"], 2);
   EXPECT_NE(progress["params"]["message"].get<std::string>().find("triaged"), std::string::npos);
-  const json final = sse_message(pieces[1]);
+  const json final = sse_message(pieces[2]);
   EXPECT_EQ(final["result"]["structuredContent"]["outcome"], "decided");
   EXPECT_EQ(final["result"]["structuredContent"]["escalation"]["decision"]["macro"], "reject");
 }

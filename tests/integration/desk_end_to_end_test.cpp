@@ -1,8 +1,10 @@
 // The issue's end-to-end scenarios with the real escalation-desk binary, the example config and the
 // Slack emulator: a submission escalates, a wrong user's click is refused, the owner decides with a
 // rationale, the message and the API show the decision; and silence until the backup ping, with
-// kill -9 before and after it: nothing is lost, nothing is posted twice, the ping fires once.
+// kill -9 before and after it: nothing is lost, nothing is posted twice, the ping fires once. And an
+// agent on MCP, written with the official TypeScript SDK, waits for the decision taken in Slack.
 #include <array>
+#include <filesystem>
 
 #include "tests/integration/desk_process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -282,6 +284,74 @@ TEST(DeskEndToEnd, WrongUserIsRefusedThenTheOwnerDecidesWithARationale) {
   const auto result = desk.process->wait(10s);
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_EQ(result.output.find(kAgentToken), std::string::npos);
+}
+
+/// The Rationale modal's submission by `user` for the modal the click with `trigger` opened.
+std::string submit_rationale(emu::SlackEmulator& emulator, const std::string& trigger, const std::string& user,
+                             const std::string& rationale) {
+  const auto open = calls_with(emulator, "views.open", trigger);
+  if (open.empty()) throw std::runtime_error("no modal opened for trigger " + trigger);
+  const std::string metadata = open.front().args["view"].value("private_metadata", "");
+  return emulator.send_interactive(emu::view_submission_payload(
+      "desk.rationale", metadata, "rationale", "rationale_input", rationale, user, emulator.issue_trigger_id()));
+}
+
+TEST(DeskEndToEnd, AnAgentOnMcpAwaitsTheDecisionTakenInSlack) {
+#ifndef DESK_NODE
+  GTEST_SKIP() << "Node.js is not installed: scripts/install-deps.sh --tests installs what this test needs";
+#else
+  const std::filesystem::path scripts = std::filesystem::path(DESK_SOURCE_DIR) / "tests" / "mcp";
+  if (!std::filesystem::exists(scripts / "node_modules" / "@modelcontextprotocol" / "sdk"))
+    GTEST_SKIP() << "the MCP SDK is not installed: run scripts/install-deps.sh --tests";
+  TempDir dir("e2e-mcp");
+  emu::SlackEmulator emulator(pki());
+  add_example_people(emulator);
+  RunningDesk desk(emulator, write_config(dir.path()), 0);
+  ASSERT_TRUE(desk.up) << desk.process->output_so_far();
+
+  DeskProcess agent({{"PATH", "/usr/bin:/bin"}},
+                    {DESK_NODE, (scripts / "sdk_client.mjs").string(),
+                     "http://127.0.0.1:" + std::to_string(desk.port) + "/mcp", kAgentToken});
+  std::string id;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        const std::string out = agent.output_so_far();
+        const auto at = out.find("AWAITING ");
+        if (at != std::string::npos) id = out.substr(at + 9, out.find('\n', at) - at - 9);
+        return !id.empty();
+      },
+      30s))
+      << agent.output_so_far() << desk.process->output_so_far();
+  ASSERT_TRUE(wait_for([&] { return posts_of(emulator, id).size() == 1; })) << desk.process->output_so_far();
+  // The wait has begun once the desk said what it waits on.
+  ASSERT_TRUE(wait_for([&] { return agent.output_so_far().find("PROGRESS Waiting") != std::string::npos; }, 10s))
+      << agent.output_so_far();
+
+  // Erin, who owns community replies, clicks Accept: the escalation is triaged, and the waiting agent
+  // hears of it as progress before anything is decided.
+  std::string trigger;
+  click(emulator, posts_of(emulator, id).front(), "Accept", kErin, &trigger);
+  ASSERT_TRUE(wait_for([&] { return !calls_with(emulator, "views.open", trigger).empty(); }))
+      << desk.process->output_so_far();
+  ASSERT_TRUE(wait_for([&] { return agent.output_so_far().find("is now triaged") != std::string::npos; }, 10s))
+      << agent.output_so_far();
+  EXPECT_EQ(agent.output_so_far().find("DECIDED"), std::string::npos);
+
+  // Her rationale decides it; the agent's call returns with the decision and it reads it back.
+  const std::string rationale = "Friendly, no claims; fine to publish as written.";
+  submit_rationale(emulator, trigger, kErin, rationale);
+  const ChildResult done = agent.wait(60s);
+  EXPECT_EQ(done.exit_code, 0) << done.output << desk.process->output_so_far();
+  EXPECT_NE(done.output.find("DECIDED"), std::string::npos) << done.output;
+  EXPECT_NE(done.output.find(rationale), std::string::npos) << done.output;
+  EXPECT_NE(done.output.find("DONE"), std::string::npos) << done.output;
+  // One escalation for the two submissions with one idempotency key, posted once.
+  EXPECT_EQ(posts_of(emulator, id).size(), 1u);
+  EXPECT_EQ(intake_request(desk.port, "GET", "/v1/escalations?status=accepted", kAgentToken).body["escalations"].size(),
+            1u);
+  expect_no_secrets(desk.process->output_so_far(), emu::WorkspaceOptions{});
+  EXPECT_EQ(desk.process->output_so_far().find(kAgentToken), std::string::npos);
+#endif
 }
 
 TEST(DeskEndToEnd, AUserGroupTheDeskMayNotChangeIsReportedInRotaAndTheDeskCarriesOn) {

@@ -90,6 +90,8 @@ struct DeskSettings {
   std::size_t min_rationale_chars = 10;
   /// Routing precedence when hits route to different roles: earlier wins.
   std::vector<std::string> route_precedence = {kLegalRole};
+  /// Browser origins ("https://host[:port]") whose pages may call the MCP endpoint, besides the desk's own.
+  std::vector<std::string> mcp_allowed_origins;
 };
 
 struct Policy {

@@ -211,6 +211,7 @@ class Desk {
     mcp::McpEndpointOptions options;
     options.server_version = DESK_VERSION;
     options.loopback_listener = loopback_listen(policy_.desk.intake_listen);
+    options.allowed_origins = policy_.desk.mcp_allowed_origins;
     mcp_.emplace(
         std::move(options),
         [this] {

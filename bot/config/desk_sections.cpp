@@ -9,7 +9,8 @@ namespace desk::bot::config_parsing {
 
 void PolicyParser::parse_desk(const YAML::Node& n, core::DeskSettings& d) {
   r_.check_keys(n,
-                {"channel", "oncall_usergroup", "database", "intake_listen", "min_rationale_chars", "route_precedence"},
+                {"channel", "oncall_usergroup", "database", "intake_listen", "min_rationale_chars", "route_precedence",
+                 "mcp_allowed_origins"},
                 "desk");
   if (n["channel"]) d.channel = r_.string(n["channel"], "desk.channel");
   if (!d.channel.empty() && d.channel[0] == '#') d.channel.erase(0, 1);
@@ -41,6 +42,19 @@ void PolicyParser::parse_desk(const YAML::Node& n, core::DeskSettings& d) {
   if (n["route_precedence"]) {
     d.route_precedence = r_.string_list(n["route_precedence"], "desk.route_precedence");
     route_nodes_.emplace_back(n["route_precedence"], "desk.route_precedence");
+  }
+  if (n["mcp_allowed_origins"]) {
+    d.mcp_allowed_origins = r_.string_list(n["mcp_allowed_origins"], "desk.mcp_allowed_origins");
+    for (const auto& origin : d.mcp_allowed_origins) {
+      // An Origin header is scheme://host[:port] and nothing else: a path here could never match.
+      const auto scheme_end = origin.find("://");
+      const std::string scheme = scheme_end == std::string::npos ? "" : origin.substr(0, scheme_end);
+      const std::string authority = scheme_end == std::string::npos ? "" : origin.substr(scheme_end + 3);
+      if ((scheme != "http" && scheme != "https") || authority.empty() ||
+          authority.find_first_of("/ \t?#@") != std::string::npos)
+        r_.fail(n["mcp_allowed_origins"], "desk.mcp_allowed_origins: '" + origin + "' is not an origin",
+                "write scheme://host[:port] with no path, e.g. https://agents.example.com");
+    }
   }
 }
 

@@ -121,8 +121,24 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"duplicate_key", "  decision: 30m", "  decision: 30m\n  decision: 40m", "duplicate key 'decision'",
                   "decision: 40m"},
         BadConfig{"bad_listen", "intake_listen: 127.0.0.1:8080", "intake_listen: localhost", "bad listen address",
-                  "intake_listen: localhost"}),
+                  "intake_listen: localhost"},
+        BadConfig{"origin_with_path", "intake_listen: 127.0.0.1:8080",
+                  "intake_listen: 127.0.0.1:8080\n  mcp_allowed_origins: [https://agents.example.com/app]",
+                  "'https://agents.example.com/app' is not an origin", "mcp_allowed_origins"},
+        BadConfig{"origin_without_scheme", "intake_listen: 127.0.0.1:8080",
+                  "intake_listen: 127.0.0.1:8080\n  mcp_allowed_origins: [agents.example.com]", "is not an origin",
+                  "mcp_allowed_origins"}),
     [](const ::testing::TestParamInfo<BadConfig>& param_info) { return std::string(param_info.param.name); });
+
+TEST(ConfigLoader, McpAllowedOriginsAreRead) {
+  const auto p = parse_config(replaced(example_text(), "intake_listen: 127.0.0.1:8080",
+                                       "intake_listen: 127.0.0.1:8080\n  mcp_allowed_origins: "
+                                       "[\"https://agents.example.com\", \"http://localhost:3000\"]"),
+                              "desk.yaml");
+  EXPECT_EQ(p.desk.mcp_allowed_origins,
+            (std::vector<std::string>{"https://agents.example.com", "http://localhost:3000"}));
+  EXPECT_TRUE(parse_config(example_text(), "desk.yaml").desk.mcp_allowed_origins.empty());
+}
 
 TEST(ConfigLoader, MissingRequiredRoleIsNamed) {
   auto text = replaced(example_text(), "  marketing_director:\n    title: Marketing director\n    person: dana\n", "");

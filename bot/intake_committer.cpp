@@ -17,6 +17,17 @@ handlers::HttpResponse stopping_answer() {
   return r;
 }
 
+handlers::HttpResponse full_answer() {
+  handlers::HttpResponse r{
+      503,
+      "application/json",
+      R"({"error":"unavailable","message":"the desk has too many requests waiting for its database )"
+      R"((limits.queued_requests); retry later","field":null})",
+      {}};
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
 // A reply that throws must not take the committer thread (and every later request) down with it.
 void deliver(IntakeCommitter::Reply& reply, handlers::HttpResponse answer) {
   try {
@@ -31,6 +42,7 @@ IntakeCommitter::IntakeCommitter(handlers::IntakeHandler& handler, const core::C
     : handler_(handler),
       clock_(clock),
       max_batch_(std::max<std::size_t>(1, options.max_batch)),
+      max_queue_(std::max<std::size_t>(1, options.max_queue)),
       thread_([this] { run(); }) {}
 
 IntakeCommitter::~IntakeCommitter() { stop(); }
@@ -38,15 +50,22 @@ IntakeCommitter::~IntakeCommitter() { stop(); }
 void IntakeCommitter::read(handlers::StoreRead work, Reply reply) { enqueue(Job{std::move(work), std::move(reply)}); }
 
 void IntakeCommitter::enqueue(Job job) {
+  bool full = false;
+  bool stopping = false;
   {
     std::lock_guard lock(mutex_);
-    if (!stopping_) {
+    stopping = stopping_;
+    // Bounded: under a flood, a request that would wait behind too many others is refused at once
+    // (and costs nothing more) instead of growing memory and everyone's latency.
+    full = queue_.size() >= max_queue_;
+    if (!stopping && !full) {
       queue_.push_back(std::move(job));
       wake_.notify_one();
       return;
     }
+    if (full && !stopping) ++stats_.refused_full;
   }
-  deliver(job.reply, stopping_answer());
+  deliver(job.reply, stopping ? stopping_answer() : full_answer());
 }
 
 void IntakeCommitter::submit(handlers::HttpRequest request, Reply reply) {

@@ -22,7 +22,8 @@
 namespace desk::bot {
 
 struct IntakeCommitterOptions {
-  std::size_t max_batch = 64;  ///< submissions per transaction at most (at least 1)
+  std::size_t max_batch = 64;     ///< submissions per transaction at most (at least 1)
+  std::size_t max_queue = 10000;  ///< jobs waiting at once; more are answered 503 at once
 };
 
 struct IntakeCommitterStats {
@@ -30,6 +31,7 @@ struct IntakeCommitterStats {
   std::uint64_t submissions = 0;  ///< submissions in them
   std::uint64_t reads = 0;        ///< store reads run
   std::size_t largest_batch = 0;
+  std::uint64_t refused_full = 0;  ///< requests answered 503 because the queue was full
 };
 
 class IntakeCommitter {
@@ -75,6 +77,7 @@ class IntakeCommitter {
   handlers::IntakeHandler& handler_;
   const core::Clock& clock_;
   const std::size_t max_batch_;
+  const std::size_t max_queue_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job> queue_;

@@ -94,6 +94,14 @@ struct DeskSettings {
   std::vector<std::string> mcp_allowed_origins;
 };
 
+/// Flood control for the agents' side (config `limits:`): one token cannot drown the desk.
+struct IntakeQuotas {
+  int requests_per_minute = 600;         ///< per token, intake API and MCP together; 0: no limit
+  int burst = 60;                        ///< requests a token may send at once before the rate applies
+  int open_escalations_per_token = 200;  ///< undecided escalations one token may have; 0: no cap
+  int queued_requests = 10000;           ///< waiting for the database at once; beyond it 503
+};
+
 struct Policy {
   std::map<std::string, Person> people;
   std::map<std::string, RoleSpec> roles;
@@ -102,6 +110,7 @@ struct Policy {
   PersonalDataPolicy personal_data;
   SlaPolicy sla;
   DeskSettings desk;
+  IntakeQuotas limits;
   std::string source_text;    ///< the config file as read: the snapshot kept with each escalation
   std::string source_digest;  ///< SHA-256 hex of source_text (set by the loader)
 };

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <set>
 
 #include "core/lifecycle.hpp"
 #include "handlers/intake_handler.hpp"
@@ -59,10 +61,15 @@ std::vector<HttpResponse> IntakeHandler::commit(std::vector<PendingSubmission> b
         snapshot_saved_.store(true);
       }
     }
+    const std::vector<bool> over_quota = over_open_quota(batch);
     std::vector<storage::NewSubmission> rows;
     std::vector<std::size_t> row_of;  // rows[k] is batch[row_of[k]]; a submission that cannot be built is left out
     rows.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
+      if (over_quota[i]) {
+        out[i] = quota_refusal();
+        continue;
+      }
       try {
         rows.push_back(to_new_submission(batch[i], overrides, &answers[i]));
         row_of.push_back(i);
@@ -76,12 +83,49 @@ std::vector<HttpResponse> IntakeHandler::commit(std::vector<PendingSubmission> b
   }
   for (std::size_t i = 0; i < n; ++i) {
     HttpResponse r;
-    try {
-      r = committed(batch[i], outcomes[i], std::move(answers[i]));
-    } catch (...) { r = intake::failure_answer(); }
+    if (out[i].status == 429) {
+      r = std::move(out[i]);
+    } else {
+      try {
+        r = committed(batch[i], outcomes[i], std::move(answers[i]));
+      } catch (...) { r = intake::failure_answer(); }
+    }
     out[i] = counted(std::move(r), true, batch[i].started);
   }
   return out;
+}
+
+std::vector<bool> IntakeHandler::over_open_quota(const std::vector<PendingSubmission>& batch) {
+  std::vector<bool> over(batch.size(), false);
+  const auto cap = static_cast<std::size_t>(std::max(0, limits_.open_escalations_per_token));
+  if (cap == 0) return over;
+  // Counted on the committer's thread, where every submission is committed: nothing can open an
+  // escalation between this count and the commit. A retried key opens nothing, so it is never refused.
+  std::map<std::string, std::size_t> open;  // token digest: undecided now, plus this batch's so far
+  std::set<std::pair<std::string, std::string>> keys;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const PendingSubmission& p = batch[i];
+    if (p.evaluation.verdict != core::Verdict::escalated) continue;
+    if (!p.key.empty() && (!keys.emplace(p.scope, p.key).second || store_.find_by_idempotency_key(p.scope, p.key)))
+      continue;
+    auto it = open.find(p.scope);
+    if (it == open.end()) it = open.emplace(p.scope, store_.open_escalations(p.scope)).first;
+    if (it->second >= cap)
+      over[i] = true;
+    else
+      ++it->second;
+  }
+  return over;
+}
+
+HttpResponse IntakeHandler::quota_refusal() const {
+  HttpResponse r = intake::error(
+      429, "too_many_open_escalations",
+      "this token already has " + std::to_string(limits_.open_escalations_per_token) +
+          " undecided escalations (limits.open_escalations_per_token); nothing was stored: retry once people have "
+          "decided some");
+  r.headers.emplace_back("Retry-After", "60");
+  return r;
 }
 
 storage::NewSubmission IntakeHandler::to_new_submission(const PendingSubmission& p,

@@ -170,7 +170,8 @@ IntakeHandler::IntakeHandler(IntakeDependencies deps)
       metrics_(deps.metrics),
       health_(std::move(deps.health)),
       surfaces_(std::move(deps.surfaces)),
-      limits_(deps.limits) {
+      limits_(deps.limits),
+      limiter_(deps.limits.requests_per_minute, deps.limits.burst) {
   for (const auto& t : deps.tokens)
     if (!t.empty()) token_digests_.push_back(storage::sha256_hex(t));
   for (const auto& t : deps.admin_tokens) {
@@ -244,10 +245,10 @@ PreparedRequest IntakeHandler::route(const HttpRequest& request, core::TimePoint
   // Authentication comes before anything else about a /v1 request, the body above all.
   const auto scope = authenticate(request);
   if (!scope) return unauthorized();
+  if (auto refused = over_rate(*scope, now)) return std::move(*refused);
   if (path == "/v1/checks")
-    return request.method != "POST"
-               ? not_allowed("POST")
-               : with_query(query, {}, [&](const Query&) { return check_draft(request, now); });
+    return request.method != "POST" ? not_allowed("POST")
+                                    : with_query(query, {}, [&](const Query&) { return check_draft(request, now); });
   if (path == "/v1/submissions")
     return request.method != "POST"
                ? not_allowed("POST")
@@ -269,6 +270,26 @@ HttpResponse IntakeHandler::unauthorized() {
   HttpResponse r = error(401, "unauthorized", "a valid 'Authorization: Bearer <token>' header is required");
   r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
+}
+
+std::optional<HttpResponse> IntakeHandler::over_rate(const std::string& scope, core::TimePoint now) {
+  const auto wait = limiter_.admit(scope, now);
+  if (!wait) return std::nullopt;
+  HttpResponse r =
+      error(429, "rate_limited",
+            "this token sent more than " + std::to_string(limits_.requests_per_minute) +
+                " requests a minute (limits.requests_per_minute); retry in " + std::to_string(wait->count()) + " s");
+  r.headers.emplace_back("Retry-After", std::to_string(wait->count()));
+  return r;
+}
+
+std::optional<HttpResponse> IntakeHandler::throttle(const HttpRequest& request, core::TimePoint now) {
+  try {
+    const auto scope = authenticate(request);
+    if (!scope) return std::nullopt;  // refused as unauthenticated elsewhere
+    if (auto refused = over_rate(*scope, now)) return counted(std::move(*refused), false, {});
+  } catch (...) {}  // a limiter that fails lets the request through rather than refuse everyone
+  return std::nullopt;
 }
 
 std::optional<HttpResponse> IntakeHandler::screen(const HttpRequest& headers) {
@@ -293,7 +314,7 @@ std::optional<std::string> IntakeHandler::authenticate(const HttpRequest& reques
 }
 
 std::variant<core::Submission, HttpResponse> IntakeHandler::parse_body(const HttpRequest& request,
-                                                                         core::TimePoint now) const {
+                                                                       core::TimePoint now) const {
   const std::string* type = find_header(request, "content-type");
   if (!type || !is_json_content_type(*type))
     return error(415, "unsupported_media_type", "the body must be sent as 'Content-Type: application/json'",

@@ -41,6 +41,7 @@
 #include "core/policy_engine.hpp"
 #include "core/rota.hpp"
 #include "handlers/effects.hpp"
+#include "handlers/rate_limiter.hpp"
 #include "handlers/submission_parser.hpp"
 #include "storage/store.hpp"
 
@@ -87,6 +88,9 @@ struct IntakeLimits {
   std::size_t max_body_bytes = 1024 * 1024;  ///< 413 above this
   std::size_t max_idempotency_key = 200;     ///< printable ASCII characters
   SubmissionLimits submission;               ///< per-field limits of the body
+  int requests_per_minute = 0;               ///< per token (429 with Retry-After beyond); 0: no limit
+  int burst = 60;                            ///< requests at once before the rate applies
+  int open_escalations_per_token = 0;        ///< undecided escalations per token (429 beyond); 0: no cap
 };
 
 /// What the handler works with. References must outlive the handler.
@@ -146,6 +150,10 @@ class IntakeHandler {
   /// True when the request carries an accepted bearer token (an agent's or an admin's).
   bool accepts(const HttpRequest& request) const { return authenticate(request).has_value(); }
 
+  /// Counts a request against its token's rate (as every /v1 request is): the 429 to answer when the
+  /// token is over it, else nullopt. For requests answered elsewhere (MCP's own methods). Never throws.
+  std::optional<HttpResponse> throttle(const HttpRequest& request, core::TimePoint now);
+
   /// Routes, authenticates, validates and evaluates without touching the store. Never throws.
   PreparedRequest prepare(const HttpRequest& request, core::TimePoint now);
   /// Commits the submissions in one transaction where the store allows it and answers each, in order,
@@ -161,6 +169,8 @@ class IntakeHandler {
   /// The token's digest (the idempotency scope) when the request carries an accepted token.
   std::optional<std::string> authenticate(const HttpRequest& request) const;
   HttpResponse unauthorized();
+  /// The 429 for a token over its rate, or nullopt.
+  std::optional<HttpResponse> over_rate(const std::string& scope, core::TimePoint now);
   /// The body of a POST as a submission: content type, size, UTF-8 and every field checked.
   std::variant<core::Submission, HttpResponse> parse_body(const HttpRequest& request, core::TimePoint now) const;
   PreparedRequest check_draft(const HttpRequest& request, core::TimePoint now);
@@ -173,6 +183,9 @@ class IntakeHandler {
   std::string answer(const std::string& submission_id, core::Verdict verdict, const std::vector<core::TriggerHit>& hits,
                      const core::Escalation* e) const;
   void count(const core::Evaluation& ev);
+  /// Which escalating submissions of `batch` would take their token past its cap of undecided ones.
+  std::vector<bool> over_open_quota(const std::vector<PendingSubmission>& batch);
+  HttpResponse quota_refusal() const;
   /// Counts an answer (and times it when it answers a submission) before it leaves.
   HttpResponse counted(HttpResponse response, bool submission, std::chrono::steady_clock::time_point started);
   /// True when the token with digest `scope` may read `e`: an admin token, or the one it came with.
@@ -192,6 +205,7 @@ class IntakeHandler {
   std::function<DeskHealth()> health_;
   SurfaceNames surfaces_;
   IntakeLimits limits_;
+  RateLimiter limiter_;
   std::atomic<bool> snapshot_saved_{false};  ///< the policy snapshot is content-addressed: once is enough
 };
 

@@ -242,6 +242,18 @@ std::optional<std::string> SqliteStore::submission_scope(const std::string& id) 
   });
 }
 
+std::size_t SqliteStore::open_escalations(const std::string& scope) {
+  return impl_->run("counting a token's undecided escalations", [&]() -> std::size_t {
+    // From the undecided escalations (a partial index keeps them few) to their submissions' scope.
+    SQLite::Statement q(impl_->db,
+                        "SELECT count(*) FROM escalations e JOIN submissions s ON s.id = e.submission_id "
+                        "WHERE e.state IN ('open', 'triaged') AND s.idempotency_scope = ?");
+    q.bind(1, scope);
+    q.executeStep();
+    return static_cast<std::size_t>(q.getColumn(0).getInt64());
+  });
+}
+
 void SqliteStore::set_submission_response(const std::string& submission_id, const std::string& json) {
   impl_->run("saving a submission's response", [&] {
     SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);

@@ -37,6 +37,7 @@ class SqliteStore final : public Store {
   std::vector<SubmissionOutcome> add_submissions(const std::vector<NewSubmission>& batch) override;
   std::optional<StoredSubmission> submission(const std::string& id) override;
   std::optional<std::string> submission_scope(const std::string& id) override;
+  std::size_t open_escalations(const std::string& scope) override;
   void set_submission_response(const std::string& submission_id, const std::string& json) override;
   std::optional<SubmissionIds> find_by_idempotency_key(const std::string& scope, const std::string& key) override;
   std::optional<core::Escalation> escalation(const std::string& id) override;

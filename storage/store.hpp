@@ -182,6 +182,8 @@ class Store {
   /// Who submitted `id` (its idempotency scope: the intake token's digest), without reading its
   /// evidence; nullopt for an unknown id. For checking who may read what, once per listed row.
   virtual std::optional<std::string> submission_scope(const std::string& id) = 0;
+  /// How many undecided (open or triaged) escalations came from submissions with this scope.
+  virtual std::size_t open_escalations(const std::string& scope) = 0;
   /// Stores the agent-facing answer for a submission (for Idempotency-Key replays).
   virtual void set_submission_response(const std::string& submission_id, const std::string& json) = 0;
   virtual std::optional<SubmissionIds> find_by_idempotency_key(const std::string& scope, const std::string& key) = 0;

@@ -149,7 +149,10 @@ PhaseResult run_phase(const Options& o, const emu::TestPki& pki, const std::stri
   const std::uint16_t intake_port = free_port();
   const auto config = desk::testing::write_example_config(
       DESK_SOURCE_DIR, dir.path(),
-      {{"intake_listen: 127.0.0.1:0", "intake_listen: 127.0.0.1:" + std::to_string(intake_port)}});
+      {{"intake_listen: 127.0.0.1:0", "intake_listen: 127.0.0.1:" + std::to_string(intake_port)},
+       // One token floods the desk on purpose here: its per-token limits would refuse most of it.
+       {"requests_per_minute: 600", "requests_per_minute: 0"},
+       {"open_escalations_per_token: 200", "open_escalations_per_token: 0"}});
 
   emu::EmulatorOptions eo;
   eo.redeliver_after = 60s;  // no redeliveries muddying the figures

@@ -109,7 +109,7 @@ class Desk {
         io_.get_executor(), store_, policies_.resolver(), clock_, &metrics_,
         [this] {
           outbox_.poke();
-          if (watch_) watch_->notify("");  // a breach may have re-owned one
+          if (watch_) watch_->notify("");                     // a breach may have re-owned one
           hub_.publish("escalation", {{"change", "clock"}});  // a reminder or breach fired
         },
         sla_options());
@@ -117,10 +117,12 @@ class Desk {
     const auto current = policies_.current();
     intake_.emplace(handlers::IntakeDependencies{current->policy(), current->engine(), current->rota(), store_,
                                                  metrics_, secrets_.intake_tokens, [this] { return health(); },
-                                                 surface_names_, handlers::IntakeLimits{}, secrets_.admin_tokens});
+                                                 surface_names_, intake_limits(), secrets_.admin_tokens});
     // Intake commits run on their own thread, many submissions per transaction (one fsync), so this
     // thread, which also acks every surface's events, never waits for the disk on the agents' behalf.
-    committer_.emplace(*intake_, clock_);
+    IntakeCommitterOptions committer_options;
+    committer_options.max_queue = static_cast<std::size_t>(policy_.limits.queued_requests);
+    committer_.emplace(*intake_, clock_, committer_options);
     console_.emplace(
         console::ConsoleDependencies{store_, policies_, clock_, &metrics_, surface_names_,
                                      [this](const std::string& id) {
@@ -191,21 +193,20 @@ class Desk {
 
   /// The MCP endpoint for agents, and the watch that wakes its await_decision calls.
   void make_mcp() {
-    watch_.emplace(io_.get_executor(), [this](std::vector<std::string> ids, std::function<void(mcp::Fingerprints)> done) {
+    watch_.emplace(io_.get_executor(), [this](std::vector<std::string> ids,
+                                              std::function<void(std::optional<mcp::Fingerprints>)> done) {
       auto found = std::make_shared<mcp::Fingerprints>();
-      handlers::StoreRead read{[this, ids = std::move(ids), found] {
-                                 for (const auto& id : ids) {
-                                   const auto e = store_.escalation(id);
-                                   (*found)[id] = e ? mcp::escalation_fingerprint(core::to_string(e->state), e->owner_role)
-                                                    : std::string{};
-                                 }
-                                 return handlers::HttpResponse{200, "", "", {}};
-                               },
-                               false};
-      // A failed read still answers: every waiter looks again, and its own read reports the trouble.
+      handlers::StoreRead read{
+          [this, ids = std::move(ids), found] {
+            for (const auto& id : ids) {
+              const auto e = store_.escalation(id);
+              (*found)[id] = e ? mcp::escalation_fingerprint(core::to_string(e->state), e->owner_role) : std::string{};
+            }
+            return handlers::HttpResponse{200, "", "", {}};
+          },
+          false};
       committer_->read(std::move(read), [found, done = std::move(done)](handlers::HttpResponse answer) {
-        if (answer.status != 200) found->clear();
-        done(*found);
+        done(answer.status == 200 ? std::optional<mcp::Fingerprints>(*found) : std::nullopt);
       });
     });
     mcp::McpEndpointOptions options;
@@ -219,7 +220,16 @@ class Desk {
           for (const auto& [id, w] : policies_.current()->policy().workflows) out.push_back({id, w.description});
           return out;
         },
-        [this](const handlers::HttpRequest& r) { return intake_->accepts(r); });
+        [this](const handlers::HttpRequest& r) { return intake_->accepts(r); },
+        [this](const handlers::HttpRequest& r) { return intake_->throttle(r, clock_.now()); });
+  }
+
+  handlers::IntakeLimits intake_limits() const {
+    handlers::IntakeLimits limits;
+    limits.requests_per_minute = policy_.limits.requests_per_minute;
+    limits.burst = policy_.limits.burst;
+    limits.open_escalations_per_token = policy_.limits.open_escalations_per_token;
+    return limits;
   }
 
   /// Runs an intake API request (from REST or MCP) where it may wait for the disk; `reply` gets its

@@ -1,5 +1,6 @@
 // The desk: section (channel, on-call user group, database, intake listener, rationale length,
-// route precedence) and the sla: section (backup ping, triage and decision deadlines).
+// route precedence, MCP origins), the sla: section (backup ping, triage and decision deadlines) and
+// the limits: section (flood control for agents).
 #include <filesystem>
 #include <string>
 
@@ -68,6 +69,19 @@ void PolicyParser::parse_sla(const YAML::Node& n, core::SlaPolicy& s) {
     r_.fail(at("backup_ping"), "sla.backup_ping must come before sla.triage",
             "the backup is pinged while there is still time to triage (seed: 3m and 5m)");
   if (s.triage > s.decision) r_.fail(at("triage"), "sla.triage must not be later than sla.decision");
+}
+
+void PolicyParser::parse_limits(const YAML::Node& n, core::IntakeQuotas& q) {
+  r_.check_keys(n, {"requests_per_minute", "burst", "open_escalations_per_token", "queued_requests"}, "limits");
+  if (n["requests_per_minute"])
+    q.requests_per_minute =
+        static_cast<int>(r_.integer(n["requests_per_minute"], "limits.requests_per_minute", 0, 1'000'000));
+  if (n["burst"]) q.burst = static_cast<int>(r_.integer(n["burst"], "limits.burst", 1, 1'000'000));
+  if (n["open_escalations_per_token"])
+    q.open_escalations_per_token = static_cast<int>(
+        r_.integer(n["open_escalations_per_token"], "limits.open_escalations_per_token", 0, 1'000'000));
+  if (n["queued_requests"])
+    q.queued_requests = static_cast<int>(r_.integer(n["queued_requests"], "limits.queued_requests", 1, 10'000'000));
 }
 
 }  // namespace desk::bot::config_parsing

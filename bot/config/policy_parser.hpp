@@ -37,6 +37,7 @@ class PolicyParser {
   // desk_sections.cpp
   void parse_desk(const YAML::Node& n, core::DeskSettings& d);
   void parse_sla(const YAML::Node& n, core::SlaPolicy& s);
+  void parse_limits(const YAML::Node& n, core::IntakeQuotas& q);
   // rota_sections.cpp
   void parse_people(const YAML::Node& n, core::Policy& p);
   void parse_roles(const YAML::Node& n, core::Policy& p);

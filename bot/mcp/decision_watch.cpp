@@ -25,10 +25,11 @@ struct DecisionWatch::State : std::enable_shared_from_this<State> {
     ~Registration() { state.waiters.erase(entry); }
   };
 
-  State(net::any_io_executor e, FingerprintReader r) : executor(std::move(e)), reader(std::move(r)) {}
+  State(net::any_io_executor e, FingerprintReader r) : executor(e), reader(std::move(r)), retry(e) {}
 
   net::any_io_executor executor;
   FingerprintReader reader;
+  net::steady_timer retry;  ///< after a failed read
   std::multimap<std::string, Waiter*> waiters;
   std::set<std::string> dirty;
   bool all_dirty = false;
@@ -46,10 +47,21 @@ struct DecisionWatch::State : std::enable_shared_from_this<State> {
     reading = true;
     std::weak_ptr<State> weak = weak_from_this();
     auto executor_copy = executor;
-    reader(std::move(ids), [weak, executor_copy](Fingerprints found) {
-      net::post(executor_copy, [weak, found = std::move(found)] {
-        if (auto self = weak.lock()) self->apply(found);
+    reader(ids, [weak, executor_copy, ids](std::optional<Fingerprints> found) {
+      net::post(executor_copy, [weak, ids, found = std::move(found)] {
+        if (auto self = weak.lock()) found ? self->apply(*found) : self->failed(ids);
       });
+    });
+  }
+
+  /// The store could not be read (busy or down): the same ids are looked at again in a second.
+  void failed(const std::vector<std::string>& ids) {
+    reading = false;
+    dirty.insert(ids.begin(), ids.end());
+    std::weak_ptr<State> weak = weak_from_this();
+    retry.expires_after(std::chrono::seconds(1));
+    retry.async_wait([weak](boost::system::error_code ec) {
+      if (auto self = weak.lock(); self && !ec) self->read_if_needed();
     });
   }
 
@@ -99,6 +111,7 @@ void DecisionWatch::notify(const std::string& id) {
 void DecisionWatch::close() {
   if (state_->closed) return;
   state_->closed = true;
+  state_->retry.cancel();
   for (auto& [id, waiter] : state_->waiters) waiter->timer->cancel();
 }
 

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,8 +23,10 @@ namespace desk::bot::mcp {
 using Fingerprints = std::map<std::string, std::string>;
 
 /// Reads the fingerprints of `ids` somewhere that may wait for the disk, then calls `done` with them
-/// from any thread (DecisionWatch posts it back to its executor).
-using FingerprintReader = std::function<void(std::vector<std::string> ids, std::function<void(Fingerprints)> done)>;
+/// (nullopt when the read failed: the watch tries again a second later) from any thread (DecisionWatch
+/// posts it back to its executor).
+using FingerprintReader =
+    std::function<void(std::vector<std::string> ids, std::function<void(std::optional<Fingerprints>)> done)>;
 
 class DecisionWatch {
  public:

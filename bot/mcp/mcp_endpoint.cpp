@@ -129,8 +129,12 @@ std::vector<std::string> versions_json() { return kSupportedVersions; }
 }  // namespace
 
 McpEndpoint::McpEndpoint(McpEndpointOptions options, std::function<std::vector<WorkflowChoice>()> workflows,
-                         std::function<bool(const HttpRequest&)> accepts)
-    : options_(std::move(options)), workflows_(std::move(workflows)), accepts_(std::move(accepts)) {}
+                         std::function<bool(const HttpRequest&)> accepts,
+                         std::function<std::optional<HttpResponse>(const HttpRequest&)> throttle)
+    : options_(std::move(options)),
+      workflows_(std::move(workflows)),
+      accepts_(std::move(accepts)),
+      throttle_(std::move(throttle)) {}
 
 bool McpEndpoint::owns(std::string_view target) { return target.substr(0, target.find('?')) == kEndpointPath; }
 
@@ -197,6 +201,13 @@ McpStep McpEndpoint::dispatch(const HttpRequest& request) const {
   if (message.kind != RpcMessage::Kind::request) return HttpResponse{202, "", "", {}};
 
   const json& id = message.id;
+  if (message.method != "tools/call" && throttle_) {
+    if (auto refused = throttle_(request)) {
+      HttpResponse r = refusal(429, rpc_code::kInvalidRequest, "Too Many Requests: " + refused->body, id);
+      r.headers = refused->headers;  // Retry-After
+      return r;
+    }
+  }
   const json params = message.params.is_object() ? message.params : json::object();
   const json meta = params.contains("_meta") && params["_meta"].is_object() ? params["_meta"] : json::object();
   // Which revision this request speaks. 2026-07-28 names its version in the header and in _meta (the

@@ -50,9 +50,12 @@ using McpStep = std::variant<handlers::HttpResponse, McpRestCall, McpAwait>;
 class McpEndpoint {
  public:
   /// `workflows` gives the workflows tools/list names (read at each call: the policy may reload).
-  /// `accepts` says whether a request carries an accepted bearer token.
+  /// `accepts` says whether a request carries an accepted bearer token. `throttle` counts a request
+  /// answered here against its token's rate and gives the 429 when it is over (tool calls are counted
+  /// by the intake API they become, so REST and MCP share one rate).
   McpEndpoint(McpEndpointOptions options, std::function<std::vector<WorkflowChoice>()> workflows,
-              std::function<bool(const handlers::HttpRequest&)> accepts);
+              std::function<bool(const handlers::HttpRequest&)> accepts,
+              std::function<std::optional<handlers::HttpResponse>(const handlers::HttpRequest&)> throttle = {});
 
   /// True for requests this endpoint answers (the path /mcp, with or without a query).
   static bool owns(std::string_view target);
@@ -73,6 +76,7 @@ class McpEndpoint {
   McpEndpointOptions options_;
   std::function<std::vector<WorkflowChoice>()> workflows_;
   std::function<bool(const handlers::HttpRequest&)> accepts_;
+  std::function<std::optional<handlers::HttpResponse>(const handlers::HttpRequest&)> throttle_;
 };
 
 }  // namespace desk::bot::mcp

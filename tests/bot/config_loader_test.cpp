@@ -122,6 +122,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "decision: 40m"},
         BadConfig{"bad_listen", "intake_listen: 127.0.0.1:8080", "intake_listen: localhost", "bad listen address",
                   "intake_listen: localhost"},
+        BadConfig{"burst_zero", "  burst: 60", "  burst: 0", "limits.burst 0 is out of range", "burst: 0"},
+        BadConfig{"unknown_limit", "  burst: 60", "  burst: 60\n  per_agent: 5", "per_agent", "per_agent: 5"},
         BadConfig{"origin_with_path", "intake_listen: 127.0.0.1:8080",
                   "intake_listen: 127.0.0.1:8080\n  mcp_allowed_origins: [https://agents.example.com/app]",
                   "'https://agents.example.com/app' is not an origin", "mcp_allowed_origins"},
@@ -129,6 +131,19 @@ INSTANTIATE_TEST_SUITE_P(
                   "intake_listen: 127.0.0.1:8080\n  mcp_allowed_origins: [agents.example.com]", "is not an origin",
                   "mcp_allowed_origins"}),
     [](const ::testing::TestParamInfo<BadConfig>& param_info) { return std::string(param_info.param.name); });
+
+TEST(ConfigLoader, LimitsAreReadWithDefaultsForWhatIsLeftOut) {
+  const auto example = parse_config(example_text(), "desk.yaml");
+  EXPECT_EQ(example.limits.requests_per_minute, 600);
+  EXPECT_EQ(example.limits.burst, 60);
+  EXPECT_EQ(example.limits.open_escalations_per_token, 200);
+  EXPECT_EQ(example.limits.queued_requests, 10000);
+  const auto off = parse_config(replaced(replaced(example_text(), "requests_per_minute: 600", "requests_per_minute: 0"),
+                                         "  queued_requests: 10000", ""),
+                                "desk.yaml");
+  EXPECT_EQ(off.limits.requests_per_minute, 0);
+  EXPECT_EQ(off.limits.queued_requests, core::IntakeQuotas{}.queued_requests);
+}
 
 TEST(ConfigLoader, McpAllowedOriginsAreRead) {
   const auto p = parse_config(replaced(example_text(), "intake_listen: 127.0.0.1:8080",

@@ -334,6 +334,31 @@ TEST_F(IntakeCommitterTest, StopAnswersWhatIsQueuedAndRefusesWhatComesAfter) {
   EXPECT_EQ(store_->escalations(std::nullopt, 0).size(), 1u);
 }
 
+TEST_F(IntakeCommitterTest, AFullQueueAnswers503AtOnceAndKeepsWhatItHolds) {
+  IntakeCommitterOptions options;
+  options.max_queue = 2;
+  IntakeCommitter committer(*handler_, clock_, options);
+  hold_committer(committer);  // the thread is busy: what comes now waits in the queue
+  committer.submit(submission(0.5), collect(0));
+  committer.submit(submission(0.5), collect(1));
+  std::thread::id answered_on;
+  committer.submit(submission(0.5), collect(2, &answered_on));  // one too many
+  {
+    std::lock_guard lock(mutex_);
+    ASSERT_EQ(answers_.count(2), 1u) << "refused at once, not queued";
+    EXPECT_EQ(answers_[2].status, 503);
+    ASSERT_NE(answers_[2].header("Retry-After"), nullptr);
+    EXPECT_NE(answers_[2].body.find("limits.queued_requests"), std::string::npos);
+    EXPECT_EQ(answered_on, std::this_thread::get_id());
+  }
+  release_committer();
+  wait_for_answers(4);
+  EXPECT_EQ(answers_[0].status, 201);
+  EXPECT_EQ(answers_[1].status, 201);
+  EXPECT_EQ(committer.stats().refused_full, 1u);
+  EXPECT_EQ(store_->escalations(std::nullopt, 0).size(), 2u);
+}
+
 TEST(SplitHostPort, ParsesAndRefuses) {
   EXPECT_EQ(split_host_port("127.0.0.1:8080"), (std::pair<std::string, std::uint16_t>{"127.0.0.1", 8080}));
   EXPECT_EQ(split_host_port("[::1]:9"), (std::pair<std::string, std::uint16_t>{"::1", 9}));

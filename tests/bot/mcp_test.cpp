@@ -412,6 +412,32 @@ TEST(McpEndpoint, ToolCallsBecomeIntakeRequestsWithTheCallersToken) {
   EXPECT_TRUE(McpEndpoint::may_await(mcp_post({{"params", {{"name", "await_decision"}}}})));
 }
 
+TEST(McpEndpoint, ItsOwnMethodsShareTheTokensRateAndToolCallsAreCountedByTheIntakeApi) {
+  int throttled = 0;
+  const McpEndpoint e(
+      McpEndpointOptions{"9.9.9", true, {}}, [] { return std::vector<WorkflowChoice>{}; },
+      [](const HttpRequest&) { return true; },
+      [&](const HttpRequest&) -> std::optional<HttpResponse> {
+        ++throttled;
+        HttpResponse r{
+            429, "application/json", R"({"error":"rate_limited","message":"retry in 7 s","field":null})", {}};
+        r.headers.emplace_back("Retry-After", "7");
+        return r;
+      });
+  const HttpResponse refused = answer_of(e.handle(mcp_post({{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/list"}})));
+  EXPECT_EQ(refused.status, 429);
+  ASSERT_NE(refused.header("Retry-After"), nullptr);
+  EXPECT_EQ(*refused.header("Retry-After"), "7");
+  EXPECT_EQ(body_of(refused)["id"], 1);
+  EXPECT_EQ(throttled, 1);
+  const json call = {{"jsonrpc", "2.0"},
+                     {"id", 2},
+                     {"method", "tools/call"},
+                     {"params", {{"name", "get_escalation"}, {"arguments", {{"id", "ESC-000001"}}}}}};
+  EXPECT_TRUE(std::holds_alternative<McpRestCall>(e.handle(mcp_post(call))));
+  EXPECT_EQ(throttled, 1) << "a tool call is counted once, by the intake API request it becomes";
+}
+
 // ---- The watch ----
 
 struct Store {
@@ -421,7 +447,7 @@ struct Store {
 };
 
 FingerprintReader reader_of(Store& store) {
-  return [&store](std::vector<std::string> ids, std::function<void(Fingerprints)> done) {
+  return [&store](std::vector<std::string> ids, std::function<void(std::optional<Fingerprints>)> done) {
     ++store.reads;
     store.last_ids = ids;
     Fingerprints found;
@@ -653,7 +679,9 @@ TEST_F(McpAwaitStream, TheDeskStoppingEndsTheStreamWithoutAnAnswer) {
   net::steady_timer stop(io);
   stop.expires_after(std::chrono::milliseconds(20));
   stop.async_wait([&](auto) { watch.close(); });
-  EXPECT_TRUE(drain(io, response).empty());
+  const auto pieces = drain(io, response);
+  ASSERT_EQ(pieces.size(), 1u);  // what the wait started from, and then no answer: the client retries
+  EXPECT_EQ(sse_message(pieces[0])["method"], "notifications/progress");
 }
 
 }  // namespace

@@ -20,6 +20,7 @@ class ForwardingStore : public storage::Store {
   }
   std::optional<storage::StoredSubmission> submission(const std::string& id) override { return inner_.submission(id); }
   std::optional<std::string> submission_scope(const std::string& id) override { return inner_.submission_scope(id); }
+  std::size_t open_escalations(const std::string& scope) override { return inner_.open_escalations(scope); }
   void set_submission_response(const std::string& id, const std::string& j) override {
     inner_.set_submission_response(id, j);
   }

@@ -100,6 +100,7 @@ struct IntakeQuotas {
   int burst = 60;                        ///< requests a token may send at once before the rate applies
   int open_escalations_per_token = 200;  ///< undecided escalations one token may have; 0: no cap
   int queued_requests = 10000;           ///< waiting for the database at once; beyond it 503
+  int connections = 4096;                ///< open intake connections at once (MCP waits hold one each)
 };
 
 struct Policy {

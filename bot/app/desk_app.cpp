@@ -1,5 +1,7 @@
 #include "bot/app/desk_app.hpp"
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -271,9 +273,33 @@ class Desk {
     reply({400, "application/json", R"({"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"internal"}})", {}});
   }
 
+  /// The connections the listener may hold: the configured number, within the open-file limit (raised
+  /// to the hard limit first), keeping some descriptors for the database, Slack and the callbacks.
+  std::size_t intake_connections() const {
+    constexpr rlim_t kReserve = 128;
+    auto wanted = static_cast<rlim_t>(std::max(1, policy_.limits.connections));
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) != 0) return static_cast<std::size_t>(wanted);
+    if (files.rlim_cur != RLIM_INFINITY && files.rlim_cur < files.rlim_max) {
+      rlimit raised = files;
+      raised.rlim_cur = files.rlim_max;
+      if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) files = raised;
+    }
+    if (files.rlim_cur != RLIM_INFINITY && wanted + kReserve > files.rlim_cur) {
+      const rlim_t allowed = files.rlim_cur > 2 * kReserve ? files.rlim_cur - kReserve : files.rlim_cur / 2;
+      log_warn("intake.connections_capped",
+               {{"configured", static_cast<long long>(wanted)},
+                {"allowed", static_cast<long long>(allowed)},
+                {"hint", "raise the open-file limit (LimitNOFILE in the systemd unit, ulimit -n)"}});
+      wanted = std::max<rlim_t>(1, allowed);
+    }
+    return static_cast<std::size_t>(wanted);
+  }
+
   int start_intake() {
     IntakeServerOptions options;
     options.listen = policy_.desk.intake_listen;
+    options.max_connections = intake_connections();
     // A /v1 or /mcp request without an accepted token is refused on its head, before its body is read.
     options.screen = [this](const handlers::HttpRequest& head) {
       return mcp::McpEndpoint::owns(head.target) ? mcp_->screen(head) : intake_->screen(head);

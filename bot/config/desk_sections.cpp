@@ -72,7 +72,10 @@ void PolicyParser::parse_sla(const YAML::Node& n, core::SlaPolicy& s) {
 }
 
 void PolicyParser::parse_limits(const YAML::Node& n, core::IntakeQuotas& q) {
-  r_.check_keys(n, {"requests_per_minute", "burst", "open_escalations_per_token", "queued_requests"}, "limits");
+  r_.check_keys(n, {"requests_per_minute", "burst", "open_escalations_per_token", "queued_requests", "connections"},
+                "limits");
+  if (n["connections"])
+    q.connections = static_cast<int>(r_.integer(n["connections"], "limits.connections", 1, 1'000'000));
   if (n["requests_per_minute"])
     q.requests_per_minute =
         static_cast<int>(r_.integer(n["requests_per_minute"], "limits.requests_per_minute", 0, 1'000'000));

@@ -138,6 +138,7 @@ TEST(ConfigLoader, LimitsAreReadWithDefaultsForWhatIsLeftOut) {
   EXPECT_EQ(example.limits.burst, 60);
   EXPECT_EQ(example.limits.open_escalations_per_token, 200);
   EXPECT_EQ(example.limits.queued_requests, 10000);
+  EXPECT_EQ(example.limits.connections, 4096);
   const auto off = parse_config(replaced(replaced(example_text(), "requests_per_minute: 600", "requests_per_minute: 0"),
                                          "  queued_requests: 10000", ""),
                                 "desk.yaml");

@@ -8,6 +8,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -18,6 +19,7 @@
 #include "bot/slack/log.hpp"
 #include "bot/slack/tls.hpp"
 #include "bot/slack/url.hpp"
+#include "handlers/callback_target.hpp"
 #include "handlers/verdict_json.hpp"
 #include "storage/digest.hpp"
 
@@ -49,14 +51,11 @@ class AttemptError : public std::runtime_error {
                            (ec == beast::error::timeout ? " timed out" : " failed: " + ec.message())) {}
 };
 
-bool is_loopback_host(const std::string& host) {
-  std::string lower = host;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (lower == "localhost") return true;
-  boost::system::error_code ec;
-  const auto address = net::ip::make_address(host, ec);
-  return !ec && address.is_loopback();
-}
+/// A target the desk must not call (a name that resolves into its own network): fails for good.
+class ForbiddenTarget : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 /// Each step gets what is left of one deadline, so the attempt as a whole is bounded by the timeout.
 class AttemptDeadline {
@@ -84,14 +83,38 @@ net::awaitable<unsigned> exchange(Stream& stream, const http::request<http::stri
   co_return parser.get().result_int();
 }
 
+/// The look-up of `url`'s host, within the attempt's deadline, with every address it gave checked:
+/// the connection then goes only to these, so a name cannot answer "public" to the check and
+/// "private" to the connect (DNS rebinding).
+net::awaitable<tcp::resolver::results_type> resolve_checked(net::any_io_executor executor, const slack::Url& url,
+                                                            std::chrono::steady_clock::time_point end,
+                                                            bool allow_loopback) {
+  tcp::resolver resolver(executor);
+  net::steady_timer limit(executor, end);
+  limit.async_wait([&resolver](boost::system::error_code ec) {
+    if (!ec) resolver.cancel();
+  });
+  auto [rec, endpoints] = co_await resolver.async_resolve(url.host, url.port, kTuple);
+  limit.cancel();
+  if (rec == net::error::operation_aborted) throw AttemptError("resolve", url, beast::error::timeout);
+  if (rec) throw AttemptError("resolve", url, rec);
+  for (const auto& entry : endpoints) {
+    const auto address = entry.endpoint().address();
+    if (allow_loopback && address.is_loopback()) continue;
+    if (const std::string problem = handlers::address_problem(address.to_string()); !problem.empty())
+      throw ForbiddenTarget("callback host " + url.host + " resolves to " + problem +
+                            "; callbacks go to public addresses only");
+  }
+  co_return endpoints;
+}
+
 /// One POST on a fresh connection (callback URLs differ per agent, so there is nothing to keep alive).
 net::awaitable<unsigned> post_once(net::any_io_executor executor, const slack::Url& url,
                                    http::request<http::string_body> request, std::chrono::milliseconds timeout,
-                                   net::ssl::context* tls) {
+                                   net::ssl::context* tls, bool allow_loopback) {
   const AttemptDeadline deadline(timeout);
-  tcp::resolver resolver(executor);
-  auto [rec, endpoints] = co_await resolver.async_resolve(url.host, url.port, kTuple);
-  if (rec) throw AttemptError("resolve", url, rec);
+  const auto endpoints =
+      co_await resolve_checked(executor, url, std::chrono::steady_clock::now() + timeout, allow_loopback);
   if (!url.secure()) {
     beast::tcp_stream stream(executor);
     deadline.arm(stream);
@@ -127,15 +150,6 @@ bool verify_callback_signature(std::string_view secret, std::string_view timesta
   if (header.size() != expected.size()) return false;
   // Constant time, so a forger learns nothing from how long a wrong guess took to refuse.
   return CRYPTO_memcmp(expected.data(), header.data(), expected.size()) == 0;
-}
-
-std::string callback_url_problem(std::string_view url) {
-  const auto parsed = slack::parse_url(url);
-  if (!parsed || (parsed->scheme != "https" && parsed->scheme != "http"))
-    return "callback_url is not an absolute http(s) URL";
-  if (parsed->scheme == "http" && !is_loopback_host(parsed->host))
-    return "callback_url uses plain http to " + parsed->host + "; only https is allowed outside loopback";
-  return {};
 }
 
 std::string decision_callback_body(const core::Escalation& e, const core::Rota* rota) {
@@ -208,9 +222,12 @@ net::awaitable<DeliveryOutcome> CallbackSender::deliver(storage::OutboxMessage r
   if (!e) co_return DeliveryOutcome{Kind::fail, "escalation " + row.escalation_id + " not found", {}, {}};
   const std::string url_text = target_url(row);
   if (url_text.empty()) co_return DeliveryOutcome{Kind::fail, "no callback_url for " + e->id, {}, {}};
-  if (auto problem = callback_url_problem(url_text); !problem.empty())
+  // Checked again here: the row may predate the rules, or the config's testing setting may have changed.
+  if (auto problem = handlers::callback_url_problem(url_text, options_.allow_loopback); !problem.empty())
     co_return DeliveryOutcome{Kind::fail, std::move(problem), {}, {}};
-  const slack::Url url = *slack::parse_url(url_text);
+  const auto parsed = slack::parse_url(url_text);
+  if (!parsed) co_return DeliveryOutcome{Kind::fail, "callback_url is not a URL the desk can call", {}, {}};
+  const slack::Url url = *parsed;
 
   const auto policy = resolver_ ? resolver_(e->policy_digest) : nullptr;
   const std::string body = decision_callback_body(*e, policy ? &policy->rota() : nullptr);
@@ -229,7 +246,10 @@ net::awaitable<DeliveryOutcome> CallbackSender::deliver(storage::OutboxMessage r
   std::string error;
   try {
     if (url.secure() && !options_.tls) options_.tls = slack::make_client_tls_context();
-    status = co_await post_once(executor_, url, std::move(request), options_.timeout, options_.tls.get());
+    status = co_await post_once(executor_, url, std::move(request), options_.timeout, options_.tls.get(),
+                                options_.allow_loopback);
+  } catch (const ForbiddenTarget& refused) {
+    co_return DeliveryOutcome{Kind::fail, refused.what(), {}, {}};
   } catch (const std::exception& ex) { error = ex.what(); }
   if (!error.empty()) co_return retry_or_give_up(row, std::move(error));
   if (status >= 200 && status < 300) co_return DeliveryOutcome{Kind::sent, {}, json{{"status", status}}.dump(), {}};

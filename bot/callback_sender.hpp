@@ -52,9 +52,6 @@ std::string callback_signature(std::string_view secret, std::string_view timesta
 bool verify_callback_signature(std::string_view secret, std::string_view timestamp, std::string_view body,
                                std::string_view header);
 
-/// Why `url` may not receive callbacks (empty when it may): https to any host, http only to a
-/// loopback host (127.0.0.0/8, ::1, localhost), nothing else.
-std::string callback_url_problem(std::string_view url);
 
 /// The callback body for `e`; `rota` (may be null) names the decider as the intake API does.
 std::string decision_callback_body(const core::Escalation& e, const core::Rota* rota);
@@ -64,6 +61,8 @@ struct CallbackOptions {
   slack::BackoffPolicy backoff{std::chrono::seconds{15}, std::chrono::hours{1}};
   core::Seconds give_up_after{std::chrono::hours{24}};  ///< from the row's creation
   std::shared_ptr<boost::asio::ssl::context> tls;       ///< null: slack::make_client_tls_context()
+  /// Testing only (desk.callbacks_allow_loopback): callbacks may go to this machine's loopback.
+  bool allow_loopback = false;
 };
 
 class CallbackSender final : public Deliverer {

@@ -92,6 +92,9 @@ struct DeskSettings {
   std::vector<std::string> route_precedence = {kLegalRole};
   /// Browser origins ("https://host[:port]") whose pages may call the MCP endpoint, besides the desk's own.
   std::vector<std::string> mcp_allowed_origins;
+  /// Testing only: decision callbacks may go to this machine's loopback (http or https). Never in
+  /// production: it lets an agent reach the desk's own local ports.
+  bool callbacks_allow_loopback = false;
 };
 
 /// Flood control for the agents' side (config `limits:`): one token cannot drown the desk.

@@ -1,5 +1,7 @@
 #include "handlers/submission_parser.hpp"
 
+#include "handlers/callback_target.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -68,6 +70,11 @@ class Validator {
     if (auto e = text(body, "suggested_fix", false, limits_.max_text_bytes, s.suggested_fix)) return e;
     if (auto e = url(body, "permalink", s.permalink)) return e;
     if (auto e = url(body, "callback_url", s.callback_url)) return e;
+    if (!s.callback_url.empty()) {
+      // Not into the desk's own network: https to a public host only (see callback_target.hpp).
+      if (auto problem = callback_url_problem(s.callback_url, policy_.desk.callbacks_allow_loopback); !problem.empty())
+        return error("invalid_url", problem, "callback_url");
+    }
     if (auto e = citations(body, s)) return e;
     if (auto e = metadata(body, s)) return e;
     return std::nullopt;

@@ -100,9 +100,16 @@ class Desk {
         secrets_(std::move(secrets)),
         policies_(store, std::make_shared<handlers::PolicySet>(policy)),
         outbox_(io_.get_executor(), store, clock_),
-        callbacks_(io_.get_executor(), store, policies_.resolver(), clock_, secrets_.callback_secret),
+        callbacks_(io_.get_executor(), store, policies_.resolver(), clock_, secrets_.callback_secret,
+                   callback_options(policy)),
         context_{io_.get_executor(), store,   clock_,         metrics_,
                  policies_,          outbox_, surface_names_, [this] { changed(); }} {}
+
+  static CallbackOptions callback_options(const core::Policy& policy) {
+    CallbackOptions options;
+    options.allow_loopback = policy.desk.callbacks_allow_loopback;
+    return options;
+  }
 
   /// Starts the enabled surfaces and the workers, runs until stopped; returns the exit code.
   int run() {

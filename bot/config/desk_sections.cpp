@@ -11,7 +11,7 @@ namespace desk::bot::config_parsing {
 void PolicyParser::parse_desk(const YAML::Node& n, core::DeskSettings& d) {
   r_.check_keys(n,
                 {"channel", "oncall_usergroup", "database", "intake_listen", "min_rationale_chars", "route_precedence",
-                 "mcp_allowed_origins"},
+                 "mcp_allowed_origins", "callbacks_allow_loopback"},
                 "desk");
   if (n["channel"]) d.channel = r_.string(n["channel"], "desk.channel");
   if (!d.channel.empty() && d.channel[0] == '#') d.channel.erase(0, 1);
@@ -44,6 +44,8 @@ void PolicyParser::parse_desk(const YAML::Node& n, core::DeskSettings& d) {
     d.route_precedence = r_.string_list(n["route_precedence"], "desk.route_precedence");
     route_nodes_.emplace_back(n["route_precedence"], "desk.route_precedence");
   }
+  if (n["callbacks_allow_loopback"])
+    d.callbacks_allow_loopback = r_.boolean(n["callbacks_allow_loopback"], "desk.callbacks_allow_loopback");
   if (n["mcp_allowed_origins"]) {
     d.mcp_allowed_origins = r_.string_list(n["mcp_allowed_origins"], "desk.mcp_allowed_origins");
     for (const auto& origin : d.mcp_allowed_origins) {

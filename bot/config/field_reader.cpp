@@ -83,6 +83,12 @@ std::string Reader::string(const YAML::Node& n, const std::string& what, bool al
   return s;
 }
 
+bool Reader::boolean(const YAML::Node& n, const std::string& what) const {
+  const std::string s = n.IsScalar() ? n.as<std::string>() : std::string{};
+  if (s != "true" && s != "false") fail(n, what + " must be true or false");
+  return s == "true";
+}
+
 double Reader::number(const YAML::Node& n, const std::string& what) const {
   double v = 0;
   if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !std::isfinite(v))

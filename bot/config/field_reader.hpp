@@ -38,6 +38,8 @@ class Reader {
 
   std::string string(const YAML::Node& n, const std::string& what, bool allow_empty = false) const;
   double number(const YAML::Node& n, const std::string& what) const;
+  /// true or false, exactly (YAML 1.1's yes/no/on/off are refused: too easy to write by mistake).
+  bool boolean(const YAML::Node& n, const std::string& what) const;
   long integer(const YAML::Node& n, const std::string& what, long min, long max) const;
   core::Seconds duration(const YAML::Node& n, const std::string& what) const;
   std::vector<std::string> string_list(const YAML::Node& n, const std::string& what) const;

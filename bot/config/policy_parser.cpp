@@ -15,7 +15,8 @@ namespace desk::bot::config_parsing {
 core::Policy PolicyParser::parse(const YAML::Node& root) {
   if (root.IsNull())
     throw ConfigError(r_.file(), 1, 1, "the config file is empty", "start from deploy/desk.example.yaml");
-  r_.check_keys(root, {"desk", "sla", "limits", "people", "roles", "workflows", "lexicon", "personal_data"}, "the config");
+  r_.check_keys(root, {"desk", "sla", "limits", "people", "roles", "workflows", "lexicon", "personal_data"},
+                "the config");
   core::Policy p;
   if (root["desk"]) parse_desk(root["desk"], p.desk);
   if (root["sla"]) parse_sla(root["sla"], p.sla);

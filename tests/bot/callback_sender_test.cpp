@@ -148,7 +148,14 @@ class CallbackSenderTest : public ::testing::Test {
     return outcome.value_or(DeliveryOutcome{DeliveryOutcome::Kind::fail, "unfinished", {}, {}});
   }
 
-  CallbackSender make(std::optional<std::string> secret = std::string(kSecret), CallbackOptions options = {}) {
+  /// The receiver is on loopback: these senders run with the testing setting that allows it.
+  static CallbackOptions loopback() {
+    CallbackOptions options;
+    options.allow_loopback = true;
+    return options;
+  }
+
+  CallbackSender make(std::optional<std::string> secret = std::string(kSecret), CallbackOptions options = loopback()) {
     return CallbackSender(io_.get_executor(), *store_, resolver_, clock_, std::move(secret), std::move(options));
   }
 
@@ -175,17 +182,18 @@ TEST(CallbackSignature, VerifiesOnlyTheExactTimestampBodyAndSecret) {
   EXPECT_FALSE(verify_callback_signature("", "1764493500", body, callback_signature("", "1764493500", body)));
 }
 
-TEST(CallbackUrl, HttpsAnywhereButPlainHttpOnlyToLoopback) {
-  EXPECT_EQ(callback_url_problem("https://agents.example.com/desk-callback"), "");
-  EXPECT_EQ(callback_url_problem("http://127.0.0.1:8081/cb"), "");
-  EXPECT_EQ(callback_url_problem("http://127.3.2.1/cb"), "");
-  EXPECT_EQ(callback_url_problem("http://[::1]:9000/cb"), "");
-  EXPECT_EQ(callback_url_problem("http://LocalHost/cb"), "");
-  EXPECT_NE(callback_url_problem("http://agents.example.com/cb"), "");
-  EXPECT_NE(callback_url_problem("http://10.0.0.5/cb"), "");
-  EXPECT_NE(callback_url_problem("ftp://127.0.0.1/cb"), "");
-  EXPECT_NE(callback_url_problem("not a url"), "");
-  EXPECT_NE(callback_url_problem(""), "");
+TEST_F(CallbackSenderTest, WithoutTheTestingSettingTheDesksOwnNetworkIsNeverCalled) {
+  CallbackOptions strict;  // allow_loopback false: production
+  auto sender = make(std::string(kSecret), strict);
+  for (const std::string& url :
+       {receiver_->url("/cb"), "https://127.0.0.1:" + std::to_string(receiver_->port()) + "/cb",
+        std::string("https://169.254.169.254/latest/meta-data/"), std::string("https://[::ffff:10.0.0.5]/cb"),
+        std::string("https://localhost./cb"), std::string("https://metadata.google.internal/computeMetadata/v1/")}) {
+    const auto outcome = deliver(sender, row(url));
+    EXPECT_EQ(outcome.kind, DeliveryOutcome::Kind::fail) << url << ": " << outcome.detail;
+    EXPECT_EQ(outcome.detail.find(std::to_string(receiver_->port())), std::string::npos) << outcome.detail;
+  }
+  EXPECT_TRUE(receiver_->received.empty());
 }
 
 TEST_F(CallbackSenderTest, PostsTheSignedDecisionThatTheReceiverCanVerify) {
@@ -244,7 +252,7 @@ TEST_F(CallbackSenderTest, UnreachableReceiverIsRetriedAndGivenUpAfterADay) {
 
 TEST_F(CallbackSenderTest, SilentReceiverTimesOutAndIsRetried) {
   receiver_->silent = true;
-  CallbackOptions options;
+  CallbackOptions options = loopback();
   options.timeout = 200ms;
   auto sender = make(std::string(kSecret), options);
   const auto outcome = deliver(sender, row(receiver_->url()));

@@ -122,6 +122,9 @@ INSTANTIATE_TEST_SUITE_P(
                   "decision: 40m"},
         BadConfig{"bad_listen", "intake_listen: 127.0.0.1:8080", "intake_listen: localhost", "bad listen address",
                   "intake_listen: localhost"},
+        BadConfig{"loopback_yes", "intake_listen: 127.0.0.1:8080",
+                  "intake_listen: 127.0.0.1:8080\n  callbacks_allow_loopback: yes", "must be true or false",
+                  "callbacks_allow_loopback"},
         BadConfig{"burst_zero", "  burst: 60", "  burst: 0", "limits.burst 0 is out of range", "burst: 0"},
         BadConfig{"unknown_limit", "  burst: 60", "  burst: 60\n  per_agent: 5", "per_agent", "per_agent: 5"},
         BadConfig{"origin_with_path", "intake_listen: 127.0.0.1:8080",
@@ -154,6 +157,14 @@ TEST(ConfigLoader, McpAllowedOriginsAreRead) {
   EXPECT_EQ(p.desk.mcp_allowed_origins,
             (std::vector<std::string>{"https://agents.example.com", "http://localhost:3000"}));
   EXPECT_TRUE(parse_config(example_text(), "desk.yaml").desk.mcp_allowed_origins.empty());
+}
+
+TEST(ConfigLoader, LoopbackCallbacksAreOffUnlessSetForTesting) {
+  EXPECT_FALSE(parse_config(example_text(), "desk.yaml").desk.callbacks_allow_loopback);
+  EXPECT_TRUE(parse_config(replaced(example_text(), "intake_listen: 127.0.0.1:8080",
+                                    "intake_listen: 127.0.0.1:8080\n  callbacks_allow_loopback: true"),
+                           "desk.yaml")
+                  .desk.callbacks_allow_loopback);
 }
 
 TEST(ConfigLoader, MissingRequiredRoleIsNamed) {

@@ -1,7 +1,5 @@
 #include "bot/callback_sender.hpp"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <cctype>
 
@@ -19,6 +17,7 @@
 #include "bot/slack/log.hpp"
 #include "bot/slack/tls.hpp"
 #include "bot/slack/url.hpp"
+#include "handlers/callback_signing.hpp"
 #include "handlers/callback_target.hpp"
 #include "handlers/verdict_json.hpp"
 #include "storage/digest.hpp"
@@ -40,7 +39,6 @@ constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 
 // The answer is not used beyond its status; a receiver that streams megabytes back is cut off.
 constexpr std::uint64_t kMaxAnswerBytes = 64 * 1024;
-constexpr std::string_view kSignaturePrefix = "v1=";
 
 /// A failed attempt, described by step and host only: the URL's path or query may carry an agent's
 /// own token, so it never reaches a log line or the outbox row.
@@ -136,22 +134,6 @@ net::awaitable<unsigned> post_once(net::any_io_executor executor, const slack::U
 
 }  // namespace
 
-std::string callback_signature(std::string_view secret, std::string_view timestamp, std::string_view body) {
-  std::string signed_text;
-  signed_text.reserve(timestamp.size() + 1 + body.size());
-  signed_text.append(timestamp).append(".").append(body);
-  return std::string(kSignaturePrefix) + storage::hmac_sha256_hex(secret, signed_text);
-}
-
-bool verify_callback_signature(std::string_view secret, std::string_view timestamp, std::string_view body,
-                               std::string_view header) {
-  if (secret.empty() || timestamp.empty()) return false;
-  const std::string expected = callback_signature(secret, timestamp, body);
-  if (header.size() != expected.size()) return false;
-  // Constant time, so a forger learns nothing from how long a wrong guess took to refuse.
-  return CRYPTO_memcmp(expected.data(), header.data(), expected.size()) == 0;
-}
-
 std::string decision_callback_body(const core::Escalation& e, const core::Rota* rota) {
   json body = {{"escalation_id", e.id}, {"submission_id", e.submission_id}, {"status", core::to_string(e.state)}};
   if (e.decision) {
@@ -181,12 +163,17 @@ CallbackSender::CallbackSender(net::any_io_executor executor, storage::Store& st
   } else {
     slack::register_secret(secret_);
   }
+  if (!options_.previous_secret.empty()) slack::register_secret(options_.previous_secret);
 }
 
 CallbackSender::~CallbackSender() = default;
 
 std::optional<std::string> CallbackSender::secret_from_env(const slack::EnvLookup& env) {
   return slack::read_secret(kCallbackSecretEnv, env);
+}
+
+std::optional<std::string> CallbackSender::previous_secret_from_env(const slack::EnvLookup& env) {
+  return slack::read_secret(kPreviousCallbackSecretEnv, env);
 }
 
 std::string CallbackSender::target_url(const storage::OutboxMessage& row) const {
@@ -232,12 +219,18 @@ net::awaitable<DeliveryOutcome> CallbackSender::deliver(storage::OutboxMessage r
   const auto policy = resolver_ ? resolver_(e->policy_digest) : nullptr;
   const std::string body = decision_callback_body(*e, policy ? &policy->rota() : nullptr);
   const std::string timestamp = std::to_string(clock_.now().time_since_epoch().count());
+  // The agent's own key (from the token it submitted with), under each secret in use.
+  const auto scope = store_.submission_scope(e->submission_id);
+  if (!scope) co_return DeliveryOutcome{Kind::fail, "submission " + e->submission_id + " not found", {}, {}};
+  std::vector<std::string> keys;
+  for (const std::string* secret : {&secret_, &options_.previous_secret})
+    if (!secret->empty()) keys.push_back(handlers::agent_callback_key(*secret, *scope));
   http::request<http::string_body> request{http::verb::post, url.target, 11};
   request.set(http::field::host, url.host_header());
   request.set(http::field::user_agent, "escalation-desk/0.1");
   request.set(http::field::content_type, "application/json");
   request.set("X-Desk-Timestamp", timestamp);
-  request.set("X-Desk-Signature", callback_signature(secret_, timestamp, body));
+  request.set("X-Desk-Signature", handlers::callback_signature_header(keys, timestamp, url_text, body));
   request.keep_alive(false);
   request.body() = body;
   request.prepare_payload();

@@ -3,20 +3,22 @@
 /// "agent" surface. The outbox dispatcher hands it each `decision_callback` row; it POSTs the decision,
 /// signed, and says what to do with the row.
 ///
-/// Signature scheme (what an agent author verifies):
+/// Signature scheme (what an agent author verifies; handlers/callback_signing.hpp):
 ///
 ///   POST <callback_url>
 ///   Content-Type: application/json
 ///   X-Desk-Timestamp: 1764493500                     (unix seconds when this attempt was made)
-///   X-Desk-Signature: v1=<hex HMAC-SHA256(secret, timestamp + "." + body)>
+///   X-Desk-Signature: v2=<hex HMAC-SHA256(key, timestamp + "." + callback_url + "." + body)>
 ///
 ///   {"escalation_id":"ESC-000042","submission_id":"SUB-000123","status":"accepted",
 ///    "decision":{"macro":"accept","by":{"id":"alice","name":"Alice"},"at":"2026-11-30T09:05:00Z",
 ///                "rationale":"…"}}
 ///
-/// The secret is DESK_CALLBACK_SECRET (or DESK_CALLBACK_SECRET_FILE), shared with the agent out of band.
-/// The receiver recomputes the HMAC over the raw body bytes exactly as received, compares it in
-/// constant time (verify_callback_signature does both), and should refuse a timestamp more than five
+/// `key` is the agent's own (GET /v1/callback-key with its token), derived from DESK_CALLBACK_SECRET
+/// (or DESK_CALLBACK_SECRET_FILE) and the agent's token, so no agent can sign for another. While the
+/// secret is rotated (DESK_CALLBACK_SECRET_PREVIOUS set) the header carries a second signature. The
+/// receiver recomputes the HMAC over the raw body bytes exactly as received, compares it in constant
+/// time (handlers::verify_callback_signature does both), and should refuse a timestamp more than five
 /// minutes from its own clock so a captured request cannot be replayed later. Delivery is at least
 /// once (a retry after a lost answer sends the same body again): dedupe on escalation_id. Any 2xx
 /// answer ends the retries; anything else is retried with backoff for up to 24 hours.
@@ -43,15 +45,8 @@ namespace desk::bot {
 
 /// The environment variable holding the callback signing secret.
 inline constexpr const char* kCallbackSecretEnv = "DESK_CALLBACK_SECRET";
-
-/// "v1=" + hex HMAC-SHA256(secret, timestamp + "." + body).
-std::string callback_signature(std::string_view secret, std::string_view timestamp, std::string_view body);
-
-/// True when `header` (the X-Desk-Signature value) is the v1 signature of `timestamp` and `body`
-/// under `secret`; compared in constant time. False for an empty secret or a malformed header.
-bool verify_callback_signature(std::string_view secret, std::string_view timestamp, std::string_view body,
-                               std::string_view header);
-
+/// The secret being rotated out: callbacks carry a signature under it too, until it is unset.
+inline constexpr const char* kPreviousCallbackSecretEnv = "DESK_CALLBACK_SECRET_PREVIOUS";
 
 /// The callback body for `e`; `rota` (may be null) names the decider as the intake API does.
 std::string decision_callback_body(const core::Escalation& e, const core::Rota* rota);
@@ -63,6 +58,8 @@ struct CallbackOptions {
   std::shared_ptr<boost::asio::ssl::context> tls;       ///< null: slack::make_client_tls_context()
   /// Testing only (desk.callbacks_allow_loopback): callbacks may go to this machine's loopback.
   bool allow_loopback = false;
+  /// DESK_CALLBACK_SECRET_PREVIOUS during a rotation: a second signature under it; empty: none.
+  std::string previous_secret;
 };
 
 class CallbackSender final : public Deliverer {
@@ -78,6 +75,8 @@ class CallbackSender final : public Deliverer {
   /// The secret from DESK_CALLBACK_SECRET / DESK_CALLBACK_SECRET_FILE; throws slack::SecretError
   /// when it is set wrongly.
   static std::optional<std::string> secret_from_env(const slack::EnvLookup& env = slack::process_env());
+  /// DESK_CALLBACK_SECRET_PREVIOUS (or its _FILE form): the secret being rotated out, if any.
+  static std::optional<std::string> previous_secret_from_env(const slack::EnvLookup& env = slack::process_env());
 
   bool configured() const { return !secret_.empty(); }
 

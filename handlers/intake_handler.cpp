@@ -1,5 +1,6 @@
 #include "handlers/intake_handler.hpp"
 
+#include "handlers/callback_signing.hpp"
 #include "handlers/http_text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -171,7 +172,8 @@ IntakeHandler::IntakeHandler(IntakeDependencies deps)
       health_(std::move(deps.health)),
       surfaces_(std::move(deps.surfaces)),
       limits_(deps.limits),
-      limiter_(deps.limits.requests_per_minute, deps.limits.burst) {
+      limiter_(deps.limits.requests_per_minute, deps.limits.burst),
+      callback_secrets_(std::move(deps.callback_secrets)) {
   for (const auto& t : deps.tokens)
     if (!t.empty()) token_digests_.push_back(storage::sha256_hex(t));
   for (const auto& t : deps.admin_tokens) {
@@ -257,6 +259,9 @@ PreparedRequest IntakeHandler::route(const HttpRequest& request, core::TimePoint
     return !get ? not_allowed("GET") : with_query(query, {"status", "limit"}, [&](const Query& q) {
       return StoreRead{[this, q, scope = *scope] { return list_escalations(q, scope); }};
     });
+  if (path == "/v1/callback-key")
+    return !get ? not_allowed("GET")
+                : with_query(query, {}, [&](const Query&) -> PreparedRequest { return callback_key(*scope); });
   constexpr std::string_view kPrefix = "/v1/escalations/";
   if (path.rfind(kPrefix, 0) != 0) return error(404, "not_found", "no such path");
   const auto id = escalation_id_in(path.substr(kPrefix.size()));
@@ -436,6 +441,22 @@ HttpResponse IntakeHandler::healthz(const DeskHealth& health) {
   // Each surface's state also at the top level ("slack": "connected"), as monitors already read it.
   for (const auto& s : health.surfaces) body[s.name] = s.state;
   return json_response(database ? 200 : 503, body);
+}
+
+HttpResponse IntakeHandler::callback_key(const std::string& scope) const {
+  if (callback_secrets_.empty())
+    return error(409, "not_configured",
+                 "the desk has no DESK_CALLBACK_SECRET, so it sends no decision callbacks: there is no key to verify");
+  json body = {{"scheme", kCallbackScheme},
+               {"key", agent_callback_key(callback_secrets_.front(), scope)},
+               {"previous_key",
+                callback_secrets_.size() > 1 ? json(agent_callback_key(callback_secrets_[1], scope)) : json(nullptr)},
+               {"signed",
+                "HMAC-SHA256(key, X-Desk-Timestamp + \".\" + callback_url + \".\" + body), hex, as "
+                "X-Desk-Signature: v2=<hex> (one per key during a rotation, comma-separated)"}};
+  HttpResponse r = json_response(200, body);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
 }
 
 HttpResponse IntakeHandler::metrics_text() const { return {200, kPrometheus, metrics_.prometheus_text(), {}}; }

@@ -7,6 +7,7 @@
 ///   POST /v1/checks             the verdict a draft would get, stored nowhere (always 200 when valid)
 ///   GET  /v1/escalations/{id}   one escalation with its audit timeline
 ///   GET  /v1/escalations        ?status=open|triaged|accepted|rejected &limit=1..500 (default 100)
+///   GET  /v1/callback-key       this token's key for verifying decision callbacks
 ///   GET  /healthz               no auth: {"status","database","surfaces","workers", and each surface's state}
 ///   GET  /metrics               Prometheus text 0.0.4: open on loopback, else a token is needed
 ///
@@ -109,6 +110,9 @@ struct IntakeDependencies {
   /// DESK_ADMIN_TOKENS: read every escalation (and may submit). An ordinary token reads only what was
   /// submitted with it.
   std::vector<std::string> admin_tokens = {};
+  /// DESK_CALLBACK_SECRET, then DESK_CALLBACK_SECRET_PREVIOUS during a rotation: the secrets each
+  /// agent's callback key derives from (GET /v1/callback-key). Empty: callbacks are not sent.
+  std::vector<std::string> callback_secrets = {};
 };
 
 /// A POST /v1/submissions that passed every check and has its verdict, waiting to be committed.
@@ -193,6 +197,7 @@ class IntakeHandler {
   HttpResponse get_escalation(const std::string& id, const std::string& scope);
   HttpResponse list_escalations(const std::map<std::string, std::string>& query, const std::string& scope);
   HttpResponse healthz(const DeskHealth& health);
+  HttpResponse callback_key(const std::string& scope) const;
   HttpResponse metrics_text() const;
 
   const core::Policy& policy_;
@@ -206,6 +211,7 @@ class IntakeHandler {
   SurfaceNames surfaces_;
   IntakeLimits limits_;
   RateLimiter limiter_;
+  std::vector<std::string> callback_secrets_;
   std::atomic<bool> snapshot_saved_{false};  ///< the policy snapshot is content-addressed: once is enough
 };
 

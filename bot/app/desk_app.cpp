@@ -63,6 +63,7 @@ std::vector<std::string> split_tokens(const std::string& text) {
 struct DeskSecrets {
   std::vector<std::string> intake_tokens;
   std::optional<std::string> callback_secret;
+  std::optional<std::string> previous_callback_secret;  ///< during a rotation
   std::vector<std::string> console_tokens;
   std::vector<std::string> admin_tokens;
 };
@@ -101,14 +102,24 @@ class Desk {
         policies_(store, std::make_shared<handlers::PolicySet>(policy)),
         outbox_(io_.get_executor(), store, clock_),
         callbacks_(io_.get_executor(), store, policies_.resolver(), clock_, secrets_.callback_secret,
-                   callback_options(policy)),
+                   callback_options(policy, secrets_)),
         context_{io_.get_executor(), store,   clock_,         metrics_,
                  policies_,          outbox_, surface_names_, [this] { changed(); }} {}
 
-  static CallbackOptions callback_options(const core::Policy& policy) {
+  static CallbackOptions callback_options(const core::Policy& policy, const DeskSecrets& secrets) {
     CallbackOptions options;
     options.allow_loopback = policy.desk.callbacks_allow_loopback;
+    options.previous_secret = secrets.previous_callback_secret.value_or("");
     return options;
+  }
+
+  /// The secrets agents' callback keys derive from, the current one first (GET /v1/callback-key).
+  std::vector<std::string> callback_secrets() const {
+    std::vector<std::string> out;
+    if (secrets_.callback_secret) out.push_back(*secrets_.callback_secret);
+    if (secrets_.callback_secret && secrets_.previous_callback_secret)
+      out.push_back(*secrets_.previous_callback_secret);
+    return out;
   }
 
   /// Starts the enabled surfaces and the workers, runs until stopped; returns the exit code.
@@ -124,9 +135,9 @@ class Desk {
         sla_options());
     outbox_.add(callbacks_);
     const auto current = policies_.current();
-    intake_.emplace(handlers::IntakeDependencies{current->policy(), current->engine(), current->rota(), store_,
-                                                 metrics_, secrets_.intake_tokens, [this] { return health(); },
-                                                 surface_names_, intake_limits(), secrets_.admin_tokens});
+    intake_.emplace(handlers::IntakeDependencies{
+        current->policy(), current->engine(), current->rota(), store_, metrics_, secrets_.intake_tokens,
+        [this] { return health(); }, surface_names_, intake_limits(), secrets_.admin_tokens, callback_secrets()});
     // Intake commits run on their own thread, many submissions per transaction (one fsync), so this
     // thread, which also acks every surface's events, never waits for the disk on the agents' behalf.
     IntakeCommitterOptions committer_options;
@@ -514,6 +525,7 @@ int open_and_run(const core::Policy& policy, DeskMode mode) {
                                    " characters: each must have at least " + std::to_string(kMinTokenLength) +
                                    " (e.g. from `openssl rand -hex 24`)");
     secrets.callback_secret = CallbackSender::secret_from_env();
+    secrets.previous_callback_secret = CallbackSender::previous_secret_from_env();
   } catch (const std::exception& e) {
     std::cerr << "escalation-desk: " << e.what() << "\n";
     return kExitNotConfigured;

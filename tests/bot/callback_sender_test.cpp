@@ -2,6 +2,8 @@
 // records what arrives and answers with the status the test chose.
 #include "bot/callback_sender.hpp"
 
+#include "handlers/callback_signing.hpp"
+
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -159,6 +161,12 @@ class CallbackSenderTest : public ::testing::Test {
     return CallbackSender(io_.get_executor(), *store_, resolver_, clock_, std::move(secret), std::move(options));
   }
 
+  /// The key the agent that submitted escalation id_ holds under `secret` (GET /v1/callback-key).
+  std::string agent_key(const std::string& secret) {
+    const auto e = store_->escalation(id_);
+    return handlers::agent_callback_key(secret, store_->submission_scope(e->submission_id).value());
+  }
+
   net::io_context io_;
   core::FakeClock clock_{testing::tuesday_noon()};
   std::unique_ptr<storage::SqliteStore> store_ = storage::SqliteStore::open(":memory:");
@@ -168,18 +176,17 @@ class CallbackSenderTest : public ::testing::Test {
   std::string id_;
 };
 
-TEST(CallbackSignature, VerifiesOnlyTheExactTimestampBodyAndSecret) {
-  const std::string body = R"({"escalation_id":"ESC-000001"})";
-  const std::string header = callback_signature(kSecret, "1764493500", body);
-  EXPECT_EQ(header.rfind("v1=", 0), 0u);
-  EXPECT_EQ(header, "v1=" + storage::hmac_sha256_hex(kSecret, "1764493500." + body));
-  EXPECT_TRUE(verify_callback_signature(kSecret, "1764493500", body, header));
-  EXPECT_FALSE(verify_callback_signature(kSecret, "1764493501", body, header));
-  EXPECT_FALSE(verify_callback_signature(kSecret, "1764493500", body + " ", header));
-  EXPECT_FALSE(verify_callback_signature("another-secret", "1764493500", body, header));
-  EXPECT_FALSE(verify_callback_signature(kSecret, "1764493500", body, header.substr(3)));
-  EXPECT_FALSE(verify_callback_signature(kSecret, "1764493500", body, ""));
-  EXPECT_FALSE(verify_callback_signature("", "1764493500", body, callback_signature("", "1764493500", body)));
+TEST_F(CallbackSenderTest, DuringARotationTheCallbackCarriesASignatureUnderEachSecret) {
+  CallbackOptions options = loopback();
+  options.previous_secret = "the-secret-being-rotated-out";
+  auto sender = make(std::string(kSecret), options);
+  ASSERT_EQ(deliver(sender, row(receiver_->url("/cb"))).kind, DeliveryOutcome::Kind::sent);
+  const Received& got = receiver_->received.at(0);
+  const std::string url = receiver_->url("/cb");
+  EXPECT_NE(got.signature.find(", v2="), std::string::npos) << got.signature;
+  EXPECT_TRUE(handlers::verify_callback_signature(agent_key(kSecret), got.timestamp, url, got.body, got.signature));
+  EXPECT_TRUE(handlers::verify_callback_signature(agent_key("the-secret-being-rotated-out"), got.timestamp, url,
+                                                  got.body, got.signature));
 }
 
 TEST_F(CallbackSenderTest, WithoutTheTestingSettingTheDesksOwnNetworkIsNeverCalled) {
@@ -205,8 +212,16 @@ TEST_F(CallbackSenderTest, PostsTheSignedDecisionThatTheReceiverCanVerify) {
   EXPECT_EQ(got.target, "/desk-callback?agent=ads");
   EXPECT_EQ(got.content_type, "application/json");
   EXPECT_EQ(got.timestamp, std::to_string(clock_.now().time_since_epoch().count()));
-  EXPECT_TRUE(verify_callback_signature(kSecret, got.timestamp, got.body, got.signature));
-  EXPECT_FALSE(verify_callback_signature("wrong-secret", got.timestamp, got.body, got.signature));
+  // Verifiable with this agent's key only, and only for the URL it was sent to.
+  const std::string url = receiver_->url("/desk-callback?agent=ads");
+  const std::string key = agent_key(kSecret);
+  EXPECT_TRUE(handlers::verify_callback_signature(key, got.timestamp, url, got.body, got.signature)) << got.signature;
+  EXPECT_FALSE(handlers::verify_callback_signature(handlers::agent_callback_key(kSecret, "another-agents-digest"),
+                                                   got.timestamp, url, got.body, got.signature));
+  EXPECT_FALSE(handlers::verify_callback_signature(key, got.timestamp, url + "x", got.body, got.signature));
+  EXPECT_FALSE(
+      handlers::verify_callback_signature(agent_key("wrong-secret"), got.timestamp, url, got.body, got.signature));
+  EXPECT_EQ(got.signature.find(','), std::string::npos) << "one signature outside a rotation";
 
   const json body = json::parse(got.body);
   EXPECT_EQ(body["escalation_id"], id_);
@@ -322,7 +337,8 @@ TEST_F(CallbackSenderTest, OutboxRowGoesThroughTheDispatcherAndIsRetriedUntil2xx
   ASSERT_TRUE(drive([&] { return store_->outbox_message(id)->state == storage::OutboxMessage::State::sent; }));
   ASSERT_EQ(receiver_->received.size(), 2u);
   for (const auto& got : receiver_->received)
-    EXPECT_TRUE(verify_callback_signature(kSecret, got.timestamp, got.body, got.signature));
+    EXPECT_TRUE(handlers::verify_callback_signature(agent_key(kSecret), got.timestamp, receiver_->url(), got.body,
+                                                    got.signature));
   EXPECT_EQ(receiver_->received[0].body, receiver_->received[1].body) << "a retry sends the same decision";
   EXPECT_NE(receiver_->received[0].timestamp, receiver_->received[1].timestamp) << "signed afresh at each attempt";
   EXPECT_TRUE(api.calls().empty());

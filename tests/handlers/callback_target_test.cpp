@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "handlers/callback_signing.hpp"
 #include "handlers/submission_parser.hpp"
+#include "storage/digest.hpp"
 #include "tests/support/test_policy.hpp"
 
 namespace desk::handlers {
@@ -111,6 +113,32 @@ TEST(CallbackTarget, TheIntakeRefusesAnInternalCallbackWith422OnTheField) {
   policy.desk.callbacks_allow_loopback = true;
   EXPECT_TRUE(std::holds_alternative<core::Submission>(
       parse_submission(body("http://127.0.0.1:9/cb"), policy, testing::tuesday_noon())));
+}
+
+TEST(CallbackSigning, EachAgentHasItsOwnKeyAndTheUrlIsSigned) {
+  const std::string secret = "desk-callback-secret-0123456789";
+  const std::string ads = agent_callback_key(secret, storage::sha256_hex("ads-agent-token-0123456789"));
+  const std::string social = agent_callback_key(secret, storage::sha256_hex("social-agent-token-0123456789"));
+  EXPECT_EQ(ads.size(), 64u);
+  EXPECT_NE(ads, social);
+  EXPECT_NE(ads, agent_callback_key("another-secret", storage::sha256_hex("ads-agent-token-0123456789")));
+  const std::string url = "https://agents.example.com/desk-callback";
+  const std::string body = R"({"escalation_id":"ESC-000001"})";
+  const std::string signature = callback_signature(ads, "1764493500", url, body);
+  EXPECT_EQ(signature, "v2=" + storage::hmac_sha256_hex(ads, "1764493500." + url + "." + body));
+  EXPECT_TRUE(verify_callback_signature(ads, "1764493500", url, body, signature));
+  EXPECT_FALSE(verify_callback_signature(social, "1764493500", url, body, signature)) << "no agent signs for another";
+  EXPECT_FALSE(verify_callback_signature(ads, "1764493501", url, body, signature));
+  EXPECT_FALSE(verify_callback_signature(ads, "1764493500", url + "2", body, signature)) << "bound to the URL";
+  EXPECT_FALSE(verify_callback_signature(ads, "1764493500", url, body + " ", signature));
+  EXPECT_FALSE(verify_callback_signature(ads, "1764493500", url, body, signature.substr(3)));
+  EXPECT_FALSE(verify_callback_signature(ads, "1764493500", url, body, ""));
+  EXPECT_FALSE(verify_callback_signature("", "1764493500", url, body, callback_signature("", "1764493500", url, body)));
+  // Two secrets during a rotation: either key verifies the one header.
+  const std::string header = callback_signature_header({ads, social}, "1764493500", url, body);
+  EXPECT_TRUE(verify_callback_signature(ads, "1764493500", url, body, header));
+  EXPECT_TRUE(verify_callback_signature(social, "1764493500", url, body, header));
+  EXPECT_FALSE(verify_callback_signature(agent_callback_key(secret, "x"), "1764493500", url, body, header));
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string>
 
+#include "handlers/callback_signing.hpp"
+#include "storage/digest.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/support/test_policy.hpp"
 
@@ -187,6 +189,33 @@ TEST_F(IntakeHandlerTest, EscalationCommitsExactlyOnePostPerSurfaceInTheOutbox) 
   EXPECT_EQ(due[1].surface, "teams");
   ASSERT_EQ(two_surfaces.send(post(draft(0.95).dump()), now).status, 200);
   EXPECT_EQ(two_surfaces.store->outbox_due(now, 0).size(), 2u) << "an approved draft posts nothing";
+}
+
+TEST_F(IntakeHandlerTest, EachTokenReadsItsOwnCallbackKey) {
+  // No secret: no callbacks, so no key.
+  expect_error(desk.send(get("/v1/callback-key"), now), 409, "not_configured");
+  IntakeHandler keyed(IntakeDependencies{desk.policy,
+                                         desk.engine,
+                                         desk.rota,
+                                         *desk.store,
+                                         desk.metrics,
+                                         {kToken, kOtherToken},
+                                         {},
+                                         {"slack"},
+                                         {},
+                                         {},
+                                         {"callback-secret-now-0123456789", "callback-secret-before-0123456789"}});
+  const HttpResponse mine = keyed.handle(get("/v1/callback-key"), now);
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  const json j = json::parse(mine.body);
+  EXPECT_EQ(j["scheme"], "v2");
+  EXPECT_EQ(j["key"], agent_callback_key("callback-secret-now-0123456789", storage::sha256_hex(kToken)));
+  EXPECT_EQ(j["previous_key"], agent_callback_key("callback-secret-before-0123456789", storage::sha256_hex(kToken)));
+  EXPECT_EQ(mine.body.find("callback-secret"), std::string::npos) << "never the desk's secret";
+  ASSERT_NE(mine.header("Cache-Control"), nullptr);
+  const json theirs = json::parse(keyed.handle(get("/v1/callback-key", kOtherToken), now).body);
+  EXPECT_NE(theirs["key"], j["key"]);
+  expect_error(keyed.handle(get("/v1/callback-key", "wrong-token"), now), 401, "unauthorized");
 }
 
 TEST_F(IntakeHandlerTest, ACheckAnswersTheVerdictAndStoresNothing) {

@@ -247,7 +247,8 @@ PreparedRequest IntakeHandler::route(const HttpRequest& request, core::TimePoint
   // Authentication comes before anything else about a /v1 request, the body above all.
   const auto scope = authenticate(request);
   if (!scope) return unauthorized();
-  if (auto refused = over_rate(*scope, now)) return std::move(*refused);
+  if (!request.internal)
+    if (auto refused = over_rate(*scope, now)) return std::move(*refused);
   if (path == "/v1/checks")
     return request.method != "POST" ? not_allowed("POST")
                                     : with_query(query, {}, [&](const Query&) { return check_draft(request, now); });

@@ -57,6 +57,9 @@ struct HttpRequest {
   bool from_loopback = true;
   /// Header names (lower case) that came more than once; their values above are joined with ','.
   std::vector<std::string> repeated_headers = {};
+  /// Made by the desk itself, for a call already counted (an MCP wait reading its escalation again):
+  /// authenticated and scoped as usual, but not counted against the token's rate. Never set from the wire.
+  bool internal = false;
 
   bool repeated(std::string_view name) const;
 };

@@ -1,5 +1,8 @@
 #include "bot/mcp/await_stream.hpp"
 
+#include <functional>
+#include <random>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -53,35 +56,52 @@ class AwaitSession {
         watch_(watch),
         rest_(std::move(rest)),
         call_(std::move(call)),
-        deadline_(std::chrono::steady_clock::now() + call_.request.timeout) {}
+        deadline_(std::chrono::steady_clock::now() + call_.request.timeout) {
+    // Waits opened together would otherwise beat together: the first heartbeat comes at a random
+    // point of its period, so a thousand of them spread over it instead of arriving at once.
+    std::minstd_rand random(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+                            static_cast<unsigned>(std::hash<std::string>{}(call_.request.escalation_id)));
+    const auto period = std::chrono::duration_cast<std::chrono::milliseconds>(call_.heartbeat).count();
+    first_beat_ = std::chrono::milliseconds(period > 1 ? 1 + static_cast<long>(random() % period) : period);
+  }
 
   net::awaitable<std::optional<std::string>> next() {
     while (!done_) {
       if (!fresh_) {
-        auto answer =
-            co_await run_on(executor_, rest_, escalation_read(call_.request.escalation_id, call_.authorization));
+        // The first read is the call's own (counted against the token's rate, like any request);
+        // the ones a change brings about are the desk's.
+        auto request = escalation_read(call_.request.escalation_id, call_.authorization);
+        request.internal = reads_++ > 0;
+        epoch_ = watch_.epoch();  // whatever is notified from here on may not be in this read
+        auto answer = co_await run_on(executor_, rest_, std::move(request));
         fresh_ = true;
         if (answer.status != 200) co_return finish(tool_result(kGetEscalation, answer));
-        escalation_ = json::parse(answer.body, nullptr, false);
-        if (!escalation_.is_object()) co_return finish(tool_result(kGetEscalation, {500, "", "", {}}));
-        const std::string status = escalation_.value("status", std::string{});
-        if (status == "accepted" || status == "rejected") co_return finish(await_result(escalation_, true));
+        json escalation = json::parse(answer.body, nullptr, false);
+        if (!escalation.is_object()) co_return finish(tool_result(kGetEscalation, {500, "", "", {}}));
+        const std::string status = escalation.value("status", std::string{});
+        if (status == "accepted" || status == "rejected") co_return finish(await_result(escalation, true));
+        if (std::chrono::steady_clock::now() >= deadline_) co_return finish(await_result(escalation, false));
+        // Only a few words are kept while waiting: the escalation is read again for any answer.
         const std::string previous = fingerprint_;
-        fingerprint_ = escalation_fingerprint(status, escalation_.value("owner", json::object()).value("role", ""));
-        const bool reporting = call_.progress_token && call_.sse && std::chrono::steady_clock::now() < deadline_;
+        fingerprint_ = escalation_fingerprint(status, escalation.value("owner", json::object()).value("role", ""));
+        id_ = escalation.value("id", std::string{});
+        state_words_ = status + ", owned by " + owner_of(escalation);
+        const bool reporting = call_.progress_token && call_.sse;
         // The first word says what the wait started from (the caller may have read the escalation long
         // ago); then one for each move.
         if (reporting && previous.empty())
-          co_return progress("Waiting for a decision on " + escalation_.value("id", std::string{}) + ": it is " +
-                             status + ", owned by " + owner_of(escalation_) + ".");
+          co_return progress("Waiting for a decision on " + id_ + ": it is " + state_words_ + ".");
         if (reporting && previous != fingerprint_)
-          co_return progress(escalation_.value("id", std::string{}) + " is now " + status + ", owned by " +
-                             owner_of(escalation_) + "; waiting for a decision.");
+          co_return progress(id_ + " is now " + state_words_ + "; waiting for a decision.");
       }
       const auto now = std::chrono::steady_clock::now();
-      if (now >= deadline_) co_return finish(await_result(escalation_, false));
-      const auto tick = call_.sse ? std::min(deadline_, now + call_.heartbeat) : deadline_;
-      switch (co_await watch_.wait(call_.request.escalation_id, fingerprint_, tick)) {
+      if (now >= deadline_) {
+        fresh_ = false;  // answer with the state as it is now
+        continue;
+      }
+      const auto beat = beats_++ == 0 ? first_beat_ : std::chrono::milliseconds(call_.heartbeat);
+      const auto tick = call_.sse ? std::min(deadline_, now + beat) : deadline_;
+      switch (co_await watch_.wait(call_.request.escalation_id, fingerprint_, tick, &epoch_)) {
         case DecisionWatch::Wake::closed:
           done_ = true;  // the desk is stopping: the client retries the call against the next one
           co_return std::nullopt;
@@ -90,13 +110,10 @@ class AwaitSession {
           break;
         case DecisionWatch::Wake::deadline:
           if (std::chrono::steady_clock::now() >= deadline_) {
-            fresh_ = false;  // answer with the state as it is now, not as it was
+            fresh_ = false;
             continue;
           }
-          if (call_.progress_token)
-            co_return progress("Still waiting: " + escalation_.value("id", std::string{}) + " is " +
-                               escalation_.value("status", std::string{}) + ", owned by " + owner_of(escalation_) +
-                               ".");
+          if (call_.progress_token) co_return progress("Still waiting: " + id_ + " is " + state_words_ + ".");
           co_return std::string(": waiting\n\n");  // an SSE comment: keeps idle timeouts away
       }
     }
@@ -126,8 +143,13 @@ class AwaitSession {
   RestRunner rest_;
   AwaitCall call_;
   std::chrono::steady_clock::time_point deadline_;
-  json escalation_;
   std::string fingerprint_;
+  std::string id_;
+  std::string state_words_;  ///< "open, owned by duty_lead (Erin)"
+  std::uint64_t epoch_ = 0;
+  std::chrono::milliseconds first_beat_{0};
+  int beats_ = 0;
+  int reads_ = 0;
   int progress_ = 0;
   bool fresh_ = false;
   bool done_ = false;

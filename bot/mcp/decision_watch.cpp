@@ -35,12 +35,22 @@ struct DecisionWatch::State : std::enable_shared_from_this<State> {
   bool all_dirty = false;
   bool reading = false;
   bool closed = false;
+  std::uint64_t epoch = 1;  ///< counts notify() calls: a waiter that saw this one has missed nothing
+
+  /// Nothing is waiting to be read or being read: every change notified so far has reached its waiters.
+  bool settled() const { return !reading && !all_dirty && dirty.empty(); }
 
   void read_if_needed() {
     if (reading || closed || (!all_dirty && dirty.empty())) return;
     std::vector<std::string> ids;
-    for (auto it = waiters.begin(); it != waiters.end(); it = waiters.upper_bound(it->first))
-      if (all_dirty || dirty.count(it->first)) ids.push_back(it->first);
+    if (all_dirty) {
+      for (auto it = waiters.begin(); it != waiters.end(); it = waiters.upper_bound(it->first))
+        ids.push_back(it->first);
+    } else {
+      // Only the ids named: a waiter that re-registers costs a look-up, not a walk over every waiter.
+      for (const auto& id : dirty)
+        if (waiters.count(id)) ids.push_back(id);
+    }
     all_dirty = false;
     dirty.clear();
     if (ids.empty()) return;
@@ -85,22 +95,29 @@ DecisionWatch::DecisionWatch(net::any_io_executor executor, FingerprintReader re
 DecisionWatch::~DecisionWatch() { close(); }
 
 net::awaitable<DecisionWatch::Wake> DecisionWatch::wait(std::string id, std::string seen,
-                                                        std::chrono::steady_clock::time_point until) {
+                                                        std::chrono::steady_clock::time_point until,
+                                                        std::uint64_t* epoch) {
   auto state = state_;  // the coroutine may outlive this object
   if (state->closed) co_return Wake::closed;
+  const bool missed_something = !epoch || *epoch != state->epoch;
   net::steady_timer timer(state->executor, until);
   State::Waiter waiter{std::move(seen), &timer};
   // Erased however the coroutine ends, even when its frame is destroyed unresumed at shutdown.
   const State::Registration registration{*state, state->waiters.emplace(id, &waiter)};
-  // A change may have happened between the caller's read and now: look once before sleeping.
-  state->dirty.insert(id);
-  state->read_if_needed();
+  // A change may have been notified since the caller's read: then look once before sleeping. (A
+  // waiter back from a quiet heartbeat has missed nothing, and costs no read.)
+  if (missed_something) {
+    state->dirty.insert(id);
+    state->read_if_needed();
+  }
   co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+  if (epoch && state->settled()) *epoch = state->epoch;
   if (state->closed) co_return Wake::closed;
   co_return waiter.changed ? Wake::changed : Wake::deadline;
 }
 
 void DecisionWatch::notify(const std::string& id) {
+  ++state_->epoch;
   if (id.empty())
     state_->all_dirty = true;
   else if (state_->waiters.count(id))
@@ -116,5 +133,7 @@ void DecisionWatch::close() {
 }
 
 std::size_t DecisionWatch::waiting() const { return state_->waiters.size(); }
+
+std::uint64_t DecisionWatch::epoch() const { return state_->epoch; }
 
 }  // namespace desk::bot::mcp

@@ -7,6 +7,7 @@
 ///
 /// Everything runs on the executor given; notify() from elsewhere must be posted there.
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -38,7 +39,11 @@ class DecisionWatch {
   enum class Wake { changed, deadline, closed };
 
   /// Waits until escalation `id`'s fingerprint differs from `seen`, `until` passes, or close().
-  boost::asio::awaitable<Wake> wait(std::string id, std::string seen, std::chrono::steady_clock::time_point until);
+  /// `epoch` (optional): epoch() as it was when `seen` was read. When notifications came since, the
+  /// watch reads the fingerprint once before sleeping; on return it is brought up to date when nothing
+  /// was left unread, so the next wait of a quiet escalation costs no read at all.
+  boost::asio::awaitable<Wake> wait(std::string id, std::string seen, std::chrono::steady_clock::time_point until,
+                                    std::uint64_t* epoch = nullptr);
 
   /// Escalation `id` may have changed; empty: any of them may have.
   void notify(const std::string& id);
@@ -47,6 +52,9 @@ class DecisionWatch {
   void close();
 
   std::size_t waiting() const;
+
+  /// Counts notify() calls; read it before reading an escalation, and hand it to wait().
+  std::uint64_t epoch() const;
 
  private:
   struct State;

@@ -499,6 +499,36 @@ TEST(McpDecisionWatch, WakesOnlyTheWaitersWhoseEscalationMovedWithOneReadPerChan
   EXPECT_EQ(watch.waiting(), 0u);
 }
 
+TEST(McpDecisionWatch, AQuietWaitCostsNoReadAndANotificationInBetweenIsNotMissed) {
+  net::io_context io;
+  Store store;
+  store.fingerprints["ESC-1"] = "open/duty_lead";
+  DecisionWatch watch(io.get_executor(), reader_of(store));
+  std::uint64_t epoch = watch.epoch();  // as when the caller read "open"
+  std::vector<DecisionWatch::Wake> wakes;
+  auto wait_briefly = [&] {
+    io.restart();
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+          wakes.push_back(co_await watch.wait("ESC-1", "open/duty_lead",
+                                              std::chrono::steady_clock::now() + std::chrono::milliseconds(5), &epoch));
+        },
+        net::detached);
+    io.run_for(std::chrono::seconds(1));
+  };
+  wait_briefly();
+  wait_briefly();
+  EXPECT_EQ(store.reads, 0) << "nothing was notified since the caller's read: no look needed";
+  EXPECT_EQ(wakes, (std::vector{DecisionWatch::Wake::deadline, DecisionWatch::Wake::deadline}));
+  // Between two waits (while the caller writes a heartbeat) the escalation moves: the next wait looks.
+  store.fingerprints["ESC-1"] = "triaged/duty_lead";
+  watch.notify("ESC-1");
+  wait_briefly();
+  EXPECT_EQ(store.reads, 1);
+  EXPECT_EQ(wakes.back(), DecisionWatch::Wake::changed);
+}
+
 TEST(McpDecisionWatch, AChangeBeforeTheWaitIsSeenAndTheDeadlineEndsIt) {
   net::io_context io;
   Store store;
@@ -535,11 +565,13 @@ struct FakeIntake {
   int status = 200;
   int reads = 0;
   std::string last_authorization;
+  std::vector<bool> internal;  ///< per read: made by the desk (not counted against the token's rate)
 
   RestRunner runner() {
     return [this](HttpRequest r, std::function<void(HttpResponse)> done) {
       ++reads;
       last_authorization = r.headers["authorization"];
+      internal.push_back(r.internal);
       EXPECT_EQ(r.target, "/v1/escalations/ESC-000001");
       done(status == 200 ? HttpResponse{200, "application/json", escalation.dump(), {}}
                          : HttpResponse{404,
@@ -652,6 +684,8 @@ TEST_F(McpAwaitStream, ProgressWhenItMovesThenTheDecision) {
   const json final = sse_message(pieces[2]);
   EXPECT_EQ(final["result"]["structuredContent"]["outcome"], "decided");
   EXPECT_EQ(final["result"]["structuredContent"]["escalation"]["decision"]["macro"], "reject");
+  // The call's own read counts against the token's rate; the reads its escalation's moves bring about do not.
+  EXPECT_EQ(intake.internal, (std::vector<bool>{false, true, true}));
 }
 
 TEST_F(McpAwaitStream, HeldAtTheTimeoutAndNotFoundForAnotherAgentsEscalation) {

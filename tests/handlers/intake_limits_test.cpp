@@ -115,6 +115,13 @@ TEST_F(IntakeLimitsTest, ATokenOverItsRateIsRefusedAloneAndNothingIsStored) {
   EXPECT_TRUE(handler_->throttle(read, now_));
   EXPECT_FALSE(handler_->throttle(read, now_ + seconds(1)));
   EXPECT_EQ(handler_->handle(post(kFlooder, 0.5), now_ + seconds(2)).status, 201);
+  // The desk's own reads for a call already counted (an MCP wait reading again) are not counted.
+  HttpRequest again{"GET", "/v1/escalations/ESC-000001", {{"authorization", std::string("Bearer ") + kFlooder}}, ""};
+  again.internal = true;
+  for (int i = 0; i < 5; ++i) EXPECT_NE(handler_->handle(again, now_ + seconds(2)).status, 429);
+  HttpRequest stranger = again;
+  stranger.headers["authorization"] = "Bearer wrong-token";
+  EXPECT_EQ(handler_->handle(stranger, now_ + seconds(2)).status, 401) << "internal still needs the token";
   // Without a valid token there is nothing to count: throttle leaves the 401 to authentication.
   EXPECT_FALSE(handler_->throttle(HttpRequest{"POST", "/mcp", {}, ""}, now_));
 }

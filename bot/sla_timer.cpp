@@ -257,6 +257,7 @@ net::awaitable<void> SlaTimer::run() {
       // A storage error, or anything unexpected: the clock keeps running and tries again shortly.
       const bool storage = dynamic_cast<const storage::StorageError*>(&e) != nullptr;
       problem_ = storage ? std::string(e.what()) : std::string("unexpected: ") + e.what();
+      if (metrics_) metrics_->count_worker_error("sla_clock");
       slack::log_error(
           storage ? "sla.storage_error" : "sla.unexpected_error",
           {{"error", e.what()}, {"retry_in_s", static_cast<std::int64_t>(options_.retry_after_error.count())}});

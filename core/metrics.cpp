@@ -225,6 +225,9 @@ Metrics::Metrics()
                           Type::counter, {"method"}),
       intake_requests_("desk_intake_requests_total", "Intake API responses, by HTTP status.", Type::counter,
                        {"status"}),
+      worker_errors_("desk_worker_errors_total",
+                     "Errors a background worker met and recovered from (it backs off and goes on), by worker.",
+                     Type::counter, {"worker"}),
       ack_latency_("desk_ack_latency_seconds", "Time from reading a Socket Mode envelope to queueing its ack.",
                    kAckBuckets),
       intake_latency_("desk_intake_latency_seconds", "Time to answer POST /v1/submissions.", kIntakeBuckets),
@@ -238,6 +241,7 @@ Metrics::Metrics()
   breaches_.touch(one(to_string(DeadlineKind::triage)));
   breaches_.touch(one(to_string(DeadlineKind::decision)));
   pings_.touch({});
+  for (const char* worker : {"outbox", "sla_clock", "intake"}) worker_errors_.touch(one(worker));
 }
 
 void Metrics::count_submission(Verdict verdict) { submissions_.add(one(to_string(verdict))); }
@@ -253,6 +257,7 @@ void Metrics::count_slack_api_error(std::string_view method, std::string_view er
 }
 void Metrics::count_slack_rate_limited(std::string_view method) { slack_rate_limited_.add(one(method)); }
 void Metrics::count_intake_request(int status) { intake_requests_.add({std::to_string(status)}); }
+void Metrics::count_worker_error(std::string_view worker) { worker_errors_.add(one(worker)); }
 void Metrics::observe_ack_latency(double seconds) { ack_latency_.observe(seconds); }
 void Metrics::observe_intake_latency(double seconds) { intake_latency_.observe(seconds); }
 void Metrics::observe_time_to_respond(double seconds) { time_to_respond_.observe(seconds); }
@@ -269,9 +274,9 @@ const Histogram* Metrics::histogram(std::string_view name) const {
   return nullptr;
 }
 
-std::array<const CounterFamily*, 9> Metrics::counter_families() const {
-  return {&submissions_, &escalations_opened_, &escalations_,        &pings_,          &breaches_,
-          &hits_,        &slack_api_errors_,   &slack_rate_limited_, &intake_requests_};
+std::array<const CounterFamily*, 10> Metrics::counter_families() const {
+  return {&submissions_, &escalations_opened_, &escalations_,        &pings_,           &breaches_,
+          &hits_,        &slack_api_errors_,   &slack_rate_limited_, &intake_requests_, &worker_errors_};
 }
 
 std::string Metrics::prometheus_text() const {

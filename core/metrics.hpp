@@ -119,6 +119,7 @@ class Metrics {
   void count_slack_api_error(std::string_view method, std::string_view error);  ///< desk_slack_api_errors_total
   void count_slack_rate_limited(std::string_view method);  ///< desk_slack_rate_limited_total{method}
   void count_intake_request(int status);                   ///< desk_intake_requests_total{status}
+  void count_worker_error(std::string_view worker);        ///< desk_worker_errors_total{worker}
   void observe_ack_latency(double seconds);                ///< desk_ack_latency_seconds: envelope read to ack queued
   void observe_intake_latency(double seconds);             ///< desk_intake_latency_seconds: POST /v1/submissions
   void observe_time_to_respond(double seconds);            ///< desk_time_to_respond_seconds: opened to first response
@@ -133,7 +134,7 @@ class Metrics {
 
  private:
   /// The counter and gauge families in rendering order.
-  std::array<const CounterFamily*, 9> counter_families() const;
+  std::array<const CounterFamily*, 10> counter_families() const;
 
   CounterFamily submissions_;
   CounterFamily escalations_opened_;
@@ -144,6 +145,7 @@ class Metrics {
   CounterFamily slack_api_errors_;
   CounterFamily slack_rate_limited_;
   CounterFamily intake_requests_;
+  CounterFamily worker_errors_;
   Histogram ack_latency_;
   Histogram intake_latency_;
   Histogram time_to_respond_;

@@ -421,9 +421,11 @@ HttpResponse IntakeHandler::healthz(const DeskHealth& health) {
   try {
     (void)store_.policy_snapshot(policy_.source_digest.empty() ? "healthz" : policy_.source_digest);
   } catch (const storage::StorageError&) { database = false; }
-  // Liveness: the process answers and its database reads (else 503). A surface or worker that is down
-  // is reported by name and makes the desk "degraded", not dead: the rest of it still works.
-  bool all_up = true;
+  // The process answers and its database reads, else 503. A worker that is down (the outbox, the
+  // clocks, the intake: what keeps promises to people and agents) also answers 503, naming it, so a
+  // supervisor or load balancer acts; a surface reconnecting is "degraded" with 200 (it heals itself,
+  // and restarting the desk would only cut the other surfaces off).
+  bool all_up = true, workers_up = true;
   json surfaces = json::object(), workers = json::object();
   for (const auto& s : health.surfaces) {
     surfaces[s.name] = s.state;
@@ -431,8 +433,9 @@ HttpResponse IntakeHandler::healthz(const DeskHealth& health) {
   }
   for (const auto& w : health.workers) {
     workers[w.name] = w.state;
-    all_up = all_up && w.ok;
+    workers_up = workers_up && w.ok;
   }
+  all_up = all_up && workers_up;
   json body = {{"status", !database ? "unavailable"
                           : all_up  ? "ok"
                                     : "degraded"},
@@ -441,7 +444,7 @@ HttpResponse IntakeHandler::healthz(const DeskHealth& health) {
                {"workers", std::move(workers)}};
   // Each surface's state also at the top level ("slack": "connected"), as monitors already read it.
   for (const auto& s : health.surfaces) body[s.name] = s.state;
-  return json_response(database ? 200 : 503, body);
+  return json_response(database && workers_up ? 200 : 503, body);
 }
 
 HttpResponse IntakeHandler::callback_key(const std::string& scope) const {

@@ -8,7 +8,8 @@
 ///   GET  /v1/escalations/{id}   one escalation with its audit timeline
 ///   GET  /v1/escalations        ?status=open|triaged|accepted|rejected &limit=1..500 (default 100)
 ///   GET  /v1/callback-key       this token's key for verifying decision callbacks
-///   GET  /healthz               no auth: {"status","database","surfaces","workers", and each surface's state}
+///   GET  /healthz               no auth: {"status","database","surfaces","workers", and each surface's state};
+///                               503 when the database does not read or a worker is down
 ///   GET  /metrics               Prometheus text 0.0.4: open on loopback, else a token is needed
 ///
 /// Every /v1 request is authenticated before anything else about it is looked at (its path, its

@@ -134,6 +134,7 @@ class Desk {
         },
         sla_options());
     outbox_.add(callbacks_);
+    outbox_.count_errors_in(&metrics_);
     const auto current = policies_.current();
     intake_.emplace(handlers::IntakeDependencies{
         current->policy(), current->engine(), current->rota(), store_, metrics_, secrets_.intake_tokens,
@@ -403,7 +404,10 @@ class Desk {
           std::rethrow_exception(e);
         } catch (const std::exception& x) { why = std::string("stopped: ") + x.what(); }
       }
-      if (!stopping_) log_error("desk.worker_stopped", {{"worker", name}, {"error", why}});
+      if (!stopping_) {
+        log_error("desk.worker_stopped", {{"worker", name}, {"error", why}});
+        metrics_.count_worker_error(name);
+      }
       worker_ends_[name] = why;
     });
   }

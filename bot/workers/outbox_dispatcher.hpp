@@ -23,6 +23,7 @@
 #include "bot/slack/backoff.hpp"
 #include "bot/workers/deliverer.hpp"
 #include "core/clock.hpp"
+#include "core/metrics.hpp"
 #include "storage/store.hpp"
 
 namespace desk::bot {
@@ -57,6 +58,10 @@ class OutboxDispatcher {
   /// "running", or what is wrong ("storage error: …") for /healthz; false in the pair when down.
   std::pair<std::string, bool> health() const;
 
+  /// Where each error the dispatcher recovers from is counted (desk_worker_errors_total{worker="outbox"});
+  /// null: not counted. Call before run().
+  void count_errors_in(core::Metrics* metrics) { metrics_ = metrics; }
+
  private:
   boost::asio::awaitable<void> settle_in_doubt();
   boost::asio::awaitable<bool> send_due();
@@ -75,6 +80,7 @@ class OutboxDispatcher {
   std::set<std::string> settled_;                 ///< surfaces whose rows in doubt were settled this run
   bool stopping_ = false;
   std::string problem_;  ///< the last storage failure, until a pass succeeds
+  core::Metrics* metrics_ = nullptr;
 };
 
 }  // namespace desk::bot

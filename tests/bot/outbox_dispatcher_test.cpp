@@ -279,6 +279,8 @@ TEST_F(OutboxDispatcherTest, AnyErrorIsSurvivedReportedAndTheRowsStillGo) {
   // any other exception ended the worker for good while /healthz went on saying "running".
   BuggyStore buggy(*store_);
   OutboxDispatcher dispatcher(io_.get_executor(), buggy, clock_);
+  core::Metrics metrics;
+  dispatcher.count_errors_in(&metrics);
   ScriptedDeliverer slack("slack");
   dispatcher.add(slack);
   buggy.next_failures = 1;
@@ -297,6 +299,7 @@ TEST_F(OutboxDispatcherTest, AnyErrorIsSurvivedReportedAndTheRowsStillGo) {
   settle();
   EXPECT_EQ(row(id).state, storage::OutboxMessage::State::sent);
   EXPECT_TRUE(dispatcher.health().second);
+  EXPECT_EQ(metrics.value("desk_worker_errors_total", {"outbox"}), 2) << "each error it recovered from, counted";
   dispatcher.stop();
   settle();
   EXPECT_TRUE(ended);

@@ -162,6 +162,7 @@ TEST_F(SlaTimerTest, AnUnexpectedErrorIsSurvivedReportedAndTheClockGoesOn) {
   EXPECT_FALSE(ended);
   EXPECT_FALSE(timer.health().second);
   EXPECT_NE(timer.health().first.find("bug in undecided_escalations"), std::string::npos);
+  EXPECT_GE(metrics_.value("desk_worker_errors_total", {"sla_clock"}), 1);
   clock_.advance(std::chrono::minutes{4});  // past the backup ping
   timer.poke();                             // wakes it from the pause after the error
   settle();

@@ -551,12 +551,16 @@ TEST_F(IntakeHandlerTest, HealthzNeedsNoTokenAndReportsEachSurfaceAndWorker) {
   desk.health.surfaces[0].state = "connecting";
   EXPECT_EQ(json::parse(desk.send(get("/healthz", ""), now).body)["slack"], "connecting");
   desk.health.surfaces.push_back({"teams", "disconnected", false});
+  r = desk.send(get("/healthz", ""), now);
+  EXPECT_EQ(r.status, 200) << "a surface reconnecting heals itself: degraded, not down";
+  EXPECT_EQ(json::parse(r.body)["status"], "degraded");
+  EXPECT_EQ(json::parse(r.body)["surfaces"]["teams"], "disconnected");
   desk.health.workers.push_back({"sla_clock", "stopped: disk I/O error", false});
   r = desk.send(get("/healthz", ""), now);
-  EXPECT_EQ(r.status, 200) << "alive, if degraded: the rest of the desk still works";
+  EXPECT_EQ(r.status, 503) << "a worker that is down breaks the desk's promises: the supervisor must know";
   const json body = json::parse(r.body);
   EXPECT_EQ(body["status"], "degraded");
-  EXPECT_EQ(body["surfaces"]["teams"], "disconnected");
+  EXPECT_EQ(body["database"], "ok");
   EXPECT_EQ(body["workers"]["sla_clock"], "stopped: disk I/O error");
   expect_error(desk.send(get("/healthz?x=1", ""), now), 400, "unknown_parameter", "x");
 }

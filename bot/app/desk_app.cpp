@@ -101,6 +101,7 @@ class Desk {
         secrets_(std::move(secrets)),
         policies_(store, std::make_shared<handlers::PolicySet>(policy)),
         outbox_(io_.get_executor(), store, clock_),
+        callback_outbox_(io_.get_executor(), store, clock_),
         callbacks_(io_.get_executor(), store, policies_.resolver(), clock_, secrets_.callback_secret,
                    callback_options(policy, secrets_)),
         context_{io_.get_executor(), store,   clock_,         metrics_,
@@ -128,13 +129,16 @@ class Desk {
     timer_.emplace(
         io_.get_executor(), store_, policies_.resolver(), clock_, &metrics_,
         [this] {
-          outbox_.poke();
+          poke_outboxes();
           if (watch_) watch_->notify("");                     // a breach may have re-owned one
           hub_.publish("escalation", {{"change", "clock"}});  // a reminder or breach fired
         },
         sla_options());
-    outbox_.add(callbacks_);
+    // Callbacks have a dispatcher of their own: an agent's receiver that answers slowly (or never,
+    // until the 10 s timeout) holds back other callbacks at most, never a post or a ping to people.
+    callback_outbox_.add(callbacks_);
     outbox_.count_errors_in(&metrics_);
+    callback_outbox_.count_errors_in(&metrics_, "callbacks");
     const auto current = policies_.current();
     intake_.emplace(handlers::IntakeDependencies{
         current->policy(), current->engine(), current->rota(), store_, metrics_, secrets_.intake_tokens,
@@ -155,6 +159,7 @@ class Desk {
     if (const int code = start_intake(); code != kExitStopped) return code;
 
     spawn_worker("outbox", outbox_.run());
+    spawn_worker("callbacks", callback_outbox_.run());
     spawn_worker("sla_clock", timer_->run());
     for (auto& surface : surfaces_) spawn_surface(*surface);
     net::signal_set signals(io_, SIGINT, SIGTERM);
@@ -370,18 +375,23 @@ class Desk {
                     net::detached);
   }
 
+  void poke_outboxes() {
+    outbox_.poke();
+    callback_outbox_.poke();
+  }
+
   /// The store changed: the clocks and the outbox look again.
   void changed() {
     if (timer_) timer_->poke();
     if (watch_) watch_->notify("");
-    outbox_.poke();
+    poke_outboxes();
     hub_.publish("escalation", {{"change", "changed"}});
   }
 
   void opened_or_changed(const std::string& escalation_id) {
     if (timer_) timer_->poke(escalation_id);
     if (watch_) watch_->notify(escalation_id);
-    outbox_.poke();
+    poke_outboxes();
     hub_.publish("escalation", {{"id", escalation_id}, {"change", "changed"}});
   }
 
@@ -390,7 +400,7 @@ class Desk {
   void opened(const std::string& escalation_id) {
     if (escalation_id.empty()) return changed();
     if (timer_) timer_->poke(escalation_id);
-    outbox_.poke();
+    poke_outboxes();
     hub_.publish("escalation", {{"id", escalation_id}, {"change", "opened"}});
   }
 
@@ -453,6 +463,7 @@ class Desk {
     if (watch_) watch_->close();
     if (timer_) timer_->stop();
     outbox_.stop();
+    callback_outbox_.stop();
     for (auto& surface : surfaces_) surface->stop();
   }
 
@@ -469,8 +480,10 @@ class Desk {
     worker("intake", {"running", true});
     worker("outbox", outbox_.health());
     worker("sla_clock", timer_ ? timer_->health() : std::pair<std::string, bool>{"starting", true});
-    h.workers.push_back(
-        {"callbacks", callbacks_.configured() ? "running" : "unsigned: DESK_CALLBACK_SECRET is not set", true});
+    if (callbacks_.configured())
+      worker("callbacks", callback_outbox_.health());
+    else
+      h.workers.push_back({"callbacks", "unsigned: DESK_CALLBACK_SECRET is not set", true});
     return h;
   }
 
@@ -483,7 +496,8 @@ class Desk {
   core::SystemClock clock_;
   core::Metrics metrics_;
   PolicyCache policies_;
-  OutboxDispatcher outbox_;
+  OutboxDispatcher outbox_;           ///< posts, updates, replies, pings: what people see
+  OutboxDispatcher callback_outbox_;  ///< decision callbacks to agents, apart (see run())
   CallbackSender callbacks_;
   handlers::SurfaceNames surface_names_;
   SurfaceContext context_;

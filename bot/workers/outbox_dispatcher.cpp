@@ -77,7 +77,7 @@ net::awaitable<void> OutboxDispatcher::run() {
       problem_ = std::string("unexpected: ") + e.what();
     }
     if (!problem_.empty()) {
-      if (metrics_) metrics_->count_worker_error("outbox");
+      if (metrics_) metrics_->count_worker_error(worker_);
       // A row may be left `sending` by the failure: settle it like a crash's before going on.
       settled_.clear();
       const auto delay = backoff(++failures);
@@ -94,7 +94,7 @@ net::awaitable<void> OutboxDispatcher::run() {
     } catch (const std::exception& e) {
       // Not knowing when the next row is due: look again soon rather than never.
       problem_ = e.what();
-      if (metrics_) metrics_->count_worker_error("outbox");
+      if (metrics_) metrics_->count_worker_error(worker_);
       wait = backoff(++failures);
       slack::log_error("outbox.storage_error",
                        {{"error", problem_}, {"retry_in_ms", static_cast<std::int64_t>(wait->count())}});

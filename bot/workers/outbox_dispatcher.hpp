@@ -58,9 +58,12 @@ class OutboxDispatcher {
   /// "running", or what is wrong ("storage error: …") for /healthz; false in the pair when down.
   std::pair<std::string, bool> health() const;
 
-  /// Where each error the dispatcher recovers from is counted (desk_worker_errors_total{worker="outbox"});
-  /// null: not counted. Call before run().
-  void count_errors_in(core::Metrics* metrics) { metrics_ = metrics; }
+  /// Where each error the dispatcher recovers from is counted (desk_worker_errors_total{worker}, under
+  /// `worker`); null: not counted. Call before run().
+  void count_errors_in(core::Metrics* metrics, std::string worker = "outbox") {
+    metrics_ = metrics;
+    worker_ = std::move(worker);
+  }
 
  private:
   boost::asio::awaitable<void> settle_in_doubt();
@@ -81,6 +84,7 @@ class OutboxDispatcher {
   bool stopping_ = false;
   std::string problem_;  ///< the last storage failure, until a pass succeeds
   core::Metrics* metrics_ = nullptr;
+  std::string worker_ = "outbox";
 };
 
 }  // namespace desk::bot

@@ -4,6 +4,9 @@
 #include "bot/workers/outbox_dispatcher.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <deque>
 
@@ -303,6 +306,55 @@ TEST_F(OutboxDispatcherTest, AnyErrorIsSurvivedReportedAndTheRowsStillGo) {
   dispatcher.stop();
   settle();
   EXPECT_TRUE(ended);
+}
+
+/// A receiver that never answers until released (a tarpit), as a slow agent's callback endpoint.
+class TarpitDeliverer final : public Deliverer {
+ public:
+  TarpitDeliverer(net::any_io_executor executor, std::string surface)
+      : release_(executor, std::chrono::steady_clock::time_point::max()), surface_(std::move(surface)) {}
+  std::string surface() const override { return surface_; }
+  bool ready() const override { return true; }
+  net::awaitable<DeliveryOutcome> deliver(storage::OutboxMessage, bool) override {
+    ++entered;
+    while (!released) co_await release_.async_wait(net::as_tuple(net::use_awaitable));
+    co_return DeliveryOutcome::sent("{}");
+  }
+  void release() {
+    released = true;
+    release_.cancel();
+  }
+  int entered = 0;
+  bool released = false;
+
+ private:
+  net::steady_timer release_;
+  std::string surface_;
+};
+
+TEST_F(OutboxDispatcherTest, ADispatcherOfItsOwnKeepsATarpitFromHoldingBackOtherSurfaces) {
+  // As the desk runs them: callbacks to agents on one dispatcher, what people see on another.
+  OutboxDispatcher callbacks(io_.get_executor(), *store_, clock_);
+  TarpitDeliverer agent(io_.get_executor(), "agent");
+  callbacks.add(agent);
+  dispatcher_.add(slack_);
+  const auto first = escalation(), second = escalation();
+  const auto stuck = enqueue(handlers::Effect::decision_callback, "agent", first);
+  const auto reply = enqueue(handlers::Effect::thread_reply, "slack", first);
+  const auto post = enqueue(handlers::Effect::post_escalation, "slack", second);
+  bool callbacks_done = false;
+  net::co_spawn(io_, callbacks.run(), [&](std::exception_ptr) { callbacks_done = true; });
+  start();
+  EXPECT_EQ(agent.entered, 1) << "the callback is in flight, and stays there";
+  EXPECT_EQ(row(reply).state, State::sent) << "the same escalation's reply to people is not held back";
+  EXPECT_EQ(row(post).state, State::sent);
+  EXPECT_EQ(row(stuck).state, State::sending);
+  agent.release();
+  settle();
+  EXPECT_EQ(row(stuck).state, State::sent);
+  callbacks.stop();
+  settle();
+  EXPECT_TRUE(callbacks_done);
 }
 
 TEST_F(OutboxDispatcherTest, IdleDispatcherDeliversNothingUntilPoked) {

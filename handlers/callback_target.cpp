@@ -1,5 +1,7 @@
 #include "handlers/callback_target.hpp"
 
+#include "handlers/http_text.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -13,12 +15,6 @@ namespace {
 
 using V4 = std::array<std::uint8_t, 4>;
 using V6 = std::array<std::uint8_t, 16>;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -112,7 +108,7 @@ std::string address_problem(std::string_view address) {
 }
 
 bool is_loopback_host(std::string_view host) {
-  const std::string h = lower(host);
+  const std::string h = lower_ascii(host);
   if (h == "localhost" || ends_with(h, ".localhost")) return true;
   const std::string problem = is_ip_address(h) ? address_problem(h) : std::string{};
   return problem.rfind("a loopback address", 0) == 0;
@@ -121,7 +117,7 @@ bool is_loopback_host(std::string_view host) {
 std::string callback_url_problem(std::string_view url, bool allow_loopback) {
   const auto sep = url.find("://");
   if (sep == std::string_view::npos) return "callback_url is not an absolute https URL";
-  const std::string scheme = lower(url.substr(0, sep));
+  const std::string scheme = lower_ascii(url.substr(0, sep));
   std::string_view rest = url.substr(sep + 3);
   std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
   if (authority.empty()) return "callback_url has no host";
@@ -146,7 +142,7 @@ std::string callback_url_problem(std::string_view url, bool allow_loopback) {
         std::stoi(std::string(port)) > 65535)
       return "callback_url has an invalid port";
   }
-  host = lower(host);
+  host = lower_ascii(host);
   if (!host.empty() && host.back() == '.') host.pop_back();  // "localhost." is localhost
   if (host.empty()) return "callback_url has no host";
   if (allow_loopback && is_loopback_host(host)) {

@@ -1,5 +1,6 @@
 #include "handlers/http_text.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "core/text_scan.hpp"
@@ -62,6 +63,23 @@ bool loopback_host(std::string_view host) {
       return false;
   }
   return dots == 3;
+}
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view trim_spaces(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+std::string media_type(std::string_view content_type) {
+  return lower_ascii(trim_spaces(content_type.substr(0, content_type.find(';'))));
 }
 
 }  // namespace desk::handlers

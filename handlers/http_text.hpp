@@ -20,6 +20,16 @@ bool same_digest(const std::string& a, const std::string& b);
 /// matched nor whether any did shows in the time taken.
 bool matches_any(const std::vector<std::string>& digests, const std::string& digest);
 
+/// `s` with ASCII letters lower-cased (header names, schemes, media types, host names).
+std::string lower_ascii(std::string_view s);
+
+/// `s` without the spaces and tabs HTTP allows around a header value.
+std::string_view trim_spaces(std::string_view s);
+
+/// The media type of a Content-Type value, lower-cased, without its parameters:
+/// "Application/JSON; charset=utf-8" is "application/json".
+std::string media_type(std::string_view content_type);
+
 /// True for a Host header naming this machine's loopback: localhost, 127.x.y.z or [::1], any port.
 /// A listener on loopback that answers only such names cannot be reached through DNS rebinding.
 bool loopback_host(std::string_view host);

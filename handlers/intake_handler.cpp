@@ -59,19 +59,6 @@ using intake::kJson;
 
 constexpr const char* kPrometheus = "text/plain; version=0.0.4; charset=utf-8";
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t");
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
-}
-
 HttpResponse not_allowed(const char* allow) {
   HttpResponse r = error(405, "method_not_allowed", std::string("this path allows ") + allow + " only");
   r.headers.emplace_back("Allow", allow);
@@ -132,11 +119,11 @@ std::optional<std::string> escalation_id_in(std::string_view segment) {
 }
 
 bool is_json_content_type(std::string_view value) {
+  if (media_type(value) != kJson) return false;
   const auto semi = value.find(';');
-  if (lower(trim(value.substr(0, semi))) != kJson) return false;
   if (semi == std::string_view::npos) return true;
   // One parameter is allowed: charset=utf-8 (JSON is UTF-8 by RFC 8259).
-  std::string param = lower(trim(value.substr(semi + 1)));
+  std::string param = lower_ascii(trim_spaces(value.substr(semi + 1)));
   param.erase(std::remove(param.begin(), param.end(), ' '), param.end());
   return param == "charset=utf-8" || param == "charset=\"utf-8\"";
 }
@@ -146,12 +133,12 @@ bool is_valid_key(const std::string& key, std::size_t max) {
          std::all_of(key.begin(), key.end(), [](unsigned char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
-const std::string* find_header(const HttpRequest& r, const char* name) {
-  auto it = r.headers.find(name);
-  return it == r.headers.end() ? nullptr : &it->second;
-}
-
 }  // namespace
+
+const std::string* HttpRequest::header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? nullptr : &it->second;
+}
 
 bool HttpRequest::repeated(std::string_view name) const {
   return std::find(repeated_headers.begin(), repeated_headers.end(), name) != repeated_headers.end();
@@ -159,7 +146,7 @@ bool HttpRequest::repeated(std::string_view name) const {
 
 const std::string* HttpResponse::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
-    if (lower(k) == lower(name)) return &v;
+    if (lower_ascii(k) == lower_ascii(name)) return &v;
   return nullptr;
 }
 
@@ -306,11 +293,11 @@ std::optional<HttpResponse> IntakeHandler::screen(const HttpRequest& headers) {
 
 std::optional<std::string> IntakeHandler::authenticate(const HttpRequest& request) const {
   if (request.repeated("authorization")) return std::nullopt;  // two credentials: neither is taken
-  const std::string* header = find_header(request, "authorization");
+  const std::string* header = request.header("authorization");
   if (!header) return std::nullopt;
-  const std::string_view value = trim(*header);
-  if (value.size() < 7 || lower(value.substr(0, 7)) != "bearer ") return std::nullopt;
-  const std::string_view token = trim(value.substr(7));
+  const std::string_view value = trim_spaces(*header);
+  if (value.size() < 7 || lower_ascii(value.substr(0, 7)) != "bearer ") return std::nullopt;
+  const std::string_view token = trim_spaces(value.substr(7));
   if (token.empty()) return std::nullopt;
   // Digests have one length whatever the token's, and every configured one is compared in full,
   // so neither the length nor which token matched shows in the time taken.
@@ -321,7 +308,7 @@ std::optional<std::string> IntakeHandler::authenticate(const HttpRequest& reques
 
 std::variant<core::Submission, HttpResponse> IntakeHandler::parse_body(const HttpRequest& request,
                                                                        core::TimePoint now) const {
-  const std::string* type = find_header(request, "content-type");
+  const std::string* type = request.header("content-type");
   if (!type || !is_json_content_type(*type))
     return error(415, "unsupported_media_type", "the body must be sent as 'Content-Type: application/json'",
                  "Content-Type");
@@ -345,7 +332,7 @@ PreparedRequest IntakeHandler::check_submission(const HttpRequest& request, cons
   std::string key;
   if (request.repeated("idempotency-key"))
     return error(400, "invalid_header", "'Idempotency-Key' is given more than once: send one", "Idempotency-Key");
-  if (const std::string* k = find_header(request, "idempotency-key")) {
+  if (const std::string* k = request.header("idempotency-key")) {
     key = *k;
     if (!is_valid_key(key, limits_.max_idempotency_key))
       return error(400, "invalid_header",

@@ -63,6 +63,8 @@ struct HttpRequest {
   bool internal = false;
 
   bool repeated(std::string_view name) const;
+  /// The value of header `name` (lower case, as the map holds it), or nullptr.
+  const std::string* header(const std::string& name) const;
 };
 
 struct HttpResponse {

@@ -27,6 +27,7 @@
 #include "bot/intake_server.hpp"
 #include "bot/mcp/await_stream.hpp"
 #include "bot/mcp/decision_watch.hpp"
+#include "bot/mcp/json_rpc.hpp"
 #include "bot/mcp/mcp_endpoint.hpp"
 #include "bot/sla_timer.hpp"
 #include "bot/slack/log.hpp"
@@ -294,7 +295,11 @@ class Desk {
                                                    handlers::HttpResponse answer) { reply(finish(answer)); });
     // An await that may_await() missed cannot happen (it looks for the tool's name in the body);
     // answer it as a protocol error rather than hold the connection without a stream.
-    reply({400, "application/json", R"({"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"internal"}})", {}});
+    reply({400,
+           "application/json",
+           mcp::dump_message(
+               mcp::rpc_error(nullptr, mcp::rpc_code::kInternalError, "the desk could not handle this message")),
+           {}});
   }
 
   /// The connections the listener may hold: the configured number, within the open-file limit (raised

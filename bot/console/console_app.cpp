@@ -23,11 +23,6 @@ constexpr std::size_t kMaxFailedLoginsPerMinute = 10;
 
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
-const std::string* header(const HttpRequest& r, const std::string& name) {
-  auto it = r.headers.find(name);
-  return it == r.headers.end() ? nullptr : &it->second;
-}
-
 HttpResponse html(int status, std::string body) {
   HttpResponse r{status, "text/html; charset=utf-8", std::move(body), {}};
   // The pages load only their own assets; nothing may frame them; no referrer leaves the console.
@@ -129,7 +124,7 @@ bool ConsoleApp::token_matches(std::string_view token) const {
 }
 
 std::optional<std::string> ConsoleApp::session_of(const HttpRequest& request) {
-  const std::string* cookies = header(request, "cookie");
+  const std::string* cookies = request.header("cookie");
   if (!cookies) return std::nullopt;
   auto sid = cookie_value(*cookies, kSessionCookie);
   if (!sid) return std::nullopt;
@@ -152,7 +147,7 @@ ConsoleApp::Access ConsoleApp::check_access(const HttpRequest& request, bool htm
                         "DESK_CONSOLE_TOKENS (comma-separated tokens) to open it with a login.");
       return a;
     }
-    const std::string* host = header(request, "host");
+    const std::string* host = request.header("host");
     if (!host || !handlers::loopback_host(*host)) {
       a.refusal = plain(403, "The console answers under a loopback name only (localhost, 127.0.0.1, [::1]).");
       return a;
@@ -164,7 +159,7 @@ ConsoleApp::Access ConsoleApp::check_access(const HttpRequest& request, bool htm
     a.allowed = a.logged_in = true;
     return a;
   }
-  if (const std::string* auth = header(request, "authorization");
+  if (const std::string* auth = request.header("authorization");
       auth && auth->size() > 7 && (auth->rfind("Bearer ", 0) == 0 || auth->rfind("bearer ", 0) == 0) &&
       token_matches(std::string_view(*auth).substr(7))) {
     a.allowed = true;
@@ -190,8 +185,8 @@ handlers::HttpResponse ConsoleApp::handle(const HttpRequest& request) {
     }
     if (request.method == "POST") {
       // Forms post to their own origin; anything else is a cross-site request and changes nothing.
-      const std::string* origin = header(request, "origin");
-      const std::string* host = header(request, "host");
+      const std::string* origin = request.header("origin");
+      const std::string* host = request.header("host");
       if (!origin || !host || (*origin != "http://" + *host && *origin != "https://" + *host))
         return plain(403, "Refused: the request does not come from the console's own page (Origin).");
       if (path == "/login") return login(request);
@@ -328,7 +323,7 @@ Viewer ConsoleApp::viewer_for(const HttpRequest& request, const Access& access) 
   const auto set = deps_.policies.current();
   for (const auto& [id, person] : set->policy().people)
     v.people.push_back({id, person.name.empty() ? id : person.name});
-  if (const std::string* cookies = header(request, "cookie"))
+  if (const std::string* cookies = request.header("cookie"))
     if (auto acting = cookie_value(*cookies, kActingCookie); acting && set->rota().person(*acting))
       v.acting_as = *acting;
   return v;
@@ -587,7 +582,7 @@ StreamingResponse ConsoleApp::events(const HttpRequest& request, EventHub& hub) 
     return out;
   }
   std::optional<std::uint64_t> last;
-  if (const std::string* id = header(request, "last-event-id")) {
+  if (const std::string* id = request.header("last-event-id")) {
     try {
       last = std::stoull(*id);
     } catch (const std::exception&) {}

@@ -41,14 +41,6 @@ net::awaitable<handlers::HttpResponse> run_on(net::any_io_executor executor, con
   co_return std::move(*slot->answer);
 }
 
-std::string owner_of(const json& escalation) {
-  const json owner = escalation.value("owner", json::object());
-  std::string words = owner.value("role", std::string{});
-  if (const json person = owner.value("person", json()); person.is_object())
-    words += " (" + person.value("name", person.value("id", std::string{})) + ")";
-  return words;
-}
-
 class AwaitSession {
  public:
   AwaitSession(net::any_io_executor executor, DecisionWatch& watch, RestRunner rest, AwaitCall call)
@@ -85,7 +77,7 @@ class AwaitSession {
         const std::string previous = fingerprint_;
         fingerprint_ = escalation_fingerprint(status, escalation.value("owner", json::object()).value("role", ""));
         id_ = escalation.value("id", std::string{});
-        state_words_ = status + ", owned by " + owner_of(escalation);
+        state_words_ = status + ", owned by " + owner_words(escalation);
         const bool reporting = call_.progress_token && call_.sse;
         // The first word says what the wait started from (the caller may have read the escalation long
         // ago); then one for each move.

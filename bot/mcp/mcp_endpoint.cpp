@@ -12,6 +12,8 @@ namespace {
 
 using handlers::HttpRequest;
 using handlers::HttpResponse;
+using handlers::lower_ascii;
+using handlers::trim_spaces;
 using json = nlohmann::json;
 
 constexpr const char* kProtocolVersionMeta = "io.modelcontextprotocol/protocolVersion";
@@ -30,23 +32,6 @@ constexpr const char* kInstructions =
     "if the decision's macro is 'accept', applying its rationale. Use check_draft to test a revision "
     "without alerting anyone.";
 
-const std::string* header(const HttpRequest& r, const char* name) {
-  auto it = r.headers.find(name);
-  return it == r.headers.end() ? nullptr : &it->second;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t");
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
-}
-
 HttpResponse json_answer(int status, const json& body) { return {status, "application/json", dump_message(body), {}}; }
 
 /// An HTTP-level refusal whose body is a JSON-RPC error (with the request's id when known).
@@ -57,31 +42,25 @@ HttpResponse refusal(int status, int code, const std::string& message, const jso
 
 /// Does the Accept header let us answer with `type`? No header: yes.
 bool accepts_type(const HttpRequest& r, std::string_view type) {
-  const std::string* accept = header(r, "accept");
+  const std::string* accept = r.header("accept");
   if (!accept) return true;
   std::string_view rest = *accept;
   const std::string major = std::string(type.substr(0, type.find('/'))) + "/*";
   while (!rest.empty()) {
     const auto comma = rest.find(',');
-    const std::string item = lower(trim(rest.substr(0, rest.find(';') < comma ? rest.find(';') : comma)));
+    const std::string item = handlers::media_type(rest.substr(0, comma));
     if (item == type || item == "*/*" || item == major) return true;
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
   }
   return false;
 }
 
-bool is_json_type(const std::string* value) {
-  if (!value) return false;
-  const std::string type = lower(trim(std::string_view(*value).substr(0, value->find(';'))));
-  return type == "application/json";
-}
-
 /// "scheme://host[:port]" from an Origin, lower-cased; nullopt when it is not of that form.
 std::optional<std::string> origin_authority(const std::string& origin, std::string* scheme) {
   const auto sep = origin.find("://");
   if (sep == std::string::npos) return std::nullopt;
-  *scheme = lower(origin.substr(0, sep));
-  std::string authority = lower(origin.substr(sep + 3));
+  *scheme = lower_ascii(origin.substr(0, sep));
+  std::string authority = lower_ascii(origin.substr(sep + 3));
   if (authority.empty() || authority.find('/') != std::string::npos) return std::nullopt;
   return authority;
 }
@@ -121,10 +100,8 @@ std::optional<std::string> header_value(const std::string& raw) {
     return base64_decode(raw.substr(kPrefix.size(), raw.size() - kPrefix.size() - kSuffix.size()));
   for (unsigned char c : raw)
     if ((c < 0x20 && c != '\t') || c > 0x7e) return std::nullopt;
-  return std::string(trim(raw));
+  return std::string(trim_spaces(raw));
 }
-
-std::vector<std::string> versions_json() { return kSupportedVersions; }
 
 }  // namespace
 
@@ -145,16 +122,17 @@ bool McpEndpoint::may_await(const HttpRequest& request) {
 std::optional<HttpResponse> McpEndpoint::screen(const HttpRequest& head) const {
   // DNS rebinding: a page on a foreign site whose name now points here must not reach the desk. On a
   // loopback listener the Host must name loopback; any browser Origin must be the desk's own or listed.
-  const std::string* host = header(head, "host");
+  const std::string* host = head.header("host");
   if (options_.loopback_listener && host && !handlers::loopback_host(*host))
     return refusal(403, rpc_code::kInvalidRequest,
                    "Forbidden: this desk listens on loopback and answers only to localhost, 127.0.0.1 or [::1]");
-  if (const std::string* origin = header(head, "origin")) {
+  if (const std::string* origin = head.header("origin")) {
     const bool listed = std::find(options_.allowed_origins.begin(), options_.allowed_origins.end(), *origin) !=
                         options_.allowed_origins.end();
     std::string scheme;
     const auto authority = origin_authority(*origin, &scheme);
-    const bool same = authority && host && (scheme == "http" || scheme == "https") && *authority == lower(*host) &&
+    const bool same = authority && host && (scheme == "http" || scheme == "https") &&
+                      *authority == lower_ascii(*host) &&
                       (!options_.loopback_listener || handlers::loopback_host(*authority));
     if (!listed && !same)
       return refusal(403, rpc_code::kInvalidRequest, "Forbidden: the Origin '" + *origin + "' is not allowed");
@@ -189,7 +167,8 @@ McpStep McpEndpoint::dispatch(const HttpRequest& request) const {
   if (!accepts_type(request, "application/json") && !accepts_type(request, "text/event-stream"))
     return refusal(406, rpc_code::kInvalidRequest,
                    "Not Acceptable: the client must accept application/json and text/event-stream");
-  if (!is_json_type(header(request, "content-type")))
+  if (const std::string* type = request.header("content-type");
+      !type || handlers::media_type(*type) != "application/json")
     return refusal(415, rpc_code::kInvalidRequest, "Unsupported Media Type: send 'Content-Type: application/json'");
 
   auto parsed = parse_message(request.body);
@@ -212,8 +191,8 @@ McpStep McpEndpoint::dispatch(const HttpRequest& request) const {
   const json meta = params.contains("_meta") && params["_meta"].is_object() ? params["_meta"] : json::object();
   // Which revision this request speaks. 2026-07-28 names its version in the header and in _meta (the
   // two must agree); the handshake revisions send the header after initialize, or none before it.
-  const std::string* version_header = header(request, "mcp-protocol-version");
-  const std::string header_version = version_header ? std::string(trim(*version_header)) : std::string{};
+  const std::string* version_header = request.header("mcp-protocol-version");
+  const std::string header_version = version_header ? std::string(trim_spaces(*version_header)) : std::string{};
   const bool handshake_header = version_header && (std::find(kHandshakeVersions.begin(), kHandshakeVersions.end(),
                                                              header_version) != kHandshakeVersions.end() ||
                                                    header_version == "2025-03-26");
@@ -257,15 +236,15 @@ McpStep McpEndpoint::dispatch(const HttpRequest& request) const {
                      id);
     if (version != kModernVersion)
       return refusal(400, rpc_code::kUnsupportedProtocolVersion, "Unsupported protocol version", id,
-                     json{{"supported", versions_json()}, {"requested", version}});
-    const std::string* method_header = header(request, "mcp-method");
-    if (!method_header || trim(*method_header) != message.method)
+                     json{{"supported", kSupportedVersions}, {"requested", version}});
+    const std::string* method_header = request.header("mcp-method");
+    if (!method_header || trim_spaces(*method_header) != message.method)
       return refusal(
           400, rpc_code::kHeaderMismatch,
           "Header mismatch: the Mcp-Method header must be sent and equal the body's method '" + message.method + "'",
           id);
     if (message.method == "tools/call") {
-      const std::string* name_header = header(request, "mcp-name");
+      const std::string* name_header = request.header("mcp-name");
       const auto name = name_header ? header_value(*name_header) : std::nullopt;
       if (!name || !params.contains("name") || !params["name"].is_string() ||
           *name != params["name"].get<std::string>())
@@ -293,7 +272,7 @@ McpStep McpEndpoint::dispatch(const HttpRequest& request) const {
     return json_answer(200, rpc_result(id, json::object()));
   }
   if (message.method == "server/discover") {
-    return json_answer(200, rpc_result(id, complete({{"supportedVersions", versions_json()},
+    return json_answer(200, rpc_result(id, complete({{"supportedVersions", kSupportedVersions},
                                                      {"capabilities", {{"tools", json::object()}}},
                                                      {"instructions", kInstructions},
                                                      {"ttlMs", kListTtlMs},
@@ -316,7 +295,7 @@ McpStep McpEndpoint::dispatch(const HttpRequest& request) const {
   const std::string name = params["name"];
   const json arguments =
       params.contains("arguments") && !params["arguments"].is_null() ? params["arguments"] : json::object();
-  const std::string* authorization = header(request, "authorization");
+  const std::string* authorization = request.header("authorization");
   auto plan = plan_tool_call(name, arguments, authorization ? *authorization : std::string{});
   if (!plan) return refusal(200, rpc_code::kInvalidParams, "Unknown tool: " + name, id);
   if (auto* bad = std::get_if<ToolInputError>(&*plan))

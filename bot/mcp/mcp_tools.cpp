@@ -198,14 +198,6 @@ std::string summary_of_hits(const json& hits) {
   return out;
 }
 
-std::string owner_words(const json& escalation) {
-  const json& owner = escalation.value("owner", json::object());
-  std::string words = owner.value("role", std::string{});
-  if (const auto& person = owner.value("person", json()); person.is_object())
-    words += " (" + person.value("name", person.value("id", std::string{})) + ")";
-  return words;
-}
-
 std::string decision_words(const json& escalation) {
   const json& d = escalation.value("decision", json());
   if (!d.is_object()) return {};
@@ -247,6 +239,14 @@ std::string summary(const std::string& tool, const json& body) {
 }
 
 }  // namespace
+
+std::string owner_words(const json& escalation) {
+  const json& owner = escalation.value("owner", json::object());
+  std::string words = owner.value("role", std::string{});
+  if (const auto& person = owner.value("person", json()); person.is_object())
+    words += " (" + person.value("name", person.value("id", std::string{})) + ")";
+  return words;
+}
 
 json tool_list(const std::vector<WorkflowChoice>& workflows) {
   json submit_output = {

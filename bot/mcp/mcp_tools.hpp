@@ -66,6 +66,9 @@ nlohmann::json tool_result(const std::string& tool, const handlers::HttpResponse
 /// with its current state when the wait ran out first.
 nlohmann::json await_result(const nlohmann::json& escalation, bool decided);
 
+/// Who owns an escalation (its API form), in words: "duty_lead (Erin Walsh)".
+std::string owner_words(const nlohmann::json& escalation);
+
 /// An isError result for bad arguments.
 nlohmann::json input_error_result(const ToolInputError& error);
 

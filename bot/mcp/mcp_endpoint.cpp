@@ -24,6 +24,7 @@ const std::vector<std::string> kHandshakeVersions = {"2025-11-25", "2025-06-18"}
 /// How long a client may keep tools/list and server/discover: the workflows named in the schemas
 /// change only when the policy is reloaded.
 constexpr int kListTtlMs = 60'000;
+constexpr std::size_t kMaxProgressToken = 256;
 
 constexpr const char* kInstructions =
     "Escalation Desk puts a person between your drafts and publication. Before publishing marketing "
@@ -116,7 +117,8 @@ McpEndpoint::McpEndpoint(McpEndpointOptions options, std::function<std::vector<W
 bool McpEndpoint::owns(std::string_view target) { return target.substr(0, target.find('?')) == kEndpointPath; }
 
 bool McpEndpoint::may_await(const HttpRequest& request) {
-  return request.method == "POST" && request.body.find(kAwaitDecision) != std::string::npos;
+  return request.method == "POST" && request.body.find("tools/call") != std::string::npos &&
+         request.body.find(kAwaitDecision) != std::string::npos;
 }
 
 std::optional<HttpResponse> McpEndpoint::screen(const HttpRequest& head) const {
@@ -182,7 +184,11 @@ McpStep McpEndpoint::dispatch(const HttpRequest& request) const {
   const json& id = message.id;
   if (message.method != "tools/call" && throttle_) {
     if (auto refused = throttle_(request)) {
-      HttpResponse r = refusal(429, rpc_code::kInvalidRequest, "Too Many Requests: " + refused->body, id);
+      const std::string* wait = refused->header("Retry-After");
+      HttpResponse r = refusal(429, rpc_code::kInvalidRequest,
+                               "Too Many Requests: this token is over its rate (limits.requests_per_minute)" +
+                                   (wait ? "; retry in " + *wait + " s" : std::string{}),
+                               id);
       r.headers = refused->headers;  // Retry-After
       return r;
     }
@@ -309,9 +315,17 @@ McpStep McpEndpoint::dispatch(const HttpRequest& request) const {
   call.rpc_id = id;
   call.request = std::get<AwaitRequest>(*plan);
   call.authorization = authorization ? *authorization : std::string{};
-  if (meta.contains("progressToken") &&
-      (meta["progressToken"].is_string() || meta["progressToken"].is_number_integer()))
-    call.progress_token = meta["progressToken"];
+  if (meta.contains("progressToken")) {
+    // Echoed in every notification of a wait that may last ten minutes: kept short.
+    const json& token = meta["progressToken"];
+    if (!(token.is_string() || token.is_number_integer()) ||
+        (token.is_string() && token.get_ref<const std::string&>().size() > kMaxProgressToken))
+      return refusal(400, rpc_code::kInvalidParams,
+                     "Invalid params: _meta.progressToken must be a string of at most " +
+                         std::to_string(kMaxProgressToken) + " characters or an integer",
+                     id);
+    call.progress_token = token;
+  }
   call.sse = accepts_type(request, "text/event-stream");
   call.complete = complete;
   McpAwait await{std::move(call), {}};

@@ -409,7 +409,15 @@ TEST(McpEndpoint, ToolCallsBecomeIntakeRequestsWithTheCallersToken) {
   EXPECT_TRUE(await.call.sse);
   EXPECT_EQ(std::get<McpAwait>(call("await_decision", {{"id", "E"}})).call.request.timeout,
             std::chrono::seconds{kDefaultAwaitSeconds});
-  EXPECT_TRUE(McpEndpoint::may_await(mcp_post({{"params", {{"name", "await_decision"}}}})));
+  EXPECT_TRUE(McpEndpoint::may_await(mcp_post({{"method", "tools/call"}, {"params", {{"name", "await_decision"}}}})));
+  EXPECT_FALSE(McpEndpoint::may_await(mcp_post({{"method", "tools/list"}, {"params", {{"q", "await_decision"}}}})));
+  // A progress token is echoed in every notification of a long wait: a huge one is refused.
+  expect_rpc_error(call("await_decision", {{"id", "E"}}, {{"progressToken", std::string(257, 'x')}}), 400,
+                   rpc_code::kInvalidParams, 5);
+  expect_rpc_error(call("await_decision", {{"id", "E"}}, {{"progressToken", json::array()}}), 400,
+                   rpc_code::kInvalidParams, 5);
+  EXPECT_EQ(std::get<McpAwait>(call("await_decision", {{"id", "E"}}, {{"progressToken", 7}})).call.progress_token,
+            json(7));
 }
 
 TEST(McpEndpoint, ItsOwnMethodsShareTheTokensRateAndToolCallsAreCountedByTheIntakeApi) {
@@ -428,6 +436,7 @@ TEST(McpEndpoint, ItsOwnMethodsShareTheTokensRateAndToolCallsAreCountedByTheInta
   EXPECT_EQ(refused.status, 429);
   ASSERT_NE(refused.header("Retry-After"), nullptr);
   EXPECT_EQ(*refused.header("Retry-After"), "7");
+  EXPECT_NE(body_of(refused)["error"]["message"].get<std::string>().find("retry in 7 s"), std::string::npos);
   EXPECT_EQ(body_of(refused)["id"], 1);
   EXPECT_EQ(throttled, 1);
   const json call = {{"jsonrpc", "2.0"},

@@ -1,5 +1,6 @@
 // Block Kit's limits (reference/slack.md §5) as a checker: tests run every builder through it, and the
-// Slack emulator may use it to answer invalid_blocks the way Slack does.
+// deliverer checks every body before it is sent and degrades one that would be refused
+// (fit_block_kit), so one message Slack would answer invalid_blocks still reaches people.
 #include <set>
 
 #include "handlers/slack_messages.hpp"
@@ -244,6 +245,126 @@ std::vector<std::string> block_kit_problems(const nlohmann::json& message_or_vie
     checker.message(j);
   }
   return std::move(checker.problems);
+}
+
+namespace {
+
+/// `rendered` (already mrkdwn) cut to `limit` characters, never inside an entity ("&amp;"), a link or
+/// a mention ("<…>"), and ended with "…".
+std::string cut_rendered(const std::string& rendered, std::size_t limit) {
+  if (slack_length(rendered) <= limit) return rendered;
+  std::string cut = fit_text(rendered, limit, TextMode::plain);
+  const std::string ellipsis = "\xE2\x80\xA6";
+  if (cut.size() >= ellipsis.size() && cut.compare(cut.size() - ellipsis.size(), ellipsis.size(), ellipsis) == 0)
+    cut.resize(cut.size() - ellipsis.size());
+  if (const auto amp = cut.rfind('&'); amp != std::string::npos && cut.find(';', amp) == std::string::npos)
+    cut.resize(amp);
+  if (const auto open = cut.rfind('<'); open != std::string::npos && cut.find('>', open) == std::string::npos)
+    cut.resize(open);
+  return cut + ellipsis;
+}
+
+/// Links "<https://…|label>" as plain text "label (https://…)": a link Slack would refuse (too long,
+/// odd characters) still shows where it points. Mentions and dates ("<@U…>", "<!date^…>") stay.
+std::string delink(const std::string& text) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto open = text.find('<', i);
+    if (open == std::string::npos) break;
+    const auto close = text.find('>', open);
+    if (close == std::string::npos) break;
+    const std::string inner = text.substr(open + 1, close - open - 1);
+    out.append(text, i, open - i);
+    if (inner.rfind("http://", 0) == 0 || inner.rfind("https://", 0) == 0 || inner.rfind("mailto:", 0) == 0) {
+      const auto bar = inner.find('|');
+      const std::string url = inner.substr(0, bar);
+      const std::string label = bar == std::string::npos ? url : inner.substr(bar + 1);
+      out += label == url ? url : label + " (" + url + ")";
+    } else {
+      out.append(text, open, close - open + 1);
+    }
+    i = close + 1;
+  }
+  out.append(text, std::min(i, text.size()), std::string::npos);
+  return out;
+}
+
+void fit_text_object(json& t, std::size_t limit) {
+  if (!t.is_object() || !t.contains("text") || !t["text"].is_string()) return;
+  std::string text = t["text"].get<std::string>();
+  if (type_of(t) == "mrkdwn") text = delink(text);
+  text = cut_rendered(text, limit);
+  t["text"] = text.empty() ? std::string(" ") : text;
+}
+
+/// Step one: every text cut to its block's limit, links as plain text, too many items trimmed.
+void fit_blocks(json& body) {
+  if (body.contains("text") && body["text"].is_string()) body["text"] = cut_rendered(body["text"], 4000);
+  if (!body.contains("blocks") || !body["blocks"].is_array()) return;
+  json& blocks = body["blocks"];
+  for (auto& b : blocks) {
+    if (!b.is_object()) continue;
+    const std::string type = type_of(b);
+    if (type == "header" && b.contains("text")) fit_text_object(b["text"], 150);
+    if (type == "section") {
+      if (b.contains("text")) fit_text_object(b["text"], 3000);
+      if (b.contains("fields") && b["fields"].is_array()) {
+        json& fields = b["fields"];
+        if (fields.size() > 10) fields.erase(fields.begin() + 10, fields.end());
+        for (auto& f : fields) fit_text_object(f, 2000);
+      }
+    }
+    if (type == "context" && b.contains("elements") && b["elements"].is_array()) {
+      json& els = b["elements"];
+      if (els.size() > 10) els.erase(els.begin() + 10, els.end());
+      for (auto& el : els) fit_text_object(el, 3000);
+    }
+  }
+  if (blocks.size() > 50) {
+    // Keep the first 49 and the last block (the buttons sit last).
+    json last = blocks.back();
+    blocks.erase(blocks.begin() + 49, blocks.end());
+    blocks.push_back(std::move(last));
+  }
+}
+
+/// Step two: the header, the fallback text as one section, and the buttons; nothing else.
+void reduce_blocks(json& body) {
+  json kept = json::array();
+  const std::string text = body.contains("text") && body["text"].is_string() ? body["text"].get<std::string>() : "";
+  bool said = false;
+  for (const auto& b : body["blocks"]) {
+    const std::string type = type_of(b);
+    if (type == "header" && block_kit_problems(json{{"text", "t"}, {"blocks", json::array({b})}}).empty()) {
+      kept.push_back(b);
+    } else if (type == "actions" && block_kit_problems(json{{"text", "t"}, {"blocks", json::array({b})}}).empty()) {
+      kept.push_back(b);
+    } else if (!said && !text.empty() && type != "header") {
+      kept.push_back({{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", cut_rendered(delink(text), 3000)}}}});
+      said = true;
+    }
+  }
+  body["blocks"] = std::move(kept);
+}
+
+}  // namespace
+
+nlohmann::json fit_block_kit(nlohmann::json message, std::vector<std::string>* problems) {
+  auto found = block_kit_problems(message);
+  if (problems) *problems = found;
+  if (found.empty() || !message.is_object()) return message;
+  fit_blocks(message);
+  if (block_kit_problems(message).empty()) return message;
+  if (message.contains("blocks") && message["blocks"].is_array()) reduce_blocks(message);
+  if (block_kit_problems(message).empty()) return message;
+  // Last resort: the fallback text alone (a message with no blocks cannot be refused for them).
+  message.erase("blocks");
+  if (!message.contains("text") || !message["text"].is_string() || message["text"].get<std::string>().empty())
+    message["text"] = "(this message could not be shown in full: see the desk's log)";
+  message["text"] = cut_rendered(message["text"].get<std::string>(), 4000);
+  if (message.contains("metadata") && !block_kit_problems(message).empty()) message.erase("metadata");
+  return message;
 }
 
 }  // namespace desk::handlers

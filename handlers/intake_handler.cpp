@@ -133,6 +133,19 @@ bool is_valid_key(const std::string& key, std::size_t max) {
          std::all_of(key.begin(), key.end(), [](unsigned char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
+/// One outbox row as the API shows it: never its payload, only where it stands.
+json delivery_json(const storage::OutboxMessage& row) {
+  json d = {{"surface", row.surface},
+            {"kind", row.kind},
+            {"state", storage::to_string(row.state)},
+            {"attempts", row.attempts},
+            {"created_at", core::format_utc(row.created_at)}};
+  if (!row.escalation_id.empty()) d["escalation_id"] = row.escalation_id;
+  if (row.sent_at) d["sent_at"] = core::format_utc(*row.sent_at);
+  if (row.state != storage::OutboxMessage::State::sent && !row.last_error.empty()) d["error"] = row.last_error;
+  return d;
+}
+
 }  // namespace
 
 const std::string* HttpRequest::header(const std::string& name) const {
@@ -375,6 +388,11 @@ HttpResponse IntakeHandler::get_escalation(const std::string& id, const std::str
                         {"fields", std::move(fields)}});
   }
   j["timeline"] = std::move(timeline);
+  // What each surface (and the agent's callback) was asked to show, and whether it did: a post that
+  // failed for good is visible here, not only in the log.
+  json deliveries = json::array();
+  for (const auto& row : store_.outbox_of_escalation(id, 100)) deliveries.push_back(delivery_json(row));
+  j["deliveries"] = std::move(deliveries);
   return json_response(200, j);
 }
 
@@ -405,8 +423,10 @@ HttpResponse IntakeHandler::list_escalations(const Query& query, const std::stri
 
 HttpResponse IntakeHandler::healthz(const DeskHealth& health) {
   bool database = true;
+  storage::OutboxFailures failures;
   try {
     (void)store_.policy_snapshot(policy_.source_digest.empty() ? "healthz" : policy_.source_digest);
+    failures = store_.outbox_failures(3);
   } catch (const storage::StorageError&) { database = false; }
   // The process answers and its database reads, else 503. A worker that is down (the outbox, the
   // clocks, the intake: what keeps promises to people and agents) also answers 503, naming it, so a
@@ -429,6 +449,16 @@ HttpResponse IntakeHandler::healthz(const DeskHealth& health) {
                {"database", database ? "ok" : "unavailable"},
                {"surfaces", std::move(surfaces)},
                {"workers", std::move(workers)}};
+  // Messages that failed for good never heal by themselves: shown (without changing the status, since
+  // the desk itself is fine) so an operator sees which escalation lacks its post and why.
+  json latest = json::array();
+  // Open to probes, so which ones and not why: the error is in the escalation's own (authorised) answer.
+  for (const auto& row : failures.latest) {
+    json d = delivery_json(row);
+    d.erase("error");
+    latest.push_back(std::move(d));
+  }
+  body["outbox"] = {{"failed", failures.count}, {"latest_failed", std::move(latest)}};
   // Each surface's state also at the top level ("slack": "connected"), as monitors already read it.
   for (const auto& s : health.surfaces) body[s.name] = s.state;
   return json_response(database && workers_up ? 200 : 503, body);

@@ -14,6 +14,13 @@ constexpr std::size_t kHitLimit = 600;         // one explanation
 constexpr std::size_t kRationaleSections = 6;  // 3,000 characters escaped can grow to 15,000
 constexpr std::size_t kUrlLimit = 1000;
 
+/// What is left of `limit` after `used`: never less than zero (an unsigned difference would wrap and
+/// let the rest through whole).
+std::size_t room(std::size_t limit, std::string_view used) {
+  const std::size_t n = slack_length(used);
+  return n >= limit ? 0 : limit - n;
+}
+
 json mrkdwn(std::string text) { return {{"type", "mrkdwn"}, {"text", std::move(text)}}; }
 
 json section(std::string text, bool verbatim = false) {
@@ -37,7 +44,7 @@ void add_rationale(json& blocks, const std::string& title, const std::string& ra
     return;
   }
   const std::string head = title + "\n";
-  auto chunks = split_text(rationale, kSectionLimit - slack_length(head), kRationaleSections, TextMode::quoted);
+  auto chunks = split_text(rationale, room(kSectionLimit, head), kRationaleSections, TextMode::quoted);
   for (std::size_t i = 0; i < chunks.size(); ++i)
     blocks.push_back(section(i == 0 ? head + chunks[i] : chunks[i], true));
 }
@@ -50,7 +57,7 @@ std::string hit_text(const core::TriggerHit& h) {
 std::string triggers_text(const core::Escalation& e) {
   std::string out = "*What triggered it*";
   if (e.hits.empty()) return out + "\n• No trigger was recorded.";
-  const std::size_t budget = kSectionLimit - slack_length("\n…and 99999 more");
+  const std::size_t budget = room(kSectionLimit, "\n…and 99999 more");
   std::size_t shown = 0;
   for (const auto& h : e.hits) {
     if (shown == kHitsShown) break;
@@ -71,7 +78,7 @@ std::string owner_text(const core::Escalation& e, const PersonRef& owner) {
 json fields_block(const core::Escalation& e, const PersonRef& owner, const PersonRef& backup) {
   auto field = [](const std::string& label, const std::string& value) {
     const std::string head = "*" + label + "*\n";
-    return mrkdwn(head + (value.empty() ? "_none_" : fit_text(value, kFieldLimit - slack_length(head))));
+    return mrkdwn(head + (value.empty() ? "_none_" : fit_text(value, room(kFieldLimit, head))));
   };
   json fields = json::array({field("Workflow", e.workflow), field("Channel", e.channel), field("Agent", e.agent)});
   fields.push_back(mrkdwn("*Owner*\n" + owner_text(e, owner)));
@@ -83,12 +90,14 @@ json fields_block(const core::Escalation& e, const PersonRef& owner, const Perso
 std::string excerpt_text(const std::string& masked_excerpt) {
   const std::string head = "*Output* (personal data masked)\n";
   if (masked_excerpt.empty()) return head + "_(empty)_";
-  return head + fit_text(masked_excerpt, kSectionLimit - slack_length(head), TextMode::quoted);
+  return head + fit_text(masked_excerpt, room(kSectionLimit, head), TextMode::quoted);
 }
 
 bool linkable(const std::string& url) {
   const bool http = url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0;
-  return http && url.size() <= kUrlLimit && url.find_first_of(" \t\r\n|<>") == std::string::npos;
+  // Measured escaped: each "&" becomes "&amp;", so a 900-"&" URL is 4,500 characters in the section.
+  return http && url.size() <= kUrlLimit && url.find_first_of(" \t\r\n|<>") == std::string::npos &&
+         slack_length(escape_mrkdwn(url)) <= kUrlLimit;
 }
 
 std::string evidence_text(const EscalationView& view) {
@@ -102,7 +111,7 @@ std::string evidence_text(const EscalationView& view) {
   }
   out += "\n*Suggested fix:* ";
   if (view.suggested_fix.empty()) return out + "_none given_";
-  return out + fit_text(view.suggested_fix, kSectionLimit - slack_length(out));
+  return out + fit_text(view.suggested_fix, room(kSectionLimit, out));
 }
 
 std::string due_text(const core::Escalation& e, core::DeadlineKind kind, const char* label) {

@@ -162,4 +162,11 @@ nlohmann::json refusal_ephemeral(const macros::MacroOutcome& outcome);
 /// (or "home"); anything else is checked as a message body.
 std::vector<std::string> block_kit_problems(const nlohmann::json& message_or_view);
 
+/// A message body Block Kit accepts: `message` itself when it has no problems, else degraded in steps,
+/// each only while problems remain: links become plain text and every text is cut (at a character,
+/// entity and link boundary) to its block's limit; then only the header, the fallback text as one
+/// section and the buttons stay; then the fallback text alone. Slack would refuse the whole message
+/// (invalid_blocks) where people can do with a shorter one. `problems` receives what was wrong.
+nlohmann::json fit_block_kit(nlohmann::json message, std::vector<std::string>* problems = nullptr);
+
 }  // namespace desk::handlers

@@ -240,12 +240,19 @@ INSERT INTO surface_messages (escalation_id, surface, channel, message_id, perma
 DROP TABLE slack_messages;
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations{{
+// Messages that failed for good are few and wanted by /healthz on every probe: counted from an index
+// of their own, never by scanning every row ever sent.
+constexpr const char* kOutboxFailures = R"sql(
+CREATE INDEX outbox_failed ON outbox (id) WHERE state = 'failed';
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
     {4, "surfaces: outbox rows per surface and effect, ordered per escalation; message references per surface",
      kSurfaces},
+    {5, "an index of outbox messages that failed for good", kOutboxFailures},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

@@ -76,6 +76,7 @@ class SqliteStore final : public Store {
   std::vector<OutboxMessage> outbox_in_doubt() override;
   std::optional<OutboxMessage> outbox_message(std::int64_t id) override;
   std::vector<OutboxMessage> outbox_history(const std::string& surface, int limit) override;
+  std::vector<OutboxMessage> outbox_of_escalation(const std::string& escalation_id, int limit) override;
   void outbox_mark_sending(std::int64_t id, core::TimePoint at) override;
   void outbox_mark_sent(std::int64_t id, const std::string& result_json, core::TimePoint at) override;
   /// `error` is kept to its first 2000 bytes (cut at a UTF-8 boundary), as in outbox_fail.
@@ -84,6 +85,7 @@ class SqliteStore final : public Store {
   using Store::outbox_next_attempt;
   std::optional<core::TimePoint> outbox_next_attempt(const std::optional<std::vector<std::string>>& surfaces) override;
   OutboxStats outbox_stats() override;
+  OutboxFailures outbox_failures(int latest) override;
 
   void record_message(const MessageRef& ref) override;
   std::optional<MessageRef> message(const std::string& escalation_id, const std::string& surface) override;

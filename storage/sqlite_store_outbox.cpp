@@ -131,6 +131,17 @@ std::vector<OutboxMessage> SqliteStore::outbox_history(const std::string& surfac
   });
 }
 
+std::vector<OutboxMessage> SqliteStore::outbox_of_escalation(const std::string& escalation_id, int limit) {
+  return impl_->run("listing an escalation's outbox messages", [&] {
+    SQLite::Statement q(impl_->db,
+                        std::string("SELECT * FROM (SELECT ") + detail::kOutboxColumns +
+                            " FROM outbox o WHERE o.escalation_id = ? ORDER BY o.id DESC LIMIT ?) ORDER BY id");
+    q.bind(1, escalation_id);
+    q.bind(2, limit <= 0 ? std::int64_t{-1} : std::int64_t{limit});
+    return read_all(q);
+  });
+}
+
 std::vector<OutboxMessage> SqliteStore::outbox_in_doubt() {
   return impl_->run("listing in-doubt outbox messages", [&] {
     SQLite::Statement q(impl_->db, std::string("SELECT ") + detail::kOutboxColumns +
@@ -201,6 +212,19 @@ std::optional<core::TimePoint> SqliteStore::outbox_next_attempt(
     bind_surfaces(q, surfaces);
     q.executeStep();
     return detail::optional_time(q, 0);
+  });
+}
+
+OutboxFailures SqliteStore::outbox_failures(int latest) {
+  return impl_->run("counting failed outbox messages", [&] {
+    SQLite::Transaction snapshot(impl_->db, SQLite::TransactionBehavior::DEFERRED);
+    OutboxFailures failures;
+    failures.count = impl_->db.execAndGet("SELECT count(*) FROM outbox WHERE state = 'failed'").getInt64();
+    SQLite::Statement q(impl_->db, std::string("SELECT ") + detail::kOutboxColumns +
+                                       " FROM outbox o WHERE o.state = 'failed' ORDER BY o.id DESC LIMIT ?");
+    q.bind(1, std::int64_t{latest > 0 ? latest : 0});
+    failures.latest = read_all(q);
+    return failures;
   });
 }
 

@@ -73,6 +73,12 @@ struct OutboxStats {
   std::optional<core::TimePoint> oldest_pending_created_at;  ///< how far behind the sender is
 };
 
+/// Outbox messages that failed for good: how many, and the latest few (newest first).
+struct OutboxFailures {
+  std::int64_t count = 0;
+  std::vector<OutboxMessage> latest;
+};
+
 /// Where an escalation's main message is on one surface: updates and thread replies go there. One
 /// escalation can live on several surfaces at once, one reference each.
 struct MessageRef {
@@ -244,6 +250,8 @@ class Store {
   /// Every row of `surface`, whatever its state, in id order: what that surface was asked to show,
   /// newest `limit` rows (limit <= 0: all). For surfaces whose "channel" is the desk itself (the console).
   virtual std::vector<OutboxMessage> outbox_history(const std::string& surface, int limit) = 0;
+  /// The outbox rows of one escalation on every surface, oldest first (at most `limit`, the newest).
+  virtual std::vector<OutboxMessage> outbox_of_escalation(const std::string& escalation_id, int limit) = 0;
   /// pending or sending (an in-doubt row sent again) → sending, attempts + 1. Commit it BEFORE the
   /// network call: a crash then leaves the row in doubt, never silently pending.
   virtual void outbox_mark_sending(std::int64_t id, core::TimePoint at) = 0;
@@ -260,6 +268,8 @@ class Store {
       const std::optional<std::vector<std::string>>& surfaces) = 0;
   std::optional<core::TimePoint> outbox_next_attempt() { return outbox_next_attempt(std::nullopt); }
   virtual OutboxStats outbox_stats() = 0;
+  /// Messages that failed for good (indexed: cheap enough for every /healthz probe).
+  virtual OutboxFailures outbox_failures(int latest) = 0;
 
   /// Records (or moves) an escalation's main message on one surface. Idempotent: call it before
   /// outbox_mark_sent, so a crash in between leaves the row in doubt and its lookup records the same

@@ -36,9 +36,18 @@ DeliveryOutcome sent(const std::string& channel, const std::string& ts, bool fou
   return DeliveryOutcome::sent(result.dump());
 }
 
-/// An update or reply whose escalation has no Slack post yet. The post row comes first in the same
-/// ordering key, so this is rare; after a day the post has evidently failed for good.
-DeliveryOutcome no_post_yet(const storage::OutboxMessage& row, core::TimePoint now) {
+/// An update or reply whose escalation has no Slack post. The post row comes first in the same
+/// ordering key, so it is usually on its way; once it has failed for good, so does everything that
+/// needed it, at once and saying why (the escalation's other messages and every other escalation
+/// never waited on it). A post that never came at all gives up after a day.
+DeliveryOutcome no_post_yet(storage::Store& store, const storage::OutboxMessage& row, core::TimePoint now) {
+  const std::string_view post_kind = handlers::to_string(Effect::post_escalation);
+  for (const auto& earlier : store.outbox_of_escalation(row.escalation_id, 0)) {
+    if (earlier.surface == row.surface && earlier.kind == post_kind &&
+        earlier.state == storage::OutboxMessage::State::failed)
+      return DeliveryOutcome::fail("escalation " + row.escalation_id +
+                                   " has no Slack post: posting it failed for good (" + earlier.last_error + ")");
+  }
   if (now - row.created_at >= std::chrono::hours{24})
     return DeliveryOutcome::fail("escalation " + row.escalation_id + " was never posted to Slack");
   return DeliveryOutcome::retry("escalation " + row.escalation_id + " has no Slack post yet");
@@ -81,6 +90,23 @@ json reply_body(const json& payload, const core::Escalation& e, const core::Rota
     return handlers::reowned_reply(e, rota, string_field(payload, "actor"), string_field(payload, "rationale"));
   if (reply == "reminder") return reminder_body(payload, e, rota);
   throw BadPayload("unknown thread reply '" + reply + "'");
+}
+
+/// `body` as Block Kit will take it (handlers::fit_block_kit); a body that had to be degraded is
+/// logged with what was wrong, so the builder can be mended while people still get the message.
+json within_limits(const storage::OutboxMessage& row, json body) {
+  std::vector<std::string> problems;
+  json fitted = handlers::fit_block_kit(std::move(body), &problems);
+  if (!problems.empty()) {
+    std::string first;
+    for (std::size_t i = 0; i < problems.size() && i < 3; ++i) first += (i ? "; " : "") + problems[i];
+    log_warn("outbox.block_kit_degraded", {{"id", row.id},
+                                           {"kind", row.kind},
+                                           {"escalation_id", row.escalation_id},
+                                           {"problems", problems.size()},
+                                           {"first", first}});
+  }
+  return fitted;
 }
 
 }  // namespace
@@ -177,7 +203,7 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::post_escalation(const storage::O
   const auto e = store_.escalation(row.escalation_id);
   if (!e) co_return DeliveryOutcome::fail("escalation '" + row.escalation_id + "' not found");
   const auto set = resolver_ ? resolver_(e->policy_digest) : nullptr;
-  const json body = handlers::escalation_post(*e, view_for(*e, set.get()));
+  const json body = within_limits(row, handlers::escalation_post(*e, view_for(*e, set.get())));
   const std::string surface(kSlackSurface);
   if (in_doubt) {
     // An earlier attempt may have reached Slack: chat.postMessage has no idempotency key.
@@ -198,9 +224,10 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::update_escalation(const storage:
   const auto e = store_.escalation(row.escalation_id);
   if (!e) co_return DeliveryOutcome::fail("escalation '" + row.escalation_id + "' not found");
   const auto post = store_.message(e->id, std::string(kSlackSurface));
-  if (!post) co_return no_post_yet(row, clock_.now());
+  if (!post) co_return no_post_yet(store_, row, clock_.now());
   const auto set = resolver_ ? resolver_(e->policy_digest) : nullptr;
-  const json body = handlers::escalation_update(*e, view_for(*e, set.get()), set ? set->rota() : empty_rota());
+  const json body =
+      within_limits(row, handlers::escalation_update(*e, view_for(*e, set.get()), set ? set->rota() : empty_rota()));
   UpdateMessage update;
   update.channel = post->channel;
   update.ts = post->message_id;
@@ -214,9 +241,9 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::thread_reply(const storage::Outb
   const auto e = store_.escalation(row.escalation_id);
   if (!e) co_return DeliveryOutcome::fail("escalation '" + row.escalation_id + "' not found");
   const auto post = store_.message(e->id, std::string(kSlackSurface));
-  if (!post) co_return no_post_yet(row, clock_.now());
+  if (!post) co_return no_post_yet(store_, row, clock_.now());
   const auto set = resolver_ ? resolver_(e->policy_digest) : nullptr;
-  const json body = reply_body(parse_payload(row), *e, set ? set->rota() : empty_rota());
+  const json body = within_limits(row, reply_body(parse_payload(row), *e, set ? set->rota() : empty_rota()));
   if (in_doubt) {
     json metadata = body.value("metadata", json::object());
     if (string_field(metadata, "event_type") == kReplyEvent) {
@@ -266,6 +293,7 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::send_direct(const storage::Outbo
                                                             json body, bool in_doubt) {
   // The row's id in the metadata: after a crash the message can be found in the DM and not sent twice.
   body["metadata"] = {{"event_type", kDirectMessageEvent}, {"event_payload", {{"outbox_id", row.id}}}};
+  body = within_limits(row, std::move(body));
   PostMessage message = to_post_message(user_id, body);
   if (message.text.empty() && message.blocks.is_null())
     co_return DeliveryOutcome::fail("direct message with nothing to say");

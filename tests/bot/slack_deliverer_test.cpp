@@ -354,16 +354,35 @@ TEST_F(SlackDelivererTest, LostAnswerOfAPostThatReachedSlackDoesNotPostTwice) {
   EXPECT_EQ(result["ts"], slack_post(id)->message_id);
 }
 
+TEST_F(SlackDelivererTest, RepliesOfAPostThatFailedForGoodFailAtOnceAndHoldNothingBack) {
+  const auto refused = open_escalation();
+  enqueue("update_escalation", json::object(), refused);
+  enqueue("thread_reply", {{"reply", "decision"}}, refused);
+  const auto other = open_escalation("The second draft: our price is the lowest price around.");
+  api_.fail("chat.postMessage", "invalid_blocks");
+  start();
+  EXPECT_EQ(outbox(1).state, State::failed);
+  for (std::int64_t id : {2, 3}) {
+    EXPECT_EQ(outbox(id).state, State::failed) << "row " << id << " does not wait a day for a post that cannot come";
+    EXPECT_NE(outbox(id).last_error.find("posting it failed for good"), std::string::npos) << outbox(id).last_error;
+    EXPECT_NE(outbox(id).last_error.find("invalid_blocks"), std::string::npos);
+  }
+  EXPECT_EQ(outbox(4).state, State::sent) << "another escalation's post goes";
+  EXPECT_TRUE(slack_post(other));
+  EXPECT_TRUE(api_.calls_to("chat.update").empty());
+}
+
 TEST_F(SlackDelivererTest, ReplyWaitingForAPostThatNeverCameFailsAfterADay) {
   const auto id = open_escalation();
-  store_->outbox_fail(1, "simulated: the post failed for good");
-  enqueue("thread_reply", {{"reply", "decision"}}, id);
+  store_->outbox_retry(1, clock_.now() + 48h, "simulated: the post keeps failing");
+  enqueue("thread_reply", {{"reply", "decision"}}, id, "slack:reply-first");
   start();
   EXPECT_EQ(outbox(2).state, State::pending);
   EXPECT_NE(outbox(2).last_error.find("no Slack post yet"), std::string::npos);
   clock_.advance(25h);
   poke_and_settle();
   EXPECT_EQ(outbox(2).state, State::failed);
+  EXPECT_NE(outbox(2).last_error.find("never posted"), std::string::npos);
   EXPECT_TRUE(posts().empty());
 }
 
@@ -379,6 +398,17 @@ TEST_F(SlackDelivererTest, DirectMessageGoesToTheUserAndBadOnesFailLoudly) {
   EXPECT_EQ(outbox(3).state, State::failed);
   EXPECT_EQ(outbox(4).state, State::failed) << "a kind Slack cannot deliver is failed, not dropped";
   EXPECT_NE(outbox(4).last_error.find("announce_weather"), std::string::npos);
+}
+
+TEST_F(SlackDelivererTest, ABodySlackWouldRefuseIsDegradedAndSentRatherThanFailed) {
+  json blocks = json::array({{{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", std::string(5000, 'x')}}}}});
+  enqueue("direct_message", {{"user", "U0D"}, {"text", "Shortened"}, {"blocks", blocks}}, "", "slack:dm:U0D");
+  start();
+  EXPECT_EQ(outbox(1).state, State::sent);
+  ASSERT_EQ(posts().size(), 1u);
+  const json sent_blocks = posts()[0].args["blocks"];
+  EXPECT_EQ(handlers::block_kit_problems(json{{"text", "t"}, {"blocks", sent_blocks}}), std::vector<std::string>{});
+  EXPECT_LE(handlers::slack_length(sent_blocks[0]["text"]["text"].get<std::string>()), 3000u);
 }
 
 TEST_F(SlackDelivererTest, PingReachesEachPersonWithASlackIdDirectly) {

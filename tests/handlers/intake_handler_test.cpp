@@ -484,6 +484,32 @@ TEST_F(IntakeHandlerTest, EscalationCanBeReadBackWithItsTimeline) {
   expect_error(desk.send(get("/v1/escalations/ESC-000001?verbose=1"), now), 400, "unknown_parameter", "verbose");
 }
 
+TEST_F(IntakeHandlerTest, APostThatFailedForGoodIsShownInTheEscalationAndInHealthz) {
+  ASSERT_EQ(desk.send(post(draft(0.62).dump()), now).status, 201);
+  json j = json::parse(desk.send(get("/v1/escalations/ESC-000001"), now).body);
+  ASSERT_FALSE(j["deliveries"].empty());
+  for (const auto& d : j["deliveries"]) {
+    EXPECT_EQ(d["state"], "pending");
+    EXPECT_FALSE(d.contains("payload_json")) << "where it stands, never what it carries";
+  }
+  const auto rows = desk.store->outbox_of_escalation("ESC-000001", 0);
+  desk.store->outbox_fail(rows.front().id, "chat.postMessage: invalid_blocks");
+
+  j = json::parse(desk.send(get("/v1/escalations/ESC-000001"), now).body);
+  EXPECT_EQ(j["deliveries"][0]["surface"], rows.front().surface);
+  EXPECT_EQ(j["deliveries"][0]["kind"], "post_escalation");
+  EXPECT_EQ(j["deliveries"][0]["state"], "failed");
+  EXPECT_EQ(j["deliveries"][0]["error"], "chat.postMessage: invalid_blocks");
+
+  const HttpResponse health = desk.send(get("/healthz", ""), now);
+  EXPECT_EQ(health.status, 200) << "one message failing is not the desk being down";
+  const json outbox = json::parse(health.body)["outbox"];
+  EXPECT_EQ(outbox["failed"], 1);
+  ASSERT_EQ(outbox["latest_failed"].size(), 1u);
+  EXPECT_EQ(outbox["latest_failed"][0]["escalation_id"], "ESC-000001");
+  EXPECT_FALSE(outbox["latest_failed"][0].contains("error")) << "an open probe learns which, not why";
+}
+
 TEST_F(IntakeHandlerTest, AnAgentReadsItsOwnEscalationsOnlyAndAnAdminTokenReadsAll) {
   ASSERT_EQ(desk.send(post(draft(0.62).dump()), now).status, 201);              // ESC-000001, kToken's
   ASSERT_EQ(desk.send(post(draft(0.5).dump(), kOtherToken), now).status, 201);  // ESC-000002, the other's
@@ -547,7 +573,8 @@ TEST_F(IntakeHandlerTest, HealthzNeedsNoTokenAndReportsEachSurfaceAndWorker) {
   HttpResponse r = desk.send(get("/healthz", ""), now);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(json::parse(r.body), json::parse(R"({"status":"ok","database":"ok","slack":"connected",
-                                                 "surfaces":{"slack":"connected"},"workers":{"outbox":"running"}})"));
+                                                 "surfaces":{"slack":"connected"},"workers":{"outbox":"running"},
+                                                 "outbox":{"failed":0,"latest_failed":[]}})"));
   desk.health.surfaces[0].state = "connecting";
   EXPECT_EQ(json::parse(desk.send(get("/healthz", ""), now).body)["slack"], "connecting");
   desk.health.surfaces.push_back({"teams", "disconnected", false});

@@ -486,6 +486,92 @@ TEST_F(SlackMessagesTest, HugeInputsStayWithinBlockKitLimits) {
   EXPECT_EQ(quoted, escape_mrkdwn(rationale));
 }
 
+TEST_F(SlackMessagesTest, APermalinkOfAmpersandsCannotPushTheSuggestedFixPastTheSection) {
+  // Each "&" is 5 characters once escaped: 900 of them overflow the section on their own, and an
+  // unsigned "limit - used" would then let the whole suggested fix through.
+  auto e = open_paid_ad();
+  EscalationView v = view_of(e);
+  v.permalink = "https://example.com/?" + std::string(900, '&');
+  v.suggested_fix = std::string(2500, 'f');
+  for (const json& body : {escalation_post(e, v), escalation_update(e, v, rota_)}) {
+    EXPECT_EQ(block_kit_problems(body), std::vector<std::string>{});
+    EXPECT_EQ(body.dump().find(std::string(2500, 'f')), std::string::npos) << "the fix is cut, not appended whole";
+  }
+}
+
+TEST(BlockKitFit, ABodySlackWouldRefuseIsShortenedWithLinksAsPlainText) {
+  const std::string url = "https://example.com/" + std::string(3200, 'u');
+  json buttons = {{"type", "actions"},
+                  {"elements", json::array({{{"type", "button"},
+                                             {"action_id", "desk.accept"},
+                                             {"text", {{"type", "plain_text"}, {"text", "Accept"}}},
+                                             {"value", "ESC-1"}}})}};
+  json body = {
+      {"text", "fallback"},
+      {"blocks",
+       json::array(
+           {{{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", std::string(200, 'h')}}}},
+            {{"type", "section"},
+             {"text",
+              {{"type", "mrkdwn"}, {"text", "see <" + url + "|the post> " + std::string(2990, 'a') + " &amp; more"}}}},
+            {{"type", "context"},
+             {"elements", json::array({{{"type", "mrkdwn"}, {"text", "<@U0A> " + std::string(4000, 'c')}}})}}})}};
+  for (int i = 0; i < 55; ++i) body["blocks"].push_back({{"type", "divider"}});
+  body["blocks"].push_back(buttons);
+  ASSERT_FALSE(block_kit_problems(body).empty());
+
+  std::vector<std::string> problems;
+  const json fitted = fit_block_kit(body, &problems);
+  EXPECT_GE(problems.size(), 4u) << ::testing::PrintToString(problems);
+  EXPECT_EQ(block_kit_problems(fitted), std::vector<std::string>{});
+  EXPECT_EQ(fitted["blocks"].back(), buttons) << "the buttons survive, last";
+  const std::string section = fitted["blocks"][1]["text"]["text"];
+  EXPECT_EQ(section.rfind("see the post (https://example.com/", 0), 0u) << "the link is plain text";
+  EXPECT_TRUE(ends_with(section, kEllipsis));
+  EXPECT_EQ(fitted["blocks"][2]["elements"][0]["text"].get<std::string>().rfind("<@U0A> ", 0), 0u) << "mentions stay";
+  EXPECT_EQ(fit_block_kit(fitted), fitted) << "a body Slack takes is left alone";
+}
+
+TEST(BlockKitFit, CutsNeverSplitAnEntityOrAMention) {
+  for (std::size_t pad = 2990; pad < 3000; ++pad) {
+    json body = {
+        {"text", "t"},
+        {"blocks",
+         json::array({{{"type", "section"},
+                       {"text", {{"type", "mrkdwn"}, {"text", std::string(pad, 'a') + "&amp;&lt;<@U0ABC> tail"}}}}})}};
+    const std::string cut = fit_block_kit(body)["blocks"][0]["text"]["text"];
+    ASSERT_TRUE(ends_with(cut, kEllipsis)) << pad;
+    const std::string kept = cut.substr(pad, cut.size() - pad - std::string(kEllipsis).size());
+    EXPECT_TRUE(std::string("&amp;&lt;<@U0ABC>").rfind(kept, 0) == 0) << pad << ": " << kept;
+    const auto amp = kept.rfind('&');
+    EXPECT_TRUE(amp == std::string::npos || kept.find(';', amp) != std::string::npos) << pad << ": " << kept;
+    const auto open = kept.rfind('<');
+    EXPECT_TRUE(open == std::string::npos || kept.find('>', open) != std::string::npos) << pad << ": " << kept;
+  }
+}
+
+TEST(BlockKitFit, WhatCannotBeShortenedFallsBackToTheTextAndTheButtons) {
+  json buttons = {{"type", "actions"},
+                  {"elements", json::array({{{"type", "button"},
+                                             {"action_id", "desk.reject"},
+                                             {"text", {{"type", "plain_text"}, {"text", "Reject"}}}}})}};
+  json body = {{"text", "ESC-1 needs a decision"},
+               {"blocks", json::array({{{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", "ok"}}}},
+                                       {{"type", "carousel"}},
+                                       buttons})}};
+  const json fitted = fit_block_kit(body);
+  EXPECT_EQ(block_kit_problems(fitted), std::vector<std::string>{});
+  ASSERT_EQ(fitted["blocks"].size(), 2u);
+  EXPECT_EQ(fitted["blocks"][0]["text"]["text"], "ESC-1 needs a decision");
+  EXPECT_EQ(fitted["blocks"][1], buttons);
+
+  json broken = {{"text", "only words"}, {"blocks", json::array({{{"type", "actions"}, {"elements", json::array()}}})}};
+  const json words = fit_block_kit(broken);
+  EXPECT_EQ(block_kit_problems(words), std::vector<std::string>{});
+  ASSERT_EQ(words["blocks"].size(), 1u) << "no buttons to keep: the text is what is shown";
+  EXPECT_EQ(words["blocks"][0]["text"]["text"], "only words");
+}
+
 TEST(BlockKitProblems, FindsBrokenLimitsWithAPointer) {
   json button = {
       {"type", "button"}, {"action_id", "a"}, {"text", {{"type", "plain_text"}, {"text", std::string(76, 'x')}}}};

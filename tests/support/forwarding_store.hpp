@@ -73,6 +73,9 @@ class ForwardingStore : public storage::Store {
   std::vector<storage::OutboxMessage> outbox_history(const std::string& surface, int limit) override {
     return inner_.outbox_history(surface, limit);
   }
+  std::vector<storage::OutboxMessage> outbox_of_escalation(const std::string& escalation_id, int limit) override {
+    return inner_.outbox_of_escalation(escalation_id, limit);
+  }
   void outbox_mark_sending(std::int64_t id, core::TimePoint at) override { inner_.outbox_mark_sending(id, at); }
   void outbox_mark_sent(std::int64_t id, const std::string& r, core::TimePoint at) override {
     inner_.outbox_mark_sent(id, r, at);
@@ -86,6 +89,7 @@ class ForwardingStore : public storage::Store {
     return inner_.outbox_next_attempt(surfaces);
   }
   storage::OutboxStats outbox_stats() override { return inner_.outbox_stats(); }
+  storage::OutboxFailures outbox_failures(int latest) override { return inner_.outbox_failures(latest); }
 
   void record_message(const storage::MessageRef& ref) override { inner_.record_message(ref); }
   std::optional<storage::MessageRef> message(const std::string& id, const std::string& surface) override {

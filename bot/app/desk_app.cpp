@@ -95,6 +95,10 @@ bool loopback_listen(const std::string& listen) {
 /// the intake committer's own thread.
 class Desk {
  public:
+  /// At most this long for in-flight work to unwind after the surfaces stopped: longer than any
+  /// request's own timeouts (connect, handshake, write, response), so only a bug reaches it.
+  static constexpr std::chrono::seconds kDrainLimit{30};
+
   Desk(const core::Policy& policy, storage::Store& store, DeskSecrets secrets, DeskMode mode = {})
       : mode_(std::move(mode)),
         policy_(policy),
@@ -102,11 +106,19 @@ class Desk {
         secrets_(std::move(secrets)),
         policies_(store, std::make_shared<handlers::PolicySet>(policy)),
         outbox_(io_.get_executor(), store, clock_),
-        callback_outbox_(io_.get_executor(), store, clock_),
+        callback_outbox_(io_.get_executor(), store, clock_, callback_dispatch()),
         callbacks_(io_.get_executor(), store, policies_.resolver(), clock_, secrets_.callback_secret,
                    callback_options(policy, secrets_)),
         context_{io_.get_executor(), store,   clock_,         metrics_,
                  policies_,          outbox_, surface_names_, [this] { changed(); }} {}
+
+  /// Callbacks go up to 8 at once (one per escalation at most, so each agent's order holds): a receiver
+  /// that answers slowly or never holds one slot for its 10 s, not every agent's callbacks behind it.
+  static OutboxDispatcherOptions callback_dispatch() {
+    OutboxDispatcherOptions options;
+    options.concurrency = 8;
+    return options;
+  }
 
   static CallbackOptions callback_options(const core::Policy& policy, const DeskSecrets& secrets) {
     CallbackOptions options;
@@ -167,10 +179,18 @@ class Desk {
     net::co_spawn(io_, watch_signals(signals), net::detached);
     log_info("desk.started", {{"surfaces", join(surface_names_)}, {"channel", policy_.desk.channel}});
     io_.run();
-
+    signals.cancel();
+    const bool drained = drain();
     // Release what lives on the io_context before it goes (committer first: it posts to it).
     server_.reset();
     committer_->stop();
+    if (!drained) {
+      // Something still waits and would unwind only when the io_context is destroyed, after the objects
+      // it refers to: leave now instead. Every acknowledged change is committed (the committer stopped
+      // above); a message caught mid-send is looked up again at the next start.
+      log_error("desk.drain_incomplete", {{"limit_s", static_cast<long>(kDrainLimit.count())}});
+      std::_Exit(exit_code_ == kExitStopped ? kExitSurfaceFailed : exit_code_);
+    }
     if (exit_code_ == kExitStopped) log_info("desk.stopped");
     return exit_code_;
   }
@@ -457,6 +477,18 @@ class Desk {
       begin_stop();
       if (running_surfaces_ == 0) io_.stop();
     }
+  }
+
+  /// Once the surfaces have stopped: ends what is still in flight (a Web API call waiting out a 429's
+  /// Retry-After, a backoff, a request on the wire within its timeouts) and lets it unwind while every
+  /// object it refers to still exists. Destroying the desk first and the io_context last would let those
+  /// frames write freed memory. True when nothing is left.
+  bool drain() {
+    begin_stop();
+    for (auto& surface : surfaces_) surface->abandon();
+    io_.restart();
+    io_.run_for(kDrainLimit);
+    return io_.stopped();
   }
 
   /// Stop taking new work everywhere; each surface finishes what is in flight, then the desk exits.

@@ -60,6 +60,10 @@ class Surface {
   /// Begins a graceful stop: no new work is taken, work in flight finishes. Idempotent; executor thread.
   virtual void stop() = 0;
 
+  /// After stop() and run() have finished: ends whatever the surface's workers still wait on (a call
+  /// waiting out a rate limit, a backoff), so it unwinds while the desk still exists. Executor thread.
+  virtual void abandon() {}
+
   /// The exit code (1 or 2) the desk should end with after run() returned for a reason other than
   /// stop(), with the message already reported; nullopt otherwise.
   virtual std::optional<int> fatal_exit() const = 0;

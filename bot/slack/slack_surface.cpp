@@ -88,6 +88,8 @@ class SlackSurface final : public Surface {
     stop_workers();
   }
 
+  void abandon() override { api_.cancel(); }
+
   std::optional<int> fatal_exit() const override { return fatal_; }
 
   handlers::ComponentHealth health() const override {

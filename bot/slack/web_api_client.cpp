@@ -2,6 +2,7 @@
 
 #include <map>
 #include <random>
+#include <set>
 #include <stdexcept>
 
 #include <boost/asio/as_tuple.hpp>
@@ -41,11 +42,6 @@ struct Turn {
   }
 };
 
-net::awaitable<void> sleep_for(SteadyClock::duration d) {
-  net::steady_timer timer(co_await net::this_coro::executor, d);
-  co_await timer.async_wait(net::use_awaitable);
-}
-
 }  // namespace
 
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view header) {
@@ -76,6 +72,28 @@ struct WebApiClient::Impl {
   std::map<std::string, std::unique_ptr<CallQueue>> queues;
   std::minstd_rand rng;
   std::size_t rate_limited = 0;
+  // Set by cancel(): every wait (a 429's Retry-After, a backoff, a queue turn) ends at once and no new
+  // request starts, so a stopping desk unwinds its calls while everything they use still exists.
+  bool stopping = false;
+  std::set<net::steady_timer*> pauses;
+
+  void stop_if_stopping(const ApiCall& call) const {
+    if (stopping) throw SlackTransportError(call.method, "not sent: the desk is stopping");
+  }
+
+  /// Waits `d` unless cancel() comes first (then throws).
+  net::awaitable<void> pause(const ApiCall& call, SteadyClock::duration d) {
+    stop_if_stopping(call);
+    net::steady_timer timer(executor, d);
+    pauses.insert(&timer);
+    struct Unregister {
+      std::set<net::steady_timer*>& pauses;
+      net::steady_timer* timer;
+      ~Unregister() { pauses.erase(timer); }
+    } unregister{pauses, &timer};
+    co_await timer.async_wait(kTuple);
+    stop_if_stopping(call);
+  }
 
   CallQueue& queue_for(const std::string& key) {
     auto& slot = queues[key];
@@ -123,7 +141,8 @@ struct WebApiClient::Impl {
   net::awaitable<json> run_turn(CallQueue& queue, const ApiCall& call) {
     const auto request = build(call);
     for (unsigned failures = 0;;) {
-      if (auto now = SteadyClock::now(); queue.parked_until > now) co_await sleep_for(queue.parked_until - now);
+      stop_if_stopping(call);
+      if (auto now = SteadyClock::now(); queue.parked_until > now) co_await pause(call, queue.parked_until - now);
       HttpResponse response;
       bool transport_failed = false;
       try {
@@ -137,7 +156,7 @@ struct WebApiClient::Impl {
         transport_failed = true;
       }
       if (transport_failed) {
-        co_await sleep_for(jittered(failures++));
+        co_await pause(call, jittered(failures++));
         continue;
       }
       if (response.status == 429) {
@@ -148,7 +167,7 @@ struct WebApiClient::Impl {
         if (!call.retry_safe || failures >= static_cast<unsigned>(config.max_transport_retries)) {
           throw SlackTransportError(call.method, "HTTP " + std::to_string(response.status));
         }
-        co_await sleep_for(jittered(failures++));
+        co_await pause(call, jittered(failures++));
         continue;
       }
       if (response.status != 200) { throw SlackTransportError(call.method, "HTTP " + std::to_string(response.status)); }
@@ -173,10 +192,18 @@ std::size_t WebApiClient::connections_opened() const { return impl_->http.connec
 std::size_t WebApiClient::rate_limited_count() const { return impl_->rate_limited; }
 void WebApiClient::close_idle() { impl_->http.close_idle(); }
 
+void WebApiClient::cancel() {
+  impl_->stopping = true;
+  for (auto* timer : impl_->pauses) timer->cancel();
+  for (auto& [key, queue] : impl_->queues) queue->wake.cancel();
+  impl_->http.close_idle();
+}
+
 SlackApi::Task<json> WebApiClient::invoke(ApiCall call) {
   auto& queue = impl_->queue_for(call.queue_key);
   const auto ticket = queue.next_ticket++;
   while (queue.serving != ticket) {
+    impl_->stop_if_stopping(call);           // every waiter gives up: no turn is left waiting for one that never comes
     co_await queue.wake.async_wait(kTuple);  // woken (aborted) when a turn ends
   }
   Turn turn{queue};

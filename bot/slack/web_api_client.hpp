@@ -45,6 +45,10 @@ class WebApiClient final : public JsonSlackApi {
   std::size_t rate_limited_count() const;
   /// Closes idle keep-alive connections.
   void close_idle();
+  /// For a stopping desk: every call waiting (out a 429's Retry-After, a backoff, or its queue's turn)
+  /// ends now with SlackTransportError, and no new request is sent; a request already on the wire
+  /// finishes within its timeouts. Nothing is lost: the outbox sends it again after a restart.
+  void cancel();
 
  protected:
   Task<nlohmann::json> invoke(ApiCall call) override;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bot/slack/backoff.hpp"
@@ -18,8 +19,13 @@ using Kind = DeliveryOutcome::Kind;
 
 OutboxDispatcher::OutboxDispatcher(net::any_io_executor executor, storage::Store& store, core::Clock& clock,
                                    Options options)
-    : store_(store), clock_(clock), options_(options), wake_(executor) {
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      wake_(executor),
+      slot_(executor, std::chrono::steady_clock::time_point::max()) {
   options_.batch_size = std::max(1, options_.batch_size);
+  options_.concurrency = std::max(1, options_.concurrency);
 }
 
 void OutboxDispatcher::add(Deliverer& deliverer) {
@@ -32,6 +38,7 @@ void OutboxDispatcher::poke() { wake_.cancel(); }
 void OutboxDispatcher::stop() {
   stopping_ = true;
   wake_.cancel();
+  slot_.cancel();
 }
 
 std::pair<std::string, bool> OutboxDispatcher::health() const {
@@ -101,6 +108,44 @@ net::awaitable<void> OutboxDispatcher::run() {
     }
     co_await sleep_for(wait);
   }
+  // The deliverers (and what they use) must outlive every send: the rows in flight settle first.
+  co_await wait_for_slot(1);
+}
+
+void OutboxDispatcher::note_problem(const std::string& problem) {
+  problem_ = problem;
+  if (metrics_) metrics_->count_worker_error(worker_);
+  // A row may be left `sending` by the failure: settle it like a crash's before going on.
+  settled_.clear();
+  slack::log_error("outbox.storage_error", {{"error", problem_}});
+}
+
+net::awaitable<void> OutboxDispatcher::wait_for_slot(int busy_below) {
+  while (in_flight_ >= busy_below) co_await slot_.async_wait(net::as_tuple(net::use_awaitable));
+}
+
+void OutboxDispatcher::send_alongside(storage::OutboxMessage row) {
+  store_.outbox_mark_sending(row.id, clock_.now());
+  ++row.attempts;
+  ++in_flight_;
+  Deliverer& deliverer = *deliverers_.at(row.surface);
+  const bool in_doubt = row.attempts > 1;
+  net::co_spawn(
+      wake_.get_executor(),
+      [this, &deliverer, row = std::move(row), in_doubt]() -> net::awaitable<void> {
+        const DeliveryOutcome outcome = co_await attempt(deliverer, row, in_doubt);
+        apply(row, outcome);
+      },
+      [this](std::exception_ptr failure) {
+        --in_flight_;
+        if (failure) {
+          try {
+            std::rethrow_exception(failure);
+          } catch (const std::exception& e) { note_problem(e.what()); }
+        }
+        slot_.cancel();
+        wake_.cancel();  // the next row of its key may be due now
+      });
 }
 
 net::awaitable<void> OutboxDispatcher::settle_in_doubt() {
@@ -125,7 +170,13 @@ net::awaitable<bool> OutboxDispatcher::send_due() {
   auto rows = store_.outbox_due(clock_.now(), options_.batch_size, surfaces);
   for (auto& row : rows) {
     if (stopping_) break;
-    co_await send(std::move(row), false);
+    if (options_.concurrency == 1) {
+      co_await send(std::move(row), false);
+      continue;
+    }
+    co_await wait_for_slot(options_.concurrency);
+    if (stopping_) break;
+    send_alongside(std::move(row));
   }
   co_return !rows.empty();
 }

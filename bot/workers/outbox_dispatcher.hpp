@@ -31,6 +31,9 @@ namespace desk::bot {
 struct OutboxDispatcherOptions {
   slack::BackoffPolicy backoff{std::chrono::seconds{2}, std::chrono::minutes{5}};  ///< transient failures
   int batch_size = 20;                                                             ///< rows taken per outbox_due() call
+  /// Rows delivered at once, each of another ordering key (never two of one key: order holds). More than
+  /// one suits receivers that may answer slowly, such as agents' callbacks: a tarpit holds one slot.
+  int concurrency = 1;
 };
 
 class OutboxDispatcher {
@@ -52,7 +55,7 @@ class OutboxDispatcher {
 
   /// New rows were committed, or a deliverer became ready: look again now. Call on the executor's thread.
   void poke();
-  /// Ends run() after the row in flight, if any. Call on the executor's thread.
+  /// Ends run() after the rows in flight, if any. Call on the executor's thread.
   void stop();
 
   /// "running", or what is wrong ("storage error: …") for /healthz; false in the pair when down.
@@ -69,6 +72,10 @@ class OutboxDispatcher {
   boost::asio::awaitable<void> settle_in_doubt();
   boost::asio::awaitable<bool> send_due();
   boost::asio::awaitable<void> send(storage::OutboxMessage row, bool in_doubt);
+  /// Marks `row` sending (committed, so no later pass takes it again) and delivers it alongside others.
+  void send_alongside(storage::OutboxMessage row);
+  boost::asio::awaitable<void> wait_for_slot(int busy_below);
+  void note_problem(const std::string& problem);
   boost::asio::awaitable<DeliveryOutcome> attempt(Deliverer& deliverer, storage::OutboxMessage row, bool in_doubt);
   void apply(const storage::OutboxMessage& row, const DeliveryOutcome& outcome);
   std::vector<std::string> ready_surfaces() const;
@@ -79,6 +86,8 @@ class OutboxDispatcher {
   core::Clock& clock_;
   Options options_;
   boost::asio::steady_timer wake_;
+  boost::asio::steady_timer slot_;                ///< cancelled whenever a concurrent send ends
+  int in_flight_ = 0;                             ///< concurrent sends not yet settled
   std::map<std::string, Deliverer*> deliverers_;  ///< by surface
   std::set<std::string> settled_;                 ///< surfaces whose rows in doubt were settled this run
   bool stopping_ = false;

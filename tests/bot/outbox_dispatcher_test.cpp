@@ -357,6 +357,54 @@ TEST_F(OutboxDispatcherTest, ADispatcherOfItsOwnKeepsATarpitFromHoldingBackOther
   EXPECT_TRUE(callbacks_done);
 }
 
+TEST_F(OutboxDispatcherTest, ConcurrentSendsAreBoundedAndNeverTwoOfOneKey) {
+  OutboxDispatcherOptions options;
+  options.concurrency = 2;
+  OutboxDispatcher callbacks(io_.get_executor(), *store_, clock_, options);
+  TarpitDeliverer agent(io_.get_executor(), "agent");
+  callbacks.add(agent);
+  const auto first = escalation(), second = escalation(), third = escalation();
+  const auto a = enqueue(handlers::Effect::decision_callback, "agent", first);
+  const auto a_later = enqueue(handlers::Effect::decision_callback, "agent", first);
+  const auto b = enqueue(handlers::Effect::decision_callback, "agent", second);
+  const auto c = enqueue(handlers::Effect::decision_callback, "agent", third);
+  bool done = false;
+  net::co_spawn(io_, callbacks.run(), [&](std::exception_ptr) { done = true; });
+  settle();
+  EXPECT_EQ(agent.entered, 2) << "two slots, both held by the tarpit";
+  EXPECT_EQ(row(a).state, State::sending);
+  EXPECT_EQ(row(b).state, State::sending);
+  EXPECT_EQ(row(c).state, State::pending) << "waits for a slot";
+  EXPECT_EQ(row(a_later).state, State::pending) << "never beside an earlier row of its own key";
+  agent.release();
+  settle();
+  for (auto id : {a, a_later, b, c}) EXPECT_EQ(row(id).state, State::sent) << id;
+  EXPECT_EQ(agent.entered, 4);
+  callbacks.stop();
+  settle();
+  EXPECT_TRUE(done);
+}
+
+TEST_F(OutboxDispatcherTest, StopWaitsForTheConcurrentSendsInFlight) {
+  OutboxDispatcherOptions options;
+  options.concurrency = 4;
+  OutboxDispatcher callbacks(io_.get_executor(), *store_, clock_, options);
+  TarpitDeliverer agent(io_.get_executor(), "agent");
+  callbacks.add(agent);
+  const auto held = enqueue(handlers::Effect::decision_callback, "agent", escalation());
+  bool done = false;
+  net::co_spawn(io_, callbacks.run(), [&](std::exception_ptr) { done = true; });
+  settle();
+  ASSERT_EQ(agent.entered, 1);
+  callbacks.stop();
+  settle();
+  EXPECT_FALSE(done) << "run() outlives no send: the deliverer is still in use";
+  agent.release();
+  settle();
+  EXPECT_TRUE(done);
+  EXPECT_EQ(row(held).state, State::sent);
+}
+
 TEST_F(OutboxDispatcherTest, IdleDispatcherDeliversNothingUntilPoked) {
   dispatcher_.add(slack_);
   start();

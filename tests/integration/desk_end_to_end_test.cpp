@@ -388,6 +388,40 @@ TEST(DeskEndToEnd, AUserGroupTheDeskMayNotChangeIsReportedInRotaAndTheDeskCarrie
       << "said once: " << result.output;
 }
 
+TEST(DeskEndToEnd, AStopWhileAPostWaitsOutARateLimitEndsAtOnceAndThePostGoesAfterARestart) {
+  TempDir dir("e2e-stop-429");
+  emu::SlackEmulator emulator(pki());
+  add_example_people(emulator);
+  const auto config = write_config(dir.path());
+  emulator.rate_limit("chat.postMessage", 1, 120);
+
+  RunningDesk first(emulator, config, emulator.hellos_sent());
+  ASSERT_TRUE(first.up) << first.process->output_so_far();
+  const auto created = submit(first.port, "Thanks, see you at the meetup!");
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  const std::string id = created.body["escalation"]["id"];
+  ASSERT_TRUE(wait_for([&] { return first.process->output_so_far().find("slack.rate_limited") != std::string::npos; }))
+      << first.process->output_so_far();
+
+  // The post waits out a 120 s Retry-After; a stop does not wait with it, and unwinds the call while
+  // everything it uses still exists (under the sanitizers, anything else is a use after free).
+  const auto asked = std::chrono::steady_clock::now();
+  first.process->signal(SIGTERM);
+  const auto stopped = first.process->wait(20s);
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 15s);
+  EXPECT_EQ(stopped.output.find("drain_incomplete"), std::string::npos) << stopped.output;
+  EXPECT_TRUE(posts_of(emulator, id).empty());
+
+  // Nothing was lost: the next desk posts it, once.
+  RunningDesk second(emulator, config, emulator.hellos_sent());
+  ASSERT_TRUE(second.up) << second.process->output_so_far();
+  ASSERT_TRUE(wait_for([&] { return posts_of(emulator, id).size() == 1; }, 20s)) << second.process->output_so_far();
+  second.process->signal(SIGTERM);
+  EXPECT_EQ(second.process->wait(20s).exit_code, 0);
+  EXPECT_EQ(posts_of(emulator, id).size(), 1u);
+}
+
 TEST(DeskEndToEnd, SilenceBringsTheBackupPingOnceAcrossKillNine) {
   TempDir dir("e2e-silence");
   emu::SlackEmulator emulator(pki());

@@ -123,6 +123,30 @@ TEST(WebApi, EscalationPostIsFoundByMetadataAfterACrash) {
   EXPECT_FALSE(bed.await(slack::find_escalation_post(*bed.api, "C0DESK", "esc-43")));
 }
 
+TEST(WebApi, CancelEndsCallsWaitingOutARateLimitAtOnceSoTheClientCanGo) {
+  SlackTestBed bed;
+  bed.emulator.rate_limit("chat.postMessage", 1, 60);
+  std::vector<std::string> errors;
+  for (int i = 0; i < 3; ++i) {
+    boost::asio::co_spawn(bed.io, bed.api->chat_post_message(post("C0DESK", "msg " + std::to_string(i))),
+                          [&](std::exception_ptr e, slack::PostedMessage) {
+                            try {
+                              if (e) std::rethrow_exception(e);
+                              errors.push_back("sent");
+                            } catch (const slack::SlackTransportError& x) { errors.push_back(x.what()); }
+                          });
+  }
+  ASSERT_TRUE(bed.drive_until([&] { return bed.api->rate_limited_count() == 1; }));
+  const auto start = std::chrono::steady_clock::now();
+  bed.api->cancel();
+  ASSERT_TRUE(bed.drive_until([&] { return errors.size() == 3; }, 5s)) << "the 60 s Retry-After was not waited out";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  for (const auto& e : errors) EXPECT_NE(e.find("the desk is stopping"), std::string::npos) << e;
+  EXPECT_TRUE(bed.emulator.messages("C0DESK").empty());
+  EXPECT_THROW(bed.await(bed.api->auth_test()), slack::SlackTransportError) << "nothing new is sent";
+  bed.api.reset();  // nothing refers to it any more: destroying it before the io_context is safe
+}
+
 TEST(WebApi, RateLimitIsHonouredInOrderAndOtherMethodsKeepFlowing) {
   SlackTestBed bed;
   bed.emulator.rate_limit("chat.postMessage", 1, 1);

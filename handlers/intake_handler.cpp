@@ -1,4 +1,5 @@
 #include "handlers/intake_handler.hpp"
+#include "handlers/weekly_report.hpp"
 
 #include "handlers/callback_signing.hpp"
 #include "handlers/http_text.hpp"
@@ -133,6 +134,15 @@ bool is_valid_key(const std::string& key, std::size_t max) {
          std::all_of(key.begin(), key.end(), [](unsigned char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
+/// A query parameter that must be a whole number from `min` to `max` (at most three digits).
+std::optional<int> bounded_number(const std::string& v, int min, int max) {
+  const bool digits =
+      !v.empty() && v.size() <= 3 && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits) return std::nullopt;
+  const int n = std::stoi(v);
+  return n >= min && n <= max ? std::optional<int>(n) : std::nullopt;
+}
+
 /// One outbox row as the API shows it: never its payload, only where it stands.
 json delivery_json(const storage::OutboxMessage& row) {
   json d = {{"surface", row.surface},
@@ -259,6 +269,23 @@ PreparedRequest IntakeHandler::route(const HttpRequest& request, core::TimePoint
   if (path == "/v1/escalations")
     return !get ? not_allowed("GET") : with_query(query, {"status", "limit"}, [&](const Query& q) {
       return StoreRead{[this, q, scope = *scope] { return list_escalations(q, scope); }};
+    });
+  if (path == "/v1/reports/weekly")
+    return !get ? not_allowed("GET") : with_query(query, {"weeks"}, [&](const Query& q) -> PreparedRequest {
+      // Figures over every agent's escalations: for admins, as reading all escalations is.
+      if (!matches_any(admin_digests_, *scope))
+        return error(403, "forbidden", "the weekly report needs a token from DESK_ADMIN_TOKENS");
+      int weeks = 8;
+      if (auto it = q.find("weeks"); it != q.end()) {
+        const auto n = bounded_number(it->second, 1, kMaxReportWeeks);
+        if (!n)
+          return error(400, "invalid_parameter",
+                       "weeks must be a whole number from 1 to " + std::to_string(kMaxReportWeeks), "weeks");
+        weeks = *n;
+      }
+      return StoreRead{[this, weeks, now] {
+        return json_response(200, report_json(read_weekly_report(store_, policy_, now, weeks)));
+      }};
     });
   if (path == "/v1/callback-key")
     return !get ? not_allowed("GET")
@@ -404,12 +431,9 @@ HttpResponse IntakeHandler::list_escalations(const Query& query, const std::stri
   }
   int limit = 100;
   if (auto it = query.find("limit"); it != query.end()) {
-    const std::string& v = it->second;
-    const bool digits =
-        !v.empty() && v.size() <= 3 && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
-    limit = digits ? std::stoi(v) : 0;
-    if (limit < 1 || limit > 500)
-      return error(400, "invalid_parameter", "limit must be a whole number from 1 to 500", "limit");
+    const auto n = bounded_number(it->second, 1, 500);
+    if (!n) return error(400, "invalid_parameter", "limit must be a whole number from 1 to 500", "limit");
+    limit = *n;
   }
   json list = json::array();
   // An ordinary token sees its own among the latest 5,000: reading the list filters, it never leaks.

@@ -300,6 +300,15 @@ std::vector<core::Escalation> SqliteStore::undecided_escalations() {
   });
 }
 
+std::vector<core::Escalation> SqliteStore::escalations_opened_since(core::TimePoint since) {
+  return impl_->run("listing escalations for a report", [&] {
+    SQLite::Statement q(impl_->db, std::string("SELECT ") + detail::kEscalationColumns +
+                                       " FROM escalations WHERE opened_at >= ? ORDER BY opened_at, rowid");
+    q.bind(1, detail::epoch(since));
+    return impl_->load_escalations(q);
+  });
+}
+
 bool SqliteStore::update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
                                     const std::vector<OutboxMessage>& outbox) {
   return impl_->run("updating an escalation", [&] {

@@ -43,6 +43,7 @@ class SqliteStore final : public Store {
   std::optional<core::Escalation> escalation(const std::string& id) override;
   std::vector<core::Escalation> escalations(std::optional<core::EscalationState> state, int limit = 500) override;
   std::vector<core::Escalation> undecided_escalations() override;
+  std::vector<core::Escalation> escalations_opened_since(core::TimePoint since) override;
   using Store::update_escalation;  // the two-argument form: delegates with no outbox rows
   bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
                          const std::vector<OutboxMessage>& outbox) override;

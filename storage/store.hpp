@@ -196,6 +196,8 @@ class Store {
   virtual std::optional<core::Escalation> escalation(const std::string& id) = 0;
   virtual std::vector<core::Escalation> escalations(std::optional<core::EscalationState> state, int limit = 500) = 0;
   virtual std::vector<core::Escalation> undecided_escalations() = 0;
+  /// Every escalation opened at or after `since`, oldest first (for reports).
+  virtual std::vector<core::Escalation> escalations_opened_since(core::TimePoint since) = 0;
   /// Writes the escalation if its stored version is still `e.version` (then bumps it) and appends
   /// `audit`, in one transaction. Returns false, changing nothing, if someone else changed it first.
   virtual bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit) {

@@ -114,7 +114,7 @@ struct CommandCase {
 };
 const CommandCase kCommands[] = {
     {"run", ""},          {"check-config", "--at"},         {"evaluate", "--expect"}, {"rota", "--weeks"},
-    {"audit verify", ""}, {"audit export", "--escalation"}, {"demo", "--at"},
+    {"audit verify", ""}, {"audit export", "--escalation"}, {"demo", "--at"},         {"report", "--format"},
 };
 
 /// `args` is refused with exit code 2 and an output containing `message`.
@@ -266,6 +266,31 @@ TEST(Cli, BadConfigExitsTwoWithFileAndLine) {
   EXPECT_NE(r.out.find(path.string() + ":3:3: unknown key 'chanel' in desk"), std::string::npos) << r.out;
 }
 
+/// Stores an escalated paid ad with `output`, opened at `opened_at` on a low-confidence hit, as intake
+/// would; returns its escalation id.
+std::string add_paid_ad(const std::string& database, const std::string& output, desk::core::TimePoint opened_at) {
+  auto store = desk::storage::SqliteStore::open(database);
+  desk::storage::NewSubmission ns;
+  ns.submission.workflow = "paid_ads";
+  ns.submission.channel = "meta";
+  ns.submission.agent = "ads-agent";
+  ns.submission.confidence = 0.5;
+  ns.submission.output = output;
+  ns.verdict = desk::core::Verdict::escalated;
+  desk::core::Escalation e;
+  e.workflow = "paid_ads";
+  e.channel = "meta";
+  e.agent = "ads-agent";
+  e.owner_role = "duty_lead";
+  e.owner_person = "alice";
+  e.opened_at = opened_at;
+  e.deadlines = {{desk::core::DeadlineKind::triage, {}, std::nullopt}};
+  e.hits.push_back({desk::core::TriggerKind::low_confidence, "confidence/paid_ads"});
+  ns.escalation = e;
+  ns.audit = {{"escalation.opened", "", "ads-agent", {}, {{"workflow", "paid_ads"}}}};
+  return store->add_submission(ns).escalation_id;
+}
+
 TEST(Cli, AuditWithoutDatabaseSaysWhereItLooked) {
   const auto dir = std::filesystem::temp_directory_path() / ("desk-cli-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
@@ -286,25 +311,7 @@ TEST(Cli, AuditVerifyAndExportOnARealDatabase) {
   std::filesystem::copy_file(std::string(DESK_SOURCE_DIR) + "/deploy/desk.example.yaml", dir / "desk.yaml");
   const std::string config = "--config " + (dir / "desk.yaml").string();
   std::string escalation_id;
-  {
-    auto store = desk::storage::SqliteStore::open((dir / "escalation-desk.db").string());
-    desk::storage::NewSubmission ns;
-    ns.submission.workflow = "paid_ads";
-    ns.submission.channel = "meta";
-    ns.submission.agent = "ads-agent";
-    ns.submission.confidence = 0.5;
-    ns.submission.output = "Call jane on +44 20 7946 0958";
-    ns.verdict = desk::core::Verdict::escalated;
-    desk::core::Escalation e;
-    e.workflow = "paid_ads";
-    e.channel = "meta";
-    e.owner_role = "duty_lead";
-    e.owner_person = "alice";
-    e.deadlines = {{desk::core::DeadlineKind::triage, {}, std::nullopt}};
-    ns.escalation = e;
-    ns.audit = {{"escalation.opened", "", "ads-agent", {}, {{"workflow", "paid_ads"}}}};
-    escalation_id = store->add_submission(ns).escalation_id;
-  }
+  escalation_id = add_paid_ad((dir / "escalation-desk.db").string(), "Call jane on +44 20 7946 0958", {});
   auto r = run("audit verify " + config);
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("audit trail OK"), std::string::npos) << r.out;
@@ -324,6 +331,36 @@ TEST(Cli, AuditVerifyAndExportOnARealDatabase) {
   r = run("audit verify " + config);
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("audit trail BROKEN at row 1"), std::string::npos) << r.out;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, ReportReadsTheWeeksFromTheStoreAsTextJsonAndCsv) {
+  const auto dir = std::filesystem::temp_directory_path() / ("desk-cli-report-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(std::string(DESK_SOURCE_DIR) + "/deploy/desk.example.yaml", dir / "desk.yaml");
+  const std::string config = "--config " + (dir / "desk.yaml").string() + " --at 2026-12-03T12:00:00Z";
+  auto r = run("report --weeks 2 --format csv " + config);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.rfind("week,starts,opened,decided,", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("2026-W49,2026-11-30T00:00:00Z,0,0"), std::string::npos) << "no database: empty weeks\n"
+                                                                                << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir / "escalation-desk.db")) << "a read-only command never creates one";
+  add_paid_ad((dir / "escalation-desk.db").string(), "Our new plan",
+              desk::core::TimePoint{std::chrono::sys_days{std::chrono::year{2026} / 12 / 1}});
+  r = run("report --weeks 2 --format json " + config);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["weeks"].size(), 2u);
+  EXPECT_EQ(j["weeks"][1]["week"], "2026-W49");
+  EXPECT_EQ(j["weeks"][1]["opened"], 1);
+  EXPECT_EQ(j["escalations_by_rule"]["confidence/paid_ads"], 1);
+  r = run("report " + config);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("2026-W49"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Rules that never fired:"), std::string::npos) << r.out;
+  expect_usage_error("report --weeks 0 " + config, "--weeks");
+  expect_usage_error("report --format pdf " + config, "--format");
   std::filesystem::remove_all(dir);
 }
 

@@ -510,6 +510,31 @@ TEST_F(IntakeHandlerTest, APostThatFailedForGoodIsShownInTheEscalationAndInHealt
   EXPECT_FALSE(outbox["latest_failed"][0].contains("error")) << "an open probe learns which, not why";
 }
 
+TEST_F(IntakeHandlerTest, TheWeeklyReportIsForAdminsAndComesFromTheStore) {
+  ASSERT_EQ(desk.send(post(draft(0.62).dump()), now).status, 201);
+  ASSERT_EQ(desk.send(post(draft().dump()), now).status, 200);  // approved: not an escalation
+  expect_error(desk.send(get("/v1/reports/weekly"), now), 403, "forbidden");
+  for (const char* bad : {"0", "105", "x", "-1", "1000"})
+    expect_error(desk.send(get(std::string("/v1/reports/weekly?weeks=") + bad, kAdminToken), now), 400,
+                 "invalid_parameter", "weeks");
+  expect_error(desk.send(get("/v1/reports/weekly?week=2", kAdminToken), now), 400, "unknown_parameter", "week");
+
+  const HttpResponse r = desk.send(get("/v1/reports/weekly?weeks=3", kAdminToken), now);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json report = json::parse(r.body);
+  ASSERT_EQ(report["weeks"].size(), 3u);
+  const json& week = report["weeks"][2];
+  EXPECT_EQ(week["week"], "2026-W49");
+  EXPECT_EQ(week["opened"], 1);
+  EXPECT_EQ(week["decided"], 0);
+  EXPECT_TRUE(week["time_to_respond"]["mean_s"].is_null());
+  EXPECT_TRUE(week["share_sent_to_legal"].is_null());
+  EXPECT_EQ(report["weeks"][0]["opened"], 0);
+  EXPECT_FALSE(report["rules_never_fired"].empty());
+  EXPECT_EQ(desk.send(post(draft(0.62).dump()), now).status, 201);
+  EXPECT_EQ(json::parse(desk.send(get("/v1/reports/weekly", kAdminToken), now).body)["weeks"].size(), 8u);
+}
+
 TEST_F(IntakeHandlerTest, AnAgentReadsItsOwnEscalationsOnlyAndAnAdminTokenReadsAll) {
   ASSERT_EQ(desk.send(post(draft(0.62).dump()), now).status, 201);              // ESC-000001, kToken's
   ASSERT_EQ(desk.send(post(draft(0.5).dump(), kOtherToken), now).status, 201);  // ESC-000002, the other's

@@ -32,6 +32,9 @@ class ForwardingStore : public storage::Store {
     return inner_.escalations(s, limit);
   }
   std::vector<core::Escalation> undecided_escalations() override { return inner_.undecided_escalations(); }
+  std::vector<core::Escalation> escalations_opened_since(core::TimePoint since) override {
+    return inner_.escalations_opened_since(since);
+  }
   using Store::update_escalation;
   bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
                          const std::vector<storage::OutboxMessage>& outbox) override {

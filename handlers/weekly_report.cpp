@@ -1,0 +1,147 @@
+#include "handlers/weekly_report.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace desk::handlers {
+namespace {
+
+using json = nlohmann::json;
+
+json seconds_or_null(const std::optional<core::Seconds>& s) { return s ? json(s->count()) : json(nullptr); }
+
+json share_or_null(const std::optional<double>& share) {
+  return share ? json(std::round(*share * 10000.0) / 10000.0) : json(nullptr);
+}
+
+json durations_json(const core::DurationFigures& d) {
+  return {{"count", d.count},
+          {"mean_s", seconds_or_null(d.mean)},
+          {"p50_s", seconds_or_null(d.p50)},
+          {"p90_s", seconds_or_null(d.p90)}};
+}
+
+std::string cell(const std::optional<core::Seconds>& s) { return s ? std::to_string(s->count()) : ""; }
+
+std::string cell(const std::optional<double>& share) {
+  if (!share) return "";
+  char out[16];
+  std::snprintf(out, sizeof out, "%.4f", *share);
+  return out;
+}
+
+std::string minutes(const std::optional<core::Seconds>& s) {
+  if (!s) return "-";
+  char out[24];
+  std::snprintf(out, sizeof out, "%.1f min", static_cast<double>(s->count()) / 60.0);
+  return out;
+}
+
+std::string percent(const std::optional<double>& share) {
+  if (!share) return "-";
+  char out[16];
+  std::snprintf(out, sizeof out, "%.0f%%", *share * 100.0);
+  return out;
+}
+
+}  // namespace
+
+core::WeeklyReport read_weekly_report(storage::Store& store, const core::Policy& policy, core::TimePoint now,
+                                      int weeks) {
+  std::vector<core::EscalationFacts> facts;
+  for (auto& e : store.escalations_opened_since(core::report_facts_since(now, weeks))) {
+    core::EscalationFacts f;
+    // Breaches of every generation: re-owning gives fresh deadlines, and the audit trail keeps the old.
+    for (const auto& row : store.audit_trail(e.id)) {
+      if (row.event.kind == "sla.triage_breached") ++f.triage_breaches;
+      if (row.event.kind == "sla.decision_breached") ++f.decision_breaches;
+    }
+    f.escalation = std::move(e);
+    facts.push_back(std::move(f));
+  }
+  return core::weekly_report(facts, core::policy_rule_ids(policy), now, weeks);
+}
+
+nlohmann::json report_json(const core::WeeklyReport& report) {
+  json weeks = json::array();
+  for (const auto& w : report.weeks) {
+    weeks.push_back({{"week", w.week},
+                     {"starts", core::format_utc(w.starts)},
+                     {"opened", w.opened},
+                     {"decided", w.decided},
+                     {"time_to_respond", durations_json(w.respond)},
+                     {"time_to_decide", durations_json(w.decide)},
+                     {"sent_to_legal", w.sent_to_legal},
+                     {"resolved_without_legal", w.resolved_without_legal},
+                     {"share_sent_to_legal", share_or_null(w.share_sent_to_legal)},
+                     {"share_resolved_without_legal", share_or_null(w.share_resolved_without_legal)},
+                     {"triage_breaches", w.triage_breaches},
+                     {"decision_breaches", w.decision_breaches},
+                     {"repeat_incidents", w.repeat_incidents},
+                     {"escalations_by_rule", w.escalations_by_rule},
+                     {"drills", w.drills}});
+  }
+  return {{"weeks", std::move(weeks)},
+          {"escalations_by_rule", report.escalations_by_rule},
+          {"rules_never_fired", report.rules_never_fired}};
+}
+
+std::string report_csv(const core::WeeklyReport& report) {
+  std::string out =
+      "week,starts,opened,decided,respond_mean_s,respond_p50_s,respond_p90_s,decide_mean_s,decide_p50_s,"
+      "decide_p90_s,sent_to_legal,resolved_without_legal,share_sent_to_legal,share_resolved_without_legal,"
+      "triage_breaches,decision_breaches,repeat_incidents,drills\r\n";
+  for (const auto& w : report.weeks) {
+    // Every field is a number, an ISO date or a week name: nothing to quote.
+    const std::string fields[] = {w.week,
+                                  core::format_utc(w.starts),
+                                  std::to_string(w.opened),
+                                  std::to_string(w.decided),
+                                  cell(w.respond.mean),
+                                  cell(w.respond.p50),
+                                  cell(w.respond.p90),
+                                  cell(w.decide.mean),
+                                  cell(w.decide.p50),
+                                  cell(w.decide.p90),
+                                  std::to_string(w.sent_to_legal),
+                                  std::to_string(w.resolved_without_legal),
+                                  cell(w.share_sent_to_legal),
+                                  cell(w.share_resolved_without_legal),
+                                  std::to_string(w.triage_breaches),
+                                  std::to_string(w.decision_breaches),
+                                  std::to_string(w.repeat_incidents),
+                                  std::to_string(w.drills)};
+    for (std::size_t i = 0; i < std::size(fields); ++i) out += (i ? "," : "") + fields[i];
+    out += "\r\n";
+  }
+  return out;
+}
+
+std::string report_text(const core::WeeklyReport& report) {
+  std::string out;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-9s %6s %7s  %-21s  %-21s  %5s %7s  %9s  %6s  %5s\n", "week", "opened", "decided",
+                "respond mean/p50/p90", "decide mean/p50/p90", "legal", "no legal", "breaches", "repeat", "drills");
+  out += line;
+  for (const auto& w : report.weeks) {
+    const std::string respond = minutes(w.respond.mean) + " " + minutes(w.respond.p50) + " " + minutes(w.respond.p90);
+    const std::string decide = minutes(w.decide.mean) + " " + minutes(w.decide.p50) + " " + minutes(w.decide.p90);
+    std::snprintf(line, sizeof line, "%-9s %6d %7d  %-21s  %-21s  %5s %7s  %4d/%-4d  %6d  %5d\n", w.week.c_str(),
+                  w.opened, w.decided, respond.c_str(), decide.c_str(), percent(w.share_sent_to_legal).c_str(),
+                  percent(w.share_resolved_without_legal).c_str(), w.triage_breaches, w.decision_breaches,
+                  w.repeat_incidents, w.drills);
+    out += line;
+  }
+  out +=
+      "\nBreaches are triage/decision. Times run from opening to the first response by someone with rights,\n"
+      "and to the decision. Fire drills are counted apart and in no other figure.\n";
+  out += "\nEscalations by rule:\n";
+  if (report.escalations_by_rule.empty()) out += "  (none)\n";
+  for (const auto& [rule, n] : report.escalations_by_rule) out += "  " + std::to_string(n) + "  " + rule + "\n";
+  out += "\nRules that never fired:\n";
+  if (report.rules_never_fired.empty()) out += "  (none)\n";
+  for (const auto& rule : report.rules_never_fired) out += "  " + rule + "\n";
+  return out;
+}
+
+}  // namespace desk::handlers

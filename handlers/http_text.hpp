@@ -34,4 +34,9 @@ std::string media_type(std::string_view content_type);
 /// A listener on loopback that answers only such names cannot be reached through DNS rebinding.
 bool loopback_host(std::string_view host);
 
+/// `text` safe inside an HTML, XML or SVG element or a double-quoted attribute: & < > " ' escaped;
+/// invalid UTF-8 and control characters (other than tab and newline) replaced by U+FFFD, so no input
+/// can break the page or the document.
+std::string escape_markup(std::string_view text);
+
 }  // namespace desk::handlers

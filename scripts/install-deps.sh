@@ -2,7 +2,7 @@
 # Installs the Debian packages Escalation Desk needs to build, test and run.
 # Idempotent and quick when everything is already there: apt is only touched for what is missing.
 # --tests also installs what only the tests need: Debian's headless Chromium, dpkg-dev and lintian
-# for the package test, and, with the machine's npm, the npm packages pinned in
+# for the package test, rsvg-convert for the PNG run chart, and, with the machine's npm, the npm packages pinned in
 # tests/browser/package-lock.json (playwright-core) and tests/mcp/package-lock.json (the MCP SDK and
 # conformance suite).
 set -euo pipefail
@@ -27,6 +27,7 @@ packages=(
 if $for_tests; then
   packages+=(chromium-headless-shell)  # the browser tests of the console (tests/browser)
   packages+=(dpkg-dev lintian)         # the package test: dpkg-shlibdeps for Depends, lintian (tests/package)
+  packages+=(librsvg2-bin)             # rsvg-convert: report --chart FILE.png renders the SVG run chart
 fi
 
 missing=()

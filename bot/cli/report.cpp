@@ -1,20 +1,63 @@
 // `escalation-desk report`: the weekly figures (core/report.hpp) from the store, as text, JSON or CSV.
+#include <spawn.h>
+#include <sys/wait.h>
+
 #include <filesystem>
+#include <fstream>
 #include <ostream>
 
 #include "bot/cli.hpp"
 #include "bot/cli/command.hpp"
 #include "bot/config/config_loader.hpp"
+#include "handlers/run_chart.hpp"
 #include "handlers/weekly_report.hpp"
 #include "storage/sqlite_store.hpp"
+
+extern "C" char** environ;  // what the renderer inherits
 
 namespace desk::bot::cli {
 namespace {
 
 struct ReportOptions {
-  std::string config, format = "text", at;
+  std::string config, format = "text", at, chart;
   int weeks = 8;
 };
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << text;
+  file.close();
+  if (!file) throw UsageError("cannot write " + path.string());
+}
+
+/// Renders `svg` to the PNG `path` with rsvg-convert (Debian: librsvg2-bin), run without a shell.
+void write_png(const std::filesystem::path& path, const std::string& svg) {
+  const std::filesystem::path source = path.string() + ".svg.tmp";
+  write_file(source, svg);
+  std::string program = "rsvg-convert", out = path.string(), in = source.string();
+  std::string flag = "-o";
+  char* argv[] = {program.data(), flag.data(), out.data(), in.data(), nullptr};
+  pid_t pid = 0;
+  int status = 0;
+  const int spawned = ::posix_spawnp(&pid, program.c_str(), nullptr, nullptr, argv, environ);
+  if (spawned == 0) ::waitpid(pid, &status, 0);
+  std::filesystem::remove(source);
+  if (spawned != 0)
+    throw UsageError("a PNG chart needs rsvg-convert (Debian package librsvg2-bin); or write the chart as .svg");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw UsageError("rsvg-convert could not render " + out);
+}
+
+void write_chart(const std::string& chart, const core::WeeklyReport& figures, core::Seconds target) {
+  const std::string svg = handlers::run_chart_svg(figures, target);
+  if (ends_with(chart, ".png"))
+    write_png(chart, svg);
+  else
+    write_file(chart, svg);
+}
 
 int report(const ReportOptions& o, std::ostream& out) {
   const core::Policy p = load_config(o.config);
@@ -26,6 +69,7 @@ int report(const ReportOptions& o, std::ostream& out) {
     // No database yet is a desk that has seen nothing: every week is empty, every rule unfired.
     figures = core::weekly_report({}, core::policy_rule_ids(p), now_or_at(o.at), o.weeks);
   }
+  if (!o.chart.empty()) write_chart(o.chart, figures, p.sla.triage);
   if (o.format == "json")
     out << handlers::report_json(figures).dump(2) << "\n";
   else if (o.format == "csv")
@@ -53,6 +97,13 @@ void register_report(CLI::App& app, const Streams& io, Action& chosen) {
       ->check(whole_number_between(1, handlers::kMaxReportWeeks));
   command->add_option("--format", options->format, "text (default), json or csv")
       ->check(one_of({"text", "json", "csv"}));
+  command
+      ->add_option("--chart", options->chart,
+                   "also draw the run chart (weekly mean time to respond, target line at the triage SLA)")
+      ->type_name("FILE.svg|FILE.png")
+      ->check([](const std::string& path) -> std::string {
+        return ends_with(path, ".svg") || ends_with(path, ".png") ? "" : "the chart is written as .svg or .png";
+      });
   add_at_option(*command, options->at);
   when_chosen(*command, chosen, [options, &io] { return report(*options, io.out); });
 }

@@ -4,12 +4,12 @@
 #include <string_view>
 
 #include "core/clock.hpp"
+#include "handlers/http_text.hpp"
 
 namespace desk::bot::console {
 
-/// `text` safe inside an element or a double-quoted attribute: & < > " ' escaped; invalid UTF-8 and
-/// control characters (other than tab and newline) replaced, so no input can break the page.
-std::string escape(std::string_view text);
+/// `text` safe inside an element or a double-quoted attribute (handlers::escape_markup).
+inline std::string escape(std::string_view text) { return handlers::escape_markup(text); }
 
 /// "2026-12-03 09:41 UTC" inside a <time> element with its machine-readable datetime.
 std::string time_element(core::TimePoint t);

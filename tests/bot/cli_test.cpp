@@ -359,6 +359,21 @@ TEST(Cli, ReportReadsTheWeeksFromTheStoreAsTextJsonAndCsv) {
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("2026-W49"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Rules that never fired:"), std::string::npos) << r.out;
+  r = run("report --weeks 4 --format csv --chart " + (dir / "run-chart.svg").string() + " " + config);
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream svg(dir / "run-chart.svg");
+  const std::string chart((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
+  EXPECT_NE(chart.find("<svg"), std::string::npos);
+  EXPECT_NE(chart.find("2026-W49"), std::string::npos);
+  EXPECT_NE(chart.find("target 5 min"), std::string::npos);
+  r = run("report --chart " + (dir / "run-chart.png").string() + " " + config);
+  ASSERT_EQ(r.code, 0) << r.out;  // the test machine has rsvg-convert (scripts/install-deps.sh --tests)
+  std::ifstream png(dir / "run-chart.png", std::ios::binary);
+  std::string magic(8, '\0');
+  png.read(magic.data(), 8);
+  EXPECT_EQ(magic, "\x89PNG\r\n\x1a\n");
+  EXPECT_FALSE(std::filesystem::exists(dir / "run-chart.png.svg.tmp"));
+  expect_usage_error("report --chart chart.pdf " + config, ".svg or .png");
   expect_usage_error("report --weeks 0 " + config, "--weeks");
   expect_usage_error("report --format pdf " + config, "--format");
   std::filesystem::remove_all(dir);

@@ -1,0 +1,15 @@
+#pragma once
+/// The run chart of the playbook: the weekly mean time to respond, one point per ISO week with its
+/// figure, against the target line (the triage SLA, 5 minutes by default). Written as SVG by the desk
+/// itself, so `report --chart` needs nothing else; PNG is rendered from it by the command line.
+#include <string>
+
+#include "core/report.hpp"
+
+namespace desk::handlers {
+
+/// A standalone SVG document (UTF-8, fixed size 760×380). A week with no response has no point and
+/// breaks the line; the y axis always shows the target.
+std::string run_chart_svg(const core::WeeklyReport& report, core::Seconds target);
+
+}  // namespace desk::handlers

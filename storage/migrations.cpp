@@ -240,12 +240,25 @@ INSERT INTO surface_messages (escalation_id, surface, channel, message_id, perma
 DROP TABLE slack_messages;
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations{{
+// The audit chain's keyed head (see storage/audit_chain.hpp): one row, rewritten with each append, outside
+// the chained rows so that deleting the last rows shows. No row: the chain was never keyed.
+constexpr const char* kAuditHead = R"sql(
+CREATE TABLE audit_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL CHECK (seq >= 0),
+  hash TEXT NOT NULL CHECK (length(hash) = 64),
+  keyed_from INTEGER NOT NULL CHECK (keyed_from >= 1),
+  mac TEXT NOT NULL CHECK (length(mac) = 64)
+);
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
     {4, "surfaces: outbox rows per surface and effect, ordered per escalation; message references per surface",
      kSurfaces},
+    {5, "the audit chain's keyed head record", kAuditHead},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

@@ -145,10 +145,11 @@ std::vector<core::AuditEvent> submission_audit(const NewSubmission& s, const Sub
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SqliteStore::~SqliteStore() = default;
 
-std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path) {
+std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const StoreOptions& options) {
   const bool in_memory = path.empty() || path == ":memory:";
   try {
     auto impl = std::make_unique<Impl>(open_database(path, in_memory));
+    impl->audit_key = options.audit_key;
     return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
   } catch (const SQLite::Exception& e) {
     if (is_corruption(e))

@@ -26,22 +26,78 @@ AuditRow read_audit_row(const SQLite::Statement& q, std::string& fields) {
   return row;
 }
 
+/// Calls `f` with each row on `q` (kAuditColumns), fields parsed and kept as stored, one at a time.
+template <typename F>
+void each_audit_row(SQLite::Statement& q, F&& f) {
+  std::string fields;
+  while (q.executeStep()) {
+    AuditRow row = read_audit_row(q, fields);
+    row.event.fields = parse_fields(fields);
+    row.stored_fields = std::move(fields);
+    f(std::move(row));
+  }
+}
+
+std::vector<AuditRow> read_audit_rows(SQLite::Statement& q) {
+  std::vector<AuditRow> rows;
+  each_audit_row(q, [&](AuditRow row) { rows.push_back(std::move(row)); });
+  return rows;
+}
+
+/// Feeds the whole chain, in seq order, to `verifier`.
+void verify_rows(SQLite::Database& db, AuditChainVerifier& verifier) {
+  SQLite::Statement q(db, std::string("SELECT ") + kAuditColumns + " FROM audit ORDER BY seq");
+  each_audit_row(q, [&](const AuditRow& row) { verifier.add(row, row.stored_fields); });
+}
+
 }  // namespace
 
-void SqliteStore::Impl::append_audit(const std::vector<core::AuditEvent>& events) {
-  std::int64_t seq = 0;
-  std::string prev(kGenesisHash);
-  {
-    StatementUse head(audit_head);
-    if (head->executeStep()) {
-      seq = head->getColumn(0).getInt64();
-      prev = detail::text(*head, 1);
-    }
+std::pair<std::int64_t, std::string> SqliteStore::Impl::audit_last() {
+  StatementUse q(audit_last_row);
+  if (!q->executeStep()) return {0, std::string(kGenesisHash)};
+  return {q->getColumn(0).getInt64(), detail::text(*q, 1)};
+}
+
+std::optional<AuditHead> SqliteStore::Impl::read_audit_head() {
+  StatementUse q(select_audit_head);
+  if (!q->executeStep()) return std::nullopt;
+  return AuditHead{q->getColumn(0).getInt64(), detail::text(*q, 1), q->getColumn(2).getInt64(), detail::text(*q, 3)};
+}
+
+std::optional<AuditHead> SqliteStore::Impl::writable_head() {
+  std::optional<AuditHead> head = read_audit_head();
+  const auto [seq, hash] = audit_last();
+  if (!head) {
+    if (audit_key.empty()) return std::nullopt;  // a chain never keyed, written without a key (tests, tools)
+    if (seq > 0)
+      throw StorageError(StorageError::Code::audit_key,
+                         "the audit trail's " + std::to_string(seq) +
+                             " rows were chained without a key: check them with `escalation-desk audit verify`, "
+                             "then key them once with `escalation-desk audit anchor` (DESK_AUDIT_KEY set)");
+    return AuditHead{0, std::string(kGenesisHash), 1, ""};
   }
+  if (audit_key.empty())
+    throw StorageError(StorageError::Code::audit_key,
+                       "the audit trail is keyed: set DESK_AUDIT_KEY (or DESK_AUDIT_KEY_FILE) to write to it");
+  if (head_mac(audit_key, *head) != head->mac)
+    throw StorageError(StorageError::Code::audit_key,
+                       "DESK_AUDIT_KEY is not the key the audit trail was chained with (or its head record was "
+                       "altered): nothing is written");
+  // Appending now would rewrite the head over the damage and hide it: stop, and let audit verify say why.
+  if (head->seq != seq || head->hash != hash)
+    throw StorageError(StorageError::Code::corrupt,
+                       "the audit trail ends at row " + std::to_string(seq) + " but its keyed head records row " +
+                           std::to_string(head->seq) +
+                           ": rows were removed or added behind the desk's back (see `escalation-desk audit verify`)");
+  return head;
+}
+
+void SqliteStore::Impl::append_audit_rows(const std::vector<core::AuditEvent>& events, std::optional<AuditHead> head) {
+  auto [seq, prev] = audit_last();
   for (const auto& e : events) {
     ++seq;
     const std::string fields = canonical_fields(e);
-    std::string hash = row_hash(prev, seq, e, fields);
+    std::string hash = head ? keyed_row_hash(audit_key, prev, seq, e, fields) : row_hash(prev, seq, e, fields);
     StatementUse q(insert_audit);
     q->bind(1, seq);
     q->bind(2, detail::epoch(e.at));
@@ -54,6 +110,21 @@ void SqliteStore::Impl::append_audit(const std::vector<core::AuditEvent>& events
     q->exec();
     prev = std::move(hash);
   }
+  if (!head) return;
+  head->seq = seq;
+  head->hash = prev;
+  head->mac = head_mac(audit_key, *head);
+  StatementUse q(write_audit_head);
+  q->bind(1, head->seq);
+  q->bind(2, head->hash);
+  q->bind(3, head->keyed_from);
+  q->bind(4, head->mac);
+  q->exec();
+}
+
+void SqliteStore::Impl::append_audit(const std::vector<core::AuditEvent>& events) {
+  if (events.empty()) return;
+  append_audit_rows(events, writable_head());
 }
 
 void SqliteStore::append_audit(const std::vector<core::AuditEvent>& events) {
@@ -64,41 +135,93 @@ void SqliteStore::append_audit(const std::vector<core::AuditEvent>& events) {
   });
 }
 
+std::string SqliteStore::audit_key_problem() {
+  return impl_->run("checking the audit key", [&]() -> std::string {
+    SQLite::Transaction snapshot(impl_->db, SQLite::TransactionBehavior::DEFERRED);
+    try {
+      impl_->writable_head();
+      return {};
+    } catch (const StorageError& e) { return e.what(); }
+  });
+}
+
+std::optional<std::int64_t> SqliteStore::anchor_audit(const std::string& actor, core::TimePoint at) {
+  return impl_->run("keying the audit trail", [&]() -> std::optional<std::int64_t> {
+    if (impl_->audit_key.empty())
+      throw StorageError(StorageError::Code::audit_key, "keying the audit trail needs DESK_AUDIT_KEY");
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    if (impl_->read_audit_head()) {
+      impl_->writable_head();  // a wrong key or a damaged chain still says so
+      return std::nullopt;
+    }
+    AuditChainVerifier plain;
+    verify_rows(impl_->db, plain);
+    const AuditVerification v = plain.finish();
+    if (!v.ok)
+      throw StorageError(StorageError::Code::corrupt, "refusing to key a broken audit trail: row " +
+                                                          std::to_string(v.first_bad_seq) + ": " + v.problem);
+    const auto [seq, hash] = impl_->audit_last();
+    impl_->append_audit_rows(
+        {{"audit.keyed", "", actor, at, {{"unkeyed_rows", std::to_string(seq)}, {"unkeyed_head", hash}}}},
+        AuditHead{seq, hash, seq + 1, ""});
+    txn.commit();
+    return seq;
+  });
+}
+
 std::vector<AuditRow> SqliteStore::audit_trail(const std::string& escalation_id) {
   return impl_->run("reading the audit trail", [&] {
     SQLite::Statement q(impl_->db, std::string("SELECT ") + kAuditColumns + " FROM audit" +
                                        (escalation_id.empty() ? "" : " WHERE escalation_id = ?") + " ORDER BY seq");
     if (!escalation_id.empty()) q.bind(1, escalation_id);
-    std::vector<AuditRow> rows;
-    std::string fields;
-    while (q.executeStep()) {
-      rows.push_back(read_audit_row(q, fields));
-      rows.back().event.fields = parse_fields(fields);
-    }
-    return rows;
+    return read_audit_rows(q);
+  });
+}
+
+AuditChain SqliteStore::audit_chain() {
+  return impl_->run("reading the audit chain", [&] {
+    SQLite::Transaction snapshot(impl_->db, SQLite::TransactionBehavior::DEFERRED);
+    AuditChain chain;
+    chain.head = impl_->read_audit_head();
+    SQLite::Statement q(impl_->db, std::string("SELECT ") + kAuditColumns + " FROM audit ORDER BY seq");
+    chain.rows = read_audit_rows(q);
+    return chain;
   });
 }
 
 AuditVerification SqliteStore::verify_audit() {
   return impl_->run("verifying the audit trail", [&] {
     SQLite::Transaction snapshot(impl_->db, SQLite::TransactionBehavior::DEFERRED);
-    SQLite::Statement q(impl_->db, std::string("SELECT ") + kAuditColumns + " FROM audit ORDER BY seq");
-    AuditChainVerifier verifier;
-    std::string fields;
-    while (q.executeStep()) {
-      const AuditRow row = read_audit_row(q, fields);
-      verifier.add(row, fields);
+    AuditChainVerifier verifier(impl_->audit_key, impl_->read_audit_head());
+    verify_rows(impl_->db, verifier);
+    SQLite::Statement ev(impl_->db,
+                         "SELECT ev.submission_id, s.channel, ev.prompt, ev.output, ev.metadata_json, ev.permalink, "
+                         "ev.suggested_fix, ev.digest, ev.erased_at IS NOT NULL FROM evidence ev "
+                         "JOIN submissions s ON s.id = ev.submission_id ORDER BY ev.submission_id");
+    while (ev.executeStep()) {
+      EvidenceToCheck e;
+      e.submission_id = detail::text(ev, 0);
+      e.text.channel = detail::text(ev, 1);
+      e.text.prompt = detail::text(ev, 2);
+      e.text.output = detail::text(ev, 3);
+      e.text.metadata_json = detail::text(ev, 4);
+      e.text.permalink = detail::text(ev, 5);
+      e.text.suggested_fix = detail::text(ev, 6);
+      e.digest = detail::text(ev, 7);
+      e.erased = ev.getColumn(8).getInt() != 0;
+      verifier.check_evidence(e);
     }
-    return verifier.result();
+    return verifier.finish();
   });
 }
 
 std::optional<EvidenceBundle> SqliteStore::evidence(const std::string& escalation_id) {
   return impl_->run("reading evidence", [&]() -> std::optional<EvidenceBundle> {
     SQLite::Statement q(impl_->db,
-                        "SELECT e.channel, ev.prompt, ev.output, ev.metadata_json, ev.permalink, ev.suggested_fix, "
-                        "ev.digest, ev.erased_at, ev.erased_by, ev.erase_reason FROM escalations e "
-                        "JOIN evidence ev ON ev.submission_id = e.submission_id WHERE e.id = ?");
+                        "SELECT s.channel, ev.prompt, ev.output, ev.metadata_json, ev.permalink, ev.suggested_fix, "
+                        "ev.digest, ev.erased_at, ev.erased_by, ev.erase_reason, ev.submission_id FROM escalations e "
+                        "JOIN evidence ev ON ev.submission_id = e.submission_id "
+                        "JOIN submissions s ON s.id = e.submission_id WHERE e.id = ?");
     q.bind(1, escalation_id);
     if (!q.executeStep()) return std::nullopt;
     EvidenceBundle b;
@@ -113,6 +236,7 @@ std::optional<EvidenceBundle> SqliteStore::evidence(const std::string& escalatio
     b.erased_at = detail::optional_time(q, 7);
     b.erased_by = detail::text(q, 8);
     b.erase_reason = detail::text(q, 9);
+    b.submission_id = detail::text(q, 10);
     return b;
   });
 }

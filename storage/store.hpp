@@ -19,7 +19,9 @@ namespace desk::storage {
 
 class StorageError : public std::runtime_error {
  public:
-  enum class Code { corrupt, newer_schema, io, constraint, not_found, conflict };
+  /// audit_key: the audit chain cannot be written with the key given (missing, wrong, or the chain
+  /// is not keyed yet); the message says which and what to do.
+  enum class Code { corrupt, newer_schema, io, constraint, not_found, conflict, audit_key };
   StorageError(Code code, const std::string& what) : std::runtime_error(what), code_(code) {}
   Code code() const { return code_; }
 
@@ -140,19 +142,41 @@ struct Drill {
 struct AuditRow {
   std::int64_t seq = 0;
   core::AuditEvent event;
-  std::string prev_hash;  ///< hex SHA-256 of the row before (64 zeros for the first)
-  std::string hash;       ///< hex SHA-256 over prev_hash and this row's canonical form
+  std::string prev_hash;      ///< the hash of the row before (64 zeros for the first)
+  std::string hash;           ///< HMAC-SHA256 (keyed rows) or SHA-256 over prev_hash and this row's canonical form
+  std::string stored_fields;  ///< the fields text exactly as stored (event.fields is its parsed form)
+};
+
+/// The chain's anchor, kept outside the chained rows: the last row's seq and hash, the first row
+/// chained under the key, and an HMAC over the three with DESK_AUDIT_KEY. Rewritten with every
+/// append, so deleting the last rows (or rehashing the chain) no longer matches it, and nobody
+/// without the key can write a new one.
+struct AuditHead {
+  std::int64_t seq = 0;
+  std::string hash;
+  std::int64_t keyed_from = 1;
+  std::string mac;
+};
+
+/// The whole chain and its head, read in one snapshot (for export).
+struct AuditChain {
+  std::vector<AuditRow> rows;
+  std::optional<AuditHead> head;  ///< nullopt: the chain was never keyed
 };
 
 struct AuditVerification {
   bool ok = true;
   std::int64_t rows = 0;
-  std::int64_t first_bad_seq = 0;  ///< 0 when ok
-  std::string problem;             ///< what is wrong at first_bad_seq ("hash mismatch", "row missing", …)
+  std::int64_t first_bad_seq = 0;     ///< 0 when ok, or when what is wrong is not one row (the head, the key)
+  std::string problem;                ///< what is wrong at first_bad_seq ("hash mismatch", "row missing", …)
+  bool keyed = false;                 ///< the chain is anchored by a head record checked with the key
+  std::int64_t evidence_checked = 0;  ///< evidence bundles recomputed or matched against the chain
+  bool needs_key = false;             ///< the chain is keyed and no key was given: nothing could be checked
 };
 
 struct EvidenceBundle {
   std::string escalation_id;
+  std::string submission_id;
   std::string channel;
   std::string prompt, output, metadata_json, permalink, suggested_fix;
   std::string digest;                        ///< SHA-256 hex of the canonical evidence; what the audit chain covers
@@ -207,7 +231,10 @@ class Store {
   // Audit trail.
   virtual void append_audit(const std::vector<core::AuditEvent>& events) = 0;
   virtual std::vector<AuditRow> audit_trail(const std::string& escalation_id) = 0;
+  /// Walks the chain (with the store's audit key, if any), checks its head and every evidence
+  /// bundle against the digest the chain recorded for it.
   virtual AuditVerification verify_audit() = 0;
+  virtual AuditChain audit_chain() = 0;
 
   // Policy snapshots (the config text each escalation keeps), by SHA-256 digest.
   virtual void save_policy_snapshot(const std::string& digest, const std::string& text) = 0;

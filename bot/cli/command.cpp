@@ -1,7 +1,10 @@
 #include "bot/cli/command.hpp"
 
+#include <unistd.h>
+
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 
 namespace desk::bot::cli {
@@ -49,6 +52,11 @@ core::TimePoint now_or_at(const std::string& at) {
   if (at.empty()) return core::SystemClock{}.now();
   if (auto instant = parse_instant(at)) return *instant;
   throw UsageError("--at: not a UTC instant: '" + at + "'");  // the validator refused it already
+}
+
+std::string cli_actor() {
+  if (const char* user = std::getenv("USER"); user != nullptr && *user != '\0') return std::string("cli:") + user;
+  return "cli:uid" + std::to_string(::getuid());
 }
 
 CLI::Validator one_of(std::vector<std::string> allowed) {

@@ -42,6 +42,9 @@ void add_at_option(CLI::App& command, std::string& at);
 /// The instant `--at` named (already validated), or the wall clock when it was not given.
 core::TimePoint now_or_at(const std::string& at);
 
+/// Who runs this command, for the audit trail: "cli:" and the login name ($USER, else the uid).
+std::string cli_actor();
+
 /// A validator accepting only `allowed` values, saying which ones are allowed when it refuses.
 CLI::Validator one_of(std::vector<std::string> allowed);
 

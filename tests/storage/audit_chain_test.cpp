@@ -111,11 +111,7 @@ class AuditTamperTest : public ::testing::Test {
     store_->append_audit({event("decision.accepted", {{"rationale", "checked the licence"}})});
     ASSERT_TRUE(store_->verify_audit().ok);
   }
-  SQLite::Database raw_with_triggers_dropped() {
-    SQLite::Database raw(path_, SQLite::OPEN_READWRITE);
-    raw.exec("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete");
-    return raw;
-  }
+  SQLite::Database raw_with_triggers_dropped() { return raw_without_audit_guards(path_); }
 
   TempDir dir_;
   std::string path_ = dir_.file("desk.db");

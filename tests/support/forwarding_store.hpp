@@ -46,6 +46,7 @@ class ForwardingStore : public storage::Store {
   void append_audit(const std::vector<core::AuditEvent>& events) override { inner_.append_audit(events); }
   std::vector<storage::AuditRow> audit_trail(const std::string& id) override { return inner_.audit_trail(id); }
   storage::AuditVerification verify_audit() override { return inner_.verify_audit(); }
+  storage::AuditChain audit_chain() override { return inner_.audit_chain(); }
 
   void save_policy_snapshot(const std::string& d, const std::string& t) override { inner_.save_policy_snapshot(d, t); }
   std::optional<std::string> policy_snapshot(const std::string& d) override { return inner_.policy_snapshot(d); }

@@ -71,6 +71,25 @@ std::string head_mac(std::string_view key, const AuditHead& head) {
                                   std::to_string(head.keyed_from));
 }
 
+bool is_note_field(std::string_view name) { return name == "rationale" || name == "erase_reason"; }
+
+std::string note_digest(std::string_view key, std::string_view name, std::string_view text) {
+  std::string input = "escalation-desk audit note v1\n";
+  input.append(name).append("\n").append(text);
+  return key.empty() ? sha256_hex(input) : hmac_sha256_hex(key, input);
+}
+
+std::vector<std::pair<std::string, std::string>> split_notes(core::AuditEvent& event, std::string_view key) {
+  std::vector<std::pair<std::string, std::string>> notes;
+  for (auto& [name, value] : event.fields) {
+    if (!is_note_field(name)) continue;
+    notes.emplace_back(name, value);
+    value = note_digest(key, name, value);
+    name += "_digest";
+  }
+  return notes;
+}
+
 std::vector<std::pair<std::string, std::string>> parse_fields(std::string_view fields_json) {
   json object = json::parse(fields_json, nullptr, false);
   if (!object.is_object()) throw StorageError(StorageError::Code::corrupt, "audit fields are not a JSON object");
@@ -115,13 +134,18 @@ void AuditChainVerifier::add(const AuditRow& row, std::string_view stored_fields
     else if ((keyed ? keyed_row_hash(key_, row.prev_hash, row.seq, row.event, stored_fields)
                     : row_hash(row.prev_hash, row.seq, row.event, stored_fields)) != row.hash)
       fail(row.seq, "hash mismatch: the row was changed after it was written");
+    for (const auto& [name, text] : row.notes)
+      if (note_digest(keyed ? key_ : "", name, text) != field_of(row, name + "_digest"))
+        fail(row.seq, "the " + name + " kept beside row " + std::to_string(row.seq) +
+                          " does not match the digest the row chained");
   }
   // Which evidence the chain vouches for: the first row naming a submission fixes its digest.
   if (const std::string submission = field_of(row, "submission_id"); !submission.empty()) {
     const std::string digest = field_of(row, "evidence_digest");
     if (!digest.empty()) chained_evidence_.try_emplace(submission, digest, row.seq);
   }
-  if (row.event.kind == "evidence.erased") erased_digests_.insert(field_of(row, "evidence_digest"));
+  if (row.event.kind == "submission.erased" || row.event.kind == "evidence.erased")
+    erased_digests_.insert(field_of(row, "evidence_digest"));
   last_seq_ = row.seq;
   last_hash_ = row.hash;
 }

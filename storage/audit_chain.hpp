@@ -43,6 +43,17 @@ std::string keyed_row_hash(std::string_view key, std::string_view prev_hash, std
 /// hex HMAC-SHA256 under `key` over the head's seq, hash and keyed_from.
 std::string head_mac(std::string_view key, const AuditHead& head);
 
+/// Fields whose text stays out of the chained row: a person's rationale, an erasure's reason.
+bool is_note_field(std::string_view name);
+
+/// The digest the chain keeps for a note: HMAC-SHA256 under `key` on keyed rows (so a short text
+/// cannot be confirmed by guessing), SHA-256 on rows chained without one.
+std::string note_digest(std::string_view key, std::string_view name, std::string_view text);
+
+/// Moves the note fields of `event` out: each becomes "<name>_digest" (note_digest under `key`) in
+/// the event, and its text is returned as (name, text).
+std::vector<std::pair<std::string, std::string>> split_notes(core::AuditEvent& event, std::string_view key);
+
 /// Parses stored fields text back into key/value pairs (sorted by key); non-string values keep their
 /// JSON text. Throws StorageError(corrupt) if it is not a JSON object.
 std::vector<std::pair<std::string, std::string>> parse_fields(std::string_view fields_json);
@@ -70,7 +81,8 @@ class AuditChainVerifier {
   explicit AuditChainVerifier(std::string key = {}, std::optional<AuditHead> head = std::nullopt);
 
   /// Feeds the next stored row; `stored_fields` is the fields text exactly as stored (row.event.fields
-  /// is only its parsed form, so any byte change to the stored text shows).
+  /// is only its parsed form, so any byte change to the stored text shows). Each of row.notes must
+  /// match the digest its row chained.
   void add(const AuditRow& row, std::string_view stored_fields);
   /// Checks one evidence bundle against the chain (call after the last add()).
   void check_evidence(const EvidenceToCheck& evidence);

@@ -252,13 +252,25 @@ CREATE TABLE audit_head (
 );
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations{{
+// Text people wrote that audit events refer to (rationales, erasure reasons), beside the chain, which
+// holds only their digests: erasing a note never breaks the chain.
+constexpr const char* kAuditNotes = R"sql(
+CREATE TABLE audit_notes (
+  seq INTEGER NOT NULL REFERENCES audit (seq),
+  name TEXT NOT NULL CHECK (name <> ''),
+  text TEXT NOT NULL,
+  PRIMARY KEY (seq, name)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
     {4, "surfaces: outbox rows per surface and effect, ordered per escalation; message references per surface",
      kSurfaces},
     {5, "the audit chain's keyed head record", kAuditHead},
+    {6, "notes beside the audit chain: rationales and reasons, erasable", kAuditNotes},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

@@ -46,6 +46,8 @@ SQLite::Database open_database(const std::string& path, bool in_memory) {
   }
   // FULL: with WAL, NORMAL may lose the last commits on power loss; an acknowledged write must stay.
   db.exec("PRAGMA synchronous = FULL");
+  // Erasure must leave no copy of the text in free pages or cells: deleted content is zeroed.
+  db.exec("PRAGMA secure_delete = ON");
   migrate(db);
   return db;
 }
@@ -161,9 +163,9 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const St
 ConnectionSettings SqliteStore::settings() {
   return impl_->run("reading connection settings", [&] {
     auto pragma = [&](const char* name) { return impl_->db.execAndGet(std::string("PRAGMA ") + name); };
-    return ConnectionSettings{pragma("journal_mode").getString(), pragma("busy_timeout").getInt(),
+    return ConnectionSettings{pragma("journal_mode").getString(),   pragma("busy_timeout").getInt(),
                               pragma("foreign_keys").getInt() != 0, pragma("synchronous").getInt(),
-                              pragma("user_version").getInt()};
+                              pragma("user_version").getInt(),      pragma("secure_delete").getInt() != 0};
   });
 }
 

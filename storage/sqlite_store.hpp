@@ -14,8 +14,9 @@ struct ConnectionSettings {
   std::string journal_mode;  ///< "wal" for files, "memory" for ":memory:"
   int busy_timeout_ms = 0;
   bool foreign_keys = false;
-  int synchronous = 0;     ///< 2 = FULL
-  int schema_version = 0;  ///< PRAGMA user_version
+  int synchronous = 0;         ///< 2 = FULL
+  int schema_version = 0;      ///< PRAGMA user_version
+  bool secure_delete = false;  ///< deleted content is overwritten with zeros (erasure)
 };
 
 struct StoreOptions {
@@ -54,8 +55,10 @@ class SqliteStore final : public Store {
   bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
                          const std::vector<OutboxMessage>& outbox) override;
   std::optional<EvidenceBundle> evidence(const std::string& escalation_id) override;
-  void erase_evidence(const std::string& escalation_id, const std::string& by, const std::string& reason,
-                      core::TimePoint at) override;
+  /// Also clears the write-ahead log afterwards (a TRUNCATE checkpoint, when no reader holds it), so
+  /// with secure_delete no copy of the erased text stays in the files.
+  Erasure erase_submission(const std::string& submission_id, const std::string& by, const std::string& reason,
+                           core::TimePoint at, const std::vector<OutboxMessage>& outbox) override;
 
   void append_audit(const std::vector<core::AuditEvent>& events) override;
   /// Rows of one escalation in seq order; an empty id gives the whole trail (for export).

@@ -10,7 +10,10 @@ using detail::StatementUse;
 
 namespace {
 
-constexpr const char* kAuditColumns = "seq, at, kind, escalation_id, actor, fields, prev_hash, hash";
+// The last column: the row's notes as one JSON object ('{}' when it has none or they were erased).
+constexpr const char* kAuditColumns =
+    "seq, at, kind, escalation_id, actor, fields, prev_hash, hash, "
+    "(SELECT json_group_object(n.name, n.text) FROM audit_notes n WHERE n.seq = audit.seq)";
 
 /// The row on `q` (kAuditColumns) without its fields parsed; the stored fields text goes to `fields`.
 AuditRow read_audit_row(const SQLite::Statement& q, std::string& fields) {
@@ -23,6 +26,7 @@ AuditRow read_audit_row(const SQLite::Statement& q, std::string& fields) {
   fields = detail::text(q, 5);
   row.prev_hash = detail::text(q, 6);
   row.hash = detail::text(q, 7);
+  row.notes = parse_fields(detail::text(q, 8));
   return row;
 }
 
@@ -33,6 +37,7 @@ void each_audit_row(SQLite::Statement& q, F&& f) {
   while (q.executeStep()) {
     AuditRow row = read_audit_row(q, fields);
     row.event.fields = parse_fields(fields);
+    row.event.fields.insert(row.event.fields.end(), row.notes.begin(), row.notes.end());
     row.stored_fields = std::move(fields);
     f(std::move(row));
   }
@@ -94,8 +99,10 @@ std::optional<AuditHead> SqliteStore::Impl::writable_head() {
 
 void SqliteStore::Impl::append_audit_rows(const std::vector<core::AuditEvent>& events, std::optional<AuditHead> head) {
   auto [seq, prev] = audit_last();
-  for (const auto& e : events) {
+  for (const auto& given : events) {
     ++seq;
+    core::AuditEvent e = given;
+    const auto notes = split_notes(e, head ? audit_key : std::string());
     const std::string fields = canonical_fields(e);
     std::string hash = head ? keyed_row_hash(audit_key, prev, seq, e, fields) : row_hash(prev, seq, e, fields);
     StatementUse q(insert_audit);
@@ -108,6 +115,13 @@ void SqliteStore::Impl::append_audit_rows(const std::vector<core::AuditEvent>& e
     q->bind(7, prev);
     q->bind(8, hash);
     q->exec();
+    for (const auto& [name, text] : notes) {
+      StatementUse n(insert_audit_note);
+      n->bind(1, seq);
+      n->bind(2, name);
+      n->bind(3, text);
+      n->exec();
+    }
     prev = std::move(hash);
   }
   if (!head) return;
@@ -241,32 +255,107 @@ std::optional<EvidenceBundle> SqliteStore::evidence(const std::string& escalatio
   });
 }
 
-// The permalink stays: it locates the published post for auditors and is not the personal text.
-void SqliteStore::erase_evidence(const std::string& escalation_id, const std::string& by, const std::string& reason,
-                                 core::TimePoint at) {
-  impl_->run("erasing evidence", [&] {
+namespace {
+
+constexpr const char* kErasedText = "(erased on request)";
+
+/// Runs `sql` with `id` bound to every parameter; returns how many rows it changed.
+int exec_for(SQLite::Database& db, const char* sql, const std::string& id) {
+  SQLite::Statement q(db, sql);
+  for (int i = 1; i <= q.getBindParameterCount(); ++i) q.bind(i, id);
+  return q.exec();
+}
+
+}  // namespace
+
+// The permalink stays: it locates the published post for auditors and is not the agent's text.
+Erasure SqliteStore::erase_submission(const std::string& submission_id, const std::string& by,
+                                      const std::string& reason, core::TimePoint at,
+                                      const std::vector<OutboxMessage>& outbox) {
+  Erasure out = impl_->run("erasing a submission", [&] {
+    if (by.empty() || reason.empty())
+      throw StorageError(StorageError::Code::constraint, "an erasure needs who asks for it and why");
     SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement find(impl_->db,
-                           "SELECT ev.submission_id, ev.digest, ev.erased_at IS NOT NULL FROM escalations e "
-                           "JOIN evidence ev ON ev.submission_id = e.submission_id WHERE e.id = ?");
-    find.bind(1, escalation_id);
-    if (!find.executeStep()) throw StorageError(StorageError::Code::not_found, "no escalation " + escalation_id);
-    if (find.getColumn(2).getInt() != 0) return;  // already erased: nothing left to remove
-    const std::string submission_id = detail::text(find, 0);
-    const std::string digest = detail::text(find, 1);
-    find.reset();
-    SQLite::Statement erase(impl_->db,
-                            "UPDATE evidence SET prompt = '', output = '', metadata_json = '{}', suggested_fix = '', "
-                            "erased_at = ?, erased_by = ?, erase_reason = ? WHERE submission_id = ?");
-    erase.bind(1, detail::epoch(at));
-    erase.bind(2, by);
-    erase.bind(3, reason);
-    erase.bind(4, submission_id);
-    erase.exec();
-    impl_->append_audit(
-        {{"evidence.erased", escalation_id, by, at, {{"evidence_digest", digest}, {"reason", reason}}}});
+    Erasure e;
+    e.submission_id = submission_id;
+    std::string digest;
+    {
+      SQLite::Statement find(impl_->db,
+                             "SELECT ev.digest, ev.erased_at, ev.erased_by, coalesce(e.id, '') FROM evidence ev "
+                             "LEFT JOIN escalations e ON e.submission_id = ev.submission_id "
+                             "WHERE ev.submission_id = ?");
+      find.bind(1, submission_id);
+      if (!find.executeStep()) throw StorageError(StorageError::Code::not_found, "no submission " + submission_id);
+      digest = detail::text(find, 0);
+      e.erased_at = detail::optional_time(find, 1);
+      e.erased_by = detail::text(find, 2);
+      e.escalation_id = detail::text(find, 3);
+    }
+    if (e.erased_at) {
+      e.already_erased = true;
+      return e;
+    }
+    {
+      SQLite::Statement q(impl_->db,
+                          "UPDATE evidence SET prompt = '', output = '', metadata_json = '{}', suggested_fix = '', "
+                          "erased_at = ?, erased_by = ?, erase_reason = ? WHERE submission_id = ?");
+      q.bind(1, detail::epoch(at));
+      q.bind(2, by);
+      q.bind(3, reason);
+      q.bind(4, submission_id);
+      q.exec();
+    }
+    // What was found stays (the rule, its category and route): what it matched, and where, goes.
+    e.hits = exec_for(impl_->db,
+                      "UPDATE trigger_hits SET matched = '', explanation = '(erased on request)', "
+                      "begin_offset = NULL, end_offset = NULL WHERE submission_id = ?",
+                      submission_id);
+    // A replay rebuilds the answer from what is left.
+    exec_for(impl_->db, "UPDATE submissions SET response_json = '' WHERE id = ?", submission_id);
+    if (!e.escalation_id.empty()) {
+      const std::string& id = e.escalation_id;
+      // The version moves on, so a writer holding the old rationale in memory retries from the store.
+      SQLite::Statement rationale(impl_->db,
+                                  "UPDATE escalations SET decision_rationale = ?, version = version + 1 "
+                                  "WHERE id = ? AND decision_rationale IS NOT NULL");
+      rationale.bind(1, kErasedText);
+      rationale.bind(2, id);
+      e.rationale = rationale.exec() > 0;
+      e.notes = exec_for(impl_->db,
+                         "DELETE FROM audit_notes WHERE seq IN (SELECT seq FROM audit WHERE escalation_id = ?)", id);
+      for (const char* path : {"$.rationale", "$.text"}) {
+        SQLite::Statement q(impl_->db,
+                            "UPDATE outbox SET payload_json = json_set(payload_json, ?1, ?2) "
+                            "WHERE escalation_id = ?3 AND json_type(payload_json, ?1) = 'text'");
+        q.bind(1, path);
+        q.bind(2, kErasedText);
+        q.bind(3, id);
+        e.outbox_rows += q.exec();
+      }
+    }
+    impl_->append_audit({{"submission.erased",
+                          e.escalation_id,
+                          by,
+                          at,
+                          {{"submission_id", submission_id},
+                           {"evidence_digest", digest},
+                           {"erased", "evidence,trigger_hits,stored_answer,rationales,outbox_texts"},
+                           {"hits", std::to_string(e.hits)},
+                           {"notes", std::to_string(e.notes)},
+                           {"outbox_rows", std::to_string(e.outbox_rows)},
+                           {"erase_reason", reason}}}});
+    impl_->enqueue(outbox, e.escalation_id);
     txn.commit();
+    e.erased_at = at;
+    e.erased_by = by;
+    return e;
   });
+  if (!out.already_erased) {
+    // Old copies of the pages sit in the write-ahead log until a checkpoint: copy back and empty it
+    // now. A reader in another process may hold it; then the desk's next checkpoint does.
+    impl_->run("checkpointing after an erasure", [&] { impl_->db.exec("PRAGMA wal_checkpoint(TRUNCATE)"); });
+  }
+  return out;
 }
 
 }  // namespace desk::storage

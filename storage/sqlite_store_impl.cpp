@@ -72,6 +72,7 @@ SqliteStore::Impl::Impl(SQLite::Database database)
       insert_audit(db,
                    "INSERT INTO audit (seq, at, kind, escalation_id, actor, fields, prev_hash, hash) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+      insert_audit_note(db, "INSERT INTO audit_notes (seq, name, text) VALUES (?, ?, ?)"),
       select_audit_head(db, "SELECT seq, hash, keyed_from, mac FROM audit_head WHERE id = 1"),
       write_audit_head(db,
                        "INSERT INTO audit_head (id, seq, hash, keyed_from, mac) VALUES (1, ?, ?, ?, ?) "

@@ -73,6 +73,7 @@ struct SqliteStore::Impl {
   SQLite::Statement select_deadlines;
   SQLite::Statement audit_last_row;
   SQLite::Statement insert_audit;
+  SQLite::Statement insert_audit_note;
   SQLite::Statement select_audit_head;
   SQLite::Statement write_audit_head;
   SQLite::Statement mark_processed;

@@ -145,6 +145,10 @@ struct AuditRow {
   std::string prev_hash;      ///< the hash of the row before (64 zeros for the first)
   std::string hash;           ///< HMAC-SHA256 (keyed rows) or SHA-256 over prev_hash and this row's canonical form
   std::string stored_fields;  ///< the fields text exactly as stored (event.fields is its parsed form)
+  /// Text people wrote that the event refers to (a rationale, an erasure's reason), kept beside the
+  /// chain: the chained fields hold only "<name>_digest", so erasing the text never breaks the chain.
+  /// event.fields lists these too (name -> text), for showing; an erased note is simply absent.
+  std::vector<std::pair<std::string, std::string>> notes;
 };
 
 /// The chain's anchor, kept outside the chained rows: the last row's seq and hash, the first row
@@ -172,6 +176,19 @@ struct AuditVerification {
   bool keyed = false;                 ///< the chain is anchored by a head record checked with the key
   std::int64_t evidence_checked = 0;  ///< evidence bundles recomputed or matched against the chain
   bool needs_key = false;             ///< the chain is keyed and no key was given: nothing could be checked
+};
+
+/// What erase_submission did: the ids concerned and how much personal text it removed.
+struct Erasure {
+  std::string submission_id;
+  std::string escalation_id;    ///< empty for an approved submission
+  bool already_erased = false;  ///< erased before: nothing was changed, nothing enqueued
+  std::optional<core::TimePoint> erased_at;
+  std::string erased_by;
+  int hits = 0;            ///< trigger hits whose matched text and explanation were removed
+  int notes = 0;           ///< rationales and reasons removed from beside the audit chain
+  int outbox_rows = 0;     ///< outbox payloads whose texts were replaced
+  bool rationale = false;  ///< the decision's rationale was removed
 };
 
 struct EvidenceBundle {
@@ -224,9 +241,16 @@ class Store {
   virtual bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
                                  const std::vector<OutboxMessage>& outbox) = 0;
   virtual std::optional<EvidenceBundle> evidence(const std::string& escalation_id) = 0;
-  /// Removes the personal text of an escalation's evidence, keeping its digest and a tombstone, audited.
-  virtual void erase_evidence(const std::string& escalation_id, const std::string& by, const std::string& reason,
-                              core::TimePoint at) = 0;
+  /// Erases the personal data a submission left in the store, in one transaction: its evidence text
+  /// (prompt, output, metadata, suggested fix; the digest stays, with a tombstone of who, when and
+  /// why), its trigger hits' matched text, explanations and offsets, the answer kept for Idempotency-Key
+  /// replays, its escalation's decision rationale and the rationales kept beside the audit chain, and the
+  /// texts in its escalation's outbox payloads; then appends a "submission.erased" event (who, when,
+  /// what: counts and the digest, the reason only as a note) and enqueues `outbox` (e.g. updates of
+  /// the escalation's messages; an empty escalation_id is this one). Already erased: changes nothing.
+  /// StorageError not_found for an unknown submission, constraint for an empty `by` or `reason`.
+  virtual Erasure erase_submission(const std::string& submission_id, const std::string& by, const std::string& reason,
+                                   core::TimePoint at, const std::vector<OutboxMessage>& outbox) = 0;
 
   // Audit trail.
   virtual void append_audit(const std::vector<core::AuditEvent>& events) = 0;

@@ -9,7 +9,6 @@
 #include "bot/cli.hpp"
 #include "bot/cli/command.hpp"
 #include "bot/config/config_loader.hpp"
-#include "bot/slack/secrets.hpp"
 #include "storage/audit_chain.hpp"
 #include "storage/sqlite_store.hpp"
 
@@ -22,12 +21,6 @@ struct AuditOptions {
   std::string action;  // "verify", "export" or "anchor"
   std::string config, escalation, file;
 };
-
-std::string audit_key() {
-  try {
-    return slack::read_audit_key().value_or("");
-  } catch (const slack::SecretError& e) { throw UsageError(e.what()); }
-}
 
 int report(const storage::AuditVerification& v, const std::string& what, std::ostream& out, std::ostream& err) {
   if (v.needs_key) {
@@ -81,6 +74,8 @@ json evidence_and_trail(storage::SqliteStore& store, const std::string& id, cons
 }
 
 json row_line(const storage::AuditRow& row) {
+  json notes = json::object();
+  for (const auto& [name, text] : row.notes) notes[name] = text;
   return {{"type", "audit_row"},
           {"seq", row.seq},
           {"at", row.event.at.time_since_epoch().count()},
@@ -89,7 +84,8 @@ json row_line(const storage::AuditRow& row) {
           {"actor", row.event.actor},
           {"fields", row.stored_fields},
           {"prev_hash", row.prev_hash},
-          {"hash", row.hash}};
+          {"hash", row.hash},
+          {"notes", std::move(notes)}};
 }
 
 json head_line(const storage::AuditChain& chain) {
@@ -184,6 +180,13 @@ ParsedExport parse_export(std::istream& in) {
       try {
         row.event.fields = storage::parse_fields(row.stored_fields);
       } catch (const storage::StorageError&) { throw bad("\"fields\" must hold a JSON object"); }
+      if (j.contains("notes")) {
+        if (!j["notes"].is_object()) throw bad("\"notes\" must be an object");
+        for (const auto& [name, text] : j["notes"].items()) {
+          if (!text.is_string()) throw bad("each note must be a string");
+          row.notes.emplace_back(name, text.get<std::string>());
+        }
+      }
       out.rows.push_back(std::move(row));
     } else if (type == "audit_head") {
       out.head_seen = true;
@@ -209,7 +212,7 @@ int verify_file(const std::string& path, std::ostream& out, std::ostream& err) {
     out << "audit export BROKEN: " << path << ": " << e.what() << "\n";
     return kExitCheckFailed;
   }
-  storage::AuditChainVerifier verifier(audit_key(), parsed.head);
+  storage::AuditChainVerifier verifier(audit_key_from_env(), parsed.head);
   for (const auto& row : parsed.rows) verifier.add(row, row.stored_fields);
   for (const auto& ev : parsed.evidence) verifier.check_evidence(ev);
   return report(verifier.finish(), "audit export", out, err);
@@ -234,7 +237,7 @@ int audit(const AuditOptions& o, std::ostream& out, std::ostream& err) {
     return o.action == "export" && !o.escalation.empty() ? kExitCheckFailed : kExitOk;
   }
   storage::StoreOptions options;
-  options.audit_key = audit_key();
+  options.audit_key = audit_key_from_env();
   if (o.action == "anchor" && options.audit_key.empty())
     throw UsageError("audit anchor needs DESK_AUDIT_KEY (or DESK_AUDIT_KEY_FILE): the key to chain with from now on");
   auto store = storage::SqliteStore::open(p.desk.database, options);

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <optional>
 
+#include "bot/slack/secrets.hpp"
+
 namespace desk::bot::cli {
 namespace {
 
@@ -52,6 +54,12 @@ core::TimePoint now_or_at(const std::string& at) {
   if (at.empty()) return core::SystemClock{}.now();
   if (auto instant = parse_instant(at)) return *instant;
   throw UsageError("--at: not a UTC instant: '" + at + "'");  // the validator refused it already
+}
+
+std::string audit_key_from_env() {
+  try {
+    return slack::read_audit_key().value_or("");
+  } catch (const slack::SecretError& e) { throw UsageError(e.what()); }
 }
 
 std::string cli_actor() {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <sstream>
 
 #include "storage/sqlite_store.hpp"
@@ -117,7 +118,7 @@ struct CommandCase {
 const CommandCase kCommands[] = {
     {"run", ""},          {"check-config", "--at"},   {"evaluate", "--expect"},
     {"rota", "--weeks"},  {"audit verify", "--file"}, {"audit export", "--escalation"},
-    {"audit anchor", ""}, {"demo", "--at"},
+    {"audit anchor", ""}, {"demo", "--at"},           {"erase", "--submission"},
 };
 
 /// `args` is refused with exit code 2 and an output containing `message`.
@@ -336,6 +337,16 @@ TEST(Cli, AuditVerifyAndExportOnARealDatabase) {
   std::filesystem::remove_all(dir);
 }
 
+/// The database file's bytes and its write-ahead log's: where erased text must not linger.
+std::string file_bytes(const std::string& path) {
+  std::string bytes;
+  for (const auto& p : {path, path + "-wal"}) {
+    std::ifstream in(p, std::ios::binary);
+    bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return bytes;
+}
+
 const std::string kAuditKey = "cli-test-audit-key-0123456789abcdef";
 const std::string kAuditKeyEnv = "DESK_AUDIT_KEY=" + kAuditKey;
 
@@ -355,7 +366,8 @@ class CliAuditTest : public ::testing::Test {
     desk::storage::NewSubmission ns = paid_ads_submission();
     ns.submission.metadata_json = R"({"campaign": "spring"})";  // kept verbatim: the digest covers its spacing
     const auto id = store->add_submission(ns).escalation_id;
-    store->append_audit({{"escalation.triaged", id, "alice", {}, {}}, {"note", id, "alice", {}, {}}});
+    store->append_audit({{"escalation.triaged", id, "alice", {}, {}},
+                         {"decision.accepted", id, "alice", {}, {{"rationale", "Checked with jane"}}}});
     return id;
   }
   std::string db() const { return (dir_ / "escalation-desk.db").string(); }
@@ -445,6 +457,16 @@ TEST_F(CliAuditTest, AnExportVerifiesOfflineAndShowsEveryTampering) {
   // The evidence text edited; a row edited.
   expect_broken(exported.out, edit_line(0, "output", "Call us"), "was changed after it was recorded");
   expect_broken(exported.out, edit_line(2, "actor", "mallory"), "BROKEN at row 2");
+  // The rationale kept beside row 3 edited.
+  expect_broken(
+      exported.out,
+      [](auto& lines) {
+        auto j = nlohmann::json::parse(lines.at(3));
+        ASSERT_EQ(j["notes"]["rationale"], "Checked with jane");
+        j["notes"]["rationale"] = "Checked nothing";
+        lines[3] = j.dump();
+      },
+      "the rationale kept beside row 3");
 
   // A wrong key fails; no key is a usage error.
   r = run("audit verify --file " + intact, "", "DESK_AUDIT_KEY=some-other-key-0123456789abcdefgh");
@@ -476,6 +498,46 @@ TEST_F(CliAuditTest, AnOldUnkeyedDatabaseVerifiesWithAWarningAndIsKeyedByAnchor)
   EXPECT_NE(r.out.find("keyed hash chain intact"), std::string::npos) << r.out;
   r = run("audit anchor " + config(), "", kAuditKeyEnv);
   EXPECT_NE(r.out.find("already keyed"), std::string::npos) << r.out;
+}
+
+TEST_F(CliAuditTest, EraseRemovesTheTextEverywhereAuditsItAndQueuesTheMessageUpdate) {
+  const auto id = add_escalation(kAuditKey);
+  {
+    desk::storage::StoreOptions options;
+    options.audit_key = kAuditKey;
+    desk::storage::SqliteStore::open(db(), options)->record_message({id, "slack", "C0DESK", "1700000000.000100", ""});
+  }
+  // Refused, changing nothing: an unknown or malformed id, no reason, no key for the keyed chain.
+  auto r = run("erase " + config() + " --submission SUB-000009 --reason 'ticket DPO-7'", "", kAuditKeyEnv);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("no submission SUB-000009: nothing was changed"), std::string::npos) << r.out;
+  r = run("erase " + config() + " --submission ESC-000001 --reason 'ticket DPO-7'", "", kAuditKeyEnv);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("--submission: 'ESC-000001' is not a submission id"), std::string::npos) << r.out;
+  EXPECT_EQ(run("erase " + config() + " --submission SUB-000001", "", kAuditKeyEnv).code, 2);
+  r = run("erase " + config() + " --submission SUB-000001 --reason 'ticket DPO-7'");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("set DESK_AUDIT_KEY"), std::string::npos) << r.out;
+  ASSERT_NE(file_bytes(db()).find("7946 0958"), std::string::npos) << "nothing was erased yet";
+
+  r = run("erase " + config() + " --submission SUB-000001 --reason 'ticket DPO-7'", "", kAuditKeyEnv);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("erased SUB-000001 (" + id + ")"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("an update of its message is queued for slack"), std::string::npos) << r.out;
+  EXPECT_EQ(file_bytes(db()).find("7946 0958"), std::string::npos) << "not even in the file";
+  {
+    auto store = desk::storage::SqliteStore::open(db(), {kAuditKey});
+    const auto slack = store->outbox_history("slack", 0);
+    ASSERT_EQ(slack.size(), 1u);
+    EXPECT_EQ(slack[0].kind, "update_escalation");
+    EXPECT_EQ(slack[0].escalation_id, id);
+    EXPECT_EQ(store->audit_trail(id).back().event.kind, "submission.erased");
+  }
+  r = run("audit verify " + config(), "", kAuditKeyEnv);
+  EXPECT_EQ(r.code, 0) << r.out;
+  r = run("erase " + config() + " --submission SUB-000001 --reason 'ticket DPO-7'", "", kAuditKeyEnv);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("was already erased"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -233,7 +233,7 @@ TEST_F(AuditStoreTest, TrailIsFilteredByEscalationAndChainsAcrossAll) {
 TEST_F(AuditStoreTest, ErasingEvidenceKeepsDigestTombstoneAndAValidChain) {
   const NewSubmission s = escalated_submission();
   const auto ids = store_->add_submission(s);
-  store_->erase_evidence(ids.escalation_id, "dpo", "subject access erasure request #42", kT0 + 24h);
+  store_->erase_submission(ids.submission_id, "dpo", "subject access erasure request #42", kT0 + 24h, {});
 
   const auto ev = store_->evidence(ids.escalation_id);
   ASSERT_TRUE(ev);
@@ -247,24 +247,33 @@ TEST_F(AuditStoreTest, ErasingEvidenceKeepsDigestTombstoneAndAValidChain) {
   EXPECT_EQ(ev->erased_by, "dpo");
   EXPECT_EQ(ev->erase_reason, "subject access erasure request #42");
   EXPECT_TRUE(store_->submission(ids.submission_id)->submission.output.empty());
-  EXPECT_EQ(store_->escalation(ids.escalation_id)->hits.size(), 4u);
+  const auto hits = store_->escalation(ids.escalation_id)->hits;
+  ASSERT_EQ(hits.size(), 4u);
+  for (const auto& h : hits) {
+    EXPECT_TRUE(h.matched.empty()) << h.rule_id;
+    EXPECT_EQ(h.explanation, "(erased on request)") << h.rule_id;
+    EXPECT_FALSE(h.begin) << h.rule_id;
+  }
+  EXPECT_EQ(hits[1].rule_id, "lexicon/pricing/prices") << "which rule fired stays";
 
   const auto trail = store_->audit_trail(ids.escalation_id);
   ASSERT_EQ(trail.size(), 2u);
-  EXPECT_EQ(trail[1].event.kind, "evidence.erased");
+  EXPECT_EQ(trail[1].event.kind, "submission.erased");
   EXPECT_EQ(trail[1].event.actor, "dpo");
   EXPECT_TRUE(store_->verify_audit().ok);
 
-  store_->erase_evidence(ids.escalation_id, "dpo", "again", kT0 + 25h);  // already erased: no change
+  EXPECT_TRUE(store_->erase_submission(ids.submission_id, "dpo", "again", kT0 + 25h, {}).already_erased);
   EXPECT_EQ(store_->audit_trail(ids.escalation_id).size(), 2u);
   EXPECT_EQ(store_->evidence(ids.escalation_id)->erase_reason, "subject access erasure request #42");
 }
 
-TEST_F(AuditStoreTest, ErasingNeedsAKnownEscalationAndAnEraser) {
-  EXPECT_EQ(storage_error_code([&] { store_->erase_evidence("ESC-000404", "dpo", "r", kT0); }),
+TEST_F(AuditStoreTest, ErasingNeedsAKnownSubmissionAnEraserAndAReason) {
+  EXPECT_EQ(storage_error_code([&] { store_->erase_submission("SUB-000404", "dpo", "r", kT0, {}); }),
             StorageError::Code::not_found);
   const auto ids = store_->add_submission(escalated_submission());
-  EXPECT_EQ(storage_error_code([&] { store_->erase_evidence(ids.escalation_id, "", "r", kT0); }),
+  EXPECT_EQ(storage_error_code([&] { store_->erase_submission(ids.submission_id, "", "r", kT0, {}); }),
+            StorageError::Code::constraint);
+  EXPECT_EQ(storage_error_code([&] { store_->erase_submission(ids.submission_id, "dpo", "", kT0, {}); }),
             StorageError::Code::constraint);
   EXPECT_FALSE(store_->evidence(ids.escalation_id)->output.empty());
   EXPECT_FALSE(store_->evidence("ESC-000404"));

@@ -1,6 +1,6 @@
 #pragma once
 /// The `escalation-desk` command line: one CLI11 subcommand per file under bot/cli/ (run, check-config,
-/// evaluate, rota, audit verify|export, demo), each with its own --help.
+/// evaluate, rota, audit verify|export|anchor, erase, demo, sandbox), each with its own --help.
 /// Exit codes scripts can rely on: 0 ok, 1 a check failed, 2 usage or config error.
 #include <iosfwd>
 #include <string>

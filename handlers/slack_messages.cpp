@@ -87,10 +87,14 @@ json fields_block(const core::Escalation& e, const PersonRef& owner, const Perso
   return {{"type", "section"}, {"fields", std::move(fields)}};
 }
 
-std::string excerpt_text(const std::string& masked_excerpt) {
+std::string excerpt_text(const EscalationView& view) {
+  if (view.erased_at)
+    return "*Output:* _erased on request " + slack_date(*view.erased_at) +
+           ": the draft, its prompt, metadata and suggested fix, what each trigger matched and the rationales "
+           "were removed; the audit trail keeps their digests_";
   const std::string head = "*Output* (personal data masked)\n";
-  if (masked_excerpt.empty()) return head + "_(empty)_";
-  return head + fit_text(masked_excerpt, room(kSectionLimit, head), TextMode::quoted);
+  if (view.masked_excerpt.empty()) return head + "_(empty)_";
+  return head + fit_text(view.masked_excerpt, room(kSectionLimit, head), TextMode::quoted);
 }
 
 bool linkable(const std::string& url) {
@@ -110,6 +114,7 @@ std::string evidence_text(const EscalationView& view) {
     out += fit_text(view.permalink, kUrlLimit);
   }
   out += "\n*Suggested fix:* ";
+  if (view.erased_at) return out + "_erased_";
   if (view.suggested_fix.empty()) return out + "_none given_";
   return out + fit_text(view.suggested_fix, room(kSectionLimit, out));
 }
@@ -194,7 +199,7 @@ json escalation_body(const core::Escalation& e, const EscalationView& view, cons
   add_outcome(blocks, e, owner, rota);
   blocks.push_back(section(triggers_text(e)));
   blocks.push_back(fields_block(e, owner, view.backup));
-  blocks.push_back(section(excerpt_text(view.masked_excerpt), true));
+  blocks.push_back(section(excerpt_text(view), true));
   blocks.push_back(section(evidence_text(view), true));
   std::string clock = clock_text(e, rota);
   // The user group follows the duty lead: mention it only while the duty lead owns the escalation.

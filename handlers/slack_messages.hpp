@@ -40,6 +40,9 @@ struct EscalationView {
   PersonRef owner;           ///< holder of the owner role (from the rota)
   PersonRef backup;          ///< who the backup ping would reach (from the rota)
   std::string usergroup_id;  ///< "S…" of the on-duty user group; empty when not known
+  /// Set when the submission's personal data was erased on request: the message says so in place of
+  /// the excerpt and the suggested fix.
+  std::optional<core::TimePoint> erased_at;
 };
 
 // ---- Text helpers (also useful to other Slack handlers) ----

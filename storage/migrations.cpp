@@ -246,13 +246,38 @@ constexpr const char* kOutboxFailures = R"sql(
 CREATE INDEX outbox_failed ON outbox (id) WHERE state = 'failed';
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations{{
+// The audit chain's keyed head (see storage/audit_chain.hpp): one row, rewritten with each append, outside
+// the chained rows so that deleting the last rows shows. No row: the chain was never keyed.
+constexpr const char* kAuditHead = R"sql(
+CREATE TABLE audit_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL CHECK (seq >= 0),
+  hash TEXT NOT NULL CHECK (length(hash) = 64),
+  keyed_from INTEGER NOT NULL CHECK (keyed_from >= 1),
+  mac TEXT NOT NULL CHECK (length(mac) = 64)
+);
+)sql";
+
+// Text people wrote that audit events refer to (rationales, erasure reasons), beside the chain, which
+// holds only their digests: erasing a note never breaks the chain.
+constexpr const char* kAuditNotes = R"sql(
+CREATE TABLE audit_notes (
+  seq INTEGER NOT NULL REFERENCES audit (seq),
+  name TEXT NOT NULL CHECK (name <> ''),
+  text TEXT NOT NULL,
+  PRIMARY KEY (seq, name)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 7> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
     {4, "surfaces: outbox rows per surface and effect, ordered per escalation; message references per surface",
      kSurfaces},
     {5, "an index of outbox messages that failed for good", kOutboxFailures},
+    {6, "the audit chain's keyed head record", kAuditHead},
+    {7, "notes beside the audit chain: rationales and reasons, erasable", kAuditNotes},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

@@ -46,6 +46,8 @@ SQLite::Database open_database(const std::string& path, bool in_memory) {
   }
   // FULL: with WAL, NORMAL may lose the last commits on power loss; an acknowledged write must stay.
   db.exec("PRAGMA synchronous = FULL");
+  // Erasure must leave no copy of the text in free pages or cells: deleted content is zeroed.
+  db.exec("PRAGMA secure_delete = ON");
   migrate(db);
   return db;
 }
@@ -145,10 +147,11 @@ std::vector<core::AuditEvent> submission_audit(const NewSubmission& s, const Sub
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SqliteStore::~SqliteStore() = default;
 
-std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path) {
+std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const StoreOptions& options) {
   const bool in_memory = path.empty() || path == ":memory:";
   try {
     auto impl = std::make_unique<Impl>(open_database(path, in_memory));
+    impl->audit_key = options.audit_key;
     return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
   } catch (const SQLite::Exception& e) {
     if (is_corruption(e))
@@ -160,9 +163,9 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path) {
 ConnectionSettings SqliteStore::settings() {
   return impl_->run("reading connection settings", [&] {
     auto pragma = [&](const char* name) { return impl_->db.execAndGet(std::string("PRAGMA ") + name); };
-    return ConnectionSettings{pragma("journal_mode").getString(), pragma("busy_timeout").getInt(),
+    return ConnectionSettings{pragma("journal_mode").getString(),   pragma("busy_timeout").getInt(),
                               pragma("foreign_keys").getInt() != 0, pragma("synchronous").getInt(),
-                              pragma("user_version").getInt()};
+                              pragma("user_version").getInt(),      pragma("secure_delete").getInt() != 0};
   });
 }
 

@@ -14,8 +14,16 @@ struct ConnectionSettings {
   std::string journal_mode;  ///< "wal" for files, "memory" for ":memory:"
   int busy_timeout_ms = 0;
   bool foreign_keys = false;
-  int synchronous = 0;     ///< 2 = FULL
-  int schema_version = 0;  ///< PRAGMA user_version
+  int synchronous = 0;         ///< 2 = FULL
+  int schema_version = 0;      ///< PRAGMA user_version
+  bool secure_delete = false;  ///< deleted content is overwritten with zeros (erasure)
+};
+
+struct StoreOptions {
+  /// DESK_AUDIT_KEY: chains new audit rows with HMAC-SHA256 and keeps the keyed head. Empty: the
+  /// chain can be read and checked as far as plain SHA-256 goes, and written only if it was never
+  /// keyed (tests, tools); a keyed chain then refuses appends (StorageError audit_key).
+  std::string audit_key;
 };
 
 class SqliteStore final : public Store {
@@ -23,7 +31,7 @@ class SqliteStore final : public Store {
   /// Opens (creating if absent) and migrates the database at `path`; ":memory:" for a private one.
   /// Throws StorageError: corrupt (not a database, damaged, or another application's), newer_schema,
   /// io (cannot open). Never resets or overwrites a file it does not recognise.
-  static std::unique_ptr<SqliteStore> open(const std::string& path);
+  static std::unique_ptr<SqliteStore> open(const std::string& path, const StoreOptions& options = {});
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
@@ -48,13 +56,25 @@ class SqliteStore final : public Store {
   bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
                          const std::vector<OutboxMessage>& outbox) override;
   std::optional<EvidenceBundle> evidence(const std::string& escalation_id) override;
-  void erase_evidence(const std::string& escalation_id, const std::string& by, const std::string& reason,
-                      core::TimePoint at) override;
+  /// Also clears the write-ahead log afterwards (a TRUNCATE checkpoint, when no reader holds it), so
+  /// with secure_delete no copy of the erased text stays in the files.
+  Erasure erase_submission(const std::string& submission_id, const std::string& by, const std::string& reason,
+                           core::TimePoint at, const std::vector<OutboxMessage>& outbox) override;
 
   void append_audit(const std::vector<core::AuditEvent>& events) override;
   /// Rows of one escalation in seq order; an empty id gives the whole trail (for export).
   std::vector<AuditRow> audit_trail(const std::string& escalation_id) override;
   AuditVerification verify_audit() override;
+  AuditChain audit_chain() override;
+  /// Why appending to the audit trail with this store's key would fail (no key for a keyed chain, a
+  /// key that does not match, an unkeyed chain of rows, a chain that no longer ends at its head), or
+  /// empty when it would work. Checked at start, so the desk refuses to run rather than fail later.
+  std::string audit_key_problem();
+  /// Keys a chain written without a key, once: checks it as plain SHA-256 (refusing a broken one,
+  /// StorageError corrupt), then appends an "audit.keyed" row under the key, whose HMAC covers the old
+  /// rows' last hash, and writes the keyed head. Returns how many rows were there before; a chain
+  /// already keyed with this key changes nothing (nullopt). Needs the key (StorageError audit_key).
+  std::optional<std::int64_t> anchor_audit(const std::string& actor, core::TimePoint at);
 
   void save_policy_snapshot(const std::string& digest, const std::string& text) override;
   std::optional<std::string> policy_snapshot(const std::string& digest) override;

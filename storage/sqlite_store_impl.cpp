@@ -68,10 +68,16 @@ SqliteStore::Impl::Impl(SQLite::Database database)
       select_deadlines(db,
                        "SELECT kind, due_at, fired_at FROM deadlines WHERE escalation_id = ? "
                        "AND generation = ? ORDER BY due_at, kind"),
-      audit_head(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"),
+      audit_last_row(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"),
       insert_audit(db,
                    "INSERT INTO audit (seq, at, kind, escalation_id, actor, fields, prev_hash, hash) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+      insert_audit_note(db, "INSERT INTO audit_notes (seq, name, text) VALUES (?, ?, ?)"),
+      select_audit_head(db, "SELECT seq, hash, keyed_from, mac FROM audit_head WHERE id = 1"),
+      write_audit_head(db,
+                       "INSERT INTO audit_head (id, seq, hash, keyed_from, mac) VALUES (1, ?, ?, ?, ?) "
+                       "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, "
+                       "keyed_from = excluded.keyed_from, mac = excluded.mac"),
       mark_processed(db, "INSERT INTO processed_ids (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"),
       select_overrides(db,
                        "SELECT id, role, person, from_at, until_at, reason, created_by FROM rota_overrides "

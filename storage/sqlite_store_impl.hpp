@@ -4,7 +4,9 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "storage/sqlite_store.hpp"
@@ -31,8 +33,17 @@ struct SqliteStore::Impl {
   SubmissionIds add_submission_rows(const NewSubmission& s);
   /// The next "SUB-…"/"ESC-…" id; advances the counter inside the caller's transaction.
   std::string next_id(const char* sequence, const char* prefix);
-  /// Appends events to the chain inside the caller's transaction.
+  /// Appends events to the chain inside the caller's transaction, keyed when the chain is (see
+  /// writable_head); rewrites the head. Throws StorageError audit_key/corrupt as writable_head does.
   void append_audit(const std::vector<core::AuditEvent>& events);
+  /// Appends under `head` (nullopt: unkeyed) and rewrites it.
+  void append_audit_rows(const std::vector<core::AuditEvent>& events, std::optional<AuditHead> head);
+  /// The head to append under: nullopt for a chain never keyed and no key given; a fresh one for an
+  /// empty chain and a key. Throws when appending would break or launder the chain.
+  std::optional<AuditHead> writable_head();
+  std::optional<AuditHead> read_audit_head();
+  /// The last row's seq and hash (0 and the genesis hash for an empty chain).
+  std::pair<std::int64_t, std::string> audit_last();
   std::vector<core::TriggerHit> hits_of(const std::string& submission_id);
   std::vector<core::Deadline> deadlines_of(const std::string& escalation_id, int generation);
   void write_deadlines(const std::string& escalation_id, int generation, const std::vector<core::Deadline>& ds);
@@ -45,6 +56,7 @@ struct SqliteStore::Impl {
 
   SQLite::Database db;
   std::mutex mutex;
+  std::string audit_key;  ///< DESK_AUDIT_KEY; empty: none
   // Prepared once, reset after each use (see detail::StatementUse): the hot paths.
   SQLite::Statement next_id_stmt;
   SQLite::Statement find_idempotent;
@@ -59,8 +71,11 @@ struct SqliteStore::Impl {
   SQLite::Statement delete_deadlines;
   SQLite::Statement insert_deadline;
   SQLite::Statement select_deadlines;
-  SQLite::Statement audit_head;
+  SQLite::Statement audit_last_row;
   SQLite::Statement insert_audit;
+  SQLite::Statement insert_audit_note;
+  SQLite::Statement select_audit_head;
+  SQLite::Statement write_audit_head;
   SQLite::Statement mark_processed;
   SQLite::Statement select_overrides;  ///< read by every /rota and every click
   // The outbox sender's loop: poll, claim, settle.

@@ -19,7 +19,9 @@ namespace desk::storage {
 
 class StorageError : public std::runtime_error {
  public:
-  enum class Code { corrupt, newer_schema, io, constraint, not_found, conflict };
+  /// audit_key: the audit chain cannot be written with the key given (missing, wrong, or the chain
+  /// is not keyed yet); the message says which and what to do.
+  enum class Code { corrupt, newer_schema, io, constraint, not_found, conflict, audit_key };
   StorageError(Code code, const std::string& what) : std::runtime_error(what), code_(code) {}
   Code code() const { return code_; }
 
@@ -146,19 +148,58 @@ struct Drill {
 struct AuditRow {
   std::int64_t seq = 0;
   core::AuditEvent event;
-  std::string prev_hash;  ///< hex SHA-256 of the row before (64 zeros for the first)
-  std::string hash;       ///< hex SHA-256 over prev_hash and this row's canonical form
+  std::string prev_hash;      ///< the hash of the row before (64 zeros for the first)
+  std::string hash;           ///< HMAC-SHA256 (keyed rows) or SHA-256 over prev_hash and this row's canonical form
+  std::string stored_fields;  ///< the fields text exactly as stored (event.fields is its parsed form)
+  /// Text people wrote that the event refers to (a rationale, an erasure's reason), kept beside the
+  /// chain: the chained fields hold only "<name>_digest", so erasing the text never breaks the chain.
+  /// event.fields lists these too (name -> text), for showing; an erased note is simply absent.
+  std::vector<std::pair<std::string, std::string>> notes;
+};
+
+/// The chain's anchor, kept outside the chained rows: the last row's seq and hash, the first row
+/// chained under the key, and an HMAC over the three with DESK_AUDIT_KEY. Rewritten with every
+/// append, so deleting the last rows (or rehashing the chain) no longer matches it, and nobody
+/// without the key can write a new one.
+struct AuditHead {
+  std::int64_t seq = 0;
+  std::string hash;
+  std::int64_t keyed_from = 1;
+  std::string mac;
+};
+
+/// The whole chain and its head, read in one snapshot (for export).
+struct AuditChain {
+  std::vector<AuditRow> rows;
+  std::optional<AuditHead> head;  ///< nullopt: the chain was never keyed
 };
 
 struct AuditVerification {
   bool ok = true;
   std::int64_t rows = 0;
-  std::int64_t first_bad_seq = 0;  ///< 0 when ok
-  std::string problem;             ///< what is wrong at first_bad_seq ("hash mismatch", "row missing", …)
+  std::int64_t first_bad_seq = 0;     ///< 0 when ok, or when what is wrong is not one row (the head, the key)
+  std::string problem;                ///< what is wrong at first_bad_seq ("hash mismatch", "row missing", …)
+  bool keyed = false;                 ///< the chain is anchored by a head record checked with the key
+  std::int64_t evidence_checked = 0;  ///< evidence bundles recomputed or matched against the chain
+  bool needs_key = false;             ///< the chain is keyed and no key was given: nothing could be checked
+};
+
+/// What erase_submission did: the ids concerned and how much personal text it removed.
+struct Erasure {
+  std::string submission_id;
+  std::string escalation_id;    ///< empty for an approved submission
+  bool already_erased = false;  ///< erased before: nothing was changed, nothing enqueued
+  std::optional<core::TimePoint> erased_at;
+  std::string erased_by;
+  int hits = 0;            ///< trigger hits whose matched text and explanation were removed
+  int notes = 0;           ///< rationales and reasons removed from beside the audit chain
+  int outbox_rows = 0;     ///< outbox payloads whose texts were replaced
+  bool rationale = false;  ///< the decision's rationale was removed
 };
 
 struct EvidenceBundle {
   std::string escalation_id;
+  std::string submission_id;
   std::string channel;
   std::string prompt, output, metadata_json, permalink, suggested_fix;
   std::string digest;                        ///< SHA-256 hex of the canonical evidence; what the audit chain covers
@@ -208,14 +249,24 @@ class Store {
   virtual bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
                                  const std::vector<OutboxMessage>& outbox) = 0;
   virtual std::optional<EvidenceBundle> evidence(const std::string& escalation_id) = 0;
-  /// Removes the personal text of an escalation's evidence, keeping its digest and a tombstone, audited.
-  virtual void erase_evidence(const std::string& escalation_id, const std::string& by, const std::string& reason,
-                              core::TimePoint at) = 0;
+  /// Erases the personal data a submission left in the store, in one transaction: its evidence text
+  /// (prompt, output, metadata, suggested fix; the digest stays, with a tombstone of who, when and
+  /// why), its trigger hits' matched text, explanations and offsets, the answer kept for Idempotency-Key
+  /// replays, its escalation's decision rationale and the rationales kept beside the audit chain, and the
+  /// texts in its escalation's outbox payloads; then appends a "submission.erased" event (who, when,
+  /// what: counts and the digest, the reason only as a note) and enqueues `outbox` (e.g. updates of
+  /// the escalation's messages; an empty escalation_id is this one). Already erased: changes nothing.
+  /// StorageError not_found for an unknown submission, constraint for an empty `by` or `reason`.
+  virtual Erasure erase_submission(const std::string& submission_id, const std::string& by, const std::string& reason,
+                                   core::TimePoint at, const std::vector<OutboxMessage>& outbox) = 0;
 
   // Audit trail.
   virtual void append_audit(const std::vector<core::AuditEvent>& events) = 0;
   virtual std::vector<AuditRow> audit_trail(const std::string& escalation_id) = 0;
+  /// Walks the chain (with the store's audit key, if any), checks its head and every evidence
+  /// bundle against the digest the chain recorded for it.
   virtual AuditVerification verify_audit() = 0;
+  virtual AuditChain audit_chain() = 0;
 
   // Policy snapshots (the config text each escalation keeps), by SHA-256 digest.
   virtual void save_policy_snapshot(const std::string& digest, const std::string& text) = 0;

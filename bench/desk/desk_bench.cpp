@@ -162,6 +162,7 @@ PhaseResult run_phase(const Options& o, const emu::TestPki& pki, const std::stri
                                                   {"SLACK_APP_TOKEN", eo.workspace.app_token},
                                                   {"SLACK_BOT_TOKEN", eo.workspace.bot_token},
                                                   {"DESK_INTAKE_TOKENS", desk::bench::kIntakeToken},
+                                                  {"DESK_AUDIT_KEY", "desk-bench-audit-key-0123456789abcdef"},
                                                   {"DESK_LOG_LEVEL", "info"}};
 
   const auto first = emulator.send_slash_command("/rota", "");  // waits in the emulator for the desk

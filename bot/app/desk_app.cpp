@@ -557,14 +557,35 @@ class Desk {
 int open_and_run(const core::Policy& policy, DeskMode mode) {
   if (const char* level = std::getenv("DESK_LOG_LEVEL"))
     slack::set_log_level(slack::parse_log_level(level, slack::LogLevel::info));
+  // The audit chain's key: required to run the desk for real; the sandbox may run without it on a
+  // chain that was never keyed (its own scratch database), saying so.
+  storage::StoreOptions store_options;
+  try {
+    if (auto key = slack::read_audit_key()) store_options.audit_key = std::move(*key);
+  } catch (const std::exception& e) {
+    std::cerr << "escalation-desk: " << e.what() << "\n";
+    return kExitNotConfigured;
+  }
+  if (store_options.audit_key.empty() && !mode.sandbox) {
+    std::cerr << "escalation-desk: DESK_AUDIT_KEY is not set: the audit trail is chained with it (HMAC-SHA256), "
+                 "so that nobody with the database file alone can rewrite or truncate it. Set DESK_AUDIT_KEY (or "
+                 "DESK_AUDIT_KEY_FILE) to a secret of at least 32 characters, e.g. from `openssl rand -hex 32`, and "
+                 "keep it apart from the database\n";
+    return kExitNotConfigured;
+  }
   std::unique_ptr<storage::SqliteStore> store;
   try {
-    store = storage::SqliteStore::open(policy.desk.database);
+    store = storage::SqliteStore::open(policy.desk.database, store_options);
+    if (const std::string problem = store->audit_key_problem(); !problem.empty())
+      throw storage::StorageError(storage::StorageError::Code::audit_key, problem);
     store->save_policy_snapshot(policy.source_digest, policy.source_text);
   } catch (const storage::StorageError& e) {
     std::cerr << "escalation-desk: " << e.what() << "\n";
     return kExitNotConfigured;
   }
+  if (store_options.audit_key.empty())
+    std::cerr << "escalation-desk: sandbox without DESK_AUDIT_KEY: its audit trail is chained with plain SHA-256 "
+                 "(not tamper-evident); the real desk refuses to run without the key\n";
   DeskSecrets secrets;
   try {
     if (auto tokens = slack::read_secret("DESK_INTAKE_TOKENS")) secrets.intake_tokens = split_tokens(*tokens);

@@ -1,8 +1,13 @@
 #include "bot/cli/command.hpp"
 
+#include <unistd.h>
+
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
+
+#include "bot/slack/secrets.hpp"
 
 namespace desk::bot::cli {
 namespace {
@@ -49,6 +54,17 @@ core::TimePoint now_or_at(const std::string& at) {
   if (at.empty()) return core::SystemClock{}.now();
   if (auto instant = parse_instant(at)) return *instant;
   throw UsageError("--at: not a UTC instant: '" + at + "'");  // the validator refused it already
+}
+
+std::string audit_key_from_env() {
+  try {
+    return slack::read_audit_key().value_or("");
+  } catch (const slack::SecretError& e) { throw UsageError(e.what()); }
+}
+
+std::string cli_actor() {
+  if (const char* user = std::getenv("USER"); user != nullptr && *user != '\0') return std::string("cli:") + user;
+  return "cli:uid" + std::to_string(::getuid());
 }
 
 CLI::Validator one_of(std::vector<std::string> allowed) {

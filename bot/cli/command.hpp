@@ -42,6 +42,13 @@ void add_at_option(CLI::App& command, std::string& at);
 /// The instant `--at` named (already validated), or the wall clock when it was not given.
 core::TimePoint now_or_at(const std::string& at);
 
+/// DESK_AUDIT_KEY (or DESK_AUDIT_KEY_FILE), "" when unset; a key set wrongly (too short, both forms,
+/// an unreadable file) is a UsageError naming the variable.
+std::string audit_key_from_env();
+
+/// Who runs this command, for the audit trail: "cli:" and the login name ($USER, else the uid).
+std::string cli_actor();
+
 /// A validator accepting only `allowed` values, saying which ones are allowed when it refuses.
 CLI::Validator one_of(std::vector<std::string> allowed);
 

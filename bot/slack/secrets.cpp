@@ -76,4 +76,12 @@ std::optional<std::string> read_secret(std::string_view name, const EnvLookup& e
   return value;
 }
 
+std::optional<std::string> read_audit_key(const EnvLookup& env) {
+  auto key = read_secret("DESK_AUDIT_KEY", env);
+  if (key && key->size() < kMinAuditKeyLength)
+    throw SecretError("DESK_AUDIT_KEY holds " + std::to_string(key->size()) + " characters: it needs at least " +
+                      std::to_string(kMinAuditKeyLength) + " (e.g. from `openssl rand -hex 32`)");
+  return key;
+}
+
 }  // namespace desk::bot::slack

@@ -1,6 +1,7 @@
 #pragma once
 /// Secrets come from the environment only: `NAME` holds the value, or `NAME_FILE` names a file that
 /// holds it (Docker/systemd credentials). Errors name the variable, never the value.
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -26,5 +27,12 @@ EnvLookup process_env();
 /// (an empty variable counts as unset). Throws SecretError when both are set, or the file cannot be
 /// read or is empty. The value is registered with the log facade so it is masked in every line.
 std::optional<std::string> read_secret(std::string_view name, const EnvLookup& env = process_env());
+
+/// A DESK_AUDIT_KEY shorter than this could be guessed, and a guessed key forges the audit chain.
+inline constexpr std::size_t kMinAuditKeyLength = 32;
+
+/// DESK_AUDIT_KEY (or DESK_AUDIT_KEY_FILE) as read_secret reads it; nullopt when unset. Throws
+/// SecretError for a key shorter than kMinAuditKeyLength, naming the variable, never the value.
+std::optional<std::string> read_audit_key(const EnvLookup& env = process_env());
 
 }  // namespace desk::bot::slack

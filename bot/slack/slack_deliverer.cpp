@@ -313,6 +313,7 @@ handlers::EscalationView SlackDeliverer::view_for(const core::Escalation& e, con
     view.masked_excerpt = masker_.mask(set, evidence->output);
     view.permalink = evidence->permalink;
     view.suggested_fix = evidence->suggested_fix;
+    view.erased_at = evidence->erased_at;
   }
   if (!set) {
     view.owner = handlers::PersonRef{{}, e.owner_person};

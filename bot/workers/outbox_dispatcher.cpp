@@ -15,6 +15,10 @@ namespace {
 namespace net = boost::asio;
 using Kind = DeliveryOutcome::Kind;
 
+// Rows another process added (`escalation-desk erase` enqueues message updates) poke nobody: look
+// at the outbox at least this often even when nothing is due.
+constexpr std::chrono::milliseconds kIdleRecheck{30'000};
+
 }  // namespace
 
 OutboxDispatcher::OutboxDispatcher(net::any_io_executor executor, storage::Store& store, core::Clock& clock,
@@ -94,10 +98,10 @@ net::awaitable<void> OutboxDispatcher::run() {
       continue;
     }
     if (worked || stopping_) continue;
-    std::optional<std::chrono::milliseconds> wait;
+    std::optional<std::chrono::milliseconds> wait = kIdleRecheck;
     try {
       if (auto next = store_.outbox_next_attempt(ready_surfaces()))
-        wait = std::max(core::Seconds{0}, *next - clock_.now());
+        wait = std::min<std::chrono::milliseconds>(kIdleRecheck, std::max(core::Seconds{0}, *next - clock_.now()));
     } catch (const std::exception& e) {
       // Not knowing when the next row is due: look again soon rather than never.
       problem_ = e.what();

@@ -9,6 +9,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iterator>
+#include <sstream>
 
 #include "storage/sqlite_store.hpp"
 
@@ -113,8 +116,10 @@ struct CommandCase {
   std::string command, own_option;
 };
 const CommandCase kCommands[] = {
-    {"run", ""},          {"check-config", "--at"},         {"evaluate", "--expect"}, {"rota", "--weeks"},
-    {"audit verify", ""}, {"audit export", "--escalation"}, {"demo", "--at"},         {"report", "--format"},
+    {"run", ""},          {"check-config", "--at"},   {"evaluate", "--expect"},
+    {"rota", "--weeks"},  {"audit verify", "--file"}, {"audit export", "--escalation"},
+    {"audit anchor", ""}, {"demo", "--at"},           {"erase", "--submission"},
+    {"report", "--format"},
 };
 
 /// `args` is refused with exit code 2 and an output containing `message`.
@@ -266,29 +271,24 @@ TEST(Cli, BadConfigExitsTwoWithFileAndLine) {
   EXPECT_NE(r.out.find(path.string() + ":3:3: unknown key 'chanel' in desk"), std::string::npos) << r.out;
 }
 
-/// Stores an escalated paid ad with `output`, opened at `opened_at` on a low-confidence hit, as intake
-/// would; returns its escalation id.
-std::string add_paid_ad(const std::string& database, const std::string& output, desk::core::TimePoint opened_at) {
-  auto store = desk::storage::SqliteStore::open(database);
+/// An escalated draft with a phone number in it, as a desk would store it.
+desk::storage::NewSubmission paid_ads_submission() {
   desk::storage::NewSubmission ns;
   ns.submission.workflow = "paid_ads";
   ns.submission.channel = "meta";
   ns.submission.agent = "ads-agent";
   ns.submission.confidence = 0.5;
-  ns.submission.output = output;
+  ns.submission.output = "Call jane on +44 20 7946 0958";
   ns.verdict = desk::core::Verdict::escalated;
   desk::core::Escalation e;
   e.workflow = "paid_ads";
   e.channel = "meta";
-  e.agent = "ads-agent";
   e.owner_role = "duty_lead";
   e.owner_person = "alice";
-  e.opened_at = opened_at;
   e.deadlines = {{desk::core::DeadlineKind::triage, {}, std::nullopt}};
-  e.hits.push_back({desk::core::TriggerKind::low_confidence, "confidence/paid_ads"});
   ns.escalation = e;
   ns.audit = {{"escalation.opened", "", "ads-agent", {}, {{"workflow", "paid_ads"}}}};
-  return store->add_submission(ns).escalation_id;
+  return ns;
 }
 
 TEST(Cli, AuditWithoutDatabaseSaysWhereItLooked) {
@@ -311,14 +311,18 @@ TEST(Cli, AuditVerifyAndExportOnARealDatabase) {
   std::filesystem::copy_file(std::string(DESK_SOURCE_DIR) + "/deploy/desk.example.yaml", dir / "desk.yaml");
   const std::string config = "--config " + (dir / "desk.yaml").string();
   std::string escalation_id;
-  escalation_id = add_paid_ad((dir / "escalation-desk.db").string(), "Call jane on +44 20 7946 0958", {});
+  {
+    auto store = desk::storage::SqliteStore::open((dir / "escalation-desk.db").string());
+    escalation_id = store->add_submission(paid_ads_submission()).escalation_id;
+  }
   auto r = run("audit verify " + config);
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("audit trail OK"), std::string::npos) << r.out;
 
   r = run("audit export " + config + " --escalation " + escalation_id);
   ASSERT_EQ(r.code, 0) << r.out;
-  const auto j = nlohmann::json::parse(r.out);
+  const auto j = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+  EXPECT_EQ(j["type"], "escalation");
   EXPECT_EQ(j["escalation_id"], escalation_id);
   EXPECT_EQ(j["output"], "Call jane on +44 20 7946 0958");
   EXPECT_EQ(j["audit"][0]["kind"], "escalation.opened");
@@ -334,6 +338,209 @@ TEST(Cli, AuditVerifyAndExportOnARealDatabase) {
   std::filesystem::remove_all(dir);
 }
 
+/// The database file's bytes and its write-ahead log's: where erased text must not linger.
+std::string file_bytes(const std::string& path) {
+  std::string bytes;
+  for (const auto& p : {path, path + "-wal"}) {
+    std::ifstream in(p, std::ios::binary);
+    bytes.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return bytes;
+}
+
+const std::string kAuditKey = "cli-test-audit-key-0123456789abcdef";
+const std::string kAuditKeyEnv = "DESK_AUDIT_KEY=" + kAuditKey;
+
+/// A database written by a desk with kAuditKey (or none), an escalation in it, and its config.
+class CliAuditTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    std::filesystem::copy_file(std::string(DESK_SOURCE_DIR) + "/deploy/desk.example.yaml", dir_ / "desk.yaml");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string add_escalation(const std::string& key) {
+    desk::storage::StoreOptions options;
+    options.audit_key = key;
+    auto store = desk::storage::SqliteStore::open(db(), options);
+    desk::storage::NewSubmission ns = paid_ads_submission();
+    ns.submission.metadata_json = R"({"campaign": "spring"})";  // kept verbatim: the digest covers its spacing
+    const auto id = store->add_submission(ns).escalation_id;
+    store->append_audit({{"escalation.triaged", id, "alice", {}, {}},
+                         {"decision.accepted", id, "alice", {}, {{"rationale", "Checked with jane"}}}});
+    return id;
+  }
+  std::string db() const { return (dir_ / "escalation-desk.db").string(); }
+  std::string config() const { return "--config " + (dir_ / "desk.yaml").string(); }
+  /// The export's lines, with `edit` applied, written to a file; returns its path.
+  std::string export_file(const std::string& text, const std::function<void(std::vector<std::string>&)>& edit = {}) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    if (edit) edit(lines);
+    const auto path = dir_ / ("export-" + std::to_string(files_++) + ".jsonl");
+    std::ofstream out(path);
+    for (const auto& line : lines) out << line << "\n";
+    return path.string();
+  }
+
+  /// `verify --file` on the export edited by `edit` fails (exit 1) saying `message`.
+  void expect_broken(const std::string& exported, const std::function<void(std::vector<std::string>&)>& edit,
+                     const std::string& message) {
+    const auto r = run("audit verify --file " + export_file(exported, edit), "", kAuditKeyEnv);
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_NE(r.out.find(message), std::string::npos) << message << "\n" << r.out;
+  }
+  /// An edit setting `key` of the JSON on line `index` to `value`.
+  static std::function<void(std::vector<std::string>&)> edit_line(std::size_t index, std::string key,
+                                                                  std::string value) {
+    return [=](std::vector<std::string>& lines) {
+      auto j = nlohmann::json::parse(lines.at(index));
+      j[key] = value;
+      lines[index] = j.dump();
+    };
+  }
+
+  std::filesystem::path dir_ =
+      std::filesystem::temp_directory_path() / ("desk-cli-audit-" + std::to_string(::getpid()));
+  int files_ = 0;
+};
+
+TEST_F(CliAuditTest, RunRefusesToStartWithoutTheAuditKey) {
+  const auto r = run("run " + config());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("DESK_AUDIT_KEY is not set"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(db())) << "refused before opening the database";
+  const auto short_key = run("run " + config(), "", "DESK_AUDIT_KEY=tooshort");
+  EXPECT_EQ(short_key.code, 2) << short_key.out;
+  EXPECT_NE(short_key.out.find("DESK_AUDIT_KEY holds 8 characters"), std::string::npos) << short_key.out;
+  EXPECT_EQ(short_key.out.find("tooshort"), std::string::npos) << "never show the key";
+}
+
+TEST_F(CliAuditTest, VerifyWithTheKeyCatchesDeletedLastRows) {
+  add_escalation(kAuditKey);
+  auto r = run("audit verify " + config(), "", kAuditKeyEnv);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("audit trail OK: 3 rows, 1 evidence bundles match the chain, keyed"), std::string::npos)
+      << r.out;
+  {
+    SQLite::Database raw(db(), SQLite::OPEN_READWRITE);
+    raw.exec("DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 3");
+  }
+  r = run("audit verify " + config(), "", kAuditKeyEnv);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("audit trail BROKEN at row 3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("truncated"), std::string::npos) << r.out;
+
+  r = run("audit verify " + config());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("set DESK_AUDIT_KEY"), std::string::npos) << r.out;
+}
+
+TEST_F(CliAuditTest, AnExportVerifiesOfflineAndShowsEveryTampering) {
+  const auto id = add_escalation(kAuditKey);
+  const auto exported = run("audit export " + config(), "", kAuditKeyEnv);
+  ASSERT_EQ(exported.code, 0) << exported.out;
+  std::filesystem::remove(db());  // offline: no database at all
+
+  const auto intact = export_file(exported.out);
+  auto r = run("audit verify --file " + intact, "", kAuditKeyEnv);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("audit export OK: 3 rows, 1 evidence bundles"), std::string::npos) << r.out;
+
+  // The last row cut off (the head line kept): truncation shows.
+  expect_broken(
+      exported.out, [](auto& lines) { lines.erase(lines.end() - 2); }, "truncated");
+  // The file cut off before its head.
+  expect_broken(
+      exported.out, [](auto& lines) { lines.pop_back(); }, "no audit_head line");
+  // The evidence text edited; a row edited.
+  expect_broken(exported.out, edit_line(0, "output", "Call us"), "was changed after it was recorded");
+  expect_broken(exported.out, edit_line(2, "actor", "mallory"), "BROKEN at row 2");
+  // The rationale kept beside row 3 edited.
+  expect_broken(
+      exported.out,
+      [](auto& lines) {
+        auto j = nlohmann::json::parse(lines.at(3));
+        ASSERT_EQ(j["notes"]["rationale"], "Checked with jane");
+        j["notes"]["rationale"] = "Checked nothing";
+        lines[3] = j.dump();
+      },
+      "the rationale kept beside row 3");
+
+  // A wrong key fails; no key is a usage error.
+  r = run("audit verify --file " + intact, "", "DESK_AUDIT_KEY=some-other-key-0123456789abcdefgh");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("does not match DESK_AUDIT_KEY"), std::string::npos) << r.out;
+  r = run("audit verify --file " + intact);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("set DESK_AUDIT_KEY"), std::string::npos) << r.out;
+  EXPECT_EQ(run("audit verify --file " + intact + " " + config(), "", kAuditKeyEnv).code, 2);
+  EXPECT_EQ(run("audit verify", "", kAuditKeyEnv).code, 2);
+  (void)id;
+}
+
+TEST_F(CliAuditTest, AnOldUnkeyedDatabaseVerifiesWithAWarningAndIsKeyedByAnchor) {
+  add_escalation("");
+  auto r = run("audit verify " + config());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("warning: the chain is not keyed"), std::string::npos) << r.out;
+  r = run("audit verify " + config(), "", kAuditKeyEnv);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("audit anchor"), std::string::npos) << r.out;
+
+  EXPECT_EQ(run("audit anchor " + config()).code, 2) << "anchoring needs the key";
+  r = run("audit anchor " + config(), "", kAuditKeyEnv);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("its 3 earlier rows are covered"), std::string::npos) << r.out;
+  r = run("audit verify " + config(), "", kAuditKeyEnv);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("keyed hash chain intact"), std::string::npos) << r.out;
+  r = run("audit anchor " + config(), "", kAuditKeyEnv);
+  EXPECT_NE(r.out.find("already keyed"), std::string::npos) << r.out;
+}
+
+TEST_F(CliAuditTest, EraseRemovesTheTextEverywhereAuditsItAndQueuesTheMessageUpdate) {
+  const auto id = add_escalation(kAuditKey);
+  {
+    desk::storage::StoreOptions options;
+    options.audit_key = kAuditKey;
+    desk::storage::SqliteStore::open(db(), options)->record_message({id, "slack", "C0DESK", "1700000000.000100", ""});
+  }
+  // Refused, changing nothing: an unknown or malformed id, no reason, no key for the keyed chain.
+  auto r = run("erase " + config() + " --submission SUB-000009 --reason 'ticket DPO-7'", "", kAuditKeyEnv);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("no submission SUB-000009: nothing was changed"), std::string::npos) << r.out;
+  r = run("erase " + config() + " --submission ESC-000001 --reason 'ticket DPO-7'", "", kAuditKeyEnv);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("--submission: 'ESC-000001' is not a submission id"), std::string::npos) << r.out;
+  EXPECT_EQ(run("erase " + config() + " --submission SUB-000001", "", kAuditKeyEnv).code, 2);
+  r = run("erase " + config() + " --submission SUB-000001 --reason 'ticket DPO-7'");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("set DESK_AUDIT_KEY"), std::string::npos) << r.out;
+  ASSERT_NE(file_bytes(db()).find("7946 0958"), std::string::npos) << "nothing was erased yet";
+
+  r = run("erase " + config() + " --submission SUB-000001 --reason 'ticket DPO-7'", "", kAuditKeyEnv);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("erased SUB-000001 (" + id + ")"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("an update of its message is queued for slack"), std::string::npos) << r.out;
+  EXPECT_EQ(file_bytes(db()).find("7946 0958"), std::string::npos) << "not even in the file";
+  {
+    auto store = desk::storage::SqliteStore::open(db(), {kAuditKey});
+    const auto slack = store->outbox_history("slack", 0);
+    ASSERT_EQ(slack.size(), 1u);
+    EXPECT_EQ(slack[0].kind, "update_escalation");
+    EXPECT_EQ(slack[0].escalation_id, id);
+    EXPECT_EQ(store->audit_trail(id).back().event.kind, "submission.erased");
+  }
+  r = run("audit verify " + config(), "", kAuditKeyEnv);
+  EXPECT_EQ(r.code, 0) << r.out;
+  r = run("erase " + config() + " --submission SUB-000001 --reason 'ticket DPO-7'", "", kAuditKeyEnv);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("was already erased"), std::string::npos) << r.out;
+}
+
 TEST(Cli, ReportReadsTheWeeksFromTheStoreAsTextJsonAndCsv) {
   const auto dir = std::filesystem::temp_directory_path() / ("desk-cli-report-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
@@ -346,8 +553,17 @@ TEST(Cli, ReportReadsTheWeeksFromTheStoreAsTextJsonAndCsv) {
   EXPECT_NE(r.out.find("2026-W49,2026-11-30T00:00:00Z,0,0"), std::string::npos) << "no database: empty weeks\n"
                                                                                 << r.out;
   EXPECT_FALSE(std::filesystem::exists(dir / "escalation-desk.db")) << "a read-only command never creates one";
-  add_paid_ad((dir / "escalation-desk.db").string(), "Our new plan",
-              desk::core::TimePoint{std::chrono::sys_days{std::chrono::year{2026} / 12 / 1}});
+  {
+    auto store = desk::storage::SqliteStore::open((dir / "escalation-desk.db").string());
+    desk::storage::NewSubmission ns = paid_ads_submission();
+    ns.escalation->agent = "ads-agent";
+    ns.escalation->opened_at = desk::core::TimePoint{std::chrono::sys_days{std::chrono::year{2026} / 12 / 1}};
+    desk::core::TriggerHit hit;
+    hit.kind = desk::core::TriggerKind::low_confidence;
+    hit.rule_id = "confidence/paid_ads";
+    ns.escalation->hits.push_back(hit);
+    store->add_submission(ns);
+  }
   r = run("report --weeks 2 --format json " + config);
   ASSERT_EQ(r.code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);

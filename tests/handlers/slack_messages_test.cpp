@@ -288,6 +288,23 @@ TEST_F(SlackMessagesTest, LongExcerptIsCutAtACharacterBoundaryWithEllipsis) {
 
 // ---- personal data ----
 
+TEST_F(SlackMessagesTest, AnErasedSubmissionsMessageSaysWhatWasErasedInsteadOfTheText) {
+  auto e = open_paid_ad("Call Jo on +44 20 7946 0958 about the plan.");
+  apply(e, core::Macro::accept, "hana", "(erased on request)");  // personal data: legal decides
+  EscalationView v = view_of(e);
+  v.masked_excerpt.clear();
+  v.suggested_fix.clear();
+  v.erased_at = now_ + 24h;
+  const json update = escalation_update(e, v, rota_);
+  const std::string dump = update.dump();
+  EXPECT_NE(dump.find("*Output:* _erased on request <!date^"), std::string::npos) << dump;
+  EXPECT_NE(dump.find("the draft, its prompt, metadata and suggested fix"), std::string::npos) << dump;
+  EXPECT_NE(dump.find("*Suggested fix:* _erased_"), std::string::npos) << dump;
+  EXPECT_EQ(dump.find("_(empty)_"), std::string::npos) << "not shown as an empty draft";
+  EXPECT_EQ(dump.find("_none given_"), std::string::npos) << "nor as a fix never given";
+  EXPECT_TRUE(block_kit_problems(update).empty());
+}
+
 TEST_F(SlackMessagesTest, RawPersonalDataNeverAppears) {
   const std::vector<std::string> raw = {"john.doe@example.com", "GB82 WEST 1234 5698 7654 32", "4242 4242 4242 4242"};
   auto e = open("paid_ads", 0.95, "Mail " + raw[0] + ", IBAN " + raw[1] + ", card " + raw[2] + ".");

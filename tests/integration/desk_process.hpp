@@ -40,13 +40,14 @@ inline bool wait_for(Pred pred, std::chrono::milliseconds timeout = 10s, std::ch
   return true;
 }
 
+/// The audit chain's key for every desk these tests start (`run` refuses to start without one).
+inline constexpr const char* kTestAuditKey = "integration-test-audit-key-0123456789abcdef";
+
 inline std::map<std::string, std::string> desk_env(const emu::SlackEmulator& emulator,
                                                    const emu::WorkspaceOptions& ws) {
-  return {{"SLACK_API_URL", emulator.api_url()},
-          {"SSL_CERT_FILE", pki().trusted().ca_cert},
-          {"SLACK_APP_TOKEN", ws.app_token},
-          {"SLACK_BOT_TOKEN", ws.bot_token},
-          {"DESK_LOG_LEVEL", "info"}};
+  return {{"SLACK_API_URL", emulator.api_url()}, {"SSL_CERT_FILE", pki().trusted().ca_cert},
+          {"SLACK_APP_TOKEN", ws.app_token},     {"SLACK_BOT_TOKEN", ws.bot_token},
+          {"DESK_AUDIT_KEY", kTestAuditKey},     {"DESK_LOG_LEVEL", "info"}};
 }
 
 inline void expect_no_secrets(const std::string& output, const emu::WorkspaceOptions& ws) {
@@ -54,6 +55,7 @@ inline void expect_no_secrets(const std::string& output, const emu::WorkspaceOpt
   EXPECT_EQ(output.find(ws.bot_token), std::string::npos) << output;
   EXPECT_EQ(output.find("emulatorbottoken"), std::string::npos) << output;
   EXPECT_EQ(output.find("emulatorapptoken"), std::string::npos) << output;
+  EXPECT_EQ(output.find(kTestAuditKey), std::string::npos) << output;
 }
 
 /// The example config with a private database, an intake port the OS picks, and `edits` (exact text

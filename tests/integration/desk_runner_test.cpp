@@ -53,8 +53,9 @@ TEST(DeskProcess, MissingAppTokenExitsTwoAndSaysWhereToGetIt) {
 
 TEST(DeskProcess, NoSurfaceEnabledRefusesToStartAndNamesWhatToSet) {
   const desk::testing::TempDir dir("runner");
-  DeskProcess desk({{"DESK_LOG_LEVEL", "info"}, {"DESK_INTAKE_TOKENS", "agent-token-abcdef"}},
-                   run_desk_args(dir.path()));
+  DeskProcess desk(
+      {{"DESK_LOG_LEVEL", "info"}, {"DESK_INTAKE_TOKENS", "agent-token-abcdef"}, {"DESK_AUDIT_KEY", kTestAuditKey}},
+      run_desk_args(dir.path()));
   auto result = desk.wait(10s);
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find("no surface is enabled"), std::string::npos) << result.output;

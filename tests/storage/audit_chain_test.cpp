@@ -52,7 +52,10 @@ std::vector<AuditRow> chain(int n) {
   std::vector<AuditRow> rows;
   std::string prev(kGenesisHash);
   for (int i = 1; i <= n; ++i) {
-    AuditRow row{i, event("e" + std::to_string(i)), prev, ""};
+    AuditRow row;
+    row.seq = i;
+    row.event = event("e" + std::to_string(i));
+    row.prev_hash = prev;
     row.hash = row_hash(prev, i, row.event, "{}");
     prev = row.hash;
     rows.push_back(row);
@@ -111,11 +114,7 @@ class AuditTamperTest : public ::testing::Test {
     store_->append_audit({event("decision.accepted", {{"rationale", "checked the licence"}})});
     ASSERT_TRUE(store_->verify_audit().ok);
   }
-  SQLite::Database raw_with_triggers_dropped() {
-    SQLite::Database raw(path_, SQLite::OPEN_READWRITE);
-    raw.exec("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete");
-    return raw;
-  }
+  SQLite::Database raw_with_triggers_dropped() { return raw_without_audit_guards(path_); }
 
   TempDir dir_;
   std::string path_ = dir_.file("desk.db");
@@ -237,7 +236,7 @@ TEST_F(AuditStoreTest, TrailIsFilteredByEscalationAndChainsAcrossAll) {
 TEST_F(AuditStoreTest, ErasingEvidenceKeepsDigestTombstoneAndAValidChain) {
   const NewSubmission s = escalated_submission();
   const auto ids = store_->add_submission(s);
-  store_->erase_evidence(ids.escalation_id, "dpo", "subject access erasure request #42", kT0 + 24h);
+  store_->erase_submission(ids.submission_id, "dpo", "subject access erasure request #42", kT0 + 24h, {});
 
   const auto ev = store_->evidence(ids.escalation_id);
   ASSERT_TRUE(ev);
@@ -251,24 +250,33 @@ TEST_F(AuditStoreTest, ErasingEvidenceKeepsDigestTombstoneAndAValidChain) {
   EXPECT_EQ(ev->erased_by, "dpo");
   EXPECT_EQ(ev->erase_reason, "subject access erasure request #42");
   EXPECT_TRUE(store_->submission(ids.submission_id)->submission.output.empty());
-  EXPECT_EQ(store_->escalation(ids.escalation_id)->hits.size(), 4u);
+  const auto hits = store_->escalation(ids.escalation_id)->hits;
+  ASSERT_EQ(hits.size(), 4u);
+  for (const auto& h : hits) {
+    EXPECT_TRUE(h.matched.empty()) << h.rule_id;
+    EXPECT_EQ(h.explanation, "(erased on request)") << h.rule_id;
+    EXPECT_FALSE(h.begin) << h.rule_id;
+  }
+  EXPECT_EQ(hits[1].rule_id, "lexicon/pricing/prices") << "which rule fired stays";
 
   const auto trail = store_->audit_trail(ids.escalation_id);
   ASSERT_EQ(trail.size(), 2u);
-  EXPECT_EQ(trail[1].event.kind, "evidence.erased");
+  EXPECT_EQ(trail[1].event.kind, "submission.erased");
   EXPECT_EQ(trail[1].event.actor, "dpo");
   EXPECT_TRUE(store_->verify_audit().ok);
 
-  store_->erase_evidence(ids.escalation_id, "dpo", "again", kT0 + 25h);  // already erased: no change
+  EXPECT_TRUE(store_->erase_submission(ids.submission_id, "dpo", "again", kT0 + 25h, {}).already_erased);
   EXPECT_EQ(store_->audit_trail(ids.escalation_id).size(), 2u);
   EXPECT_EQ(store_->evidence(ids.escalation_id)->erase_reason, "subject access erasure request #42");
 }
 
-TEST_F(AuditStoreTest, ErasingNeedsAKnownEscalationAndAnEraser) {
-  EXPECT_EQ(storage_error_code([&] { store_->erase_evidence("ESC-000404", "dpo", "r", kT0); }),
+TEST_F(AuditStoreTest, ErasingNeedsAKnownSubmissionAnEraserAndAReason) {
+  EXPECT_EQ(storage_error_code([&] { store_->erase_submission("SUB-000404", "dpo", "r", kT0, {}); }),
             StorageError::Code::not_found);
   const auto ids = store_->add_submission(escalated_submission());
-  EXPECT_EQ(storage_error_code([&] { store_->erase_evidence(ids.escalation_id, "", "r", kT0); }),
+  EXPECT_EQ(storage_error_code([&] { store_->erase_submission(ids.submission_id, "", "r", kT0, {}); }),
+            StorageError::Code::constraint);
+  EXPECT_EQ(storage_error_code([&] { store_->erase_submission(ids.submission_id, "dpo", "", kT0, {}); }),
             StorageError::Code::constraint);
   EXPECT_FALSE(store_->evidence(ids.escalation_id)->output.empty());
   EXPECT_FALSE(store_->evidence("ESC-000404"));

@@ -30,10 +30,16 @@ void write_v1_rows(SQLite::Database& db) {
       "INSERT INTO submissions (id, received_at, workflow, channel, agent, confidence, citations_json, "
       "callback_url, verdict, idempotency_scope, idempotency_key) VALUES ('SUB-000001', 1717236000, "
       "'paid_ads', 'email', 'ads-agent', 0.5, '[]', '', 'escalated', 'scope', 'k1')");
+  core::Submission text;
+  text.channel = "email";
+  text.prompt = "p";
+  text.output = "Guaranteed returns!";
+  text.metadata_json = "{}";
+  const std::string digest = evidence_digest(text);  // what the chain below vouches for
   db.exec(
       "INSERT INTO evidence (submission_id, prompt, output, metadata_json, permalink, suggested_fix, digest) "
       "VALUES ('SUB-000001', 'p', 'Guaranteed returns!', '{}', '', '', '" +
-      sha256_hex("x") + "')");
+      digest + "')");
   db.exec(
       "INSERT INTO trigger_hits (submission_id, ordinal, kind, rule_id, category, route, explanation, "
       "matched, citation_url) VALUES ('SUB-000001', 0, 'lexicon', 'lexicon/guarantees/guaranteed', "
@@ -46,7 +52,8 @@ void write_v1_rows(SQLite::Database& db) {
   db.exec(
       "INSERT INTO deadlines VALUES ('ESC-000001', 0, 'backup_ping', 1717236180, 1717236185), "
       "('ESC-000001', 0, 'decision', 1717237800, NULL)");
-  const core::AuditEvent opened{"escalation.opened", "ESC-000001", "desk", kT0, {}};
+  const core::AuditEvent opened{
+      "escalation.opened", "ESC-000001", "desk", kT0, {{"evidence_digest", digest}, {"submission_id", "SUB-000001"}}};
   const std::string fields = canonical_fields(opened);
   const std::string hash = row_hash(kGenesisHash, 1, opened, fields);
   SQLite::Statement audit(db, "INSERT INTO audit VALUES (1, ?, 'escalation.opened', 'ESC-000001', 'desk', ?, ?, ?)");
@@ -226,15 +233,16 @@ TEST_F(MigrationsTest, FailedStepRollsBackToThePreviousVersion) {
 
 TEST_F(MigrationsTest, NewerSchemaIsRefusedAndLeftAlone) {
   SqliteStore::open(path_).reset();
+  const int newer = latest_schema_version() + 1;
   {
     SQLite::Database raw(path_, SQLite::OPEN_READWRITE);
-    raw.exec("PRAGMA user_version = 7");
+    raw.exec("PRAGMA user_version = " + std::to_string(newer));
   }
   std::string message;
   EXPECT_EQ(storage_error_code([&] { SqliteStore::open(path_); }, &message), StorageError::Code::newer_schema);
-  EXPECT_EQ(message, "database schema version 7 is newer than this binary supports (" +
+  EXPECT_EQ(message, "database schema version " + std::to_string(newer) + " is newer than this binary supports (" +
                          std::to_string(latest_schema_version()) + "): upgrade escalation-desk");
-  EXPECT_EQ(user_version(path_), 7);
+  EXPECT_EQ(user_version(path_), newer);
 }
 
 TEST_F(MigrationsTest, AnotherApplicationsSqliteFileIsRefusedUntouched) {

@@ -1,5 +1,6 @@
 #pragma once
 // Shared by the storage tests: a unique temp directory per test (tests/support) and a realistic submission.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -24,6 +25,21 @@ using desk::testing::TempDir;
 inline std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// A second, raw connection to the file with the audit table's guards dropped: what an intruder with
+/// write access to the file can do.
+inline SQLite::Database raw_without_audit_guards(const std::string& path) {
+  SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+  raw.exec("DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete");
+  return raw;
+}
+
+/// Runs `sql` with one text parameter on `db`.
+inline void exec_with(SQLite::Database& db, const std::string& sql, const std::string& value) {
+  SQLite::Statement q(db, sql);
+  q.bind(1, value);
+  q.exec();
 }
 
 inline void write_bytes(const std::string& path, const std::string& bytes) {

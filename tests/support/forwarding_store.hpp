@@ -41,14 +41,15 @@ class ForwardingStore : public storage::Store {
     return inner_.update_escalation(e, audit, outbox);
   }
   std::optional<storage::EvidenceBundle> evidence(const std::string& id) override { return inner_.evidence(id); }
-  void erase_evidence(const std::string& id, const std::string& by, const std::string& why,
-                      core::TimePoint at) override {
-    inner_.erase_evidence(id, by, why, at);
+  storage::Erasure erase_submission(const std::string& id, const std::string& by, const std::string& why,
+                                    core::TimePoint at, const std::vector<storage::OutboxMessage>& outbox) override {
+    return inner_.erase_submission(id, by, why, at, outbox);
   }
 
   void append_audit(const std::vector<core::AuditEvent>& events) override { inner_.append_audit(events); }
   std::vector<storage::AuditRow> audit_trail(const std::string& id) override { return inner_.audit_trail(id); }
   storage::AuditVerification verify_audit() override { return inner_.verify_audit(); }
+  storage::AuditChain audit_chain() override { return inner_.audit_chain(); }
 
   void save_policy_snapshot(const std::string& d, const std::string& t) override { inner_.save_policy_snapshot(d, t); }
   std::optional<std::string> policy_snapshot(const std::string& d) override { return inner_.policy_snapshot(d); }

@@ -240,12 +240,20 @@ INSERT INTO surface_messages (escalation_id, surface, channel, message_id, perma
 DROP TABLE slack_messages;
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations{{
+// A submission keeps a bounded number of trigger hits (core::kHitsKeptPerEvaluation) and the count
+// of every hit found; submissions stored before this kept all of theirs.
+constexpr const char* kHitsTotal = R"sql(
+ALTER TABLE submissions ADD COLUMN hits_total INTEGER NOT NULL DEFAULT 0 CHECK (hits_total >= 0);
+UPDATE submissions SET hits_total = (SELECT count(*) FROM trigger_hits h WHERE h.submission_id = submissions.id);
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
     {4, "surfaces: outbox rows per surface and effect, ordered per escalation; message references per surface",
      kSurfaces},
+    {5, "the count of every trigger hit a submission had, beside the bounded number kept", kHitsTotal},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

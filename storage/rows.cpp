@@ -181,6 +181,7 @@ core::Escalation read_escalation(const SQLite::Statement& s) {
                                 time_at(s.getColumn(21).getInt64()), text(s, 22)};
   }
   e.version = s.getColumn(23).getInt64();
+  e.hits_total = s.isColumnNull(24) ? 0 : static_cast<std::size_t>(s.getColumn(24).getInt64());
   return e;
 }
 

@@ -105,6 +105,8 @@ std::string hits_list(const core::Escalation& e) {
   std::string out = "<ul class=\"hits\">";
   for (const auto& h : e.hits)
     out += "<li><span class=\"tag\">" + escape(core::to_string(h.kind)) + "</span> " + escape(h.explanation) + "</li>";
+  if (e.hit_count() > e.hits.size())
+    out += "<li class=\"muted\">…and " + std::to_string(e.hit_count() - e.hits.size()) + " more of the same kinds</li>";
   return out + "</ul>";
 }
 

@@ -103,6 +103,53 @@ TEST_F(PolicyEngineTest, PersonalDataIsMaskedInHitsAndExcerpt) {
   EXPECT_EQ(ev.owner_role, "legal_oncall");
 }
 
+TEST_F(PolicyEngineTest, AFloodOfHitsKeepsAFewPerRuleAndCountsThemAll) {
+  std::string text;
+  for (int i = 0; i < 37000; ++i) text += "a@b.io ";
+  text += "Our price is final.";
+  const auto ev = engine_.evaluate(draft("community_replies", 0.95, text.c_str()));
+  ASSERT_EQ(ev.verdict, Verdict::escalated);
+  EXPECT_EQ(ev.hits_total, 37001u);
+  std::vector<std::size_t> email_offsets;
+  std::size_t prices = 0;
+  for (const auto& h : ev.hits) {
+    if (h.rule_id == "personal_data/email") email_offsets.push_back(*h.begin);
+    prices += h.rule_id == "lexicon/pricing/price";
+  }
+  ASSERT_EQ(email_offsets.size(), kHitsKeptPerRule);
+  EXPECT_EQ(email_offsets.front(), 0u) << "the first hits are the ones kept";
+  EXPECT_EQ(email_offsets.back(), (kHitsKeptPerRule - 1) * 7);
+  EXPECT_EQ(prices, 1u);
+  EXPECT_EQ(ev.owner_role, "legal_oncall");
+  EXPECT_EQ(ev.masked_output.find("a@b.io"), std::string::npos) << "every address is masked, kept as a hit or not";
+}
+
+TEST_F(PolicyEngineTest, TheEvaluationLimitKeepsEveryRulesFirstHitAndItsRoute) {
+  // 60 lexicon rules (sales) with two hits each, then personal data (legal) last: past the limit, the
+  // kept hits still show every rule, and routing saw them all.
+  policy_.lexicon.push_back({"fillers", "sales", {}, {}});
+  std::string text;
+  for (int i = 0; i < 60; ++i) {
+    policy_.lexicon.back().terms.push_back("filler" + std::to_string(i));
+    text += "filler" + std::to_string(i) + " filler" + std::to_string(i) + " ";
+  }
+  text += "jane@example.com";
+  PolicyEngine engine(policy_);
+  const auto ev = engine.evaluate(draft("community_replies", 0.95, text.c_str()));
+  EXPECT_EQ(ev.hits_total, 121u);
+  ASSERT_EQ(ev.hits.size(), kHitsKeptPerEvaluation);
+  EXPECT_EQ(ev.hits.back().rule_id, "personal_data/email");
+  EXPECT_EQ(ev.owner_role, "legal_oncall");
+  for (std::size_t i = 1; i < ev.hits.size(); ++i) EXPECT_LE(*ev.hits[i - 1].begin, *ev.hits[i].begin) << "in order";
+}
+
+TEST_F(PolicyEngineTest, AManualEscalationCountsItsOwnHit) {
+  const auto ev = engine_.evaluate_manual(draft("community_replies", 0.95, "Call +44 20 7946 0958."), "odd tone");
+  EXPECT_EQ(ev.hits_total, 2u);
+  ASSERT_EQ(ev.hits.size(), 2u);
+  EXPECT_EQ(ev.hits[0].kind, TriggerKind::manual);
+}
+
 TEST_F(PolicyEngineTest, WorkflowCanRoutePersonalDataElsewhere) {
   const auto ev = engine_.evaluate(draft("email_nurture", 0.95, "Your card 4111 1111 1111 1111 is on file."));
   ASSERT_EQ(ev.verdict, Verdict::escalated);

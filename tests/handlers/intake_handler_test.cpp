@@ -131,7 +131,8 @@ TEST_F(IntakeHandlerTest, ApprovedDraftAnswers200AndIsLogged) {
   const HttpResponse r = desk.send(post(draft().dump()), now);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.content_type, "application/json");
-  EXPECT_EQ(r.body, R"({"hits":[],"submission_id":"SUB-000001","verdict":"approved"})");
+  EXPECT_EQ(r.body,
+            R"({"hits":[],"hits_total":0,"hits_truncated":false,"submission_id":"SUB-000001","verdict":"approved"})");
   EXPECT_EQ(r.header("Location"), nullptr);
   const auto stored = desk.store->submission("SUB-000001");
   ASSERT_TRUE(stored);

@@ -24,8 +24,10 @@ struct TriggerHit {
   std::string category;     ///< lexicon category, personal-data kind, or empty
   std::string route;        ///< role this hit routes to; empty: the workflow owner
   std::string explanation;  ///< one sentence a person can read
-  // Text hits (lexicon, personal data): byte offsets into the output and what matched
+  // Text hits (lexicon, personal data): the field they were found in ("output", "prompt",
+  // "metadata.customer.email", …; see free_text_fields), byte offsets into it and what matched
   // (masked for personal data, so the raw value never leaves the evidence).
+  std::string field;
   std::optional<std::size_t> begin;
   std::optional<std::size_t> end;
   std::string matched;

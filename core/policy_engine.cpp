@@ -50,10 +50,14 @@ PolicyEngine::PolicyEngine(const Policy& policy)
 class PolicyEngine::Hits {
  public:
   explicit Hits(std::vector<TriggerHit>& kept) : kept_(kept) {}
-  /// Counts one hit of `rule_id`; true when it is to be built and added with add().
-  bool admit(const std::string& rule_id) {
+  /// Counts one hit of `rule_id` (in `field`, for text hits); true when it is to be built and added.
+  /// Each field counts apart, so a flood in the output never hides the one address in the prompt.
+  bool admit(const std::string& rule_id, std::string_view field = {}) {
     ++total_;
-    return ++per_rule_[rule_id] <= kHitsKeptPerRule;
+    return ++per_rule_[group(rule_id, field)] <= kHitsKeptPerRule;
+  }
+  static std::string group(std::string_view rule_id, std::string_view field) {
+    return std::string(rule_id) + '\n' + std::string(field);
   }
   void add(TriggerHit hit) { kept_.push_back(std::move(hit)); }
   std::size_t total() const { return total_; }
@@ -88,12 +92,13 @@ void PolicyEngine::settle(const Workflow& wf, Evaluation& ev) const {
   ev.verdict = Verdict::escalated;
   ev.owner_role = choose_owner(wf, ev.hits);
   if (ev.hits.size() <= kHitsKeptPerEvaluation) return;
-  // Every rule's first hit first (in the order found), then the others in order, up to the limit.
+  // Every rule's first hit (in each field) first, in the order found, then the others in order, up to
+  // the limit.
   std::vector<bool> keep(ev.hits.size(), false);
-  std::set<std::string_view> rules;
+  std::set<std::string> groups;
   std::size_t kept = 0;
   for (std::size_t i = 0; i < ev.hits.size() && kept < kHitsKeptPerEvaluation; ++i)
-    if (rules.insert(ev.hits[i].rule_id).second) keep[i] = true, ++kept;
+    if (groups.insert(Hits::group(ev.hits[i].rule_id, ev.hits[i].field)).second) keep[i] = true, ++kept;
   for (std::size_t i = 0; i < ev.hits.size() && kept < kHitsKeptPerEvaluation; ++i)
     if (!keep[i]) keep[i] = true, ++kept;
   std::vector<TriggerHit> bounded;
@@ -133,7 +138,7 @@ void PolicyEngine::add_confidence_hit(const Workflow& wf, const Submission& s, H
 void PolicyEngine::add_lexicon_hits(const Workflow& wf, const Submission& s, Hits& hits) const {
   std::vector<std::string> only = wf.lexicon;
   for (auto& lh : lexicon_.scan(s.output, only)) {
-    if (!hits.admit(lh.rule_id)) continue;
+    if (!hits.admit(lh.rule_id, "output")) continue;
     auto cat = std::find_if(policy_.lexicon.begin(), policy_.lexicon.end(),
                             [&](const LexiconCategory& c) { return c.id == lh.category; });
     TriggerHit hit;
@@ -141,6 +146,7 @@ void PolicyEngine::add_lexicon_hits(const Workflow& wf, const Submission& s, Hit
     hit.rule_id = std::move(lh.rule_id);
     hit.category = lh.category;
     hit.route = cat != policy_.lexicon.end() ? cat->route : std::string{};
+    hit.field = "output";
     hit.begin = lh.begin;
     hit.end = lh.end;
     hit.matched = lh.matched;
@@ -152,24 +158,31 @@ void PolicyEngine::add_lexicon_hits(const Workflow& wf, const Submission& s, Hit
 
 void PolicyEngine::add_personal_data_hits(const Workflow& wf, const Submission& s, Hits& hits,
                                           std::string& masked_output) const {
-  const auto pd_hits = personal_data_.scan(s.output);
+  // Every free-text field, not only the output: each is shown or posted somewhere, so personal data
+  // in any of them routes as it would in the output.
   const std::string& pd_route = wf.personal_data_route ? *wf.personal_data_route : policy_.personal_data.route;
-  for (const auto& h : pd_hits) {
-    const std::string rule_id = std::string("personal_data/") + to_string(h.kind);
-    if (!hits.admit(rule_id)) continue;
-    TriggerHit hit;
-    hit.kind = TriggerKind::personal_data;
-    hit.rule_id = rule_id;
-    hit.category = to_string(h.kind);
-    hit.route = pd_route;
-    hit.begin = h.begin;
-    hit.end = h.end;
-    hit.matched = h.masked;  // never the raw value: the hit is shown and audited
-    hit.explanation = std::string("The output contains ") + describe(h.kind) + " (" + h.masked + ") at bytes " +
-                      std::to_string(h.begin) + "–" + std::to_string(h.end) + ".";
-    hits.add(std::move(hit));
+  masked_output = s.output;
+  for (const TextField& field : free_text_fields(s)) {
+    const auto pd_hits = personal_data_.scan(field.text);
+    const std::string where = field.name == "output" ? "The output" : "The field '" + field.name + "'";
+    for (const auto& h : pd_hits) {
+      const std::string rule_id = std::string("personal_data/") + to_string(h.kind);
+      if (!hits.admit(rule_id, field.name)) continue;
+      TriggerHit hit;
+      hit.kind = TriggerKind::personal_data;
+      hit.rule_id = rule_id;
+      hit.category = to_string(h.kind);
+      hit.route = pd_route;
+      hit.field = field.name;
+      hit.begin = h.begin;
+      hit.end = h.end;
+      hit.matched = h.masked;  // never the raw value: the hit is shown and audited
+      hit.explanation = where + " contains " + describe(h.kind) + " (" + h.masked + ") at bytes " +
+                        std::to_string(h.begin) + "–" + std::to_string(h.end) + ".";
+      hits.add(std::move(hit));
+    }
+    if (field.name == "output") masked_output = mask_personal_data(s.output, pd_hits);
   }
-  masked_output = mask_personal_data(s.output, pd_hits);
 }
 
 void PolicyEngine::add_citation_hits(const Workflow& wf, const Submission& s, Hits& hits) const {
@@ -183,11 +196,12 @@ void PolicyEngine::add_citation_hits(const Workflow& wf, const Submission& s, Hi
     hit.kind = TriggerKind::stale_citation;
     hit.rule_id = rule_id;
     hit.route = wf.stale_citation_route.value_or(std::string{});
-    hit.citation_url = c.url;
+    hit.citation_url = mask_personal_data(c.url, personal_data_.scan(c.url));  // shown, like any hit
     hit.citation_date = c.published_at;
     hit.oldest_allowed = oldest;
-    hit.explanation = "Citation " + c.url + " was published " + format_date(*c.published_at) + ", older than the " +
-                      std::to_string(wf.citation_max_age.count()) + "-month limit (" + format_date(oldest) + ").";
+    hit.explanation = "Citation " + hit.citation_url + " was published " + format_date(*c.published_at) +
+                      ", older than the " + std::to_string(wf.citation_max_age.count()) + "-month limit (" +
+                      format_date(oldest) + ").";
     hits.add(std::move(hit));
   }
 }

@@ -17,6 +17,7 @@ nlohmann::json to_json(const core::TriggerHit& h) {
   nlohmann::json j = {{"kind", core::to_string(h.kind)}, {"rule_id", h.rule_id}, {"explanation", h.explanation}};
   if (!h.category.empty()) j["category"] = h.category;
   if (!h.route.empty()) j["route"] = h.route;
+  if (!h.field.empty()) j["field"] = h.field;
   if (h.begin) j["begin"] = *h.begin;
   if (h.end) j["end"] = *h.end;
   if (!h.matched.empty()) j["matched"] = h.matched;

@@ -247,13 +247,21 @@ ALTER TABLE submissions ADD COLUMN hits_total INTEGER NOT NULL DEFAULT 0 CHECK (
 UPDATE submissions SET hits_total = (SELECT count(*) FROM trigger_hits h WHERE h.submission_id = submissions.id);
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations{{
+// Personal data is looked for in every free-text field of a submission, not only the output: each
+// text hit names the field its offsets index. Earlier text hits were all in the output.
+constexpr const char* kHitFields = R"sql(
+ALTER TABLE trigger_hits ADD COLUMN field TEXT NOT NULL DEFAULT '';
+UPDATE trigger_hits SET field = 'output' WHERE kind IN ('lexicon', 'personal_data');
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
     {4, "surfaces: outbox rows per surface and effect, ordered per escalation; message references per surface",
      kSurfaces},
     {5, "the count of every trigger hit a submission had, beside the bounded number kept", kHitsTotal},
+    {6, "the field each text hit was found in (output, prompt, metadata.…)", kHitFields},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

@@ -56,7 +56,7 @@ void bind_hit(SQLite::Statement& s, const std::string& submission_id, int ordina
 core::TriggerHit read_hit(const SQLite::Statement& s);
 inline constexpr const char* kHitColumns =
     "kind, rule_id, category, route, explanation, begin_offset, end_offset, matched, threshold, value, "
-    "citation_url, citation_date, oldest_allowed";
+    "citation_url, citation_date, oldest_allowed, field";
 
 /// Binds the fields an update may change (:state, :owner_role, … :decision_rationale).
 void bind_mutable_escalation(SQLite::Statement& s, const core::Escalation& e);

@@ -37,9 +37,9 @@ SqliteStore::Impl::Impl(SQLite::Database database)
       insert_hit(db,
                  "INSERT INTO trigger_hits (submission_id, ordinal, kind, rule_id, category, route, "
                  "explanation, begin_offset, end_offset, matched, threshold, value, citation_url, "
-                 "citation_date, oldest_allowed) VALUES (:submission_id, :ordinal, :kind, :rule_id, "
+                 "citation_date, oldest_allowed, field) VALUES (:submission_id, :ordinal, :kind, :rule_id, "
                  ":category, :route, :explanation, :begin_offset, :end_offset, :matched, :threshold, "
-                 ":value, :citation_url, :citation_date, :oldest_allowed)"),
+                 ":value, :citation_url, :citation_date, :oldest_allowed, :field)"),
       select_hits(db, std::string("SELECT ") + detail::kHitColumns +
                           " FROM trigger_hits WHERE submission_id = ? ORDER BY ordinal"),
       insert_escalation(db,

@@ -201,6 +201,8 @@ std::string escalation_page(const Viewer& viewer, const EscalationDetail& d, cor
   main += "<p>Opened " + time_element(e.opened_at) + " · submission " + escape(e.submission_id) + "</p>";
   main += card_body(d.card, now);
   if (!d.prompt.empty()) main += "<h3>Prompt</h3><blockquote>" + escape(d.prompt) + "</blockquote>";
+  if (!d.metadata_json.empty())
+    main += "<h3>Metadata</h3><pre class=\"metadata\">" + escape(d.metadata_json) + "</pre>";
   main += "<h2>Timeline</h2><ol class=\"timeline\">";
   for (const auto& t : d.timeline) {
     main += "<li>" + time_element(t.at) + " <strong>" + escape(t.kind) + "</strong> by " + escape(t.actor);

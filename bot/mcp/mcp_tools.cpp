@@ -94,6 +94,7 @@ const json& hit_schema() {
        {{"kind",
          {{"type", "string"}, {"enum", {"low_confidence", "lexicon", "personal_data", "stale_citation", "manual"}}}},
         {"rule_id", {{"type", "string"}}},
+        {"field", {{"type", "string"}, {"description", "Where a text hit was found: output, prompt, metadata.…"}}},
         {"explanation", {{"type", "string"}}}}},
       {"required", {"kind", "rule_id", "explanation"}}};
   return schema;

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "tests/support/test_policy.hpp"
 
 namespace desk::core {
@@ -148,6 +153,63 @@ TEST_F(PolicyEngineTest, AManualEscalationCountsItsOwnHit) {
   EXPECT_EQ(ev.hits_total, 2u);
   ASSERT_EQ(ev.hits.size(), 2u);
   EXPECT_EQ(ev.hits[0].kind, TriggerKind::manual);
+}
+
+TEST_F(PolicyEngineTest, PersonalDataInAnyFreeTextFieldRoutesLikeOutputAndIsMasked) {
+  // Found in review: only the output was scanned, yet every one of these is posted or stored.
+  const std::string raw = "jane.doe@example.com";
+  const std::vector<std::pair<std::string, std::function<void(Submission&)>>> cases = {
+      {"prompt", [&](Submission& s) { s.prompt = "Reply to " + raw; }},
+      {"suggested_fix", [&](Submission& s) { s.suggested_fix = "Ask " + raw + " first"; }},
+      {"permalink", [&](Submission& s) { s.permalink = "https://example.com/thread?from=" + raw; }},
+      {"citations[1].url",
+       [&](Submission& s) {
+         s.citations = {{"https://example.com/a", std::nullopt}, {"https://example.com/u/" + raw, std::nullopt}};
+       }},
+      {"metadata.customer.email", [&](Submission& s) {
+         s.metadata_texts = {{"metadata.customer.email", raw}};
+       }}};
+  for (const auto& [field, put] : cases) {
+    Submission s = draft("community_replies", 0.95, "Thanks for the kind words!");
+    put(s);
+    const auto ev = engine_.evaluate(s);
+    ASSERT_EQ(ev.verdict, Verdict::escalated) << field;
+    EXPECT_EQ(ev.owner_role, "legal_oncall") << field;
+    ASSERT_EQ(ev.hits.size(), 1u) << field;
+    const TriggerHit& h = ev.hits[0];
+    EXPECT_EQ(h.kind, TriggerKind::personal_data) << field;
+    EXPECT_EQ(h.field, field);
+    EXPECT_EQ(h.matched, "j***@example.com") << field;
+    EXPECT_NE(h.explanation.find(field), std::string::npos) << h.explanation;
+    EXPECT_EQ(h.explanation.find(raw), std::string::npos) << h.explanation;
+    EXPECT_EQ(ev.masked_output, s.output) << field;
+  }
+}
+
+TEST_F(PolicyEngineTest, ACleanSubmissionWithEveryFieldFilledIsApproved) {
+  Submission s = draft("community_replies", 0.95, "Thanks for the kind words!");
+  s.prompt = "Reply to the comment on the launch post";
+  s.suggested_fix = "Nothing to fix";
+  s.permalink = "https://www.linkedin.com/feed/update/example";
+  s.citations = {{"https://example.com/report", std::nullopt}};
+  s.metadata_texts = {{"metadata.campaign", "launch-week"}};
+  const auto ev = engine_.evaluate(s);
+  EXPECT_EQ(ev.verdict, Verdict::approved);
+  EXPECT_TRUE(ev.hits.empty());
+  EXPECT_EQ(ev.hits_total, 0u);
+}
+
+TEST_F(PolicyEngineTest, AStaleCitationsUrlIsShownMasked) {
+  Submission s = draft("community_replies", 0.95, "Thanks for the kind words!");
+  s.citations = {{"https://example.com/u/jane.doe@example.com", std::chrono::year{2020} / 1 / 1}};
+  const auto ev = engine_.evaluate(s);
+  bool stale = false;
+  for (const auto& h : ev.hits) {
+    EXPECT_EQ(h.explanation.find("jane.doe"), std::string::npos) << h.explanation;
+    EXPECT_EQ(h.citation_url.find("jane.doe"), std::string::npos) << h.citation_url;
+    stale = stale || h.kind == TriggerKind::stale_citation;
+  }
+  EXPECT_TRUE(stale);
 }
 
 TEST_F(PolicyEngineTest, WorkflowCanRoutePersonalDataElsewhere) {

@@ -181,7 +181,7 @@ int SlaTimer::fire_escalation(core::Escalation e, core::TimePoint now, std::span
       return static_cast<int>(fired.reminders.size());
     }
     // Someone changed it first (a click, another desk): start again from what they committed.
-    auto fresh = store_.escalation(e.id);
+    auto fresh = store_.escalation(e.id, storage::Hits::skip);
     if (!fresh || core::is_decided(fresh->state)) {
       unschedule(e.id);
       return 0;
@@ -200,7 +200,7 @@ int SlaTimer::fire_due() {
   full_pass_ = true;
   retry_soon_ = false;
   const auto overrides = store_.overrides_active_after(now);
-  auto undecided = store_.undecided_escalations();
+  auto undecided = store_.undecided_escalations(storage::Hits::skip);  // deadlines need no hits
   due_by_id_.clear();
   due_in_order_.clear();
   poked_.clear();
@@ -225,7 +225,7 @@ int SlaTimer::fire_pending() {
   const auto overrides = store_.overrides_active_after(now);
   int fired = 0;
   for (const auto& id : ids) {
-    auto e = store_.escalation(id);
+    auto e = store_.escalation(id, storage::Hits::skip);
     if (!e || core::is_decided(e->state)) {
       unschedule(id);
       continue;

@@ -1,6 +1,7 @@
 #pragma once
 /// An escalation and the facts that belong to it: the trigger hits that opened it, its owner, its
 /// deadlines (with fired marks so a restart fires each reminder exactly once), and its decision.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -23,8 +24,10 @@ struct TriggerHit {
   std::string category;     ///< lexicon category, personal-data kind, or empty
   std::string route;        ///< role this hit routes to; empty: the workflow owner
   std::string explanation;  ///< one sentence a person can read
-  // Text hits (lexicon, personal data): byte offsets into the output and what matched
+  // Text hits (lexicon, personal data): the field they were found in ("output", "prompt",
+  // "metadata.customer.email", …; see free_text_fields), byte offsets into it and what matched
   // (masked for personal data, so the raw value never leaves the evidence).
+  std::string field;
   std::optional<std::size_t> begin;
   std::optional<std::size_t> end;
   std::string matched;
@@ -89,10 +92,13 @@ struct Escalation {
   std::optional<TimePoint> triaged_at;
   std::string triaged_by;
   std::optional<Decision> decision;
-  std::vector<TriggerHit> hits;
-  std::int64_t version = 0;  ///< storage's optimistic-concurrency counter: one concurrent decision wins
+  std::vector<TriggerHit> hits;  ///< the hits kept (core::kHitsKeptPerEvaluation at most); empty when not loaded
+  std::size_t hits_total = 0;    ///< every hit found, kept or not (0 when not counted: hits.size())
+  std::int64_t version = 0;      ///< storage's optimistic-concurrency counter: one concurrent decision wins
 
   bool with_legal() const;
+  /// Every hit found: hits_total, or the hits held when nobody counted more.
+  std::size_t hit_count() const { return std::max(hits_total, hits.size()); }
   const Deadline* deadline(DeadlineKind kind) const;
   Deadline* deadline(DeadlineKind kind);
 };

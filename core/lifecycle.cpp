@@ -83,6 +83,7 @@ Opened open_escalation(const Submission& s, const Evaluation& ev, const Lifecycl
   e.policy_digest = ctx.policy.source_digest;
   e.opened_at = now;
   e.hits = ev.hits;
+  e.hits_total = std::max(ev.hits_total, ev.hits.size());
   e.manual =
       std::any_of(ev.hits.begin(), ev.hits.end(), [](const TriggerHit& h) { return h.kind == TriggerKind::manual; });
   arm(e, ev.owner_role, ctx, now);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <iterator>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -61,8 +63,6 @@ struct Candidate {
   PersonalDataHit hit;
 };
 
-bool overlaps(std::size_t begin, std::size_t end, const Span& s) { return begin < s.end && s.begin < end; }
-
 struct Detector {
   const DetectorSpec* spec;
   bool enabled;
@@ -117,20 +117,36 @@ void search(const Detector& detector, std::string_view padded, const std::vector
 }
 
 /// Keeps the strongest, then longest, then earliest of overlapping candidates; ordered by offset.
+/// O(n log n): the spans kept so far never overlap, so ordered by begin they are ordered by end too,
+/// and a candidate can only overlap the first kept span at or after its begin or the one just before.
 std::vector<PersonalDataHit> resolve_overlaps(std::vector<Candidate> candidates) {
   std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
     const std::size_t la = a.hit.end - a.hit.begin;
     const std::size_t lb = b.hit.end - b.hit.begin;
     return std::tie(b.strength, lb, a.hit.begin) < std::tie(a.strength, la, b.hit.begin);
   });
+  std::map<std::size_t, std::size_t> kept;  // begin -> end
   std::vector<PersonalDataHit> hits;
-  for (Candidate& c : candidates)
-    if (std::none_of(hits.begin(), hits.end(), [&](const PersonalDataHit& h) {
-          return overlaps(c.hit.begin, c.hit.end, {h.begin, h.end});
-        }))
-      hits.push_back(std::move(c.hit));
+  for (Candidate& c : candidates) {
+    if (c.hit.begin >= c.hit.end) continue;  // an empty match hides nothing (no shape yields one)
+    auto next = kept.lower_bound(c.hit.begin);
+    if (next != kept.end() && next->first < c.hit.end) continue;
+    if (next != kept.begin() && std::prev(next)->second > c.hit.begin) continue;
+    kept.emplace(c.hit.begin, c.hit.end);
+    hits.push_back(std::move(c.hit));
+  }
   std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return a.begin < b.begin; });
   return hits;
+}
+
+/// True when some span of `by_begin` (sorted by begin, with `max_end[i]` the largest end of the
+/// first i + 1 spans) overlaps [begin, end). Logarithmic: a text full of numbers has many of both.
+bool overlaps_any(std::size_t begin, std::size_t end, const std::vector<Span>& by_begin,
+                  const std::vector<std::size_t>& max_end) {
+  const auto starts_before_end =
+      std::partition_point(by_begin.begin(), by_begin.end(), [&](const Span& s) { return s.begin < end; });
+  if (starts_before_end == by_begin.begin()) return false;
+  return max_end[static_cast<std::size_t>(starts_before_end - by_begin.begin()) - 1] > begin;
 }
 
 }  // namespace
@@ -177,10 +193,12 @@ std::vector<PersonalDataHit> PersonalDataScanner::scan(std::string_view utf8_tex
   if (!phones.empty()) {
     for (const Detector& d : impl_->detectors)
       if (!d.enabled && d.spec->shadows_phone) search(d, padded, runs, nullptr, &shadows);
+    std::sort(shadows.begin(), shadows.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
+    std::vector<std::size_t> max_end;
+    max_end.reserve(shadows.size());
+    for (const Span& s : shadows) max_end.push_back(std::max(max_end.empty() ? 0 : max_end.back(), s.end));
     for (Candidate& p : phones)
-      if (std::none_of(shadows.begin(), shadows.end(),
-                       [&](const Span& s) { return overlaps(p.hit.begin, p.hit.end, s); }))
-        candidates.push_back(std::move(p));
+      if (!overlaps_any(p.hit.begin, p.hit.end, shadows, max_end)) candidates.push_back(std::move(p));
   }
   return resolve_overlaps(std::move(candidates));
 }

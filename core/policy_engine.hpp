@@ -12,9 +12,16 @@
 
 namespace desk::core {
 
+/// How many hits an evaluation keeps: a draft of 37,000 e-mail addresses is one finding, not 37,000.
+/// Hits past these limits are counted (Evaluation::hits_total) but not built, stored or shown. Routing
+/// sees every rule that fired: each rule keeps at least its first hit until the routing is settled.
+inline constexpr std::size_t kHitsKeptPerRule = 20;
+inline constexpr std::size_t kHitsKeptPerEvaluation = 100;
+
 struct Evaluation {
   Verdict verdict = Verdict::approved;
   std::vector<TriggerHit> hits;  ///< in a stable order: confidence, lexicon, personal data, citations
+  std::size_t hits_total = 0;    ///< every hit found, kept in `hits` or not
   std::string owner_role;        ///< who takes the escalation; empty when approved
   std::string masked_output;     ///< the output with personal data masked, for display
 };
@@ -39,9 +46,15 @@ class PolicyEngine {
   const Policy& policy() const { return policy_; }
 
  private:
-  void add_confidence_hit(const Workflow& wf, const Submission& s, std::vector<TriggerHit>& hits) const;
-  void add_lexicon_hits(const Workflow& wf, const Submission& s, std::vector<TriggerHit>& hits) const;
-  void add_citation_hits(const Workflow& wf, const Submission& s, std::vector<TriggerHit>& hits) const;
+  class Hits;  // what is found, counted, and kept up to kHitsKeptPerRule
+  /// Every rule's hits (up to kHitsKeptPerRule each), their total, the masked output, not yet the verdict.
+  Evaluation find_hits(const Workflow& wf, const Submission& s) const;
+  void add_confidence_hit(const Workflow& wf, const Submission& s, Hits& hits) const;
+  void add_lexicon_hits(const Workflow& wf, const Submission& s, Hits& hits) const;
+  void add_personal_data_hits(const Workflow& wf, const Submission& s, Hits& hits, std::string& masked_output) const;
+  void add_citation_hits(const Workflow& wf, const Submission& s, Hits& hits) const;
+  /// Verdict and owner from every rule's hits, then at most kHitsKeptPerEvaluation of them kept.
+  void settle(const Workflow& wf, Evaluation& ev) const;
   std::string choose_owner(const Workflow& wf, const std::vector<TriggerHit>& hits) const;
 
   const Policy& policy_;

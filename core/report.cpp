@@ -70,7 +70,7 @@ std::string iso_week_name(TimePoint monday) {
   const std::chrono::year_month_day ymd{thursday};
   const auto jan1 = std::chrono::sys_days{ymd.year() / std::chrono::January / 1};
   const int week = static_cast<int>((thursday - jan1).count() / 7) + 1;
-  char out[16];
+  char out[32];
   std::snprintf(out, sizeof out, "%04d-W%02d", static_cast<int>(ymd.year()), week);
   return out;
 }

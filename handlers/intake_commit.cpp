@@ -161,7 +161,7 @@ storage::NewSubmission IntakeHandler::to_new_submission(const PendingSubmission&
       e->id = ids.escalation_id;
       e->submission_id = ids.submission_id;
     }
-    *answer_out = answer(ids.submission_id, ev.verdict, ev.hits, e ? &*e : nullptr);
+    *answer_out = answer(ids.submission_id, ev.verdict, ev.hits, ev.hits_total, e ? &*e : nullptr);
     return *answer_out;
   };
   return ns;
@@ -179,7 +179,8 @@ HttpResponse IntakeHandler::committed(const PendingSubmission& p, const storage:
     // would rebuild it anyway if this failed.
     std::optional<core::Escalation> e;
     if (!ids.escalation_id.empty()) e = store_.escalation(ids.escalation_id);
-    answer_body = answer(ids.submission_id, p.evaluation.verdict, p.evaluation.hits, e ? &*e : nullptr);
+    answer_body =
+        answer(ids.submission_id, p.evaluation.verdict, p.evaluation.hits, p.evaluation.hits_total, e ? &*e : nullptr);
     try {
       store_.set_submission_response(ids.submission_id, answer_body);
     } catch (const storage::StorageError&) {
@@ -203,7 +204,7 @@ HttpResponse IntakeHandler::replay(const storage::SubmissionIds& ids, const core
     std::optional<core::Escalation> e;
     if (!ids.escalation_id.empty() && !(e = store_.escalation(ids.escalation_id)))
       throw storage::StorageError(storage::StorageError::Code::not_found, "replayed escalation missing");
-    body = answer(ids.submission_id, stored->verdict, stored->hits, e ? &*e : nullptr);
+    body = answer(ids.submission_id, stored->verdict, stored->hits, stored->hits_total, e ? &*e : nullptr);
     store_.set_submission_response(ids.submission_id, body);
   }
   HttpResponse r = created_or_ok(ids, std::move(body));
@@ -212,10 +213,10 @@ HttpResponse IntakeHandler::replay(const storage::SubmissionIds& ids, const core
 }
 
 std::string IntakeHandler::answer(const std::string& submission_id, core::Verdict verdict,
-                                  const std::vector<core::TriggerHit>& hits, const core::Escalation* e) const {
-  json hit_list = json::array();
-  for (const auto& h : hits) hit_list.push_back(to_json(h));
-  json j = {{"submission_id", submission_id}, {"verdict", core::to_string(verdict)}, {"hits", std::move(hit_list)}};
+                                  const std::vector<core::TriggerHit>& hits, std::size_t hits_total,
+                                  const core::Escalation* e) const {
+  json j = {{"submission_id", submission_id}, {"verdict", core::to_string(verdict)}};
+  add_hits(j, hits, hits_total);
   if (e) {
     json full = to_json(*e, rota_);
     j["escalation"] = {

@@ -438,9 +438,12 @@ HttpResponse IntakeHandler::list_escalations(const Query& query, const std::stri
   json list = json::array();
   // An ordinary token sees its own among the latest 5,000: reading the list filters, it never leaks.
   const bool admin = matches_any(admin_digests_, scope);
-  for (const auto& e : store_.escalations(state, admin ? limit : 5000)) {
+  // Read without hits (thousands of rows may be filtered); those listed then bring theirs.
+  for (const auto& e : store_.escalations(state, admin ? limit : 5000, storage::Hits::skip)) {
     if (static_cast<int>(list.size()) >= limit) break;
-    if (admin || may_read(e, scope)) list.push_back(to_json(e, rota_));
+    if (!admin && !may_read(e, scope)) continue;
+    const auto with_hits = store_.escalation(e.id);
+    list.push_back(to_json(with_hits ? *with_hits : e, rota_));
   }
   return json_response(200, {{"escalations", std::move(list)}});
 }

@@ -191,7 +191,7 @@ class IntakeHandler {
   HttpResponse committed(const PendingSubmission& p, const storage::SubmissionOutcome& outcome, std::string answer);
   HttpResponse replay(const storage::SubmissionIds& ids, const core::Submission& parsed);
   std::string answer(const std::string& submission_id, core::Verdict verdict, const std::vector<core::TriggerHit>& hits,
-                     const core::Escalation* e) const;
+                     std::size_t hits_total, const core::Escalation* e) const;
   void count(const core::Evaluation& ev);
   /// Which escalating submissions of `batch` would take their token past its cap of undecided ones.
   std::vector<bool> over_open_quota(const std::vector<PendingSubmission>& batch);

@@ -66,7 +66,7 @@ std::string triggers_text(const core::Escalation& e) {
     out += line;
     ++shown;
   }
-  if (shown < e.hits.size()) out += "\n…and " + std::to_string(e.hits.size() - shown) + " more";
+  if (shown < e.hit_count()) out += "\n…and " + std::to_string(e.hit_count() - shown) + " more";
   return out;
 }
 
@@ -175,7 +175,7 @@ std::string fallback_text(const core::Escalation& e, const PersonRef& owner, con
   if (e.decision && core::is_decided(e.state))
     return out + " " + core::to_string(e.state) + " by " + person_text(rota, e.decision->by);
   if (!e.hits.empty()) out += ": " + fit_text(hit_text(e.hits.front()), 400);
-  if (e.hits.size() > 1) out += " (+" + std::to_string(e.hits.size() - 1) + " more)";
+  if (e.hit_count() > 1) out += " (+" + std::to_string(e.hit_count() - 1) + " more)";
   out += e.with_legal() ? " — with legal " : " — owner ";
   return out + (owner.empty() ? "nobody" : mention(owner));
 }

@@ -1,11 +1,13 @@
 #include "handlers/submission_parser.hpp"
 
 #include "handlers/callback_target.hpp"
+#include "handlers/metadata_text.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 
 namespace desk::handlers {
 namespace {
@@ -178,6 +180,9 @@ class Validator {
     if (s.metadata_json.size() > limits_.max_metadata_bytes)
       return error("too_large", "'metadata' is larger than " + std::to_string(limits_.max_metadata_bytes) + " bytes",
                    "metadata");
+    for_each_metadata_string(std::as_const(*it), "metadata", [&](const std::string& place, const json& value) {
+      s.metadata_texts.push_back({place, value.get<std::string>()});
+    });
     return std::nullopt;
   }
 

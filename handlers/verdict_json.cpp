@@ -1,14 +1,23 @@
 #include "handlers/verdict_json.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace desk::handlers {
-namespace {}  // namespace
+
+void add_hits(nlohmann::json& j, const std::vector<core::TriggerHit>& hits, std::size_t total) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& h : hits) list.push_back(to_json(h));
+  j["hits"] = std::move(list);
+  j["hits_total"] = std::max(total, hits.size());
+  j["hits_truncated"] = total > hits.size();
+}
 
 nlohmann::json to_json(const core::TriggerHit& h) {
   nlohmann::json j = {{"kind", core::to_string(h.kind)}, {"rule_id", h.rule_id}, {"explanation", h.explanation}};
   if (!h.category.empty()) j["category"] = h.category;
   if (!h.route.empty()) j["route"] = h.route;
+  if (!h.field.empty()) j["field"] = h.field;
   if (h.begin) j["begin"] = *h.begin;
   if (h.end) j["end"] = *h.end;
   if (!h.matched.empty()) j["matched"] = h.matched;
@@ -21,9 +30,8 @@ nlohmann::json to_json(const core::TriggerHit& h) {
 }
 
 nlohmann::json to_json(const core::Evaluation& ev) {
-  nlohmann::json hits = nlohmann::json::array();
-  for (const auto& h : ev.hits) hits.push_back(to_json(h));
-  nlohmann::json j = {{"verdict", core::to_string(ev.verdict)}, {"hits", std::move(hits)}};
+  nlohmann::json j = {{"verdict", core::to_string(ev.verdict)}};
+  add_hits(j, ev.hits, ev.hits_total);
   if (!ev.owner_role.empty()) j["owner_role"] = ev.owner_role;
   return j;
 }
@@ -45,8 +53,6 @@ nlohmann::json to_json(const core::Escalation& e, const core::Rota& rota) {
     if (d.fired_at) dj["fired_at"] = core::format_utc(*d.fired_at);
     deadlines[core::to_string(d.kind)] = std::move(dj);
   }
-  nlohmann::json hits = nlohmann::json::array();
-  for (const auto& h : e.hits) hits.push_back(to_json(h));
   nlohmann::json j = {{"id", e.id},
                       {"submission_id", e.submission_id},
                       {"status", core::to_string(e.state)},
@@ -59,8 +65,8 @@ nlohmann::json to_json(const core::Escalation& e, const core::Rota& rota) {
                       {"opened_at", core::format_utc(e.opened_at)},
                       {"owned_since", core::format_utc(e.owned_since)},
                       {"deadlines", std::move(deadlines)},
-                      {"hits", std::move(hits)},
                       {"policy_digest", e.policy_digest}};
+  add_hits(j, e.hits, e.hit_count());
   if (e.backup_pinged_at)
     j["backup_pinged"] = {{"at", core::format_utc(*e.backup_pinged_at)},
                           {"backup", person_json(rota, e.backup_person)},

@@ -10,6 +10,8 @@
 namespace desk::handlers {
 
 nlohmann::json to_json(const core::TriggerHit& hit);
+/// Sets "hits" (those kept), "hits_total" (every hit found) and "hits_truncated" (some were not kept).
+void add_hits(nlohmann::json& j, const std::vector<core::TriggerHit>& hits, std::size_t total);
 nlohmann::json to_json(const core::Evaluation& evaluation);
 
 /// A person as the API shows them: id, name and Slack user (no e-mail: agents do not need it).

@@ -269,7 +269,21 @@ CREATE TABLE audit_notes (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 7> kMigrations{{
+// A submission keeps a bounded number of trigger hits (core::kHitsKeptPerEvaluation) and the count
+// of every hit found; submissions stored before this kept all of theirs.
+constexpr const char* kHitsTotal = R"sql(
+ALTER TABLE submissions ADD COLUMN hits_total INTEGER NOT NULL DEFAULT 0 CHECK (hits_total >= 0);
+UPDATE submissions SET hits_total = (SELECT count(*) FROM trigger_hits h WHERE h.submission_id = submissions.id);
+)sql";
+
+// Personal data is looked for in every free-text field of a submission, not only the output: each
+// text hit names the field its offsets index. Earlier text hits were all in the output.
+constexpr const char* kHitFields = R"sql(
+ALTER TABLE trigger_hits ADD COLUMN field TEXT NOT NULL DEFAULT '';
+UPDATE trigger_hits SET field = 'output' WHERE kind IN ('lexicon', 'personal_data');
+)sql";
+
+constexpr std::array<Migration, 9> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
@@ -278,6 +292,8 @@ constexpr std::array<Migration, 7> kMigrations{{
     {5, "an index of outbox messages that failed for good", kOutboxFailures},
     {6, "the audit chain's keyed head record", kAuditHead},
     {7, "notes beside the audit chain: rationales and reasons, erasable", kAuditNotes},
+    {8, "the count of every trigger hit a submission had, beside the bounded number kept", kHitsTotal},
+    {9, "the field each text hit was found in (output, prompt, metadata.…)", kHitFields},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

@@ -104,6 +104,7 @@ void bind_hit(SQLite::Statement& s, const std::string& submission_id, int ordina
   bind_number_or_null(s, ":threshold", h.threshold);
   bind_number_or_null(s, ":value", h.value);
   s.bind(":citation_url", h.citation_url);
+  s.bind(":field", h.field);
   bind_text_or_null(s, ":citation_date", optional_date(h.citation_date));
   bind_text_or_null(s, ":oldest_allowed", optional_date(h.oldest_allowed));
 }
@@ -132,6 +133,7 @@ core::TriggerHit read_hit(const SQLite::Statement& s) {
   h.citation_url = text(s, 10);
   h.citation_date = stored_date(s, 11);
   h.oldest_allowed = stored_date(s, 12);
+  h.field = text(s, 13);
   return h;
 }
 
@@ -181,6 +183,7 @@ core::Escalation read_escalation(const SQLite::Statement& s) {
                                 time_at(s.getColumn(21).getInt64()), text(s, 22)};
   }
   e.version = s.getColumn(23).getInt64();
+  e.hits_total = s.isColumnNull(24) ? 0 : static_cast<std::size_t>(s.getColumn(24).getInt64());
   return e;
 }
 

@@ -56,16 +56,18 @@ void bind_hit(SQLite::Statement& s, const std::string& submission_id, int ordina
 core::TriggerHit read_hit(const SQLite::Statement& s);
 inline constexpr const char* kHitColumns =
     "kind, rule_id, category, route, explanation, begin_offset, end_offset, matched, threshold, value, "
-    "citation_url, citation_date, oldest_allowed";
+    "citation_url, citation_date, oldest_allowed, field";
 
 /// Binds the fields an update may change (:state, :owner_role, … :decision_rationale).
 void bind_mutable_escalation(SQLite::Statement& s, const core::Escalation& e);
-/// Columns as in kEscalationColumns; hits and deadlines are loaded separately.
+/// Columns as in kEscalationColumns (selected FROM escalations, not aliased); hits and deadlines are
+/// loaded separately.
 core::Escalation read_escalation(const SQLite::Statement& s);
 inline constexpr const char* kEscalationColumns =
     "id, submission_id, workflow, channel, agent, manual, drill, policy_digest, state, owner_role, "
     "owner_person, opened_at, owned_since, generation, backup_pinged_at, backup_person, director_person, "
-    "triaged_at, triaged_by, decision_macro, decision_by, decision_at, decision_rationale, version";
+    "triaged_at, triaged_by, decision_macro, decision_by, decision_at, decision_rationale, version, "
+    "(SELECT hits_total FROM submissions WHERE submissions.id = escalations.submission_id)";
 
 /// Columns of an outbox row `o` as read_outbox expects them.
 inline constexpr const char* kOutboxColumns =

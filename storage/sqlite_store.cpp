@@ -5,6 +5,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+
 #include "storage/audit_chain.hpp"
 #include "storage/migrations.hpp"
 #include "storage/rows.hpp"
@@ -75,6 +77,8 @@ void insert_submission_rows(SqliteStore::Impl& impl, const std::string& id, cons
     q->bind(":citations_json", detail::citations_to_json(sub.citations));
     q->bind(":callback_url", sub.callback_url);
     q->bind(":verdict", core::to_string(s.verdict));
+    const std::size_t total = std::max(s.hits.size(), s.escalation ? s.escalation->hit_count() : 0);
+    q->bind(":hits_total", static_cast<std::int64_t>(total));
     q->bind(":idempotency_scope", s.idempotency_scope);
     if (s.idempotency_key.empty())
       q->bind(":idempotency_key");
@@ -207,7 +211,7 @@ std::optional<StoredSubmission> SqliteStore::submission(const std::string& id) {
     SQLite::Statement q(impl_->db,
                         "SELECT s.received_at, s.workflow, s.channel, s.agent, s.confidence, s.citations_json, "
                         "s.callback_url, s.verdict, coalesce(s.idempotency_key, ''), s.response_json, ev.prompt, "
-                        "ev.output, ev.metadata_json, ev.permalink, ev.suggested_fix, coalesce(e.id, '') "
+                        "ev.output, ev.metadata_json, ev.permalink, ev.suggested_fix, coalesce(e.id, ''), s.hits_total "
                         "FROM submissions s JOIN evidence ev ON ev.submission_id = s.id "
                         "LEFT JOIN escalations e ON e.submission_id = s.id WHERE s.id = ?");
     q.bind(1, id);
@@ -232,6 +236,7 @@ std::optional<StoredSubmission> SqliteStore::submission(const std::string& id) {
     sub.suggested_fix = detail::text(q, 14);
     out.escalation_id = detail::text(q, 15);
     out.hits = impl_->hits_of(id);
+    out.hits_total = std::max(out.hits.size(), static_cast<std::size_t>(q.getColumn(16).getInt64()));
     return out;
   });
 }
@@ -273,33 +278,34 @@ std::optional<SubmissionIds> SqliteStore::find_by_idempotency_key(const std::str
   return impl_->run("looking up an idempotency key", [&] { return find_idempotent(*impl_, scope, key); });
 }
 
-std::optional<core::Escalation> SqliteStore::escalation(const std::string& id) {
+std::optional<core::Escalation> SqliteStore::escalation(const std::string& id, Hits hits) {
   return impl_->run("reading an escalation", [&]() -> std::optional<core::Escalation> {
     StatementUse q(impl_->select_escalation);
     q->bind(1, id);
-    auto found = impl_->load_escalations(*q);
+    auto found = impl_->load_escalations(*q, hits);
     if (found.empty()) return std::nullopt;
     return std::move(found.front());
   });
 }
 
-std::vector<core::Escalation> SqliteStore::escalations(std::optional<core::EscalationState> state, int limit) {
+std::vector<core::Escalation> SqliteStore::escalations(std::optional<core::EscalationState> state, int limit,
+                                                       Hits hits) {
   return impl_->run("listing escalations", [&] {
     // Newest first; a limit of zero or less means no limit.
     SQLite::Statement q(impl_->db, std::string("SELECT ") + detail::kEscalationColumns + " FROM escalations" +
                                        (state ? " WHERE state = :state" : "") + " ORDER BY rowid DESC LIMIT :limit");
     if (state) q.bind(":state", core::to_string(*state));
     q.bind(":limit", limit > 0 ? limit : -1);
-    return impl_->load_escalations(q);
+    return impl_->load_escalations(q, hits);
   });
 }
 
-std::vector<core::Escalation> SqliteStore::undecided_escalations() {
+std::vector<core::Escalation> SqliteStore::undecided_escalations(Hits hits) {
   return impl_->run("listing undecided escalations", [&] {
     SQLite::Statement q(impl_->db,
                         std::string("SELECT ") + detail::kEscalationColumns +
                             " FROM escalations WHERE state IN ('open', 'triaged') ORDER BY opened_at, rowid");
-    return impl_->load_escalations(q);
+    return impl_->load_escalations(q, hits);
   });
 }
 
@@ -308,7 +314,7 @@ std::vector<core::Escalation> SqliteStore::escalations_opened_since(core::TimePo
     SQLite::Statement q(impl_->db, std::string("SELECT ") + detail::kEscalationColumns +
                                        " FROM escalations WHERE opened_at >= ? ORDER BY opened_at, rowid");
     q.bind(1, detail::epoch(since));
-    return impl_->load_escalations(q);
+    return impl_->load_escalations(q, Hits::load);
   });
 }
 

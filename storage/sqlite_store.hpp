@@ -48,9 +48,12 @@ class SqliteStore final : public Store {
   std::size_t open_escalations(const std::string& scope) override;
   void set_submission_response(const std::string& submission_id, const std::string& json) override;
   std::optional<SubmissionIds> find_by_idempotency_key(const std::string& scope, const std::string& key) override;
-  std::optional<core::Escalation> escalation(const std::string& id) override;
-  std::vector<core::Escalation> escalations(std::optional<core::EscalationState> state, int limit = 500) override;
-  std::vector<core::Escalation> undecided_escalations() override;
+  using Store::escalation;  // the forms that load hits
+  using Store::escalations;
+  using Store::undecided_escalations;
+  std::optional<core::Escalation> escalation(const std::string& id, Hits hits) override;
+  std::vector<core::Escalation> escalations(std::optional<core::EscalationState> state, int limit, Hits hits) override;
+  std::vector<core::Escalation> undecided_escalations(Hits hits) override;
   std::vector<core::Escalation> escalations_opened_since(core::TimePoint since) override;
   using Store::update_escalation;  // the two-argument form: delegates with no outbox rows
   bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,

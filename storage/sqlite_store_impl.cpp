@@ -27,9 +27,9 @@ SqliteStore::Impl::Impl(SQLite::Database database)
                       "ON e.submission_id = s.id WHERE s.idempotency_scope = ? AND s.idempotency_key = ?"),
       insert_submission(db,
                         "INSERT INTO submissions (id, received_at, workflow, channel, agent, confidence, "
-                        "citations_json, callback_url, verdict, idempotency_scope, idempotency_key) VALUES "
+                        "citations_json, callback_url, verdict, idempotency_scope, idempotency_key, hits_total) VALUES "
                         "(:id, :received_at, :workflow, :channel, :agent, :confidence, :citations_json, "
-                        ":callback_url, :verdict, :idempotency_scope, :idempotency_key)"),
+                        ":callback_url, :verdict, :idempotency_scope, :idempotency_key, :hits_total)"),
       set_response(db, "UPDATE submissions SET response_json = ? WHERE id = ?"),
       insert_evidence(db,
                       "INSERT INTO evidence (submission_id, prompt, output, metadata_json, permalink, "
@@ -37,9 +37,9 @@ SqliteStore::Impl::Impl(SQLite::Database database)
       insert_hit(db,
                  "INSERT INTO trigger_hits (submission_id, ordinal, kind, rule_id, category, route, "
                  "explanation, begin_offset, end_offset, matched, threshold, value, citation_url, "
-                 "citation_date, oldest_allowed) VALUES (:submission_id, :ordinal, :kind, :rule_id, "
+                 "citation_date, oldest_allowed, field) VALUES (:submission_id, :ordinal, :kind, :rule_id, "
                  ":category, :route, :explanation, :begin_offset, :end_offset, :matched, :threshold, "
-                 ":value, :citation_url, :citation_date, :oldest_allowed)"),
+                 ":value, :citation_url, :citation_date, :oldest_allowed, :field)"),
       select_hits(db, std::string("SELECT ") + detail::kHitColumns +
                           " FROM trigger_hits WHERE submission_id = ? ORDER BY ordinal"),
       insert_escalation(db,
@@ -151,18 +151,18 @@ void SqliteStore::Impl::write_deadlines(const std::string& escalation_id, int ge
   }
 }
 
-core::Escalation SqliteStore::Impl::load_escalation(const SQLite::Statement& s) {
+core::Escalation SqliteStore::Impl::load_escalation(const SQLite::Statement& s, Hits hits) {
   core::Escalation e = detail::read_escalation(s);
-  e.hits = hits_of(e.submission_id);
+  if (hits == Hits::load) e.hits = hits_of(e.submission_id);
   e.deadlines = deadlines_of(e.id, e.generation);
   return e;
 }
 
-std::vector<core::Escalation> SqliteStore::Impl::load_escalations(SQLite::Statement& s) {
+std::vector<core::Escalation> SqliteStore::Impl::load_escalations(SQLite::Statement& s, Hits hits) {
   // One read transaction: the rows, hits and deadlines come from the same snapshot.
   SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
   std::vector<core::Escalation> out;
-  while (s.executeStep()) out.push_back(load_escalation(s));
+  while (s.executeStep()) out.push_back(load_escalation(s, hits));
   return out;
 }
 

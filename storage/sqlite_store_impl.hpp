@@ -47,9 +47,10 @@ struct SqliteStore::Impl {
   std::vector<core::TriggerHit> hits_of(const std::string& submission_id);
   std::vector<core::Deadline> deadlines_of(const std::string& escalation_id, int generation);
   void write_deadlines(const std::string& escalation_id, int generation, const std::vector<core::Deadline>& ds);
-  /// The escalation on the current row of `s` (kEscalationColumns) with its hits and deadlines.
-  core::Escalation load_escalation(const SQLite::Statement& s);
-  std::vector<core::Escalation> load_escalations(SQLite::Statement& s);
+  /// The escalation on the current row of `s` (kEscalationColumns) with its deadlines, and its hits
+  /// when asked (their count always).
+  core::Escalation load_escalation(const SQLite::Statement& s, Hits hits);
+  std::vector<core::Escalation> load_escalations(SQLite::Statement& s, Hits hits);
   /// Inserts outbox rows (pending, no attempts) inside the caller's transaction; an empty
   /// escalation_id becomes `escalation_id` (NULL if that is empty too). Returns the last row's id, or 0.
   std::int64_t enqueue(const std::vector<OutboxMessage>& messages, const std::string& escalation_id);

@@ -29,13 +29,18 @@ class StorageError : public std::runtime_error {
   Code code_;
 };
 
+/// Whether a read of escalations brings their trigger hits (Escalation::hits) or only their count
+/// (Escalation::hits_total): the SLA clock and lists that show no hits need none of them.
+enum class Hits { load, skip };
+
 /// A submission as stored, with the verdict it got.
 struct StoredSubmission {
   std::string id;  ///< "SUB-000123"
   core::Submission submission;
   core::Verdict verdict = core::Verdict::approved;
-  std::vector<core::TriggerHit> hits;
-  std::string escalation_id;  ///< empty when approved
+  std::vector<core::TriggerHit> hits;  ///< the hits kept
+  std::size_t hits_total = 0;          ///< every hit found, kept or not
+  std::string escalation_id;           ///< empty when approved
   std::string idempotency_key;
   std::string response_json;  ///< the answer given to the agent, replayed for a retried Idempotency-Key
 };
@@ -106,7 +111,7 @@ struct SubmissionIds {
 struct NewSubmission {
   core::Submission submission;
   core::Verdict verdict = core::Verdict::approved;
-  std::vector<core::TriggerHit> hits;
+  std::vector<core::TriggerHit> hits;  ///< kept as given; the count stored is escalation->hit_count() or hits.size()
   std::optional<core::Escalation> escalation;  ///< id, submission_id left empty: the store assigns them
   std::vector<core::AuditEvent> audit;         ///< escalation_id left empty is filled in by the store
   std::string idempotency_key;                 ///< empty: none
@@ -234,10 +239,18 @@ class Store {
   /// Stores the agent-facing answer for a submission (for Idempotency-Key replays).
   virtual void set_submission_response(const std::string& submission_id, const std::string& json) = 0;
   virtual std::optional<SubmissionIds> find_by_idempotency_key(const std::string& scope, const std::string& key) = 0;
-  virtual std::optional<core::Escalation> escalation(const std::string& id) = 0;
-  virtual std::vector<core::Escalation> escalations(std::optional<core::EscalationState> state, int limit = 500) = 0;
-  virtual std::vector<core::Escalation> undecided_escalations() = 0;
-  /// Every escalation opened at or after `since`, oldest first (for reports).
+  virtual std::optional<core::Escalation> escalation(const std::string& id, Hits hits) = 0;
+  std::optional<core::Escalation> escalation(const std::string& id) { return escalation(id, Hits::load); }
+  /// Newest first; limit <= 0: all.
+  virtual std::vector<core::Escalation> escalations(std::optional<core::EscalationState> state, int limit,
+                                                    Hits hits) = 0;
+  std::vector<core::Escalation> escalations(std::optional<core::EscalationState> state, int limit = 500) {
+    return escalations(state, limit, Hits::load);
+  }
+  /// Open and triaged ones, oldest first.
+  virtual std::vector<core::Escalation> undecided_escalations(Hits hits) = 0;
+  std::vector<core::Escalation> undecided_escalations() { return undecided_escalations(Hits::load); }
+  /// Every escalation opened at or after `since`, oldest first, with its hits (for reports).
   virtual std::vector<core::Escalation> escalations_opened_since(core::TimePoint since) = 0;
   /// Writes the escalation if its stored version is still `e.version` (then bumps it) and appends
   /// `audit`, in one transaction. Returns false, changing nothing, if someone else changed it first.

@@ -440,9 +440,10 @@ EscalationCard ConsoleApp::card(const core::Escalation& e, bool with_evidence) {
   if (!with_evidence) return c;
   if (const auto evidence = deps_.store.evidence(e.id)) {
     c.erased = evidence->erased_at.has_value();
-    c.masked_excerpt = masker_.mask(set.get(), evidence->output);
-    c.permalink = evidence->permalink;
-    c.suggested_fix = evidence->suggested_fix;
+    auto masked = masker_.mask_evidence(set.get(), *evidence);
+    c.masked_excerpt = std::move(masked.output);
+    c.permalink = std::move(masked.permalink);
+    c.suggested_fix = std::move(masked.suggested_fix);
   }
   return c;
 }
@@ -462,8 +463,11 @@ std::optional<EscalationDetail> ConsoleApp::detail(const std::string& escalation
   if (set)
     if (auto w = set->policy().workflows.find(e->workflow); w != set->policy().workflows.end())
       d.workflow_description = w->second.description;
-  if (const auto evidence = deps_.store.evidence(e->id); evidence && !evidence->erased_at)
-    d.prompt = masker_.mask(set.get(), evidence->prompt);
+  if (const auto evidence = deps_.store.evidence(e->id); evidence && !evidence->erased_at) {
+    auto masked = masker_.mask_evidence(set.get(), *evidence);
+    d.prompt = std::move(masked.prompt);
+    if (masked.metadata_json != "{}") d.metadata_json = std::move(masked.metadata_json);
+  }
   for (const auto& row : deps_.store.audit_trail(e->id))
     d.timeline.push_back({row.event.at, row.event.kind, person_name(set.get(), row.event.actor), row.event.fields});
   d.postmortems = deps_.store.postmortems(e->id);

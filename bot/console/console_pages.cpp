@@ -105,6 +105,8 @@ std::string hits_list(const core::Escalation& e) {
   std::string out = "<ul class=\"hits\">";
   for (const auto& h : e.hits)
     out += "<li><span class=\"tag\">" + escape(core::to_string(h.kind)) + "</span> " + escape(h.explanation) + "</li>";
+  if (e.hit_count() > e.hits.size())
+    out += "<li class=\"muted\">…and " + std::to_string(e.hit_count() - e.hits.size()) + " more of the same kinds</li>";
   return out + "</ul>";
 }
 
@@ -199,6 +201,8 @@ std::string escalation_page(const Viewer& viewer, const EscalationDetail& d, cor
   main += "<p>Opened " + time_element(e.opened_at) + " · submission " + escape(e.submission_id) + "</p>";
   main += card_body(d.card, now);
   if (!d.prompt.empty()) main += "<h3>Prompt</h3><blockquote>" + escape(d.prompt) + "</blockquote>";
+  if (!d.metadata_json.empty())
+    main += "<h3>Metadata</h3><pre class=\"metadata\">" + escape(d.metadata_json) + "</pre>";
   main += "<h2>Timeline</h2><ol class=\"timeline\">";
   for (const auto& t : d.timeline) {
     main += "<li>" + time_element(t.at) + " <strong>" + escape(t.kind) + "</strong> by " + escape(t.actor);

@@ -74,7 +74,8 @@ struct TimelineEntry {
 struct EscalationDetail {
   EscalationCard card;
   std::string workflow_description;
-  std::string prompt;  ///< masked
+  std::string prompt;         ///< masked
+  std::string metadata_json;  ///< masked; empty when the agent sent none
   std::vector<TimelineEntry> timeline;
   std::vector<storage::PostMortem> postmortems;
 };

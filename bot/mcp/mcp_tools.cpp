@@ -94,9 +94,18 @@ const json& hit_schema() {
        {{"kind",
          {{"type", "string"}, {"enum", {"low_confidence", "lexicon", "personal_data", "stale_citation", "manual"}}}},
         {"rule_id", {{"type", "string"}}},
+        {"field", {{"type", "string"}, {"description", "Where a text hit was found: output, prompt, metadata.…"}}},
         {"explanation", {{"type", "string"}}}}},
       {"required", {"kind", "rule_id", "explanation"}}};
   return schema;
+}
+
+json hits_total_schema() {
+  return {{"type", "integer"}, {"description", "Every hit found; only the first ones are listed in hits."}};
+}
+
+json hits_truncated_schema() {
+  return {{"type", "boolean"}, {"description", "True when hits lists fewer than hits_total."}};
 }
 
 json escalation_schema() {
@@ -108,6 +117,8 @@ json escalation_schema() {
             {"owner", {{"type", "object"}}},
             {"deadlines", {{"type", "object"}}},
             {"hits", {{"type", "array"}, {"items", hit_schema()}}},
+            {"hits_total", hits_total_schema()},
+            {"hits_truncated", hits_truncated_schema()},
             {"decision",
              {{"type", {"object", "null"}},
               {"description", "null until decided; then macro (accept or reject), by, at and rationale."}}}}},
@@ -116,7 +127,9 @@ json escalation_schema() {
 
 json verdict_properties() {
   return {{"verdict", {{"type", "string"}, {"enum", {"approved", "escalated"}}}},
-          {"hits", {{"type", "array"}, {"items", hit_schema()}}}};
+          {"hits", {{"type", "array"}, {"items", hit_schema()}}},
+          {"hits_total", hits_total_schema()},
+          {"hits_truncated", hits_truncated_schema()}};
 }
 
 /// A tool's output schema: its result, or (isError) the intake API's {error, message, field}. Clients
@@ -189,12 +202,14 @@ std::optional<std::string> string_argument(const json& arguments, const char* na
   return it->get<std::string>();
 }
 
-std::string summary_of_hits(const json& hits) {
+std::string summary_of_hits(const json& body) {
   std::string out;
-  for (const auto& h : hits) {
+  for (const auto& h : body.value("hits", json::array())) {
     if (out.size() > 600) return out + " ...";
     out += "\n- " + h.value("explanation", h.value("rule_id", std::string{}));
   }
+  if (body.value("hits_truncated", false))
+    out += "\n(" + std::to_string(body.value("hits_total", std::size_t{0})) + " hits in all; the first are listed)";
   return out;
 }
 
@@ -220,7 +235,7 @@ std::string summary(const std::string& tool, const json& body) {
              ". Do not publish until a person decides: call await_decision with this id.";
     else
       text = "Would be escalated (to " + body.value("owner_role", std::string("the workflow owner")) + ").";
-    return text + summary_of_hits(body.value("hits", json::array()));
+    return text + summary_of_hits(body);
   }
   if (tool == kGetEscalation) {
     const std::string decided = decision_words(body);

@@ -310,9 +310,10 @@ handlers::EscalationView SlackDeliverer::view_for(const core::Escalation& e, con
   handlers::EscalationView view;
   view.usergroup_id = options_.usergroup_id_source ? options_.usergroup_id_source() : options_.usergroup_id;
   if (const auto evidence = store_.evidence(e.id)) {
-    view.masked_excerpt = masker_.mask(set, evidence->output);
-    view.permalink = evidence->permalink;
-    view.suggested_fix = evidence->suggested_fix;
+    auto masked = masker_.mask_evidence(set, *evidence);
+    view.masked_excerpt = std::move(masked.output);
+    view.permalink = std::move(masked.permalink);
+    view.suggested_fix = std::move(masked.suggested_fix);
     view.erased_at = evidence->erased_at;
   }
   if (!set) {

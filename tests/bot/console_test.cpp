@@ -304,6 +304,28 @@ TEST_F(ConsoleAppTest, PagesMaskPersonalDataAndEscapeWhatAgentsWrote) {
   EXPECT_EQ(console->handle(get("/assets/../../etc/passwd")).status, 404);
 }
 
+TEST_F(ConsoleAppTest, EveryFreeTextFieldIsShownMasked) {
+  core::Submission s = testing::clean_reply(clock_.now());
+  s.prompt = "Reply to ann.lee@example.com";
+  s.permalink = "https://example.com/thread?from=bo.kim@example.com";
+  s.suggested_fix = "Ask cy.ng@example.com";
+  s.metadata_json = R"({"customer":{"email":"di.ox@example.com"}})";
+  s.metadata_texts = {{"metadata.customer.email", "di.ox@example.com"}};
+  const std::string id = testing::open_as_intake(*store_, *policies_.current(), s, clock_.now());
+  ASSERT_FALSE(id.empty());
+  auto console = app({});
+  for (const std::string& target : {"/escalations/" + id, std::string("/")}) {
+    const auto page = console->handle(get(target));
+    ASSERT_EQ(page.status, 200);
+    for (const char* raw : {"ann.lee@", "bo.kim@", "cy.ng@", "di.ox@"})
+      EXPECT_EQ(page.body.find(raw), std::string::npos) << target << ": " << raw;
+  }
+  const auto detail = console->handle(get("/escalations/" + id)).body;
+  EXPECT_NE(detail.find("a***@example.com"), std::string::npos) << "the prompt, masked";
+  EXPECT_NE(detail.find("d***@example.com"), std::string::npos) << "the metadata, masked";
+  EXPECT_NE(detail.find("metadata.customer.email"), std::string::npos) << "the hit names its field";
+}
+
 TEST_F(ConsoleAppTest, TheDelivererShowsChannelMessagesAndRefusesCallbacks) {
   net::io_context io;
   EventHub hub(io.get_executor());

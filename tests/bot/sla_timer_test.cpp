@@ -140,9 +140,10 @@ class SlaTimerTest : public ::testing::Test {
 class BuggyStore : public testing::ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
-  std::vector<core::Escalation> undecided_escalations() override {
+  using Store::undecided_escalations;
+  std::vector<core::Escalation> undecided_escalations(storage::Hits hits) override {
     if (failures > 0 && failures--) throw std::logic_error("bug in undecided_escalations");
-    return ForwardingStore::undecided_escalations();
+    return ForwardingStore::undecided_escalations(hits);
   }
   int failures = 1;
 };
@@ -171,6 +172,45 @@ TEST_F(SlaTimerTest, AnUnexpectedErrorIsSurvivedReportedAndTheClockGoesOn) {
   timer.stop();
   settle();
   EXPECT_TRUE(ended);
+}
+
+/// Counts the escalations read with their hits.
+class HitCountingStore : public testing::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  using Store::escalation;
+  using Store::undecided_escalations;
+  std::optional<core::Escalation> escalation(const std::string& id, storage::Hits hits) override {
+    read_with_hits += hits == storage::Hits::load;
+    return ForwardingStore::escalation(id, hits);
+  }
+  std::vector<core::Escalation> undecided_escalations(storage::Hits hits) override {
+    read_with_hits += hits == storage::Hits::load;
+    return ForwardingStore::undecided_escalations(hits);
+  }
+  int read_with_hits = 0;
+};
+
+TEST_F(SlaTimerTest, TheClockReadsNoTriggerHits) {
+  // Found in review: each pass loaded every hit of every open escalation; deadlines need none.
+  const std::string first = open_escalation();
+  open_escalation();
+  HitCountingStore counting(*store_);
+  SlaTimerOptions options;
+  options.surfaces = {"slack"};
+  SlaTimer timer(
+      io_.get_executor(), counting, resolver_, clock_, &metrics_, [] {}, options);
+  net::co_spawn(io_, timer.run(), [](std::exception_ptr) {});
+  settle();
+  clock_.advance(std::chrono::minutes{4});
+  timer.poke(first);
+  settle();
+  timer.poke();
+  settle();
+  EXPECT_TRUE(store_->escalation(first)->backup_pinged_at.has_value()) << "the clock ran";
+  EXPECT_EQ(counting.read_with_hits, 0);
+  timer.stop();
+  settle();
 }
 
 TEST_F(SlaTimerTest, NothingFiresEarly) {

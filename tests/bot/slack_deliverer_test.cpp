@@ -208,6 +208,24 @@ TEST_F(SlackDelivererTest, PostRecordsTheTsAndShowsPersonalDataMasked) {
   EXPECT_EQ(json::parse(sent.result_json)["ts"], post->message_id);
 }
 
+TEST_F(SlackDelivererTest, PersonalDataInThePermalinkAndSuggestedFixIsPostedMasked) {
+  // Found in review: only the output was masked; the permalink and the fix were posted as sent.
+  core::Submission s = testing::clean_reply(clock_.now());
+  s.permalink = "https://example.com/thread?from=jane.doe@example.com";
+  s.suggested_fix = "Ask mo.farah@example.org before posting";
+  const auto id =
+      testing::open_as_intake(*store_, *set_, s, clock_.now(), {false, {row("post_escalation", json::object())}});
+  ASSERT_FALSE(id.empty()) << "personal data in any field escalates";
+  EXPECT_EQ(store_->escalation(id)->owner_role, "legal_oncall");
+  start();
+  ASSERT_EQ(posts().size(), 1u);
+  const std::string shown = posts()[0].args.dump();
+  EXPECT_EQ(shown.find("jane.doe@"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("mo.farah@"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("j***@example.com"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("Ask m***@example.org before posting"), std::string::npos) << shown;
+}
+
 TEST_F(SlackDelivererTest, UpdateGoesToThePostAndThreadReplyUsesItsTs) {
   const auto id = open_escalation();
   start();

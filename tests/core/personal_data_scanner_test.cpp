@@ -262,6 +262,44 @@ TEST(PersonalData, LargeNoisyDraftIsScanned) {
   EXPECT_EQ(found, emails);
 }
 
+TEST(PersonalData, OverlapsPickTheStrongestThenLongestSpanAcrossManyItems) {
+  // Each block holds an IBAN (whose digit groups look like a phone number), a card (also phone-shaped),
+  // a phone number, an SSN inside a longer run and an e-mail address; 2,000 of them, so the spans kept
+  // are checked where many candidates overlap, not only in a short text.
+  const std::string block =
+      "Pay GB82 WEST 1234 5698 7654 32 or 4242-4242-4242-4242, call 020 7946 0958, SSN 123-45-6789, "
+      "mail ann@example.org. ";
+  std::string text;
+  for (int i = 0; i < 2000; ++i) text += block;
+  const auto hits = all_detectors().scan(text);
+  ASSERT_EQ(hits.size(), 2000u * 5);
+  const std::vector<std::pair<PersonalDataKind, std::string>> expected = {
+      {PersonalDataKind::iban, "GB82 WEST 1234 5698 7654 32"},
+      {PersonalDataKind::payment_card, "4242-4242-4242-4242"},
+      {PersonalDataKind::phone, "020 7946 0958"},
+      {PersonalDataKind::us_ssn, "123-45-6789"},
+      {PersonalDataKind::email, "ann@example.org"}};
+  for (std::size_t i = 0; i < hits.size(); ++i) {
+    const auto& [kind, item] = expected[i % expected.size()];
+    const std::size_t at = (i / expected.size()) * block.size() + block.find(item);
+    ASSERT_EQ(hits[i].kind, kind) << "hit " << i;
+    ASSERT_EQ(hits[i].begin, at) << "hit " << i;
+    ASSERT_EQ(hits[i].end, at + item.size()) << "hit " << i;
+  }
+}
+
+TEST(PersonalData, ThirtySevenThousandAddressesAreEachFoundOnce) {
+  std::string text;
+  for (int i = 0; i < 37000; ++i) text += "a@b.io ";
+  const auto hits = all_detectors().scan(text);
+  ASSERT_EQ(hits.size(), 37000u);
+  for (std::size_t i = 0; i < hits.size(); ++i) {
+    ASSERT_EQ(hits[i].begin, i * 7) << "hit " << i;
+    ASSERT_EQ(hits[i].end, i * 7 + 6) << "hit " << i;
+  }
+  EXPECT_EQ(mask_personal_data(text, hits).find("a@b.io"), std::string::npos);
+}
+
 // ---- checksums ----
 
 TEST(Luhn, AcceptsValidNumbersOnly) {

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "tests/support/test_policy.hpp"
 
 namespace desk::core {
@@ -101,6 +106,110 @@ TEST_F(PolicyEngineTest, PersonalDataIsMaskedInHitsAndExcerpt) {
   EXPECT_EQ(ev.masked_output.find("jane.doe"), std::string::npos);
   EXPECT_EQ(ev.masked_output.find("7946 0958"), std::string::npos);
   EXPECT_EQ(ev.owner_role, "legal_oncall");
+}
+
+TEST_F(PolicyEngineTest, AFloodOfHitsKeepsAFewPerRuleAndCountsThemAll) {
+  std::string text;
+  for (int i = 0; i < 37000; ++i) text += "a@b.io ";
+  text += "Our price is final.";
+  const auto ev = engine_.evaluate(draft("community_replies", 0.95, text.c_str()));
+  ASSERT_EQ(ev.verdict, Verdict::escalated);
+  EXPECT_EQ(ev.hits_total, 37001u);
+  std::vector<std::size_t> email_offsets;
+  std::size_t prices = 0;
+  for (const auto& h : ev.hits) {
+    if (h.rule_id == "personal_data/email") email_offsets.push_back(*h.begin);
+    prices += h.rule_id == "lexicon/pricing/price";
+  }
+  ASSERT_EQ(email_offsets.size(), kHitsKeptPerRule);
+  EXPECT_EQ(email_offsets.front(), 0u) << "the first hits are the ones kept";
+  EXPECT_EQ(email_offsets.back(), (kHitsKeptPerRule - 1) * 7);
+  EXPECT_EQ(prices, 1u);
+  EXPECT_EQ(ev.owner_role, "legal_oncall");
+  EXPECT_EQ(ev.masked_output.find("a@b.io"), std::string::npos) << "every address is masked, kept as a hit or not";
+}
+
+TEST_F(PolicyEngineTest, TheEvaluationLimitKeepsEveryRulesFirstHitAndItsRoute) {
+  // 60 lexicon rules (sales) with two hits each, then personal data (legal) last: past the limit, the
+  // kept hits still show every rule, and routing saw them all.
+  policy_.lexicon.push_back({"fillers", "sales", {}, {}});
+  std::string text;
+  for (int i = 0; i < 60; ++i) {
+    policy_.lexicon.back().terms.push_back("filler" + std::to_string(i));
+    text += "filler" + std::to_string(i) + " filler" + std::to_string(i) + " ";
+  }
+  text += "jane@example.com";
+  PolicyEngine engine(policy_);
+  const auto ev = engine.evaluate(draft("community_replies", 0.95, text.c_str()));
+  EXPECT_EQ(ev.hits_total, 121u);
+  ASSERT_EQ(ev.hits.size(), kHitsKeptPerEvaluation);
+  EXPECT_EQ(ev.hits.back().rule_id, "personal_data/email");
+  EXPECT_EQ(ev.owner_role, "legal_oncall");
+  for (std::size_t i = 1; i < ev.hits.size(); ++i) EXPECT_LE(*ev.hits[i - 1].begin, *ev.hits[i].begin) << "in order";
+}
+
+TEST_F(PolicyEngineTest, AManualEscalationCountsItsOwnHit) {
+  const auto ev = engine_.evaluate_manual(draft("community_replies", 0.95, "Call +44 20 7946 0958."), "odd tone");
+  EXPECT_EQ(ev.hits_total, 2u);
+  ASSERT_EQ(ev.hits.size(), 2u);
+  EXPECT_EQ(ev.hits[0].kind, TriggerKind::manual);
+}
+
+TEST_F(PolicyEngineTest, PersonalDataInAnyFreeTextFieldRoutesLikeOutputAndIsMasked) {
+  // Found in review: only the output was scanned, yet every one of these is posted or stored.
+  const std::string raw = "jane.doe@example.com";
+  const std::vector<std::pair<std::string, std::function<void(Submission&)>>> cases = {
+      {"prompt", [&](Submission& s) { s.prompt = "Reply to " + raw; }},
+      {"suggested_fix", [&](Submission& s) { s.suggested_fix = "Ask " + raw + " first"; }},
+      {"permalink", [&](Submission& s) { s.permalink = "https://example.com/thread?from=" + raw; }},
+      {"citations[1].url",
+       [&](Submission& s) {
+         s.citations = {{"https://example.com/a", std::nullopt}, {"https://example.com/u/" + raw, std::nullopt}};
+       }},
+      {"metadata.customer.email", [&](Submission& s) {
+         s.metadata_texts = {{"metadata.customer.email", raw}};
+       }}};
+  for (const auto& [field, put] : cases) {
+    Submission s = draft("community_replies", 0.95, "Thanks for the kind words!");
+    put(s);
+    const auto ev = engine_.evaluate(s);
+    ASSERT_EQ(ev.verdict, Verdict::escalated) << field;
+    EXPECT_EQ(ev.owner_role, "legal_oncall") << field;
+    ASSERT_EQ(ev.hits.size(), 1u) << field;
+    const TriggerHit& h = ev.hits[0];
+    EXPECT_EQ(h.kind, TriggerKind::personal_data) << field;
+    EXPECT_EQ(h.field, field);
+    EXPECT_EQ(h.matched, "j***@example.com") << field;
+    EXPECT_NE(h.explanation.find(field), std::string::npos) << h.explanation;
+    EXPECT_EQ(h.explanation.find(raw), std::string::npos) << h.explanation;
+    EXPECT_EQ(ev.masked_output, s.output) << field;
+  }
+}
+
+TEST_F(PolicyEngineTest, ACleanSubmissionWithEveryFieldFilledIsApproved) {
+  Submission s = draft("community_replies", 0.95, "Thanks for the kind words!");
+  s.prompt = "Reply to the comment on the launch post";
+  s.suggested_fix = "Nothing to fix";
+  s.permalink = "https://www.linkedin.com/feed/update/example";
+  s.citations = {{"https://example.com/report", std::nullopt}};
+  s.metadata_texts = {{"metadata.campaign", "launch-week"}};
+  const auto ev = engine_.evaluate(s);
+  EXPECT_EQ(ev.verdict, Verdict::approved);
+  EXPECT_TRUE(ev.hits.empty());
+  EXPECT_EQ(ev.hits_total, 0u);
+}
+
+TEST_F(PolicyEngineTest, AStaleCitationsUrlIsShownMasked) {
+  Submission s = draft("community_replies", 0.95, "Thanks for the kind words!");
+  s.citations = {{"https://example.com/u/jane.doe@example.com", std::chrono::year{2020} / 1 / 1}};
+  const auto ev = engine_.evaluate(s);
+  bool stale = false;
+  for (const auto& h : ev.hits) {
+    EXPECT_EQ(h.explanation.find("jane.doe"), std::string::npos) << h.explanation;
+    EXPECT_EQ(h.citation_url.find("jane.doe"), std::string::npos) << h.citation_url;
+    stale = stale || h.kind == TriggerKind::stale_citation;
+  }
+  EXPECT_TRUE(stale);
 }
 
 TEST_F(PolicyEngineTest, WorkflowCanRoutePersonalDataElsewhere) {

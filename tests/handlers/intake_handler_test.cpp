@@ -127,11 +127,42 @@ class IntakeHandlerTest : public ::testing::Test {
   core::TimePoint now = testing::tuesday_noon();
 };
 
+TEST_F(IntakeHandlerTest, PersonalDataInAnyFieldRoutesToLegalAndIsAnsweredMasked) {
+  const std::string raw = "jane.doe@example.com";
+  const std::vector<std::pair<std::string, json>> cases = {
+      {"prompt", {{"prompt", "Reply to " + raw}}},
+      {"suggested_fix", {{"suggested_fix", "Ask " + raw}}},
+      {"permalink", {{"permalink", "https://example.com/thread?from=" + raw}}},
+      {"citations[0].url", {{"citations", json::array({{{"url", "https://example.com/u/" + raw}}})}}},
+      {"metadata.customer.email", {{"metadata", {{"customer", {{"email", raw}}}}}}}};
+  for (const auto& [field, extra] : cases) {
+    json body = draft();
+    body.update(extra);
+    const HttpResponse r = desk.send(post(body.dump()), now);
+    ASSERT_EQ(r.status, 201) << field << ": " << r.body;
+    EXPECT_EQ(r.body.find(raw), std::string::npos) << r.body;
+    const json answer = json::parse(r.body);
+    ASSERT_EQ(answer["hits"].size(), 1u) << r.body;
+    EXPECT_EQ(answer["hits"][0]["field"], field);
+    EXPECT_EQ(answer["hits"][0]["matched"], "j***@example.com");
+    EXPECT_EQ(answer["escalation"]["owner"]["role"], "legal_oncall") << field;
+    const HttpResponse read = desk.send(get("/v1/escalations/" + answer["escalation"]["id"].get<std::string>()), now);
+    ASSERT_EQ(read.status, 200);
+    EXPECT_EQ(read.body.find(raw), std::string::npos) << read.body;
+    EXPECT_EQ(json::parse(read.body)["hits"][0]["field"], field);
+  }
+  json clean = draft();
+  clean["suggested_fix"] = "Nothing to fix";
+  clean["permalink"] = "https://www.linkedin.com/feed/update/example";
+  EXPECT_EQ(desk.send(post(clean.dump()), now).status, 200) << "a clean submission is unaffected";
+}
+
 TEST_F(IntakeHandlerTest, ApprovedDraftAnswers200AndIsLogged) {
   const HttpResponse r = desk.send(post(draft().dump()), now);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.content_type, "application/json");
-  EXPECT_EQ(r.body, R"({"hits":[],"submission_id":"SUB-000001","verdict":"approved"})");
+  EXPECT_EQ(r.body,
+            R"({"hits":[],"hits_total":0,"hits_truncated":false,"submission_id":"SUB-000001","verdict":"approved"})");
   EXPECT_EQ(r.header("Location"), nullptr);
   const auto stored = desk.store->submission("SUB-000001");
   ASSERT_TRUE(stored);

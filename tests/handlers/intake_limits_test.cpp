@@ -175,5 +175,44 @@ TEST_F(IntakeLimitsTest, TheCapHoldsWithinOneBatch) {
   EXPECT_EQ(metrics_.value("desk_intake_requests_total", {"429"}), 2);
 }
 
+TEST_F(IntakeLimitsTest, AFloodOfHitsIsCountedInFullButStoredAndAnsweredBounded) {
+  // 37,000 e-mail addresses in 256 KB: one answer, one escalation, a bounded number of hits kept.
+  std::string output;
+  for (int i = 0; i < 37000; ++i) output += "a@b.io ";
+  const json body = {{"workflow", "community_replies"},
+                     {"channel", "linkedin"},
+                     {"agent", "a"},
+                     {"confidence", 0.95},
+                     {"output", output}};
+  const std::string bearer = std::string("Bearer ") + kQuiet;
+  const HttpResponse r = handler_->handle(
+      {"POST", "/v1/submissions", {{"content-type", "application/json"}, {"authorization", bearer}}, body.dump()},
+      now_);
+  ASSERT_EQ(r.status, 201) << r.body.substr(0, 500);
+  EXPECT_LT(r.body.size(), 16u * 1024) << "the answer is bounded, whatever the draft holds";
+  const json answer = json::parse(r.body);
+  EXPECT_EQ(answer["hits_total"], 37000);
+  EXPECT_EQ(answer["hits_truncated"], true);
+  EXPECT_EQ(answer["hits"].size(), core::kHitsKeptPerRule);
+  EXPECT_EQ(answer["escalation"]["owner"]["role"], "legal_oncall");
+
+  const auto stored = store_->submission(answer["submission_id"].get<std::string>());
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->hits.size(), core::kHitsKeptPerRule);
+  EXPECT_EQ(stored->hits_total, 37000u);
+
+  const std::string id = answer["escalation"]["id"];
+  const HttpResponse read = handler_->handle({"GET", "/v1/escalations/" + id, {{"authorization", bearer}}, ""}, now_);
+  ASSERT_EQ(read.status, 200) << read.body.substr(0, 500);
+  EXPECT_LT(read.body.size(), 32u * 1024);
+  const json e = json::parse(read.body);
+  EXPECT_EQ(e["hits_total"], 37000);
+  EXPECT_EQ(e["hits_truncated"], true);
+  EXPECT_EQ(e["hits"].size(), core::kHitsKeptPerRule);
+  const HttpResponse list = handler_->handle({"GET", "/v1/escalations", {{"authorization", bearer}}, ""}, now_);
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(json::parse(list.body)["escalations"][0]["hits_total"], 37000);
+}
+
 }  // namespace
 }  // namespace desk::handlers

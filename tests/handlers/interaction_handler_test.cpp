@@ -30,9 +30,10 @@ class HookedStore final : public desk::testing::ForwardingStore {
   std::function<void()> before_update;
   bool fail_reads = false;
 
-  std::optional<core::Escalation> escalation(const std::string& id) override {
+  using Store::escalation;
+  std::optional<core::Escalation> escalation(const std::string& id, storage::Hits hits) override {
     if (fail_reads) throw storage::StorageError(storage::StorageError::Code::io, "disk on fire");
-    return inner_.escalation(id);
+    return inner_.escalation(id, hits);
   }
   using Store::update_escalation;
   bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "handlers/verdict_json.hpp"
 #include "tests/support/test_policy.hpp"
 
@@ -41,6 +44,18 @@ TEST(SubmissionParser, AcceptsTheSpecExample) {
   EXPECT_EQ(s.submitted_at, testing::tuesday_noon());
   EXPECT_EQ(nlohmann::json::parse(s.metadata_json)["campaign"], "launch-week");
   EXPECT_EQ(s.callback_url, "https://agents.example.com/desk-callback");
+}
+
+TEST(SubmissionParser, ListsEveryMetadataStringWithItsPlace) {
+  auto r = parse(R"({"workflow":"paid_ads","channel":"meta","agent":"a","confidence":1,"output":"Hi",
+                    "metadata":{"n":3,"customer":{"email":"jo@example.com","tags":["vip","x@y.io"]},"a":"first"}})");
+  ASSERT_TRUE(std::holds_alternative<core::Submission>(r));
+  const auto& texts = std::get<core::Submission>(r).metadata_texts;
+  std::vector<std::string> places, values;
+  for (const auto& t : texts) places.push_back(t.field), values.push_back(t.text);
+  EXPECT_EQ(places, (std::vector<std::string>{"metadata.a", "metadata.customer.email", "metadata.customer.tags[0]",
+                                              "metadata.customer.tags[1]"}));
+  EXPECT_EQ(values, (std::vector<std::string>{"first", "jo@example.com", "vip", "x@y.io"}));
 }
 
 TEST(SubmissionParser, MinimalSubmission) {

@@ -106,6 +106,8 @@ TEST_F(MigrationsTest, UpgradesAVersion1DatabaseKeepingItsData) {
   EXPECT_EQ(*undecided[0].deadline(core::DeadlineKind::backup_ping)->fired_at, at(1717236185));
   ASSERT_EQ(undecided[0].hits.size(), 1u);
   EXPECT_EQ(undecided[0].hits[0].matched, "Guaranteed");
+  EXPECT_EQ(undecided[0].hits_total, 1u) << "step 5 counts the hits a submission already had";
+  EXPECT_EQ(undecided[0].hits[0].field, "output") << "step 6: text hits were all in the output";
   EXPECT_TRUE(store->find_by_idempotency_key("scope", "k1"));
   EXPECT_TRUE(store->verify_audit().ok);
   // v2 works on the upgraded file, and the v1 counters carry on.

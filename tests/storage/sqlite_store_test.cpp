@@ -296,6 +296,28 @@ TEST_F(SqliteStoreTest, UndecidedEscalationsAreOpenAndTriagedOldestFirst) {
   EXPECT_EQ(undecided[1].deadlines.size(), 3u);
 }
 
+TEST_F(SqliteStoreTest, KeepsTheCountOfEveryHitAndReadsWithoutHitsWhenAsked) {
+  NewSubmission s = escalated_submission();
+  s.escalation->hits = s.hits;
+  s.escalation->hits_total = 37000;
+  const auto ids = store_->add_submission(s);
+  EXPECT_EQ(store_->submission(ids.submission_id)->hits_total, 37000u);
+  const auto full = store_->escalation(ids.escalation_id);
+  ASSERT_TRUE(full);
+  EXPECT_EQ(full->hits.size(), s.hits.size());
+  EXPECT_EQ(full->hits_total, 37000u);
+  const auto bare = store_->escalation(ids.escalation_id, Hits::skip);
+  ASSERT_TRUE(bare);
+  EXPECT_TRUE(bare->hits.empty());
+  EXPECT_EQ(bare->hit_count(), 37000u);
+  EXPECT_TRUE(store_->undecided_escalations(Hits::skip).at(0).hits.empty());
+  EXPECT_TRUE(store_->escalations(std::nullopt, 10, Hits::skip).at(0).hits.empty());
+  EXPECT_EQ(store_->undecided_escalations().at(0).hits.size(), s.hits.size());
+  // Without a count from the caller, the hits given are the count.
+  const auto plain = store_->add_submission(escalated_submission());
+  EXPECT_EQ(store_->escalation(plain.escalation_id)->hits_total, escalated_submission().hits.size());
+}
+
 TEST_F(SqliteStoreTest, InMemoryDatabaseReportsItsSettings) {
   const ConnectionSettings s = store_->settings();
   EXPECT_EQ(s.journal_mode, "memory");

@@ -27,11 +27,19 @@ class ForwardingStore : public storage::Store {
   std::optional<storage::SubmissionIds> find_by_idempotency_key(const std::string& s, const std::string& k) override {
     return inner_.find_by_idempotency_key(s, k);
   }
-  std::optional<core::Escalation> escalation(const std::string& id) override { return inner_.escalation(id); }
-  std::vector<core::Escalation> escalations(std::optional<core::EscalationState> s, int limit) override {
-    return inner_.escalations(s, limit);
+  using Store::escalation;
+  using Store::escalations;
+  using Store::undecided_escalations;
+  std::optional<core::Escalation> escalation(const std::string& id, storage::Hits hits) override {
+    return inner_.escalation(id, hits);
   }
-  std::vector<core::Escalation> undecided_escalations() override { return inner_.undecided_escalations(); }
+  std::vector<core::Escalation> escalations(std::optional<core::EscalationState> s, int limit,
+                                            storage::Hits hits) override {
+    return inner_.escalations(s, limit, hits);
+  }
+  std::vector<core::Escalation> undecided_escalations(storage::Hits hits) override {
+    return inner_.undecided_escalations(hits);
+  }
   std::vector<core::Escalation> escalations_opened_since(core::TimePoint since) override {
     return inner_.escalations_opened_since(since);
   }

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "core/policy.hpp"
+#include "core/submission.hpp"
 
 namespace desk::testing {
 
@@ -80,6 +81,18 @@ inline core::Policy seed_policy() {
 /// 2026-12-01 12:00 UTC: a Tuesday in the first watch (alice duty lead, bob backup, hana legal).
 inline core::TimePoint tuesday_noon() {
   return std::chrono::sys_days(std::chrono::year{2026} / std::chrono::December / 1) + std::chrono::hours(12);
+}
+
+/// A confident community reply that triggers nothing by itself: tests add what they look for.
+inline core::Submission clean_reply(core::TimePoint at) {
+  core::Submission s;
+  s.workflow = "community_replies";
+  s.channel = "linkedin";
+  s.agent = "social-agent-3";
+  s.confidence = 0.95;
+  s.output = "Thanks for the kind words!";
+  s.submitted_at = at;
+  return s;
 }
 
 }  // namespace desk::testing

@@ -34,7 +34,7 @@ struct CallQueue {
 
 // Ends a turn even when the call throws, so one failure never blocks the calls behind it.
 struct Turn {
-  CallQueue& queue;
+  CallQueue& queue;  // kept alive by the call's own shared_ptr (see invoke)
   ~Turn() {
     ++queue.serving;
     queue.wake.cancel();
@@ -73,14 +73,16 @@ struct WebApiClient::Impl {
   WebApiConfig config;
   Url base_url;
   HttpsClient http;
-  std::map<std::string, std::unique_ptr<CallQueue>> queues;
+  // Shared with the calls in flight: a call's coroutine may be destroyed after the client (when the
+  // io_context goes down after the desk's surfaces), and its Turn still ends on its queue.
+  std::map<std::string, std::shared_ptr<CallQueue>> queues;
   std::minstd_rand rng;
   std::size_t rate_limited = 0;
 
-  CallQueue& queue_for(const std::string& key) {
+  std::shared_ptr<CallQueue> queue_for(const std::string& key) {
     auto& slot = queues[key];
-    if (!slot) slot = std::make_unique<CallQueue>(executor);
-    return *slot;
+    if (!slot) slot = std::make_shared<CallQueue>(executor);
+    return slot;
   }
 
   HttpRequest build(const ApiCall& call) const {
@@ -174,7 +176,8 @@ std::size_t WebApiClient::rate_limited_count() const { return impl_->rate_limite
 void WebApiClient::close_idle() { impl_->http.close_idle(); }
 
 SlackApi::Task<json> WebApiClient::invoke(ApiCall call) {
-  auto& queue = impl_->queue_for(call.queue_key);
+  const std::shared_ptr<CallQueue> held = impl_->queue_for(call.queue_key);
+  CallQueue& queue = *held;
   const auto ticket = queue.next_ticket++;
   while (queue.serving != ticket) {
     co_await queue.wake.async_wait(kTuple);  // woken (aborted) when a turn ends

@@ -21,6 +21,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "bot/config/config_loader.hpp"
 #include "bot/slack/log.hpp"
 
 namespace desk::bot {
@@ -102,19 +103,10 @@ struct IntakeServer::Impl : std::enable_shared_from_this<Impl> {
 };
 
 std::pair<std::string, std::uint16_t> split_host_port(const std::string& listen) {
-  const auto colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())
-    throw std::invalid_argument("listen address '" + listen + "' is not host:port");
-  std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  unsigned long port = 0;
-  try {
-    std::size_t used = 0;
-    port = std::stoul(listen.substr(colon + 1), &used);
-    if (used != listen.size() - colon - 1) throw std::invalid_argument("port");
-  } catch (const std::exception&) { throw std::invalid_argument("listen address '" + listen + "' has no valid port"); }
-  if (port > 65535) throw std::invalid_argument("listen address '" + listen + "' has a port above 65535");
-  return {host, static_cast<std::uint16_t>(port)};
+  auto parsed = parse_listen_address(listen);
+  if (!parsed)
+    throw std::invalid_argument("listen address '" + listen + "' is not host:port with a port from 0 to 65535");
+  return std::move(*parsed);
 }
 
 IntakeServer::IntakeServer(net::any_io_executor executor, IntakeServerOptions options, Handler handler)

@@ -5,10 +5,14 @@
 # for the package test, rsvg-convert for the PNG run chart, and, with the machine's npm, the npm packages pinned in
 # tests/browser/package-lock.json (playwright-core) and tests/mcp/package-lock.json (the MCP SDK and
 # conformance suite).
+# --fuzz installs only what the fuzz targets need on top (scripts/fuzz.sh): Debian's clang and its
+# runtime libraries (libFuzzer, ASan, UBSan).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for_tests=false
+for_fuzz=false
 [[ "${1:-}" == "--tests" ]] && for_tests=true
+[[ "${1:-}" == "--fuzz" ]] && for_fuzz=true
 
 packages=(
   build-essential cmake pkg-config ca-certificates openssl tzdata
@@ -28,6 +32,9 @@ if $for_tests; then
   packages+=(chromium-headless-shell)  # the browser tests of the console (tests/browser)
   packages+=(dpkg-dev lintian)         # the package test: dpkg-shlibdeps for Depends, lintian (tests/package)
   packages+=(librsvg2-bin)             # rsvg-convert: report --chart FILE.png renders the SVG run chart
+fi
+if $for_fuzz; then
+  packages+=(clang libclang-rt-dev)    # libFuzzer and clang's sanitizer runtimes (tests/fuzz)
 fi
 
 missing=()

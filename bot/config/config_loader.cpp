@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -57,9 +58,24 @@ std::optional<Seconds> parse_duration(std::string_view text) {
       default:
         return std::nullopt;
     }
+    // Each part is at most 10^9 days; past that in total, a long enough run of parts would overflow.
+    if (total > 1'000'000'000LL * 86400) return std::nullopt;
   }
   if (total <= 0) return std::nullopt;
   return Seconds{total};
+}
+
+std::optional<std::pair<std::string, std::uint16_t>> parse_listen_address(std::string_view listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  const std::string_view digits = listen.substr(colon + 1);
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  // from_chars takes digits only (no sign, no spaces); all of them must be the port.
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || port > 65535) return std::nullopt;
+  std::string_view host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return std::pair{std::string(host), static_cast<std::uint16_t>(port)};
 }
 
 core::Policy parse_config(std::string_view text, const std::string& file, const std::string& base_dir) {

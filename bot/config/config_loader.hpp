@@ -1,9 +1,12 @@
 #pragma once
 /// Reads the policy/config file (YAML) that a person edits, and refuses any mistake with the file,
 /// line and column, what is wrong and a hint. Nothing of a refused file is used.
+#include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/policy.hpp"
 
@@ -33,5 +36,10 @@ core::Policy load_config(const std::string& path);
 
 /// Parses "30s", "5m", "1h30m", "2d" into seconds; nullopt when malformed or not positive.
 std::optional<core::Seconds> parse_duration(std::string_view text);
+
+/// Splits a listen address, "host:port" (IPv6 as "[::1]:8080"), into the host (without brackets) and
+/// the port (digits only, 0–65535); nullopt when malformed. The config check and the intake server
+/// use this one rule, so an address the check passes is one the desk can listen on.
+std::optional<std::pair<std::string, std::uint16_t>> parse_listen_address(std::string_view listen);
 
 }  // namespace desk::bot

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 
+#include "bot/config/config_loader.hpp"
 #include "bot/config/policy_parser.hpp"
 
 namespace desk::bot::config_parsing {
@@ -26,14 +27,7 @@ void PolicyParser::parse_desk(const YAML::Node& n, core::DeskSettings& d) {
   }
   if (n["intake_listen"]) {
     d.intake_listen = r_.string(n["intake_listen"], "desk.intake_listen");
-    const auto colon = d.intake_listen.rfind(':');
-    long port = -1;
-    if (colon != std::string::npos) {
-      try {
-        port = std::stol(d.intake_listen.substr(colon + 1));
-      } catch (...) {}
-    }
-    if (colon == std::string::npos || colon == 0 || port < 0 || port > 65535)
+    if (!parse_listen_address(d.intake_listen))
       r_.fail(n["intake_listen"], "bad listen address '" + d.intake_listen + "'",
               "write host:port, e.g. 127.0.0.1:8080");
   }

@@ -35,7 +35,7 @@ struct CallQueue {
 
 // Ends a turn even when the call throws, so one failure never blocks the calls behind it.
 struct Turn {
-  CallQueue& queue;
+  CallQueue& queue;  // kept alive by the call's own shared_ptr (see invoke)
   ~Turn() {
     ++queue.serving;
     queue.wake.cancel();
@@ -69,13 +69,16 @@ struct WebApiClient::Impl {
   WebApiConfig config;
   Url base_url;
   HttpsClient http;
-  std::map<std::string, std::unique_ptr<CallQueue>> queues;
+  // Shared with the calls in flight: a call's coroutine may be destroyed after the client (when the
+  // io_context goes down after the desk's surfaces), and its Turn still ends on its queue.
+  std::map<std::string, std::shared_ptr<CallQueue>> queues;
   std::minstd_rand rng;
   std::size_t rate_limited = 0;
   // Set by cancel(): every wait (a 429's Retry-After, a backoff, a queue turn) ends at once and no new
   // request starts, so a stopping desk unwinds its calls while everything they use still exists.
   bool stopping = false;
-  std::set<net::steady_timer*> pauses;
+  // Shared with the pausing calls, like the queues: a call's frame may be destroyed after the client.
+  std::shared_ptr<std::set<net::steady_timer*>> pauses = std::make_shared<std::set<net::steady_timer*>>();
 
   void stop_if_stopping(const ApiCall& call) const {
     if (stopping) throw SlackTransportError(call.method, "not sent: the desk is stopping");
@@ -85,20 +88,20 @@ struct WebApiClient::Impl {
   net::awaitable<void> pause(const ApiCall& call, SteadyClock::duration d) {
     stop_if_stopping(call);
     net::steady_timer timer(executor, d);
-    pauses.insert(&timer);
+    pauses->insert(&timer);
     struct Unregister {
-      std::set<net::steady_timer*>& pauses;
+      std::shared_ptr<std::set<net::steady_timer*>> pauses;
       net::steady_timer* timer;
-      ~Unregister() { pauses.erase(timer); }
+      ~Unregister() { pauses->erase(timer); }
     } unregister{pauses, &timer};
     co_await timer.async_wait(kTuple);
     stop_if_stopping(call);
   }
 
-  CallQueue& queue_for(const std::string& key) {
+  std::shared_ptr<CallQueue> queue_for(const std::string& key) {
     auto& slot = queues[key];
-    if (!slot) slot = std::make_unique<CallQueue>(executor);
-    return *slot;
+    if (!slot) slot = std::make_shared<CallQueue>(executor);
+    return slot;
   }
 
   HttpRequest build(const ApiCall& call) const {
@@ -194,13 +197,14 @@ void WebApiClient::close_idle() { impl_->http.close_idle(); }
 
 void WebApiClient::cancel() {
   impl_->stopping = true;
-  for (auto* timer : impl_->pauses) timer->cancel();
+  for (auto* timer : *impl_->pauses) timer->cancel();
   for (auto& [key, queue] : impl_->queues) queue->wake.cancel();
   impl_->http.close_idle();
 }
 
 SlackApi::Task<json> WebApiClient::invoke(ApiCall call) {
-  auto& queue = impl_->queue_for(call.queue_key);
+  const std::shared_ptr<CallQueue> held = impl_->queue_for(call.queue_key);
+  CallQueue& queue = *held;
   const auto ticket = queue.next_ticket++;
   while (queue.serving != ticket) {
     impl_->stop_if_stopping(call);           // every waiter gives up: no turn is left waiting for one that never comes

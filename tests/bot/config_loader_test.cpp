@@ -122,6 +122,12 @@ INSTANTIATE_TEST_SUITE_P(
                   "decision: 40m"},
         BadConfig{"bad_listen", "intake_listen: 127.0.0.1:8080", "intake_listen: localhost", "bad listen address",
                   "intake_listen: localhost"},
+        // Found by the config fuzzer: the check read the port with stol, which stops at the first
+        // non-digit, so it passed addresses the intake server then refused at start.
+        BadConfig{"listen_port_trailing_junk", "intake_listen: 127.0.0.1:8080", "intake_listen: 127.0.0.1:8080x",
+                  "bad listen address", "intake_listen: 127.0.0.1:8080x"},
+        BadConfig{"listen_port_spaced", "intake_listen: 127.0.0.1:8080", "intake_listen: '127.0.0.1: 8080'",
+                  "bad listen address", "intake_listen: '127.0.0.1: 8080'"},
         BadConfig{"loopback_yes", "intake_listen: 127.0.0.1:8080",
                   "intake_listen: 127.0.0.1:8080\n  callbacks_allow_loopback: yes", "must be true or false",
                   "callbacks_allow_loopback"},
@@ -202,6 +208,26 @@ TEST(ParseDuration, AcceptsCompoundForms) {
   EXPECT_EQ(parse_duration("2d"), core::Seconds(172800));
   for (const char* bad : {"", "5", "m", "5 m", "-5m", "5x", "0s", "1.5m", "99999999999s"})
     EXPECT_FALSE(parse_duration(bad)) << bad;
+}
+
+TEST(ParseDuration, RefusesATotalPastTheLimitInsteadOfOverflowing) {
+  EXPECT_EQ(parse_duration("999999999d"), core::Seconds(999'999'999LL * 86400));
+  // 110,000 parts of 10^9 days each: their sum would overflow a 64-bit count of seconds (UBSan: signed
+  // overflow) and wrap to any value, even a small positive one.
+  std::string many;
+  for (int i = 0; i < 110'000; ++i) many += "999999999d";
+  EXPECT_FALSE(parse_duration(many));
+  EXPECT_FALSE(parse_duration("999999999d999999999d"));
+}
+
+TEST(ParseListenAddress, SplitsHostAndPortOrRefuses) {
+  using Address = std::pair<std::string, std::uint16_t>;
+  EXPECT_EQ(parse_listen_address("127.0.0.1:8080"), (Address{"127.0.0.1", 8080}));
+  EXPECT_EQ(parse_listen_address("[::1]:0"), (Address{"::1", 0}));
+  EXPECT_EQ(parse_listen_address("localhost:65535"), (Address{"localhost", 65535}));
+  for (const char* bad : {"localhost", ":80", "host:", "host:65536", "host:8o", "host:8080x", "host: 80", "host:+80",
+                          "host:-1", "host:99999999999999999999"})
+    EXPECT_FALSE(parse_listen_address(bad)) << bad;
 }
 
 }  // namespace

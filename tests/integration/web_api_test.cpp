@@ -37,6 +37,18 @@ TEST(WebApi, AuthTestIdentifiesTheBotOverOneKeepAliveConnection) {
   EXPECT_EQ(bed.emulator.count_calls("auth.test"), 5u);
 }
 
+// Found by the sanitizer stage: the desk destroys its surfaces (and their Web API client) before its
+// io_context, whose shutdown then destroys the calls still in flight; each call's turn ended on its
+// queue, which had gone with the client (heap-use-after-free under ASan). The bed has the same order.
+TEST(WebApi, CallsInFlightMayOutliveTheClient) {
+  SlackTestBed bed;
+  for (int i = 0; i < 3; ++i)  // same method, same queue: one runs, two wait for their turn
+    boost::asio::co_spawn(bed.io, bed.api->auth_test(), [](std::exception_ptr, slack::AuthInfo) {});
+  bed.io.run_for(std::chrono::milliseconds(1));
+  bed.api.reset();
+  // ~SlackTestBed destroys the io_context and, with it, the three calls' coroutines.
+}
+
 TEST(WebApi, WritesAreJsonWithCharsetAndBearerAuth) {
   SlackTestBed bed;
   auto posted = bed.await(bed.api->chat_post_message(post("C0DESK", "héllo")));

@@ -336,9 +336,8 @@ void reduce_blocks(json& body) {
   bool said = false;
   for (const auto& b : body["blocks"]) {
     const std::string type = type_of(b);
-    if (type == "header" && block_kit_problems(json{{"text", "t"}, {"blocks", json::array({b})}}).empty()) {
-      kept.push_back(b);
-    } else if (type == "actions" && block_kit_problems(json{{"text", "t"}, {"blocks", json::array({b})}}).empty()) {
+    const bool kept_kind = type == "header" || type == "actions";
+    if (kept_kind && block_kit_problems(json{{"text", "t"}, {"blocks", json::array({b})}}).empty()) {
       kept.push_back(b);
     } else if (!said && !text.empty() && type != "header") {
       kept.push_back({{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", cut_rendered(delink(text), 3000)}}}});

@@ -88,12 +88,8 @@ net::awaitable<void> OutboxDispatcher::run() {
       problem_ = std::string("unexpected: ") + e.what();
     }
     if (!problem_.empty()) {
-      if (metrics_) metrics_->count_worker_error(worker_);
-      // A row may be left `sending` by the failure: settle it like a crash's before going on.
-      settled_.clear();
       const auto delay = backoff(++failures);
-      slack::log_error("outbox.storage_error",
-                       {{"error", problem_}, {"retry_in_ms", static_cast<std::int64_t>(delay.count())}});
+      note_problem(problem_, delay, true);
       co_await sleep_for(delay);
       continue;
     }
@@ -104,11 +100,8 @@ net::awaitable<void> OutboxDispatcher::run() {
         wait = std::min<std::chrono::milliseconds>(kIdleRecheck, std::max(core::Seconds{0}, *next - clock_.now()));
     } catch (const std::exception& e) {
       // Not knowing when the next row is due: look again soon rather than never.
-      problem_ = e.what();
-      if (metrics_) metrics_->count_worker_error(worker_);
       wait = backoff(++failures);
-      slack::log_error("outbox.storage_error",
-                       {{"error", problem_}, {"retry_in_ms", static_cast<std::int64_t>(wait->count())}});
+      note_problem(e.what(), wait, false);
     }
     co_await sleep_for(wait);
   }
@@ -116,12 +109,14 @@ net::awaitable<void> OutboxDispatcher::run() {
   co_await wait_for_slot(1);
 }
 
-void OutboxDispatcher::note_problem(const std::string& problem) {
+void OutboxDispatcher::note_problem(const std::string& problem, std::optional<std::chrono::milliseconds> retry_in,
+                                    bool settle_again) {
   problem_ = problem;
   if (metrics_) metrics_->count_worker_error(worker_);
   // A row may be left `sending` by the failure: settle it like a crash's before going on.
-  settled_.clear();
-  slack::log_error("outbox.storage_error", {{"error", problem_}});
+  if (settle_again) settled_.clear();
+  slack::log_error("outbox.storage_error",
+                   {{"error", problem_}, {"retry_in_ms", static_cast<std::int64_t>(retry_in ? retry_in->count() : 0)}});
 }
 
 net::awaitable<void> OutboxDispatcher::wait_for_slot(int busy_below) {
@@ -129,27 +124,18 @@ net::awaitable<void> OutboxDispatcher::wait_for_slot(int busy_below) {
 }
 
 void OutboxDispatcher::send_alongside(storage::OutboxMessage row) {
-  store_.outbox_mark_sending(row.id, clock_.now());
-  ++row.attempts;
+  const bool in_doubt = mark_sending(row);
   ++in_flight_;
-  Deliverer& deliverer = *deliverers_.at(row.surface);
-  const bool in_doubt = row.attempts > 1;
-  net::co_spawn(
-      wake_.get_executor(),
-      [this, &deliverer, row = std::move(row), in_doubt]() -> net::awaitable<void> {
-        const DeliveryOutcome outcome = co_await attempt(deliverer, row, in_doubt);
-        apply(row, outcome);
-      },
-      [this](std::exception_ptr failure) {
-        --in_flight_;
-        if (failure) {
-          try {
-            std::rethrow_exception(failure);
-          } catch (const std::exception& e) { note_problem(e.what()); }
-        }
-        slot_.cancel();
-        wake_.cancel();  // the next row of its key may be due now
-      });
+  net::co_spawn(wake_.get_executor(), deliver_and_apply(std::move(row), in_doubt), [this](std::exception_ptr failure) {
+    --in_flight_;
+    if (failure) {
+      try {
+        std::rethrow_exception(failure);
+      } catch (const std::exception& e) { note_problem(e.what(), std::nullopt, true); }
+    }
+    slot_.cancel();
+    wake_.cancel();  // the next row of its key may be due now
+  });
 }
 
 net::awaitable<void> OutboxDispatcher::settle_in_doubt() {
@@ -185,14 +171,21 @@ net::awaitable<bool> OutboxDispatcher::send_due() {
   co_return !rows.empty();
 }
 
-net::awaitable<void> OutboxDispatcher::send(storage::OutboxMessage row, bool in_doubt) {
-  Deliverer& deliverer = *deliverers_.at(row.surface);
+bool OutboxDispatcher::mark_sending(storage::OutboxMessage& row) {
   // Committed before the network call: a crash from here on leaves the row in doubt, never pending.
   store_.outbox_mark_sending(row.id, clock_.now());
   ++row.attempts;
   // A row that failed before with a transport error may have reached the far side too.
-  in_doubt = in_doubt || row.attempts > 1;
-  const DeliveryOutcome outcome = co_await attempt(deliverer, row, in_doubt);
+  return row.attempts > 1;
+}
+
+net::awaitable<void> OutboxDispatcher::send(storage::OutboxMessage row, bool in_doubt) {
+  in_doubt = mark_sending(row) || in_doubt;
+  co_await deliver_and_apply(std::move(row), in_doubt);
+}
+
+net::awaitable<void> OutboxDispatcher::deliver_and_apply(storage::OutboxMessage row, bool in_doubt) {
+  const DeliveryOutcome outcome = co_await attempt(*deliverers_.at(row.surface), row, in_doubt);
   apply(row, outcome);
 }
 

@@ -75,7 +75,12 @@ class OutboxDispatcher {
   /// Marks `row` sending (committed, so no later pass takes it again) and delivers it alongside others.
   void send_alongside(storage::OutboxMessage row);
   boost::asio::awaitable<void> wait_for_slot(int busy_below);
-  void note_problem(const std::string& problem);
+  /// Marks `row` sending (committed) and counts the attempt; true when an earlier one may have arrived.
+  bool mark_sending(storage::OutboxMessage& row);
+  boost::asio::awaitable<void> deliver_and_apply(storage::OutboxMessage row, bool in_doubt);
+  /// Records, counts and logs an error the dispatcher recovers from; `settle_again`: a row may be left
+  /// `sending`, so rows in doubt are settled again first.
+  void note_problem(const std::string& problem, std::optional<std::chrono::milliseconds> retry_in, bool settle_again);
   boost::asio::awaitable<DeliveryOutcome> attempt(Deliverer& deliverer, storage::OutboxMessage row, bool in_doubt);
   void apply(const storage::OutboxMessage& row, const DeliveryOutcome& outcome);
   std::vector<std::string> ready_surfaces() const;

@@ -222,9 +222,16 @@ net::awaitable<DeliveryOutcome> CallbackSender::deliver(storage::OutboxMessage r
   // The agent's own key (from the token it submitted with), under each secret in use.
   const auto scope = store_.submission_scope(e->submission_id);
   if (!scope) co_return DeliveryOutcome{Kind::fail, "submission " + e->submission_id + " not found", {}, {}};
+  const auto plain = options_.tokens ? options_.tokens->plain_digest(*scope) : scope;
+  if (!plain)
+    co_return DeliveryOutcome{Kind::fail,
+                              "submitted with a token the desk no longer accepts (removed from DESK_INTAKE_TOKENS "
+                              "or DESK_ADMIN_TOKENS): there is no agent key to sign its callback with",
+                              {},
+                              {}};
   std::vector<std::string> keys;
   for (const std::string* secret : {&secret_, &options_.previous_secret})
-    if (!secret->empty()) keys.push_back(handlers::agent_callback_key(*secret, *scope));
+    if (!secret->empty()) keys.push_back(handlers::agent_callback_key(*secret, *plain));
   http::request<http::string_body> request{http::verb::post, url.target, 11};
   request.set(http::field::host, url.host_header());
   request.set(http::field::user_agent, "escalation-desk/0.1");

@@ -38,6 +38,7 @@
 #include "core/clock.hpp"
 #include "core/escalation.hpp"
 #include "core/rota.hpp"
+#include "handlers/agent_tokens.hpp"
 #include "handlers/policy_set.hpp"
 #include "storage/store.hpp"
 
@@ -60,6 +61,9 @@ struct CallbackOptions {
   bool allow_loopback = false;
   /// DESK_CALLBACK_SECRET_PREVIOUS during a rotation: a second signature under it; empty: none.
   std::string previous_secret;
+  /// The configured tokens, to find the plain digest each agent's key derives from (the store keeps a
+  /// keyed one). Null: the stored scope is the plain digest (a store without a key; tests).
+  std::shared_ptr<const handlers::AgentTokens> tokens;
 };
 
 class CallbackSender final : public Deliverer {

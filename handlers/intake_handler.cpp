@@ -179,19 +179,12 @@ IntakeHandler::IntakeHandler(IntakeDependencies deps)
       rota_(deps.rota),
       store_(deps.store),
       metrics_(deps.metrics),
+      tokens_(deps.token_scope_key, deps.tokens, deps.admin_tokens),
       health_(std::move(deps.health)),
       surfaces_(std::move(deps.surfaces)),
       limits_(deps.limits),
       limiter_(deps.limits.requests_per_minute, deps.limits.burst),
-      callback_secrets_(std::move(deps.callback_secrets)) {
-  for (const auto& t : deps.tokens)
-    if (!t.empty()) token_digests_.push_back(storage::sha256_hex(t));
-  for (const auto& t : deps.admin_tokens) {
-    if (t.empty()) continue;
-    admin_digests_.push_back(storage::sha256_hex(t));
-    token_digests_.push_back(admin_digests_.back());
-  }
-}
+      callback_secrets_(std::move(deps.callback_secrets)) {}
 
 HttpResponse IntakeHandler::handle(const HttpRequest& request, core::TimePoint now) {
   PreparedRequest prepared = prepare(request, now);
@@ -273,7 +266,7 @@ PreparedRequest IntakeHandler::route(const HttpRequest& request, core::TimePoint
   if (path == "/v1/reports/weekly")
     return !get ? not_allowed("GET") : with_query(query, {"weeks"}, [&](const Query& q) -> PreparedRequest {
       // Figures over every agent's escalations: for admins, as reading all escalations is.
-      if (!matches_any(admin_digests_, *scope))
+      if (!tokens_.is_admin(*scope))
         return error(403, "forbidden", "the weekly report needs a token from DESK_ADMIN_TOKENS");
       int weeks = 8;
       if (auto it = q.find("weeks"); it != q.end()) {
@@ -341,9 +334,7 @@ std::optional<std::string> IntakeHandler::authenticate(const HttpRequest& reques
   if (token.empty()) return std::nullopt;
   // Digests have one length whatever the token's, and every configured one is compared in full,
   // so neither the length nor which token matched shows in the time taken.
-  std::string digest = storage::sha256_hex(token);
-  if (!matches_any(token_digests_, digest)) return std::nullopt;
-  return digest;
+  return tokens_.scope_of(token);
 }
 
 std::variant<core::Submission, HttpResponse> IntakeHandler::parse_body(const HttpRequest& request,
@@ -395,7 +386,7 @@ PreparedRequest IntakeHandler::check_submission(const HttpRequest& request, cons
 }
 
 bool IntakeHandler::may_read(const core::Escalation& e, const std::string& scope) {
-  if (matches_any(admin_digests_, scope)) return true;
+  if (tokens_.is_admin(scope)) return true;
   const auto owner = store_.submission_scope(e.submission_id);
   return owner && same_digest(*owner, scope);
 }
@@ -437,7 +428,7 @@ HttpResponse IntakeHandler::list_escalations(const Query& query, const std::stri
   }
   json list = json::array();
   // An ordinary token sees its own among the latest 5,000: reading the list filters, it never leaks.
-  const bool admin = matches_any(admin_digests_, scope);
+  const bool admin = tokens_.is_admin(scope);
   // Read without hits (thousands of rows may be filtered); those listed then bring theirs.
   for (const auto& e : store_.escalations(state, admin ? limit : 5000, storage::Hits::skip)) {
     if (static_cast<int>(list.size()) >= limit) break;
@@ -495,10 +486,12 @@ HttpResponse IntakeHandler::callback_key(const std::string& scope) const {
   if (callback_secrets_.empty())
     return error(409, "not_configured",
                  "the desk has no DESK_CALLBACK_SECRET, so it sends no decision callbacks: there is no key to verify");
+  // From the token's plain digest, not its (keyed) scope: keying the store changed no agent's key.
+  const std::string plain = tokens_.plain_digest(scope).value_or(scope);
   json body = {{"scheme", kCallbackScheme},
-               {"key", agent_callback_key(callback_secrets_.front(), scope)},
+               {"key", agent_callback_key(callback_secrets_.front(), plain)},
                {"previous_key",
-                callback_secrets_.size() > 1 ? json(agent_callback_key(callback_secrets_[1], scope)) : json(nullptr)},
+                callback_secrets_.size() > 1 ? json(agent_callback_key(callback_secrets_[1], plain)) : json(nullptr)},
                {"signed",
                 "HMAC-SHA256(key, X-Desk-Timestamp + \".\" + callback_url + \".\" + body), hex, as "
                 "X-Desk-Signature: v2=<hex> (one per key during a rotation, comma-separated)"}};

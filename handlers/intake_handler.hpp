@@ -42,6 +42,7 @@
 #include "core/policy.hpp"
 #include "core/policy_engine.hpp"
 #include "core/rota.hpp"
+#include "handlers/agent_tokens.hpp"
 #include "handlers/effects.hpp"
 #include "handlers/rate_limiter.hpp"
 #include "handlers/submission_parser.hpp"
@@ -119,6 +120,9 @@ struct IntakeDependencies {
   /// DESK_CALLBACK_SECRET, then DESK_CALLBACK_SECRET_PREVIOUS during a rotation: the secrets each
   /// agent's callback key derives from (GET /v1/callback-key). Empty: callbacks are not sent.
   std::vector<std::string> callback_secrets = {};
+  /// token_scope_key(DESK_AUDIT_KEY): what the stored scope of a token is keyed with (agent_tokens.hpp).
+  /// Empty: plain SHA-256 (the sandbox without an audit key, tests).
+  std::string token_scope_key = {};
 };
 
 /// A POST /v1/submissions that passed every check and has its verdict, waiting to be committed.
@@ -211,8 +215,7 @@ class IntakeHandler {
   const core::Rota& rota_;
   storage::Store& store_;
   core::Metrics& metrics_;
-  std::vector<std::string> token_digests_;  ///< every accepted token, admin tokens included
-  std::vector<std::string> admin_digests_;
+  AgentTokens tokens_;  ///< every accepted token, admin tokens included, as digests
   std::function<DeskHealth()> health_;
   SurfaceNames surfaces_;
   IntakeLimits limits_;

@@ -250,6 +250,23 @@ std::optional<std::string> SqliteStore::submission_scope(const std::string& id) 
   });
 }
 
+std::size_t SqliteStore::rekey_idempotency_scopes(const std::vector<std::pair<std::string, std::string>>& renames) {
+  if (renames.empty()) return 0;
+  return impl_->run("keying the stored token digests", [&]() -> std::size_t {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement q(impl_->db, "UPDATE OR IGNORE submissions SET idempotency_scope = ? WHERE idempotency_scope = ?");
+    std::size_t changed = 0;
+    for (const auto& [from, to] : renames) {
+      q.bind(1, to);
+      q.bind(2, from);
+      changed += static_cast<std::size_t>(q.exec());
+      q.reset();
+    }
+    txn.commit();
+    return changed;
+  });
+}
+
 std::size_t SqliteStore::open_escalations(const std::string& scope) {
   return impl_->run("counting a token's undecided escalations", [&]() -> std::size_t {
     // From the undecided escalations (a partial index keeps them few) to their submissions' scope.

@@ -2,8 +2,11 @@
 /// The embedded store: one SQLite file (WAL, synchronous=FULL, foreign keys on), schema migrated in
 /// code, hash-chained audit trail. Thread-safe: calls are serialised on one connection. Several
 /// stores (processes) may share one file; update_escalation's version check settles races.
+#include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "storage/store.hpp"
 
@@ -78,6 +81,11 @@ class SqliteStore final : public Store {
   /// rows' last hash, and writes the keyed head. Returns how many rows were there before; a chain
   /// already keyed with this key changes nothing (nullopt). Needs the key (StorageError audit_key).
   std::optional<std::int64_t> anchor_audit(const std::string& actor, core::TimePoint at);
+
+  /// Renames idempotency scopes (from, to) in one transaction: the plain token digests a store kept
+  /// before scopes were keyed become keyed ones. Returns how many submissions changed; a second call
+  /// changes none. A row whose new scope and key already exist stays as it was (UPDATE OR IGNORE).
+  std::size_t rekey_idempotency_scopes(const std::vector<std::pair<std::string, std::string>>& renames);
 
   void save_policy_snapshot(const std::string& digest, const std::string& text) override;
   std::optional<std::string> policy_snapshot(const std::string& digest) override;

@@ -67,6 +67,7 @@ struct DeskSecrets {
   std::optional<std::string> previous_callback_secret;  ///< during a rotation
   std::vector<std::string> console_tokens;
   std::vector<std::string> admin_tokens;
+  std::string token_scope_key;  ///< handlers::token_scope_key(DESK_AUDIT_KEY); empty without the key
 };
 
 /// Tokens shorter than this are refused at start: they could be guessed.
@@ -124,6 +125,8 @@ class Desk {
     CallbackOptions options;
     options.allow_loopback = policy.desk.callbacks_allow_loopback;
     options.previous_secret = secrets.previous_callback_secret.value_or("");
+    options.tokens =
+        std::make_shared<const handlers::AgentTokens>(secrets.token_scope_key, secrets.intake_tokens, secrets.admin_tokens);
     return options;
   }
 
@@ -155,7 +158,8 @@ class Desk {
     const auto current = policies_.current();
     intake_.emplace(handlers::IntakeDependencies{
         current->policy(), current->engine(), current->rota(), store_, metrics_, secrets_.intake_tokens,
-        [this] { return health(); }, surface_names_, intake_limits(), secrets_.admin_tokens, callback_secrets()});
+        [this] { return health(); }, surface_names_, intake_limits(), secrets_.admin_tokens, callback_secrets(),
+        secrets_.token_scope_key});
     // Intake commits run on their own thread, many submissions per transaction (one fsync), so this
     // thread, which also acks every surface's events, never waits for the disk on the agents' behalf.
     IntakeCommitterOptions committer_options;
@@ -607,6 +611,18 @@ int open_and_run(const core::Policy& policy, DeskMode mode) {
     return kExitNotConfigured;
   }
   if (mode.sandbox && mode.demo) secrets.intake_tokens.push_back(mode.demo_token);
+  secrets.token_scope_key = handlers::token_scope_key(store_options.audit_key);
+  // A store written before scopes were keyed keeps each configured token's submissions: their plain
+  // digests become keyed ones, once (a token no longer configured keeps its rows as they were).
+  try {
+    const auto rewrites = handlers::AgentTokens(secrets.token_scope_key, secrets.intake_tokens, secrets.admin_tokens)
+                              .unkeyed_scopes();
+    if (const std::size_t moved = store->rekey_idempotency_scopes(rewrites); moved > 0)
+      slack::log_info("intake.scopes_keyed", {{"submissions", std::to_string(moved)}});
+  } catch (const storage::StorageError& e) {
+    std::cerr << "escalation-desk: " << e.what() << "\n";
+    return kExitNotConfigured;
+  }
   Desk desk(policy, *store, std::move(secrets), std::move(mode));
   return desk.run();
 }

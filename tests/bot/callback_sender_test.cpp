@@ -102,8 +102,9 @@ class CallbackSenderTest : public ::testing::Test {
   }
 
   /// A decided escalation whose submission asked for a callback at `url`.
-  std::string decided_escalation(const std::string& url) {
+  std::string decided_escalation(const std::string& url, const std::string& scope = "") {
     storage::NewSubmission ns;
+    ns.idempotency_scope = scope;
     ns.submission.workflow = "paid_ads";
     ns.submission.agent = "ads-agent";
     ns.submission.output = "Try it today.";
@@ -187,6 +188,29 @@ TEST_F(CallbackSenderTest, DuringARotationTheCallbackCarriesASignatureUnderEachS
   EXPECT_TRUE(handlers::verify_callback_signature(agent_key(kSecret), got.timestamp, url, got.body, got.signature));
   EXPECT_TRUE(handlers::verify_callback_signature(agent_key("the-secret-being-rotated-out"), got.timestamp, url,
                                                   got.body, got.signature));
+}
+
+TEST_F(CallbackSenderTest, AKeyedScopeSignsWithTheKeyDerivedFromTheTokensPlainDigest) {
+  const std::string token = "ads-agent-token-0123456789";
+  const std::string scope_key = handlers::token_scope_key("an-audit-key-of-at-least-32-characters");
+  id_ = decided_escalation(receiver_->url("/cb"), handlers::token_scope(scope_key, token));
+  CallbackOptions options = loopback();
+  options.tokens = std::make_shared<const handlers::AgentTokens>(scope_key, std::vector<std::string>{token});
+  auto sender = make(std::string(kSecret), options);
+  ASSERT_EQ(deliver(sender, row(receiver_->url("/cb"))).kind, DeliveryOutcome::Kind::sent);
+  const Received& got = receiver_->received.at(0);
+  // The key the agent has held all along (GET /v1/callback-key), whatever the store keeps of its token.
+  EXPECT_TRUE(handlers::verify_callback_signature(handlers::agent_callback_key(kSecret, storage::sha256_hex(token)),
+                                                  got.timestamp, receiver_->url("/cb"), got.body, got.signature));
+
+  // The token since removed from the config: no key to sign with, so nothing goes out.
+  options.tokens = std::make_shared<const handlers::AgentTokens>(scope_key, std::vector<std::string>{"another-token-0123456"});
+  auto without = make(std::string(kSecret), options);
+  const auto outcome = deliver(without, row(receiver_->url("/cb")));
+  EXPECT_EQ(outcome.kind, DeliveryOutcome::Kind::fail);
+  EXPECT_NE(outcome.detail.find("DESK_INTAKE_TOKENS"), std::string::npos) << outcome.detail;
+  EXPECT_EQ(outcome.detail.find(token), std::string::npos);
+  EXPECT_EQ(receiver_->received.size(), 1u);
 }
 
 TEST_F(CallbackSenderTest, WithoutTheTestingSettingTheDesksOwnNetworkIsNeverCalled) {

@@ -14,6 +14,7 @@
 #include "handlers/callback_signing.hpp"
 #include "storage/digest.hpp"
 #include "storage/sqlite_store.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/support/test_policy.hpp"
 
 namespace desk::handlers {
@@ -28,7 +29,8 @@ constexpr const char* kAdminToken = "adm_live_compliance_9e8d7c6b";
 
 /// A desk over a real SqliteStore; every response it gives is kept, to check no token leaks.
 struct Desk {
-  explicit Desk(const std::string& path, core::Policy p = testing::seed_policy(), SurfaceNames surfaces = {"slack"})
+  explicit Desk(const std::string& path, core::Policy p = testing::seed_policy(), SurfaceNames surfaces = {"slack"},
+                std::string token_scope_key = "")
       : policy(std::move(p)),
         engine(policy),
         rota(policy.roles, policy.people),
@@ -42,7 +44,9 @@ struct Desk {
                                    [this] { return health; },
                                    std::move(surfaces),
                                    {},
-                                   {kAdminToken}}) {}
+                                   {kAdminToken},
+                                   {},
+                                   std::move(token_scope_key)}) {}
 
   HttpResponse send(const HttpRequest& r, core::TimePoint at) {
     responses.push_back(handler.handle(r, at));
@@ -235,7 +239,9 @@ TEST_F(IntakeHandlerTest, EachTokenReadsItsOwnCallbackKey) {
                                          {"slack"},
                                          {},
                                          {},
-                                         {"callback-secret-now-0123456789", "callback-secret-before-0123456789"}});
+                                         {"callback-secret-now-0123456789", "callback-secret-before-0123456789"},
+                                         token_scope_key("an-audit-key-of-at-least-32-characters")});
+  // The key derives from the token's plain digest whether or not the store's scopes are keyed.
   const HttpResponse mine = keyed.handle(get("/v1/callback-key"), now);
   ASSERT_EQ(mine.status, 200) << mine.body;
   const json j = json::parse(mine.body);
@@ -711,6 +717,36 @@ TEST(IntakeHandlerFile, TokensNeverReachTheDatabaseFile) {
   std::filesystem::remove_all(dir);
   ASSERT_NE(files.find("file-key"), std::string::npos);  // the scan does see the data
   for (const char* token : {kToken, kOtherToken, "intruder"}) EXPECT_EQ(files.find(token), std::string::npos) << token;
+}
+
+TEST(IntakeHandlerFile, StoredScopesAreKeyedSoTheFileAloneConfirmsNoToken) {
+  const desk::testing::TempDir temp("intake-keyed");
+  const auto& dir = temp.path();
+  const auto path = dir / "desk.db";
+  const core::TimePoint now = testing::tuesday_noon();
+  const std::string scope_key = token_scope_key("an-audit-key-of-at-least-32-characters");
+  std::string files;
+  {
+    Desk desk(path.string(), testing::seed_policy(), {"slack"}, scope_key);
+    const HttpResponse created = desk.send(with_key(post(draft(0.62).dump()), "keyed-key"), now);
+    ASSERT_EQ(created.status, 201) << created.body;
+    const std::string id = json::parse(created.body)["escalation"]["id"];
+    // Keyed scopes still do their work: the same key is the same submission, the owner and an admin read
+    // it, another agent does not.
+    const HttpResponse again = desk.send(with_key(post(draft(0.62).dump()), "keyed-key"), now);
+    EXPECT_EQ(json::parse(again.body)["escalation"]["id"], id) << again.body;
+    EXPECT_EQ(desk.store->escalations(std::nullopt, 0).size(), 1u);
+    EXPECT_EQ(desk.send(get("/v1/escalations/" + id), now).status, 200);
+    EXPECT_EQ(desk.send(get("/v1/escalations/" + id, kAdminToken), now).status, 200);
+    EXPECT_EQ(desk.send(get("/v1/escalations/" + id, kOtherToken), now).status, 404);
+    EXPECT_EQ(desk.store->submission_scope("SUB-000001"), token_scope(scope_key, kToken));
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) files += read_all(entry.path());
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) files += read_all(entry.path());
+  ASSERT_NE(files.find("keyed-key"), std::string::npos);
+  ASSERT_NE(files.find(token_scope(scope_key, kToken)), std::string::npos);
+  EXPECT_EQ(files.find(storage::sha256_hex(kToken)), std::string::npos) << "a plain digest confirms a guessed token";
+  EXPECT_EQ(files.find(kToken), std::string::npos);
 }
 
 }  // namespace

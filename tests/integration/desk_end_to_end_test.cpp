@@ -3,9 +3,13 @@
 // rationale, the message and the API show the decision; and silence until the backup ping, with
 // kill -9 before and after it: nothing is lost, nothing is posted twice, the ping fires once. And an
 // agent on MCP, written with the official TypeScript SDK, waits for the decision taken in Slack.
+#include <algorithm>
 #include <array>
 #include <filesystem>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "storage/digest.hpp"
 #include "tests/integration/desk_process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -420,6 +424,64 @@ TEST(DeskEndToEnd, AStopWhileAPostWaitsOutARateLimitEndsAtOnceAndThePostGoesAfte
   second.process->signal(SIGTERM);
   EXPECT_EQ(second.process->wait(20s).exit_code, 0);
   EXPECT_EQ(posts_of(emulator, id).size(), 1u);
+}
+
+TEST(DeskEndToEnd, AStoreWrittenBeforeScopesWereKeyedKeepsEachAgentsSubmissions) {
+  TempDir dir("e2e-keyed-scopes");
+  emu::SlackEmulator emulator(pki());
+  add_example_people(emulator);
+  const auto config = write_config(dir.path());
+  const auto database = dir.path() / "escalation-desk.db";
+  const std::string plain = storage::sha256_hex(kAgentToken);
+  const auto stored_scopes_keyed = [&](std::string_view keyed_scope_to_find) {
+    SQLite::Database db(database.string(), SQLite::OPEN_READWRITE);
+    SQLite::Statement q(db, "SELECT idempotency_scope FROM submissions");
+    std::vector<std::string> scopes;
+    while (q.executeStep()) scopes.push_back(q.getColumn(0).getString());
+    const bool all = !scopes.empty() && std::all_of(scopes.begin(), scopes.end(), [&](const std::string& s) {
+      return s.size() == 64 && s != plain && (keyed_scope_to_find.empty() || s == keyed_scope_to_find);
+    });
+    return std::pair{all, scopes.empty() ? std::string() : scopes.front()};
+  };
+  const auto submit_with_key = [&](std::uint16_t port) {
+    const json body = {{"workflow", "community_replies"}, {"channel", "linkedin"}, {"agent", "social-agent-3"},
+                       {"confidence", 0.62}, {"output", "Thanks, see you at the meetup!"}};
+    std::string raw = "POST /v1/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer " +
+                      std::string(kAgentToken) + "\r\nIdempotency-Key: meetup-1\r\nContent-Type: application/json\r\n" +
+                      "Content-Length: " + std::to_string(body.dump().size()) + "\r\n\r\n" + body.dump();
+    const std::string answer = http(port, raw);
+    const auto at = answer.find("\r\n\r\n");
+    return json::parse(answer.substr(at == std::string::npos ? answer.size() : at + 4), nullptr, false);
+  };
+
+  RunningDesk first(emulator, config, emulator.hellos_sent());
+  ASSERT_TRUE(first.up) << first.process->output_so_far();
+  const json created = submit_with_key(first.port);
+  ASSERT_TRUE(created.is_object() && created.contains("escalation")) << created.dump();
+  const std::string id = created["escalation"]["id"];
+  first.process->signal(SIGTERM);
+  ASSERT_EQ(first.process->wait(20s).exit_code, 0);
+  // What the store keeps of the token is keyed: the file does not confirm a guessed token.
+  const auto [keyed, scope] = stored_scopes_keyed("");
+  ASSERT_TRUE(keyed) << scope;
+
+  // As a store written by an earlier desk: the plain digest.
+  SQLite::Database(database.string(), SQLite::OPEN_READWRITE)
+      .exec("UPDATE submissions SET idempotency_scope = '" + plain + "'");
+  RunningDesk second(emulator, config, emulator.hellos_sent());
+  ASSERT_TRUE(second.up) << second.process->output_so_far();
+  EXPECT_NE(second.process->output_so_far().find("intake.scopes_keyed"), std::string::npos)
+      << second.process->output_so_far();
+  // The agent still owns what it submitted, and its Idempotency-Key still answers the first escalation.
+  EXPECT_EQ(intake_request(second.port, "GET", "/v1/escalations/" + id, kAgentToken).status, 200);
+  const json again = submit_with_key(second.port);
+  EXPECT_EQ(again.value("escalation", json::object()).value("id", ""), id) << again.dump();
+  second.process->signal(SIGTERM);
+  const auto stopped = second.process->wait(20s);
+  ASSERT_EQ(stopped.exit_code, 0);
+  EXPECT_TRUE(stored_scopes_keyed(scope).first) << "the same keyed scope as the first desk wrote";
+  EXPECT_EQ(stopped.output.find(kAgentToken), std::string::npos);
+  EXPECT_EQ(stopped.output.find(plain), std::string::npos);
 }
 
 TEST(DeskEndToEnd, SilenceBringsTheBackupPingOnceAcrossKillNine) {

@@ -114,6 +114,32 @@ TEST_F(SqliteStoreTest, IdempotencyKeyReplaysFirstIdsAndChangesNothing) {
   EXPECT_EQ(store_->add_submission(escalated_submission("key-2")).submission_id, "SUB-000002");
 }
 
+TEST_F(SqliteStoreTest, RekeyingScopesMovesEachTokensSubmissionsOnceAndKeepsTheirKeys) {
+  const SubmissionIds first = store_->add_submission(escalated_submission("key-1"));
+  NewSubmission other = escalated_submission("key-1");
+  other.idempotency_scope = sha256_hex("agent token 2");
+  store_->add_submission(other);
+  NewSubmission removed = escalated_submission("key-9");
+  removed.idempotency_scope = sha256_hex("a token no longer configured");
+  const SubmissionIds kept = store_->add_submission(removed);
+
+  const std::vector<std::pair<std::string, std::string>> renames = {
+      {sha256_hex("agent token 1"), "keyed-1"}, {sha256_hex("agent token 2"), "keyed-2"}};
+  EXPECT_EQ(store_->rekey_idempotency_scopes(renames), 2u);
+  EXPECT_EQ(store_->rekey_idempotency_scopes(renames), 0u);  // a second start changes nothing
+  EXPECT_EQ(store_->rekey_idempotency_scopes({}), 0u);
+  EXPECT_EQ(store_->submission_scope(first.submission_id), "keyed-1");
+  EXPECT_EQ(store_->submission_scope(kept.submission_id), sha256_hex("a token no longer configured"));
+  // The same Idempotency-Key under the keyed scope is still the first submission, not a new one.
+  const auto found = store_->find_by_idempotency_key("keyed-1", "key-1");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->submission_id, first.submission_id);
+  EXPECT_FALSE(store_->find_by_idempotency_key(sha256_hex("agent token 1"), "key-1"));
+  NewSubmission retry = escalated_submission("key-1");
+  retry.idempotency_scope = "keyed-1";
+  EXPECT_TRUE(store_->add_submission(retry).replayed);
+}
+
 TEST_F(SqliteStoreTest, IdempotencyKeysAreScopedPerAgentToken) {
   store_->add_submission(escalated_submission("same-key"));
   NewSubmission other = escalated_submission("same-key");

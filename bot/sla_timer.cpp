@@ -161,12 +161,14 @@ int SlaTimer::fire_escalation(core::Escalation e, core::TimePoint now, std::span
   const handlers::PolicySet& policy = set ? *set : empty_policy_set();
   const core::LifecycleContext ctx{policy.policy(), policy.rota(), overrides};
   for (int round = 0; round < options_.conflict_retries; ++round) {
+    const core::Escalation before = e;
     core::Fired fired = core::fire_due(e, ctx, now);
     if (fired.reminders.empty()) {
       schedule(e.id, core::next_deadline(e));
       return 0;
     }
     if (store_.update_escalation(e, fired.audit, reminder_outbox(fired, e, options_.surfaces, now))) {
+      if (metrics_) metrics_->count_change(before, e);
       for (const auto& r : fired.reminders) {
         slack::log_info("sla.fired", {{"escalation_id", e.id},
                                       {"deadline", core::to_string(r.kind)},

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/report.hpp"
 #include "core/text_scan.hpp"
 
 namespace desk::core {
@@ -214,7 +215,7 @@ Metrics::Metrics()
                    {"verdict"}),
       escalations_opened_("desk_escalations_opened_total", "Escalations opened, by the role that owns them.",
                           Type::counter, {"owner_role"}),
-      escalations_("desk_escalations", "Escalations by state, as last counted.", Type::gauge, {"state"}),
+      escalations_("desk_escalations", "Escalations by state now (fire drills left out).", Type::gauge, {"state"}),
       pings_("desk_pings_total", "Backup-owner pings sent because the owner had not responded.", Type::counter, {}),
       breaches_("desk_breaches_total", "Deadlines missed, by deadline kind.", Type::counter, {"kind"}),
       hits_("desk_hits_total", "Trigger hits per policy rule (a rule that never hits may be retired).", Type::counter,
@@ -246,8 +247,23 @@ Metrics::Metrics()
 
 void Metrics::count_submission(Verdict verdict) { submissions_.add(one(to_string(verdict))); }
 void Metrics::count_escalation_opened(std::string_view owner_role) { escalations_opened_.add(one(owner_role)); }
-void Metrics::set_escalations(EscalationState state, std::int64_t n) {
-  escalations_.set(one(to_string(state)), static_cast<double>(n));
+void Metrics::count_escalation_moved(std::optional<EscalationState> from, EscalationState to) {
+  if (from == to) return;
+  if (from) escalations_.add(one(to_string(*from)), -1);
+  escalations_.add(one(to_string(to)));
+}
+void Metrics::count_committed(Verdict verdict, const std::vector<TriggerHit>& hits, std::string_view owner_role) {
+  count_submission(verdict);
+  for (const auto& h : hits) count_hit(h.rule_id);
+  if (verdict != Verdict::escalated) return;
+  count_escalation_opened(owner_role);
+  count_escalation_moved(std::nullopt, EscalationState::open);
+}
+void Metrics::count_change(const Escalation& before, const Escalation& after) {
+  if (after.drill) return;
+  count_escalation_moved(before.state, after.state);
+  if (time_to_respond(before)) return;
+  if (const auto responded = time_to_respond(after)) observe_time_to_respond(static_cast<double>(responded->count()));
 }
 void Metrics::count_ping() { pings_.add({}); }
 void Metrics::count_breach(DeadlineKind kind) { breaches_.add(one(to_string(kind))); }
@@ -261,6 +277,16 @@ void Metrics::count_worker_error(std::string_view worker) { worker_errors_.add(o
 void Metrics::observe_ack_latency(double seconds) { ack_latency_.observe(seconds); }
 void Metrics::observe_intake_latency(double seconds) { intake_latency_.observe(seconds); }
 void Metrics::observe_time_to_respond(double seconds) { time_to_respond_.observe(seconds); }
+
+void Metrics::restore(const MetricTotals& totals) {
+  for (const auto& [verdict, n] : totals.submissions) submissions_.add(one(verdict), n);
+  for (const auto& [role, n] : totals.escalations_opened) escalations_opened_.add(one(role), n);
+  for (const auto& [state, n] : totals.escalations) escalations_.add(one(state), n);
+  pings_.add({}, totals.pings);
+  for (const auto& [kind, n] : totals.breaches) breaches_.add(one(kind), n);
+  for (const auto& [rule, n] : totals.hits) hits_.add(one(rule), n);
+  for (double seconds : totals.times_to_respond) time_to_respond_.observe(seconds);
+}
 
 double Metrics::value(std::string_view family, const std::vector<std::string>& label_values) const {
   for (const CounterFamily* f : counter_families())

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,19 +104,43 @@ class Histogram {
   std::uint64_t count_ = 0;
 };
 
+/// What the counters of the desk's work have counted since its store began, as the store records it
+/// (fire drills left out): read at start, so that a restart changes none of these figures.
+struct MetricTotals {
+  std::map<std::string, double> submissions;         ///< verdict → submissions
+  std::map<std::string, double> escalations_opened;  ///< role that owned it when it opened → escalations
+  std::map<std::string, double> escalations;         ///< state now → escalations
+  double pings = 0;                                  ///< backup pings sent
+  std::map<std::string, double> breaches;            ///< deadline kind ("triage", "decision") → breaches
+  std::map<std::string, double> hits;                ///< rule id → hits kept
+  std::vector<double> times_to_respond;              ///< seconds, one per escalation with a first response
+};
+
 /// The desk's registry: the families the desk exposes, under fixed names (all prefixed "desk_").
+///
+/// Where each family's figures come from: the work the store records (submissions, escalations opened
+/// and by state, pings, breaches, hits, time to respond) is restored from it at start and counted as it
+/// is committed; the rest (Slack API errors and 429s, intake responses, worker errors, ack and intake
+/// latency) describes this process and starts at zero with it, as Prometheus counters may.
 class Metrics {
  public:
   Metrics();
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
-  void count_submission(Verdict verdict);                       ///< desk_submissions_total{verdict}
-  void count_escalation_opened(std::string_view owner_role);    ///< desk_escalations_opened_total{owner_role}
-  void set_escalations(EscalationState state, std::int64_t n);  ///< desk_escalations{state} (gauge)
-  void count_ping();                                            ///< desk_pings_total
-  void count_breach(DeadlineKind kind);                         ///< desk_breaches_total{kind}
-  void count_hit(std::string_view rule_id);                     ///< desk_hits_total{rule_id}
+  void count_submission(Verdict verdict);                     ///< desk_submissions_total{verdict}
+  void count_escalation_opened(std::string_view owner_role);  ///< desk_escalations_opened_total{owner_role}
+  /// desk_escalations{state} (gauge): one escalation left `from` (none: it just opened) for `to`.
+  void count_escalation_moved(std::optional<EscalationState> from, EscalationState to);
+  /// A committed submission: desk_submissions_total and desk_hits_total, and when it escalated,
+  /// desk_escalations_opened_total and desk_escalations{state="open"}.
+  void count_committed(Verdict verdict, const std::vector<TriggerHit>& hits, std::string_view owner_role);
+  /// An escalation's committed change from `before` to `after`: its state (desk_escalations) and, at
+  /// its first response, desk_time_to_respond_seconds (core::time_to_respond). Drills count nowhere.
+  void count_change(const Escalation& before, const Escalation& after);
+  void count_ping();                                                            ///< desk_pings_total
+  void count_breach(DeadlineKind kind);                                         ///< desk_breaches_total{kind}
+  void count_hit(std::string_view rule_id);                                     ///< desk_hits_total{rule_id}
   void count_slack_api_error(std::string_view method, std::string_view error);  ///< desk_slack_api_errors_total
   void count_slack_rate_limited(std::string_view method);  ///< desk_slack_rate_limited_total{method}
   void count_intake_request(int status);                   ///< desk_intake_requests_total{status}
@@ -123,6 +148,9 @@ class Metrics {
   void observe_ack_latency(double seconds);                ///< desk_ack_latency_seconds: envelope read to ack queued
   void observe_intake_latency(double seconds);             ///< desk_intake_latency_seconds: POST /v1/submissions
   void observe_time_to_respond(double seconds);            ///< desk_time_to_respond_seconds: opened to first response
+
+  /// Adds what the store recorded before this process started; call once, before counting anything.
+  void restore(const MetricTotals& totals);
 
   /// Value of a counter or gauge series by family name; 0 for an unknown family or series.
   double value(std::string_view family, const std::vector<std::string>& label_values = {}) const;

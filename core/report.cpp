@@ -57,6 +57,13 @@ std::vector<std::string> policy_rule_ids(const Policy& policy) {
   return {ids.begin(), ids.end()};
 }
 
+std::optional<Seconds> time_to_respond(const Escalation& e) {
+  std::optional<TimePoint> responded = e.triaged_at;
+  if (!responded && e.decision) responded = e.decision->at;
+  if (!responded) return std::nullopt;
+  return std::max(Seconds{0}, *responded - e.opened_at);
+}
+
 TimePoint iso_week_start(TimePoint t) {
   const auto day = std::chrono::floor<Days>(t);
   const std::chrono::weekday wd{day};
@@ -118,10 +125,7 @@ WeeklyReport weekly_report(const std::vector<EscalationFacts>& facts, const std:
       continue;
     }
     ++week.opened;
-    // The first response by someone with rights: their triage, or a decision taken without one.
-    std::optional<TimePoint> responded = e.triaged_at;
-    if (!responded && e.decision) responded = e.decision->at;
-    if (responded) respond[index].push_back(std::max(Seconds{0}, *responded - e.opened_at));
+    if (const auto responded = time_to_respond(e)) respond[index].push_back(*responded);
     if (e.decision) {
       ++week.decided;
       decide[index].push_back(std::max(Seconds{0}, e.decision->at - e.opened_at));

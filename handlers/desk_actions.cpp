@@ -35,10 +35,6 @@ std::string quoted_id(const std::string& id) {
   return id.size() <= kMaxShownIdBytes ? id : id.substr(0, kMaxShownIdBytes) + "...";
 }
 
-bool has_event(const std::vector<core::AuditEvent>& audit, std::string_view kind) {
-  return std::any_of(audit.begin(), audit.end(), [&](const core::AuditEvent& ev) { return ev.kind == kind; });
-}
-
 /// Why a button or form of generation `generation` no longer applies to `e`; empty when it still does.
 /// A decided escalation is left to the macros, which answer "already decided by …".
 std::string changed_since(const core::Escalation& e, int generation, const core::Rota& rota) {
@@ -139,8 +135,7 @@ DecisionResult DeskActions::begin_checked(core::Escalation e, int generation, co
         continue;
       }
       r.changed = true;
-      if (deps_.metrics && !next.drill && has_event(r.outcome.audit, "escalation.triaged"))
-        deps_.metrics->observe_time_to_respond(static_cast<double>((now - next.owned_since).count()));
+      if (deps_.metrics) deps_.metrics->count_change(e, next);
     }
     r.escalation = std::move(next);
     return r;
@@ -188,8 +183,7 @@ DecisionResult DeskActions::decide_checked(core::Escalation e, int generation, c
     const std::string rationale = macros::check_rationale(request.rationale, ctx.policy.desk.min_rationale_chars).text;
     if (deps_.store.update_escalation(next, r.outcome.audit, decision_outbox(next, request.actor, rationale, now))) {
       r.changed = true;
-      if (deps_.metrics && !next.drill && has_event(r.outcome.audit, "escalation.triaged"))
-        deps_.metrics->observe_time_to_respond(static_cast<double>((now - e.owned_since).count()));
+      if (deps_.metrics) deps_.metrics->count_change(e, next);
       r.escalation = std::move(next);
       return r;
     }
@@ -262,11 +256,7 @@ ManualEscalationResult DeskActions::escalate(const ManualEscalation& m, core::Ti
     r.escalation_id = deps_.store.add_submission(ns).escalation_id;
     r.changed = true;
 
-    if (deps_.metrics) {
-      deps_.metrics->count_submission(core::Verdict::escalated);
-      for (const auto& h : ev.hits) deps_.metrics->count_hit(h.rule_id);
-      deps_.metrics->count_escalation_opened(ev.owner_role);
-    }
+    if (deps_.metrics) deps_.metrics->count_committed(core::Verdict::escalated, ev.hits, ev.owner_role);
     const std::string& owner = ns.escalation->owner_person;
     r.owner_name = owner.empty() ? std::string("not yet known") : core::display_name(policy->rota(), owner);
   } catch (const storage::StorageError& err) {

@@ -225,10 +225,6 @@ std::string IntakeHandler::answer(const std::string& submission_id, core::Verdic
   return intake::dump(j);
 }
 
-void IntakeHandler::count(const core::Evaluation& ev) {
-  metrics_.count_submission(ev.verdict);
-  for (const auto& h : ev.hits) metrics_.count_hit(h.rule_id);
-  if (ev.verdict == core::Verdict::escalated) metrics_.count_escalation_opened(ev.owner_role);
-}
+void IntakeHandler::count(const core::Evaluation& ev) { metrics_.count_committed(ev.verdict, ev.hits, ev.owner_role); }
 
 }  // namespace desk::handlers

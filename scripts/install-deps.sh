@@ -2,7 +2,8 @@
 # Installs the Debian packages Escalation Desk needs to build, test and run.
 # Idempotent and quick when everything is already there: apt is only touched for what is missing.
 # --tests also installs what only the tests need: Debian's headless Chromium, dpkg-dev and lintian
-# for the package test, rsvg-convert for the PNG run chart, and, with the machine's npm, the npm packages pinned in
+# for the package test, rsvg-convert for the PNG run chart, promtool (taken out of Debian's prometheus
+# package into ./.tools) for /metrics, and, with the machine's npm, the npm packages pinned in
 # tests/browser/package-lock.json (playwright-core) and tests/mcp/package-lock.json (the MCP SDK and
 # conformance suite).
 # --fuzz installs only what the fuzz targets need on top (scripts/fuzz.sh): Debian's clang and its
@@ -50,6 +51,23 @@ if ((${#missing[@]} > 0)); then
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# promtool checks /metrics in the tests. It comes in Debian's prometheus package, whose installation
+# would also start a Prometheus server: only the one binary is taken out of it, into ./.tools.
+if $for_tests && [[ ! -x .tools/usr/bin/promtool ]]; then
+  echo "install-deps: taking promtool out of Debian's prometheus package (into .tools/)" >&2
+  work=$(mktemp -d)
+  if ! (cd "$work" && apt-get download prometheus >/dev/null 2>&1); then
+    sudo_cmd=()
+    if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+    "${sudo_cmd[@]}" apt-get update -qq
+    (cd "$work" && apt-get download prometheus >/dev/null)
+  fi
+  dpkg-deb --fsys-tarfile "$work"/prometheus_*.deb | tar -x -C "$work" ./usr/bin/promtool
+  mkdir -p .tools/usr/bin
+  mv "$work/usr/bin/promtool" .tools/usr/bin/promtool
+  rm -rf "$work"
 fi
 
 # npm ci only when a lock file changed since the last install (a copy is kept as a stamp): the browser

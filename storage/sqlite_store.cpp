@@ -3,6 +3,8 @@
 // the outbox and Slack posts in sqlite_store_outbox.cpp.
 #include "storage/sqlite_store.hpp"
 
+#include "core/report.hpp"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -254,7 +256,8 @@ std::size_t SqliteStore::rekey_idempotency_scopes(const std::vector<std::pair<st
   if (renames.empty()) return 0;
   return impl_->run("keying the stored token digests", [&]() -> std::size_t {
     SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement q(impl_->db, "UPDATE OR IGNORE submissions SET idempotency_scope = ? WHERE idempotency_scope = ?");
+    SQLite::Statement q(impl_->db,
+                        "UPDATE OR IGNORE submissions SET idempotency_scope = ? WHERE idempotency_scope = ?");
     std::size_t changed = 0;
     for (const auto& [from, to] : renames) {
       q.bind(1, to);
@@ -332,6 +335,53 @@ std::vector<core::Escalation> SqliteStore::escalations_opened_since(core::TimePo
                                        " FROM escalations WHERE opened_at >= ? ORDER BY opened_at, rowid");
     q.bind(1, detail::epoch(since));
     return impl_->load_escalations(q, Hits::load);
+  });
+}
+
+core::MetricTotals SqliteStore::metric_totals() {
+  return impl_->run("reading the figures /metrics starts from", [&] {
+    core::MetricTotals t;
+    // One snapshot for every figure, so they agree with each other.
+    SQLite::Transaction snapshot(impl_->db, SQLite::TransactionBehavior::DEFERRED);
+    const auto count_by = [&](const char* sql, std::map<std::string, double>& into) {
+      SQLite::Statement q(impl_->db, sql);
+      while (q.executeStep()) into[detail::text(q, 0)] += static_cast<double>(q.getColumn(1).getInt64());
+    };
+    // A submission is a drill's when its escalation is.
+    count_by(
+        "SELECT s.verdict, count(*) FROM submissions s LEFT JOIN escalations e ON e.submission_id = s.id "
+        "WHERE coalesce(e.drill, 0) = 0 GROUP BY s.verdict",
+        t.submissions);
+    // The role that owned it when it opened is in its opening event (the escalation holds today's owner).
+    count_by(
+        "SELECT json_extract(a.fields, '$.owner_role'), count(*) FROM audit a "
+        "JOIN escalations e ON e.id = a.escalation_id AND e.drill = 0 "
+        "WHERE a.kind = 'escalation.opened' GROUP BY 1",
+        t.escalations_opened);
+    count_by("SELECT state, count(*) FROM escalations WHERE drill = 0 GROUP BY state", t.escalations);
+    std::map<std::string, double> fired;
+    count_by(
+        "SELECT d.kind, count(*) FROM deadlines d JOIN escalations e ON e.id = d.escalation_id AND e.drill = 0 "
+        "WHERE d.fired_at IS NOT NULL GROUP BY d.kind",
+        fired);
+    for (auto& [kind, n] : fired) (kind == "backup_ping" ? t.pings : t.breaches[kind]) += n;
+    count_by(
+        "SELECT h.rule_id, count(*) FROM trigger_hits h LEFT JOIN escalations e ON e.submission_id = "
+        "h.submission_id WHERE coalesce(e.drill, 0) = 0 GROUP BY h.rule_id",
+        t.hits);
+    SQLite::Statement q(impl_->db,
+                        "SELECT opened_at, triaged_at, decision_at FROM escalations "
+                        "WHERE drill = 0 AND (triaged_at IS NOT NULL OR decision_at IS NOT NULL) ORDER BY rowid");
+    while (q.executeStep()) {
+      core::Escalation e;
+      e.opened_at = detail::time_at(q.getColumn(0).getInt64());
+      e.triaged_at = detail::optional_time(q, 1);
+      if (const auto decided = detail::optional_time(q, 2))
+        e.decision = core::Decision{core::Macro::accept, {}, *decided, {}};
+      if (const auto responded = core::time_to_respond(e))
+        t.times_to_respond.push_back(static_cast<double>(responded->count()));
+    }
+    return t;
   });
 }
 

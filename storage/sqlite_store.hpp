@@ -58,6 +58,8 @@ class SqliteStore final : public Store {
   std::vector<core::Escalation> escalations(std::optional<core::EscalationState> state, int limit, Hits hits) override;
   std::vector<core::Escalation> undecided_escalations(Hits hits) override;
   std::vector<core::Escalation> escalations_opened_since(core::TimePoint since) override;
+  /// Whole-table reads (the audit's opening events among them): at start only.
+  core::MetricTotals metric_totals() override;
   using Store::update_escalation;  // the two-argument form: delegates with no outbox rows
   bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
                          const std::vector<OutboxMessage>& outbox) override;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/escalation.hpp"
+#include "core/metrics.hpp"
 #include "core/rota.hpp"
 #include "core/submission.hpp"
 
@@ -252,6 +253,9 @@ class Store {
   std::vector<core::Escalation> undecided_escalations() { return undecided_escalations(Hits::load); }
   /// Every escalation opened at or after `since`, oldest first, with its hits (for reports).
   virtual std::vector<core::Escalation> escalations_opened_since(core::TimePoint since) = 0;
+  /// What the desk's work counters have counted since the store began, fire drills left out
+  /// (core::MetricTotals): read at start, so that /metrics survives a restart unchanged.
+  virtual core::MetricTotals metric_totals() = 0;
   /// Writes the escalation if its stored version is still `e.version` (then bumps it) and appends
   /// `audit`, in one transaction. Returns false, changing nothing, if someone else changed it first.
   virtual bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit) {

@@ -142,6 +142,13 @@ class Desk {
   /// Starts the enabled surfaces and the workers, runs until stopped; returns the exit code.
   int run() {
     if (const int code = make_surfaces(); code != kExitStopped) return code;
+    // The figures of the work the store records pick up where the last process left them.
+    try {
+      metrics_.restore(store_.metric_totals());
+    } catch (const storage::StorageError& e) {
+      std::cerr << "escalation-desk: " << e.what() << "\n";
+      return kExitNotConfigured;
+    }
     timer_.emplace(
         io_.get_executor(), store_, policies_.resolver(), clock_, &metrics_,
         [this] {

@@ -50,13 +50,18 @@ auto log_failure(const char* event) {
   };
 }
 
+WebApiConfig with_rate_limit_count(WebApiConfig config, core::Metrics& metrics) {
+  config.on_rate_limited = [&metrics](const std::string& method) { metrics.count_slack_rate_limited(method); };
+  return config;
+}
+
 class SlackSurface final : public Surface {
  public:
   SlackSurface(SurfaceContext& context, std::string app_token, WebApiConfig api_config)
       : context_(context),
         app_token_(std::move(app_token)),
         tls_(api_config.tls_context),
-        api_(context.executor, api_config) {}
+        api_(context.executor, with_rate_limit_count(std::move(api_config), context.metrics)) {}
 
   std::string name() const override { return std::string(kSlackSurface); }
 
@@ -66,6 +71,9 @@ class SlackSurface final : public Surface {
     SocketModeConfig config;
     config.app_token = app_token_;
     config.tls_context = tls_;
+    config.on_ack_written = [&metrics = context_.metrics](std::chrono::nanoseconds took) {
+      metrics.observe_ack_latency(std::chrono::duration<double>(took).count());
+    };
     // Redeliveries are recognised in memory; the ids reach the store from the dedupe's own thread.
     dedupe_ = std::make_unique<DurableDedupe>(context_.store, context_.clock);
     dedupe_->start();

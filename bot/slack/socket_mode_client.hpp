@@ -4,6 +4,7 @@
 /// watchdog). Envelopes are acked at once on the I/O thread; slow work runs after the ack.
 /// All members are used from the executor's thread only.
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,6 +35,9 @@ struct SocketModeConfig {
   std::shared_ptr<boost::asio::ssl::context> tls_context;
   bool debug_reconnects = false;  ///< ask Slack for short-lived connections (refresh testing)
   std::size_t max_message_bytes = 4 * 1024 * 1024;
+  /// Told how long each ack took, from reading its envelope to writing the ack to the socket
+  /// (desk_ack_latency_seconds); on the client's thread, so it must be quick.
+  std::function<void(std::chrono::nanoseconds)> on_ack_written;
 };
 
 enum class SocketModeState { starting, connected, reconnecting, stopping, stopped };

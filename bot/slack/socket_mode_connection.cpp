@@ -174,7 +174,10 @@ net::awaitable<void> SocketModeClient::Impl::writer(std::shared_ptr<Conn> c) {
       if (coalescer.held_bytes() == 0) {
         // The desk's own ack time ends when the ack reaches the socket, not the holding buffer.
         const auto now = SteadyClock::now();
-        for (auto since : unflushed) ack_latency.record(now - since);
+        for (auto since : unflushed) {
+          ack_latency.record(now - since);
+          if (config.on_ack_written) config.on_ack_written(now - since);
+        }
         unflushed.clear();
         release_follow_ups(*c);
       }

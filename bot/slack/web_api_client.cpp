@@ -125,6 +125,7 @@ struct WebApiClient::Impl {
 
   void park(CallQueue& queue, const ApiCall& call, const HttpResponse& response) {
     ++rate_limited;
+    if (config.on_rate_limited) config.on_rate_limited(call.method);
     auto wait = parse_retry_after(response.retry_after).value_or(config.default_retry_after);
     wait = std::clamp(wait, kMinRetryAfter, kMaxRetryAfter);
     queue.parked_until = SteadyClock::now() + wait;

@@ -3,6 +3,7 @@
 /// channel for chat.postMessage) that honours 429 Retry-After and never drops a call, and transport
 /// retries only where a resend cannot post twice.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,8 @@ struct WebApiConfig {
   int max_transport_retries = 2;
   BackoffPolicy transport_backoff{std::chrono::milliseconds{250}, std::chrono::milliseconds{5000}};
   std::size_t max_idle_connections = 4;
+  /// Told the method of each 429 answer (desk_slack_rate_limited_total); on the client's thread.
+  std::function<void(const std::string& method)> on_rate_limited;
 };
 
 class WebApiClient final : public JsonSlackApi {

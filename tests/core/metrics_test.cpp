@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -174,8 +175,8 @@ TEST(Metrics, RegistryCountsWhatTheDeskReports) {
   m.count_submission(Verdict::escalated);
   m.count_submission(Verdict::approved);
   m.count_escalation_opened("legal_oncall");
-  m.set_escalations(EscalationState::open, 4);
-  m.set_escalations(EscalationState::open, 3);
+  for (int i = 0; i < 4; ++i) m.count_escalation_moved(std::nullopt, EscalationState::open);
+  m.count_escalation_moved(EscalationState::open, EscalationState::triaged);
   m.count_ping();
   m.count_breach(DeadlineKind::decision);
   m.count_hit("lexicon/pricing/price");
@@ -189,6 +190,7 @@ TEST(Metrics, RegistryCountsWhatTheDeskReports) {
   EXPECT_EQ(m.value("desk_submissions_total", {"escalated"}), 2);
   EXPECT_EQ(m.value("desk_submissions_total", {"approved"}), 1);
   EXPECT_EQ(m.value("desk_escalations", {"open"}), 3);
+  EXPECT_EQ(m.value("desk_escalations", {"triaged"}), 1);
   EXPECT_EQ(m.value("desk_pings_total"), 1);
   EXPECT_EQ(m.value("desk_intake_requests_total", {"201"}), 2);
   EXPECT_EQ(m.value("desk_no_such_family"), 0);
@@ -206,6 +208,87 @@ TEST(Metrics, RegistryCountsWhatTheDeskReports) {
         "desk_ack_latency_seconds_bucket{le=\"0.0005\"} 1\n", "desk_time_to_respond_seconds_bucket{le=\"180\"} 0\n",
         "desk_time_to_respond_seconds_bucket{le=\"300\"} 1\n", "desk_time_to_respond_seconds_sum 200\n"})
     EXPECT_NE(text.find(line), std::string::npos) << line;
+}
+
+TEST(Metrics, ACommittedSubmissionCountsItsVerdictHitsAndOpening) {
+  Metrics m;
+  std::vector<TriggerHit> hits(2);
+  hits[0].rule_id = "lexicon/pricing/price";
+  hits[1].rule_id = "confidence/paid_ads";
+  m.count_committed(Verdict::escalated, hits, "legal_oncall");
+  m.count_committed(Verdict::approved, {}, "");
+  EXPECT_EQ(m.value("desk_submissions_total", {"escalated"}), 1);
+  EXPECT_EQ(m.value("desk_submissions_total", {"approved"}), 1);
+  EXPECT_EQ(m.value("desk_hits_total", {"lexicon/pricing/price"}), 1);
+  EXPECT_EQ(m.value("desk_hits_total", {"confidence/paid_ads"}), 1);
+  EXPECT_EQ(m.value("desk_escalations_opened_total", {"legal_oncall"}), 1);
+  EXPECT_EQ(m.value("desk_escalations_opened_total", {""}), 0) << "an approved draft opens nothing";
+  EXPECT_EQ(m.value("desk_escalations", {"open"}), 1);
+}
+
+TEST(Metrics, AChangeMovesTheStateGaugeAndTheFirstResponseIsTimedFromOpening) {
+  Metrics m;
+  Escalation open;
+  open.opened_at = TimePoint{Seconds{1000}};
+  open.owned_since = TimePoint{Seconds{1100}};  // re-owned since: the response is still timed from opening
+  m.count_escalation_moved(std::nullopt, EscalationState::open);
+  Escalation triaged = open;
+  triaged.state = EscalationState::triaged;
+  triaged.triaged_at = TimePoint{Seconds{1240}};
+  m.count_change(open, triaged);
+  Escalation decided = triaged;
+  decided.state = EscalationState::accepted;
+  decided.decision = Decision{Macro::accept, "erin", TimePoint{Seconds{1500}}, "Fine as it is."};
+  m.count_change(triaged, decided);  // not a first response: timed once
+  EXPECT_EQ(m.value("desk_escalations", {"open"}), 0);
+  EXPECT_EQ(m.value("desk_escalations", {"triaged"}), 0);
+  EXPECT_EQ(m.value("desk_escalations", {"accepted"}), 1);
+  ASSERT_EQ(m.histogram("desk_time_to_respond_seconds")->count(), 1u);
+  EXPECT_EQ(m.histogram("desk_time_to_respond_seconds")->sum(), 240);
+
+  // Decided without a triage first: the decision is the first response.
+  Escalation direct = open;
+  direct.state = EscalationState::rejected;
+  direct.decision = Decision{Macro::reject, "erin", TimePoint{Seconds{1060}}, "Not this one."};
+  m.count_escalation_moved(std::nullopt, EscalationState::open);
+  m.count_change(open, direct);
+  EXPECT_EQ(m.histogram("desk_time_to_respond_seconds")->sum(), 300);
+  EXPECT_EQ(m.value("desk_escalations", {"rejected"}), 1);
+
+  // A fire drill counts nowhere.
+  Escalation drill = open;
+  drill.drill = true;
+  Escalation drill_triaged = triaged;
+  drill_triaged.drill = true;
+  m.count_change(drill, drill_triaged);
+  EXPECT_EQ(m.value("desk_escalations", {"triaged"}), 0);
+  EXPECT_EQ(m.histogram("desk_time_to_respond_seconds")->count(), 2u);
+}
+
+TEST(Metrics, RestoredTotalsAreWhereCountingGoesOnFrom) {
+  Metrics m;
+  MetricTotals t;
+  t.submissions = {{"escalated", 7}, {"approved", 30}};
+  t.escalations_opened = {{"legal_oncall", 3}, {"duty_lead", 4}};
+  t.escalations = {{"open", 2}, {"accepted", 5}};
+  t.pings = 2;
+  t.breaches = {{"triage", 1}};
+  t.hits = {{"lexicon/pricing/price", 9}};
+  t.times_to_respond = {120, 400};
+  m.restore(t);
+  m.count_committed(Verdict::escalated, {}, "legal_oncall");
+  m.count_ping();
+  EXPECT_EQ(m.value("desk_submissions_total", {"escalated"}), 8);
+  EXPECT_EQ(m.value("desk_submissions_total", {"approved"}), 30);
+  EXPECT_EQ(m.value("desk_escalations_opened_total", {"legal_oncall"}), 4);
+  EXPECT_EQ(m.value("desk_escalations_opened_total", {"duty_lead"}), 4);
+  EXPECT_EQ(m.value("desk_escalations", {"open"}), 3);
+  EXPECT_EQ(m.value("desk_escalations", {"accepted"}), 5);
+  EXPECT_EQ(m.value("desk_pings_total"), 3);
+  EXPECT_EQ(m.value("desk_breaches_total", {"triage"}), 1);
+  EXPECT_EQ(m.value("desk_hits_total", {"lexicon/pricing/price"}), 9);
+  EXPECT_EQ(m.histogram("desk_time_to_respond_seconds")->count(), 2u);
+  EXPECT_EQ(m.histogram("desk_time_to_respond_seconds")->sum(), 520);
 }
 
 TEST(Metrics, ConcurrentCountsAreNotLost) {

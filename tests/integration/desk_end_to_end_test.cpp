@@ -5,7 +5,11 @@
 // agent on MCP, written with the official TypeScript SDK, waits for the decision taken in Slack.
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -482,6 +486,81 @@ TEST(DeskEndToEnd, AStoreWrittenBeforeScopesWereKeyedKeepsEachAgentsSubmissions)
   EXPECT_TRUE(stored_scopes_keyed(scope).first) << "the same keyed scope as the first desk wrote";
   EXPECT_EQ(stopped.output.find(kAgentToken), std::string::npos);
   EXPECT_EQ(stopped.output.find(plain), std::string::npos);
+}
+
+/// The lines of /metrics for the work the store records (not the process's own families).
+std::vector<std::string> work_figures(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);)
+    for (const char* family : {"desk_submissions_total", "desk_escalations_opened_total", "desk_escalations{",
+                               "desk_pings_total", "desk_breaches_total", "desk_hits_total", "desk_time_to_respond"})
+      if (line.rfind(family, 0) == 0) out.push_back(line);
+  return out;
+}
+
+/// `promtool check metrics` on `text`: "" when it passes, else what it said. Debian's promtool, which
+/// scripts/install-deps.sh --tests takes out of the prometheus package (DESK_PROMTOOL).
+std::string promtool_problems(const std::filesystem::path& dir, const std::string& text) {
+#ifdef DESK_PROMTOOL
+  const auto input = dir / "metrics.txt";
+  const auto output = dir / "promtool.txt";
+  std::ofstream(input) << text;
+  const std::string command = std::string(DESK_PROMTOOL) + " check metrics < '" + input.string() + "' > '" +
+                              output.string() + "' 2>&1";
+  const int status = std::system(command.c_str());
+  std::ifstream said(output);
+  const std::string what((std::istreambuf_iterator<char>(said)), std::istreambuf_iterator<char>());
+  return status == 0 ? std::string() : "promtool exit " + std::to_string(status) + ": " + what;
+#else
+  (void)dir;
+  (void)text;
+  return "promtool was not found when the tests were configured: run scripts/install-deps.sh --tests";
+#endif
+}
+
+TEST(DeskEndToEnd, MetricsOfTheRecordedWorkSurviveARestartAndPassPromtool) {
+  TempDir dir("e2e-metrics");
+  emu::SlackEmulator emulator(pki());
+  add_example_people(emulator);
+  const auto config = write_config(dir.path());
+  const auto scrape = [](std::uint16_t port) {
+    const std::string raw = http(port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    const auto at = raw.find("\r\n\r\n");
+    return at == std::string::npos ? std::string() : raw.substr(at + 4);
+  };
+
+  RunningDesk first(emulator, config, emulator.hellos_sent());
+  ASSERT_TRUE(first.up) << first.process->output_so_far();
+  ASSERT_EQ(submit(first.port, "Thanks, see you at the meetup!").status, 201);
+  ASSERT_EQ(submit(first.port, "We will reply on Monday.").status, 201);
+  const json approved = {{"workflow", "community_replies"}, {"channel", "linkedin"}, {"agent", "social-agent-3"},
+                         {"confidence", 0.97}, {"output", "Thanks for the kind words!"}};
+  ASSERT_EQ(intake_request(first.port, "POST", "/v1/submissions", kAgentToken, approved.dump()).status, 200);
+  const std::string before = scrape(first.port);
+  const auto figures = work_figures(before);
+  EXPECT_NE(std::find(figures.begin(), figures.end(), "desk_submissions_total{verdict=\"escalated\"} 2"),
+            figures.end())
+      << before;
+  EXPECT_NE(std::find(figures.begin(), figures.end(), "desk_submissions_total{verdict=\"approved\"} 1"),
+            figures.end())
+      << before;
+  EXPECT_NE(std::find(figures.begin(), figures.end(), "desk_escalations{state=\"open\"} 2"), figures.end())
+      << before;
+  EXPECT_NE(std::find(figures.begin(), figures.end(), "desk_escalations_opened_total{owner_role=\"community_lead\"} 2"),
+            figures.end())
+      << before;
+  EXPECT_EQ(promtool_problems(dir.path(), before), "");
+  first.process->signal(SIGTERM);
+  ASSERT_EQ(first.process->wait(20s).exit_code, 0);
+
+  RunningDesk second(emulator, config, emulator.hellos_sent());
+  ASSERT_TRUE(second.up) << second.process->output_so_far();
+  const std::string after = scrape(second.port);
+  EXPECT_EQ(work_figures(after), figures) << after;
+  EXPECT_EQ(promtool_problems(dir.path(), after), "");
+  second.process->signal(SIGTERM);
+  EXPECT_EQ(second.process->wait(20s).exit_code, 0);
 }
 
 TEST(DeskEndToEnd, SilenceBringsTheBackupPingOnceAcrossKillNine) {

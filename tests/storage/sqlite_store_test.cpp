@@ -1,6 +1,10 @@
 // SqliteStore: submissions, escalations, idempotency, optimistic concurrency and all-or-nothing writes.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "storage/migrations.hpp"
 #include "store_fixtures.hpp"
 
@@ -123,8 +127,8 @@ TEST_F(SqliteStoreTest, RekeyingScopesMovesEachTokensSubmissionsOnceAndKeepsThei
   removed.idempotency_scope = sha256_hex("a token no longer configured");
   const SubmissionIds kept = store_->add_submission(removed);
 
-  const std::vector<std::pair<std::string, std::string>> renames = {
-      {sha256_hex("agent token 1"), "keyed-1"}, {sha256_hex("agent token 2"), "keyed-2"}};
+  const std::vector<std::pair<std::string, std::string>> renames = {{sha256_hex("agent token 1"), "keyed-1"},
+                                                                    {sha256_hex("agent token 2"), "keyed-2"}};
   EXPECT_EQ(store_->rekey_idempotency_scopes(renames), 2u);
   EXPECT_EQ(store_->rekey_idempotency_scopes(renames), 0u);  // a second start changes nothing
   EXPECT_EQ(store_->rekey_idempotency_scopes({}), 0u);
@@ -138,6 +142,60 @@ TEST_F(SqliteStoreTest, RekeyingScopesMovesEachTokensSubmissionsOnceAndKeepsThei
   NewSubmission retry = escalated_submission("key-1");
   retry.idempotency_scope = "keyed-1";
   EXPECT_TRUE(store_->add_submission(retry).replayed);
+}
+
+TEST_F(SqliteStoreTest, MetricTotalsCountTheRecordedWorkAndLeaveDrillsOut) {
+  const auto opened_as = [](NewSubmission s, const std::string& role, const std::string& key) {
+    s.idempotency_key = key;
+    s.audit = {{"escalation.opened", "", "desk", kT0, {{"owner_role", role}, {"owner", "lee"}}}};
+    return s;
+  };
+  // Legal's, breached at triage after the backup ping, then triaged 7 minutes in and accepted.
+  const SubmissionIds legal = store_->add_submission(opened_as(escalated_submission(), "legal_oncall", "a"));
+  auto e = *store_->escalation(legal.escalation_id);
+  e.deadlines[0].fired_at = kT0 + 3min;
+  e.deadlines[1].fired_at = kT0 + 5min;
+  e.state = EscalationState::triaged;
+  e.triaged_at = kT0 + 7min;
+  e.triaged_by = "lee";
+  ASSERT_TRUE(store_->update_escalation(e, {}));
+  e = *store_->escalation(legal.escalation_id);
+  e.state = EscalationState::accepted;
+  e.decision = core::Decision{core::Macro::accept, "lee", kT0 + 9min, "Checked with the pricing page."};
+  ASSERT_TRUE(store_->update_escalation(e, {}));
+  // The duty lead's, re-owned since (today's owner is legal), decided without a triage 2 minutes in.
+  NewSubmission second = opened_as(escalated_submission(), "duty_lead", "b");
+  second.hits.resize(1);
+  const SubmissionIds duty = store_->add_submission(second);
+  e = *store_->escalation(duty.escalation_id);
+  e.state = EscalationState::rejected;
+  e.decision = core::Decision{core::Macro::reject, "lee", kT0 + 2min, "Not on brand."};
+  ASSERT_TRUE(store_->update_escalation(e, {}));
+  // One still open, one approved draft, and a fire drill that counts nowhere.
+  store_->add_submission(opened_as(escalated_submission(), "legal_oncall", "c"));
+  store_->add_submission(approved_submission());
+  NewSubmission drill = opened_as(escalated_submission(), "legal_oncall", "d");
+  drill.escalation->drill = true;
+  drill.escalation->deadlines[0].fired_at = kT0 + 3min;
+  const SubmissionIds drilled = store_->add_submission(drill);
+  e = *store_->escalation(drilled.escalation_id);
+  e.state = EscalationState::triaged;
+  e.triaged_at = kT0 + 1min;
+  ASSERT_TRUE(store_->update_escalation(e, {}));
+
+  const core::MetricTotals t = store_->metric_totals();
+  EXPECT_EQ(t.submissions, (std::map<std::string, double>{{"approved", 1}, {"escalated", 3}}));
+  EXPECT_EQ(t.escalations_opened, (std::map<std::string, double>{{"duty_lead", 1}, {"legal_oncall", 2}}));
+  EXPECT_EQ(t.escalations, (std::map<std::string, double>{{"accepted", 1}, {"open", 1}, {"rejected", 1}}));
+  EXPECT_EQ(t.pings, 1);
+  EXPECT_EQ(t.breaches, (std::map<std::string, double>{{"triage", 1}}));
+  // Four hits each on the two full submissions, the first hit only on the second.
+  const auto hits = sample_hits();
+  std::map<std::string, double> expected_hits;
+  for (const auto& h : hits) expected_hits[h.rule_id] += 2;
+  expected_hits[hits[0].rule_id] += 1;
+  EXPECT_EQ(t.hits, expected_hits);
+  EXPECT_EQ(t.times_to_respond, (std::vector<double>{420, 120}));
 }
 
 TEST_F(SqliteStoreTest, IdempotencyKeysAreScopedPerAgentToken) {

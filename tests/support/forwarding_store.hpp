@@ -43,6 +43,7 @@ class ForwardingStore : public storage::Store {
   std::vector<core::Escalation> escalations_opened_since(core::TimePoint since) override {
     return inner_.escalations_opened_since(since);
   }
+  core::MetricTotals metric_totals() override { return inner_.metric_totals(); }
   using Store::update_escalation;
   bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
                          const std::vector<storage::OutboxMessage>& outbox) override {

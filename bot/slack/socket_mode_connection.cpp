@@ -1,7 +1,7 @@
-// One Socket Mode connection: opening it (a wss:// URL from apps.connections.open, then TCP, TLS,
-// the WebSocket handshake and Slack's hello) and running it as a session of three coroutines: the
-// reader hands each envelope to the dispatcher and queues its ack, the writer sends queued acks in
-// batches, the watchdog pings and cuts a silent link. This is the ack path, the desk's hot path.
+// One Socket Mode connection once open (socket_mode_open.cpp): Slack's hello, then a session of three
+// coroutines: the reader hands each envelope to the dispatcher and queues its ack, the writer sends
+// queued acks in batches, the watchdog pings and cuts a silent link. This is the ack path, the desk's
+// hot path.
 #include <algorithm>
 #include <tuple>
 
@@ -11,7 +11,6 @@
 
 #include "bot/slack/log.hpp"
 #include "bot/slack/socket_mode_impl.hpp"
-#include "bot/slack/url.hpp"
 #include "bot/slack/websocket_frames.hpp"
 
 namespace desk::bot::slack {
@@ -25,52 +24,14 @@ bool benign(const boost::system::error_code& ec) {
          ec == net::ssl::error::stream_truncated || ec == net::error::eof || ec == beast::errc::not_connected;
 }
 
-void check(boost::system::error_code ec, const char* step) {
-  if (ec) throw std::runtime_error(std::string(step) + " failed: " + ec.message());
-}
-
 }  // namespace
-
-// ---- opening -----------------------------------------------------------------------------------
-
-net::awaitable<std::shared_ptr<socket_mode::Conn>> SocketModeClient::Impl::connect_once() {
-  auto link = co_await api.apps_connections_open(config.app_token);
-  if (config.debug_reconnects)
-    link += (link.find('?') == std::string::npos ? "?" : "&") + std::string("debug_reconnects=true");
-  auto url = parse_url(link);
-  if (!url || url->scheme != "wss") throw std::runtime_error("apps.connections.open gave a URL that is not wss://");
-  auto c = std::make_shared<Conn>(executor, *tls, ++next_conn_id);
-  connecting = c;
-  auto& tcp_stream = beast::get_lowest_layer(c->ws);
-  tcp::resolver resolver(executor);
-  auto [rec, endpoints] = co_await resolver.async_resolve(url->host, url->port, kTuple);
-  check(rec, "resolve");
-  tcp_stream.expires_after(config.connect_timeout);
-  auto [cec, endpoint] = co_await tcp_stream.async_connect(endpoints, kTuple);
-  check(cec, "connect");
-  tcp_stream.socket().set_option(tcp::no_delay(true));
-  if (!configure_tls_peer(c->tls(), url->host, url->host_is_ip)) {
-    throw std::runtime_error("cannot set the TLS peer name");
-  }
-  tcp_stream.expires_after(config.connect_timeout);
-  auto [tec] = co_await c->tls().async_handshake(net::ssl::stream_base::client, kTuple);
-  check(tec, "TLS handshake");
-  c->ws.set_option(websocket::stream_base::decorator(
-      [](websocket::request_type& req) { req.set(beast::http::field::user_agent, "escalation-desk/0.1"); }));
-  tcp_stream.expires_after(config.connect_timeout);
-  auto [wec] = co_await c->ws.async_handshake(url->host_header(), url->target, kTuple);
-  check(wec, "WebSocket handshake");
-  co_await await_hello(*c);
-  connecting.reset();
-  co_return c;
-}
 
 net::awaitable<void> SocketModeClient::Impl::await_hello(Conn& c) {
   auto& tcp_stream = beast::get_lowest_layer(c.ws);
   tcp_stream.expires_after(config.hello_timeout);
   beast::flat_buffer buffer;
   auto [ec, n] = co_await c.ws.async_read(buffer, kTuple);
-  check(ec, "waiting for hello");
+  socket_mode::check(ec, "waiting for hello");
   // From here the WebSocket's own timers apply (beast doc 06_timeouts): close handshake only;
   // liveness is the watchdog's job.
   tcp_stream.expires_never();

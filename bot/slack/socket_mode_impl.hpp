@@ -2,8 +2,9 @@
 /// Private to the Socket Mode client: the state its parts share. Include it only from
 /// socket_mode_*.cpp. The client is split by what each part does to a connection:
 ///   socket_mode_client.cpp      the public API (SocketModeClient) over this Impl
-///   socket_mode_connection.cpp  opening one connection (apps.connections.open, TCP, TLS, WebSocket,
-///                               hello) and running it (reader, acks through the writer, watchdog)
+///   socket_mode_open.cpp        opening one connection (apps.connections.open, TCP, TLS, WebSocket)
+///   socket_mode_connection.cpp  Slack's hello, then running it (reader, acks through the writer,
+///                               watchdog)
 ///   socket_mode_supervisor.cpp  the reconnect loop: backoff, refresh and disconnect requests,
 ///                               make-before-break replacement, lost connections
 ///   socket_mode_shutdown.cpp    stop(), closing sockets, draining in-flight work
@@ -43,6 +44,11 @@ using SteadyClock = std::chrono::steady_clock;
 inline constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 
 namespace socket_mode {
+
+/// Throws "<step> failed: <reason>" for an error: one way for every step of opening a connection.
+inline void check(const boost::system::error_code& ec, const char* step) {
+  if (ec) throw std::runtime_error(std::string(step) + " failed: " + ec.message());
+}
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 // The coalescing layer turns a burst of acks into one TLS record and one sendmsg.

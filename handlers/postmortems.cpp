@@ -126,13 +126,18 @@ PostMortemResult PostMortemActions::check(const std::string& escalation_id, cons
   const auto stored = deps_.store.postmortems(e->id);
   if (!stored.empty()) {
     const storage::PostMortem& p = stored.front();
+    std::string why;
     if (p.author != actor)
-      return answer(Status::refused, core::display_name(rota, p.author) + " filed the post-mortem of " + e->id +
-                                         " at " + core::format_utc(p.at) + "; only they may edit it.");
-    if (now - p.at > kPostMortemEditWindow)
-      return answer(Status::refused, "You filed the post-mortem of " + e->id + " at " + core::format_utc(p.at) +
-                                         "; it could be edited for a week, until " +
-                                         core::format_utc(p.at + kPostMortemEditWindow) + ", and is closed now.");
+      why = core::display_name(rota, p.author) + " filed the post-mortem of " + e->id + " at " +
+            core::format_utc(p.at) + "; only they may edit it.";
+    else if (now - p.at > kPostMortemEditWindow)
+      why = "You filed the post-mortem of " + e->id + " at " + core::format_utc(p.at) +
+            "; it could be edited for a week, until " + core::format_utc(p.at + kPostMortemEditWindow) +
+            ", and is closed now.";
+    if (!why.empty()) {  // audited like any refused attempt to act on an escalation
+      deps_.store.append_audit({{"rights.denied", e->id, actor, now, {{"attempted", "postmortem"}, {"reason", why}}}});
+      return answer(Status::refused, std::move(why));
+    }
     r.postmortem = p;
   } else {
     const auto overrides = deps_.store.overrides_active_after(now);

@@ -72,8 +72,8 @@ class PostMortemActions {
  public:
   explicit PostMortemActions(DeskActionDependencies deps);
 
-  /// The Post-mortem button was clicked: may `actor` (a person id) open the form now? A refusal for
-  /// want of rights is audited ("rights.denied").
+  /// The Post-mortem button was clicked: may `actor` (a person id) open the form now? Every refusal
+  /// (no rights, someone else's post-mortem, the week over) is audited ("rights.denied").
   PostMortemResult begin(const std::string& escalation_id, const std::string& actor, core::TimePoint now);
 
   /// The form was submitted: re-checks everything `begin` did, validates the texts, and files the

@@ -311,7 +311,11 @@ TEST_F(PostMortemTest, AfterAWeekTheAuthorIsToldItIsClosedAndNothingChanges) {
   EXPECT_NE(field_errors(submit(id, kAliceId, edit, too_late)).value(kWhatTriggered, "").find("closed now"),
             std::string::npos);
   EXPECT_EQ(store_->postmortems(id)[0].what_fixed, good_.what_fixed);
-  EXPECT_EQ(audit_kinds(id).back(), "postmortem.filed");
+  EXPECT_FALSE(store_->postmortems(id)[0].edited_at);
+  const auto trail = store_->audit_trail(id);
+  EXPECT_EQ(trail.back().event.kind, "rights.denied");  // each refused attempt is audited, nothing else
+  const auto kinds = audit_kinds(id);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "postmortem.edited"), 0);
 }
 
 TEST_F(PostMortemTest, SomeoneElseMayNotEditItEvenWithRightsOnTheEscalation) {
@@ -325,6 +329,8 @@ TEST_F(PostMortemTest, SomeoneElseMayNotEditItEvenWithRightsOnTheEscalation) {
   EXPECT_NE(field_errors(r).value(kWhatTriggered, "").find("only they may edit it"), std::string::npos);
   ASSERT_EQ(store_->postmortems(id).size(), 1u);
   EXPECT_EQ(store_->postmortems(id)[0].what_fixed, good_.what_fixed);
+  EXPECT_EQ(store_->audit_trail(id).back().event.actor, "dana");
+  EXPECT_EQ(store_->audit_trail(id).back().event.kind, "rights.denied");
 }
 
 TEST_F(PostMortemTest, UnreadableOrForeignFormsAreAnsweredInline) {

@@ -14,6 +14,7 @@
 
 #include "core/text_scan.hpp"
 #include "handlers/intake_responses.hpp"
+#include "handlers/postmortems.hpp"
 #include "handlers/verdict_json.hpp"
 #include "storage/digest.hpp"
 
@@ -406,6 +407,8 @@ HttpResponse IntakeHandler::get_escalation(const std::string& id, const std::str
                         {"fields", std::move(fields)}});
   }
   j["timeline"] = std::move(timeline);
+  const auto postmortems = store_.postmortems(id);
+  j["postmortem"] = postmortems.empty() ? json(nullptr) : postmortem_json(postmortems.front(), rota_);
   // What each surface (and the agent's callback) was asked to show, and whether it did: a post that
   // failed for good is visible here, not only in the log.
   json deliveries = json::array();

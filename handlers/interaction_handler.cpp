@@ -36,6 +36,20 @@ InteractionResult tell(const BlockAction& a, std::string message, std::string lo
   return tell(a, outcome, std::move(log));
 }
 
+/// The escalation and generation a button of a desk message names: its value (the escalation id)
+/// must agree with its block id; nullopt when they do not, or the block id is not the desk's.
+std::optional<ActionsBlockRef> clicked_escalation(const BlockAction& a) {
+  auto ref = parse_actions_block_id(a.block_id);
+  const std::string id = !a.value.empty() ? a.value : ref ? ref->escalation_id : std::string();
+  if (!ref || ref->escalation_id != id) return std::nullopt;
+  return ref;
+}
+
+InteractionResult foreign_button(const BlockAction& a) {
+  return tell(a, "That button does not belong to a current desk message, so nothing changed.",
+              "unrecognised block_id " + a.block_id + " for value " + a.value);
+}
+
 /// The view_submission ack that keeps the modal open with `errors` under their input blocks.
 InteractionResult form_errors(json errors, std::string log = {}) {
   InteractionResult r;
@@ -86,7 +100,7 @@ std::optional<SlackCall> confirmation(const ViewSubmission& view, const std::str
 }  // namespace
 
 InteractionHandler::InteractionHandler(Dependencies deps)
-    : deps_(std::move(deps)), actions_(action_dependencies(deps_)) {}
+    : deps_(std::move(deps)), actions_(action_dependencies(deps_)), postmortems_(action_dependencies(deps_)) {}
 
 InteractionResult InteractionHandler::on_payload(const nlohmann::json& payload, core::TimePoint now) {
   auto parsed = parse_interaction(payload);
@@ -100,15 +114,14 @@ InteractionResult InteractionHandler::on_payload(const nlohmann::json& payload, 
 }
 
 InteractionResult InteractionHandler::on_block_actions(const BlockAction& a, core::TimePoint now) {
+  if (a.action_id == kPostMortemActionId) return open_postmortem(a, now);
   try {
     const auto macro = macro_from_action_id(a.action_id);
     if (!macro)
       return tell(a, "That button is not one the desk knows, so nothing changed.", "unknown action_id " + a.action_id);
-    const auto ref = parse_actions_block_id(a.block_id);
-    const std::string id = !a.value.empty() ? a.value : ref ? ref->escalation_id : std::string();
-    if (!ref || ref->escalation_id != id)
-      return tell(a, "That button does not belong to a current desk message, so nothing changed.",
-                  "unrecognised block_id " + a.block_id + " for value " + a.value);
+    const auto ref = clicked_escalation(a);
+    if (!ref) return foreign_button(a);
+    const std::string& id = ref->escalation_id;
     const std::string actor = actor_of(deps_, a.user_id);
     auto step = actions_.begin(id, ref->generation, *macro, actor, now);
     if (!step.outcome.ok()) return tell(a, step.outcome, std::move(step.log));
@@ -129,6 +142,7 @@ InteractionResult InteractionHandler::on_block_actions(const BlockAction& a, cor
 InteractionResult InteractionHandler::on_view_submission(const ViewSubmission& view, core::TimePoint now) {
   if (view.callback_id == kRationaleCallbackId) return submit_rationale(view, now);
   if (view.callback_id == kEscalateCallbackId) return submit_escalate(view, now);
+  if (view.callback_id == kPostMortemCallbackId) return submit_postmortem(view, now);
   InteractionResult r;  // not one of ours: close it
   r.log = "view_submission with unknown callback_id '" + view.callback_id + "'";
   return r;
@@ -175,6 +189,46 @@ InteractionResult InteractionHandler::submit_escalate(const ViewSubmission& view
   const std::string message = "Escalated as " + opened.escalation_id + " (" + request.workflow + "), owner " +
                               opened.owner_name + ". It is being posted in the desk channel.";
   if (auto call = confirmation(view, message)) r.calls.push_back(std::move(*call));
+  return r;
+}
+
+InteractionResult InteractionHandler::open_postmortem(const BlockAction& a, core::TimePoint now) {
+  const auto ref = clicked_escalation(a);
+  if (!ref) return foreign_button(a);
+  const std::string actor = actor_of(deps_, a.user_id);
+  auto step = postmortems_.begin(ref->escalation_id, actor, now);
+  if (!step.ok()) {
+    macros::MacroOutcome outcome;
+    outcome.status = step.status == PostMortemResult::Status::refused ? Status::refused : Status::invalid;
+    outcome.message = std::move(step.message);
+    return tell(a, outcome, std::move(step.log));
+  }
+  InteractionResult r;
+  const std::string name = core::display_name(step.policy->rota(), actor);
+  r.calls.push_back({SlackCall::Kind::views_open, a.trigger_id, "", "",
+                     postmortem_modal(*step.escalation, name, step.postmortem ? &*step.postmortem : nullptr)});
+  return r;
+}
+
+InteractionResult InteractionHandler::submit_postmortem(const ViewSubmission& view, core::TimePoint now) {
+  const auto id = parse_postmortem_metadata(view.private_metadata);
+  if (!id)
+    return form_error(kWhatTriggered,
+                      "This form could not be read. Close it and click Post-mortem on the escalation again.",
+                      "post-mortem form with unreadable private_metadata from " + view.user_id);
+  PostMortemText text;
+  text.what_triggered = input_text(view, kWhatTriggered, "what_triggered_input");
+  text.what_fixed = input_text(view, kWhatFixed, "what_fixed_input");
+  text.what_to_automate = input_text(view, kWhatToAutomate, "what_to_automate_input");
+  auto step = postmortems_.submit(*id, actor_of(deps_, view.user_id), text, now);
+  if (!step.errors.empty()) {
+    json errors = json::object();  // the form's block ids are the fields' names
+    for (const auto& [field, message] : step.errors) errors[field] = fit_text(message, 2000, TextMode::plain);
+    return form_errors(std::move(errors), std::move(step.log));
+  }
+  if (!step.ok()) return form_error(kWhatTriggered, step.message, std::move(step.log));
+  InteractionResult r;  // a plain ack closes the form
+  r.changed = step.changed;
   return r;
 }
 

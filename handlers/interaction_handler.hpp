@@ -14,6 +14,8 @@
 ///         │yes
 ///         ▼
 ///   decided / re-owned committed (+ update, thread reply, callback.decision) ──▶ modal closes
+///
+/// The Post-mortem button of a decided message opens its form the same way (handlers/postmortems.hpp).
 #include <functional>
 #include <memory>
 #include <optional>
@@ -28,6 +30,7 @@
 #include "handlers/desk_actions.hpp"
 #include "handlers/effects.hpp"
 #include "handlers/policy_set.hpp"
+#include "handlers/postmortems.hpp"
 #include "handlers/slack_payloads.hpp"
 #include "storage/store.hpp"
 
@@ -67,6 +70,7 @@ struct SlackDependencies {
 /// Callback ids of the desk's modals.
 inline constexpr const char* kRationaleCallbackId = "desk.rationale";
 inline constexpr const char* kEscalateCallbackId = "desk.escalate";
+inline constexpr const char* kPostMortemCallbackId = "desk.postmortem";
 
 /// Button clicks and modal submissions. Safe to use from one thread (the Socket Mode reader); the
 /// store settles races between desks with its version check.
@@ -83,7 +87,8 @@ class InteractionHandler {
   /// rationale modal; or answers the clicker privately why nothing happened.
   InteractionResult on_block_actions(const BlockAction& action, core::TimePoint now);
 
-  /// The rationale modal ("desk.rationale") or the /escalate modal ("desk.escalate") was submitted.
+  /// The rationale modal ("desk.rationale"), the /escalate modal ("desk.escalate") or the post-mortem
+  /// form ("desk.postmortem") was submitted.
   InteractionResult on_view_submission(const ViewSubmission& view, core::TimePoint now);
 
   /// A modal was closed: nothing to do (plain ack).
@@ -92,9 +97,13 @@ class InteractionHandler {
  private:
   InteractionResult submit_rationale(const ViewSubmission& view, core::TimePoint now);
   InteractionResult submit_escalate(const ViewSubmission& view, core::TimePoint now);
+  /// A click on Post-mortem: the form, pre-filled with the stored one, or a private refusal.
+  InteractionResult open_postmortem(const BlockAction& action, core::TimePoint now);
+  InteractionResult submit_postmortem(const ViewSubmission& view, core::TimePoint now);
 
   Dependencies deps_;
-  DeskActions actions_;  ///< what the clicks and forms ask for, transport-neutral
+  DeskActions actions_;            ///< what the clicks and forms ask for, transport-neutral
+  PostMortemActions postmortems_;  ///< the same for post-mortems
 };
 
 }  // namespace desk::handlers

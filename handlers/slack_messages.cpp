@@ -151,6 +151,12 @@ json actions_block(const core::Escalation& e) {
     if (m == core::Macro::reject) b["style"] = "danger";
     buttons.push_back(std::move(b));
   }
+  // Once decided, what is left to do is learning from it.
+  if (buttons.empty() && core::is_decided(e.state))
+    buttons.push_back({{"type", "button"},
+                       {"action_id", kPostMortemActionId},
+                       {"text", {{"type", "plain_text"}, {"text", "Post-mortem"}}},
+                       {"value", e.id}});
   if (buttons.empty()) return nullptr;
   return {{"type", "actions"}, {"block_id", actions_block_id(e)}, {"elements", std::move(buttons)}};
 }
@@ -206,8 +212,7 @@ json escalation_body(const core::Escalation& e, const EscalationView& view, cons
   if (!e.decision && e.owner_role == core::kDutyLeadRole && valid_usergroup(view.usergroup_id))
     clock += " · on duty: <!subteam^" + view.usergroup_id + ">";
   blocks.push_back(context(std::move(clock)));
-  if (!core::is_decided(e.state))
-    if (json actions = actions_block(e); !actions.is_null()) blocks.push_back(std::move(actions));
+  if (json actions = actions_block(e); !actions.is_null()) blocks.push_back(std::move(actions));
   return {{"text", fallback_text(e, owner, rota)},
           {"blocks", std::move(blocks)},
           {"metadata", message_metadata(e)},
@@ -331,6 +336,16 @@ nlohmann::json reowned_reply(const core::Escalation& e, const core::Rota& rota, 
   add_rationale(blocks, "*Why*", rationale);
   if (!clock.empty()) blocks.push_back(context(clock));
   return reply(e, e.with_legal() ? "legal_escalated" : "routed", std::move(text), std::move(blocks));
+}
+
+nlohmann::json postmortem_reply(const core::Escalation& e, const core::Rota& rota, const std::string& actor) {
+  std::string text = ":memo: Post-mortem of *" + fit_text(e.id, 100) + "* filed by " +
+                     mention(person_ref(rota, actor)) +
+                     ": what triggered it, what fixed it and what to automate next. Read it on the escalation's "
+                     "page in the console or with GET /v1/escalations/" +
+                     fit_text(e.id, 100) + ".";
+  json blocks = json::array({section(text)});
+  return reply(e, "postmortem", std::move(text), std::move(blocks));
 }
 
 nlohmann::json legal_escalated_reply(const core::Escalation& e, const core::Rota& rota, const std::string& actor,

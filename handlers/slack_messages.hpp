@@ -19,6 +19,7 @@
 #include "core/lifecycle.hpp"
 #include "core/rota.hpp"
 #include "macros/macros.hpp"
+#include "storage/store.hpp"
 
 namespace desk::handlers {
 
@@ -84,6 +85,9 @@ std::string slack_date(core::TimePoint t);
 std::string action_id(core::Macro macro);
 std::optional<core::Macro> macro_from_action_id(std::string_view action_id);
 
+/// The Post-mortem button's action id (on a decided message, in the actions block).
+inline constexpr const char* kPostMortemActionId = "desk.postmortem";
+
 /// The actions block's id, "esc:ESC-000042:g1:actions": a click on a button of an earlier generation
 /// (before the escalation was re-owned) can be recognised as stale.
 std::string actions_block_id(const core::Escalation& e);
@@ -100,7 +104,7 @@ std::optional<ActionsBlockRef> parse_actions_block_id(std::string_view block_id)
 nlohmann::json escalation_post(const core::Escalation& e, const EscalationView& view);
 
 /// chat.update body (without "channel"/"ts"): the same information plus the outcome. Once decided it
-/// names who decided and when, quotes the rationale, and has no buttons; while with legal it shows
+/// names who decided and when, quotes the rationale, and has only the Post-mortem button; while with legal it shows
 /// "With legal: …" with legal's own buttons and the fresh deadlines. An empty view.owner is filled in
 /// from the rota.
 nlohmann::json escalation_update(const core::Escalation& e, const EscalationView& view, const core::Rota& rota);
@@ -126,6 +130,10 @@ nlohmann::json reowned_reply(const core::Escalation& e, const core::Rota& rota, 
 /// reowned_reply for an escalation that is now with legal.
 nlohmann::json legal_escalated_reply(const core::Escalation& e, const core::Rota& rota, const std::string& actor,
                                      const std::string& rationale);
+
+/// "Post-mortem filed by <@U…>" on `e`: who filed it, not what it says (its texts may quote people;
+/// they are read where the desk shows the escalation). `actor` is a person id.
+nlohmann::json postmortem_reply(const core::Escalation& e, const core::Rota& rota, const std::string& actor);
 
 // ---- The rationale modal ----
 
@@ -154,6 +162,17 @@ nlohmann::json rationale_modal(const core::Escalation& e, core::Macro macro, con
 
 /// The view_submission ack that shows `message` under the input `field` ("rationale", "route_to").
 nlohmann::json rationale_errors(const std::string& field, const std::string& message);
+
+// ---- The post-mortem modal ----
+
+/// views.open `view` (callback_id "desk.postmortem", private_metadata {"escalation_id"}): three
+/// required multiline inputs, blocks "what_triggered", "what_fixed", "what_to_automate" (actions
+/// "<block>_input", at most handlers::kMaxPostMortemChars), pre-filled from `existing` when set.
+nlohmann::json postmortem_modal(const core::Escalation& e, const std::string& actor_name,
+                                const storage::PostMortem* existing);
+
+/// The escalation id the post-mortem modal carries; nullopt when the metadata does not read as one.
+std::optional<std::string> parse_postmortem_metadata(std::string_view private_metadata);
 
 /// chat.postEphemeral body (without "channel"/"user") telling a person why their click changed nothing.
 nlohmann::json refusal_ephemeral(const macros::MacroOutcome& outcome);

@@ -1,4 +1,5 @@
-// The rationale modal, its validation answer, and the ephemeral refusal.
+// The rationale and post-mortem modals, the rationale's validation answer, and the ephemeral refusal.
+#include "handlers/postmortems.hpp"
 #include "handlers/slack_messages.hpp"
 
 namespace desk::handlers {
@@ -99,6 +100,28 @@ json rationale_block(core::Macro macro) {
             {"placeholder", plain("Say why, so an auditor can follow it")}}}};
 }
 
+/// The object a modal's private_metadata holds, with a non-empty string "escalation_id"; nullopt for
+/// anything else (it comes back from the client).
+std::optional<json> metadata_object(std::string_view text) {
+  if (text.empty() || text.size() > kMetadataLimit) return std::nullopt;
+  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  const auto id = j.find("escalation_id");
+  if (id == j.end() || !id->is_string() || id->get_ref<const std::string&>().empty()) return std::nullopt;
+  return j;
+}
+
+json postmortem_input(const char* field, const char* label, const char* placeholder, const std::string* value) {
+  json element = {{"type", "plain_text_input"},
+                  {"action_id", std::string(field) + "_input"},
+                  {"multiline", true},
+                  {"max_length", kMaxPostMortemChars},
+                  {"placeholder", plain(placeholder)}};
+  // Stored texts were checked against the same limit; a longer one would make Slack refuse the view.
+  if (value && !value->empty() && slack_length(*value) <= kMaxPostMortemChars) element["initial_value"] = *value;
+  return {{"type", "input"}, {"block_id", field}, {"label", plain(label)}, {"element", std::move(element)}};
+}
+
 }  // namespace
 
 std::vector<RouteOption> route_options(const core::Rota& rota, const core::Escalation& e) {
@@ -110,13 +133,12 @@ std::vector<RouteOption> route_options(const core::Rota& rota, const core::Escal
 }
 
 std::optional<RationaleMetadata> parse_rationale_metadata(std::string_view text) {
-  if (text.empty() || text.size() > kMetadataLimit) return std::nullopt;
-  const json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return std::nullopt;
+  const auto object = metadata_object(text);
+  if (!object) return std::nullopt;
+  const json& j = *object;
   const auto id = j.find("escalation_id");
   const auto macro = j.find("macro");
   const auto generation = j.find("generation");
-  if (id == j.end() || !id->is_string() || id->get_ref<const std::string&>().empty()) return std::nullopt;
   if (macro == j.end() || !macro->is_string()) return std::nullopt;
   if (generation == j.end() || !generation->is_number_integer()) return std::nullopt;
   const auto m = core::macro_from(macro->get_ref<const std::string&>());
@@ -144,6 +166,40 @@ nlohmann::json rationale_modal(const core::Escalation& e, core::Macro macro, con
 nlohmann::json rationale_errors(const std::string& field, const std::string& message) {
   const std::string text = message.empty() ? "This field is not valid." : message;
   return {{"response_action", "errors"}, {"errors", {{field, fit_text(text, 2000, TextMode::plain)}}}};
+}
+
+std::optional<std::string> parse_postmortem_metadata(std::string_view text) {
+  const auto object = metadata_object(text);
+  if (!object) return std::nullopt;
+  return (*object)["escalation_id"].get<std::string>();
+}
+
+nlohmann::json postmortem_modal(const core::Escalation& e, const std::string& actor_name,
+                                const storage::PostMortem* existing) {
+  std::string intro = "*Post-mortem* of " + fit_text(e.id, 100) + " (" + fit_text(e.workflow, 200) + ")";
+  if (!actor_name.empty()) intro += " as " + fit_text(actor_name, 200);
+  intro += ".\n";
+  if (existing)
+    intro += "You filed it " + slack_date(existing->at) + "; you may edit it until " +
+             slack_date(existing->at + kPostMortemEditWindow) + ". Each edit is kept in the audit trail.";
+  else
+    intro += "It is kept with the escalation and in the audit trail; you may edit it for a week after filing.";
+  const json metadata = {{"escalation_id", e.id}};
+  json blocks = json::array({{{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", intro}}}}});
+  blocks.push_back(postmortem_input(kWhatTriggered, "What triggered it", "The claim, the rule, the context",
+                                    existing ? &existing->what_triggered : nullptr));
+  blocks.push_back(postmortem_input(kWhatFixed, "What fixed it", "What was changed, and by whom",
+                                    existing ? &existing->what_fixed : nullptr));
+  blocks.push_back(postmortem_input(kWhatToAutomate, "What to automate next",
+                                    "A rule, a lexicon entry, a check for the agent",
+                                    existing ? &existing->what_to_automate : nullptr));
+  return {{"type", "modal"},
+          {"callback_id", "desk.postmortem"},
+          {"private_metadata", metadata.dump()},
+          {"title", plain(fit_text("Post-mortem " + e.id, kModalTextLimit, TextMode::plain))},
+          {"submit", plain(existing ? "Save" : "File")},
+          {"close", plain("Cancel")},
+          {"blocks", std::move(blocks)}};
 }
 
 nlohmann::json refusal_ephemeral(const macros::MacroOutcome& outcome) {

@@ -137,4 +137,34 @@ MacroOutcome apply(core::Escalation& e, const MacroRequest& request, const core:
   return out;
 }
 
+MacroOutcome may_file_postmortem(const core::Escalation& e, const std::string& actor, const core::LifecycleContext& ctx,
+                                 core::TimePoint now) {
+  MacroOutcome out;
+  if (!core::is_decided(e.state) || !e.decision) {
+    out.message = e.id + " has no decision yet: its post-mortem can be filed once it is decided.";
+    return out;
+  }
+  if (!actor.empty() && actor == e.decision->by) {
+    out.status = MacroOutcome::Status::done;
+    return out;
+  }
+  core::Escalation undecided = e;  // the rights it would take to decide it now
+  undecided.decision.reset();
+  undecided.state = core::EscalationState::triaged;
+  const auto rights = core::check_rights(undecided, actor, ctx, now);
+  if (rights.allowed()) {
+    out.status = MacroOutcome::Status::done;
+    return out;
+  }
+  std::vector<std::string> may{e.decision->by};
+  for (const auto& p : rights.may_act)
+    if (!p.empty() && std::find(may.begin(), may.end(), p) == may.end()) may.push_back(p);
+  std::string names;
+  for (const auto& p : may) names += (names.empty() ? "" : ", ") + core::display_name(ctx.rota, p);
+  out.status = MacroOutcome::Status::refused;
+  out.message = "Only who decided " + e.id + " or who may act on it (" + names + ") may file its post-mortem.";
+  out.audit.push_back({"rights.denied", e.id, actor, now, {{"attempted", "postmortem"}, {"reason", out.message}}});
+  return out;
+}
+
 }  // namespace desk::macros

@@ -53,4 +53,11 @@ struct MacroRequest {
 MacroOutcome apply(core::Escalation& e, const MacroRequest& request, const core::LifecycleContext& ctx,
                    core::TimePoint now);
 
+/// Who may file the post-mortem of a decided escalation: the person who decided it, or anyone the
+/// decision-rights check would let act on it had it not been decided (its owner, the pinged backup,
+/// the marketing director; legal on-call while it sits with legal). `done`, or `invalid` before a
+/// decision, or `refused` naming who may, with a "rights.denied" audit event (attempted: postmortem).
+MacroOutcome may_file_postmortem(const core::Escalation& e, const std::string& actor, const core::LifecycleContext& ctx,
+                                 core::TimePoint now);
+
 }  // namespace desk::macros

@@ -283,7 +283,15 @@ ALTER TABLE trigger_hits ADD COLUMN field TEXT NOT NULL DEFAULT '';
 UPDATE trigger_hits SET field = 'output' WHERE kind IN ('lexicon', 'personal_data');
 )sql";
 
-constexpr std::array<Migration, 9> kMigrations{{
+// A post-mortem is edited by its author for a week after it was filed: when and by whom it was last
+// edited (the texts are rewritten in place; each edit is audited as "postmortem.edited").
+constexpr const char* kPostMortemEdits = R"sql(
+ALTER TABLE postmortems ADD COLUMN edited_at INTEGER CHECK (edited_at IS NULL OR edited_at >= at);
+ALTER TABLE postmortems ADD COLUMN edited_by TEXT NOT NULL DEFAULT '';
+CREATE INDEX postmortems_by_at ON postmortems (at);
+)sql";
+
+constexpr std::array<Migration, 10> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
@@ -294,6 +302,7 @@ constexpr std::array<Migration, 9> kMigrations{{
     {7, "notes beside the audit chain: rationales and reasons, erasable", kAuditNotes},
     {8, "the count of every trigger hit a submission had, beside the bounded number kept", kHitsTotal},
     {9, "the field each text hit was found in (output, prompt, metadata.…)", kHitFields},
+    {10, "post-mortems keep when and by whom they were last edited", kPostMortemEdits},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

@@ -97,9 +97,11 @@ class SqliteStore final : public Store {
   /// In creation order, so the latest-created override is last.
   std::vector<core::RotaOverride> overrides_active_after(core::TimePoint t) override;
 
-  /// Also appends a "postmortem.filed" audit event for the escalation.
-  std::int64_t add_postmortem(const PostMortem& p) override;
+  using Store::add_postmortem;  // the one-argument form: delegates with no outbox rows
+  std::int64_t add_postmortem(const PostMortem& p, const std::vector<OutboxMessage>& outbox) override;
+  void edit_postmortem(const PostMortem& p, const std::vector<OutboxMessage>& outbox) override;
   std::vector<PostMortem> postmortems(const std::string& escalation_id) override;
+  std::vector<PostMortem> postmortems_filed_since(core::TimePoint since) override;
   std::int64_t add_drill(const Drill& d) override;
   std::vector<Drill> drills() override;
 

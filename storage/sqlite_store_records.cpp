@@ -1,5 +1,6 @@
 // SqliteStore: policy snapshots, rota overrides, post-mortems, fire drills and processed Slack ids.
 #include <algorithm>
+#include <tuple>
 
 #include "storage/rows.hpp"
 #include "storage/sqlite_store.hpp"
@@ -68,9 +69,43 @@ std::vector<core::RotaOverride> SqliteStore::overrides_active_after(core::TimePo
   });
 }
 
-std::int64_t SqliteStore::add_postmortem(const PostMortem& p) {
+namespace {
+
+constexpr const char* kSelectPostMortems =
+    "SELECT id, escalation_id, author, at, what_triggered, what_fixed, what_to_automate, edited_at, edited_by "
+    "FROM postmortems ";
+
+PostMortem postmortem_row(SQLite::Statement& q) {
+  PostMortem p;
+  p.id = q.getColumn(0).getInt64();
+  p.escalation_id = detail::text(q, 1);
+  p.author = detail::text(q, 2);
+  p.at = detail::time_at(q.getColumn(3).getInt64());
+  p.what_triggered = detail::text(q, 4);
+  p.what_fixed = detail::text(q, 5);
+  p.what_to_automate = detail::text(q, 6);
+  p.edited_at = detail::optional_time(q, 7);
+  p.edited_by = detail::text(q, 8);
+  return p;
+}
+
+std::vector<PostMortem> postmortem_rows(SQLite::Statement& q) {
+  std::vector<PostMortem> out;
+  while (q.executeStep()) out.push_back(postmortem_row(q));
+  return out;
+}
+
+}  // namespace
+
+std::int64_t SqliteStore::add_postmortem(const PostMortem& p, const std::vector<OutboxMessage>& outbox) {
   return impl_->run("adding a post-mortem", [&] {
     SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement existing(impl_->db, "SELECT id FROM postmortems WHERE escalation_id = ? LIMIT 1");
+    existing.bind(1, p.escalation_id);
+    if (existing.executeStep())
+      throw StorageError(StorageError::Code::conflict, p.escalation_id + " has a post-mortem already (" +
+                                                           std::to_string(existing.getColumn(0).getInt64()) +
+                                                           "): edit that one");
     SQLite::Statement q(impl_->db,
                         "INSERT INTO postmortems (escalation_id, author, at, what_triggered, what_fixed, "
                         "what_to_automate) VALUES (?, ?, ?, ?, ?, ?)");
@@ -84,23 +119,63 @@ std::int64_t SqliteStore::add_postmortem(const PostMortem& p) {
     const std::int64_t id = impl_->db.getLastInsertRowid();
     impl_->append_audit(
         {{"postmortem.filed", p.escalation_id, p.author, p.at, {{"postmortem_id", std::to_string(id)}}}});
+    impl_->enqueue(outbox, p.escalation_id);
     txn.commit();
     return id;
   });
 }
 
+void SqliteStore::edit_postmortem(const PostMortem& p, const std::vector<OutboxMessage>& outbox) {
+  impl_->run("editing a post-mortem", [&] {
+    if (!p.edited_at || p.edited_by.empty())
+      throw StorageError(StorageError::Code::constraint, "a post-mortem edit needs its time and who made it");
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement read(impl_->db, std::string(kSelectPostMortems) + "WHERE id = ? AND escalation_id = ?");
+    read.bind(1, p.id);
+    read.bind(2, p.escalation_id);
+    if (!read.executeStep())
+      throw StorageError(StorageError::Code::not_found,
+                         "no post-mortem " + std::to_string(p.id) + " of " + p.escalation_id + " to edit");
+    const PostMortem before = postmortem_row(read);
+    read.reset();
+    std::string changed;
+    for (const auto& [name, was, now] : {std::tuple{"what_triggered", &before.what_triggered, &p.what_triggered},
+                                         std::tuple{"what_fixed", &before.what_fixed, &p.what_fixed},
+                                         std::tuple{"what_to_automate", &before.what_to_automate, &p.what_to_automate}})
+      if (*was != *now) changed += (changed.empty() ? "" : ",") + std::string(name);
+    SQLite::Statement q(impl_->db,
+                        "UPDATE postmortems SET what_triggered = ?, what_fixed = ?, what_to_automate = ?, "
+                        "edited_at = ?, edited_by = ? WHERE id = ?");
+    q.bind(1, p.what_triggered);
+    q.bind(2, p.what_fixed);
+    q.bind(3, p.what_to_automate);
+    q.bind(4, detail::epoch(*p.edited_at));
+    q.bind(5, p.edited_by);
+    q.bind(6, p.id);
+    q.exec();
+    impl_->append_audit({{"postmortem.edited",
+                          p.escalation_id,
+                          p.edited_by,
+                          *p.edited_at,
+                          {{"postmortem_id", std::to_string(p.id)}, {"changed", changed}}}});
+    impl_->enqueue(outbox, p.escalation_id);
+    txn.commit();
+  });
+}
+
 std::vector<PostMortem> SqliteStore::postmortems(const std::string& escalation_id) {
   return impl_->run("reading post-mortems", [&] {
-    SQLite::Statement q(impl_->db,
-                        "SELECT id, escalation_id, author, at, what_triggered, what_fixed, what_to_automate "
-                        "FROM postmortems WHERE escalation_id = ? ORDER BY id");
+    SQLite::Statement q(impl_->db, std::string(kSelectPostMortems) + "WHERE escalation_id = ? ORDER BY id");
     q.bind(1, escalation_id);
-    std::vector<PostMortem> out;
-    while (q.executeStep())
-      out.push_back({q.getColumn(0).getInt64(), detail::text(q, 1), detail::text(q, 2),
-                     detail::time_at(q.getColumn(3).getInt64()), detail::text(q, 4), detail::text(q, 5),
-                     detail::text(q, 6)});
-    return out;
+    return postmortem_rows(q);
+  });
+}
+
+std::vector<PostMortem> SqliteStore::postmortems_filed_since(core::TimePoint since) {
+  return impl_->run("reading post-mortems", [&] {
+    SQLite::Statement q(impl_->db, std::string(kSelectPostMortems) + "WHERE at >= ? ORDER BY at, id");
+    q.bind(1, detail::epoch(since));
+    return postmortem_rows(q);
   });
 }
 

@@ -131,14 +131,18 @@ struct SubmissionOutcome {
   std::exception_ptr error;  ///< set exactly when `ids` is not
 };
 
+/// What was learned from one decided escalation (one per escalation), written by `author` at `at`
+/// and rewritten in place by later edits.
 struct PostMortem {
   std::int64_t id = 0;
   std::string escalation_id;
-  std::string author;
-  core::TimePoint at{};
+  std::string author;    ///< person id (or the surface's user id when the rota has no such person)
+  core::TimePoint at{};  ///< when it was filed
   std::string what_triggered;
   std::string what_fixed;
   std::string what_to_automate;
+  std::optional<core::TimePoint> edited_at = {};  ///< the latest edit; nullopt when never edited
+  std::string edited_by = {};                     ///< who made the latest edit; empty when never edited
 };
 
 struct Drill {
@@ -294,8 +298,22 @@ class Store {
   virtual std::vector<core::RotaOverride> overrides_active_after(core::TimePoint t) = 0;
 
   // Learning.
-  virtual std::int64_t add_postmortem(const PostMortem& p) = 0;
+  /// Files the escalation's post-mortem (`p.id`, edited_at and edited_by are ignored) with a
+  /// "postmortem.filed" audit event and `outbox` (an empty escalation_id: this one), in one
+  /// transaction. An escalation has one post-mortem: StorageError conflict when it has one already,
+  /// constraint for an unknown escalation or an empty author.
+  virtual std::int64_t add_postmortem(const PostMortem& p, const std::vector<OutboxMessage>& outbox) = 0;
+  std::int64_t add_postmortem(const PostMortem& p) { return add_postmortem(p, {}); }
+  /// Rewrites post-mortem `p.id` of `p.escalation_id` with p's three texts, edited at `p.edited_at` by
+  /// `p.edited_by` (both required: StorageError constraint), and appends a "postmortem.edited" audit
+  /// event naming the fields that changed, with `outbox`, in one transaction. StorageError not_found
+  /// when there is no such post-mortem. Author and filing time never change.
+  virtual void edit_postmortem(const PostMortem& p, const std::vector<OutboxMessage>& outbox) = 0;
+  /// The escalation's post-mortems, oldest first (one, since post-mortems are filed through
+  /// add_postmortem; a store written before that rule may hold more).
   virtual std::vector<PostMortem> postmortems(const std::string& escalation_id) = 0;
+  /// Every post-mortem filed at or after `since`, in filing order (for export).
+  virtual std::vector<PostMortem> postmortems_filed_since(core::TimePoint since) = 0;
   virtual std::int64_t add_drill(const Drill& d) = 0;
   virtual std::vector<Drill> drills() = 0;
 

@@ -219,7 +219,10 @@ std::string escalation_page(const Viewer& viewer, const EscalationDetail& d, cor
     main += "<dl class=\"facts\"><dt>What triggered it</dt><dd>" + escape(p.what_triggered) +
             "</dd><dt>What fixed it</dt><dd>" + escape(p.what_fixed) + "</dd><dt>What to automate next</dt><dd>" +
             escape(p.what_to_automate) + "</dd><dt>Filed</dt><dd>" + escape(p.author) + ", " + time_element(p.at) +
-            "</dd></dl>";
+            "</dd>" +
+            (p.edited_at ? "<dt>Edited</dt><dd>" + escape(p.edited_by) + ", " + time_element(*p.edited_at) + "</dd>"
+                         : std::string()) +
+            "</dl>";
   main += "</div>";
   return layout(viewer, e.id, "", main, now);
 }
@@ -325,6 +328,7 @@ std::string describe_message(const std::string& kind, const std::string& payload
   const std::string reply = str("reply");
   if (reply == "decision") return "Decided by " + name(str("actor")) + ": “" + str("rationale") + "”";
   if (reply == "reowned") return "Re-owned by " + name(str("actor")) + ": “" + str("rationale") + "”";
+  if (reply == "postmortem") return "Post-mortem filed by " + name(str("actor")) + ".";
   if (reply == "reminder") {
     const std::string deadline = str("deadline");
     std::string notify;

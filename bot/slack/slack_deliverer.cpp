@@ -89,6 +89,7 @@ json reply_body(const json& payload, const core::Escalation& e, const core::Rota
   if (reply == "reowned")
     return handlers::reowned_reply(e, rota, string_field(payload, "actor"), string_field(payload, "rationale"));
   if (reply == "reminder") return reminder_body(payload, e, rota);
+  if (reply == "postmortem") return handlers::postmortem_reply(e, rota, string_field(payload, "actor"));
   throw BadPayload("unknown thread reply '" + reply + "'");
 }
 

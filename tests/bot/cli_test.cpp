@@ -116,10 +116,17 @@ struct CommandCase {
   std::string command, own_option;
 };
 const CommandCase kCommands[] = {
-    {"run", ""},          {"check-config", "--at"},   {"evaluate", "--expect"},
-    {"rota", "--weeks"},  {"audit verify", "--file"}, {"audit export", "--escalation"},
-    {"audit anchor", ""}, {"demo", "--at"},           {"erase", "--submission"},
+    {"run", ""},
+    {"check-config", "--at"},
+    {"evaluate", "--expect"},
+    {"rota", "--weeks"},
+    {"audit verify", "--file"},
+    {"audit export", "--escalation"},
+    {"audit anchor", ""},
+    {"demo", "--at"},
+    {"erase", "--submission"},
     {"report", "--format"},
+    {"postmortems", "--since"},
 };
 
 /// `args` is refused with exit code 2 and an output containing `message`.
@@ -592,6 +599,66 @@ TEST(Cli, ReportReadsTheWeeksFromTheStoreAsTextJsonAndCsv) {
   expect_usage_error("report --chart chart.pdf " + config, ".svg or .png");
   expect_usage_error("report --weeks 0 " + config, "--weeks");
   expect_usage_error("report --format pdf " + config, "--format");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, PostmortemsExportsWhatWasFiledSinceADateAsJsonAndCsv) {
+  const auto dir = std::filesystem::temp_directory_path() / ("desk-cli-pm-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(std::string(DESK_SOURCE_DIR) + "/deploy/desk.example.yaml", dir / "desk.yaml");
+  const std::string config = "--config " + (dir / "desk.yaml").string();
+  auto r = run("postmortems " + config + " --since 2026-11-01");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["postmortems"], nlohmann::json::array()) << "no database: nothing filed";
+  EXPECT_FALSE(std::filesystem::exists(dir / "escalation-desk.db")) << "a read-only command never creates one";
+
+  const auto day = [](int d) { return desk::core::TimePoint{std::chrono::sys_days{std::chrono::year{2026} / 11 / d}}; };
+  std::string filed, earlier;
+  {
+    auto store = desk::storage::SqliteStore::open((dir / "escalation-desk.db").string());
+    for (std::string* id : {&earlier, &filed}) {
+      desk::storage::NewSubmission ns = paid_ads_submission();
+      ns.escalation->drill = id == &filed;
+      ns.escalation->state = desk::core::EscalationState::rejected;
+      ns.escalation->decision = desk::core::Decision{desk::core::Macro::reject, "alice", day(2), "Unsupported claim."};
+      *id = store->add_submission(ns).escalation_id;
+    }
+    store->add_postmortem({0, earlier, "alice", day(2), "old", "old", "old"});
+    store->add_postmortem({0, filed, "alice", day(20) + std::chrono::hours(9), "A claim, \"unsourced\"",
+                           "Rejected it,\nthen asked for a source", "-1 lexicon rule"});
+  }
+  r = run("postmortems " + config + " --since 2026-11-20");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["since"], "2026-11-20T00:00:00Z");
+  ASSERT_EQ(j["postmortems"].size(), 1u) << r.out;
+  const auto& row = j["postmortems"][0];
+  EXPECT_EQ(row["escalation_id"], filed);
+  EXPECT_EQ(row["workflow"], "paid_ads");
+  EXPECT_EQ(row["decision"], "rejected");
+  EXPECT_EQ(row["decided_by"], "alice");
+  EXPECT_EQ(row["drill"], true);
+  EXPECT_EQ(row["author"], "alice");
+  EXPECT_EQ(row["filed_at"], "2026-11-20T09:00:00Z");
+  EXPECT_EQ(row["edited_at"], nullptr);
+  EXPECT_EQ(row["what_fixed"], "Rejected it,\nthen asked for a source");
+
+  r = run("postmortems " + config + " --since 2026-11-01 --format csv");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.rfind("escalation_id,workflow,decision,", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\r\n" + earlier + ",paid_ads,rejected,alice,2026-11-02T00:00:00Z,false,alice,"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(",true,alice,2026-11-20T09:00:00Z,,,\"A claim, \"\"unsourced\"\"\",\"Rejected it,\nthen asked "
+                       "for a source\",'-1 lexicon rule\r\n"),
+            std::string::npos)
+      << r.out;
+
+  expect_usage_error("postmortems " + config, "--since");
+  expect_usage_error("postmortems " + config + " --since 2026-02-30", "must be a date as YYYY-MM-DD");
+  expect_usage_error("postmortems " + config + " --since 30/11/2026", "--since");
+  expect_usage_error("postmortems " + config + " --since 2026-11-01 --format xml", "--format");
   std::filesystem::remove_all(dir);
 }
 

@@ -26,14 +26,8 @@ class DeskActionsTest : public ::testing::Test {
 
   /// A paid ad at 0.62, opened as intake opens it: it goes to the duty lead (alice).
   std::string open_escalation(const std::string& callback_url = "") {
-    core::Submission s;
-    s.workflow = "paid_ads";
-    s.channel = "linkedin";
-    s.agent = "ads-agent-1";
-    s.confidence = 0.62;
-    s.output = "Our new plan is here.";
+    core::Submission s = testing::low_confidence_ad(now_);
     s.callback_url = callback_url;
-    s.submitted_at = now_;
     return testing::open_as_intake(*store_, *policy_, s, now_);
   }
 

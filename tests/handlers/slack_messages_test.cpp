@@ -129,12 +129,11 @@ TEST_F(SlackMessagesTest, SlackDateGivesEpochForTheReaderAndUtcFallback) {
   EXPECT_EQ(slack_date(t), "<!date^1796029500^{date_short_pretty} {time}|2026-11-30 09:05 UTC>");
 }
 
-TEST_F(SlackMessagesTest, UpdateHasNoButtonsOnceAcceptedAndQuotesTheRationale) {
+TEST_F(SlackMessagesTest, UpdateHasOnlyThePostMortemButtonOnceAcceptedAndQuotesTheRationale) {
   auto e = open_paid_ad();
   apply(e, core::Macro::accept, "alice", "Claim verified with legal memo 12");
   const json update = escalation_update(e, view_of(e), rota_);
-  EXPECT_TRUE(blocks_of(update, "actions").empty());
-  EXPECT_TRUE(button_labels(update).empty());
+  EXPECT_EQ(button_labels(update), std::vector<std::string>{"Post-mortem"});
   const std::string dump = update.dump();
   EXPECT_NE(dump.find("*Accepted* by <@U0A> at <!date^"), std::string::npos);
   EXPECT_NE(dump.find(">Claim verified with legal memo 12"), std::string::npos);
@@ -143,11 +142,11 @@ TEST_F(SlackMessagesTest, UpdateHasNoButtonsOnceAcceptedAndQuotesTheRationale) {
   EXPECT_TRUE(block_kit_problems(update).empty());
 }
 
-TEST_F(SlackMessagesTest, UpdateHasNoButtonsOnceRejected) {
+TEST_F(SlackMessagesTest, UpdateHasOnlyThePostMortemButtonOnceRejected) {
   auto e = open_paid_ad();
   apply(e, core::Macro::reject, "alice", "Misleading claim about the plan");
   const json update = escalation_update(e, view_of(e), rota_);
-  EXPECT_TRUE(blocks_of(update, "actions").empty());
+  EXPECT_EQ(button_labels(update), std::vector<std::string>{"Post-mortem"});
   EXPECT_NE(update.dump().find("*Rejected* by <@U0A>"), std::string::npos);
 }
 

@@ -236,8 +236,8 @@ TEST(DeskEndToEnd, WrongUserIsRefusedThenTheOwnerDecidesWithARationale) {
   }
   ASSERT_TRUE(wait_for([&] {
     const auto now = posts_of(emulator, id);
-    return now.size() == 1 && buttons_of(now.front()).elements.empty() &&
-           now.front().dump().find(rationale) != std::string::npos;
+    return now.size() == 1 && buttons_of(now.front()).elements.size() == 1 &&
+           buttons_of(now.front()).labelled("Post-mortem") && now.front().dump().find(rationale) != std::string::npos;
   })) << posts_of(emulator, id).front().dump()
       << desk.process->output_so_far();
   EXPECT_NE(posts_of(emulator, id).front().dump().find("Accepted"), std::string::npos)
@@ -302,6 +302,116 @@ std::string submit_rationale(emu::SlackEmulator& emulator, const std::string& tr
   const std::string metadata = open.front().args["view"].value("private_metadata", "");
   return emulator.send_interactive(emu::view_submission_payload(
       "desk.rationale", metadata, "rationale", "rationale_input", rationale, user, emulator.issue_trigger_id()));
+}
+
+/// The answer the desk acked `envelope_id` with (a view_submission's errors), or null.
+json ack_of(const emu::SlackEmulator& emulator, const std::string& envelope_id) {
+  for (const auto& a : emulator.acks())
+    if (a.envelope_id == envelope_id) return a.payload;
+  return nullptr;
+}
+
+TEST(DeskEndToEnd, TheDeciderFilesAPostMortemThatTheApiShowsAndTheExportLists) {
+  TempDir dir("e2e-postmortem");
+  emu::SlackEmulator emulator(pki());
+  add_example_people(emulator);
+  const auto config = write_config(dir.path());
+  RunningDesk desk(emulator, config, 0);
+  ASSERT_TRUE(desk.up) << desk.process->output_so_far();
+
+  // Erin decides an escalation of hers; its message then offers only the Post-mortem button.
+  const auto created = submit(desk.port, "Thanks for the kind words, see you at the meetup!");
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  const std::string id = created.body["escalation"]["id"];
+  ASSERT_TRUE(wait_for([&] { return posts_of(emulator, id).size() == 1; })) << desk.process->output_so_far();
+  std::string trigger;
+  click(emulator, posts_of(emulator, id).front(), "Reject", kErin, &trigger);
+  ASSERT_TRUE(wait_for([&] { return !calls_with(emulator, "views.open", trigger).empty(); }))
+      << desk.process->output_so_far();
+  submit_rationale(emulator, trigger, kErin, "A meetup we are not running; do not promise it.");
+  ASSERT_TRUE(wait_for([&] { return buttons_of(posts_of(emulator, id).front()).labelled("Post-mortem") != nullptr; }))
+      << posts_of(emulator, id).front().dump() << desk.process->output_so_far();
+  const json decided = posts_of(emulator, id).front();
+
+  // Jo from sales may not file it: told privately who may.
+  click(emulator, decided, "Post-mortem", kJo, &trigger);
+  ASSERT_TRUE(wait_for([&] { return !calls_with(emulator, "chat.postEphemeral", kJo).empty(); }))
+      << desk.process->output_so_far();
+  EXPECT_NE(calls_with(emulator, "chat.postEphemeral", kJo).front().args.dump().find("may file its post-mortem"),
+            std::string::npos);
+  EXPECT_TRUE(calls_with(emulator, "views.open", trigger).empty());
+
+  // Erin clicks Post-mortem: the form opens, empty.
+  click(emulator, decided, "Post-mortem", kErin, &trigger);
+  ASSERT_TRUE(wait_for([&] { return !calls_with(emulator, "views.open", trigger).empty(); }))
+      << desk.process->output_so_far();
+  const auto open = calls_with(emulator, "views.open", trigger).front();
+  EXPECT_TRUE(open.error.empty()) << open.error;
+  const json view = open.args["view"];
+  ASSERT_EQ(view.value("callback_id", ""), "desk.postmortem") << view.dump();
+  const std::string metadata = view.value("private_metadata", "");
+
+  // Submitted without "what fixed it": the error shows under that field and nothing is filed.
+  auto form = [&](bool with_fix) {
+    json payload = emu::view_submission_payload("desk.postmortem", metadata, "what_triggered", "what_triggered_input",
+                                                "An invitation to an event we are not running.", kErin,
+                                                emulator.issue_trigger_id());
+    json& values = payload["view"]["state"]["values"];
+    if (with_fix)
+      values["what_fixed"]["what_fixed_input"] = {{"type", "plain_text_input"},
+                                                  {"value", "Rejected; the agent was told the events calendar."}};
+    values["what_to_automate"]["what_to_automate_input"] = {
+        {"type", "plain_text_input"}, {"value", "Give the agent the events calendar as a source."}};
+    return emulator.send_interactive(std::move(payload));
+  };
+  const auto missing = form(false);
+  ASSERT_TRUE(wait_for([&] { return emulator.acked(missing); }));
+  const json errors = ack_of(emulator, missing);
+  EXPECT_EQ(errors.value("response_action", ""), "errors") << errors.dump();
+  EXPECT_TRUE(errors["errors"].contains("what_fixed")) << errors.dump();
+  EXPECT_FALSE(errors["errors"].contains("what_triggered")) << errors.dump();
+  EXPECT_EQ(intake_request(desk.port, "GET", "/v1/escalations/" + id, kAgentToken).body["postmortem"], nullptr);
+
+  // Submitted whole: filed, the form closes, and the thread hears who filed it.
+  const auto whole = form(true);
+  ASSERT_TRUE(wait_for([&] { return emulator.acked(whole); }));
+  const json closed = ack_of(emulator, whole);
+  EXPECT_TRUE(!closed.is_object() || closed.value("response_action", "") != "errors") << closed.dump();
+  ASSERT_TRUE(wait_for([&] { return replies_of(emulator, id, "postmortem").size() == 1; }))
+      << desk.process->output_so_far();
+  EXPECT_NE(replies_of(emulator, id, "postmortem").front().dump().find(kErin), std::string::npos);
+
+  // The API shows it, with its author and times; the timeline has it.
+  const auto read = intake_request(desk.port, "GET", "/v1/escalations/" + id, kAgentToken);
+  ASSERT_EQ(read.status, 200) << read.head;
+  const json& pm = read.body["postmortem"];
+  EXPECT_EQ(pm["what_triggered"], "An invitation to an event we are not running.") << read.body.dump();
+  EXPECT_EQ(pm["what_fixed"], "Rejected; the agent was told the events calendar.");
+  EXPECT_EQ(pm["what_to_automate"], "Give the agent the events calendar as a source.");
+  EXPECT_EQ(pm["author"]["id"], "erin");
+  EXPECT_TRUE(pm["filed_at"].is_string());
+  EXPECT_EQ(pm["edited_at"], nullptr);
+  EXPECT_EQ(count(timeline_kinds(read.body), "postmortem.filed"), 1u);
+
+  // The export lists it (the desk still running beside it).
+  const auto yesterday = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) - std::chrono::days(1);
+  const std::chrono::year_month_day day{yesterday};
+  char since[16];
+  std::snprintf(since, sizeof since, "%04d-%02u-%02u", static_cast<int>(day.year()), static_cast<unsigned>(day.month()),
+                static_cast<unsigned>(day.day()));
+  DeskProcess exporter({{"PATH", "/usr/bin:/bin"}}, {DESK_BINARY, "postmortems", "--config", config, "--since", since});
+  const ChildResult exported = exporter.wait(30s);
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  const json listed = json::parse(exported.output, nullptr, false);
+  ASSERT_TRUE(listed.is_object()) << exported.output;
+  ASSERT_EQ(listed["postmortems"].size(), 1u) << exported.output;
+  EXPECT_EQ(listed["postmortems"][0]["escalation_id"], id);
+  EXPECT_EQ(listed["postmortems"][0]["decision"], "rejected");
+  EXPECT_EQ(listed["postmortems"][0]["author"], "erin");
+  EXPECT_EQ(listed["postmortems"][0]["drill"], false);
+
+  desk.process->signal(SIGTERM);
+  EXPECT_EQ(desk.process->wait(10s).exit_code, 0);
 }
 
 TEST(DeskEndToEnd, AnAgentOnMcpAwaitsTheDecisionTakenInSlack) {
@@ -448,11 +558,15 @@ TEST(DeskEndToEnd, AStoreWrittenBeforeScopesWereKeyedKeepsEachAgentsSubmissions)
     return std::pair{all, scopes.empty() ? std::string() : scopes.front()};
   };
   const auto submit_with_key = [&](std::uint16_t port) {
-    const json body = {{"workflow", "community_replies"}, {"channel", "linkedin"}, {"agent", "social-agent-3"},
-                       {"confidence", 0.62}, {"output", "Thanks, see you at the meetup!"}};
-    std::string raw = "POST /v1/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer " +
-                      std::string(kAgentToken) + "\r\nIdempotency-Key: meetup-1\r\nContent-Type: application/json\r\n" +
-                      "Content-Length: " + std::to_string(body.dump().size()) + "\r\n\r\n" + body.dump();
+    const json body = {{"workflow", "community_replies"},
+                       {"channel", "linkedin"},
+                       {"agent", "social-agent-3"},
+                       {"confidence", 0.62},
+                       {"output", "Thanks, see you at the meetup!"}};
+    std::string raw =
+        "POST /v1/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer " +
+        std::string(kAgentToken) + "\r\nIdempotency-Key: meetup-1\r\nContent-Type: application/json\r\n" +
+        "Content-Length: " + std::to_string(body.dump().size()) + "\r\n\r\n" + body.dump();
     const std::string answer = http(port, raw);
     const auto at = answer.find("\r\n\r\n");
     return json::parse(answer.substr(at == std::string::npos ? answer.size() : at + 4), nullptr, false);

@@ -127,5 +127,33 @@ TEST_F(MacrosTest, RightsAreRecheckedAtSubmission) {
   EXPECT_TRUE(apply(e_, {Macro::accept, "alice", "Still my escalation.", ""}, ctx(), now_ + std::chrono::days(7)).ok());
 }
 
+TEST_F(MacrosTest, NoPostmortemBeforeTheDecision) {
+  const auto out = may_file_postmortem(e_, "alice", ctx(), now_);
+  EXPECT_EQ(out.status, MacroOutcome::Status::invalid);
+  EXPECT_NE(out.message.find("no decision yet"), std::string::npos) << out.message;
+  EXPECT_TRUE(out.audit.empty());
+}
+
+TEST_F(MacrosTest, TheDeciderAndThoseWithRightsMayFileThePostmortem) {
+  ASSERT_TRUE(apply(e_, {Macro::reject, "dana", "Off-brand, do not publish.", ""}, ctx(), now_).ok());
+  EXPECT_TRUE(may_file_postmortem(e_, "dana", ctx(), now_ + 1h).ok());   // decided it (the director)
+  EXPECT_TRUE(may_file_postmortem(e_, "alice", ctx(), now_ + 1h).ok());  // its owner
+}
+
+TEST_F(MacrosTest, ABystanderMayNotFileThePostmortemAndLearnsWhoMay) {
+  ASSERT_TRUE(apply(e_, {Macro::accept, "alice", "Tone only; facts checked.", ""}, ctx(), now_).ok());
+  const auto out = may_file_postmortem(e_, "erin", ctx(), now_ + 1h);
+  EXPECT_EQ(out.status, MacroOutcome::Status::refused);
+  const std::string alice = core::display_name(rota_, "alice");
+  EXPECT_NE(out.message.find(alice), std::string::npos) << out.message;
+  EXPECT_NE(out.message.find(core::display_name(rota_, "dana")), std::string::npos) << out.message;
+  EXPECT_EQ(out.message.find(alice, out.message.find(alice) + 1), std::string::npos) << "named once: " << out.message;
+  ASSERT_EQ(out.audit.size(), 1u);
+  EXPECT_EQ(out.audit[0].kind, "rights.denied");
+  EXPECT_EQ(out.audit[0].actor, "erin");
+  EXPECT_EQ(out.audit[0].fields[0], (std::pair<std::string, std::string>{"attempted", "postmortem"}));
+  EXPECT_FALSE(may_file_postmortem(e_, "", ctx(), now_ + 1h).ok());
+}
+
 }  // namespace
 }  // namespace desk::macros

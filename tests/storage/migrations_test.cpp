@@ -161,6 +161,31 @@ TEST_F(MigrationsTest, UpgradesAVersion2DatabaseKeepingItsData) {
   EXPECT_TRUE(store->verify_audit().ok);
 }
 
+TEST_F(MigrationsTest, UpgradesAVersion9PostmortemToOneThatWasNeverEdited) {
+  {
+    SQLite::Database v9(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    migrate(v9, 9);
+    write_v1_rows(v9);
+    v9.exec(
+        "INSERT INTO postmortems (escalation_id, author, at, what_triggered, what_fixed, what_to_automate) "
+        "VALUES ('ESC-000001', 'lee', 1717236000, 'a guarantee', 'removed it', 'a lexicon entry')");
+  }
+  auto store = SqliteStore::open(path_);
+  EXPECT_EQ(store->settings().schema_version, latest_schema_version());
+  auto list = store->postmortems("ESC-000001");
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].what_fixed, "removed it");
+  EXPECT_FALSE(list[0].edited_at);
+  EXPECT_EQ(list[0].edited_by, "");
+  PostMortem edit = list[0];
+  edit.what_fixed = "removed it and told the agent";
+  edit.edited_at = kT0 + 1h;
+  edit.edited_by = "lee";
+  store->edit_postmortem(edit, {});
+  EXPECT_EQ(store->postmortems("ESC-000001")[0].edited_at, kT0 + 1h);
+  EXPECT_EQ(store->postmortems_filed_since(kT0).size(), 1u);
+}
+
 TEST_F(MigrationsTest, UpgradesAVersion3OutboxToSurfacesKeepingOrderAndPosts) {
   {
     SQLite::Database v3(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);

@@ -77,6 +77,97 @@ TEST_F(StoreRecordsTest, PostmortemForUnknownEscalationIsRefusedByForeignKey) {
             StorageError::Code::constraint);
 }
 
+TEST_F(StoreRecordsTest, ASecondPostmortemForOneEscalationIsAConflictAndChangesNothing) {
+  const auto ids = store_->add_submission(escalated_submission());
+  store_->add_postmortem({0, ids.escalation_id, "lee", kT0, "a", "b", "c"});
+  const auto audit_rows = store_->audit_trail(ids.escalation_id).size();
+  EXPECT_EQ(storage_error_code([&] {
+              store_->add_postmortem({0, ids.escalation_id, "sam", kT0, "x", "y", "z"});
+            }),
+            StorageError::Code::conflict);
+  ASSERT_EQ(store_->postmortems(ids.escalation_id).size(), 1u);
+  EXPECT_EQ(store_->postmortems(ids.escalation_id)[0].author, "lee");
+  EXPECT_EQ(store_->audit_trail(ids.escalation_id).size(), audit_rows);
+}
+
+TEST_F(StoreRecordsTest, AFiledPostmortemEnqueuesItsOutboxRowsWithTheFiling) {
+  const auto ids = store_->add_submission(escalated_submission());
+  OutboxMessage reply;
+  reply.surface = "slack";
+  reply.kind = "thread_reply";
+  reply.payload_json = R"({"reply":"postmortem","actor":"lee"})";
+  reply.created_at = reply.next_attempt_at = kT0;
+  store_->add_postmortem({0, ids.escalation_id, "lee", kT0, "a", "b", "c"}, {reply});
+  const auto rows = store_->outbox_of_escalation(ids.escalation_id, 100);
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows.back().kind, "thread_reply");
+  EXPECT_EQ(rows.back().escalation_id, ids.escalation_id);
+}
+
+TEST_F(StoreRecordsTest, AnEditRewritesTheTextsKeepsAuthorAndFilingTimeAndIsAudited) {
+  const auto ids = store_->add_submission(escalated_submission());
+  const auto id = store_->add_postmortem({0, ids.escalation_id, "lee", kT0, "a claim", "rewrote it", "lexicon"});
+  PostMortem edit{id, ids.escalation_id, "someone-else", kT0 + 5h, "a claim", "rewrote it twice", "a new rule"};
+  edit.edited_at = kT0 + 2h;
+  edit.edited_by = "lee";
+  store_->edit_postmortem(edit, {});
+  const auto list = store_->postmortems(ids.escalation_id);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].author, "lee");
+  EXPECT_EQ(list[0].at, kT0);
+  EXPECT_EQ(list[0].what_triggered, "a claim");
+  EXPECT_EQ(list[0].what_fixed, "rewrote it twice");
+  EXPECT_EQ(list[0].what_to_automate, "a new rule");
+  EXPECT_EQ(list[0].edited_at, kT0 + 2h);
+  EXPECT_EQ(list[0].edited_by, "lee");
+  const auto last = store_->audit_trail(ids.escalation_id).back().event;
+  EXPECT_EQ(last.kind, "postmortem.edited");
+  EXPECT_EQ(last.actor, "lee");
+  EXPECT_EQ(last.at, kT0 + 2h);
+  // Fields come back in their canonical (sorted) order.
+  EXPECT_EQ(last.fields, (std::vector<std::pair<std::string, std::string>>{{"changed", "what_fixed,what_to_automate"},
+                                                                           {"postmortem_id", std::to_string(id)}}));
+  EXPECT_TRUE(store_->verify_audit().ok);
+}
+
+TEST_F(StoreRecordsTest, AnEditOfAnUnknownPostmortemOrWithoutWhoAndWhenChangesNothing) {
+  const auto ids = store_->add_submission(escalated_submission());
+  const auto id = store_->add_postmortem({0, ids.escalation_id, "lee", kT0, "a", "b", "c"});
+  PostMortem edit{id + 1, ids.escalation_id, "lee", kT0, "x", "y", "z"};
+  edit.edited_at = kT0 + 1h;
+  edit.edited_by = "lee";
+  EXPECT_EQ(storage_error_code([&] { store_->edit_postmortem(edit, {}); }), StorageError::Code::not_found);
+  edit.id = id;
+  edit.escalation_id = "ESC-000404";
+  EXPECT_EQ(storage_error_code([&] { store_->edit_postmortem(edit, {}); }), StorageError::Code::not_found);
+  edit.escalation_id = ids.escalation_id;
+  edit.edited_by.clear();
+  EXPECT_EQ(storage_error_code([&] { store_->edit_postmortem(edit, {}); }), StorageError::Code::constraint);
+  edit.edited_by = "lee";
+  edit.edited_at.reset();
+  EXPECT_EQ(storage_error_code([&] { store_->edit_postmortem(edit, {}); }), StorageError::Code::constraint);
+  const auto list = store_->postmortems(ids.escalation_id);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].what_triggered, "a");
+  EXPECT_FALSE(list[0].edited_at);
+  EXPECT_EQ(store_->audit_trail(ids.escalation_id).back().event.kind, "postmortem.filed");
+}
+
+TEST_F(StoreRecordsTest, PostmortemsFiledSinceAreListedInFilingOrder) {
+  const auto first = store_->add_submission(escalated_submission());
+  const auto second = store_->add_submission(escalated_submission());
+  const auto third = store_->add_submission(escalated_submission());
+  store_->add_postmortem({0, second.escalation_id, "lee", kT0 + 3h, "a", "b", "c"});
+  store_->add_postmortem({0, first.escalation_id, "lee", kT0 + 2h, "a", "b", "c"});
+  store_->add_postmortem({0, third.escalation_id, "lee", kT0 - 1h, "a", "b", "c"});
+  const auto since = store_->postmortems_filed_since(kT0);
+  ASSERT_EQ(since.size(), 2u);
+  EXPECT_EQ(since[0].escalation_id, first.escalation_id);
+  EXPECT_EQ(since[1].escalation_id, second.escalation_id);
+  EXPECT_EQ(store_->postmortems_filed_since(kT0 - 1h).size(), 3u);
+  EXPECT_TRUE(store_->postmortems_filed_since(kT0 + 4h).empty());
+}
+
 TEST_F(StoreRecordsTest, DrillsRoundTripAndAreValidated) {
   NewSubmission s = escalated_submission();
   s.escalation->drill = true;

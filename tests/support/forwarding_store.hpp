@@ -68,8 +68,18 @@ class ForwardingStore : public storage::Store {
   std::vector<core::RotaOverride> overrides_active_after(core::TimePoint t) override {
     return inner_.overrides_active_after(t);
   }
-  std::int64_t add_postmortem(const storage::PostMortem& p) override { return inner_.add_postmortem(p); }
+  using Store::add_postmortem;
+  std::int64_t add_postmortem(const storage::PostMortem& p,
+                              const std::vector<storage::OutboxMessage>& outbox) override {
+    return inner_.add_postmortem(p, outbox);
+  }
+  void edit_postmortem(const storage::PostMortem& p, const std::vector<storage::OutboxMessage>& outbox) override {
+    inner_.edit_postmortem(p, outbox);
+  }
   std::vector<storage::PostMortem> postmortems(const std::string& id) override { return inner_.postmortems(id); }
+  std::vector<storage::PostMortem> postmortems_filed_since(core::TimePoint since) override {
+    return inner_.postmortems_filed_since(since);
+  }
   std::int64_t add_drill(const storage::Drill& d) override { return inner_.add_drill(d); }
   std::vector<storage::Drill> drills() override { return inner_.drills(); }
 

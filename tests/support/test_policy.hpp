@@ -95,4 +95,17 @@ inline core::Submission clean_reply(core::TimePoint at) {
   return s;
 }
 
+/// A paid ad below the workflow's confidence threshold: it escalates to the duty lead (alice in the
+/// first watch) and nothing else.
+inline core::Submission low_confidence_ad(core::TimePoint at) {
+  core::Submission s;
+  s.workflow = "paid_ads";
+  s.channel = "linkedin";
+  s.agent = "ads-agent-1";
+  s.confidence = 0.62;
+  s.output = "Our new plan is here.";
+  s.submitted_at = at;
+  return s;
+}
+
 }  // namespace desk::testing

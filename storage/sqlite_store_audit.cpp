@@ -323,6 +323,14 @@ Erasure SqliteStore::erase_submission(const std::string& submission_id, const st
       e.rationale = rationale.exec() > 0;
       e.notes = exec_for(impl_->db,
                          "DELETE FROM audit_notes WHERE seq IN (SELECT seq FROM audit WHERE escalation_id = ?)", id);
+      // What people wrote afterwards may quote the draft (a name, an address): it goes too.
+      SQLite::Statement postmortems(
+          impl_->db,
+          "UPDATE postmortems SET what_triggered = ?1, what_fixed = ?1, what_to_automate = ?1 "
+          "WHERE escalation_id = ?2");
+      postmortems.bind(1, kErasedText);
+      postmortems.bind(2, id);
+      e.postmortems = postmortems.exec();
       for (const char* path : {"$.rationale", "$.text"}) {
         SQLite::Statement q(impl_->db,
                             "UPDATE outbox SET payload_json = json_set(payload_json, ?1, ?2) "
@@ -339,10 +347,11 @@ Erasure SqliteStore::erase_submission(const std::string& submission_id, const st
                           at,
                           {{"submission_id", submission_id},
                            {"evidence_digest", digest},
-                           {"erased", "evidence,trigger_hits,stored_answer,rationales,outbox_texts"},
+                           {"erased", "evidence,trigger_hits,stored_answer,rationales,outbox_texts,postmortems"},
                            {"hits", std::to_string(e.hits)},
                            {"notes", std::to_string(e.notes)},
                            {"outbox_rows", std::to_string(e.outbox_rows)},
+                           {"postmortems", std::to_string(e.postmortems)},
                            {"erase_reason", reason}}}});
     impl_->enqueue(outbox, e.escalation_id);
     txn.commit();

@@ -204,6 +204,7 @@ struct Erasure {
   int hits = 0;            ///< trigger hits whose matched text and explanation were removed
   int notes = 0;           ///< rationales and reasons removed from beside the audit chain
   int outbox_rows = 0;     ///< outbox payloads whose texts were replaced
+  int postmortems = 0;     ///< post-mortems whose three texts were replaced
   bool rationale = false;  ///< the decision's rationale was removed
 };
 

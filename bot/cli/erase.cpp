@@ -54,7 +54,8 @@ int erase(const EraseOptions& o, std::ostream& out, std::ostream& err) {
   out << "erased " << e.submission_id << (e.escalation_id.empty() ? "" : " (" + e.escalation_id + ")")
       << ": its evidence text, " << e.hits << " trigger matches, the stored answer"
       << (e.rationale ? ", the decision's rationale" : "") << ", " << e.notes << " notes beside the audit trail and "
-      << e.outbox_rows << " outbox texts; " << surfaces_text(r.updated_surfaces) << "\n";
+      << e.outbox_rows << " outbox texts" << (e.postmortems > 0 ? ", the post-mortem's texts" : "") << "; "
+      << surfaces_text(r.updated_surfaces) << "\n";
   return kExitOk;
 }
 

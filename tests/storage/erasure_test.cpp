@@ -4,6 +4,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "storage/audit_chain.hpp"
@@ -57,6 +58,14 @@ class ErasureTest : public ::testing::Test {
         e, {{"decision.accepted", e.id, "lee", kT0 + 5min, {{"rationale", kRationale}, {"capacity", "owner"}}}},
         {reply}));
     store_->record_message({ids_.escalation_id, "slack", "C0DESK", "1700000000.000100", ""});
+    PostMortem pm;
+    pm.escalation_id = ids_.escalation_id;
+    pm.author = "lee";
+    pm.at = kT0 + 6min;
+    pm.what_triggered = "A reply quoted Jo Bloggs's number";
+    pm.what_fixed = "Removed the number";
+    pm.what_to_automate = "Mask phone numbers before drafting";
+    store_->add_postmortem(pm);
   }
 
   OutboxMessage update_row() const {
@@ -76,8 +85,10 @@ class ErasureTest : public ::testing::Test {
 
 TEST_F(ErasureTest, RationalesStayBesideTheChainWhichHoldsTheirDigests) {
   const auto trail = store_->audit_trail(ids_.escalation_id);
-  const AuditRow& decision = trail.back();
-  ASSERT_EQ(decision.event.kind, "decision.accepted");
+  const auto decided = std::find_if(trail.begin(), trail.end(),
+                                    [](const AuditRow& r) { return r.event.kind == "decision.accepted"; });
+  ASSERT_NE(decided, trail.end());
+  const AuditRow& decision = *decided;
   EXPECT_EQ(decision.stored_fields.find("Jo Bloggs"), std::string::npos) << decision.stored_fields;
   EXPECT_NE(decision.stored_fields.find(note_digest(kKey, "rationale", kRationale)), std::string::npos);
   ASSERT_EQ(decision.notes.size(), 1u);
@@ -112,7 +123,12 @@ TEST_F(ErasureTest, LeavesNoTraceInAnyTableNorInTheFileAndTheChainStillVerifies)
   EXPECT_EQ(e.hits, 4);
   EXPECT_EQ(e.notes, 1);
   EXPECT_EQ(e.outbox_rows, 1);
+  EXPECT_EQ(e.postmortems, 1);
   EXPECT_TRUE(e.rationale);
+  const auto postmortems = store_->postmortems(ids_.escalation_id);
+  ASSERT_EQ(postmortems.size(), 1u);
+  EXPECT_EQ(postmortems[0].what_to_automate, "(erased on request)");
+  EXPECT_EQ(postmortems[0].author, "lee");  // who filed it stays, as who decided does
 
   {
     SQLite::Database raw(path_, SQLite::OPEN_READONLY);

@@ -385,6 +385,20 @@ core::MetricTotals SqliteStore::metric_totals() {
   });
 }
 
+std::vector<std::string> SqliteStore::replayable_submissions(core::TimePoint since) {
+  return impl_->run("listing submissions to replay", [&] {
+    SQLite::Statement q(impl_->db,
+                        "SELECT s.id FROM submissions s JOIN evidence ev ON ev.submission_id = s.id "
+                        "LEFT JOIN escalations e ON e.submission_id = s.id "
+                        "WHERE s.received_at >= ? AND ev.erased_at IS NULL AND coalesce(e.drill, 0) = 0 "
+                        "AND coalesce(e.manual, 0) = 0 ORDER BY s.received_at, s.rowid");
+    q.bind(1, detail::epoch(since));
+    std::vector<std::string> ids;
+    while (q.executeStep()) ids.push_back(detail::text(q, 0));
+    return ids;
+  });
+}
+
 bool SqliteStore::update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
                                     const std::vector<OutboxMessage>& outbox) {
   return impl_->run("updating an escalation", [&] {

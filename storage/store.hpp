@@ -261,6 +261,9 @@ class Store {
   /// What the desk's work counters have counted since the store began, fire drills left out
   /// (core::MetricTotals): read at start, so that /metrics survives a restart unchanged.
   virtual core::MetricTotals metric_totals() = 0;
+  /// Ids of the agents' submissions received at or after `since` that a backtest can replay: their
+  /// text is not erased, and they are neither a fire drill's nor a manual escalation's. Oldest first.
+  virtual std::vector<std::string> replayable_submissions(core::TimePoint since) = 0;
   /// Writes the escalation if its stored version is still `e.version` (then bumps it) and appends
   /// `audit`, in one transaction. Returns false, changing nothing, if someone else changed it first.
   virtual bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit) {

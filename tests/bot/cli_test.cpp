@@ -11,8 +11,11 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <sstream>
 
+#include "bot/config/config_loader.hpp"
+#include "core/policy_engine.hpp"
 #include "storage/sqlite_store.hpp"
 
 namespace {
@@ -127,6 +130,7 @@ const CommandCase kCommands[] = {
     {"erase", "--submission"},
     {"report", "--format"},
     {"postmortems", "--since"},
+    {"backtest", "--format"},
 };
 
 /// `args` is refused with exit code 2 and an output containing `message`.
@@ -663,3 +667,100 @@ TEST(Cli, PostmortemsExportsWhatWasFiledSinceADateAsJsonAndCsv) {
 }
 
 }  // namespace
+
+namespace {
+
+/// A community reply judged by `engine` as the desk would have, stored with its verdict and hits.
+std::string store_judged(desk::storage::SqliteStore& store, const desk::core::PolicyEngine& engine,
+                         const std::string& output, desk::core::TimePoint at) {
+  desk::storage::NewSubmission ns;
+  ns.submission.workflow = "community_replies";
+  ns.submission.channel = "linkedin";
+  ns.submission.agent = "social-agent-3";
+  ns.submission.confidence = 0.95;
+  ns.submission.output = output;
+  ns.submission.submitted_at = at;
+  const auto ev = engine.evaluate(ns.submission);
+  ns.verdict = ev.verdict;
+  ns.hits = ev.hits;
+  if (ev.verdict == desk::core::Verdict::escalated) {
+    desk::core::Escalation e;
+    e.workflow = "community_replies";
+    e.channel = "linkedin";
+    e.agent = "social-agent-3";
+    e.owner_role = ev.owner_role;
+    e.owner_person = "hana";
+    e.opened_at = e.owned_since = at;
+    e.deadlines = {{desk::core::DeadlineKind::triage, at, std::nullopt}};
+    ns.escalation = e;
+    ns.audit = {{"escalation.opened", "", "social-agent-3", at, {{"workflow", "community_replies"}}}};
+  }
+  return store.add_submission(ns).submission_id;
+}
+
+}  // namespace
+
+TEST(Cli, BacktestReplaysTheStoreThroughAnotherPolicyRuleByRule) {
+  const auto dir = std::filesystem::temp_directory_path() / ("desk-cli-backtest-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(std::string(DESK_SOURCE_DIR) + "/deploy/desk.example.yaml", dir / "desk.yaml");
+  // The change under test: "free trial" is no longer a pricing term, "unbeatable" becomes a guarantee.
+  std::ifstream in(dir / "desk.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const auto& [from, to] : {std::pair<std::string, std::string>{"lowest price, free trial,", "lowest price,"},
+                                 {"terms: [guarantee,", "terms: [unbeatable, guarantee,"}}) {
+    const auto at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+  }
+  std::ofstream(dir / "new.yaml") << text;
+  const std::string old_config = (dir / "desk.yaml").string(), new_config = (dir / "new.yaml").string();
+  expect_usage_error("backtest --config " + new_config, "no database at");
+
+  const desk::core::TimePoint dec1{std::chrono::sys_days{std::chrono::year{2026} / 12 / 1}};
+  std::map<std::string, std::string> ids;
+  {
+    auto store = desk::storage::SqliteStore::open((dir / "escalation-desk.db").string());
+    const desk::core::Policy policy = desk::bot::load_config(old_config);  // the engine refers to it
+    const desk::core::PolicyEngine then(policy);
+    for (const char* draft : {"Our prices start low.", "This plan is unbeatable.", "Thanks for the kind words!",
+                              "Start your free trial today."})
+      ids[draft] = store_judged(*store, then, draft, dec1);
+    store_judged(*store, then, "Older, and unbeatable.", dec1 - std::chrono::days(40));  // outside the window
+  }
+  auto r = run("backtest --config " + new_config + " --since 30d --format json --at 2026-12-03T12:00:00Z");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["replayed"], 4);
+  EXPECT_EQ(j["escalated_before"], 2);  // prices, free trial
+  EXPECT_EQ(j["escalated_after"], 2);   // prices, unbeatable
+  EXPECT_EQ(j["newly_escalated"]["count"], 1);
+  EXPECT_EQ(j["newly_escalated"]["examples"], nlohmann::json::array({ids["This plan is unbeatable."]}));
+  EXPECT_EQ(j["newly_approved"]["count"], 1);
+  EXPECT_EQ(j["newly_approved"]["examples"], nlohmann::json::array({ids["Start your free trial today."]}));
+  ASSERT_EQ(j["rules"].size(), 2u) << j.dump(2);  // "prices" fires as before: not listed
+  std::map<std::string, nlohmann::json> rules;
+  for (const auto& rule : j["rules"]) rules[rule["rule_id"]] = rule;
+  ASSERT_TRUE(rules.count("lexicon/guarantees/unbeatable")) << j.dump(2);
+  EXPECT_EQ(rules["lexicon/guarantees/unbeatable"]["fired_before"], 0);
+  EXPECT_EQ(rules["lexicon/guarantees/unbeatable"]["fired_after"], 1);
+  EXPECT_EQ(rules["lexicon/guarantees/unbeatable"]["newly_escalated"], 1);
+  ASSERT_TRUE(rules.count("lexicon/pricing/free trial")) << j.dump(2);
+  EXPECT_EQ(rules["lexicon/pricing/free trial"]["fired_after"], 0);
+  EXPECT_EQ(rules["lexicon/pricing/free trial"]["newly_approved"], 1);
+
+  r = run("backtest --config " + new_config + " --at 2026-12-03T12:00:00Z");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("4 submissions replayed: 2 escalated then, 2 with this policy (no change)"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("lexicon/guarantees/unbeatable"), std::string::npos) << r.out;
+  // The same policy changes nothing; a longer window reaches the older draft.
+  r = run("backtest --config " + old_config + " --since 60d --format json --at 2026-12-03T12:00:00Z");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["replayed"], 5);
+  EXPECT_EQ(nlohmann::json::parse(r.out)["rules"].size(), 0u);
+  expect_usage_error("backtest --config " + new_config + " --since soon", "--since");
+  expect_usage_error("backtest --config " + new_config + " --format csv", "--format");
+  std::filesystem::remove_all(dir);
+}

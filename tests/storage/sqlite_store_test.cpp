@@ -198,6 +198,25 @@ TEST_F(SqliteStoreTest, MetricTotalsCountTheRecordedWorkAndLeaveDrillsOut) {
   EXPECT_EQ(t.times_to_respond, (std::vector<double>{420, 120}));
 }
 
+TEST_F(SqliteStoreTest, ReplayableSubmissionsLeaveOutErasedDrillsManualAndOlderOnes) {
+  const auto add = [&](const std::string& key, auto&& change) {
+    NewSubmission s = escalated_submission(key);
+    change(s);
+    return store_->add_submission(s).submission_id;
+  };
+  const std::string agents = add("a", [](NewSubmission&) {});
+  const std::string approved = store_->add_submission(approved_submission()).submission_id;
+  add("drill", [](NewSubmission& s) { s.escalation->drill = true; });
+  add("manual", [](NewSubmission& s) { s.escalation->manual = true; });
+  add("older", [](NewSubmission& s) { s.submission.submitted_at = kT0 - std::chrono::hours(24 * 40); });
+  const std::string erased = add("erased", [](NewSubmission&) {});
+  store_->erase_submission(erased, "cli:dpo", "ticket 7", kT0 + 1h, {});
+  EXPECT_EQ(store_->replayable_submissions(kT0 - std::chrono::hours(24 * 30)),
+            (std::vector<std::string>{agents, approved}));
+  EXPECT_EQ(store_->replayable_submissions(kT0 - std::chrono::hours(24 * 60)).size(), 3u);
+  EXPECT_TRUE(store_->replayable_submissions(kT0 + 1h).empty());
+}
+
 TEST_F(SqliteStoreTest, IdempotencyKeysAreScopedPerAgentToken) {
   store_->add_submission(escalated_submission("same-key"));
   NewSubmission other = escalated_submission("same-key");

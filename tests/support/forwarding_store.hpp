@@ -44,6 +44,9 @@ class ForwardingStore : public storage::Store {
     return inner_.escalations_opened_since(since);
   }
   core::MetricTotals metric_totals() override { return inner_.metric_totals(); }
+  std::vector<std::string> replayable_submissions(core::TimePoint since) override {
+    return inner_.replayable_submissions(since);
+  }
   using Store::update_escalation;
   bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
                          const std::vector<storage::OutboxMessage>& outbox) override {

@@ -97,6 +97,10 @@ struct Escalation {
   std::int64_t version = 0;      ///< storage's optimistic-concurrency counter: one concurrent decision wins
 
   bool with_legal() const;
+  /// From opening to the first response by someone with rights (their triage, or a decision taken
+  /// without one); nothing while nobody has responded. The weekly report and
+  /// desk_time_to_respond_seconds both measure this.
+  std::optional<Seconds> time_to_respond() const;
   /// Every hit found: hits_total, or the hits held when nobody counted more.
   std::size_t hit_count() const { return std::max(hits_total, hits.size()); }
   const Deadline* deadline(DeadlineKind kind) const;

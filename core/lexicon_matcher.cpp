@@ -319,6 +319,13 @@ std::vector<LexiconHit> LexiconMatcher::scan(std::string_view utf8_text, const s
   return hits;
 }
 
+std::size_t code_points(std::string_view text) {
+  std::size_t n = 0;
+  for (unsigned char c : text)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
 bool is_valid_utf8(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     if (static_cast<unsigned char>(text[i]) < 0x80) {  // most drafts are mostly ASCII

@@ -6,7 +6,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "core/report.hpp"
 #include "core/text_scan.hpp"
 
 namespace desk::core {
@@ -262,8 +261,8 @@ void Metrics::count_committed(Verdict verdict, const std::vector<TriggerHit>& hi
 void Metrics::count_change(const Escalation& before, const Escalation& after) {
   if (after.drill) return;
   count_escalation_moved(before.state, after.state);
-  if (time_to_respond(before)) return;
-  if (const auto responded = time_to_respond(after)) observe_time_to_respond(static_cast<double>(responded->count()));
+  if (before.time_to_respond()) return;
+  if (const auto responded = after.time_to_respond()) observe_time_to_respond(static_cast<double>(responded->count()));
 }
 void Metrics::count_ping() { pings_.add({}); }
 void Metrics::count_breach(DeadlineKind kind) { breaches_.add(one(to_string(kind))); }

@@ -136,7 +136,7 @@ class Metrics {
   /// desk_escalations_opened_total and desk_escalations{state="open"}.
   void count_committed(Verdict verdict, const std::vector<TriggerHit>& hits, std::string_view owner_role);
   /// An escalation's committed change from `before` to `after`: its state (desk_escalations) and, at
-  /// its first response, desk_time_to_respond_seconds (core::time_to_respond). Drills count nowhere.
+  /// its first response, desk_time_to_respond_seconds (Escalation::time_to_respond). Drills count nowhere.
   void count_change(const Escalation& before, const Escalation& after);
   void count_ping();                                                            ///< desk_pings_total
   void count_breach(DeadlineKind kind);                                         ///< desk_breaches_total{kind}

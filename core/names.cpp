@@ -84,6 +84,13 @@ const char* to_string(Holding::Source source) { return name_of(kSourceNames, sou
 
 bool Escalation::with_legal() const { return owner_role == kLegalRole; }
 
+std::optional<Seconds> Escalation::time_to_respond() const {
+  std::optional<TimePoint> responded = triaged_at;
+  if (!responded && decision) responded = decision->at;
+  if (!responded) return std::nullopt;
+  return std::max(Seconds{0}, *responded - opened_at);
+}
+
 const Deadline* Escalation::deadline(DeadlineKind kind) const {
   for (const auto& d : deadlines)
     if (d.kind == kind) return &d;

@@ -57,13 +57,6 @@ std::vector<std::string> policy_rule_ids(const Policy& policy) {
   return {ids.begin(), ids.end()};
 }
 
-std::optional<Seconds> time_to_respond(const Escalation& e) {
-  std::optional<TimePoint> responded = e.triaged_at;
-  if (!responded && e.decision) responded = e.decision->at;
-  if (!responded) return std::nullopt;
-  return std::max(Seconds{0}, *responded - e.opened_at);
-}
-
 TimePoint iso_week_start(TimePoint t) {
   const auto day = std::chrono::floor<Days>(t);
   const std::chrono::weekday wd{day};
@@ -125,7 +118,7 @@ WeeklyReport weekly_report(const std::vector<EscalationFacts>& facts, const std:
       continue;
     }
     ++week.opened;
-    if (const auto responded = time_to_respond(e)) respond[index].push_back(*responded);
+    if (const auto responded = e.time_to_respond()) respond[index].push_back(*responded);
     if (e.decision) {
       ++week.decided;
       decide[index].push_back(std::max(Seconds{0}, e.decision->at - e.opened_at));

@@ -59,11 +59,6 @@ struct WeeklyReport {
 /// "personal_data/<kind>", "stale_citation/<workflow>"), sorted.
 std::vector<std::string> policy_rule_ids(const Policy& policy);
 
-/// From opening to the first response by someone with rights (their triage, or a decision taken
-/// without one); nothing while nobody has responded. The report and desk_time_to_respond_seconds
-/// both measure this.
-std::optional<Seconds> time_to_respond(const Escalation& e);
-
 /// The Monday 00:00 UTC that starts the ISO week of `t`.
 TimePoint iso_week_start(TimePoint t);
 /// "2026-W49" for the ISO week starting on `monday`.

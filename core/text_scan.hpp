@@ -83,6 +83,9 @@ bool iban_valid(std::string_view iban);    ///< spaces allowed; country length a
 
 /// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
 bool is_valid_utf8(std::string_view text);
+
+/// Characters (code points) in UTF-8 `text`: what people count when a limit says "characters".
+std::size_t code_points(std::string_view text);
 /// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by `replacement`.
 /// One byte for one byte, so offsets found in the copy index the original too.
 std::string replace_invalid_utf8(std::string_view text, char replacement = '\x1a');

@@ -15,11 +15,6 @@ using Status = macros::MacroOutcome::Status;
 // A version conflict means another click or desk committed first; three tries settle any real race.
 constexpr int kMaxAttempts = 3;
 constexpr std::size_t kMaxWhatBytes = 40'000;
-constexpr std::size_t kMaxShownIdBytes = 100;
-
-constexpr const char* kDatabaseTrouble =
-    "The desk cannot reach its database right now, so nothing changed. Try again in a minute.";
-constexpr const char* kInternalTrouble = "The desk failed to handle this, so nothing changed. Try again in a minute.";
 
 DecisionResult refused(std::string message, std::string log = {}, std::string field = {}) {
   DecisionResult r;
@@ -30,22 +25,12 @@ DecisionResult refused(std::string message, std::string log = {}, std::string fi
   return r;
 }
 
-/// An id as typed by a stranger, short enough to quote back.
-std::string quoted_id(const std::string& id) {
-  return id.size() <= kMaxShownIdBytes ? id : id.substr(0, kMaxShownIdBytes) + "...";
-}
-
 /// Why a button or form of generation `generation` no longer applies to `e`; empty when it still does.
 /// A decided escalation is left to the macros, which answer "already decided by …".
 std::string changed_since(const core::Escalation& e, int generation, const core::Rota& rota) {
   if (core::is_decided(e.state) || e.generation == generation) return {};
   return e.id + " was re-owned to " + e.owner_role + " (" + core::display_name(rota, e.owner_person) + ") at " +
          core::format_utc(e.owned_since);
-}
-
-std::string trimmed(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  return b == std::string::npos ? std::string() : s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
 }
 
 /// Every problem with a manual escalation at once, by field.
@@ -87,6 +72,16 @@ std::string override_refusal(const core::Rota& r, const core::RoleSpec& spec, co
 }
 
 }  // namespace
+
+std::string quoted_id(const std::string& id) {
+  constexpr std::size_t kMaxShownIdBytes = 100;
+  return id.size() <= kMaxShownIdBytes ? id : id.substr(0, kMaxShownIdBytes) + "...";
+}
+
+std::string trimmed(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  return b == std::string::npos ? std::string() : s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
 
 DeskActions::DeskActions(DeskActionDependencies deps) : deps_(std::move(deps)) {}
 

@@ -21,6 +21,18 @@
 
 namespace desk::handlers {
 
+/// What a person is told when their change could not be made for the desk's own trouble (the log
+/// says what it was).
+inline constexpr const char* kDatabaseTrouble =
+    "The desk cannot reach its database right now, so nothing changed. Try again in a minute.";
+inline constexpr const char* kInternalTrouble =
+    "The desk failed to handle this, so nothing changed. Try again in a minute.";
+
+/// An id as typed by a stranger, cut to 100 bytes so it can be quoted back.
+std::string quoted_id(const std::string& id);
+/// `s` without leading or trailing spaces, tabs and line ends: what a form field says.
+std::string trimmed(const std::string& s);
+
 /// What the desk's actions work with. The store must outlive them.
 struct DeskActionDependencies {
   storage::Store& store;

@@ -16,11 +16,6 @@ using Status = PostMortemResult::Status;
 // A conflict means someone filed it while this form was open: look again once, and the second pass
 // sees theirs (an edit if it was the same person's double submit, a refusal otherwise).
 constexpr int kMaxAttempts = 2;
-constexpr std::size_t kMaxShownIdBytes = 100;
-
-constexpr const char* kDatabaseTrouble =
-    "The desk cannot reach its database right now, so nothing changed. Try again in a minute.";
-constexpr const char* kInternalTrouble = "The desk failed to handle this, so nothing changed. Try again in a minute.";
 
 PostMortemResult answer(Status status, std::string message, std::string log = {}) {
   PostMortemResult r;
@@ -30,31 +25,19 @@ PostMortemResult answer(Status status, std::string message, std::string log = {}
   return r;
 }
 
-std::string trimmed(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  return b == std::string::npos ? std::string() : s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
-
-std::size_t code_points(const std::string& s) {
-  std::size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
-}
-
 /// What is wrong with one field's text; empty when nothing is.
 std::string field_error(const std::string& text, const char* missing) {
   const std::string t = trimmed(text);
   if (t.empty()) return missing;
   if (!core::is_valid_utf8(t)) return "This text is not valid UTF-8; type it again.";
   if (t.find('\0') != std::string::npos) return "This text contains a NUL character.";
-  if (const std::size_t n = code_points(t); n > kMaxPostMortemChars)
+  if (const std::size_t n = core::code_points(t); n > kMaxPostMortemChars)
     return "This is too long (" + std::to_string(n) + " characters): keep it to " +
            std::to_string(kMaxPostMortemChars) + " and link to the rest.";
   return {};
 }
 
-PostMortemText trimmed(const PostMortemText& t) {
+PostMortemText trimmed_texts(const PostMortemText& t) {
   return {trimmed(t.what_triggered), trimmed(t.what_fixed), trimmed(t.what_to_automate)};
 }
 
@@ -110,9 +93,7 @@ PostMortemResult PostMortemActions::check(const std::string& escalation_id, cons
                                           core::TimePoint now) {
   auto e = deps_.store.escalation(escalation_id, storage::Hits::skip);
   if (!e) {
-    const std::string shown =
-        escalation_id.size() <= kMaxShownIdBytes ? escalation_id : escalation_id.substr(0, kMaxShownIdBytes) + "...";
-    return answer(Status::invalid, "The desk has no escalation " + shown + ", so nothing changed.");
+    return answer(Status::invalid, "The desk has no escalation " + quoted_id(escalation_id) + ", so nothing changed.");
   }
   const auto policy = deps_.resolve_policy ? deps_.resolve_policy(e->policy_digest) : nullptr;
   if (!policy)
@@ -165,7 +146,7 @@ PostMortemResult PostMortemActions::submit(const std::string& escalation_id, con
         r.message = "Some fields need another look.";
         return r;
       }
-      const PostMortemText text = trimmed(typed);
+      const PostMortemText text = trimmed_texts(typed);
       if (r.postmortem) {
         r.edited = true;
         if (same_texts(*r.postmortem, text)) return r;  // saved again unchanged: nothing to record

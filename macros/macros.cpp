@@ -7,13 +7,6 @@ namespace {
 
 bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-std::size_t code_points(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
-}
-
 MacroOutcome from_rights(const core::Rights& rights, std::vector<core::AuditEvent> audit) {
   MacroOutcome out;
   out.status = rights.status == core::Rights::Status::already_decided ? MacroOutcome::Status::already_decided
@@ -49,7 +42,7 @@ RationaleCheck check_rationale(std::string_view text, std::size_t min_chars, std
   while (!text.empty() && is_space(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   while (!text.empty() && is_space(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   RationaleCheck r;
-  const std::size_t n = code_points(text);
+  const std::size_t n = core::code_points(text);
   if (n == 0) {
     r.error = "Write a rationale: every decision needs one.";
   } else if (n < min_chars) {

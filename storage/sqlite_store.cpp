@@ -3,8 +3,6 @@
 // the outbox and Slack posts in sqlite_store_outbox.cpp.
 #include "storage/sqlite_store.hpp"
 
-#include "core/report.hpp"
-
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -378,7 +376,7 @@ core::MetricTotals SqliteStore::metric_totals() {
       e.triaged_at = detail::optional_time(q, 1);
       if (const auto decided = detail::optional_time(q, 2))
         e.decision = core::Decision{core::Macro::accept, {}, *decided, {}};
-      if (const auto responded = core::time_to_respond(e))
+      if (const auto responded = e.time_to_respond())
         t.times_to_respond.push_back(static_cast<double>(responded->count()));
     }
     return t;

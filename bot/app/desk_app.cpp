@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -68,6 +69,9 @@ struct DeskSecrets {
   std::vector<std::string> console_tokens;
   std::vector<std::string> admin_tokens;
   std::string token_scope_key;  ///< handlers::token_scope_key(DESK_AUDIT_KEY); empty without the key
+  /// The agents' and admins' tokens as digests under token_scope_key: built once, for the start-up
+  /// rewrite of older scopes and for the callbacks' keys (the intake builds its own from the same).
+  std::shared_ptr<const handlers::AgentTokens> agent_tokens;
 };
 
 /// Tokens shorter than this are refused at start: they could be guessed.
@@ -125,8 +129,7 @@ class Desk {
     CallbackOptions options;
     options.allow_loopback = policy.desk.callbacks_allow_loopback;
     options.previous_secret = secrets.previous_callback_secret.value_or("");
-    options.tokens =
-        std::make_shared<const handlers::AgentTokens>(secrets.token_scope_key, secrets.intake_tokens, secrets.admin_tokens);
+    options.tokens = secrets.agent_tokens;
     return options;
   }
 
@@ -141,14 +144,15 @@ class Desk {
 
   /// Starts the enabled surfaces and the workers, runs until stopped; returns the exit code.
   int run() {
-    if (const int code = make_surfaces(); code != kExitStopped) return code;
-    // The figures of the work the store records pick up where the last process left them.
+    // The figures of the work the store records pick up where the last process left them: read
+    // before any surface exists, so a database that does not read stops nothing half-started.
     try {
       metrics_.restore(store_.metric_totals());
     } catch (const storage::StorageError& e) {
       std::cerr << "escalation-desk: " << e.what() << "\n";
       return kExitNotConfigured;
     }
+    if (const int code = make_surfaces(); code != kExitStopped) return code;
     timer_.emplace(
         io_.get_executor(), store_, policies_.resolver(), clock_, &metrics_,
         [this] {
@@ -163,10 +167,10 @@ class Desk {
     outbox_.count_errors_in(&metrics_);
     callback_outbox_.count_errors_in(&metrics_, "callbacks");
     const auto current = policies_.current();
-    intake_.emplace(handlers::IntakeDependencies{
-        current->policy(), current->engine(), current->rota(), store_, metrics_, secrets_.intake_tokens,
-        [this] { return health(); }, surface_names_, intake_limits(), secrets_.admin_tokens, callback_secrets(),
-        secrets_.token_scope_key});
+    intake_.emplace(handlers::IntakeDependencies{current->policy(), current->engine(), current->rota(), store_,
+                                                 metrics_, secrets_.intake_tokens, [this] { return health(); },
+                                                 surface_names_, intake_limits(), secrets_.admin_tokens,
+                                                 callback_secrets(), secrets_.token_scope_key});
     // Intake commits run on their own thread, many submissions per transaction (one fsync), so this
     // thread, which also acks every surface's events, never waits for the disk on the agents' behalf.
     IntakeCommitterOptions committer_options;
@@ -619,12 +623,12 @@ int open_and_run(const core::Policy& policy, DeskMode mode) {
   }
   if (mode.sandbox && mode.demo) secrets.intake_tokens.push_back(mode.demo_token);
   secrets.token_scope_key = handlers::token_scope_key(store_options.audit_key);
+  secrets.agent_tokens = std::make_shared<const handlers::AgentTokens>(secrets.token_scope_key, secrets.intake_tokens,
+                                                                       secrets.admin_tokens);
   // A store written before scopes were keyed keeps each configured token's submissions: their plain
   // digests become keyed ones, once (a token no longer configured keeps its rows as they were).
   try {
-    const auto rewrites = handlers::AgentTokens(secrets.token_scope_key, secrets.intake_tokens, secrets.admin_tokens)
-                              .unkeyed_scopes();
-    if (const std::size_t moved = store->rekey_idempotency_scopes(rewrites); moved > 0)
+    if (const std::size_t moved = store->rekey_idempotency_scopes(secrets.agent_tokens->unkeyed_scopes()); moved > 0)
       slack::log_info("intake.scopes_keyed", {{"submissions", std::to_string(moved)}});
   } catch (const storage::StorageError& e) {
     std::cerr << "escalation-desk: " << e.what() << "\n";

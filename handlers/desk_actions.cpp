@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/lifecycle.hpp"
+#include "handlers/drills.hpp"
 #include "handlers/submission_parser.hpp"
 
 namespace desk::handlers {
@@ -176,7 +177,16 @@ DecisionResult DeskActions::decide_checked(core::Escalation e, int generation, c
       return r;
     }
     const std::string rationale = macros::check_rationale(request.rationale, ctx.policy.desk.min_rationale_chars).text;
-    if (deps_.store.update_escalation(next, r.outcome.audit, decision_outbox(next, request.actor, rationale, now))) {
+    auto outbox = decision_outbox(next, request.actor, rationale, now);
+    // The decision that ends a fire drill scores it, in the same commit.
+    std::optional<storage::DrillScoring> scoring;
+    if (auto step = drill_scoring(deps_.store, e, next, request.actor, ctx, deps_.surfaces, now)) {
+      scoring = step->scoring;
+      r.outcome.audit.push_back(step->audit);
+      outbox.insert(outbox.end(), std::make_move_iterator(step->outbox.begin()),
+                    std::make_move_iterator(step->outbox.end()));
+    }
+    if (deps_.store.update_escalation(next, r.outcome.audit, outbox, scoring)) {
       r.changed = true;
       if (deps_.metrics) deps_.metrics->count_change(e, next);
       r.escalation = std::move(next);
@@ -199,13 +209,94 @@ std::vector<storage::OutboxMessage> DeskActions::decision_outbox(const core::Esc
       effect_rows(Effect::thread_reply, deps_.surfaces, e.id,
                   {{"reply", decided ? "decision" : "reowned"}, {"actor", actor}, {"rationale", rationale}}, now);
   out.insert(out.end(), std::make_move_iterator(replies.begin()), std::make_move_iterator(replies.end()));
-  if (decided) {
+  if (decided && !e.drill) {  // a drill's draft came from no agent: nobody to call back
     const auto submission = deps_.store.submission(e.submission_id);
     if (submission && !submission->submission.callback_url.empty())
       out.push_back(effect_row(Effect::decision_callback, std::string(kAgentSurface), e.id,
                                {{"url", submission->submission.callback_url}}, now));
   }
   return out;
+}
+
+DeskActions::OpenedEscalation DeskActions::open_and_commit(const PolicySet& policy, const core::Submission& s,
+                                                           const core::Evaluation& ev,
+                                                           std::vector<core::AuditEvent> audit,
+                                                           std::optional<storage::Drill> drill, core::TimePoint now) {
+  const auto overrides = deps_.store.overrides_active_after(now);
+  const core::LifecycleContext ctx{policy.policy(), policy.rota(), overrides};
+  core::Opened opened = core::open_escalation(s, ev, ctx, now);
+  opened.escalation.drill = drill.has_value();
+  // Its own transaction first: at worst an unused content-addressed snapshot is left behind.
+  if (!policy.digest().empty()) deps_.store.save_policy_snapshot(policy.digest(), policy.policy().source_text);
+
+  storage::NewSubmission ns;
+  ns.submission = s;
+  ns.verdict = core::Verdict::escalated;
+  ns.hits = ev.hits;
+  ns.escalation = std::move(opened.escalation);
+  ns.audit = std::move(audit);
+  ns.audit.insert(ns.audit.end(), opened.audit.begin(), opened.audit.end());
+  ns.outbox = effect_rows(Effect::post_escalation, deps_.surfaces, "", json::object(), now);
+  ns.drill = std::move(drill);
+  OpenedEscalation out;
+  out.escalation_id = deps_.store.add_submission(ns).escalation_id;
+  const std::string& owner = ns.escalation->owner_person;
+  out.owner_name = owner.empty() ? std::string("not yet known") : core::display_name(policy.rota(), owner);
+  return out;
+}
+
+DrillStartResult DeskActions::start_drill(const DrillStart& request, core::TimePoint now) {
+  DrillStartResult r;
+  try {
+    const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
+    if (!policy) {
+      r.message = "The desk has no policy loaded; no drill was started.";
+      r.log = "no current policy";
+      return r;
+    }
+    const auto overrides = deps_.store.overrides_active_after(now);
+    const core::LifecycleContext ctx{policy->policy(), policy->rota(), overrides};
+    const auto rights = macros::may_start_drill(request.actor, ctx, now);
+    if (!rights.ok()) {
+      deps_.store.append_audit(rights.audit);
+      r.status = DrillStartResult::Status::refused;
+      r.message = rights.message;
+      return r;
+    }
+    auto planned = plan_drill(policy->policy(), {request.scenario, request.workflow, request.actor}, now);
+    if (const auto* problem = std::get_if<DrillProblem>(&planned)) {
+      r.field = problem->field;
+      r.message = problem->message;
+      return r;
+    }
+    const DrillPlan& plan = std::get<DrillPlan>(planned);
+    r.workflow = plan.workflow;
+    const core::Evaluation ev = policy->engine().evaluate(plan.draft);
+    if (ev.verdict == core::Verdict::approved) {
+      const storage::Drill missed = missed_drill(plan, request.actor, now);
+      deps_.store.add_drill(missed, {drill_missed_event(missed)});
+      r.status = DrillStartResult::Status::missed;
+      r.message = missed.score->checks.front().reason;
+      r.changed = true;
+      return r;
+    }
+    storage::Drill record = drill_record(plan, request.actor, now);
+    const OpenedEscalation opened =
+        open_and_commit(*policy, plan.draft, ev, {drill_started_event(record)}, std::move(record), now);
+    r.status = DrillStartResult::Status::started;
+    r.escalation_id = opened.escalation_id;
+    r.owner_name = opened.owner_name;
+    r.changed = true;
+  } catch (const storage::StorageError& err) {
+    r = {};
+    r.message = kDatabaseTrouble;
+    r.log = std::string("storage failure starting a drill: ") + err.what();
+  } catch (const std::exception& err) {
+    r = {};
+    r.message = kInternalTrouble;
+    r.log = std::string("failure starting a drill: ") + err.what();
+  }
+  return r;
 }
 
 ManualEscalationResult DeskActions::escalate(const ManualEscalation& m, core::TimePoint now) {
@@ -230,30 +321,18 @@ ManualEscalationResult DeskActions::escalate(const ManualEscalation& m, core::Ti
     s.permalink = trimmed(m.where);
     s.submitted_at = now;
     const core::Evaluation ev = policy->engine().evaluate_manual(s, why.text);
-    const auto overrides = deps_.store.overrides_active_after(now);
-    const core::LifecycleContext ctx{policy->policy(), policy->rota(), overrides};
-    core::Opened opened = core::open_escalation(s, ev, ctx, now);
-    // Its own transaction first: at worst an unused content-addressed snapshot is left behind.
-    if (!policy->digest().empty()) deps_.store.save_policy_snapshot(policy->digest(), policy->policy().source_text);
-
-    storage::NewSubmission ns;
-    ns.submission = s;
-    ns.verdict = core::Verdict::escalated;
-    ns.hits = ev.hits;
-    ns.escalation = std::move(opened.escalation);
-    ns.audit.push_back({"submission.received",
-                        "",
-                        m.actor,
-                        now,
-                        {{"workflow", s.workflow}, {"verdict", "escalated"}, {"by", m.actor}}});
-    ns.audit.insert(ns.audit.end(), opened.audit.begin(), opened.audit.end());
-    ns.outbox = effect_rows(Effect::post_escalation, deps_.surfaces, "", json::object(), now);
-    r.escalation_id = deps_.store.add_submission(ns).escalation_id;
+    const OpenedEscalation opened =
+        open_and_commit(*policy, s, ev,
+                        {{"submission.received",
+                          "",
+                          m.actor,
+                          now,
+                          {{"workflow", s.workflow}, {"verdict", "escalated"}, {"by", m.actor}}}},
+                        std::nullopt, now);
+    r.escalation_id = opened.escalation_id;
+    r.owner_name = opened.owner_name;
     r.changed = true;
-
     if (deps_.metrics) deps_.metrics->count_committed(core::Verdict::escalated, ev.hits, ev.owner_role);
-    const std::string& owner = ns.escalation->owner_person;
-    r.owner_name = owner.empty() ? std::string("not yet known") : core::display_name(policy->rota(), owner);
   } catch (const storage::StorageError& err) {
     r.errors = {{kManualWhy, kDatabaseTrouble}};
     r.log = std::string("storage failure on a form: ") + err.what();

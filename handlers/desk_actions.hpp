@@ -78,6 +78,24 @@ struct ManualEscalationResult {
   bool ok() const { return errors.empty() && !escalation_id.empty(); }
 };
 
+/// A fire drill someone started from a surface (/drill in Slack).
+struct DrillStart {
+  std::string scenario;
+  std::string workflow;  ///< optional
+  std::string actor;     ///< person id (or the surface's user id when the rota has no such person)
+};
+
+struct DrillStartResult {
+  enum class Status { started, missed, refused, invalid } status = Status::invalid;
+  std::string field;    ///< invalid: "scenario" or "workflow"
+  std::string message;  ///< refused or invalid: for the person; missed: why the score is 0
+  std::string escalation_id;
+  std::string workflow;
+  std::string owner_name;  ///< started: who owns it ("not yet known" when the rota has nobody)
+  bool changed = false;
+  std::string log;
+};
+
 /// The longest a rota override may last.
 inline constexpr core::Seconds kMaxOverrideLength = std::chrono::hours(24 * 31);
 
@@ -119,6 +137,12 @@ class DeskActions {
   /// Opens an escalation a person asked for, with the same clocks and audit as an agent's.
   ManualEscalationResult escalate(const ManualEscalation& request, core::TimePoint now);
 
+  /// Starts a fire drill: checks who may (the marketing director and the desk's leads; a refusal is
+  /// audited), then sends the scenario's draft through the policy like an agent's. Escalated: it opens
+  /// a drill escalation with the real clocks and rights, posted on every surface. Let through: the
+  /// drill is recorded as missed, scored 0. Either way nothing counts in the real figures.
+  DrillStartResult start_drill(const DrillStart& request, core::TimePoint now);
+
   /// Sets a rota override from now until `until`. The role is checked first, then rights (someone
   /// who may not set overrides learns that whatever else is wrong; the attempt is audited), then the
   /// person and the end (in the future, at most kMaxOverrideLength ahead). Commits it with its audit.
@@ -129,6 +153,15 @@ class DeskActions {
                                core::TimePoint now);
   DecisionResult decide_checked(core::Escalation e, int generation, const macros::MacroRequest& request,
                                 core::TimePoint now);
+  struct OpenedEscalation {
+    std::string escalation_id;
+    std::string owner_name;
+  };
+  /// Opens an escalation for `s` as evaluated and commits it with its submission, `audit` (then the
+  /// opening's own events), a post on every surface and, for a fire drill, the drill's record.
+  OpenedEscalation open_and_commit(const PolicySet& policy, const core::Submission& s, const core::Evaluation& ev,
+                                   std::vector<core::AuditEvent> audit, std::optional<storage::Drill> drill,
+                                   core::TimePoint now);
   std::vector<storage::OutboxMessage> decision_outbox(const core::Escalation& e, const std::string& actor,
                                                       const std::string& rationale, core::TimePoint now);
 

@@ -139,4 +139,13 @@ std::string escape_markup(std::string_view text) {
   return out;
 }
 
+std::string csv_field(const std::string& value) {
+  std::string v = value;
+  if (!v.empty() && std::string_view("=+-@\t\r").find(v.front()) != std::string_view::npos) v.insert(v.begin(), '\'');
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 }  // namespace desk::handlers

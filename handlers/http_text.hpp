@@ -39,4 +39,8 @@ bool loopback_host(std::string_view host);
 /// can break the page or the document.
 std::string escape_markup(std::string_view text);
 
+/// A CSV field per RFC 4180 (quoted when it holds a comma, quote or line break; quotes doubled),
+/// defused for spreadsheets: a leading =, +, -, @, tab or CR gets a ' so it is shown, not run.
+std::string csv_field(const std::string& value);
+
 }  // namespace desk::handlers

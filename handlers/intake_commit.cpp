@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/lifecycle.hpp"
+#include "handlers/drills.hpp"
 #include "handlers/intake_handler.hpp"
 #include "handlers/intake_responses.hpp"
 #include "handlers/verdict_json.hpp"
@@ -153,15 +154,23 @@ storage::NewSubmission IntakeHandler::to_new_submission(const PendingSubmission&
     // escalation_id; the payload cannot name it and carries nothing else the sender needs.
     for (auto& post : effect_rows(Effect::post_escalation, surfaces_, "", nlohmann::json::object(), p.now))
       ns.outbox.push_back(std::move(post));
+    if (p.drill) {
+      ns.escalation->drill = true;
+      ns.drill = p.drill;
+      ns.audit.push_back(drill_started_event(*p.drill));
+    }
   }
   // `answer_out` and `ev` outlive the commit (commit() keeps them); the escalation is copied because
   // `ns` moves into the batch.
-  ns.response = [this, answer_out, &ev, e = ns.escalation](const storage::SubmissionIds& ids) mutable {
+  ns.response = [this, answer_out, &ev, e = ns.escalation,
+                 drill = ns.drill](const storage::SubmissionIds& ids) mutable {
     if (e) {
       e->id = ids.escalation_id;
       e->submission_id = ids.submission_id;
     }
-    *answer_out = answer(ids.submission_id, ev.verdict, ev.hits, ev.hits_total, e ? &*e : nullptr);
+    if (drill) drill->escalation_id = ids.escalation_id;
+    *answer_out =
+        answer(ids.submission_id, ev.verdict, ev.hits, ev.hits_total, e ? &*e : nullptr, drill ? &*drill : nullptr);
     return *answer_out;
   };
   return ns;
@@ -173,7 +182,7 @@ HttpResponse IntakeHandler::committed(const PendingSubmission& p, const storage:
   if (!outcome.ids) return intake::internal_error();  // a store that gave no outcome: never answer as if committed
   const storage::SubmissionIds& ids = *outcome.ids;
   if (ids.replayed) return replay(ids, p.submission);
-  count(p.evaluation);
+  if (!p.drill) count(p.evaluation);  // fire drills stay out of the real figures
   if (answer_body.empty()) {
     // A store that does not keep `response` inside its transaction: save the answer now, as replays
     // would rebuild it anyway if this failed.
@@ -214,7 +223,7 @@ HttpResponse IntakeHandler::replay(const storage::SubmissionIds& ids, const core
 
 std::string IntakeHandler::answer(const std::string& submission_id, core::Verdict verdict,
                                   const std::vector<core::TriggerHit>& hits, std::size_t hits_total,
-                                  const core::Escalation* e) const {
+                                  const core::Escalation* e, const storage::Drill* drill) const {
   json j = {{"submission_id", submission_id}, {"verdict", core::to_string(verdict)}};
   add_hits(j, hits, hits_total);
   if (e) {
@@ -222,6 +231,7 @@ std::string IntakeHandler::answer(const std::string& submission_id, core::Verdic
     j["escalation"] = {
         {"id", full["id"]}, {"status", full["status"]}, {"owner", full["owner"]}, {"deadlines", full["deadlines"]}};
   }
+  if (drill) j["drill"] = drill_json(*drill);
   return intake::dump(j);
 }
 

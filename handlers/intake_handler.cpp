@@ -2,6 +2,8 @@
 #include "handlers/weekly_report.hpp"
 
 #include "handlers/callback_signing.hpp"
+#include "handlers/desk_actions.hpp"
+#include "handlers/drills.hpp"
 #include "handlers/http_text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -260,6 +262,10 @@ PreparedRequest IntakeHandler::route(const HttpRequest& request, core::TimePoint
     return request.method != "POST"
                ? not_allowed("POST")
                : with_query(query, {}, [&](const Query&) { return check_submission(request, *scope, now); });
+  if (path == "/v1/drills")
+    return request.method != "POST"
+               ? not_allowed("POST")
+               : with_query(query, {}, [&](const Query&) { return check_drill(request, *scope, now); });
   if (path == "/v1/escalations")
     return !get ? not_allowed("GET") : with_query(query, {"status", "limit"}, [&](const Query& q) {
       return StoreRead{[this, q, scope = *scope] { return list_escalations(q, scope); }};
@@ -359,19 +365,23 @@ PreparedRequest IntakeHandler::check_draft(const HttpRequest& request, core::Tim
   return json_response(200, to_json(engine_.evaluate(std::get<core::Submission>(parsed))));
 }
 
-PreparedRequest IntakeHandler::check_submission(const HttpRequest& request, const std::string& scope,
-                                                core::TimePoint now) {
-  std::string key;
+std::variant<std::string, HttpResponse> IntakeHandler::idempotency_key(const HttpRequest& request) const {
   if (request.repeated("idempotency-key"))
     return error(400, "invalid_header", "'Idempotency-Key' is given more than once: send one", "Idempotency-Key");
-  if (const std::string* k = request.header("idempotency-key")) {
-    key = *k;
-    if (!is_valid_key(key, limits_.max_idempotency_key))
-      return error(400, "invalid_header",
-                   "'Idempotency-Key' must be 1 to " + std::to_string(limits_.max_idempotency_key) +
-                       " printable ASCII characters",
-                   "Idempotency-Key");
-  }
+  const std::string* k = request.header("idempotency-key");
+  if (!k) return std::string();
+  if (!is_valid_key(*k, limits_.max_idempotency_key))
+    return error(
+        400, "invalid_header",
+        "'Idempotency-Key' must be 1 to " + std::to_string(limits_.max_idempotency_key) + " printable ASCII characters",
+        "Idempotency-Key");
+  return *k;
+}
+
+PreparedRequest IntakeHandler::check_submission(const HttpRequest& request, const std::string& scope,
+                                                core::TimePoint now) {
+  auto key = idempotency_key(request);
+  if (auto* refused = std::get_if<HttpResponse>(&key)) return std::move(*refused);
   auto parsed = parse_body(request, now);
   if (auto* refused = std::get_if<HttpResponse>(&parsed)) return std::move(*refused);
 
@@ -381,8 +391,63 @@ PreparedRequest IntakeHandler::check_submission(const HttpRequest& request, cons
   pending.submission = std::get<core::Submission>(std::move(parsed));
   pending.evaluation = engine_.evaluate(pending.submission);
   pending.scope = scope;
-  pending.key = std::move(key);
+  pending.key = std::get<std::string>(std::move(key));
   pending.now = now;
+  return pending;
+}
+
+PreparedRequest IntakeHandler::check_drill(const HttpRequest& request, const std::string& scope, core::TimePoint now) {
+  // A drill pages the people on duty: for whoever runs the desk, as reading every escalation is.
+  if (!tokens_.is_admin(scope))
+    return error(403, "forbidden", "starting a fire drill needs a token from DESK_ADMIN_TOKENS");
+  auto key = idempotency_key(request);
+  if (auto* refused = std::get_if<HttpResponse>(&key)) return std::move(*refused);
+  const std::string* type = request.header("content-type");
+  if (!type || !is_json_content_type(*type))
+    return error(415, "unsupported_media_type", "the body must be sent as 'Content-Type: application/json'",
+                 "Content-Type");
+  constexpr std::size_t kMaxDrillBody = 4096;
+  if (request.body.size() > kMaxDrillBody)
+    return error(413, "too_large", "a drill's body is at most " + std::to_string(kMaxDrillBody) + " bytes");
+  const auto body = nlohmann::json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return error(400, "invalid_json", "the body must be a JSON object {\"scenario\": …}");
+  DrillRequest ask{"", "", "admin"};
+  for (const auto& [name, value] : body.items()) {
+    std::string* field = name == "scenario"     ? &ask.scenario
+                         : name == "workflow"   ? &ask.workflow
+                         : name == "started_by" ? &ask.actor
+                                                : nullptr;
+    if (!field)
+      return error(400, "unknown_field", "'" + name.substr(0, 100) + "' is not a drill field", name.substr(0, 100));
+    if (!value.is_string()) return error(400, "invalid_type", "'" + name + "' must be a string", name);
+    *field = value.get<std::string>();
+    if (field->size() > 200 || !core::is_valid_utf8(*field) || field->find('\0') != std::string::npos)
+      return error(422, "invalid_value", "'" + name + "' must be valid text of at most 200 bytes", name);
+  }
+  if (ask.scenario.empty())
+    return error(400, "missing_field", "'scenario' is required: one of " + core::drill_scenario_names(), "scenario");
+  if (trimmed(ask.actor).empty()) return error(422, "invalid_value", "'started_by' must not be blank", "started_by");
+  auto planned = plan_drill(policy_, ask, now);
+  if (const auto* problem = std::get_if<DrillProblem>(&planned))
+    return error(422, "invalid_value", problem->message, problem->field);
+  const DrillPlan& plan = std::get<DrillPlan>(planned);
+  core::Evaluation evaluation = engine_.evaluate(plan.draft);
+  if (evaluation.verdict == core::Verdict::approved)
+    // Nothing for anyone to decide: the drill is recorded as missed (no submission, no figure) and
+    // answered at once. Written where the store may be waited for.
+    return StoreRead{[this, drill = missed_drill(plan, trimmed(ask.actor), now)] {
+      storage::Drill stored = drill;
+      stored.id = store_.add_drill(drill, {drill_missed_event(drill)});
+      return json_response(200, {{"verdict", "approved"}, {"drill", drill_json(stored)}});
+    }};
+  PendingSubmission pending;
+  pending.submission = plan.draft;
+  pending.evaluation = std::move(evaluation);
+  pending.scope = scope;
+  pending.key = std::get<std::string>(std::move(key));
+  pending.now = now;
+  pending.drill = drill_record(plan, trimmed(ask.actor), now);
   return pending;
 }
 

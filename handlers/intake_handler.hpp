@@ -8,6 +8,8 @@
 ///   GET  /v1/escalations/{id}   one escalation with its audit timeline
 ///   GET  /v1/escalations        ?status=open|triaged|accepted|rejected &limit=1..500 (default 100)
 ///   GET  /v1/callback-key       this token's key for verifying decision callbacks
+///   POST /v1/drills             admins: start a fire drill {"scenario", "workflow"?, "started_by"?};
+///                               201 with its escalation, or 200 when the policy let the draft through
 ///   GET  /healthz               no auth: {"status","database","surfaces","workers", and each surface's state};
 ///                               503 when the database does not read or a worker is down
 ///   GET  /metrics               Prometheus text 0.0.4: open on loopback, else a token is needed
@@ -131,6 +133,9 @@ struct PendingSubmission {
   core::Evaluation evaluation;
   std::string scope;  ///< the token's digest: Idempotency-Keys are unique per token
   std::string key;    ///< the Idempotency-Key; empty when none was given
+  /// A fire drill's draft (POST /v1/drills): its record, stored with the escalation it opens. Not
+  /// counted in the real figures.
+  std::optional<storage::Drill> drill = std::nullopt;
   core::TimePoint now{};
   std::chrono::steady_clock::time_point started{};  ///< when prepare() began: the latency histogram's start
 };
@@ -189,13 +194,18 @@ class IntakeHandler {
   std::variant<core::Submission, HttpResponse> parse_body(const HttpRequest& request, core::TimePoint now) const;
   PreparedRequest check_draft(const HttpRequest& request, core::TimePoint now);
   PreparedRequest check_submission(const HttpRequest& request, const std::string& scope, core::TimePoint now);
+  /// POST /v1/drills (admins): the scenario's draft through the policy. Escalated: a PendingSubmission
+  /// carrying the drill; let through: the missed drill is recorded (a StoreRead) and answered 200.
+  PreparedRequest check_drill(const HttpRequest& request, const std::string& scope, core::TimePoint now);
+  /// The Idempotency-Key header (empty when none), or the 400 for a bad or repeated one.
+  std::variant<std::string, HttpResponse> idempotency_key(const HttpRequest& request) const;
   /// What the store is given for `p`; its answer is built inside the commit into `*answer_out`.
   storage::NewSubmission to_new_submission(const PendingSubmission& p, std::span<const core::RotaOverride> overrides,
                                            std::string* answer_out);
   HttpResponse committed(const PendingSubmission& p, const storage::SubmissionOutcome& outcome, std::string answer);
   HttpResponse replay(const storage::SubmissionIds& ids, const core::Submission& parsed);
   std::string answer(const std::string& submission_id, core::Verdict verdict, const std::vector<core::TriggerHit>& hits,
-                     std::size_t hits_total, const core::Escalation* e) const;
+                     std::size_t hits_total, const core::Escalation* e, const storage::Drill* drill = nullptr) const;
   void count(const core::Evaluation& ev);
   /// Which escalating submissions of `batch` would take their token past its cap of undecided ones.
   std::vector<bool> over_open_quota(const std::vector<PendingSubmission>& batch);

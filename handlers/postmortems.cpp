@@ -4,6 +4,7 @@
 
 #include "core/lifecycle.hpp"
 #include "core/text_scan.hpp"
+#include "handlers/http_text.hpp"
 #include "handlers/verdict_json.hpp"
 #include "macros/macros.hpp"
 
@@ -47,16 +48,6 @@ bool same_texts(const storage::PostMortem& p, const PostMortemText& t) {
 }
 
 json time_or_null(const std::optional<core::TimePoint>& t) { return t ? json(core::format_utc(*t)) : json(nullptr); }
-
-/// A CSV field per RFC 4180, defused for spreadsheets (a leading =, +, -, @ would run as a formula).
-std::string csv_field(const std::string& value) {
-  std::string v = value;
-  if (!v.empty() && std::string_view("=+-@\t\r").find(v.front()) != std::string_view::npos) v.insert(v.begin(), '\'');
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 std::string decision_name(const core::Escalation& e) {
   return e.decision && core::is_decided(e.state) ? core::to_string(e.state) : std::string();

@@ -13,6 +13,9 @@ constexpr std::size_t kHitsShown = 10;         // more are summarised, so 200 hi
 constexpr std::size_t kHitLimit = 600;         // one explanation
 constexpr std::size_t kRationaleSections = 6;  // 3,000 characters escaped can grow to 15,000
 constexpr std::size_t kUrlLimit = 1000;
+constexpr const char* kDrillNotice =
+    ":rotating_light: *FIRE DRILL*: a simulated worst case, not an agent's draft. Act as you would for real: the "
+    "clocks and rights are real, and the response is scored when decided. Drills stay out of the real figures.";
 
 /// What is left of `limit` after `used`: never less than zero (an unsigned difference would wrap and
 /// let the rest through whole).
@@ -198,10 +201,11 @@ json message_metadata(const core::Escalation& e) {
 json escalation_body(const core::Escalation& e, const EscalationView& view, const core::Rota* rota) {
   PersonRef owner = view.owner;
   if (owner.empty() && rota) owner = person_ref(*rota, e.owner_person);
-  std::string title = "Escalation " + e.id + " · " + e.workflow + (e.drill ? " · fire drill" : "");
+  std::string title = (e.drill ? "FIRE DRILL · Escalation " : "Escalation ") + e.id + " · " + e.workflow;
   json blocks = json::array();
   const json header_text = {{"type", "plain_text"}, {"text", fit_text(title, kHeaderLimit, TextMode::plain)}};
   blocks.push_back({{"type", "header"}, {"text", header_text}});
+  if (e.drill) blocks.push_back(context(kDrillNotice));
   add_outcome(blocks, e, owner, rota);
   blocks.push_back(section(triggers_text(e)));
   blocks.push_back(fields_block(e, owner, view.backup));
@@ -225,6 +229,10 @@ json escalation_body(const core::Escalation& e, const EscalationView& view, cons
 /// Every piece of `text` was escaped and bounded where it was made, so it is used as is (its mentions
 /// must keep working in the notification).
 json reply(const core::Escalation& e, const char* kind, std::string text, json blocks) {
+  if (e.drill) {
+    text = "[FIRE DRILL] " + text;
+    blocks.insert(blocks.begin(), context(":rotating_light: *FIRE DRILL*"));
+  }
   return {{"text", std::move(text)},
           {"blocks", std::move(blocks)},
           {"metadata",
@@ -336,6 +344,20 @@ nlohmann::json reowned_reply(const core::Escalation& e, const core::Rota& rota, 
   add_rationale(blocks, "*Why*", rationale);
   if (!clock.empty()) blocks.push_back(context(clock));
   return reply(e, e.with_legal() ? "legal_escalated" : "routed", std::move(text), std::move(blocks));
+}
+
+nlohmann::json drill_score_reply(const core::Escalation& e, const core::DrillScore& score) {
+  std::string text =
+      ":stopwatch: Fire drill *" + fit_text(e.id, 100) + "* scored *" + std::to_string(score.points) + "/100*.";
+  std::string lines;
+  for (const auto& c : score.checks)
+    lines += std::string(c.points == c.max ? ":white_check_mark: " : ":heavy_minus_sign: ") + "*" +
+             escape_mrkdwn(fit_text(c.name, 40)) + "* " + std::to_string(c.points) + "/" + std::to_string(c.max) +
+             ": " + escape_mrkdwn(fit_text(c.reason, 400)) + "\n";
+  json blocks = json::array({section(text)});
+  if (!lines.empty()) blocks.push_back(section(lines));
+  blocks.push_back(context("Kept in `escalation-desk drill report`. Drills stay out of the real figures."));
+  return reply(e, "drill_score", std::move(text), std::move(blocks));
 }
 
 nlohmann::json postmortem_reply(const core::Escalation& e, const core::Rota& rota, const std::string& actor) {

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/drill.hpp"
 #include "core/escalation.hpp"
 #include "core/lifecycle.hpp"
 #include "core/rota.hpp"
@@ -134,6 +135,9 @@ nlohmann::json legal_escalated_reply(const core::Escalation& e, const core::Rota
 /// "Post-mortem filed by <@U…>" on `e`: who filed it, not what it says (its texts may quote people;
 /// they are read where the desk shows the escalation). `actor` is a person id.
 nlohmann::json postmortem_reply(const core::Escalation& e, const core::Rota& rota, const std::string& actor);
+
+/// The thread reply scoring a fire drill once decided: the score out of 100 and each check with why.
+nlohmann::json drill_score_reply(const core::Escalation& e, const core::DrillScore& score);
 
 // ---- The rationale modal ----
 

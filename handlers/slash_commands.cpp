@@ -26,7 +26,9 @@ constexpr const char* kUsage =
     "*/rota <role>* — one role\n"
     "*/rota override @person <role> <until>* — someone covers a role until a time: "
     "`2026-12-03T18:00Z`, `2026-12-03 18:00` (UTC), `18:00` (UTC), or `4h`, `2d`\n"
-    "*/escalate <text or link>* — ask the desk's owners to look at something";
+    "*/escalate <text or link>* — ask the desk's owners to look at something\n"
+    "*/drill <scenario> [workflow]* — start a fire drill: `pricing_claim`, `data_leak` or `tos_breach` "
+    "(the marketing director and the desk's leads)";
 
 std::string_view trim(std::string_view s) {
   const auto b = s.find_first_not_of(" \t\r\n");
@@ -277,6 +279,7 @@ InteractionResult SlashCommands::on_payload(const nlohmann::json& payload, core:
 InteractionResult SlashCommands::on_command(const SlashCommand& c, core::TimePoint now) {
   try {
     if (c.command == "/escalate") return escalate(c);
+    if (c.command == "/drill") return drill(c, now);
     if (c.command != "/rota") return usage("The desk does not know the command " + fit_text(c.command, 100) + ".");
     const auto [first, rest] = split_word(c.text);
     if (first.empty()) return rota(c, "", now);
@@ -401,6 +404,39 @@ InteractionResult SlashCommands::override_role(const SlashCommand& c, std::strin
   else if (role == core::kDutyLeadRole && !policy->policy().desk.oncall_usergroup.empty())
     confirmation += " The on-duty user group follows.";
   InteractionResult out = reply(confirmation);
+  out.changed = true;
+  return out;
+}
+
+InteractionResult SlashCommands::drill(const SlashCommand& c, core::TimePoint now) {
+  const auto [scenario, rest] = split_word(c.text);
+  const auto [workflow, extra] = split_word(rest);
+  if (scenario.empty() || scenario == "help") return usage("");
+  if (!extra.empty()) return usage("I did not understand `" + fit_text(c.text, 200) + "`.");
+  const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
+  const core::Person* actor = policy ? policy->rota().person_by_slack_user(c.user_id) : nullptr;
+  const auto r =
+      actions_.start_drill({std::string(scenario), std::string(workflow), actor ? actor->id : c.user_id}, now);
+  using Status = DrillStartResult::Status;
+  InteractionResult out;
+  switch (r.status) {
+    case Status::refused:
+      return reply(":no_entry: " + escape_mrkdwn(fit_text(r.message, 1000)) + " The attempt was logged.");
+    case Status::invalid:
+      if (!r.log.empty()) return reply(":warning: " + escape_mrkdwn(r.message), nullptr, "/drill: " + r.log);
+      return usage(escape_mrkdwn(fit_text(r.message, 1000)));
+    case Status::missed:
+      out = reply(":warning: *Fire drill missed*: " + escape_mrkdwn(fit_text(r.message, 1000)) +
+                  " It is recorded with a score of 0 (`escalation-desk drill report`).");
+      break;
+    case Status::started:
+      out = reply(":rotating_light: *Fire drill started*: *" + escape_mrkdwn(r.escalation_id) + "* (" +
+                  escape_mrkdwn(std::string(scenario)) + " in " + escape_mrkdwn(r.workflow) + "), owned by " +
+                  escape_mrkdwn(r.owner_name) +
+                  ". It runs on the real clocks and rights, and is scored when decided. It stays out of the real "
+                  "figures.");
+      break;
+  }
   out.changed = true;
   return out;
 }

@@ -11,6 +11,7 @@
 ///                                 for the people in the role's may_override and the marketing director
 ///   /escalate <text or link>      opens the "desk.escalate" modal prefilled from the text; its
 ///                                 submission is handled by InteractionHandler
+///   /drill <scenario> [workflow]  starts a fire drill (DeskActions::start_drill) and says how it went
 ///
 /// Times in replies are Slack dates, so each reader sees their own time zone. Nothing here throws to
 /// the caller: a failure becomes a short ephemeral answer and a log line.
@@ -50,13 +51,14 @@ class SlashCommands {
   /// Parses a `slash_commands` envelope's payload and dispatches it.
   InteractionResult on_payload(const nlohmann::json& payload, core::TimePoint now);
 
-  /// `/rota …` and `/escalate …`; anything else gets the usage text.
+  /// `/rota …`, `/escalate …` and `/drill …`; anything else gets the usage text.
   InteractionResult on_command(const SlashCommand& command, core::TimePoint now);
 
  private:
   InteractionResult rota(const SlashCommand& command, std::string_view role, core::TimePoint now);
   InteractionResult override_role(const SlashCommand& command, std::string_view args, core::TimePoint now);
   InteractionResult escalate(const SlashCommand& command);
+  InteractionResult drill(const SlashCommand& command, core::TimePoint now);
   /// The /rota line saying why the on-duty user group `handle` is not kept on the duty lead, if it is not.
   std::optional<std::string> usergroup_notice(const std::string& handle) const;
 

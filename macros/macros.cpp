@@ -160,4 +160,26 @@ MacroOutcome may_file_postmortem(const core::Escalation& e, const std::string& a
   return out;
 }
 
+MacroOutcome may_start_drill(const std::string& actor, const core::LifecycleContext& ctx, core::TimePoint now) {
+  std::vector<std::string> may;
+  auto add = [&](const std::string& p) {
+    if (!p.empty() && std::find(may.begin(), may.end(), p) == may.end()) may.push_back(p);
+  };
+  if (const auto director = ctx.rota.holder(core::kDirectorRole, now, ctx.overrides)) add(director->person);
+  for (const auto& [id, spec] : ctx.rota.roles())
+    for (const auto& p : spec.may_override) add(p);
+  MacroOutcome out;
+  if (ctx.rota.person(actor) && std::find(may.begin(), may.end(), actor) != may.end()) {
+    out.status = MacroOutcome::Status::done;
+    return out;
+  }
+  std::string names;
+  for (const auto& p : may) names += (names.empty() ? "" : ", ") + core::display_name(ctx.rota, p);
+  out.status = MacroOutcome::Status::refused;
+  out.message = "A fire drill pages the people on duty, so only the marketing director and the desk's leads (" +
+                (names.empty() ? std::string("nobody is configured") : names) + ") may start one.";
+  out.audit.push_back({"rights.denied", "", actor, now, {{"attempted", "drill.start"}, {"reason", out.message}}});
+  return out;
+}
+
 }  // namespace desk::macros

@@ -60,4 +60,9 @@ MacroOutcome apply(core::Escalation& e, const MacroRequest& request, const core:
 MacroOutcome may_file_postmortem(const core::Escalation& e, const std::string& actor, const core::LifecycleContext& ctx,
                                  core::TimePoint now);
 
+/// Who may start a fire drill from a surface (a drill pages real people): whoever holds the marketing
+/// director role now, and the people who may override a role's rota (the desk's leads). `done`, or
+/// `refused` naming who may, with a "rights.denied" audit event (attempted: drill.start).
+MacroOutcome may_start_drill(const std::string& actor, const core::LifecycleContext& ctx, core::TimePoint now);
+
 }  // namespace desk::macros

@@ -291,7 +291,35 @@ ALTER TABLE postmortems ADD COLUMN edited_by TEXT NOT NULL DEFAULT '';
 CREATE INDEX postmortems_by_at ON postmortems (at);
 )sql";
 
-constexpr std::array<Migration, 10> kMigrations{{
+// Fire drills as the desk runs them: the SPEC's scenario names, who started each and in which
+// workflow, and the score with the reasons for each of its parts. A drill whose draft the policy let
+// through has no escalation. Rows of the first table (none were ever written outside tests) are kept.
+constexpr const char* kDrillRuns = R"sql(
+CREATE TABLE drill_runs (
+  id INTEGER PRIMARY KEY,
+  scenario TEXT NOT NULL CHECK (scenario IN ('pricing_claim', 'data_leak', 'tos_breach')),
+  workflow TEXT NOT NULL,
+  started_by TEXT NOT NULL CHECK (started_by <> ''),
+  started_at INTEGER NOT NULL,
+  escalation_id TEXT UNIQUE REFERENCES escalations (id),
+  scored_at INTEGER CHECK (scored_at IS NULL OR scored_at >= started_at),
+  score INTEGER CHECK (score BETWEEN 0 AND 100),
+  checks_json TEXT NOT NULL DEFAULT '[]',  -- [{"name","points","max","reason"}]: why the score is what it is
+  CHECK ((score IS NULL) = (scored_at IS NULL))
+);
+INSERT INTO drill_runs (id, scenario, workflow, started_by, started_at, escalation_id, scored_at, score)
+  SELECT id,
+         CASE scenario WHEN 'rogue_pricing_claim' THEN 'pricing_claim'
+                       WHEN 'personal_data_leak' THEN 'data_leak' ELSE 'tos_breach' END,
+         '', 'desk', started_at, escalation_id,
+         CASE WHEN score IS NULL THEN NULL ELSE max(started_at, coalesce(responded_at, started_at)) END, score
+  FROM drills;
+DROP TABLE drills;
+ALTER TABLE drill_runs RENAME TO drills;
+CREATE INDEX drills_by_start ON drills (started_at);
+)sql";
+
+constexpr std::array<Migration, 11> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
@@ -303,6 +331,7 @@ constexpr std::array<Migration, 10> kMigrations{{
     {8, "the count of every trigger hit a submission had, beside the bounded number kept", kHitsTotal},
     {9, "the field each text hit was found in (output, prompt, metadata.…)", kHitFields},
     {10, "post-mortems keep when and by whom they were last edited", kPostMortemEdits},
+    {11, "fire drills as run: scenario, workflow, who started it, and the score with its reasons", kDrillRuns},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

@@ -185,6 +185,11 @@ SubmissionIds SqliteStore::Impl::add_submission_rows(const NewSubmission& s) {
   const std::string digest = evidence_digest(s.submission);
   insert_submission_rows(*this, ids.submission_id, s, digest);
   if (s.escalation) ids.escalation_id = insert_escalation_rows(*this, ids.submission_id, *s.escalation);
+  if (s.drill) {
+    if (!s.escalation || !s.escalation->drill)
+      throw StorageError(StorageError::Code::constraint, "adding a submission: a drill's needs a drill escalation");
+    insert_drill(*s.drill, ids.escalation_id);
+  }
   append_audit(submission_audit(s, ids, digest));
   enqueue(s.outbox, ids.escalation_id);
   if (s.response) {
@@ -398,7 +403,8 @@ std::vector<std::string> SqliteStore::replayable_submissions(core::TimePoint sin
 }
 
 bool SqliteStore::update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
-                                    const std::vector<OutboxMessage>& outbox) {
+                                    const std::vector<OutboxMessage>& outbox,
+                                    const std::optional<DrillScoring>& scoring) {
   return impl_->run("updating an escalation", [&] {
     SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
     int changed = 0;
@@ -416,6 +422,7 @@ bool SqliteStore::update_escalation(const core::Escalation& e, const std::vector
       return false;  // someone else wrote it first; the transaction rolls back, nothing changes
     }
     impl_->write_deadlines(e.id, e.generation, e.deadlines);
+    if (scoring) impl_->score_drill(e.id, *scoring);
     std::vector<core::AuditEvent> events = audit;
     for (auto& event : events)
       if (event.escalation_id.empty()) event.escalation_id = e.id;

@@ -63,7 +63,7 @@ class SqliteStore final : public Store {
   std::vector<std::string> replayable_submissions(core::TimePoint since) override;
   using Store::update_escalation;  // the two-argument form: delegates with no outbox rows
   bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
-                         const std::vector<OutboxMessage>& outbox) override;
+                         const std::vector<OutboxMessage>& outbox, const std::optional<DrillScoring>& scoring) override;
   std::optional<EvidenceBundle> evidence(const std::string& escalation_id) override;
   /// Also clears the write-ahead log afterwards (a TRUNCATE checkpoint, when no reader holds it), so
   /// with secure_delete no copy of the erased text stays in the files.
@@ -103,8 +103,11 @@ class SqliteStore final : public Store {
   void edit_postmortem(const PostMortem& p, const std::vector<OutboxMessage>& outbox) override;
   std::vector<PostMortem> postmortems(const std::string& escalation_id) override;
   std::vector<PostMortem> postmortems_filed_since(core::TimePoint since) override;
-  std::int64_t add_drill(const Drill& d) override;
-  std::vector<Drill> drills() override;
+  using Store::add_drill;
+  std::int64_t add_drill(const Drill& d, const std::vector<core::AuditEvent>& audit) override;
+  using Store::drills;
+  std::vector<Drill> drills(core::TimePoint since) override;
+  std::optional<Drill> drill_of(const std::string& escalation_id) override;
 
   std::int64_t enqueue(const std::vector<OutboxMessage>& messages, const std::vector<core::AuditEvent>& audit) override;
   using Store::outbox_due;

@@ -54,6 +54,11 @@ struct SqliteStore::Impl {
   /// Inserts outbox rows (pending, no attempts) inside the caller's transaction; an empty
   /// escalation_id becomes `escalation_id` (NULL if that is empty too). Returns the last row's id, or 0.
   std::int64_t enqueue(const std::vector<OutboxMessage>& messages, const std::string& escalation_id);
+  /// Inserts a drill row inside the caller's transaction, for `escalation_id` (empty: none). Returns its id.
+  std::int64_t insert_drill(const Drill& d, const std::string& escalation_id);
+  /// Scores the drill of `escalation_id` inside the caller's transaction. StorageError not_found when
+  /// it is no drill's, conflict when it was scored already.
+  void score_drill(const std::string& escalation_id, const DrillScoring& scoring);
 
   SQLite::Database db;
   std::mutex mutex;

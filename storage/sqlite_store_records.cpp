@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include <nlohmann/json.hpp>
+
 #include "storage/rows.hpp"
 #include "storage/sqlite_store.hpp"
 #include "storage/sqlite_store_impl.hpp"
@@ -179,49 +181,120 @@ std::vector<PostMortem> SqliteStore::postmortems_filed_since(core::TimePoint sin
   });
 }
 
-std::int64_t SqliteStore::add_drill(const Drill& d) {
+namespace {
+
+std::string checks_json(const core::DrillScore& score) {
+  auto checks = nlohmann::json::array();
+  for (const auto& c : score.checks)
+    checks.push_back({{"name", c.name}, {"points", c.points}, {"max", c.max}, {"reason", c.reason}});
+  return checks.dump();
+}
+
+/// The checks as stored; a row that does not parse (edited by hand) reads as having none.
+std::vector<core::DrillCheck> parse_checks(const std::string& text) {
+  std::vector<core::DrillCheck> out;
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) return out;
+  for (const auto& c : j) {
+    if (!c.is_object()) continue;
+    out.push_back({c.value("name", ""), c.value("points", 0), c.value("max", 0), c.value("reason", "")});
+  }
+  return out;
+}
+
+constexpr const char* kSelectDrills =
+    "SELECT id, scenario, workflow, started_by, started_at, coalesce(escalation_id, ''), scored_at, score, "
+    "checks_json FROM drills ";
+
+std::vector<Drill> drill_rows(SQLite::Statement& q) {
+  std::vector<Drill> out;
+  while (q.executeStep()) {
+    Drill d;
+    d.id = q.getColumn(0).getInt64();
+    d.scenario = detail::text(q, 1);
+    d.workflow = detail::text(q, 2);
+    d.started_by = detail::text(q, 3);
+    d.started_at = detail::time_at(q.getColumn(4).getInt64());
+    d.escalation_id = detail::text(q, 5);
+    d.scored_at = detail::optional_time(q, 6);
+    if (!q.isColumnNull(7)) d.score = core::DrillScore{q.getColumn(7).getInt(), parse_checks(detail::text(q, 8))};
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::int64_t SqliteStore::Impl::insert_drill(const Drill& d, const std::string& escalation_id) {
+  if (d.score && (d.score->points < 0 || d.score->points > 100))
+    throw StorageError(StorageError::Code::constraint, "a drill's score is 0 to 100");
+  SQLite::Statement q(db,
+                      "INSERT INTO drills (scenario, workflow, started_by, started_at, escalation_id, scored_at, "
+                      "score, checks_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  q.bind(1, d.scenario);
+  q.bind(2, d.workflow);
+  q.bind(3, d.started_by);
+  q.bind(4, detail::epoch(d.started_at));
+  if (escalation_id.empty())
+    q.bind(5);
+  else
+    q.bind(5, escalation_id);
+  if (d.score)
+    q.bind(6, detail::epoch(d.scored_at.value_or(d.started_at)));
+  else
+    q.bind(6);
+  if (d.score)
+    q.bind(7, d.score->points);
+  else
+    q.bind(7);
+  q.bind(8, d.score ? checks_json(*d.score) : std::string("[]"));
+  q.exec();
+  return db.getLastInsertRowid();
+}
+
+void SqliteStore::Impl::score_drill(const std::string& escalation_id, const DrillScoring& scoring) {
+  if (scoring.score.points < 0 || scoring.score.points > 100)
+    throw StorageError(StorageError::Code::constraint, "a drill's score is 0 to 100");
+  SQLite::Statement q(db,
+                      "UPDATE drills SET scored_at = max(started_at, ?), score = ?, checks_json = ? "
+                      "WHERE escalation_id = ? AND scored_at IS NULL");
+  q.bind(1, detail::epoch(scoring.at));
+  q.bind(2, scoring.score.points);
+  q.bind(3, checks_json(scoring.score));
+  q.bind(4, escalation_id);
+  if (q.exec() == 1) return;
+  SQLite::Statement any(db, "SELECT 1 FROM drills WHERE escalation_id = ?");
+  any.bind(1, escalation_id);
+  if (any.executeStep())
+    throw StorageError(StorageError::Code::conflict, "the drill of " + escalation_id + " was scored already");
+  throw StorageError(StorageError::Code::not_found, escalation_id + " is no fire drill's escalation");
+}
+
+std::int64_t SqliteStore::add_drill(const Drill& d, const std::vector<core::AuditEvent>& audit) {
   return impl_->run("adding a fire drill", [&] {
     SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement q(impl_->db,
-                        "INSERT INTO drills (scenario, escalation_id, started_at, responded_at, score, notes) "
-                        "VALUES (:scenario, :escalation_id, :started_at, :responded_at, :score, :notes)");
-    q.bind(":scenario", d.scenario);
-    if (d.escalation_id.empty())
-      q.bind(":escalation_id");
-    else
-      q.bind(":escalation_id", d.escalation_id);
-    q.bind(":started_at", detail::epoch(d.started_at));
-    detail::bind_time(q, ":responded_at", d.responded_at);
-    if (d.score)
-      q.bind(":score", *d.score);
-    else
-      q.bind(":score");
-    q.bind(":notes", d.notes);
-    q.exec();
-    const std::int64_t id = impl_->db.getLastInsertRowid();
+    const std::int64_t id = impl_->insert_drill(d, d.escalation_id);
+    impl_->append_audit(audit);
     txn.commit();
     return id;
   });
 }
 
-std::vector<Drill> SqliteStore::drills() {
+std::vector<Drill> SqliteStore::drills(core::TimePoint since) {
   return impl_->run("reading fire drills", [&] {
-    SQLite::Statement q(impl_->db,
-                        "SELECT id, scenario, coalesce(escalation_id, ''), started_at, responded_at, score, notes "
-                        "FROM drills ORDER BY id");
-    std::vector<Drill> out;
-    while (q.executeStep()) {
-      Drill d;
-      d.id = q.getColumn(0).getInt64();
-      d.scenario = detail::text(q, 1);
-      d.escalation_id = detail::text(q, 2);
-      d.started_at = detail::time_at(q.getColumn(3).getInt64());
-      d.responded_at = detail::optional_time(q, 4);
-      if (!q.isColumnNull(5)) d.score = q.getColumn(5).getInt();
-      d.notes = detail::text(q, 6);
-      out.push_back(std::move(d));
-    }
-    return out;
+    SQLite::Statement q(impl_->db, std::string(kSelectDrills) + "WHERE started_at >= ? ORDER BY started_at, id");
+    q.bind(1, detail::epoch(since));
+    return drill_rows(q);
+  });
+}
+
+std::optional<Drill> SqliteStore::drill_of(const std::string& escalation_id) {
+  return impl_->run("reading a fire drill", [&]() -> std::optional<Drill> {
+    SQLite::Statement q(impl_->db, std::string(kSelectDrills) + "WHERE escalation_id = ?");
+    q.bind(1, escalation_id);
+    auto rows = drill_rows(q);
+    if (rows.empty()) return std::nullopt;
+    return std::move(rows.front());
   });
 }
 

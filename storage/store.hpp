@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/drill.hpp"
 #include "core/escalation.hpp"
 #include "core/metrics.hpp"
 #include "core/rota.hpp"
@@ -109,6 +110,25 @@ struct SubmissionIds {
   bool replayed = false;      ///< the idempotency key was seen before: these are the first answer's ids
 };
 
+/// A fire drill as it ran: what was injected, by whom, into which workflow, the escalation it opened
+/// and, once that was decided, its score with the reasons (core::score_drill).
+struct Drill {
+  std::int64_t id = 0;
+  std::string scenario;  ///< pricing_claim, data_leak, tos_breach (core::DrillScenario)
+  std::string workflow;
+  std::string started_by;  ///< person id, Slack user id, or "cli:<user>"
+  core::TimePoint started_at{};
+  std::string escalation_id;  ///< empty: the policy let the draft through, and the drill was scored at once
+  std::optional<core::TimePoint> scored_at;
+  std::optional<core::DrillScore> score;  ///< set when scored
+};
+
+/// The score of the drill an escalation belongs to, written with the decision that ends it.
+struct DrillScoring {
+  core::TimePoint at{};
+  core::DrillScore score;
+};
+
 struct NewSubmission {
   core::Submission submission;
   core::Verdict verdict = core::Verdict::approved;
@@ -122,6 +142,9 @@ struct NewSubmission {
   /// submission in the same transaction, so a retried Idempotency-Key repeats it even after a crash.
   /// It may be called more than once (a batch retried row by row); the last call's answer is the one kept.
   std::function<std::string(const SubmissionIds&)> response;
+  /// A fire drill's submission: the drill's row, written with the escalation (its escalation_id is
+  /// filled in by the store). The escalation must be one, with `drill` set.
+  std::optional<Drill> drill;
 };
 
 /// What became of one submission of a batch: committed (its ids, `replayed` as in add_submission),
@@ -143,16 +166,6 @@ struct PostMortem {
   std::string what_to_automate;
   std::optional<core::TimePoint> edited_at = {};  ///< the latest edit; nullopt when never edited
   std::string edited_by = {};                     ///< who made the latest edit; empty when never edited
-};
-
-struct Drill {
-  std::int64_t id = 0;
-  std::string scenario;  ///< rogue_pricing_claim, personal_data_leak, platform_terms_breach
-  std::string escalation_id;
-  core::TimePoint started_at{};
-  std::optional<core::TimePoint> responded_at;
-  std::optional<int> score;  ///< 0–100, set when scored
-  std::string notes;
 };
 
 struct AuditRow {
@@ -271,8 +284,15 @@ class Store {
   }
   /// As above, also enqueuing `outbox` (empty escalation_id: this one) in the same transaction, so the
   /// messages exist exactly when the change does.
+  bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
+                         const std::vector<OutboxMessage>& outbox) {
+    return update_escalation(e, audit, outbox, std::nullopt);
+  }
+  /// As above, also writing `scoring` into the fire drill of `e` in the same transaction, so a drill is
+  /// scored exactly when its decision is committed (StorageError not_found when `e` is no drill's).
   virtual bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
-                                 const std::vector<OutboxMessage>& outbox) = 0;
+                                 const std::vector<OutboxMessage>& outbox,
+                                 const std::optional<DrillScoring>& scoring) = 0;
   virtual std::optional<EvidenceBundle> evidence(const std::string& escalation_id) = 0;
   /// Erases the personal data a submission left in the store, in one transaction: its evidence text
   /// (prompt, output, metadata, suggested fix; the digest stays, with a tombstone of who, when and
@@ -318,8 +338,16 @@ class Store {
   virtual std::vector<PostMortem> postmortems(const std::string& escalation_id) = 0;
   /// Every post-mortem filed at or after `since`, in filing order (for export).
   virtual std::vector<PostMortem> postmortems_filed_since(core::TimePoint since) = 0;
-  virtual std::int64_t add_drill(const Drill& d) = 0;
-  virtual std::vector<Drill> drills() = 0;
+  /// Records a drill that opened no escalation (the policy let its draft through), already scored,
+  /// with its audit events, in one transaction. StorageError constraint for an unknown scenario, an
+  /// empty started_by or a score outside 0–100.
+  virtual std::int64_t add_drill(const Drill& d, const std::vector<core::AuditEvent>& audit) = 0;
+  std::int64_t add_drill(const Drill& d) { return add_drill(d, {}); }
+  /// Every drill started at or after `since`, oldest first.
+  virtual std::vector<Drill> drills(core::TimePoint since) = 0;
+  std::vector<Drill> drills() { return drills(core::TimePoint::min()); }
+  /// The drill whose escalation is `escalation_id`; nullopt when it is no drill's.
+  virtual std::optional<Drill> drill_of(const std::string& escalation_id) = 0;
 
   // Transactional outbox. New rows always start pending with no attempts: the id, state, attempts,
   // last_error, result_json, last_attempt_at and sent_at given are ignored. payload_json must be a

@@ -46,21 +46,6 @@ using slack::log_error;
 using slack::log_info;
 using slack::log_warn;
 
-std::vector<std::string> split_tokens(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = text.find(',', start);
-    auto token = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    token.erase(0, token.find_first_not_of(" \t\r\n"));
-    token.erase(token.find_last_not_of(" \t\r\n") + 1);
-    if (!token.empty()) out.push_back(token);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 /// Secrets the desk itself needs, whatever the surfaces.
 struct DeskSecrets {
   std::vector<std::string> intake_tokens;
@@ -603,9 +588,9 @@ int open_and_run(const core::Policy& policy, DeskMode mode) {
                  "(not tamper-evident); the real desk refuses to run without the key\n";
   DeskSecrets secrets;
   try {
-    if (auto tokens = slack::read_secret("DESK_INTAKE_TOKENS")) secrets.intake_tokens = split_tokens(*tokens);
-    if (auto tokens = slack::read_secret("DESK_ADMIN_TOKENS")) secrets.admin_tokens = split_tokens(*tokens);
-    if (auto tokens = slack::read_secret("DESK_CONSOLE_TOKENS")) secrets.console_tokens = split_tokens(*tokens);
+    if (auto tokens = slack::read_secret("DESK_INTAKE_TOKENS")) secrets.intake_tokens = slack::split_tokens(*tokens);
+    if (auto tokens = slack::read_secret("DESK_ADMIN_TOKENS")) secrets.admin_tokens = slack::split_tokens(*tokens);
+    if (auto tokens = slack::read_secret("DESK_CONSOLE_TOKENS")) secrets.console_tokens = slack::split_tokens(*tokens);
     // A short token can be guessed: refuse it at start, naming the variable (never the token).
     for (const auto& [name, list] : {std::pair{"DESK_INTAKE_TOKENS", &secrets.intake_tokens},
                                      std::pair{"DESK_ADMIN_TOKENS", &secrets.admin_tokens},

@@ -15,12 +15,13 @@ void register_report(CLI::App& app, const Streams& io, Action& chosen);
 void register_erase(CLI::App& app, const Streams& io, Action& chosen);
 void register_postmortems(CLI::App& app, const Streams& io, Action& chosen);
 void register_backtest(CLI::App& app, const Streams& io, Action& chosen);
+void register_drill(CLI::App& app, const Streams& io, Action& chosen);
 
 namespace {
 
 constexpr RegisterCommand kCommands[] = {
-    register_run, register_check_config, register_evaluate, register_rota, register_audit, register_demo, register_sandbox,
-    register_report, register_erase, register_postmortems, register_backtest,
+    register_run,     register_check_config, register_evaluate, register_rota,        register_audit,    register_demo,
+    register_sandbox, register_report,       register_erase,    register_postmortems, register_backtest, register_drill,
 };
 
 }  // namespace

@@ -329,6 +329,15 @@ std::string describe_message(const std::string& kind, const std::string& payload
   if (reply == "decision") return "Decided by " + name(str("actor")) + ": “" + str("rationale") + "”";
   if (reply == "reowned") return "Re-owned by " + name(str("actor")) + ": “" + str("rationale") + "”";
   if (reply == "postmortem") return "Post-mortem filed by " + name(str("actor")) + ".";
+  if (reply == "drill_score") {
+    const bool scored = p.contains("score") && p["score"].is_number_integer();
+    std::string text = "Fire drill scored " + (scored ? std::to_string(p["score"].get<int>()) : "?") + "/100.";
+    if (p.contains("checks") && p["checks"].is_array())
+      for (const auto& c : p["checks"])
+        if (c.is_object() && c.contains("reason") && c["reason"].is_string())
+          text += " " + c["reason"].get<std::string>();
+    return text;
+  }
   if (reply == "reminder") {
     const std::string deadline = str("deadline");
     std::string notify;

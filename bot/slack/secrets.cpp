@@ -84,4 +84,19 @@ std::optional<std::string> read_audit_key(const EnvLookup& env) {
   return key;
 }
 
+std::vector<std::string> split_tokens(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = text.find(',', start);
+    auto token = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    token.erase(0, token.find_first_not_of(" \t\r\n"));
+    token.erase(token.find_last_not_of(" \t\r\n") + 1);
+    if (!token.empty()) out.push_back(token);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace desk::bot::slack

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace desk::bot::slack {
 
@@ -27,6 +28,10 @@ EnvLookup process_env();
 /// (an empty variable counts as unset). Throws SecretError when both are set, or the file cannot be
 /// read or is empty. The value is registered with the log facade so it is masked in every line.
 std::optional<std::string> read_secret(std::string_view name, const EnvLookup& env = process_env());
+
+/// A comma-separated list of tokens (DESK_INTAKE_TOKENS, DESK_ADMIN_TOKENS, …), each trimmed of
+/// spaces and line ends; empty entries are dropped.
+std::vector<std::string> split_tokens(const std::string& text);
 
 /// A DESK_AUDIT_KEY shorter than this could be guessed, and a guessed key forges the audit chain.
 inline constexpr std::size_t kMinAuditKeyLength = 32;

@@ -5,6 +5,7 @@
 
 #include "bot/sla_timer.hpp"
 #include "bot/slack/log.hpp"
+#include "handlers/drills.hpp"
 #include "handlers/effects.hpp"
 
 // GCC 12 false positive: once it inlines an Asio coroutine's frame allocation (thread_info_base's
@@ -90,6 +91,9 @@ json reply_body(const json& payload, const core::Escalation& e, const core::Rota
     return handlers::reowned_reply(e, rota, string_field(payload, "actor"), string_field(payload, "rationale"));
   if (reply == "reminder") return reminder_body(payload, e, rota);
   if (reply == "postmortem") return handlers::postmortem_reply(e, rota, string_field(payload, "actor"));
+  if (reply == "drill_score") try {
+      return handlers::drill_score_reply(e, handlers::drill_score_from_payload(payload));
+    } catch (const std::invalid_argument& bad) { throw BadPayload(bad.what()); }
   throw BadPayload("unknown thread reply '" + reply + "'");
 }
 

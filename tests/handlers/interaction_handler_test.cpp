@@ -37,9 +37,10 @@ class HookedStore final : public desk::testing::ForwardingStore {
   }
   using Store::update_escalation;
   bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
-                         const std::vector<OutboxMessage>& outbox) override {
+                         const std::vector<OutboxMessage>& outbox,
+                         const std::optional<storage::DrillScoring>& scoring) override {
     if (auto hook = std::exchange(before_update, nullptr)) hook();
-    return inner_.update_escalation(e, audit, outbox);
+    return inner_.update_escalation(e, audit, outbox, scoring);
   }
 };
 

@@ -24,6 +24,7 @@ using json = nlohmann::json;
 using desk::testing::TempDir;
 
 constexpr const char* kAgentToken = "agent-token-e2e-0123456789";
+constexpr const char* kAdminToken = "admin-token-e2e-9876543210";
 constexpr const char* kErin = "U0E414005";  // community lead: owns community_replies
 constexpr const char* kJo = "U0J0J0010";    // sales: no rights on community_replies
 constexpr const char* kDana = "U0DA4A004";  // marketing director
@@ -44,6 +45,7 @@ struct RunningDesk {
     emu::WorkspaceOptions ws;
     auto env = desk_env(emulator, ws);
     env["DESK_INTAKE_TOKENS"] = kAgentToken;
+    env["DESK_ADMIN_TOKENS"] = kAdminToken;
     process = std::make_unique<DeskProcess>(
         env, std::getenv("E2E_GDB") ? std::vector<std::string>{"/usr/bin/gdb", "-batch", "-ex", "run", "-ex", "bt",
                                                                "--args", DESK_BINARY, "run", "--config", config}
@@ -414,6 +416,70 @@ TEST(DeskEndToEnd, TheDeciderFilesAPostMortemThatTheApiShowsAndTheExportLists) {
   EXPECT_EQ(desk.process->wait(10s).exit_code, 0);
 }
 
+TEST(DeskEndToEnd, AFireDrillFromTheCommandLineIsLabelledDecidedInSlackAndScored) {
+  TempDir dir("e2e-drill");
+  emu::SlackEmulator emulator(pki());
+  add_example_people(emulator);
+  const auto config = write_config(dir.path());
+  RunningDesk desk(emulator, config, 0);
+  ASSERT_TRUE(desk.up) << desk.process->output_so_far();
+
+  // Without the admin token the command says what it needs and starts nothing.
+  const std::string address = "127.0.0.1:" + std::to_string(desk.port);
+  DeskProcess refused({{"PATH", "/usr/bin:/bin"}},
+                      {DESK_BINARY, "drill", "start", "tos_breach", "--config", config, "--desk", address});
+  const ChildResult no_token = refused.wait(30s);
+  EXPECT_EQ(no_token.exit_code, 2) << no_token.output;
+  EXPECT_NE(no_token.output.find("DESK_ADMIN_TOKENS"), std::string::npos) << no_token.output;
+
+  // A terms breach (a reply that buys reviews with a fee waiver) goes to sales: Jo owns it.
+  DeskProcess starter({{"PATH", "/usr/bin:/bin"}, {"DESK_ADMIN_TOKENS", kAdminToken}, {"USER", "ops"}},
+                      {DESK_BINARY, "drill", "start", "tos_breach", "--config", config, "--desk", address});
+  const ChildResult started = starter.wait(30s);
+  ASSERT_EQ(started.exit_code, 0) << started.output << desk.process->output_so_far();
+  const auto at = started.output.find("ESC-");
+  ASSERT_NE(at, std::string::npos) << started.output;
+  const std::string id = started.output.substr(at, 10);
+  EXPECT_NE(started.output.find("Jo Mensah"), std::string::npos) << started.output;
+  EXPECT_EQ(started.output.find(kAdminToken), std::string::npos);
+
+  // Posted once, labelled FIRE DRILL for everyone in the channel.
+  ASSERT_TRUE(wait_for([&] { return posts_of(emulator, id).size() == 1; })) << desk.process->output_so_far();
+  const json post = posts_of(emulator, id).front();
+  EXPECT_NE(post["blocks"][0]["text"]["text"].get<std::string>().find("FIRE DRILL"), std::string::npos) << post.dump();
+
+  // Jo rejects it with a real reason: the thread gets the score, and nobody is called back.
+  std::string trigger;
+  click(emulator, post, "Reject", kJo, &trigger);
+  ASSERT_TRUE(wait_for([&] { return !calls_with(emulator, "views.open", trigger).empty(); }))
+      << desk.process->output_so_far();
+  submit_rationale(emulator, trigger, kJo,
+                   "Offering a fee waiver for a review breaks the app store's terms; thank them and offer nothing.");
+  ASSERT_TRUE(wait_for([&] { return replies_of(emulator, id, "drill_score").size() == 1; }))
+      << desk.process->output_so_far();
+  const std::string score = replies_of(emulator, id, "drill_score").front().dump();
+  EXPECT_NE(score.find("100/100"), std::string::npos) << score;
+  EXPECT_NE(score.find("FIRE DRILL"), std::string::npos) << score;
+
+  // The report lists it with its score and reasons.
+  DeskProcess reporter({{"PATH", "/usr/bin:/bin"}},
+                       {DESK_BINARY, "drill", "report", "--config", config, "--format", "json"});
+  const ChildResult report = reporter.wait(30s);
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  const json listed = json::parse(report.output, nullptr, false);
+  ASSERT_TRUE(listed.is_object()) << report.output;
+  ASSERT_EQ(listed["drills"].size(), 1u) << report.output;
+  EXPECT_EQ(listed["drills"][0]["escalation_id"], id);
+  EXPECT_EQ(listed["drills"][0]["scenario"], "tos_breach");
+  EXPECT_EQ(listed["drills"][0]["started_by"], "cli:ops");
+  EXPECT_EQ(listed["drills"][0]["score"], 100);
+  EXPECT_EQ(listed["drills"][0]["checks"].size(), 5u);
+  EXPECT_EQ(listed["mean_score"], 100.0);
+
+  desk.process->signal(SIGTERM);
+  EXPECT_EQ(desk.process->wait(10s).exit_code, 0);
+}
+
 TEST(DeskEndToEnd, AnAgentOnMcpAwaitsTheDecisionTakenInSlack) {
 #ifndef DESK_NODE
   GTEST_SKIP() << "Node.js is not installed: scripts/install-deps.sh --tests installs what this test needs";
@@ -620,8 +686,8 @@ std::string promtool_problems(const std::filesystem::path& dir, const std::strin
   const auto input = dir / "metrics.txt";
   const auto output = dir / "promtool.txt";
   std::ofstream(input) << text;
-  const std::string command = std::string(DESK_PROMTOOL) + " check metrics < '" + input.string() + "' > '" +
-                              output.string() + "' 2>&1";
+  const std::string command =
+      std::string(DESK_PROMTOOL) + " check metrics < '" + input.string() + "' > '" + output.string() + "' 2>&1";
   const int status = std::system(command.c_str());
   std::ifstream said(output);
   const std::string what((std::istreambuf_iterator<char>(said)), std::istreambuf_iterator<char>());
@@ -648,19 +714,19 @@ TEST(DeskEndToEnd, MetricsOfTheRecordedWorkSurviveARestartAndPassPromtool) {
   ASSERT_TRUE(first.up) << first.process->output_so_far();
   ASSERT_EQ(submit(first.port, "Thanks, see you at the meetup!").status, 201);
   ASSERT_EQ(submit(first.port, "We will reply on Monday.").status, 201);
-  const json approved = {{"workflow", "community_replies"}, {"channel", "linkedin"}, {"agent", "social-agent-3"},
-                         {"confidence", 0.97}, {"output", "Thanks for the kind words!"}};
+  const json approved = {{"workflow", "community_replies"},
+                         {"channel", "linkedin"},
+                         {"agent", "social-agent-3"},
+                         {"confidence", 0.97},
+                         {"output", "Thanks for the kind words!"}};
   ASSERT_EQ(intake_request(first.port, "POST", "/v1/submissions", kAgentToken, approved.dump()).status, 200);
   const std::string before = scrape(first.port);
   const auto figures = work_figures(before);
-  EXPECT_NE(std::find(figures.begin(), figures.end(), "desk_submissions_total{verdict=\"escalated\"} 2"),
-            figures.end())
+  EXPECT_NE(std::find(figures.begin(), figures.end(), "desk_submissions_total{verdict=\"escalated\"} 2"), figures.end())
       << before;
-  EXPECT_NE(std::find(figures.begin(), figures.end(), "desk_submissions_total{verdict=\"approved\"} 1"),
-            figures.end())
+  EXPECT_NE(std::find(figures.begin(), figures.end(), "desk_submissions_total{verdict=\"approved\"} 1"), figures.end())
       << before;
-  EXPECT_NE(std::find(figures.begin(), figures.end(), "desk_escalations{state=\"open\"} 2"), figures.end())
-      << before;
+  EXPECT_NE(std::find(figures.begin(), figures.end(), "desk_escalations{state=\"open\"} 2"), figures.end()) << before;
   EXPECT_NE(std::find(figures.begin(), figures.end(), "desk_escalations_opened_total{owner_role=\"community_lead\"} 2"),
             figures.end())
       << before;

@@ -85,8 +85,8 @@ class ErasureTest : public ::testing::Test {
 
 TEST_F(ErasureTest, RationalesStayBesideTheChainWhichHoldsTheirDigests) {
   const auto trail = store_->audit_trail(ids_.escalation_id);
-  const auto decided = std::find_if(trail.begin(), trail.end(),
-                                    [](const AuditRow& r) { return r.event.kind == "decision.accepted"; });
+  const auto decided =
+      std::find_if(trail.begin(), trail.end(), [](const AuditRow& r) { return r.event.kind == "decision.accepted"; });
   ASSERT_NE(decided, trail.end());
   const AuditRow& decision = *decided;
   EXPECT_EQ(decision.stored_fields.find("Jo Bloggs"), std::string::npos) << decision.stored_fields;

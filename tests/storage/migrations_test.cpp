@@ -111,7 +111,7 @@ TEST_F(MigrationsTest, UpgradesAVersion1DatabaseKeepingItsData) {
   EXPECT_TRUE(store->find_by_idempotency_key("scope", "k1"));
   EXPECT_TRUE(store->verify_audit().ok);
   // v2 works on the upgraded file, and the v1 counters carry on.
-  EXPECT_GT(store->add_drill({0, "platform_terms_breach", "ESC-000001", kT0, std::nullopt, std::nullopt, ""}), 0);
+  EXPECT_GT(store->add_drill({0, "tos_breach", "paid_ads", "dana", kT0, "ESC-000001", std::nullopt, std::nullopt}), 0);
   EXPECT_EQ(store->drills().size(), 1u);
   const auto ids = store->add_submission(escalated_submission());
   EXPECT_EQ(ids.submission_id, "SUB-000002");
@@ -136,7 +136,11 @@ TEST_F(MigrationsTest, UpgradesAVersion2DatabaseKeepingItsData) {
   ASSERT_TRUE(e);
   EXPECT_EQ(e->owner_person, "lee");
   ASSERT_EQ(store->drills().size(), 1u);
-  EXPECT_EQ(*store->drills()[0].score, 80);
+  const auto drill = store->drills()[0];
+  EXPECT_EQ(drill.score->points, 80) << "step 11 keeps the drills of the first table";
+  EXPECT_EQ(drill.scenario, "data_leak") << "with the scenario names the SPEC uses";
+  EXPECT_EQ(*drill.scored_at, at(1717236240));
+  EXPECT_EQ(drill.escalation_id, "ESC-000001");
   EXPECT_TRUE(store->verify_audit().ok);
   EXPECT_EQ(store->outbox_stats().pending, 0);
   // v3 works on the upgraded file, for the old escalation as for new ones.

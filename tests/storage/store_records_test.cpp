@@ -168,32 +168,82 @@ TEST_F(StoreRecordsTest, PostmortemsFiledSinceAreListedInFilingOrder) {
   EXPECT_TRUE(store_->postmortems_filed_since(kT0 + 4h).empty());
 }
 
-TEST_F(StoreRecordsTest, DrillsRoundTripAndAreValidated) {
+TEST_F(StoreRecordsTest, ADrillIsStoredWithItsEscalationAndScoredWithItsDecision) {
   NewSubmission s = escalated_submission();
   s.escalation->drill = true;
+  s.drill = Drill{0, "pricing_claim", "paid_ads", "dana", kT0, "", std::nullopt, std::nullopt};
   const auto ids = store_->add_submission(s);
-  EXPECT_TRUE(store_->escalation(ids.escalation_id)->drill);
-  const auto scored = store_->add_drill({0, "rogue_pricing_claim", ids.escalation_id, kT0, kT0 + 4min, 85, "fast"});
-  const auto pending = store_->add_drill({0, "personal_data_leak", "", kT0 + 1h, std::nullopt, std::nullopt, ""});
+  auto e = store_->escalation(ids.escalation_id);
+  ASSERT_TRUE(e && e->drill);
+  auto drill = store_->drill_of(ids.escalation_id);
+  ASSERT_TRUE(drill);
+  EXPECT_EQ(drill->escalation_id, ids.escalation_id) << "the store fills in the escalation it opened";
+  EXPECT_EQ(drill->started_by, "dana");
+  EXPECT_EQ(drill->workflow, "paid_ads");
+  EXPECT_FALSE(drill->score);
+
+  const core::DrillScore score{85, {{"triage", 25, 25, "on time"}, {"rationale", 0, 15, "too thin"}}};
+  e->state = core::EscalationState::rejected;
+  e->decision = core::Decision{core::Macro::reject, "lee", kT0 + 12min, "no"};
+  ASSERT_TRUE(store_->update_escalation(*e, {}, {}, DrillScoring{kT0 + 12min, score}));
+  drill = store_->drill_of(ids.escalation_id);
+  ASSERT_TRUE(drill && drill->score);
+  EXPECT_EQ(drill->score->points, 85);
+  ASSERT_EQ(drill->score->checks.size(), 2u);
+  EXPECT_EQ(drill->score->checks[1].reason, "too thin");
+  EXPECT_EQ(drill->score->checks[1].max, 15);
+  EXPECT_EQ(*drill->scored_at, kT0 + 12min);
+
+  // Scored once: a second scoring fails and takes the escalation change with it.
+  e = store_->escalation(ids.escalation_id);
+  e->decision->rationale = "changed";
+  EXPECT_EQ(storage_error_code([&] {
+              store_->update_escalation(*e, {}, {}, DrillScoring{kT0 + 13min, score});
+            }),
+            StorageError::Code::conflict);
+  EXPECT_EQ(store_->escalation(ids.escalation_id)->decision->rationale, "no");
+}
+
+TEST_F(StoreRecordsTest, DrillsAreValidatedAndListedInOrder) {
+  // A drill's submission needs a drill escalation.
+  NewSubmission plain = escalated_submission();
+  plain.drill = Drill{0, "data_leak", "paid_ads", "dana", kT0, "", std::nullopt, std::nullopt};
+  EXPECT_EQ(storage_error_code([&] { store_->add_submission(plain); }), StorageError::Code::constraint);
+  // Scoring an escalation that is no drill's changes nothing.
+  const auto ids = store_->add_submission(escalated_submission());
+  auto e = store_->escalation(ids.escalation_id);
+  EXPECT_EQ(storage_error_code([&] {
+              store_->update_escalation(*e, {}, {}, DrillScoring{kT0, {}});
+            }),
+            StorageError::Code::not_found);
+  EXPECT_EQ(store_->escalation(ids.escalation_id)->version, e->version);
+
+  const core::DrillScore missed{0, {{"policy", 0, 100, "let through"}}};
+  const auto later = store_->add_drill({0, "tos_breach", "paid_ads", "cli:ops", kT0 + 1h, "", kT0 + 1h, missed},
+                                       {{"drill.missed", "", "cli:ops", kT0 + 1h, {{"scenario", "tos_breach"}}}});
+  const auto earlier = store_->add_drill({0, "data_leak", "paid_ads", "dana", kT0, "", kT0, missed});
   const auto drills = store_->drills();
   ASSERT_EQ(drills.size(), 2u);
-  EXPECT_EQ(drills[0].id, scored);
-  EXPECT_EQ(*drills[0].score, 85);
-  EXPECT_EQ(*drills[0].responded_at, kT0 + 4min);
-  EXPECT_EQ(drills[0].escalation_id, ids.escalation_id);
-  EXPECT_EQ(drills[1].id, pending);
-  EXPECT_FALSE(drills[1].score);
+  EXPECT_EQ(drills[0].id, earlier) << "oldest first";
+  EXPECT_EQ(drills[1].id, later);
   EXPECT_TRUE(drills[1].escalation_id.empty());
+  EXPECT_EQ(drills[1].score->checks[0].reason, "let through");
+  EXPECT_EQ(store_->drills(kT0 + 30min).size(), 1u);
 
   EXPECT_EQ(storage_error_code([&] {
-              store_->add_drill({0, "alien_invasion", "", kT0, {}, {}, ""});
+              store_->add_drill({0, "alien_invasion", "paid_ads", "dana", kT0, "", {}, {}});
             }),
             StorageError::Code::constraint);
   EXPECT_EQ(storage_error_code([&] {
-              store_->add_drill({0, "personal_data_leak", "", kT0, {}, 101, ""});
+              store_->add_drill({0, "data_leak", "paid_ads", "", kT0, "", {}, {}});
+            }),
+            StorageError::Code::constraint);
+  EXPECT_EQ(storage_error_code([&] {
+              store_->add_drill({0, "data_leak", "paid_ads", "dana", kT0, "", kT0, core::DrillScore{101, {}}});
             }),
             StorageError::Code::constraint);
   EXPECT_EQ(store_->drills().size(), 2u);
+  EXPECT_FALSE(store_->drill_of(ids.escalation_id));
 }
 
 TEST_F(StoreRecordsTest, PolicySnapshotsAreKeptOncePerDigest) {

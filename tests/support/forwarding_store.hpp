@@ -49,8 +49,9 @@ class ForwardingStore : public storage::Store {
   }
   using Store::update_escalation;
   bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,
-                         const std::vector<storage::OutboxMessage>& outbox) override {
-    return inner_.update_escalation(e, audit, outbox);
+                         const std::vector<storage::OutboxMessage>& outbox,
+                         const std::optional<storage::DrillScoring>& scoring) override {
+    return inner_.update_escalation(e, audit, outbox, scoring);
   }
   std::optional<storage::EvidenceBundle> evidence(const std::string& id) override { return inner_.evidence(id); }
   storage::Erasure erase_submission(const std::string& id, const std::string& by, const std::string& why,
@@ -83,8 +84,13 @@ class ForwardingStore : public storage::Store {
   std::vector<storage::PostMortem> postmortems_filed_since(core::TimePoint since) override {
     return inner_.postmortems_filed_since(since);
   }
-  std::int64_t add_drill(const storage::Drill& d) override { return inner_.add_drill(d); }
-  std::vector<storage::Drill> drills() override { return inner_.drills(); }
+  using Store::add_drill;
+  std::int64_t add_drill(const storage::Drill& d, const std::vector<core::AuditEvent>& audit) override {
+    return inner_.add_drill(d, audit);
+  }
+  using Store::drills;
+  std::vector<storage::Drill> drills(core::TimePoint since) override { return inner_.drills(since); }
+  std::optional<storage::Drill> drill_of(const std::string& id) override { return inner_.drill_of(id); }
 
   std::int64_t enqueue(const std::vector<storage::OutboxMessage>& m, const std::vector<core::AuditEvent>& a) override {
     return inner_.enqueue(m, a);

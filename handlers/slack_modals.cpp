@@ -122,6 +122,17 @@ json postmortem_input(const char* field, const char* label, const char* placehol
   return {{"type", "input"}, {"block_id", field}, {"label", plain(label)}, {"element", std::move(element)}};
 }
 
+/// A fire drill's forms say so first: the rationale is part of its score.
+void add_drill_notice(json& blocks, const core::Escalation& e) {
+  if (!e.drill) return;
+  blocks.insert(blocks.begin(),
+                json{{"type", "context"},
+                     {"elements", json::array({{{"type", "mrkdwn"},
+                                                {"text",
+                                                 ":rotating_light: *FIRE DRILL*: write what you would for real; the "
+                                                 "rationale counts in the drill's score."}}})}});
+}
+
 }  // namespace
 
 std::vector<RouteOption> route_options(const core::Rota& rota, const core::Escalation& e) {
@@ -154,6 +165,7 @@ nlohmann::json rationale_modal(const core::Escalation& e, core::Macro macro, con
       json::array({{{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", intro(e, macro, actor_name)}}}}});
   if (macro == core::Macro::route) blocks.push_back(route_block(routes));
   blocks.push_back(rationale_block(macro));
+  add_drill_notice(blocks, e);
   return {{"type", "modal"},
           {"callback_id", "desk.rationale"},
           {"private_metadata", metadata.dump()},
@@ -193,6 +205,7 @@ nlohmann::json postmortem_modal(const core::Escalation& e, const std::string& ac
   blocks.push_back(postmortem_input(kWhatToAutomate, "What to automate next",
                                     "A rule, a lexicon entry, a check for the agent",
                                     existing ? &existing->what_to_automate : nullptr));
+  add_drill_notice(blocks, e);
   return {{"type", "modal"},
           {"callback_id", "desk.postmortem"},
           {"private_metadata", metadata.dump()},

@@ -256,6 +256,9 @@ TEST_F(DrillTest, PeopleSeeFireDrillOnThePostAndEveryReplyAndTheScoreFitsBlockKi
   EXPECT_NE(reply.dump().find("72/100"), std::string::npos);
   EXPECT_NE(reply.dump().find("Legal was never brought in."), std::string::npos);
   EXPECT_EQ(decision_reply(e, policy_->rota())["text"].get<std::string>().rfind("[FIRE DRILL]", 0), 0u);
+  const json modal = rationale_modal(e, core::Macro::reject, "Hana", {});
+  EXPECT_TRUE(block_kit_problems(modal).empty()) << modal.dump();
+  EXPECT_NE(modal.dump().find("FIRE DRILL"), std::string::npos);
   EXPECT_THROW(drill_score_from_payload(json{{"reply", "drill_score"}}), std::invalid_argument);
 }
 

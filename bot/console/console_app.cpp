@@ -370,6 +370,26 @@ HttpResponse ConsoleApp::sandbox_post(const HttpRequest& request, const std::str
     return channel(viewer, Notice{result.escalation_id + " is open; it is with " + result.owner_name + ".", false},
                    200);
   }
+  if (path == "/sandbox/drill") {
+    const auto result = actions_->start_drill({field("scenario"), field("workflow"), viewer.acting_as}, now);
+    if (result.changed) changed(result.escalation_id);
+    using Status = handlers::DrillStartResult::Status;
+    switch (result.status) {
+      case Status::started:
+        return channel(viewer,
+                       Notice{"Fire drill " + result.escalation_id + " is open in " + result.workflow +
+                                  "; it is with " + result.owner_name + ". It is scored when decided.",
+                              false},
+                       200);
+      case Status::missed:
+        return channel(viewer, Notice{"Fire drill missed (score 0): " + result.message, true}, 200);
+      case Status::refused:
+        return channel(viewer, Notice{result.message + " The attempt was logged.", true}, 403);
+      case Status::invalid:
+        break;
+    }
+    return channel(viewer, Notice{result.message, true}, 422);
+  }
   if (path == "/sandbox/override") {
     int hours = 0;
     try {

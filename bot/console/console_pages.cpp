@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/console/html.hpp"
+#include "core/drill.hpp"
 
 namespace desk::bot::console {
 namespace {
@@ -407,6 +408,16 @@ std::string channel_page(const Viewer& viewer, const std::vector<ChannelPost>& p
   main +=
       "</select><label for=\"why\">Why</label><textarea id=\"why\" name=\"why\" rows=\"2\" required></textarea>"
       "<button type=\"submit\">Escalate</button></form></section>";
+  main +=
+      "<section aria-labelledby=\"drill-h\" class=\"escalate\"><h2 id=\"drill-h\">Fire drill</h2>"
+      "<p class=\"muted\">What <code>/drill</code> does in Slack: a simulated worst case through the policy, with "
+      "the real clocks, scored when decided. For the marketing director and the desk's leads.</p>"
+      "<form method=\"post\" action=\"/sandbox/drill\">"
+      "<label for=\"scenario\">Scenario</label><select id=\"scenario\" name=\"scenario\">";
+  for (const auto scenario : core::kDrillScenarios)
+    main += "<option value=\"" + std::string(core::to_string(scenario)) + "\">" +
+            escape(core::drill_script(scenario).title) + "</option>";
+  main += "</select><button type=\"submit\">Start the drill</button></form></section>";
   return layout(viewer, "Channel", "Channel", main, now);
 }
 

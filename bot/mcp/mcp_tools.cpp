@@ -281,6 +281,11 @@ json tool_list(const std::vector<WorkflowChoice>& workflows) {
                    {"additionalProperties", false}};
   json get_output = escalation_schema();
   get_output["properties"]["timeline"] = {{"type", "array"}, {"description", "The audit trail, oldest first."}};
+  get_output["properties"]["postmortem"] = {
+      {"type", {"object", "null"}},
+      {"description",
+       "What was learned once it was decided: author, filed_at, edited_at, what_triggered, what_fixed, "
+       "what_to_automate; null until someone files it."}};
   json list_input = {
       {"type", "object"},
       {"properties",

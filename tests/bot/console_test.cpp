@@ -267,6 +267,24 @@ TEST_F(ConsoleAppTest, EscalatingByHandOpensAnEscalationWithTheSameChecks) {
   EXPECT_EQ(store_->escalations(std::nullopt).size(), before + 1);
 }
 
+TEST_F(ConsoleAppTest, TheSandboxStartsAFireDrillForTheDirectorAndRefusesOthers) {
+  auto console = app(sandbox());
+  EXPECT_NE(console->handle(get("/channel")).body.find("action=\"/sandbox/drill\""), std::string::npos);
+  const auto refused = console->handle(post("/sandbox/drill", "scenario=data_leak", "desk_acting_as=erin"));
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("The attempt was logged."), std::string::npos);
+  EXPECT_EQ(console->handle(post("/sandbox/drill", "scenario=alien", "desk_acting_as=dana")).status, 422);
+  EXPECT_TRUE(store_->drills().empty());
+  const auto started = console->handle(post("/sandbox/drill", "scenario=data_leak", "desk_acting_as=dana"));
+  EXPECT_EQ(started.status, 200);
+  EXPECT_NE(started.body.find("Fire drill ESC-"), std::string::npos);
+  ASSERT_EQ(store_->drills().size(), 1u);
+  const auto e = store_->escalation(store_->drills()[0].escalation_id);
+  ASSERT_TRUE(e && e->drill);
+  EXPECT_NE(console->handle(get("/escalations/" + e->id)).body.find("FIRE DRILL"), std::string::npos);
+  EXPECT_FALSE(changed_.empty());
+}
+
 TEST_F(ConsoleAppTest, TheSandboxRotaPageSetsOverridesWithTheSameRights) {
   auto console = app(sandbox());
   EXPECT_NE(console->handle(get("/rota")).body.find("<label for=\"covered-by\">Covered by</label>"), std::string::npos);

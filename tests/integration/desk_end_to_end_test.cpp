@@ -2,18 +2,21 @@
 // Slack emulator: a submission escalates, a wrong user's click is refused, the owner decides with a
 // rationale, the message and the API show the decision; and silence until the backup ping, with
 // kill -9 before and after it: nothing is lost, nothing is posted twice, the ping fires once. And an
-// agent on MCP, written with the official TypeScript SDK, waits for the decision taken in Slack.
+// agent on MCP, written with the official TypeScript SDK, waits for the decision taken in Slack. And a
+// desk on Slack and Teams alerts at once: a decision taken in Slack is announced in Teams too.
 #include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "storage/digest.hpp"
+#include "tests/emulator/teams_webhook.hpp"
 #include "tests/integration/desk_process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -41,9 +44,11 @@ void add_example_people(emu::SlackEmulator& emulator) {
 
 /// The real binary on `config`, up once Socket Mode said hello and the intake port is known.
 struct RunningDesk {
-  RunningDesk(emu::SlackEmulator& emulator, const std::string& config, std::uint64_t hellos_before) {
+  RunningDesk(emu::SlackEmulator& emulator, const std::string& config, std::uint64_t hellos_before,
+              const std::map<std::string, std::string>& more_env = {}) {
     emu::WorkspaceOptions ws;
     auto env = desk_env(emulator, ws);
+    for (const auto& [name, value] : more_env) env[name] = value;
     env["DESK_INTAKE_TOKENS"] = kAgentToken;
     env["DESK_ADMIN_TOKENS"] = kAdminToken;
     process = std::make_unique<DeskProcess>(
@@ -806,6 +811,49 @@ TEST(DeskEndToEnd, SilenceBringsTheBackupPingOnceAcrossKillNine) {
 
   third.process->signal(SIGTERM);
   EXPECT_EQ(third.process->wait(10s).exit_code, 0);
+}
+
+TEST(DeskEndToEnd, ADecisionTakenInSlackIsAnnouncedInTeamsToo) {
+  TempDir dir("e2e-slack-teams");
+  emu::SlackEmulator emulator(pki());
+  add_example_people(emulator);
+  emu::TeamsWebhook webhook(pki());
+  RunningDesk desk(emulator, write_config(dir.path()), 0, {{"TEAMS_WEBHOOK_URL", webhook.url()}});
+  ASSERT_TRUE(desk.up) << desk.process->output_so_far();
+  const auto health = intake_request(desk.port, "GET", "/healthz", "").body;
+  EXPECT_TRUE(health.contains("slack") && health.contains("teams_alerts")) << health.dump();
+
+  const auto created = submit(desk.port, "Thanks for the kind words, see you at the meetup!");
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  const std::string id = created.body["escalation"]["id"];
+  ASSERT_TRUE(wait_for([&] { return posts_of(emulator, id).size() == 1; })) << desk.process->output_so_far();
+  const auto opened = [&] {
+    std::size_t n = 0;
+    for (const auto& c : webhook.cards()) n += c["body"][0].value("text", "").rfind("Escalation " + id, 0) == 0;
+    return n;
+  };
+  ASSERT_TRUE(wait_for([&] { return opened() == 1; })) << desk.process->output_so_far();
+
+  std::string trigger;
+  click(emulator, posts_of(emulator, id).front(), "Accept", kErin, &trigger);
+  ASSERT_TRUE(wait_for([&] { return !calls_with(emulator, "views.open", trigger).empty(); }))
+      << desk.process->output_so_far();
+  const std::string metadata = calls_with(emulator, "views.open", trigger).front().args["view"]["private_metadata"];
+  const std::string rationale = "Friendly, no claims; fine to publish as written.";
+  emulator.send_interactive(emu::view_submission_payload("desk.rationale", metadata, "rationale", "rationale_input",
+                                                         rationale, kErin, emulator.issue_trigger_id()));
+  json decided;
+  ASSERT_TRUE(wait_for([&] {
+    for (const auto& c : webhook.cards())
+      if (c["body"][0].value("text", "") == id + " accepted") decided = c;
+    return decided.is_object();
+  })) << desk.process->output_so_far();
+  const std::string shown = decided.dump();
+  EXPECT_NE(shown.find("Erin Walsh"), std::string::npos) << shown;
+  EXPECT_NE(shown.find(rationale), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("<@"), std::string::npos) << "no Slack syntax in Teams: " << shown;
+  EXPECT_EQ(opened(), 1u) << "the post's update after the decision is not a second Teams card";
+  for (const auto& p : webhook.posts()) EXPECT_TRUE(p.problem.empty()) << p.problem;
 }
 
 }  // namespace

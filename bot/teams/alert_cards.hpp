@@ -1,0 +1,42 @@
+#pragma once
+/// The Adaptive Cards (version 1.5) the desk posts to a Teams channel through a Workflows webhook:
+/// an escalation opened, the backup ping, a missed deadline, the decision. A webhook card cannot call
+/// back, so its only action is Action.OpenUrl; people act where the desk is interactive. Text an agent
+/// or a person wrote goes in TextRuns, which Teams shows as typed (no markdown, so no links can be
+/// smuggled in); times are UTC, names plain (no Slack syntax).
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.hpp"
+#include "core/escalation.hpp"
+#include "core/lifecycle.hpp"
+#include "core/rota.hpp"
+
+namespace desk::bot::teams {
+
+/// The most a card may take, serialised: Teams refuses messages above about 28 KB.
+inline constexpr std::size_t kMaxCardBytes = 24 * 1024;
+
+/// What an escalation's alert shows besides the escalation itself.
+struct AlertEvidence {
+  std::string masked_excerpt;  ///< the draft with personal data masked
+  std::string permalink;       ///< where the draft lives (masked); an http(s) one becomes the card's button
+  bool erased = false;         ///< its personal data was erased on request: no excerpt, no link
+};
+
+/// "An escalation opened" card.
+nlohmann::json opened_card(const core::Escalation& e, const AlertEvidence& evidence, const core::Rota* rota,
+                           core::TimePoint now);
+/// A backup ping or a missed triage or decision deadline.
+nlohmann::json reminder_card(const core::Escalation& e, const core::Reminder& reminder, const core::Rota* rota);
+/// The decision (accepted or rejected, by whom, the rationale).
+nlohmann::json decision_card(const core::Escalation& e, const core::Rota* rota);
+
+/// The webhook's request body: {"type":"message","attachments":[one Adaptive Card]}. A card over
+/// kMaxCardBytes loses its longest texts first, so what is posted always fits.
+nlohmann::json webhook_message(nlohmann::json card);
+
+}  // namespace desk::bot::teams

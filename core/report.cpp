@@ -113,10 +113,7 @@ WeeklyReport weekly_report(const std::vector<EscalationFacts>& facts, const std:
         static_cast<std::size_t>((std::chrono::floor<Days>(e.opened_at) - std::chrono::floor<Days>(first)).count() / 7);
     if (index >= report.weeks.size()) continue;
     WeekFigures& week = report.weeks[index];
-    if (e.drill) {
-      ++week.drills;
-      continue;
-    }
+    if (e.drill) continue;  // counted by add_drills, from the drills themselves
     ++week.opened;
     if (const auto responded = e.time_to_respond()) respond[index].push_back(*responded);
     if (e.decision) {
@@ -155,6 +152,27 @@ WeeklyReport weekly_report(const std::vector<EscalationFacts>& facts, const std:
   for (const auto& rule : rule_ids)
     if (!report.escalations_by_rule.contains(rule)) report.rules_never_fired.push_back(rule);
   return report;
+}
+
+void add_drills(WeeklyReport& report, const std::vector<DrillFacts>& drills, TimePoint now) {
+  if (report.weeks.empty()) return;
+  const TimePoint first = report.weeks.front().starts;
+  std::vector<int> points_sum(report.weeks.size(), 0);
+  for (const auto& d : drills) {
+    if (d.started_at < first || d.started_at > now) continue;
+    const auto index = static_cast<std::size_t>(
+        (std::chrono::floor<Days>(d.started_at) - std::chrono::floor<Days>(first)).count() / 7);
+    if (index >= report.weeks.size()) continue;
+    WeekFigures& week = report.weeks[index];
+    ++week.drills;
+    if (!report.last_drill || d.started_at > *report.last_drill) report.last_drill = d.started_at;
+    if (!d.points) continue;
+    ++week.drills_scored;
+    points_sum[index] += *d.points;
+  }
+  for (std::size_t i = 0; i < report.weeks.size(); ++i)
+    if (report.weeks[i].drills_scored > 0)
+      report.weeks[i].drill_score_mean = static_cast<double>(points_sum[i]) / report.weeks[i].drills_scored;
 }
 
 }  // namespace desk::core

@@ -46,13 +46,22 @@ struct WeekFigures {
   /// rule with (manual escalations aside): the same mistake again.
   int repeat_incidents = 0;
   std::map<std::string, int> escalations_by_rule;  ///< rule id → escalations it fired on
-  int drills = 0;                                  ///< fire drills opened this week
+  int drills = 0;                                  ///< fire drills started this week (let through ones too)
+  int drills_scored = 0;                           ///< of those, scored by now
+  std::optional<double> drill_score_mean;          ///< of the scored ones, out of 100
+};
+
+/// A fire drill as the report counts it: when it started, and its score once it has one.
+struct DrillFacts {
+  TimePoint started_at{};
+  std::optional<int> points;  ///< 0–100; empty until its escalation is decided
 };
 
 struct WeeklyReport {
   std::vector<WeekFigures> weeks;                  ///< oldest first; the last is the current week
   std::map<std::string, int> escalations_by_rule;  ///< over all the weeks
   std::vector<std::string> rules_never_fired;      ///< rules of the policy with no hit in the weeks
+  std::optional<TimePoint> last_drill;             ///< the latest drill started in the weeks
 };
 
 /// Every rule id the policy can fire ("confidence/<workflow>", "lexicon/<category>/<term>",
@@ -69,8 +78,13 @@ std::string iso_week_name(TimePoint monday);
 TimePoint report_facts_since(TimePoint now, int weeks);
 
 /// The report over the `weeks` ISO weeks ending with the one `now` is in. `facts` should hold every
-/// escalation opened since report_facts_since(now, weeks); earlier ones are ignored.
+/// escalation opened since report_facts_since(now, weeks); earlier ones are ignored. Drill escalations
+/// count in no figure: drills come from add_drills.
 WeeklyReport weekly_report(const std::vector<EscalationFacts>& facts, const std::vector<std::string>& rule_ids,
                            TimePoint now, int weeks);
+
+/// Adds the drills started in the report's weeks (up to `now`) and their scores, apart from every
+/// other figure.
+void add_drills(WeeklyReport& report, const std::vector<DrillFacts>& drills, TimePoint now);
 
 }  // namespace desk::core

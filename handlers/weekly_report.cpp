@@ -44,6 +44,14 @@ std::string percent(const std::optional<double>& share) {
   return out;
 }
 
+/// "2 @85": drills started and the mean score of those scored; "1" when none is scored yet.
+std::string drills_cell(const core::WeekFigures& w) {
+  if (!w.drill_score_mean) return std::to_string(w.drills);
+  char out[32];
+  std::snprintf(out, sizeof out, "%d @%.0f", w.drills, *w.drill_score_mean);
+  return out;
+}
+
 }  // namespace
 
 core::WeeklyReport read_weekly_report(storage::Store& store, const core::Policy& policy, core::TimePoint now,
@@ -59,7 +67,13 @@ core::WeeklyReport read_weekly_report(storage::Store& store, const core::Policy&
     f.escalation = std::move(e);
     facts.push_back(std::move(f));
   }
-  return core::weekly_report(facts, core::policy_rule_ids(policy), now, weeks);
+  auto report = core::weekly_report(facts, core::policy_rule_ids(policy), now, weeks);
+  std::vector<core::DrillFacts> drills;
+  const core::TimePoint first = report.weeks.empty() ? now : report.weeks.front().starts;
+  for (const auto& d : store.drills(first))
+    drills.push_back({d.started_at, d.score ? std::optional<int>(d.score->points) : std::nullopt});
+  core::add_drills(report, drills, now);
+  return report;
 }
 
 nlohmann::json report_json(const core::WeeklyReport& report) {
@@ -79,18 +93,21 @@ nlohmann::json report_json(const core::WeeklyReport& report) {
                      {"decision_breaches", w.decision_breaches},
                      {"repeat_incidents", w.repeat_incidents},
                      {"escalations_by_rule", w.escalations_by_rule},
-                     {"drills", w.drills}});
+                     {"drills", w.drills},
+                     {"drills_scored", w.drills_scored},
+                     {"drill_score_mean", share_or_null(w.drill_score_mean)}});
   }
   return {{"weeks", std::move(weeks)},
           {"escalations_by_rule", report.escalations_by_rule},
-          {"rules_never_fired", report.rules_never_fired}};
+          {"rules_never_fired", report.rules_never_fired},
+          {"last_drill", report.last_drill ? json(core::format_utc(*report.last_drill)) : json(nullptr)}};
 }
 
 std::string report_csv(const core::WeeklyReport& report) {
   std::string out =
       "week,starts,opened,decided,respond_mean_s,respond_p50_s,respond_p90_s,decide_mean_s,decide_p50_s,"
       "decide_p90_s,sent_to_legal,resolved_without_legal,share_sent_to_legal,share_resolved_without_legal,"
-      "triage_breaches,decision_breaches,repeat_incidents,drills\r\n";
+      "triage_breaches,decision_breaches,repeat_incidents,drills,drills_scored,drill_score_mean\r\n";
   for (const auto& w : report.weeks) {
     // Every field is a number, an ISO date or a week name: nothing to quote.
     const std::string fields[] = {w.week,
@@ -110,7 +127,9 @@ std::string report_csv(const core::WeeklyReport& report) {
                                   std::to_string(w.triage_breaches),
                                   std::to_string(w.decision_breaches),
                                   std::to_string(w.repeat_incidents),
-                                  std::to_string(w.drills)};
+                                  std::to_string(w.drills),
+                                  std::to_string(w.drills_scored),
+                                  cell(w.drill_score_mean)};
     for (std::size_t i = 0; i < std::size(fields); ++i) out += (i ? "," : "") + fields[i];
     out += "\r\n";
   }
@@ -120,27 +139,30 @@ std::string report_csv(const core::WeeklyReport& report) {
 std::string report_text(const core::WeeklyReport& report) {
   std::string out;
   char line[256];
-  std::snprintf(line, sizeof line, "%-9s %6s %7s  %-21s  %-21s  %5s %7s  %9s  %6s  %5s\n", "week", "opened", "decided",
+  std::snprintf(line, sizeof line, "%-9s %6s %7s  %-21s  %-21s  %5s %7s  %9s  %6s  %6s\n", "week", "opened", "decided",
                 "respond mean/p50/p90", "decide mean/p50/p90", "legal", "no legal", "breaches", "repeat", "drills");
   out += line;
   for (const auto& w : report.weeks) {
     const std::string respond = minutes(w.respond.mean) + " " + minutes(w.respond.p50) + " " + minutes(w.respond.p90);
     const std::string decide = minutes(w.decide.mean) + " " + minutes(w.decide.p50) + " " + minutes(w.decide.p90);
-    std::snprintf(line, sizeof line, "%-9s %6d %7d  %-21s  %-21s  %5s %7s  %4d/%-4d  %6d  %5d\n", w.week.c_str(),
+    std::snprintf(line, sizeof line, "%-9s %6d %7d  %-21s  %-21s  %5s %7s  %4d/%-4d  %6d  %6s\n", w.week.c_str(),
                   w.opened, w.decided, respond.c_str(), decide.c_str(), percent(w.share_sent_to_legal).c_str(),
                   percent(w.share_resolved_without_legal).c_str(), w.triage_breaches, w.decision_breaches,
-                  w.repeat_incidents, w.drills);
+                  w.repeat_incidents, drills_cell(w).c_str());
     out += line;
   }
   out +=
       "\nBreaches are triage/decision. Times run from opening to the first response by someone with rights,\n"
-      "and to the decision. Fire drills are counted apart and in no other figure.\n";
+      "and to the decision. Fire drills are counted apart and in no other figure: started, and the mean\n"
+      "score out of 100 of those scored (\"2 @85\").\n";
   out += "\nEscalations by rule:\n";
   if (report.escalations_by_rule.empty()) out += "  (none)\n";
   for (const auto& [rule, n] : report.escalations_by_rule) out += "  " + std::to_string(n) + "  " + rule + "\n";
   out += "\nRules that never fired:\n";
   if (report.rules_never_fired.empty()) out += "  (none)\n";
   for (const auto& rule : report.rules_never_fired) out += "  " + rule + "\n";
+  out += "\nLast fire drill: " +
+         (report.last_drill ? core::format_utc(*report.last_drill) : std::string("none in these weeks")) + "\n";
   return out;
 }
 

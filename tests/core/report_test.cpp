@@ -65,7 +65,7 @@ TEST(ReportFigures, TimesSharesAndBreachesPerWeekWithDrillsApart) {
   EXPECT_EQ(w.starts, day(2026, 11, 30));
   EXPECT_EQ(w.opened, 4) << "the drill is not one of them";
   EXPECT_EQ(w.decided, 3);
-  EXPECT_EQ(w.drills, 1);
+  EXPECT_EQ(w.drills, 0) << "drills come from the drills themselves (add_drills)";
   EXPECT_EQ(w.respond.count, 3u);
   EXPECT_EQ(w.respond.mean, Seconds{6min});
   EXPECT_EQ(w.respond.p50, Seconds{4min});
@@ -89,6 +89,31 @@ TEST(ReportFigures, TimesSharesAndBreachesPerWeekWithDrillsApart) {
   ASSERT_EQ(empty.weeks.size(), 1u);
   EXPECT_FALSE(empty.weeks[0].respond.mean);
   EXPECT_FALSE(empty.weeks[0].share_sent_to_legal) << "no share of nothing";
+}
+
+TEST(ReportFigures, DrillsPerWeekWithTheMeanScoreOfThoseScored) {
+  const TimePoint now = day(2026, 12, 3) + 12h;  // Thursday of 2026-W49
+  WeeklyReport r = weekly_report({}, {}, now, 2);
+  add_drills(r,
+             {{day(2026, 11, 20), 100},               // before the weeks: not counted
+              {day(2026, 11, 24) + 9h, 40},           // W48
+              {day(2026, 11, 30) + 9h, 90},           // W49
+              {day(2026, 12, 1) + 9h, 75},            // W49
+              {day(2026, 12, 2) + 9h, std::nullopt},  // W49, not decided yet
+              {day(2026, 12, 4), 10}},                // after now: not counted
+             now);
+  EXPECT_EQ(r.weeks[0].drills, 1);
+  EXPECT_EQ(r.weeks[0].drill_score_mean, 40.0);
+  EXPECT_EQ(r.weeks[1].drills, 3);
+  EXPECT_EQ(r.weeks[1].drills_scored, 2);
+  EXPECT_EQ(r.weeks[1].drill_score_mean, 82.5);
+  EXPECT_EQ(r.last_drill, day(2026, 12, 2) + 9h);
+  EXPECT_EQ(r.weeks[1].opened, 0) << "drills are in no other figure";
+
+  WeeklyReport none = weekly_report({}, {}, now, 1);
+  add_drills(none, {{day(2026, 12, 1), std::nullopt}}, now);
+  EXPECT_EQ(none.weeks[0].drills, 1);
+  EXPECT_FALSE(none.weeks[0].drill_score_mean) << "no mean of nothing";
 }
 
 TEST(ReportFigures, ARepeatIsTheSameAgentAndRuleWithinThirtyDays) {

@@ -43,6 +43,23 @@ Backtest backtest(const std::vector<BacktestCase>& cases, int unknown_workflow) 
       if (!c.rules_before.count(id)) add_example(r.examples, c.submission_id);
     }
   }
+  std::map<std::string, ShadowShift> shadow;
+  for (const auto& c : cases) {
+    for (const auto& id : c.shadow_before) ++shadow[id].fired_before;
+    for (const auto& id : c.shadow_after) {
+      ShadowShift& r = shadow[id];
+      ++r.fired_after;
+      if (c.after == Verdict::escalated) continue;
+      ++r.would_escalate;
+      add_example(r.examples, c.submission_id);
+    }
+  }
+  for (auto& [id, r] : shadow) {
+    r.rule_id = id;
+    out.shadow.push_back(std::move(r));
+  }
+  std::stable_sort(out.shadow.begin(), out.shadow.end(),
+                   [](const ShadowShift& a, const ShadowShift& b) { return a.fired_after > b.fired_after; });
   for (auto& [id, r] : rules) {
     if (r.fired_before == r.fired_after && r.newly_escalated == 0 && r.newly_approved == 0 && r.examples.empty())
       continue;

@@ -18,8 +18,20 @@ struct BacktestCase {
   std::string submission_id;
   Verdict before = Verdict::approved;
   Verdict after = Verdict::approved;
-  std::set<std::string> rules_before;  ///< rule ids that fired then
-  std::set<std::string> rules_after;   ///< rule ids that fire now
+  std::set<std::string> rules_before;   ///< rule ids that fired then
+  std::set<std::string> rules_after;    ///< rule ids that fire now
+  std::set<std::string> shadow_before;  ///< shadow-mode rule ids that fired then (as stored)
+  std::set<std::string> shadow_after;   ///< and that fire now, in the other policy's shadow categories
+};
+
+/// What one shadow-mode rule of the other policy would see: it escalates nothing, but this is what
+/// enforcing it would do.
+struct ShadowShift {
+  std::string rule_id;
+  int fired_before = 0;               ///< submissions it fired on then (shadow rules of the live policy)
+  int fired_after = 0;                ///< submissions it fires on now
+  int would_escalate = 0;             ///< of those, approved now: enforced, it would escalate them
+  std::vector<std::string> examples;  ///< submissions it would escalate if enforced
 };
 
 /// What one rule would do differently.
@@ -43,6 +55,8 @@ struct Backtest {
   int unknown_workflow = 0;
   /// Every rule whose firing or verdicts would change, the largest change first.
   std::vector<RuleShift> rules;
+  /// Every shadow-mode rule that fires now or fired then, the most firings first.
+  std::vector<ShadowShift> shadow;
 };
 
 Backtest backtest(const std::vector<BacktestCase>& cases, int unknown_workflow = 0);

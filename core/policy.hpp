@@ -50,6 +50,9 @@ struct LexiconCategory {
   std::string route;                  ///< role id the hit routes to; empty: the workflow owner
   std::vector<std::string> terms;     ///< plain words and phrases, whole-word, case-insensitive
   std::vector<std::string> patterns;  ///< RE2 syntax, whole-word, case-insensitive
+  /// `mode: shadow`: its hits are found and recorded (Evaluation::shadow_hits) but never escalate, so a
+  /// new category can be watched on live drafts before it is enforced.
+  bool shadow = false;
 };
 
 enum class PersonalDataKind { email, phone, iban, payment_card, uk_nino, us_ssn };

@@ -79,33 +79,39 @@ Evaluation PolicyEngine::evaluate(const Submission& s) const {
 Evaluation PolicyEngine::find_hits(const Workflow& wf, const Submission& s) const {
   Evaluation ev;
   Hits hits(ev.hits);
+  Hits shadow_hits(ev.shadow_hits);
   add_confidence_hit(wf, s, hits);
-  add_lexicon_hits(wf, s, hits);
+  add_lexicon_hits(wf, s, hits, shadow_hits);
   add_personal_data_hits(wf, s, hits, ev.masked_output);
   add_citation_hits(wf, s, hits);
   ev.hits_total = hits.total();
   return ev;
 }
 
-void PolicyEngine::settle(const Workflow& wf, Evaluation& ev) const {
-  if (ev.hits.empty()) return;
-  ev.verdict = Verdict::escalated;
-  ev.owner_role = choose_owner(wf, ev.hits);
-  if (ev.hits.size() <= kHitsKeptPerEvaluation) return;
-  // Every rule's first hit (in each field) first, in the order found, then the others in order, up to
-  // the limit.
-  std::vector<bool> keep(ev.hits.size(), false);
+/// Keeps at most kHitsKeptPerEvaluation: every rule's first hit (in each field) first, in the order
+/// found, then the others in order, up to the limit.
+void PolicyEngine::bound(std::vector<TriggerHit>& hits) {
+  if (hits.size() <= kHitsKeptPerEvaluation) return;
+  std::vector<bool> keep(hits.size(), false);
   std::set<std::string> groups;
   std::size_t kept = 0;
-  for (std::size_t i = 0; i < ev.hits.size() && kept < kHitsKeptPerEvaluation; ++i)
-    if (groups.insert(Hits::group(ev.hits[i].rule_id, ev.hits[i].field)).second) keep[i] = true, ++kept;
-  for (std::size_t i = 0; i < ev.hits.size() && kept < kHitsKeptPerEvaluation; ++i)
+  for (std::size_t i = 0; i < hits.size() && kept < kHitsKeptPerEvaluation; ++i)
+    if (groups.insert(Hits::group(hits[i].rule_id, hits[i].field)).second) keep[i] = true, ++kept;
+  for (std::size_t i = 0; i < hits.size() && kept < kHitsKeptPerEvaluation; ++i)
     if (!keep[i]) keep[i] = true, ++kept;
   std::vector<TriggerHit> bounded;
   bounded.reserve(kept);
-  for (std::size_t i = 0; i < ev.hits.size(); ++i)
-    if (keep[i]) bounded.push_back(std::move(ev.hits[i]));
-  ev.hits = std::move(bounded);
+  for (std::size_t i = 0; i < hits.size(); ++i)
+    if (keep[i]) bounded.push_back(std::move(hits[i]));
+  hits = std::move(bounded);
+}
+
+void PolicyEngine::settle(const Workflow& wf, Evaluation& ev) const {
+  bound(ev.shadow_hits);
+  if (ev.hits.empty()) return;
+  ev.verdict = Verdict::escalated;
+  ev.owner_role = choose_owner(wf, ev.hits);
+  bound(ev.hits);
 }
 
 Evaluation PolicyEngine::evaluate_manual(const Submission& s, const std::string& reason) const {
@@ -135,12 +141,14 @@ void PolicyEngine::add_confidence_hit(const Workflow& wf, const Submission& s, H
   hits.add(std::move(hit));
 }
 
-void PolicyEngine::add_lexicon_hits(const Workflow& wf, const Submission& s, Hits& hits) const {
+void PolicyEngine::add_lexicon_hits(const Workflow& wf, const Submission& s, Hits& hits, Hits& shadow_hits) const {
   std::vector<std::string> only = wf.lexicon;
   for (auto& lh : lexicon_.scan(s.output, only)) {
-    if (!hits.admit(lh.rule_id, "output")) continue;
     auto cat = std::find_if(policy_.lexicon.begin(), policy_.lexicon.end(),
                             [&](const LexiconCategory& c) { return c.id == lh.category; });
+    // A shadow category's hits go apart: counted in neither hits_total nor the verdict.
+    Hits& into = cat != policy_.lexicon.end() && cat->shadow ? shadow_hits : hits;
+    if (!into.admit(lh.rule_id, "output")) continue;
     TriggerHit hit;
     hit.kind = TriggerKind::lexicon;
     hit.rule_id = std::move(lh.rule_id);
@@ -152,7 +160,7 @@ void PolicyEngine::add_lexicon_hits(const Workflow& wf, const Submission& s, Hit
     hit.matched = lh.matched;
     hit.explanation = "\"" + lh.matched + "\" matches the " + lh.category + " term \"" + lh.term + "\" at bytes " +
                       std::to_string(lh.begin) + "–" + std::to_string(lh.end) + ".";
-    hits.add(std::move(hit));
+    into.add(std::move(hit));
   }
 }
 

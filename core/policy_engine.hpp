@@ -24,6 +24,9 @@ struct Evaluation {
   std::size_t hits_total = 0;    ///< every hit found, kept in `hits` or not
   std::string owner_role;        ///< who takes the escalation; empty when approved
   std::string masked_output;     ///< the output with personal data masked, for display
+  /// Hits of lexicon categories in `mode: shadow`: recorded and reported, never part of the verdict,
+  /// the owner or `hits`. Bounded like `hits`.
+  std::vector<TriggerHit> shadow_hits;
 };
 
 /// The submission names a workflow the policy does not have. The edge validates this first, so here
@@ -50,11 +53,12 @@ class PolicyEngine {
   /// Every rule's hits (up to kHitsKeptPerRule each), their total, the masked output, not yet the verdict.
   Evaluation find_hits(const Workflow& wf, const Submission& s) const;
   void add_confidence_hit(const Workflow& wf, const Submission& s, Hits& hits) const;
-  void add_lexicon_hits(const Workflow& wf, const Submission& s, Hits& hits) const;
+  void add_lexicon_hits(const Workflow& wf, const Submission& s, Hits& hits, Hits& shadow_hits) const;
   void add_personal_data_hits(const Workflow& wf, const Submission& s, Hits& hits, std::string& masked_output) const;
   void add_citation_hits(const Workflow& wf, const Submission& s, Hits& hits) const;
   /// Verdict and owner from every rule's hits, then at most kHitsKeptPerEvaluation of them kept.
   void settle(const Workflow& wf, Evaluation& ev) const;
+  static void bound(std::vector<TriggerHit>& hits);
   std::string choose_owner(const Workflow& wf, const std::vector<TriggerHit>& hits) const;
 
   const Policy& policy_;

@@ -49,11 +49,22 @@ std::vector<std::string> policy_rule_ids(const Policy& policy) {
     ids.insert("stale_citation/" + id);
   }
   for (const auto& category : policy.lexicon) {
+    if (category.shadow) continue;
     for (const auto& term : category.terms) ids.insert("lexicon/" + category.id + "/" + term);
     for (const auto& pattern : category.patterns) ids.insert("lexicon/" + category.id + "/" + pattern);
   }
   for (PersonalDataKind kind : policy.personal_data.detectors)
     ids.insert(std::string("personal_data/") + to_string(kind));
+  return {ids.begin(), ids.end()};
+}
+
+std::vector<std::string> shadow_rule_ids(const Policy& policy) {
+  std::set<std::string> ids;
+  for (const auto& category : policy.lexicon) {
+    if (!category.shadow) continue;
+    for (const auto& term : category.terms) ids.insert("lexicon/" + category.id + "/" + term);
+    for (const auto& pattern : category.patterns) ids.insert("lexicon/" + category.id + "/" + pattern);
+  }
   return {ids.begin(), ids.end()};
 }
 
@@ -154,25 +165,49 @@ WeeklyReport weekly_report(const std::vector<EscalationFacts>& facts, const std:
   return report;
 }
 
-void add_drills(WeeklyReport& report, const std::vector<DrillFacts>& drills, TimePoint now) {
-  if (report.weeks.empty()) return;
+namespace {
+
+/// The week of the report that `t` falls in, or null when `t` is before its first week or after `now`.
+WeekFigures* week_of(WeeklyReport& report, TimePoint t, TimePoint now) {
+  if (report.weeks.empty()) return nullptr;
   const TimePoint first = report.weeks.front().starts;
-  std::vector<int> points_sum(report.weeks.size(), 0);
+  if (t < first || t > now) return nullptr;
+  const auto index =
+      static_cast<std::size_t>((std::chrono::floor<Days>(t) - std::chrono::floor<Days>(first)).count() / 7);
+  return index < report.weeks.size() ? &report.weeks[index] : nullptr;
+}
+
+}  // namespace
+
+void add_drills(WeeklyReport& report, const std::vector<DrillFacts>& drills, TimePoint now) {
+  std::map<const WeekFigures*, int> points_sum;
   for (const auto& d : drills) {
-    if (d.started_at < first || d.started_at > now) continue;
-    const auto index = static_cast<std::size_t>(
-        (std::chrono::floor<Days>(d.started_at) - std::chrono::floor<Days>(first)).count() / 7);
-    if (index >= report.weeks.size()) continue;
-    WeekFigures& week = report.weeks[index];
-    ++week.drills;
+    WeekFigures* week = week_of(report, d.started_at, now);
+    if (!week) continue;
+    ++week->drills;
     if (!report.last_drill || d.started_at > *report.last_drill) report.last_drill = d.started_at;
     if (!d.points) continue;
-    ++week.drills_scored;
-    points_sum[index] += *d.points;
+    ++week->drills_scored;
+    points_sum[week] += *d.points;
   }
-  for (std::size_t i = 0; i < report.weeks.size(); ++i)
-    if (report.weeks[i].drills_scored > 0)
-      report.weeks[i].drill_score_mean = static_cast<double>(points_sum[i]) / report.weeks[i].drills_scored;
+  for (auto& week : report.weeks)
+    if (week.drills_scored > 0) week.drill_score_mean = static_cast<double>(points_sum[&week]) / week.drills_scored;
+}
+
+void add_shadow_hits(WeeklyReport& report, const std::vector<ShadowFacts>& shadow,
+                     const std::vector<std::string>& shadow_rule_ids, TimePoint now) {
+  for (const auto& id : shadow_rule_ids) report.shadow_rules[id];
+  for (const auto& draft : shadow) {
+    WeekFigures* week = week_of(report, draft.received_at, now);
+    if (!week || draft.rule_ids.empty()) continue;
+    ++week->shadow_drafts;
+    if (!draft.escalated) ++week->shadow_would_escalate;
+    for (const auto& id : std::set<std::string>(draft.rule_ids.begin(), draft.rule_ids.end())) {
+      ShadowRuleFigures& rule = report.shadow_rules[id];
+      ++rule.drafts;
+      if (!draft.escalated) ++rule.would_escalate;
+    }
+  }
 }
 
 }  // namespace desk::core

@@ -49,6 +49,21 @@ struct WeekFigures {
   int drills = 0;                                  ///< fire drills started this week (let through ones too)
   int drills_scored = 0;                           ///< of those, scored by now
   std::optional<double> drill_score_mean;          ///< of the scored ones, out of 100
+  int shadow_drafts = 0;                           ///< drafts a shadow rule (lexicon `mode: shadow`) fired on this week
+  int shadow_would_escalate = 0;  ///< of those, the ones the policy let through: enforced, they would have escalated
+};
+
+/// A draft that shadow rules fired on: when it arrived, whether it escalated anyway, and the rules.
+struct ShadowFacts {
+  TimePoint received_at{};
+  bool escalated = false;
+  std::vector<std::string> rule_ids;
+};
+
+/// What one shadow rule did over the report's weeks.
+struct ShadowRuleFigures {
+  int drafts = 0;          ///< drafts it fired on
+  int would_escalate = 0;  ///< of those, let through by the enforced rules: enforcing it would escalate them
 };
 
 /// A fire drill as the report counts it: when it started, and its score once it has one.
@@ -62,11 +77,16 @@ struct WeeklyReport {
   std::map<std::string, int> escalations_by_rule;  ///< over all the weeks
   std::vector<std::string> rules_never_fired;      ///< rules of the policy with no hit in the weeks
   std::optional<TimePoint> last_drill;             ///< the latest drill started in the weeks
+  /// Every shadow rule of the policy (none fired: zeros), and any that fired under an earlier policy.
+  std::map<std::string, ShadowRuleFigures> shadow_rules;
 };
 
 /// Every rule id the policy can fire ("confidence/<workflow>", "lexicon/<category>/<term>",
-/// "personal_data/<kind>", "stale_citation/<workflow>"), sorted.
+/// "personal_data/<kind>", "stale_citation/<workflow>"), sorted; shadow categories' rules are not
+/// among them (they cannot escalate).
 std::vector<std::string> policy_rule_ids(const Policy& policy);
+/// The rule ids of the lexicon categories in `mode: shadow`, sorted.
+std::vector<std::string> shadow_rule_ids(const Policy& policy);
 
 /// The Monday 00:00 UTC that starts the ISO week of `t`.
 TimePoint iso_week_start(TimePoint t);
@@ -86,5 +106,11 @@ WeeklyReport weekly_report(const std::vector<EscalationFacts>& facts, const std:
 /// Adds the drills started in the report's weeks (up to `now`) and their scores, apart from every
 /// other figure.
 void add_drills(WeeklyReport& report, const std::vector<DrillFacts>& drills, TimePoint now);
+
+/// Adds what shadow rules fired on in the report's weeks (up to `now`): per week and per rule, with
+/// every rule of `shadow_rule_ids` listed even when it never fired. Drills' drafts must not be in
+/// `shadow`.
+void add_shadow_hits(WeeklyReport& report, const std::vector<ShadowFacts>& shadow,
+                     const std::vector<std::string>& shadow_rule_ids, TimePoint now);
 
 }  // namespace desk::core

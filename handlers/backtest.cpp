@@ -37,10 +37,12 @@ core::Backtest run_backtest(storage::Store& store, const core::PolicyEngine& eng
     c.submission_id = id;
     c.before = stored->verdict;
     c.rules_before = rule_ids(stored->hits);
+    c.shadow_before = rule_ids(stored->shadow_hits);
     try {
       const core::Evaluation now = engine.evaluate(stored->submission);
       c.after = now.verdict;
       c.rules_after = rule_ids(now.hits);
+      c.shadow_after = rule_ids(now.shadow_hits);
     } catch (const core::UnknownWorkflow&) {
       ++unknown_workflow;
       continue;
@@ -59,13 +61,21 @@ json backtest_json(const core::Backtest& b) {
                      {"newly_escalated", r.newly_escalated},
                      {"newly_approved", r.newly_approved},
                      {"examples", r.examples}});
+  json shadow = json::array();
+  for (const auto& r : b.shadow)
+    shadow.push_back({{"rule_id", r.rule_id},
+                      {"fired_before", r.fired_before},
+                      {"fired_after", r.fired_after},
+                      {"would_escalate", r.would_escalate},
+                      {"examples", r.examples}});
   return {{"replayed", b.replayed},
           {"escalated_before", b.escalated_before},
           {"escalated_after", b.escalated_after},
           {"newly_escalated", {{"count", b.newly_escalated}, {"examples", b.newly_escalated_examples}}},
           {"newly_approved", {{"count", b.newly_approved}, {"examples", b.newly_approved_examples}}},
           {"unknown_workflow", b.unknown_workflow},
-          {"rules", std::move(rules)}};
+          {"rules", std::move(rules)},
+          {"shadow_rules", std::move(shadow)}};
 }
 
 std::string backtest_text(const core::Backtest& b) {
@@ -78,6 +88,17 @@ std::string backtest_text(const core::Backtest& b) {
          (b.newly_approved_examples.empty() ? "" : " (e.g. " + joined(b.newly_approved_examples) + ")") + "\n";
   if (b.unknown_workflow > 0)
     out += "  not replayed:    " + std::to_string(b.unknown_workflow) + " of workflows this policy does not have\n";
+  if (!b.shadow.empty()) {
+    out += "shadow rules (recorded, never escalating; submissions fired on: then -> now):\n";
+    for (const auto& r : b.shadow) {
+      char line[512];
+      std::snprintf(line, sizeof line, "  %-44s %5d -> %-5d", r.rule_id.c_str(), r.fired_before, r.fired_after);
+      out += line;
+      if (r.would_escalate > 0)
+        out += ", enforced it would escalate " + std::to_string(r.would_escalate) + " more; e.g. " + joined(r.examples);
+      out += "\n";
+    }
+  }
   if (b.rules.empty()) return out + "no rule would fire differently\n";
   out += "rules that would fire differently (submissions fired on: then -> now):\n";
   for (const auto& r : b.rules) {

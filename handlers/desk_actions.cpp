@@ -233,6 +233,7 @@ DeskActions::OpenedEscalation DeskActions::open_and_commit(const PolicySet& poli
   ns.submission = s;
   ns.verdict = core::Verdict::escalated;
   ns.hits = ev.hits;
+  ns.shadow_hits = ev.shadow_hits;
   ns.escalation = std::move(opened.escalation);
   ns.audit = std::move(audit);
   ns.audit.insert(ns.audit.end(), opened.audit.begin(), opened.audit.end());

@@ -138,6 +138,7 @@ storage::NewSubmission IntakeHandler::to_new_submission(const PendingSubmission&
   ns.submission = s;
   ns.verdict = ev.verdict;
   ns.hits = ev.hits;
+  ns.shadow_hits = ev.shadow_hits;
   ns.idempotency_key = p.key;
   ns.idempotency_scope = p.scope;
   ns.audit.push_back({"submission.received",

@@ -33,6 +33,12 @@ nlohmann::json to_json(const core::Evaluation& ev) {
   nlohmann::json j = {{"verdict", core::to_string(ev.verdict)}};
   add_hits(j, ev.hits, ev.hits_total);
   if (!ev.owner_role.empty()) j["owner_role"] = ev.owner_role;
+  // Shadow-mode hits are for the people trying a rule (`evaluate`); agents' answers do not carry them.
+  if (!ev.shadow_hits.empty()) {
+    nlohmann::json shadow = nlohmann::json::array();
+    for (const auto& h : ev.shadow_hits) shadow.push_back(to_json(h));
+    j["shadow_hits"] = std::move(shadow);
+  }
   return j;
 }
 

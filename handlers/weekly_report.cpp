@@ -73,6 +73,7 @@ core::WeeklyReport read_weekly_report(storage::Store& store, const core::Policy&
   for (const auto& d : store.drills(first))
     drills.push_back({d.started_at, d.score ? std::optional<int>(d.score->points) : std::nullopt});
   core::add_drills(report, drills, now);
+  core::add_shadow_hits(report, store.shadow_facts_since(first), core::shadow_rule_ids(policy), now);
   return report;
 }
 
@@ -95,19 +96,26 @@ nlohmann::json report_json(const core::WeeklyReport& report) {
                      {"escalations_by_rule", w.escalations_by_rule},
                      {"drills", w.drills},
                      {"drills_scored", w.drills_scored},
-                     {"drill_score_mean", share_or_null(w.drill_score_mean)}});
+                     {"drill_score_mean", share_or_null(w.drill_score_mean)},
+                     {"shadow_drafts", w.shadow_drafts},
+                     {"shadow_would_escalate", w.shadow_would_escalate}});
   }
+  json shadow = json::object();
+  for (const auto& [rule, f] : report.shadow_rules)
+    shadow[rule] = {{"drafts", f.drafts}, {"would_escalate", f.would_escalate}};
   return {{"weeks", std::move(weeks)},
           {"escalations_by_rule", report.escalations_by_rule},
           {"rules_never_fired", report.rules_never_fired},
-          {"last_drill", report.last_drill ? json(core::format_utc(*report.last_drill)) : json(nullptr)}};
+          {"last_drill", report.last_drill ? json(core::format_utc(*report.last_drill)) : json(nullptr)},
+          {"shadow_rules", std::move(shadow)}};
 }
 
 std::string report_csv(const core::WeeklyReport& report) {
   std::string out =
       "week,starts,opened,decided,respond_mean_s,respond_p50_s,respond_p90_s,decide_mean_s,decide_p50_s,"
       "decide_p90_s,sent_to_legal,resolved_without_legal,share_sent_to_legal,share_resolved_without_legal,"
-      "triage_breaches,decision_breaches,repeat_incidents,drills,drills_scored,drill_score_mean\r\n";
+      "triage_breaches,decision_breaches,repeat_incidents,drills,drills_scored,drill_score_mean,shadow_drafts,"
+      "shadow_would_escalate\r\n";
   for (const auto& w : report.weeks) {
     // Every field is a number, an ISO date or a week name: nothing to quote.
     const std::string fields[] = {w.week,
@@ -129,7 +137,9 @@ std::string report_csv(const core::WeeklyReport& report) {
                                   std::to_string(w.repeat_incidents),
                                   std::to_string(w.drills),
                                   std::to_string(w.drills_scored),
-                                  cell(w.drill_score_mean)};
+                                  cell(w.drill_score_mean),
+                                  std::to_string(w.shadow_drafts),
+                                  std::to_string(w.shadow_would_escalate)};
     for (std::size_t i = 0; i < std::size(fields); ++i) out += (i ? "," : "") + fields[i];
     out += "\r\n";
   }
@@ -139,28 +149,37 @@ std::string report_csv(const core::WeeklyReport& report) {
 std::string report_text(const core::WeeklyReport& report) {
   std::string out;
   char line[256];
-  std::snprintf(line, sizeof line, "%-9s %6s %7s  %-21s  %-21s  %5s %7s  %9s  %6s  %6s\n", "week", "opened", "decided",
-                "respond mean/p50/p90", "decide mean/p50/p90", "legal", "no legal", "breaches", "repeat", "drills");
+  std::snprintf(line, sizeof line, "%-9s %6s %7s  %-21s  %-21s  %5s %7s  %9s  %6s  %6s  %9s\n", "week", "opened",
+                "decided", "respond mean/p50/p90", "decide mean/p50/p90", "legal", "no legal", "breaches", "repeat",
+                "drills", "shadow");
   out += line;
   for (const auto& w : report.weeks) {
     const std::string respond = minutes(w.respond.mean) + " " + minutes(w.respond.p50) + " " + minutes(w.respond.p90);
     const std::string decide = minutes(w.decide.mean) + " " + minutes(w.decide.p50) + " " + minutes(w.decide.p90);
-    std::snprintf(line, sizeof line, "%-9s %6d %7d  %-21s  %-21s  %5s %7s  %4d/%-4d  %6d  %6s\n", w.week.c_str(),
-                  w.opened, w.decided, respond.c_str(), decide.c_str(), percent(w.share_sent_to_legal).c_str(),
-                  percent(w.share_resolved_without_legal).c_str(), w.triage_breaches, w.decision_breaches,
-                  w.repeat_incidents, drills_cell(w).c_str());
+    std::snprintf(line, sizeof line, "%-9s %6d %7d  %-21s  %-21s  %5s %7s  %4d/%-4d  %6d  %6s  %4d/%-4d\n",
+                  w.week.c_str(), w.opened, w.decided, respond.c_str(), decide.c_str(),
+                  percent(w.share_sent_to_legal).c_str(), percent(w.share_resolved_without_legal).c_str(),
+                  w.triage_breaches, w.decision_breaches, w.repeat_incidents, drills_cell(w).c_str(), w.shadow_drafts,
+                  w.shadow_would_escalate);
     out += line;
   }
   out +=
       "\nBreaches are triage/decision. Times run from opening to the first response by someone with rights,\n"
       "and to the decision. Fire drills are counted apart and in no other figure: started, and the mean\n"
-      "score out of 100 of those scored (\"2 @85\").\n";
+      "score out of 100 of those scored (\"2 @85\"). Shadow: drafts that lexicon categories in shadow mode\n"
+      "fired on / of those, the ones let through (enforced, they would have escalated).\n";
   out += "\nEscalations by rule:\n";
   if (report.escalations_by_rule.empty()) out += "  (none)\n";
   for (const auto& [rule, n] : report.escalations_by_rule) out += "  " + std::to_string(n) + "  " + rule + "\n";
   out += "\nRules that never fired:\n";
   if (report.rules_never_fired.empty()) out += "  (none)\n";
   for (const auto& rule : report.rules_never_fired) out += "  " + rule + "\n";
+  if (!report.shadow_rules.empty()) {
+    out += "\nShadow rules (recorded, never escalating): drafts fired on, and let through:\n";
+    for (const auto& [rule, f] : report.shadow_rules)
+      out += "  " + std::to_string(f.drafts) + "  " + rule + (f.drafts == 0 ? "  (never fired)" : "") +
+             (f.would_escalate > 0 ? "  (" + std::to_string(f.would_escalate) + " would have escalated)" : "") + "\n";
+  }
   out += "\nLast fire drill: " +
          (report.last_drill ? core::format_utc(*report.last_drill) : std::string("none in these weeks")) + "\n";
   return out;

@@ -319,7 +319,32 @@ ALTER TABLE drill_runs RENAME TO drills;
 CREATE INDEX drills_by_start ON drills (started_at);
 )sql";
 
-constexpr std::array<Migration, 11> kMigrations{{
+// Hits of lexicon categories in `mode: shadow`: recorded with each submission, never escalating, so
+// reports and backtests can show what a category would do before it is enforced. Columns as
+// trigger_hits, so one row format serves both; erased like them.
+constexpr const char* kShadowHits = R"sql(
+CREATE TABLE shadow_hits (
+  submission_id TEXT NOT NULL REFERENCES submissions (id),
+  ordinal INTEGER NOT NULL CHECK (ordinal >= 0),
+  kind TEXT NOT NULL CHECK (kind = 'lexicon'),
+  rule_id TEXT NOT NULL,
+  category TEXT NOT NULL,
+  route TEXT NOT NULL,
+  explanation TEXT NOT NULL,
+  begin_offset INTEGER CHECK (begin_offset >= 0),
+  end_offset INTEGER CHECK (end_offset >= begin_offset),
+  matched TEXT NOT NULL,
+  threshold REAL,
+  value REAL,
+  citation_url TEXT NOT NULL,
+  citation_date TEXT,
+  oldest_allowed TEXT,
+  field TEXT NOT NULL,
+  PRIMARY KEY (submission_id, ordinal)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 12> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
@@ -332,6 +357,7 @@ constexpr std::array<Migration, 11> kMigrations{{
     {9, "the field each text hit was found in (output, prompt, metadata.…)", kHitFields},
     {10, "post-mortems keep when and by whom they were last edited", kPostMortemEdits},
     {11, "fire drills as run: scenario, workflow, who started it, and the score with its reasons", kDrillRuns},
+    {12, "hits of lexicon categories in shadow mode, recorded without escalating", kShadowHits},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

@@ -104,6 +104,11 @@ void insert_submission_rows(SqliteStore::Impl& impl, const std::string& id, cons
     detail::bind_hit(*q, id, static_cast<int>(i), hits[i]);
     q->exec();
   }
+  for (std::size_t i = 0; i < s.shadow_hits.size(); ++i) {
+    StatementUse q(impl.insert_shadow_hit);
+    detail::bind_hit(*q, id, static_cast<int>(i), s.shadow_hits[i]);
+    q->exec();
+  }
 }
 
 std::string insert_escalation_rows(SqliteStore::Impl& impl, const std::string& submission_id,
@@ -241,6 +246,7 @@ std::optional<StoredSubmission> SqliteStore::submission(const std::string& id) {
     sub.suggested_fix = detail::text(q, 14);
     out.escalation_id = detail::text(q, 15);
     out.hits = impl_->hits_of(id);
+    out.shadow_hits = impl_->shadow_hits_of(id);
     out.hits_total = std::max(out.hits.size(), static_cast<std::size_t>(q.getColumn(16).getInt64()));
     return out;
   });
@@ -385,6 +391,28 @@ core::MetricTotals SqliteStore::metric_totals() {
         t.times_to_respond.push_back(static_cast<double>(responded->count()));
     }
     return t;
+  });
+}
+
+std::vector<core::ShadowFacts> SqliteStore::shadow_facts_since(core::TimePoint since) {
+  return impl_->run("reading shadow-mode hits", [&] {
+    SQLite::Statement q(impl_->db,
+                        "SELECT s.id, s.received_at, s.verdict, h.rule_id FROM shadow_hits h "
+                        "JOIN submissions s ON s.id = h.submission_id "
+                        "LEFT JOIN escalations e ON e.submission_id = s.id "
+                        "WHERE s.received_at >= ? AND coalesce(e.drill, 0) = 0 "
+                        "GROUP BY s.id, h.rule_id ORDER BY s.received_at, s.id, h.rule_id");
+    q.bind(1, detail::epoch(since));
+    std::vector<core::ShadowFacts> out;
+    std::string current;
+    while (q.executeStep()) {
+      if (out.empty() || detail::text(q, 0) != current) {
+        current = detail::text(q, 0);
+        out.push_back({detail::time_at(q.getColumn(1).getInt64()), detail::text(q, 2) == "escalated", {}});
+      }
+      out.back().rule_ids.push_back(detail::text(q, 3));
+    }
+    return out;
   });
 }
 

@@ -60,6 +60,7 @@ class SqliteStore final : public Store {
   std::vector<core::Escalation> escalations_opened_since(core::TimePoint since) override;
   /// Whole-table reads (the audit's opening events among them): at start only.
   core::MetricTotals metric_totals() override;
+  std::vector<core::ShadowFacts> shadow_facts_since(core::TimePoint since) override;
   std::vector<std::string> replayable_submissions(core::TimePoint since) override;
   using Store::update_escalation;  // the two-argument form: delegates with no outbox rows
   bool update_escalation(const core::Escalation& e, const std::vector<core::AuditEvent>& audit,

@@ -260,7 +260,7 @@ namespace {
 constexpr const char* kErasedText = "(erased on request)";
 
 /// Runs `sql` with `id` bound to every parameter; returns how many rows it changed.
-int exec_for(SQLite::Database& db, const char* sql, const std::string& id) {
+int exec_for(SQLite::Database& db, const std::string& sql, const std::string& id) {
   SQLite::Statement q(db, sql);
   for (int i = 1; i <= q.getBindParameterCount(); ++i) q.bind(i, id);
   return q.exec();
@@ -306,10 +306,12 @@ Erasure SqliteStore::erase_submission(const std::string& submission_id, const st
       q.exec();
     }
     // What was found stays (the rule, its category and route): what it matched, and where, goes.
-    e.hits = exec_for(impl_->db,
-                      "UPDATE trigger_hits SET matched = '', explanation = '(erased on request)', "
-                      "begin_offset = NULL, end_offset = NULL WHERE submission_id = ?",
-                      submission_id);
+    for (const char* table : {"trigger_hits", "shadow_hits"})
+      e.hits += exec_for(impl_->db,
+                         std::string("UPDATE ") + table +
+                             " SET matched = '', explanation = '(erased on request)', "
+                             "begin_offset = NULL, end_offset = NULL WHERE submission_id = ?",
+                         submission_id);
     // A replay rebuilds the answer from what is left.
     exec_for(impl_->db, "UPDATE submissions SET response_json = '' WHERE id = ?", submission_id);
     if (!e.escalation_id.empty()) {
@@ -341,18 +343,19 @@ Erasure SqliteStore::erase_submission(const std::string& submission_id, const st
         e.outbox_rows += q.exec();
       }
     }
-    impl_->append_audit({{"submission.erased",
-                          e.escalation_id,
-                          by,
-                          at,
-                          {{"submission_id", submission_id},
-                           {"evidence_digest", digest},
-                           {"erased", "evidence,trigger_hits,stored_answer,rationales,outbox_texts,postmortems"},
-                           {"hits", std::to_string(e.hits)},
-                           {"notes", std::to_string(e.notes)},
-                           {"outbox_rows", std::to_string(e.outbox_rows)},
-                           {"postmortems", std::to_string(e.postmortems)},
-                           {"erase_reason", reason}}}});
+    impl_->append_audit(
+        {{"submission.erased",
+          e.escalation_id,
+          by,
+          at,
+          {{"submission_id", submission_id},
+           {"evidence_digest", digest},
+           {"erased", "evidence,trigger_hits,shadow_hits,stored_answer,rationales,outbox_texts,postmortems"},
+           {"hits", std::to_string(e.hits)},
+           {"notes", std::to_string(e.notes)},
+           {"outbox_rows", std::to_string(e.outbox_rows)},
+           {"postmortems", std::to_string(e.postmortems)},
+           {"erase_reason", reason}}}});
     impl_->enqueue(outbox, e.escalation_id);
     txn.commit();
     e.erased_at = at;

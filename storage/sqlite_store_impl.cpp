@@ -9,6 +9,19 @@ namespace desk::storage {
 
 using detail::StatementUse;
 
+namespace {
+
+/// trigger_hits and shadow_hits share their columns (detail::bind_hit binds them).
+std::string insert_hit_sql(const char* table) {
+  return std::string("INSERT INTO ") + table +
+         " (submission_id, ordinal, kind, rule_id, category, route, explanation, begin_offset, end_offset, matched, "
+         "threshold, value, citation_url, citation_date, oldest_allowed, field) VALUES (:submission_id, :ordinal, "
+         ":kind, :rule_id, :category, :route, :explanation, :begin_offset, :end_offset, :matched, :threshold, "
+         ":value, :citation_url, :citation_date, :oldest_allowed, :field)";
+}
+
+}  // namespace
+
 StorageError storage_error(const std::string& action, const SQLite::Exception& e) {
   const int code = e.getErrorCode() & 0xff;
   StorageError::Code ours = StorageError::Code::io;
@@ -34,12 +47,8 @@ SqliteStore::Impl::Impl(SQLite::Database database)
       insert_evidence(db,
                       "INSERT INTO evidence (submission_id, prompt, output, metadata_json, permalink, "
                       "suggested_fix, digest) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-      insert_hit(db,
-                 "INSERT INTO trigger_hits (submission_id, ordinal, kind, rule_id, category, route, "
-                 "explanation, begin_offset, end_offset, matched, threshold, value, citation_url, "
-                 "citation_date, oldest_allowed, field) VALUES (:submission_id, :ordinal, :kind, :rule_id, "
-                 ":category, :route, :explanation, :begin_offset, :end_offset, :matched, :threshold, "
-                 ":value, :citation_url, :citation_date, :oldest_allowed, :field)"),
+      insert_hit(db, insert_hit_sql("trigger_hits")),
+      insert_shadow_hit(db, insert_hit_sql("shadow_hits")),
       select_hits(db, std::string("SELECT ") + detail::kHitColumns +
                           " FROM trigger_hits WHERE submission_id = ? ORDER BY ordinal"),
       insert_escalation(db,
@@ -109,6 +118,15 @@ std::string SqliteStore::Impl::next_id(const char* sequence, const char* prefix)
   if (!q->executeStep())
     throw StorageError(StorageError::Code::corrupt, std::string("id sequence '") + sequence + "' is missing");
   return detail::format_id(prefix, q->getColumn(0).getInt64());
+}
+
+std::vector<core::TriggerHit> SqliteStore::Impl::shadow_hits_of(const std::string& submission_id) {
+  std::vector<core::TriggerHit> hits;
+  SQLite::Statement q(
+      db, std::string("SELECT ") + detail::kHitColumns + " FROM shadow_hits WHERE submission_id = ? ORDER BY ordinal");
+  q.bind(1, submission_id);
+  while (q.executeStep()) hits.push_back(detail::read_hit(q));
+  return hits;
 }
 
 std::vector<core::TriggerHit> SqliteStore::Impl::hits_of(const std::string& submission_id) {

@@ -45,6 +45,7 @@ struct SqliteStore::Impl {
   /// The last row's seq and hash (0 and the genesis hash for an empty chain).
   std::pair<std::int64_t, std::string> audit_last();
   std::vector<core::TriggerHit> hits_of(const std::string& submission_id);
+  std::vector<core::TriggerHit> shadow_hits_of(const std::string& submission_id);
   std::vector<core::Deadline> deadlines_of(const std::string& escalation_id, int generation);
   void write_deadlines(const std::string& escalation_id, int generation, const std::vector<core::Deadline>& ds);
   /// The escalation on the current row of `s` (kEscalationColumns) with its deadlines, and its hits
@@ -70,6 +71,7 @@ struct SqliteStore::Impl {
   SQLite::Statement set_response;
   SQLite::Statement insert_evidence;
   SQLite::Statement insert_hit;
+  SQLite::Statement insert_shadow_hit;
   SQLite::Statement select_hits;
   SQLite::Statement insert_escalation;
   SQLite::Statement update_escalation;

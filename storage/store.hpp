@@ -14,6 +14,7 @@
 #include "core/drill.hpp"
 #include "core/escalation.hpp"
 #include "core/metrics.hpp"
+#include "core/report.hpp"
 #include "core/rota.hpp"
 #include "core/submission.hpp"
 
@@ -40,9 +41,10 @@ struct StoredSubmission {
   std::string id;  ///< "SUB-000123"
   core::Submission submission;
   core::Verdict verdict = core::Verdict::approved;
-  std::vector<core::TriggerHit> hits;  ///< the hits kept
-  std::size_t hits_total = 0;          ///< every hit found, kept or not
-  std::string escalation_id;           ///< empty when approved
+  std::vector<core::TriggerHit> hits;         ///< the hits kept
+  std::size_t hits_total = 0;                 ///< every hit found, kept or not
+  std::vector<core::TriggerHit> shadow_hits;  ///< hits of shadow-mode lexicon categories (never escalating)
+  std::string escalation_id;                  ///< empty when approved
   std::string idempotency_key;
   std::string response_json;  ///< the answer given to the agent, replayed for a retried Idempotency-Key
 };
@@ -133,6 +135,7 @@ struct NewSubmission {
   core::Submission submission;
   core::Verdict verdict = core::Verdict::approved;
   std::vector<core::TriggerHit> hits;  ///< kept as given; the count stored is escalation->hit_count() or hits.size()
+  std::vector<core::TriggerHit> shadow_hits;   ///< core::Evaluation::shadow_hits, kept as given
   std::optional<core::Escalation> escalation;  ///< id, submission_id left empty: the store assigns them
   std::vector<core::AuditEvent> audit;         ///< escalation_id left empty is filled in by the store
   std::string idempotency_key;                 ///< empty: none
@@ -274,6 +277,9 @@ class Store {
   /// What the desk's work counters have counted since the store began, fire drills left out
   /// (core::MetricTotals): read at start, so that /metrics survives a restart unchanged.
   virtual core::MetricTotals metric_totals() = 0;
+  /// The submissions received at or after `since` that shadow rules fired on (fire drills left out),
+  /// oldest first, each with its verdict and the rules: what the report shows of shadow mode.
+  virtual std::vector<core::ShadowFacts> shadow_facts_since(core::TimePoint since) = 0;
   /// Ids of the agents' submissions received at or after `since` that a backtest can replay: their
   /// text is not erased, and they are neither a fire drill's nor a manual escalation's. Oldest first.
   virtual std::vector<std::string> replayable_submissions(core::TimePoint since) = 0;

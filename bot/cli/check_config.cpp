@@ -37,6 +37,10 @@ int check_config(const CheckConfigOptions& o, std::ostream& out, std::ostream& e
   std::size_t terms = 0;
   for (const auto& c : p.lexicon) terms += c.terms.size() + c.patterns.size();
   out << "lexicon: " << p.lexicon.size() << " categories, " << terms << " terms and patterns\n";
+  for (const auto& c : p.lexicon)
+    if (c.shadow)
+      out << "  " << c.id << ": shadow mode, " << c.terms.size() + c.patterns.size()
+          << " terms and patterns recorded, never escalating\n";
   out << "roles now (" << core::format_utc(now) << "):\n";
   print_holders(p, rota, stored_overrides(p, now, err), now, out);
   return kExitOk;

@@ -12,7 +12,7 @@ void PolicyParser::parse_lexicon(const YAML::Node& n, core::Policy& p) {
   for (const auto& kv : n) {
     const auto id = kv.first.as<std::string>();
     const std::string what = "lexicon category '" + id + "'";
-    r_.check_keys(kv.second, {"route", "terms", "patterns"}, what);
+    r_.check_keys(kv.second, {"route", "terms", "patterns", "mode"}, what);
     core::LexiconCategory c;
     c.id = id;
     if (kv.second["route"]) {
@@ -22,6 +22,13 @@ void PolicyParser::parse_lexicon(const YAML::Node& n, core::Policy& p) {
     if (kv.second["terms"]) c.terms = r_.string_list(kv.second["terms"], "terms of " + what);
     if (kv.second["patterns"]) c.patterns = r_.string_list(kv.second["patterns"], "patterns of " + what);
     if (c.terms.empty() && c.patterns.empty()) r_.fail(kv.first, what + " has no terms or patterns");
+    if (kv.second["mode"]) {
+      const auto mode = r_.string(kv.second["mode"], "mode of " + what);
+      if (mode != "enforce" && mode != "shadow")
+        r_.fail(kv.second["mode"], "mode of " + what + " must be 'enforce' or 'shadow', not '" + mode + "'",
+                "shadow records its hits without escalating, to see what it would do before enforcing it");
+      c.shadow = mode == "shadow";
+    }
     places_.lexicon[id] = kv.second;
     p.lexicon.push_back(std::move(c));
   }

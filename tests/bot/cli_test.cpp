@@ -52,6 +52,9 @@ TEST(Cli, CheckConfigPrintsWorkflowsAndHolders) {
   // anchor 2026-01-05, three members: 2026-11-30 is week 47 -> 47 mod 3 = 2 -> chen
   EXPECT_NE(r.out.find("duty_lead            Chen Wei [rotation]"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("backup               Alice Moreau [next_in_rotation]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("comparative_claims: shadow mode, 4 terms and patterns recorded, never escalating"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST(Cli, AShortTokenIsRefusedAtStartWithoutShowingIt) {
@@ -683,6 +686,7 @@ std::string store_judged(desk::storage::SqliteStore& store, const desk::core::Po
   const auto ev = engine.evaluate(ns.submission);
   ns.verdict = ev.verdict;
   ns.hits = ev.hits;
+  ns.shadow_hits = ev.shadow_hits;
   if (ev.verdict == desk::core::Verdict::escalated) {
     desk::core::Escalation e;
     e.workflow = "community_replies";
@@ -762,5 +766,90 @@ TEST(Cli, BacktestReplaysTheStoreThroughAnotherPolicyRuleByRule) {
   EXPECT_EQ(nlohmann::json::parse(r.out)["rules"].size(), 0u);
   expect_usage_error("backtest --config " + new_config + " --since soon", "--since");
   expect_usage_error("backtest --config " + new_config + " --format csv", "--format");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, AShadowCategoryIsRecordedReportedAndBacktestedWithoutEscalating) {
+  const auto dir = std::filesystem::temp_directory_path() / ("desk-cli-shadow-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(std::string(DESK_SOURCE_DIR) + "/deploy/desk.example.yaml", dir / "desk.yaml");
+  std::ifstream in(dir / "desk.yaml");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto with = [&](const std::string& from, const std::string& to) {
+    std::string changed = text;
+    const auto at = changed.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) changed.replace(at, from.size(), to);
+    return changed;
+  };
+  std::ofstream(dir / "enforced.yaml") << with("    mode: shadow\n", "    mode: enforce\n");
+  std::ofstream(dir / "typo.yaml") << with("    mode: shadow\n", "    mode: shadowed\n");
+  const std::string config = (dir / "desk.yaml").string();
+
+  // A bad mode is refused where it is written, saying what is allowed.
+  auto r = run("check-config --config " + (dir / "typo.yaml").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("mode of lexicon category 'comparative_claims' must be 'enforce' or 'shadow', not 'shadowed'"),
+            std::string::npos)
+      << r.out;
+
+  // evaluate: let through, with the shadow hit shown to the person trying the rule.
+  r = run("evaluate --config " + config + " -",
+          R"({"workflow":"community_replies","channel":"linkedin","agent":"a","confidence":0.95,)"
+          R"("output":"Honestly, it outperforms the rest."})");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["verdict"], "approved");
+  EXPECT_EQ(j["hits"].size(), 0u);
+  ASSERT_EQ(j["shadow_hits"].size(), 1u) << r.out;
+  EXPECT_EQ(j["shadow_hits"][0]["rule_id"], "lexicon/comparative_claims/outperforms");
+
+  // Three drafts as the desk judged them: two let through with a shadow hit, one escalated anyway.
+  const desk::core::TimePoint dec1{std::chrono::sys_days{std::chrono::year{2026} / 12 / 1}};
+  std::map<std::string, std::string> ids;
+  {
+    auto store = desk::storage::SqliteStore::open((dir / "escalation-desk.db").string());
+    const desk::core::Policy policy = desk::bot::load_config(config);
+    const desk::core::PolicyEngine engine(policy);
+    for (const char* draft : {"It outperforms the rest.", "Better than ever, and it beats any rival.",
+                              "Cheaper prices, better than theirs.", "Thanks for the kind words!"})
+      ids[draft] = store_judged(*store, engine, draft, dec1);
+  }
+  r = run("report --config " + config + " --weeks 1 --format json --at 2026-12-03T12:00:00Z");
+  ASSERT_EQ(r.code, 0) << r.out;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["weeks"][0]["opened"], 1) << "only the pricing draft escalated";
+  EXPECT_EQ(j["weeks"][0]["shadow_drafts"], 3);
+  EXPECT_EQ(j["weeks"][0]["shadow_would_escalate"], 2);
+  EXPECT_EQ(j["shadow_rules"]["lexicon/comparative_claims/better than"],
+            (nlohmann::json{{"drafts", 2}, {"would_escalate", 1}}));
+  EXPECT_EQ(j["shadow_rules"]["lexicon/comparative_claims/unlike competitors"]["drafts"], 0) << "never fired";
+  for (const auto& rule : j["rules_never_fired"])
+    EXPECT_EQ(rule.get<std::string>().rfind("lexicon/comparative_claims/", 0), std::string::npos) << rule;
+  r = run("report --config " + config + " --weeks 1 --at 2026-12-03T12:00:00Z");
+  EXPECT_NE(r.out.find("Shadow rules (recorded, never escalating)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2  lexicon/comparative_claims/better than  (1 would have escalated)"), std::string::npos)
+      << r.out;
+
+  // Backtest: the same policy shows what enforcing would do; enforcing it escalates the two let through.
+  r = run("backtest --config " + config + " --format json --at 2026-12-03T12:00:00Z");
+  ASSERT_EQ(r.code, 0) << r.out;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["newly_escalated"]["count"], 0);
+  std::map<std::string, nlohmann::json> shadow;
+  for (const auto& rule : j["shadow_rules"]) shadow[rule["rule_id"]] = rule;
+  EXPECT_EQ(shadow["lexicon/comparative_claims/better than"]["fired_before"], 2) << j.dump(2);
+  EXPECT_EQ(shadow["lexicon/comparative_claims/better than"]["would_escalate"], 1);
+  EXPECT_EQ(shadow["lexicon/comparative_claims/outperforms"]["examples"],
+            nlohmann::json::array({ids["It outperforms the rest."]}));
+  r = run("backtest --config " + (dir / "enforced.yaml").string() + " --format json --at 2026-12-03T12:00:00Z");
+  ASSERT_EQ(r.code, 0) << r.out;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["newly_escalated"]["count"], 2) << j.dump(2);
+  for (const auto& rule : j["shadow_rules"]) EXPECT_EQ(rule["fired_after"], 0) << "enforced now: " << rule;
+  r = run("backtest --config " + (dir / "enforced.yaml").string() + " --at 2026-12-03T12:00:00Z");
+  EXPECT_NE(r.out.find("4 submissions replayed: 1 escalated then, 3 with this policy (+2)"), std::string::npos)
+      << r.out;
   std::filesystem::remove_all(dir);
 }

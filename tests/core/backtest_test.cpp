@@ -60,5 +60,31 @@ TEST(Backtest, ExamplesAreBoundedAndARuleMovingBetweenDraftsIsListed) {
   EXPECT_TRUE(backtest({}).rules.empty());
 }
 
+TEST(Backtest, ShadowRulesShowWhatEnforcingThemWouldEscalate) {
+  const auto E = Verdict::escalated, A = Verdict::approved;
+  auto with_shadow = [](BacktestCase c, std::set<std::string> before, std::set<std::string> after) {
+    c.shadow_before = std::move(before);
+    c.shadow_after = std::move(after);
+    return c;
+  };
+  const std::string best = "lexicon/superlatives/best";
+  const Backtest b = backtest({
+      with_shadow(replayed("SUB-1", A, {}, A, {}), {best}, {best}),  // let through: enforced, it would escalate
+      with_shadow(replayed("SUB-2", E, {"confidence/x"}, E, {"confidence/x"}), {}, {best}),  // escalated anyway
+      with_shadow(replayed("SUB-3", A, {}, A, {}), {}, {best}),
+      with_shadow(replayed("SUB-4", A, {}, A, {}), {"lexicon/old/gone"}, {}),
+  });
+  EXPECT_EQ(b.newly_escalated, 0) << "a shadow rule escalates nothing";
+  EXPECT_TRUE(b.rules.empty());
+  ASSERT_EQ(b.shadow.size(), 2u);
+  EXPECT_EQ(b.shadow[0].rule_id, best);
+  EXPECT_EQ(b.shadow[0].fired_before, 1);
+  EXPECT_EQ(b.shadow[0].fired_after, 3);
+  EXPECT_EQ(b.shadow[0].would_escalate, 2);
+  EXPECT_EQ(b.shadow[0].examples, (std::vector<std::string>{"SUB-1", "SUB-3"}));
+  EXPECT_EQ(b.shadow[1].rule_id, "lexicon/old/gone");
+  EXPECT_EQ(b.shadow[1].fired_after, 0);
+}
+
 }  // namespace
 }  // namespace desk::core

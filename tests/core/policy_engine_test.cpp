@@ -270,6 +270,44 @@ TEST_F(PolicyEngineTest, ManualEscalationAddsAManualHit) {
   EXPECT_EQ(ev.owner_role, "duty_lead");
 }
 
+TEST_F(PolicyEngineTest, AShadowCategoryRecordsItsHitsWithoutEscalating) {
+  policy_.lexicon.push_back({"superlatives", "legal_oncall", {"best in class", "number one"}, {}, true});
+  PolicyEngine engine(policy_);
+  const auto ev = engine.evaluate(draft("community_replies", 0.95, "We are number one, best in class!"));
+  EXPECT_EQ(ev.verdict, Verdict::approved);
+  EXPECT_TRUE(ev.hits.empty());
+  EXPECT_EQ(ev.hits_total, 0u);
+  EXPECT_TRUE(ev.owner_role.empty());
+  ASSERT_EQ(ev.shadow_hits.size(), 2u);
+  EXPECT_EQ(ev.shadow_hits[0].rule_id, "lexicon/superlatives/number one");
+  EXPECT_EQ(ev.shadow_hits[1].rule_id, "lexicon/superlatives/best in class");
+  EXPECT_EQ(ev.shadow_hits[0].field, "output");
+  EXPECT_EQ(ev.shadow_hits[0].matched, "number one");
+}
+
+TEST_F(PolicyEngineTest, AShadowHitNeitherRoutesNorHidesAnEnforcedOne) {
+  // The shadow category routes to legal; the enforced hit alone decides the owner.
+  policy_.lexicon.push_back({"superlatives", "legal_oncall", {"number one"}, {}, true});
+  PolicyEngine engine(policy_);
+  const auto ev = engine.evaluate(draft("community_replies", 0.5, "We are number one."));
+  ASSERT_EQ(ev.verdict, Verdict::escalated);
+  ASSERT_EQ(ev.hits.size(), 1u);
+  EXPECT_EQ(ev.hits[0].kind, TriggerKind::low_confidence);
+  EXPECT_EQ(ev.owner_role, "community_lead");
+  ASSERT_EQ(ev.shadow_hits.size(), 1u);
+  EXPECT_EQ(ev.shadow_hits[0].rule_id, "lexicon/superlatives/number one");
+}
+
+TEST_F(PolicyEngineTest, ShadowHitsAreBoundedLikeOthers) {
+  policy_.lexicon.push_back({"superlatives", "", {"best"}, {}, true});
+  PolicyEngine engine(policy_);
+  std::string flood;
+  for (int i = 0; i < 500; ++i) flood += "best ";
+  const auto ev = engine.evaluate(draft("community_replies", 0.95, flood.c_str()));
+  EXPECT_EQ(ev.verdict, Verdict::approved);
+  EXPECT_EQ(ev.shadow_hits.size(), kHitsKeptPerRule);
+}
+
 TEST_F(PolicyEngineTest, UnknownWorkflowIsAnError) {
   EXPECT_THROW(engine_.evaluate(draft("no_such_flow", 0.9, "x")), UnknownWorkflow);
 }

@@ -143,5 +143,39 @@ TEST(ReportRules, EveryRuleThePolicyCanFireIsListed) {
   EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
 }
 
+TEST(ReportFigures, ShadowRulesPerWeekAndPerRuleWithWhatEnforcingThemWouldEscalate) {
+  const TimePoint now = day(2026, 12, 3) + 12h;  // Thursday of 2026-W49
+  WeeklyReport r = weekly_report({}, {}, now, 2);
+  const std::string best = "lexicon/superlatives/best", one = "lexicon/superlatives/number one";
+  add_shadow_hits(r,
+                  {{day(2026, 11, 20), false, {best}},           // before the weeks: not counted
+                   {day(2026, 11, 24) + 9h, false, {best}},      // W48, let through
+                   {day(2026, 11, 30) + 9h, true, {best}},       // W49, escalated anyway
+                   {day(2026, 12, 1) + 9h, false, {best, one}},  // W49, let through, two rules
+                   {day(2026, 12, 4), false, {one}}},            // after now: not counted
+                  {best, one, "lexicon/superlatives/unrivalled"}, now);
+  EXPECT_EQ(r.weeks[0].shadow_drafts, 1);
+  EXPECT_EQ(r.weeks[0].shadow_would_escalate, 1);
+  EXPECT_EQ(r.weeks[1].shadow_drafts, 2);
+  EXPECT_EQ(r.weeks[1].shadow_would_escalate, 1);
+  ASSERT_EQ(r.shadow_rules.size(), 3u);
+  EXPECT_EQ(r.shadow_rules[best].drafts, 3);
+  EXPECT_EQ(r.shadow_rules[best].would_escalate, 2);
+  EXPECT_EQ(r.shadow_rules[one].drafts, 1);
+  EXPECT_EQ(r.shadow_rules[one].would_escalate, 1);
+  EXPECT_EQ(r.shadow_rules["lexicon/superlatives/unrivalled"].drafts, 0) << "listed though it never fired";
+  EXPECT_EQ(r.weeks[1].opened, 0) << "shadow hits are in no other figure";
+}
+
+TEST(ReportRules, ShadowRulesAreListedApartFromTheRulesThatCanFire) {
+  auto policy = testing::seed_policy();
+  policy.lexicon.push_back({"superlatives", "", {"number one"}, {"best\\w*"}, true});
+  const auto ids = policy_rule_ids(policy);
+  EXPECT_EQ(std::find(ids.begin(), ids.end(), "lexicon/superlatives/number one"), ids.end());
+  EXPECT_EQ(shadow_rule_ids(policy),
+            (std::vector<std::string>{"lexicon/superlatives/best\\w*", "lexicon/superlatives/number one"}));
+  EXPECT_TRUE(shadow_rule_ids(testing::seed_policy()).empty());
+}
+
 }  // namespace
 }  // namespace desk::core

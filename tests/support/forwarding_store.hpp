@@ -44,6 +44,9 @@ class ForwardingStore : public storage::Store {
     return inner_.escalations_opened_since(since);
   }
   core::MetricTotals metric_totals() override { return inner_.metric_totals(); }
+  std::vector<core::ShadowFacts> shadow_facts_since(core::TimePoint since) override {
+    return inner_.shadow_facts_since(since);
+  }
   std::vector<std::string> replayable_submissions(core::TimePoint since) override {
     return inner_.replayable_submissions(since);
   }

@@ -1,5 +1,7 @@
 #include "handlers/desk_actions.hpp"
 
+#include "handlers/channel_notices.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -392,6 +394,16 @@ RotaOverrideResult DeskActions::override_role(const RotaOverrideRequest& o, core
   } catch (const storage::StorageError& e) {
     return invalid("", std::string("The desk could not save that: ") + e.what() + ". Nothing was changed.");
   }
+}
+
+bool DeskActions::publish_rota(const std::string& actor, core::TimePoint now) {
+  const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
+  if (!policy || deps_.surfaces.empty()) return false;
+  const auto overrides = deps_.store.overrides_active_after(now);
+  const ChannelNotice notice = rota_notice(policy->rota(), overrides, now, policy->digest(), actor);
+  deps_.store.enqueue(channel_notice_rows(notice, deps_.surfaces, now),
+                      {{"rota.published", "", actor, now, {{"roles", std::to_string(policy->rota().roles().size())}}}});
+  return true;
 }
 
 }  // namespace desk::handlers

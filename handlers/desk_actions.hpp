@@ -148,6 +148,11 @@ class DeskActions {
   /// person and the end (in the future, at most kMaxOverrideLength ahead). Commits it with its audit.
   RotaOverrideResult override_role(const RotaOverrideRequest& request, core::TimePoint now);
 
+  /// Posts the rota for everyone in the desk channel, on every surface (/rota publish): each role's
+  /// holder now, until when and who is next; audited as rota.published by `actor`. False when there
+  /// is no policy or no surface to post on (nothing written).
+  bool publish_rota(const std::string& actor, core::TimePoint now);
+
  private:
   DecisionResult begin_checked(core::Escalation e, int generation, core::Macro macro, const std::string& actor,
                                core::TimePoint now);

@@ -14,6 +14,8 @@ std::string_view to_string(Effect effect) {
       return "ping";
     case Effect::direct_message:
       return "direct_message";
+    case Effect::channel_notice:
+      return "channel_notice";
     case Effect::decision_callback:
       return "decision_callback";
   }

@@ -21,11 +21,12 @@ enum class Effect {
   ping,               ///< a reminder reaching one person directly: the reminder payload plus "person"
   direct_message,     ///< a text for one person: {"person": id, "text": …}
   decision_callback,  ///< the decision POSTed to the agent's callback_url (surface kAgentSurface)
+  channel_notice,     ///< a message in the desk channel about no one escalation (handlers/channel_notices.hpp)
 };
 
-inline constexpr Effect kAllEffects[] = {Effect::post_escalation, Effect::update_escalation,
-                                         Effect::thread_reply,    Effect::ping,
-                                         Effect::direct_message,  Effect::decision_callback};
+inline constexpr Effect kAllEffects[] = {
+    Effect::post_escalation, Effect::update_escalation, Effect::thread_reply,  Effect::ping,
+    Effect::direct_message,  Effect::decision_callback, Effect::channel_notice};
 
 std::string_view to_string(Effect effect);
 std::optional<Effect> effect_from(std::string_view name);

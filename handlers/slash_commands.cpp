@@ -24,6 +24,7 @@ constexpr std::size_t kInputLimit = 3000;  // plain_text_input max_length
 constexpr const char* kUsage =
     "*/rota* — who is on duty now, and the coming weeks\n"
     "*/rota <role>* — one role\n"
+    "*/rota publish* — post who is on duty in the desk channel, for everyone\n"
     "*/rota override @person <role> <until>* — someone covers a role until a time: "
     "`2026-12-03T18:00Z`, `2026-12-03 18:00` (UTC), `18:00` (UTC), or `4h`, `2d`\n"
     "*/escalate <text or link>* — ask the desk's owners to look at something\n"
@@ -284,6 +285,7 @@ InteractionResult SlashCommands::on_command(const SlashCommand& c, core::TimePoi
     const auto [first, rest] = split_word(c.text);
     if (first.empty()) return rota(c, "", now);
     if (first == "override") return override_role(c, rest, now);
+    if (first == "publish" && rest.empty()) return publish_rota(c, now);
     if (first == "help") return usage("");
     if (!rest.empty()) return usage("I did not understand `" + fit_text(c.text, 200) + "`.");
     return rota(c, first, now);
@@ -404,6 +406,17 @@ InteractionResult SlashCommands::override_role(const SlashCommand& c, std::strin
   else if (role == core::kDutyLeadRole && !policy->policy().desk.oncall_usergroup.empty())
     confirmation += " The on-duty user group follows.";
   InteractionResult out = reply(confirmation);
+  out.changed = true;
+  return out;
+}
+
+InteractionResult SlashCommands::publish_rota(const SlashCommand& c, core::TimePoint now) {
+  const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
+  const core::Person* actor = policy ? policy->rota().person_by_slack_user(c.user_id) : nullptr;
+  if (!actions_.publish_rota(actor ? actor->id : c.user_id, now))
+    return reply(":warning: The desk has no policy loaded, so nothing was posted.", nullptr,
+                 "/rota publish without a current policy");
+  InteractionResult out = reply(":white_check_mark: The rota is on its way to the desk channel, for everyone.");
   out.changed = true;
   return out;
 }

@@ -57,6 +57,7 @@ class SlashCommands {
  private:
   InteractionResult rota(const SlashCommand& command, std::string_view role, core::TimePoint now);
   InteractionResult override_role(const SlashCommand& command, std::string_view args, core::TimePoint now);
+  InteractionResult publish_rota(const SlashCommand& command, core::TimePoint now);
   InteractionResult escalate(const SlashCommand& command);
   InteractionResult drill(const SlashCommand& command, core::TimePoint now);
   /// The /rota line saying why the on-duty user group `handle` is not kept on the duty lead, if it is not.

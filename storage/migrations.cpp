@@ -344,7 +344,19 @@ CREATE TABLE shadow_hits (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 12> kMigrations{{
+// The duty holder last announced in the desk channel, per role: the handoff notices' durable
+// schedule. A notice is enqueued in the same transaction that moves this row on, so each handoff is
+// announced once across restarts.
+constexpr const char* kDutyAnnouncements = R"sql(
+CREATE TABLE duty_announcements (
+  role TEXT PRIMARY KEY,
+  person TEXT NOT NULL CHECK (person <> ''),
+  since INTEGER NOT NULL,
+  announced_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 13> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
@@ -358,6 +370,7 @@ constexpr std::array<Migration, 12> kMigrations{{
     {10, "post-mortems keep when and by whom they were last edited", kPostMortemEdits},
     {11, "fire drills as run: scenario, workflow, who started it, and the score with its reasons", kDrillRuns},
     {12, "hits of lexicon categories in shadow mode, recorded without escalating", kShadowHits},
+    {13, "the duty holder last announced in the desk channel, per role (handoff notices)", kDutyAnnouncements},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

@@ -98,6 +98,9 @@ class SqliteStore final : public Store {
   std::int64_t add_override(const core::RotaOverride& o, const core::AuditEvent& audit) override;
   /// In creation order, so the latest-created override is last.
   std::vector<core::RotaOverride> overrides_active_after(core::TimePoint t) override;
+  std::optional<AnnouncedHolder> announced_holder(const std::string& role) override;
+  bool announce_holder(const AnnouncedHolder& holder, const std::optional<std::string>& expected,
+                       const std::vector<OutboxMessage>& notice, const std::vector<core::AuditEvent>& audit) override;
 
   using Store::add_postmortem;  // the one-argument form: delegates with no outbox rows
   std::int64_t add_postmortem(const PostMortem& p, const std::vector<OutboxMessage>& outbox) override;

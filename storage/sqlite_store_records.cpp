@@ -57,6 +57,45 @@ std::int64_t SqliteStore::add_override(const core::RotaOverride& o, const core::
   });
 }
 
+namespace {
+
+std::optional<AnnouncedHolder> read_announced(SQLite::Database& db, const std::string& role) {
+  SQLite::Statement q(db, "SELECT person, since, announced_at FROM duty_announcements WHERE role = ?");
+  q.bind(1, role);
+  if (!q.executeStep()) return std::nullopt;
+  return AnnouncedHolder{role, detail::text(q, 0), detail::time_at(q.getColumn(1).getInt64()),
+                         detail::time_at(q.getColumn(2).getInt64())};
+}
+
+}  // namespace
+
+std::optional<AnnouncedHolder> SqliteStore::announced_holder(const std::string& role) {
+  return impl_->run("reading the announced duty holder", [&] { return read_announced(impl_->db, role); });
+}
+
+bool SqliteStore::announce_holder(const AnnouncedHolder& holder, const std::optional<std::string>& expected,
+                                  const std::vector<OutboxMessage>& notice,
+                                  const std::vector<core::AuditEvent>& audit) {
+  return impl_->run("announcing a duty holder", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    const auto current = read_announced(impl_->db, holder.role);
+    if ((current ? std::optional<std::string>(current->person) : std::nullopt) != expected) return false;
+    SQLite::Statement q(impl_->db,
+                        "INSERT INTO duty_announcements (role, person, since, announced_at) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (role) DO UPDATE SET person = excluded.person, since = excluded.since, "
+                        "announced_at = excluded.announced_at");
+    q.bind(1, holder.role);
+    q.bind(2, holder.person);
+    q.bind(3, detail::epoch(holder.since));
+    q.bind(4, detail::epoch(holder.announced_at));
+    q.exec();
+    impl_->enqueue(notice, "");
+    impl_->append_audit(audit);
+    txn.commit();
+    return true;
+  });
+}
+
 std::vector<core::RotaOverride> SqliteStore::overrides_active_after(core::TimePoint t) {
   return impl_->run("reading rota overrides", [&] {
     StatementUse use(impl_->select_overrides);

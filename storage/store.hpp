@@ -49,6 +49,14 @@ struct StoredSubmission {
   std::string response_json;  ///< the answer given to the agent, replayed for a retried Idempotency-Key
 };
 
+/// Who the desk last announced as holding a role in the desk channel (handoff notices).
+struct AnnouncedHolder {
+  std::string role;
+  std::string person;       ///< person id
+  core::TimePoint since{};  ///< when their holding began
+  core::TimePoint announced_at{};
+};
+
 /// A message or callback that follows from a committed change, written in the same transaction and
 /// sent from there (the transactional outbox): a crash between commit and send delays it, never loses
 /// or doubles it. Messages with the same `ordering_key` are sent in id order.
@@ -326,6 +334,15 @@ class Store {
   // Rota overrides.
   virtual std::int64_t add_override(const core::RotaOverride& o, const core::AuditEvent& audit) = 0;
   virtual std::vector<core::RotaOverride> overrides_active_after(core::TimePoint t) = 0;
+  /// The holder of `role` the desk last announced; nullopt before the first announcement.
+  virtual std::optional<AnnouncedHolder> announced_holder(const std::string& role) = 0;
+  /// Records `holder` as announced when the person last announced for its role is still `expected`
+  /// (nullopt: none yet), enqueuing `notice` (rows without an escalation need an ordering key) and
+  /// appending `audit` in the same transaction, so a handoff is announced once even when two passes
+  /// (or a restart) race. False, with nothing written, when `expected` no longer holds.
+  virtual bool announce_holder(const AnnouncedHolder& holder, const std::optional<std::string>& expected,
+                               const std::vector<OutboxMessage>& notice,
+                               const std::vector<core::AuditEvent>& audit) = 0;
 
   // Learning.
   /// Files the escalation's post-mortem (`p.id`, edited_at and edited_by are ignored) with a

@@ -33,6 +33,7 @@
 #include "bot/sla_timer.hpp"
 #include "bot/slack/log.hpp"
 #include "bot/slack/secrets.hpp"
+#include "bot/workers/handoff_notifier.hpp"
 #include "bot/workers/outbox_dispatcher.hpp"
 #include "handlers/intake_handler.hpp"
 #include "storage/digest.hpp"
@@ -146,6 +147,10 @@ class Desk {
           hub_.publish("escalation", {{"change", "clock"}});  // a reminder or breach fired
         },
         sla_options());
+    handoffs_.emplace(io_.get_executor(), store_, policies_, clock_, surface_names_, &metrics_, [this] {
+      poke_outboxes();
+      hub_.publish("escalation", {{"change", "notice"}});
+    });
     // Callbacks have a dispatcher of their own: an agent's receiver that answers slowly (or never,
     // until the 10 s timeout) holds back other callbacks at most, never a post or a ping to people.
     callback_outbox_.add(callbacks_);
@@ -174,6 +179,7 @@ class Desk {
     spawn_worker("outbox", outbox_.run());
     spawn_worker("callbacks", callback_outbox_.run());
     spawn_worker("sla_clock", timer_->run());
+    spawn_worker("handoffs", handoffs_->run());
     for (auto& surface : surfaces_) spawn_surface(*surface);
     net::signal_set signals(io_, SIGINT, SIGTERM);
     net::co_spawn(io_, watch_signals(signals), net::detached);
@@ -408,6 +414,7 @@ class Desk {
   /// The store changed: the clocks and the outbox look again.
   void changed() {
     if (timer_) timer_->poke();
+    if (handoffs_) handoffs_->poke();  // an override may have changed who is on duty
     if (watch_) watch_->notify("");
     poke_outboxes();
     hub_.publish("escalation", {{"change", "changed"}});
@@ -499,6 +506,7 @@ class Desk {
     hub_.close();
     if (watch_) watch_->close();
     if (timer_) timer_->stop();
+    if (handoffs_) handoffs_->stop();
     outbox_.stop();
     callback_outbox_.stop();
     for (auto& surface : surfaces_) surface->stop();
@@ -517,6 +525,7 @@ class Desk {
     worker("intake", {"running", true});
     worker("outbox", outbox_.health());
     worker("sla_clock", timer_ ? timer_->health() : std::pair<std::string, bool>{"starting", true});
+    worker("handoffs", handoffs_ ? handoffs_->health() : std::pair<std::string, bool>{"starting", true});
     if (callbacks_.configured())
       worker("callbacks", callback_outbox_.health());
     else
@@ -540,6 +549,7 @@ class Desk {
   SurfaceContext context_;
   std::vector<std::unique_ptr<Surface>> surfaces_;
   std::optional<SlaTimer> timer_;
+  std::optional<HandoffNotifier> handoffs_;
   std::optional<handlers::IntakeHandler> intake_;
   std::optional<IntakeCommitter> committer_;
   std::optional<console::ConsoleApp> console_;

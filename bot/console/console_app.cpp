@@ -261,7 +261,7 @@ HttpResponse ConsoleApp::route(const HttpRequest& request, const Access& access)
 HttpResponse ConsoleApp::channel(const Viewer& viewer, const std::optional<Notice>& notice, int status) {
   std::vector<std::string> workflows;
   for (const auto& [id, w] : deps_.policies.current()->policy().workflows) workflows.push_back(id);
-  return html(status, channel_page(viewer, channel_posts(viewer.people), workflows, notice, deps_.clock.now()));
+  return html(status, channel_page(viewer, channel_view(viewer.people), workflows, notice, deps_.clock.now()));
 }
 
 HttpResponse ConsoleApp::login(const HttpRequest& request) {
@@ -571,11 +571,17 @@ Figures ConsoleApp::figures() {
   return f;
 }
 
-std::vector<ChannelPost> ConsoleApp::channel_posts(const std::vector<PersonOption>& people) {
-  std::vector<ChannelPost> posts;
+ChannelView ConsoleApp::channel_view(const std::vector<PersonOption>& people) {
+  ChannelView view;
+  std::vector<ChannelPost>& posts = view.posts;
   std::map<std::string, std::size_t> index;
   for (const auto& row : deps_.store.outbox_history(std::string(kConsoleSurface), 2000)) {
-    if (row.escalation_id.empty()) continue;
+    if (row.escalation_id.empty()) {
+      if (row.kind == handlers::to_string(handlers::Effect::channel_notice))
+        view.notices.push_back({row.kind, describe_message(row.kind, row.payload_json, people), row.created_at,
+                                storage::to_string(row.state)});
+      continue;
+    }
     auto it = index.find(row.escalation_id);
     if (row.kind == "post_escalation") {
       if (it != index.end()) continue;
@@ -591,7 +597,9 @@ std::vector<ChannelPost> ConsoleApp::channel_posts(const std::vector<PersonOptio
   }
   std::reverse(posts.begin(), posts.end());  // newest first
   if (posts.size() > 50) posts.resize(50);
-  return posts;
+  std::reverse(view.notices.begin(), view.notices.end());
+  if (view.notices.size() > 10) view.notices.resize(10);
+  return view;
 }
 
 StreamingResponse ConsoleApp::events(const HttpRequest& request, EventHub& hub) {

@@ -86,7 +86,7 @@ class ConsoleApp {
   std::optional<EscalationDetail> detail(const std::string& escalation_id);
   RotaView rota_view(core::TimePoint now);
   Figures figures();
-  std::vector<ChannelPost> channel_posts(const std::vector<PersonOption>& people);
+  ChannelView channel_view(const std::vector<PersonOption>& people);
   std::string person_name(const handlers::PolicySet* set, const std::string& person_id) const;
 
   std::optional<std::string> session_of(const handlers::HttpRequest& request);

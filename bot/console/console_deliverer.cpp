@@ -16,7 +16,9 @@ boost::asio::awaitable<DeliveryOutcome> ConsoleDeliverer::deliver(storage::Outbo
     co_return DeliveryOutcome::fail("the console does not show '" + row.kind + "' messages");
   const auto payload = nlohmann::json::parse(row.payload_json, nullptr, false);
   if (!payload.is_object()) co_return DeliveryOutcome::fail("the payload is not a JSON object");
-  if (row.escalation_id.empty()) co_return DeliveryOutcome::fail("the message names no escalation");
+  // Notices about no one escalation (handoffs, the rota) are shown apart; anything else names one.
+  if (row.escalation_id.empty() && *effect != handlers::Effect::channel_notice)
+    co_return DeliveryOutcome::fail("the message names no escalation");
   if (*effect == handlers::Effect::post_escalation)
     store_.record_message(
         {row.escalation_id, std::string(kConsoleSurface), "console", "row-" + std::to_string(row.id), ""});

@@ -326,6 +326,13 @@ std::string describe_message(const std::string& kind, const std::string& payload
   };
   if (kind == "ping") return "Pinged " + name(str("person")) + " directly: nobody has responded yet.";
   if (kind == "direct_message") return "To " + name(str("person")) + ": " + str("text");
+  if (kind == "channel_notice") {
+    std::string text = str("title");
+    if (p.is_object() && p.contains("lines") && p["lines"].is_array())
+      for (const auto& line : p["lines"])
+        if (line.is_string()) text += (text.empty() ? "" : " — ") + line.get<std::string>();
+    return text;
+  }
   const std::string reply = str("reply");
   if (reply == "decision") return "Decided by " + name(str("actor")) + ": “" + str("rationale") + "”";
   if (reply == "reowned") return "Re-owned by " + name(str("actor")) + ": “" + str("rationale") + "”";
@@ -355,13 +362,20 @@ std::string describe_message(const std::string& kind, const std::string& payload
   return kind;
 }
 
-std::string channel_page(const Viewer& viewer, const std::vector<ChannelPost>& posts,
-                         const std::vector<std::string>& workflows, const std::optional<Notice>& notice,
-                         core::TimePoint now) {
+std::string channel_page(const Viewer& viewer, const ChannelView& channel, const std::vector<std::string>& workflows,
+                         const std::optional<Notice>& notice, core::TimePoint now) {
+  const auto& posts = channel.posts;
   std::string main = "<h1>#ai-escalation <span class=\"muted\">(sandbox channel)</span></h1>" + notice_html(notice);
   if (viewer.acting_as.empty())
     main += "<p class=\"notice\" role=\"status\">Choose who you are acting as (top right) to use the buttons.</p>";
   main += "<div data-live-region>";
+  if (!channel.notices.empty()) {
+    main += "<section aria-labelledby=\"notices-h\"><h2 id=\"notices-h\">Notices</h2><ol class=\"thread\">";
+    for (const auto& m : channel.notices)
+      main += "<li class=\"channel_notice\">" + time_element(m.at) + " " + escape(m.text) +
+              (m.state == "sent" ? std::string() : " <span class=\"muted\">(" + escape(m.state) + ")</span>") + "</li>";
+    main += "</ol></section>";
+  }
   if (posts.empty()) main += "<p class=\"muted\">No escalation has been posted yet.</p>";
   for (const auto& post : posts) {
     const auto& e = post.card.escalation;

@@ -64,6 +64,13 @@ struct ChannelPost {
   std::string post_state;  ///< the post's outbox state
 };
 
+/// What the channel shows: each escalation's post with its thread, and the notices about no one
+/// escalation (handoffs, the rota published), newest first.
+struct ChannelView {
+  std::vector<ChannelPost> posts;
+  std::vector<ChannelMessage> notices;
+};
+
 struct TimelineEntry {
   core::TimePoint at{};
   std::string kind;   ///< audit kind, e.g. "decision.accepted"
@@ -124,9 +131,8 @@ std::string rota_page(const Viewer& viewer, const RotaView& rota, const std::opt
 std::string figures_page(const Viewer& viewer, const Figures& figures, core::TimePoint now);
 /// The sandbox's desk channel: each post with its macros while undecided, its thread, and the forms
 /// for /escalate. `workflows` are the policy's workflow ids.
-std::string channel_page(const Viewer& viewer, const std::vector<ChannelPost>& posts,
-                         const std::vector<std::string>& workflows, const std::optional<Notice>& notice,
-                         core::TimePoint now);
+std::string channel_page(const Viewer& viewer, const ChannelView& channel, const std::vector<std::string>& workflows,
+                         const std::optional<Notice>& notice, core::TimePoint now);
 /// The rationale form after a click on a macro (`macro`: "accept", "reject", "escalate_to_legal").
 /// `error`: what was wrong with the last attempt, shown beside the field; `rationale`: what was typed.
 std::string decide_page(const Viewer& viewer, const EscalationCard& card, const std::string& macro,

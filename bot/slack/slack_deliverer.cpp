@@ -5,6 +5,7 @@
 
 #include "bot/sla_timer.hpp"
 #include "bot/slack/log.hpp"
+#include "handlers/channel_notices.hpp"
 #include "handlers/drills.hpp"
 #include "handlers/effects.hpp"
 
@@ -24,6 +25,7 @@ using handlers::Effect;
 
 constexpr const char* kReplyEvent = "escalation_reply";
 constexpr const char* kDirectMessageEvent = "desk_direct_message";
+constexpr const char* kChannelNoticeEvent = "desk_channel_notice";
 
 /// A payload that cannot be what its effect needs: retrying cannot fix it.
 class BadPayload : public std::runtime_error {
@@ -52,6 +54,22 @@ DeliveryOutcome no_post_yet(storage::Store& store, const storage::OutboxMessage&
   if (now - row.created_at >= std::chrono::hours{24})
     return DeliveryOutcome::fail("escalation " + row.escalation_id + " was never posted to Slack");
   return DeliveryOutcome::retry("escalation " + row.escalation_id + " has no Slack post yet");
+}
+
+/// A channel notice in Block Kit: the title in bold, its lines, and the people it names mentioned
+/// (those with a Slack id; the others by name), so a handoff reaches the incoming duty lead.
+json channel_notice_body(const handlers::ChannelNotice& n, const core::Rota* rota, std::int64_t outbox_id) {
+  std::string text = "*" + handlers::escape_mrkdwn(n.title) + "*";
+  for (const auto& line : n.lines) text += "\n" + handlers::escape_mrkdwn(line);
+  json blocks = json::array({{{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", text}}}}});
+  std::string mentions;
+  for (const auto& person : n.mentions)
+    if (rota) mentions += (mentions.empty() ? "" : " ") + handlers::mention(handlers::person_ref(*rota, person));
+  if (!mentions.empty())
+    blocks.push_back({{"type", "context"}, {"elements", json::array({{{"type", "mrkdwn"}, {"text", mentions}}})}});
+  return {{"text", n.title},
+          {"blocks", std::move(blocks)},
+          {"metadata", {{"event_type", kChannelNoticeEvent}, {"event_payload", {{"outbox_id", outbox_id}}}}}};
 }
 
 const core::Rota& empty_rota() {
@@ -198,6 +216,8 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::render_and_send(const storage::O
       co_return co_await ping(row, in_doubt);
     case Effect::direct_message:
       co_return co_await direct_message(row, in_doubt);
+    case Effect::channel_notice:
+      co_return co_await channel_notice(row, in_doubt);
     case Effect::decision_callback:
       break;
   }
@@ -292,6 +312,20 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::direct_message(const storage::Ou
   json body = {{"text", string_field(payload, "text")}};
   if (auto blocks = payload.find("blocks"); blocks != payload.end() && blocks->is_array()) body["blocks"] = *blocks;
   co_return co_await send_direct(row, std::move(user), std::move(body), in_doubt);
+}
+
+net::awaitable<DeliveryOutcome> SlackDeliverer::channel_notice(const storage::OutboxMessage& row, bool in_doubt) {
+  const auto notice = handlers::channel_notice_from(parse_payload(row));
+  if (!notice) co_return DeliveryOutcome::fail("not a channel notice the desk wrote");
+  const auto set = resolver_ && !notice->policy_digest.empty() ? resolver_(notice->policy_digest) : nullptr;
+  const json body = within_limits(row, channel_notice_body(*notice, set ? &set->rota() : nullptr, row.id));
+  if (in_doubt) {
+    // The row's id is in the metadata: after a crash the notice is found in the channel, not repeated.
+    if (auto found = co_await look_up(row, channel_id_, {}, body.value("metadata", json::object())))
+      co_return sent(channel_id_, found->ts, true);
+  }
+  const auto posted = co_await post_in_channel(to_post_message(channel_id_, body));
+  co_return sent(posted.channel.empty() ? channel_id_ : posted.channel, posted.ts);
 }
 
 net::awaitable<DeliveryOutcome> SlackDeliverer::send_direct(const storage::OutboxMessage& row, std::string user_id,

@@ -92,6 +92,7 @@ class SlackDeliverer final : public Deliverer {
   boost::asio::awaitable<DeliveryOutcome> thread_reply(const storage::OutboxMessage& row, bool in_doubt);
   boost::asio::awaitable<DeliveryOutcome> ping(const storage::OutboxMessage& row, bool in_doubt);
   boost::asio::awaitable<DeliveryOutcome> direct_message(const storage::OutboxMessage& row, bool in_doubt);
+  boost::asio::awaitable<DeliveryOutcome> channel_notice(const storage::OutboxMessage& row, bool in_doubt);
   boost::asio::awaitable<DeliveryOutcome> send_direct(const storage::OutboxMessage& row, std::string user_id,
                                                       nlohmann::json body, bool in_doubt);
   /// The direct message an earlier attempt of `row` may have sent to `user_id`: (channel, ts).

@@ -45,8 +45,9 @@ AckReply SlackEnvelopeHandler::on_envelope(const Envelope& envelope) {
       break;
     case EnvelopeKind::slash_commands:
       result = commands_.on_payload(envelope.payload(), clock_.now());
-      // The only change a command commits is a rota override: the on-duty group follows it. (Not
-      // in changed(): that runs for every new escalation, and a poke retries a refused group update.)
+      // A command commits a rota override (the on-duty group and the handoff notices follow it) or a
+      // published rota. (Not in changed(): that runs for every new escalation, and a poke retries a
+      // refused group update.)
       if (result.changed && rota_changed_) rota_changed_();
       break;
     case EnvelopeKind::events_api:

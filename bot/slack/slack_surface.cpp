@@ -163,8 +163,10 @@ class SlackSurface final : public Surface {
                                      &ctx.metrics};
     deps.usergroup_notice = [this] { return usergroups_->notice(); };
     deps.surfaces = ctx.surfaces;
-    handler_ =
-        std::make_unique<SlackEnvelopeHandler>(api_, deps, ctx.clock, ctx.changed, [this] { usergroups_->poke(); });
+    handler_ = std::make_unique<SlackEnvelopeHandler>(api_, deps, ctx.clock, ctx.changed, [this, &ctx] {
+      usergroups_->poke();
+      ctx.changed();  // the handoff notices look again; a published rota goes out
+    });
   }
 
   void stop_workers() {

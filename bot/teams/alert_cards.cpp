@@ -153,6 +153,12 @@ nlohmann::json decision_card(const core::Escalation& e, const core::Rota* rota) 
   return card(std::move(body));
 }
 
+nlohmann::json notice_card(const std::string& title, const std::vector<std::string>& lines) {
+  json body = json::array({heading(title)});
+  for (const auto& text : lines) body.push_back(line(text));
+  return card(std::move(body));
+}
+
 nlohmann::json webhook_message(nlohmann::json content) {
   // Too large: the longest verbatim texts are cut further until it fits (a card is a few blocks).
   for (int round = 0; round < 8 && content.dump().size() > kMaxCardBytes; ++round)

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +35,9 @@ nlohmann::json opened_card(const core::Escalation& e, const AlertEvidence& evide
 nlohmann::json reminder_card(const core::Escalation& e, const core::Reminder& reminder, const core::Rota* rota);
 /// The decision (accepted or rejected, by whom, the rationale).
 nlohmann::json decision_card(const core::Escalation& e, const core::Rota* rota);
+
+/// A notice in the desk channel about no one escalation (a handoff, the rota): its title and lines.
+nlohmann::json notice_card(const std::string& title, const std::vector<std::string>& lines);
 
 /// The webhook's request body: {"type":"message","attachments":[one Adaptive Card]}. A card over
 /// kMaxCardBytes loses its longest texts first, so what is posted always fits.

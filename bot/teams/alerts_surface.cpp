@@ -16,6 +16,7 @@
 #include "bot/slack/tls.hpp"
 #include "bot/teams/alert_cards.hpp"
 #include "bot/workers/deliverer.hpp"
+#include "handlers/channel_notices.hpp"
 #include "handlers/effects.hpp"
 #include "handlers/evidence_masker.hpp"
 
@@ -82,6 +83,13 @@ class AlertsDeliverer final : public Deliverer {
     const auto effect = handlers::effect_from(row.kind);
     const auto payload = json::parse(row.payload_json, nullptr, false);
     if (!effect || !payload.is_object()) return DeliveryOutcome::fail("not an alert the desk wrote: " + row.kind);
+    if (*effect == handlers::Effect::channel_notice) {
+      const auto notice = handlers::channel_notice_from(payload);
+      if (!notice) return DeliveryOutcome::fail("not a channel notice the desk wrote");
+      json card = notice_card(notice->title, notice->lines);
+      if (in_doubt) card["body"].push_back(repeat_warning());
+      return webhook_message(std::move(card)).dump();
+    }
     const bool alert = *effect == handlers::Effect::post_escalation ||
                        (*effect == handlers::Effect::thread_reply &&
                         (payload.value("reply", "") == "reminder" || payload.value("reply", "") == "decision"));
@@ -95,13 +103,16 @@ class AlertsDeliverer final : public Deliverer {
     try {
       card = render(*effect, payload, *e, set.get(), set ? &set->rota() : nullptr);
     } catch (const std::invalid_argument& bad) { return DeliveryOutcome::fail(bad.what()); }
-    // A webhook has no way to look up an earlier post: a row in doubt goes again, saying it may repeat.
-    if (in_doubt)
-      card["body"].push_back({{"type", "TextBlock"},
-                              {"text", "Sent again after a restart: this may repeat an earlier card."},
-                              {"isSubtle", true},
-                              {"wrap", true}});
+    if (in_doubt) card["body"].push_back(repeat_warning());
     return webhook_message(std::move(card)).dump();
+  }
+
+  /// A webhook has no way to look up an earlier post: a row in doubt goes again, saying it may repeat.
+  static json repeat_warning() {
+    return {{"type", "TextBlock"},
+            {"text", "Sent again after a restart: this may repeat an earlier card."},
+            {"isSubtle", true},
+            {"wrap", true}};
   }
 
   DeliveryOutcome outcome_of(const slack::HttpResponse& answer) {

@@ -96,6 +96,19 @@ TEST(TeamsAlertCards, AMissedDeadlineAndADecisionSayWhatHappened) {
   EXPECT_NE(texts(decided).find("Price is not approved for 2027."), std::string::npos);
 }
 
+TEST(TeamsAlertCards, AChannelNoticeIsItsTitleAndLines) {
+  const json card =
+      notice_card("duty_lead handoff: Alice hands over to Bob",
+                  {"Bob is duty_lead now (by rotation), until Mon 14 Dec 09:00 UTC.", "No escalation is open."});
+  EXPECT_EQ(card["type"], "AdaptiveCard");
+  EXPECT_EQ(card["version"], "1.5");
+  ASSERT_EQ(card["body"].size(), 3u);
+  EXPECT_EQ(card["body"][0]["text"], "duty_lead handoff: Alice hands over to Bob");
+  EXPECT_EQ(card["body"][0]["weight"], "Bolder");
+  EXPECT_EQ(card["body"][2]["text"], "No escalation is open.");
+  EXPECT_EQ(card.value("actions", json::array()).size(), 0u) << "nothing to click in a notice";
+}
+
 TEST(TeamsAlertCards, AnOversizedCardIsCutToFitAndStaysValidUtf8) {
   const auto e = escalation();
   std::string huge;

@@ -7,7 +7,13 @@ namespace {
 
 BacktestCase replayed(std::string id, Verdict before, std::set<std::string> rules_before, Verdict after,
                       std::set<std::string> rules_after) {
-  return {std::move(id), before, after, std::move(rules_before), std::move(rules_after)};
+  BacktestCase c;
+  c.submission_id = std::move(id);
+  c.before = before;
+  c.after = after;
+  c.rules_before = std::move(rules_before);
+  c.rules_after = std::move(rules_after);
+  return c;
 }
 
 TEST(Backtest, CountsVerdictsThatChangeAndTheRulesBehindThem) {

@@ -91,7 +91,19 @@ std::string slack_health(std::uint16_t port) {
 std::vector<json> posts_of(const emu::SlackEmulator& emulator, const std::string& escalation_id) {
   std::vector<json> out;
   for (const auto& m : emulator.messages("C0DESK"))
-    if (!m.contains("thread_ts") && m.dump().find(escalation_id) != std::string::npos) out.push_back(m);
+    if (!m.contains("thread_ts") && m.dump().find(escalation_id) != std::string::npos &&
+        m.value("metadata", json::object()).value("event_type", "") != "desk_channel_notice")
+      out.push_back(m);
+  return out;
+}
+
+/// Top-level notices in the desk channel about no one escalation (handoffs, the published rota).
+std::vector<json> channel_notices(const emu::SlackEmulator& emulator) {
+  std::vector<json> out;
+  for (const auto& m : emulator.messages("C0DESK"))
+    if (!m.contains("thread_ts") &&
+        m.value("metadata", json::object()).value("event_type", "") == "desk_channel_notice")
+      out.push_back(m);
   return out;
 }
 
@@ -744,6 +756,52 @@ TEST(DeskEndToEnd, MetricsOfTheRecordedWorkSurviveARestartAndPassPromtool) {
   const std::string after = scrape(second.port);
   EXPECT_EQ(work_figures(after), figures) << after;
   EXPECT_EQ(promtool_problems(dir.path(), after), "");
+  second.process->signal(SIGTERM);
+  EXPECT_EQ(second.process->wait(20s).exit_code, 0);
+}
+
+TEST(DeskEndToEnd, AHandoffIsAnnouncedOnceAcrossKillNineAndTheRotaIsPublishedForEveryone) {
+  TempDir dir("e2e-handoff");
+  emu::SlackEmulator emulator(pki());
+  add_example_people(emulator);
+  const auto config = write_config(dir.path());
+
+  // First life: an escalation is open when the director hands duty to another lead for an hour.
+  RunningDesk first(emulator, config, emulator.hellos_sent());
+  ASSERT_TRUE(first.up) << first.process->output_so_far();
+  const auto paid = submit(first.port, "Our new ad copy, ready to go live.", "paid_ads");
+  ASSERT_EQ(paid.status, 201) << paid.body.dump();
+  const std::string id = paid.body["escalation"]["id"];
+  const std::string on_duty = paid.body["escalation"]["owner"]["person"]["slack_user"];
+  ASSERT_TRUE(wait_for([&] { return posts_of(emulator, id).size() == 1; })) << first.process->output_so_far();
+  EXPECT_TRUE(channel_notices(emulator).empty()) << "a desk starting for the first time has no handoff to tell";
+  const std::string stand_in = on_duty == kDutyLeads[0] ? kDutyLeads[1] : kDutyLeads[0];
+  const auto override_command =
+      emulator.send_slash_command("/rota", "override <@" + stand_in + "> duty_lead 1h", kDana);
+  ASSERT_TRUE(wait_for([&] { return emulator.acked(override_command); }));
+  ASSERT_TRUE(wait_for([&] { return channel_notices(emulator).size() == 1; })) << first.process->output_so_far();
+  const std::string handoff = channel_notices(emulator).front().dump();
+  EXPECT_NE(handoff.find("hands over to"), std::string::npos) << handoff;
+  EXPECT_NE(handoff.find("<@" + stand_in + ">"), std::string::npos) << "the incoming lead is mentioned: " << handoff;
+  EXPECT_NE(handoff.find("covering (override)"), std::string::npos) << handoff;
+  EXPECT_NE(handoff.find(id), std::string::npos) << "the open escalation is listed: " << handoff;
+  EXPECT_NE(handoff.find("triage by"), std::string::npos) << "with its clocks: " << handoff;
+  first.process->signal(SIGKILL);
+  first.process->wait(5s);
+
+  // Second life: the handoff is not told again; /rota publish posts the rota for everyone.
+  RunningDesk second(emulator, config, emulator.hellos_sent());
+  ASSERT_TRUE(second.up) << second.process->output_so_far();
+  const auto publish = emulator.send_slash_command("/rota", "publish", kErin);
+  ASSERT_TRUE(wait_for([&] { return emulator.acked(publish); }));
+  ASSERT_TRUE(wait_for([&] { return channel_notices(emulator).size() == 2; })) << second.process->output_so_far();
+  const std::string rota = channel_notices(emulator).back().dump();
+  EXPECT_NE(rota.find("Who is on duty"), std::string::npos) << rota;
+  EXPECT_NE(rota.find("covering (override)"), std::string::npos) << "the override shows: " << rota;
+  EXPECT_NE(rota.find("<@" + stand_in + ">"), std::string::npos) << rota;
+  std::this_thread::sleep_for(500ms);  // room for a wrong repeat to show up before counting
+  EXPECT_EQ(channel_notices(emulator).size(), 2u) << "the handoff is announced once";
+  EXPECT_EQ(posts_of(emulator, id).size(), 1u);
   second.process->signal(SIGTERM);
   EXPECT_EQ(second.process->wait(20s).exit_code, 0);
 }

@@ -75,6 +75,14 @@ class ForwardingStore : public storage::Store {
   std::vector<core::RotaOverride> overrides_active_after(core::TimePoint t) override {
     return inner_.overrides_active_after(t);
   }
+  std::optional<storage::AnnouncedHolder> announced_holder(const std::string& role) override {
+    return inner_.announced_holder(role);
+  }
+  bool announce_holder(const storage::AnnouncedHolder& holder, const std::optional<std::string>& expected,
+                       const std::vector<storage::OutboxMessage>& notice,
+                       const std::vector<core::AuditEvent>& audit) override {
+    return inner_.announce_holder(holder, expected, notice, audit);
+  }
   using Store::add_postmortem;
   std::int64_t add_postmortem(const storage::PostMortem& p,
                               const std::vector<storage::OutboxMessage>& outbox) override {

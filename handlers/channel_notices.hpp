@@ -1,0 +1,58 @@
+#pragma once
+/// What the desk says in its channel about no one escalation: a duty-lead handoff, the rota published
+/// for everyone. Transport-neutral: a title, lines of plain text and the people to mention; each
+/// surface renders them in its own way (Slack mrkdwn with mentions, a Teams card, the console).
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/escalation.hpp"
+#include "core/rota.hpp"
+#include "handlers/effects.hpp"
+#include "handlers/policy_set.hpp"
+#include "storage/store.hpp"
+
+namespace desk::handlers {
+
+/// The payload of an Effect::channel_notice row.
+struct ChannelNotice {
+  std::string notice;                 ///< "handoff" or "rota"
+  std::string title;                  ///< plain text
+  std::vector<std::string> lines;     ///< plain text, one per line
+  std::vector<std::string> mentions;  ///< person ids to mention, of the policy below
+  std::string policy_digest;          ///< the policy whose people `mentions` names
+};
+
+nlohmann::json to_json(const ChannelNotice& notice);
+/// The notice in a row's payload; nullopt when it is not one (a surface fails such a row).
+std::optional<ChannelNotice> channel_notice_from(const nlohmann::json& payload);
+
+/// channel_notice rows for every surface, each surface's notices in one order of their own (apart
+/// from every escalation's messages).
+std::vector<storage::OutboxMessage> channel_notice_rows(const ChannelNotice& notice, const SurfaceNames& surfaces,
+                                                        core::TimePoint now);
+
+/// "Mon 7 Dec 09:00 UTC".
+std::string readable_utc(core::TimePoint t);
+
+/// The duty lead changed from `from` (a person id; empty when nobody was announced) to `to`: who
+/// hands over to whom, until when, and every open escalation with its clocks.
+ChannelNotice handoff_notice(const core::Rota& rota, const std::string& from, const core::Holding& to,
+                             const std::vector<core::Escalation>& open, core::TimePoint now,
+                             const std::string& policy_digest);
+
+/// The rota for everyone: each role's holder now (and how), until when, and who comes next.
+ChannelNotice rota_notice(const core::Rota& rota, std::span<const core::RotaOverride> overrides, core::TimePoint now,
+                          const std::string& policy_digest, const std::string& published_by);
+
+/// One pass of the handoff notices: when the duty lead now (rotation and overrides) is not the one
+/// last announced, commits the notice for every surface with the new holder, once (Store::
+/// announce_holder). The very first pass records the holder without a notice: a desk starting for the
+/// first time has no handoff to tell. Returns true when a notice was committed.
+bool announce_duty_handoff(storage::Store& store, const PolicySet& policy, const SurfaceNames& surfaces,
+                           core::TimePoint now);
+
+}  // namespace desk::handlers

@@ -57,12 +57,14 @@ std::string drills_cell(const core::WeekFigures& w) {
 core::WeeklyReport read_weekly_report(storage::Store& store, const core::Policy& policy, core::TimePoint now,
                                       int weeks) {
   std::vector<core::EscalationFacts> facts;
-  for (auto& e : store.escalations_opened_since(core::report_facts_since(now, weeks))) {
+  const core::TimePoint since = core::report_facts_since(now, weeks);
+  // Breaches of every generation: re-owning gives fresh deadlines, and the audit trail keeps the old.
+  const auto breaches = store.breach_counts(since);
+  for (auto& e : store.escalations_opened_since(since)) {
     core::EscalationFacts f;
-    // Breaches of every generation: re-owning gives fresh deadlines, and the audit trail keeps the old.
-    for (const auto& row : store.audit_trail(e.id)) {
-      if (row.event.kind == "sla.triage_breached") ++f.triage_breaches;
-      if (row.event.kind == "sla.decision_breached") ++f.decision_breaches;
+    if (const auto b = breaches.find(e.id); b != breaches.end()) {
+      f.triage_breaches = b->second.triage;
+      f.decision_breaches = b->second.decision;
     }
     f.escalation = std::move(e);
     facts.push_back(std::move(f));

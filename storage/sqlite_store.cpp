@@ -339,12 +339,8 @@ std::vector<core::Escalation> SqliteStore::undecided_escalations(Hits hits) {
 }
 
 std::vector<core::Escalation> SqliteStore::escalations_opened_since(core::TimePoint since) {
-  return impl_->run("listing escalations for a report", [&] {
-    SQLite::Statement q(impl_->db, std::string("SELECT ") + detail::kEscalationColumns +
-                                       " FROM escalations WHERE opened_at >= ? ORDER BY opened_at, rowid");
-    q.bind(1, detail::epoch(since));
-    return impl_->load_escalations(q, Hits::load);
-  });
+  return impl_->run("listing escalations for a report",
+                    [&] { return impl_->load_escalations_opened_since(detail::epoch(since)); });
 }
 
 core::MetricTotals SqliteStore::metric_totals() {

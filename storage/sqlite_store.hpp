@@ -74,6 +74,7 @@ class SqliteStore final : public Store {
   void append_audit(const std::vector<core::AuditEvent>& events) override;
   /// Rows of one escalation in seq order; an empty id gives the whole trail (for export).
   std::vector<AuditRow> audit_trail(const std::string& escalation_id) override;
+  std::map<std::string, BreachCounts> breach_counts(core::TimePoint since) override;
   AuditVerification verify_audit() override;
   AuditChain audit_chain() override;
   /// Why appending to the audit trail with this store's key would fail (no key for a keyed chain, a

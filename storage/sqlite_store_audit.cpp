@@ -192,6 +192,21 @@ std::vector<AuditRow> SqliteStore::audit_trail(const std::string& escalation_id)
   });
 }
 
+std::map<std::string, BreachCounts> SqliteStore::breach_counts(core::TimePoint since) {
+  return impl_->run("counting breaches for a report", [&] {
+    SQLite::Statement q(impl_->db,
+                        "SELECT a.escalation_id, sum(a.kind = 'sla.triage_breached'), "
+                        "sum(a.kind = 'sla.decision_breached') FROM audit a "
+                        "JOIN escalations e ON e.id = a.escalation_id AND e.opened_at >= ? "
+                        "WHERE a.kind IN ('sla.triage_breached', 'sla.decision_breached') GROUP BY a.escalation_id");
+    q.bind(1, detail::epoch(since));
+    std::map<std::string, BreachCounts> out;
+    while (q.executeStep())
+      out.emplace(detail::text(q, 0), BreachCounts{q.getColumn(1).getInt(), q.getColumn(2).getInt()});
+    return out;
+  });
+}
+
 AuditChain SqliteStore::audit_chain() {
   return impl_->run("reading the audit chain", [&] {
     SQLite::Transaction snapshot(impl_->db, SQLite::TransactionBehavior::DEFERRED);

@@ -3,6 +3,8 @@
 
 #include <sqlite3.h>
 
+#include <unordered_map>
+
 #include "storage/rows.hpp"
 
 namespace desk::storage {
@@ -137,16 +139,23 @@ std::vector<core::TriggerHit> SqliteStore::Impl::hits_of(const std::string& subm
   return hits;
 }
 
+namespace {
+
+/// A deadline from its kind, due_at and fired_at columns, starting at column `first`.
+core::Deadline read_deadline(const SQLite::Statement& q, int first) {
+  const std::string kind = detail::text(q, first);
+  return {detail::stored_enum(core::deadline_kind_from(kind), "deadline kind", kind),
+          detail::time_at(q.getColumn(first + 1).getInt64()), detail::optional_time(q, first + 2)};
+}
+
+}  // namespace
+
 std::vector<core::Deadline> SqliteStore::Impl::deadlines_of(const std::string& escalation_id, int generation) {
   std::vector<core::Deadline> deadlines;
   StatementUse q(select_deadlines);
   q->bind(1, escalation_id);
   q->bind(2, generation);
-  while (q->executeStep()) {
-    const std::string kind = detail::text(*q, 0);
-    deadlines.push_back({detail::stored_enum(core::deadline_kind_from(kind), "deadline kind", kind),
-                         detail::time_at(q->getColumn(1).getInt64()), detail::optional_time(*q, 2)});
-  }
+  while (q->executeStep()) deadlines.push_back(read_deadline(*q, 0));
   return deadlines;
 }
 
@@ -181,6 +190,39 @@ std::vector<core::Escalation> SqliteStore::Impl::load_escalations(SQLite::Statem
   SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
   std::vector<core::Escalation> out;
   while (s.executeStep()) out.push_back(load_escalation(s, hits));
+  return out;
+}
+
+std::vector<core::Escalation> SqliteStore::Impl::load_escalations_opened_since(std::int64_t since) {
+  SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
+  std::vector<core::Escalation> out;
+  std::unordered_map<std::string, std::size_t> by_id, by_submission;
+  SQLite::Statement rows(db, std::string("SELECT ") + detail::kEscalationColumns +
+                                 " FROM escalations WHERE opened_at >= ? ORDER BY opened_at, rowid");
+  rows.bind(1, since);
+  while (rows.executeStep()) {
+    out.push_back(detail::read_escalation(rows));
+    by_id.emplace(out.back().id, out.size() - 1);
+    by_submission.emplace(out.back().submission_id, out.size() - 1);
+  }
+  // kHitColumns, then the submission (column 14); in ordinal order within each submission.
+  SQLite::Statement hits(db, std::string("SELECT ") + detail::kHitColumns +
+                                 ", submission_id FROM trigger_hits WHERE submission_id IN "
+                                 "(SELECT submission_id FROM escalations WHERE opened_at >= ?) "
+                                 "ORDER BY submission_id, ordinal");
+  hits.bind(1, since);
+  while (hits.executeStep())
+    if (const auto e = by_submission.find(detail::text(hits, 14)); e != by_submission.end())
+      out[e->second].hits.push_back(detail::read_hit(hits));
+  // The current generation's deadlines, as deadlines_of reads them.
+  SQLite::Statement deadlines(db,
+                              "SELECT d.escalation_id, d.kind, d.due_at, d.fired_at FROM deadlines d "
+                              "JOIN escalations e ON e.id = d.escalation_id AND d.generation = e.generation "
+                              "WHERE e.opened_at >= ? ORDER BY d.escalation_id, d.due_at, d.kind");
+  deadlines.bind(1, since);
+  while (deadlines.executeStep())
+    if (const auto e = by_id.find(detail::text(deadlines, 0)); e != by_id.end())
+      out[e->second].deadlines.push_back(read_deadline(deadlines, 1));
   return out;
 }
 

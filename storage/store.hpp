@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -131,6 +132,12 @@ struct Drill {
   std::string escalation_id;  ///< empty: the policy let the draft through, and the drill was scored at once
   std::optional<core::TimePoint> scored_at;
   std::optional<core::DrillScore> score;  ///< set when scored
+};
+
+/// The missed deadlines one escalation's audit trail records, over every owner generation.
+struct BreachCounts {
+  int triage = 0;    ///< "sla.triage_breached" events
+  int decision = 0;  ///< "sla.decision_breached" events
 };
 
 /// The score of the drill an escalation belongs to, written with the decision that ends it.
@@ -322,6 +329,9 @@ class Store {
   // Audit trail.
   virtual void append_audit(const std::vector<core::AuditEvent>& events) = 0;
   virtual std::vector<AuditRow> audit_trail(const std::string& escalation_id) = 0;
+  /// The breaches recorded in the audit trail of every escalation opened at or after `since`, by
+  /// escalation id; one with none is absent. What audit_trail() would give for each, in one read (reports).
+  virtual std::map<std::string, BreachCounts> breach_counts(core::TimePoint since) = 0;
   /// Walks the chain (with the store's audit key, if any), checks its head and every evidence
   /// bundle against the digest the chain recorded for it.
   virtual AuditVerification verify_audit() = 0;

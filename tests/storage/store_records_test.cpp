@@ -258,3 +258,62 @@ TEST_F(StoreRecordsTest, PolicySnapshotsAreKeptOncePerDigest) {
 
 }  // namespace
 }  // namespace desk::storage
+
+namespace desk::storage {
+namespace report_reads {
+
+using namespace testing;
+
+/// Three escalations an hour apart; the first and last with breaches in their audit trails.
+std::vector<std::string> opened_hourly(Store& store) {
+  std::vector<std::string> ids;
+  for (int h = 0; h < 3; ++h) {
+    NewSubmission s = escalated_submission();
+    s.escalation->opened_at = s.escalation->owned_since = kT0 + std::chrono::hours{h};
+    ids.push_back(store.add_submission(s).escalation_id);
+  }
+  store.append_audit({{"sla.triage_breached", ids[0], "desk", kT0 + 5min, {}},
+                      {"sla.triage_breached", ids[0], "desk", kT0 + 40min, {}},
+                      {"sla.decision_breached", ids[0], "desk", kT0 + 30min, {}},
+                      {"sla.backup_pinged", ids[1], "desk", kT0 + 63min, {}},
+                      {"sla.decision_breached", ids[2], "desk", kT0 + 150min, {}}});
+  return ids;
+}
+
+TEST(StoreReportReads, BreachCountsAreWhatEachAuditTrailRecordsForEscalationsOpenedSince) {
+  auto store = SqliteStore::open(":memory:");
+  const auto ids = opened_hourly(*store);
+  const auto all = store->breach_counts(kT0);
+  ASSERT_EQ(all.size(), 2u);  // none for the second
+  EXPECT_EQ(all.at(ids[0]).triage, 2);
+  EXPECT_EQ(all.at(ids[0]).decision, 1);
+  EXPECT_EQ(all.at(ids[2]).triage, 0);
+  EXPECT_EQ(all.at(ids[2]).decision, 1);
+  const auto later = store->breach_counts(kT0 + 30min);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later.count(ids[2]), 1u);
+}
+
+TEST(StoreReportReads, EscalationsOpenedSinceComeWithTheirHitsAndCurrentDeadlines) {
+  auto store = SqliteStore::open(":memory:");
+  const auto ids = opened_hourly(*store);
+  const auto read = store->escalations_opened_since(kT0 + 30min);
+  ASSERT_EQ(read.size(), 2u);
+  for (std::size_t i = 0; i < read.size(); ++i) {
+    const auto one = *store->escalation(ids[i + 1]);
+    EXPECT_EQ(read[i].id, one.id);
+    ASSERT_EQ(read[i].hits.size(), one.hits.size());
+    for (std::size_t k = 0; k < one.hits.size(); ++k) {
+      EXPECT_EQ(read[i].hits[k].rule_id, one.hits[k].rule_id);
+      EXPECT_EQ(read[i].hits[k].matched, one.hits[k].matched);
+    }
+    ASSERT_EQ(read[i].deadlines.size(), one.deadlines.size());
+    for (std::size_t k = 0; k < one.deadlines.size(); ++k) {
+      EXPECT_EQ(read[i].deadlines[k].kind, one.deadlines[k].kind);
+      EXPECT_EQ(read[i].deadlines[k].due, one.deadlines[k].due);
+    }
+  }
+}
+
+}  // namespace report_reads
+}  // namespace desk::storage

@@ -2,6 +2,7 @@
 // A Store that passes every call to another one (usually a real SqliteStore). Tests derive from it and
 // override only what they hook (a failure, a competing change), so a new Store method is added here
 // once rather than in every test double.
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,9 @@ class ForwardingStore : public storage::Store {
   }
 
   void append_audit(const std::vector<core::AuditEvent>& events) override { inner_.append_audit(events); }
+  std::map<std::string, storage::BreachCounts> breach_counts(core::TimePoint since) override {
+    return inner_.breach_counts(since);
+  }
   std::vector<storage::AuditRow> audit_trail(const std::string& id) override { return inner_.audit_trail(id); }
   storage::AuditVerification verify_audit() override { return inner_.verify_audit(); }
   storage::AuditChain audit_chain() override { return inner_.audit_chain(); }

@@ -36,10 +36,10 @@ void check_integrity(SQLite::Database& db, const std::string& path) {
   }
 }
 
-SQLite::Database open_database(const std::string& path, bool in_memory) {
+SQLite::Database open_database(const std::string& path, bool in_memory, bool check) {
   SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, kBusyTimeoutMs);
   db.exec("PRAGMA foreign_keys = ON");
-  if (!in_memory) check_integrity(db, path);
+  if (!in_memory && check) check_integrity(db, path);
   check_identity(db, path);  // before anything is written: never touch a file that is not ours
   if (!in_memory) {
     const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
@@ -159,7 +159,7 @@ SqliteStore::~SqliteStore() = default;
 std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const StoreOptions& options) {
   const bool in_memory = path.empty() || path == ":memory:";
   try {
-    auto impl = std::make_unique<Impl>(open_database(path, in_memory));
+    auto impl = std::make_unique<Impl>(open_database(path, in_memory, options.check_integrity));
     impl->audit_key = options.audit_key;
     return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
   } catch (const SQLite::Exception& e) {

@@ -24,7 +24,7 @@ int backtest(const BacktestOptions& o, std::ostream& out) {
   if (p.desk.database != ":memory:" && !std::filesystem::exists(p.desk.database))
     throw UsageError("no database at " + p.desk.database +
                      ": backtest replays what a desk stored, so the config must name that desk's database");
-  auto store = storage::SqliteStore::open(p.desk.database);
+  auto store = storage::SqliteStore::open(p.desk.database, read_only_figures());
   const core::PolicyEngine engine(p);
   const core::Backtest result = handlers::run_backtest(*store, engine, now_or_at(o.at) - *window);
   if (o.format == "json")

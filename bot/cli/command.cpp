@@ -50,6 +50,12 @@ void add_at_option(CLI::App& command, std::string& at) {
           "", "instant"));
 }
 
+storage::StoreOptions read_only_figures() {
+  storage::StoreOptions options;
+  options.check_integrity = false;
+  return options;
+}
+
 core::TimePoint now_or_at(const std::string& at) {
   if (at.empty()) return core::SystemClock{}.now();
   if (auto instant = parse_instant(at)) return *instant;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/clock.hpp"
+#include "storage/sqlite_store.hpp"
 
 namespace desk::bot::cli {
 
@@ -41,6 +42,10 @@ void add_at_option(CLI::App& command, std::string& at);
 
 /// The instant `--at` named (already validated), or the wall clock when it was not given.
 core::TimePoint now_or_at(const std::string& at);
+
+/// How the commands that only read figures (report, backtest, drill report, postmortems) open the
+/// store: without the page-by-page check at open, which costs more than the figures on a large store.
+storage::StoreOptions read_only_figures();
 
 /// DESK_AUDIT_KEY (or DESK_AUDIT_KEY_FILE), "" when unset; a key set wrongly (too short, both forms,
 /// an unreadable file) is a UsageError naming the variable.

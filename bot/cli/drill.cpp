@@ -153,7 +153,7 @@ int report(const DrillReportOptions& o, std::ostream& out) {
   std::vector<storage::Drill> drills;
   // No database yet is a desk that has run no drill. A read-only command creates none.
   if (p.desk.database == ":memory:" || std::filesystem::exists(p.desk.database))
-    drills = storage::SqliteStore::open(p.desk.database)->drills(since);
+    drills = storage::SqliteStore::open(p.desk.database, read_only_figures())->drills(since);
   if (o.format == "json")
     out << handlers::drills_report_json(drills, since).dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   else if (o.format == "csv")

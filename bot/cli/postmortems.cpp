@@ -28,7 +28,7 @@ int postmortems(const PostMortemOptions& o, std::ostream& out) {
   std::vector<handlers::PostMortemRecord> records;
   // No database yet is a desk that has seen nothing: nothing filed. A read-only command creates none.
   if (p.desk.database == ":memory:" || std::filesystem::exists(p.desk.database)) {
-    auto store = storage::SqliteStore::open(p.desk.database);
+    auto store = storage::SqliteStore::open(p.desk.database, read_only_figures());
     records = handlers::read_postmortems(*store, since);
   }
   if (o.format == "csv")

@@ -63,7 +63,7 @@ int report(const ReportOptions& o, std::ostream& out) {
   const core::Policy p = load_config(o.config);
   core::WeeklyReport figures;
   if (p.desk.database == ":memory:" || std::filesystem::exists(p.desk.database)) {
-    auto store = storage::SqliteStore::open(p.desk.database);
+    auto store = storage::SqliteStore::open(p.desk.database, read_only_figures());
     figures = handlers::read_weekly_report(*store, p, now_or_at(o.at), o.weeks);
   } else {
     // No database yet is a desk that has seen nothing: every week is empty, every rule unfired.

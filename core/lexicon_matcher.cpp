@@ -319,6 +319,16 @@ std::vector<LexiconHit> LexiconMatcher::scan(std::string_view utf8_text, const s
   return hits;
 }
 
+std::string cut_to_code_points(std::string_view text, std::size_t limit) {
+  std::size_t bytes = 0, points = 0;
+  while (bytes < text.size() && points < limit) {
+    const unsigned char c = static_cast<unsigned char>(text[bytes]);
+    bytes += c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    ++points;
+  }
+  return std::string(text.substr(0, std::min(bytes, text.size())));
+}
+
 std::size_t code_points(std::string_view text) {
   std::size_t n = 0;
   for (unsigned char c : text)

@@ -86,6 +86,8 @@ bool is_valid_utf8(std::string_view text);
 
 /// Characters (code points) in UTF-8 `text`: what people count when a limit says "characters".
 std::size_t code_points(std::string_view text);
+/// The first `limit` code points of UTF-8 `text` (all of it when shorter): never cut inside a character.
+std::string cut_to_code_points(std::string_view text, std::size_t limit);
 /// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by `replacement`.
 /// One byte for one byte, so offsets found in the copy index the original too.
 std::string replace_invalid_utf8(std::string_view text, char replacement = '\x1a');

@@ -1,11 +1,11 @@
 #include "handlers/desk_actions.hpp"
 
-#include "handlers/channel_notices.hpp"
-
 #include <algorithm>
 #include <utility>
 
 #include "core/lifecycle.hpp"
+#include "core/text_scan.hpp"
+#include "handlers/channel_notices.hpp"
 #include "handlers/drills.hpp"
 #include "handlers/submission_parser.hpp"
 
@@ -403,6 +403,25 @@ bool DeskActions::publish_rota(const std::string& actor, core::TimePoint now) {
   const ChannelNotice notice = rota_notice(policy->rota(), overrides, now, policy->digest(), actor);
   deps_.store.enqueue(channel_notice_rows(notice, deps_.surfaces, now),
                       {{"rota.published", "", actor, now, {{"roles", std::to_string(policy->rota().roles().size())}}}});
+  return true;
+}
+
+bool DeskActions::add_thread_reply(const ThreadReply& reply, core::TimePoint now) {
+  if (reply.text.find_first_not_of(" \t\r\n") == std::string::npos) return false;
+  const auto e = deps_.store.escalation(reply.escalation_id, storage::Hits::skip);
+  if (!e) return false;
+  const auto set = deps_.resolve_policy ? deps_.resolve_policy(e->policy_digest) : nullptr;
+  std::string text = masker_.mask(set.get(), reply.text);
+  const bool cut = core::code_points(text) > kThreadReplyChars;
+  if (cut) text = core::cut_to_code_points(text, kThreadReplyChars) + " […]";
+  deps_.store.enqueue({}, {{"thread.reply",
+                            e->id,
+                            reply.author,
+                            now,
+                            {{"surface", reply.surface},
+                             {"message_id", reply.message_id},
+                             {"cut", cut ? "true" : "false"},
+                             {"reply_text", std::move(text)}}}});
   return true;
 }
 

@@ -15,6 +15,7 @@
 #include "core/escalation.hpp"
 #include "core/metrics.hpp"
 #include "handlers/effects.hpp"
+#include "handlers/evidence_masker.hpp"
 #include "handlers/policy_set.hpp"
 #include "macros/macros.hpp"
 #include "storage/store.hpp"
@@ -96,6 +97,18 @@ struct DrillStartResult {
   std::string log;
 };
 
+/// What someone wrote in an escalation's thread on a surface, as they wrote it.
+struct ThreadReply {
+  std::string escalation_id;
+  std::string author;  ///< person id, or the surface's user id for someone not in the policy
+  std::string text;
+  std::string surface;     ///< "slack", …
+  std::string message_id;  ///< the reply's id there (Slack ts)
+};
+
+/// The longest text of a thread reply the record keeps; the rest is cut, and the record says so.
+inline constexpr std::size_t kThreadReplyChars = 4000;
+
 /// The longest a rota override may last.
 inline constexpr core::Seconds kMaxOverrideLength = std::chrono::hours(24 * 31);
 
@@ -153,6 +166,11 @@ class DeskActions {
   /// is no policy or no surface to post on (nothing written).
   bool publish_rota(const std::string& actor, core::TimePoint now);
 
+  /// Adds a person's reply in an escalation's thread to its record (audited as thread.reply, the text
+  /// with personal data masked like evidence, kept beside the chain so that erasure removes it). False
+  /// when the escalation does not exist or the text is empty: nothing written.
+  bool add_thread_reply(const ThreadReply& reply, core::TimePoint now);
+
  private:
   DecisionResult begin_checked(core::Escalation e, int generation, core::Macro macro, const std::string& actor,
                                core::TimePoint now);
@@ -171,6 +189,7 @@ class DeskActions {
                                                       const std::string& rationale, core::TimePoint now);
 
   DeskActionDependencies deps_;
+  EvidenceMasker masker_;
 };
 
 }  // namespace desk::handlers

@@ -71,7 +71,9 @@ std::string head_mac(std::string_view key, const AuditHead& head) {
                                   std::to_string(head.keyed_from));
 }
 
-bool is_note_field(std::string_view name) { return name == "rationale" || name == "erase_reason"; }
+bool is_note_field(std::string_view name) {
+  return name == "rationale" || name == "erase_reason" || name == "reply_text";
+}
 
 std::string note_digest(std::string_view key, std::string_view name, std::string_view text) {
   std::string input = "escalation-desk audit note v1\n";

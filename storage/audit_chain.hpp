@@ -43,7 +43,8 @@ std::string keyed_row_hash(std::string_view key, std::string_view prev_hash, std
 /// hex HMAC-SHA256 under `key` over the head's seq, hash and keyed_from.
 std::string head_mac(std::string_view key, const AuditHead& head);
 
-/// Fields whose text stays out of the chained row: a person's rationale, an erasure's reason.
+/// Fields whose text stays out of the chained row: a person's rationale, an erasure's reason, a
+/// thread reply's text.
 bool is_note_field(std::string_view name);
 
 /// The digest the chain keeps for a note: HMAC-SHA256 under `key` on keyed rows (so a short text

@@ -356,7 +356,12 @@ CREATE TABLE duty_announcements (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 13> kMigrations{{
+// A reply in a surface's thread names the message it answers: the escalation is found from it.
+constexpr const char* kMessagesByReference = R"sql(
+CREATE INDEX surface_messages_by_reference ON surface_messages (surface, channel, message_id);
+)sql";
+
+constexpr std::array<Migration, 14> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
@@ -371,6 +376,7 @@ constexpr std::array<Migration, 13> kMigrations{{
     {11, "fire drills as run: scenario, workflow, who started it, and the score with its reasons", kDrillRuns},
     {12, "hits of lexicon categories in shadow mode, recorded without escalating", kShadowHits},
     {13, "the duty holder last announced in the desk channel, per role (handoff notices)", kDutyAnnouncements},
+    {14, "escalation messages found by their surface reference (thread replies)", kMessagesByReference},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

@@ -139,6 +139,8 @@ class SqliteStore final : public Store {
   void record_message(const MessageRef& ref) override;
   std::optional<MessageRef> message(const std::string& escalation_id, const std::string& surface) override;
   std::vector<MessageRef> messages(const std::string& escalation_id) override;
+  std::optional<std::string> escalation_of_message(const std::string& surface, const std::string& channel,
+                                                   const std::string& message_id) override;
 
   bool mark_processed(const std::string& id, core::TimePoint at) override;
   int mark_processed_batch(const std::vector<std::string>& ids, core::TimePoint at) override;

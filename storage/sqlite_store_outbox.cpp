@@ -287,6 +287,20 @@ std::optional<MessageRef> SqliteStore::message(const std::string& escalation_id,
   });
 }
 
+std::optional<std::string> SqliteStore::escalation_of_message(const std::string& surface, const std::string& channel,
+                                                              const std::string& message_id) {
+  return impl_->run("finding an escalation by its message", [&]() -> std::optional<std::string> {
+    SQLite::Statement q(impl_->db,
+                        "SELECT escalation_id FROM surface_messages WHERE surface = ? AND channel = ? AND "
+                        "message_id = ? LIMIT 1");
+    q.bind(1, surface);
+    q.bind(2, channel);
+    q.bind(3, message_id);
+    if (!q.executeStep()) return std::nullopt;
+    return detail::text(q, 0);
+  });
+}
+
 std::vector<MessageRef> SqliteStore::messages(const std::string& escalation_id) {
   return impl_->run("reading message references", [&] {
     SQLite::Statement q(impl_->db,

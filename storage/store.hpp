@@ -431,6 +431,10 @@ class Store {
   virtual std::optional<MessageRef> message(const std::string& escalation_id, const std::string& surface) = 0;
   /// Every surface's message of an escalation, by surface name.
   virtual std::vector<MessageRef> messages(const std::string& escalation_id) = 0;
+  /// The escalation whose main message on `surface` is `message_id` in `channel`; nullopt for any
+  /// other message.
+  virtual std::optional<std::string> escalation_of_message(const std::string& surface, const std::string& channel,
+                                                           const std::string& message_id) = 0;
 
   /// Records an inbound Slack envelope/event id; false if it was already processed (a redelivery).
   virtual bool mark_processed(const std::string& id, core::TimePoint at) = 0;

@@ -1,6 +1,7 @@
 #include "bot/slack/slack_envelope_handler.hpp"
 
 #include "bot/slack/log.hpp"
+#include "bot/slack/slack_deliverer.hpp"
 
 namespace desk::bot::slack {
 namespace {
@@ -33,9 +34,41 @@ SlackEnvelopeHandler::SlackEnvelopeHandler(SlackApi& api, handlers::SlackDepende
     : api_(api),
       interactions_(deps),
       commands_(deps),
+      actions_({deps.store, deps.resolve_policy, deps.current_policy, deps.metrics, deps.surfaces}),
+      deps_(deps),
       clock_(clock),
       changed_(std::move(changed)),
       rota_changed_(std::move(rota_changed)) {}
+
+void SlackEnvelopeHandler::on_event(const nlohmann::json& payload) {
+  const auto event = payload.is_object() ? payload.find("event") : payload.end();
+  if (!payload.is_object() || event == payload.end() || !event->is_object()) return;
+  auto str = [&](const char* key) {
+    const auto it = event->find(key);
+    return it != event->end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  // A person's message in a thread: not the desk's own (bot_id), not an edit, deletion or join
+  // (subtypes), only a reply also shown in the channel (thread_broadcast) besides plain ones.
+  const std::string subtype = str("subtype");
+  if (str("type") != "message" || event->contains("bot_id") || (!subtype.empty() && subtype != "thread_broadcast"))
+    return;
+  const std::string thread = str("thread_ts"), ts = str("ts"), user = str("user"), channel = str("channel");
+  if (thread.empty() || ts.empty() || thread == ts || user.empty() || channel.empty()) return;
+  try {
+    const auto escalation = deps_.store.escalation_of_message(std::string(kSlackSurface), channel, thread);
+    if (!escalation) return;  // a thread that is no escalation's
+    const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
+    const core::Person* author = policy ? policy->rota().person_by_slack_user(user) : nullptr;
+    const bool added = actions_.add_thread_reply(
+        {*escalation, author ? author->id : user, str("text"), std::string(kSlackSurface), ts}, clock_.now());
+    if (!added) return;
+    log_info("desk.thread_reply", {{"escalation_id", *escalation}, {"ts", ts}});
+    if (changed_) changed_();
+  } catch (const storage::StorageError& e) {
+    // Slack sends the event again when it is not acked in time; this one was, so it is lost: say so.
+    log_error("desk.thread_reply_not_recorded", {{"ts", ts}, {"error", e.what()}});
+  }
+}
 
 AckReply SlackEnvelopeHandler::on_envelope(const Envelope& envelope) {
   handlers::InteractionResult result;
@@ -51,7 +84,8 @@ AckReply SlackEnvelopeHandler::on_envelope(const Envelope& envelope) {
       if (result.changed && rota_changed_) rota_changed_();
       break;
     case EnvelopeKind::events_api:
-      return {};  // no event drives a decision yet
+      on_event(envelope.payload());
+      return {};
   }
   if (!result.log.empty())
     log_warn("desk.envelope_problem", {{"envelope_id", envelope.envelope_id}, {"problem", result.log}});

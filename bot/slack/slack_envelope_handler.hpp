@@ -8,6 +8,7 @@
 #include "bot/slack/envelope_dispatcher.hpp"
 #include "bot/slack/slack_api.hpp"
 #include "core/clock.hpp"
+#include "handlers/desk_actions.hpp"
 #include "handlers/interaction_handler.hpp"
 #include "handlers/slash_commands.hpp"
 
@@ -23,9 +24,14 @@ class SlackEnvelopeHandler final : public EnvelopeHandler {
   AckReply on_envelope(const Envelope& envelope) override;
 
  private:
+  /// A person's reply in an escalation's thread joins its record; every other event is left alone.
+  void on_event(const nlohmann::json& payload);
+
   SlackApi& api_;
   handlers::InteractionHandler interactions_;
   handlers::SlashCommands commands_;
+  handlers::DeskActions actions_;  ///< thread replies
+  handlers::SlackDependencies deps_;
   core::Clock& clock_;
   std::function<void()> changed_;
   std::function<void()> rota_changed_;

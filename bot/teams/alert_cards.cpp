@@ -15,13 +15,7 @@ constexpr std::size_t kRationaleChars = 1500;
 /// At most `limit` code points of `text`, with an ellipsis when cut.
 std::string cut(const std::string& text, std::size_t limit) {
   if (core::code_points(text) <= limit) return text;
-  std::size_t bytes = 0, points = 0;
-  while (bytes < text.size() && points < limit) {
-    const unsigned char c = static_cast<unsigned char>(text[bytes]);
-    bytes += c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    ++points;
-  }
-  return text.substr(0, std::min(bytes, text.size())) + "…";
+  return core::cut_to_code_points(text, limit) + "…";
 }
 
 json heading(const std::string& text) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -198,6 +199,41 @@ TEST_F(DeskActionsTest, RotaOverridesCheckTheRoleThenRightsThenPersonAndEnd) {
   EXPECT_EQ(active[0].created_by, "dana");
   EXPECT_EQ(active[0].until, now_ + 4h);
   EXPECT_EQ(store_->audit_trail("").back().event.kind, "rota.override");
+}
+
+TEST_F(DeskActionsTest, AThreadReplyJoinsTheRecordMaskedAndErasable) {
+  const auto id = open_escalation();
+  EXPECT_TRUE(actions_.add_thread_reply(
+      {id, "erin", "Checked with Jo (jo.bloggs@example.com), fine by me.", "slack", "1700000000.000200"}, now_));
+  const auto trail = store_->audit_trail(id);
+  const auto& reply = trail.back();
+  EXPECT_EQ(reply.event.kind, "thread.reply");
+  EXPECT_EQ(reply.event.actor, "erin");
+  std::map<std::string, std::string> fields(reply.event.fields.begin(), reply.event.fields.end());
+  EXPECT_EQ(fields["surface"], "slack");
+  EXPECT_EQ(fields["message_id"], "1700000000.000200");
+  EXPECT_EQ(fields["reply_text"].find("jo.bloggs@example.com"), std::string::npos) << fields["reply_text"];
+  EXPECT_NE(fields["reply_text"].find("Checked with Jo"), std::string::npos) << fields["reply_text"];
+  EXPECT_TRUE(store_->verify_audit().ok);
+
+  // A very long reply is kept cut, saying so; nothing is written for an empty one or an unknown thread.
+  EXPECT_TRUE(actions_.add_thread_reply({id, "U0UNKNOWN", std::string(9000, 'x'), "slack", "2"}, now_));
+  const auto long_trail = store_->audit_trail(id);
+  std::map<std::string, std::string> long_fields(long_trail.back().event.fields.begin(),
+                                                 long_trail.back().event.fields.end());
+  EXPECT_EQ(long_fields["cut"], "true");
+  EXPECT_LT(long_fields["reply_text"].size(), 4100u);
+  const auto rows = store_->audit_trail("").size();
+  EXPECT_FALSE(actions_.add_thread_reply({id, "erin", " \n ", "slack", "3"}, now_));
+  EXPECT_FALSE(actions_.add_thread_reply({"ESC-999999", "erin", "hello", "slack", "4"}, now_));
+  EXPECT_EQ(store_->audit_trail("").size(), rows);
+
+  // Erasing the submission removes what was said in its thread, and the chain still verifies.
+  const auto e = store_->escalation(id);
+  store_->erase_submission(e->submission_id, "cli:dpo", "ticket", now_ + 1h, {});
+  for (const auto& row : store_->audit_trail(id))
+    for (const auto& [name, value] : row.event.fields) EXPECT_NE(name, "reply_text") << value;
+  EXPECT_TRUE(store_->verify_audit().ok);
 }
 
 }  // namespace

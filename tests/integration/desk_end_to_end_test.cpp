@@ -806,6 +806,55 @@ TEST(DeskEndToEnd, AHandoffIsAnnouncedOnceAcrossKillNineAndTheRotaIsPublishedFor
   EXPECT_EQ(second.process->wait(20s).exit_code, 0);
 }
 
+TEST(DeskEndToEnd, AReplyInAnEscalationsThreadJoinsItsRecordMasked) {
+  TempDir dir("e2e-thread");
+  emu::SlackEmulator emulator(pki());
+  add_example_people(emulator);
+  const auto config = write_config(dir.path());
+  RunningDesk desk(emulator, config, emulator.hellos_sent());
+  ASSERT_TRUE(desk.up) << desk.process->output_so_far();
+  const auto created = submit(desk.port, "Thanks for the kind words, see you at the meetup!");
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  const std::string id = created.body["escalation"]["id"];
+  ASSERT_TRUE(wait_for([&] { return posts_of(emulator, id).size() == 1; })) << desk.process->output_so_far();
+  const std::string thread = posts_of(emulator, id).front()["ts"];
+
+  auto reply = [&](json extra) {
+    json event = {{"type", "message"},   {"channel", "C0DESK"},
+                  {"user", kErin},       {"ts", "1799999999.000100"},
+                  {"thread_ts", thread}, {"text", "Asked Jo (jo.bloggs@example.com): the meetup is real."}};
+    for (auto& [k, v] : extra.items()) event[k] = v;
+    return emulator.send_event(event);
+  };
+  // Ignored: the desk's own message, an edit, a reply in a thread that is no escalation's.
+  for (const json& ignored : {json{{"bot_id", "B0DESK"}, {"ts", "1799999999.000001"}},
+                              json{{"subtype", "message_changed"}, {"ts", "1799999999.000002"}},
+                              json{{"thread_ts", "1700000000.000009"}, {"ts", "1799999999.000003"}}}) {
+    const auto envelope = reply(ignored);
+    ASSERT_TRUE(wait_for([&] { return emulator.acked(envelope); }));
+  }
+  const auto person = reply(json::object());
+  ASSERT_TRUE(wait_for([&] { return emulator.acked(person); }));
+
+  json entry;
+  ASSERT_TRUE(wait_for([&] {
+    const auto read = intake_request(desk.port, "GET", "/v1/escalations/" + id, kAgentToken);
+    for (const auto& row : read.body.value("timeline", json::array()))
+      if (row.value("kind", "") == "thread.reply") entry = row;
+    return !entry.is_null();
+  })) << desk.process->output_so_far();
+  EXPECT_EQ(entry["actor"], "erin") << entry.dump();
+  EXPECT_EQ(entry["fields"]["message_id"], "1799999999.000100");
+  const std::string text = entry["fields"]["reply_text"];
+  EXPECT_NE(text.find("the meetup is real"), std::string::npos) << text;
+  EXPECT_EQ(text.find("jo.bloggs@example.com"), std::string::npos) << "masked like evidence: " << text;
+  std::this_thread::sleep_for(300ms);
+  const auto read = intake_request(desk.port, "GET", "/v1/escalations/" + id, kAgentToken);
+  EXPECT_EQ(count(timeline_kinds(read.body), "thread.reply"), 1u) << read.body["timeline"].dump();
+  desk.process->signal(SIGTERM);
+  EXPECT_EQ(desk.process->wait(20s).exit_code, 0);
+}
+
 TEST(DeskEndToEnd, SilenceBringsTheBackupPingOnceAcrossKillNine) {
   TempDir dir("e2e-silence");
   emu::SlackEmulator emulator(pki());

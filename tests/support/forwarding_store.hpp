@@ -143,6 +143,10 @@ class ForwardingStore : public storage::Store {
     return inner_.message(id, surface);
   }
   std::vector<storage::MessageRef> messages(const std::string& id) override { return inner_.messages(id); }
+  std::optional<std::string> escalation_of_message(const std::string& surface, const std::string& channel,
+                                                   const std::string& message_id) override {
+    return inner_.escalation_of_message(surface, channel, message_id);
+  }
 
   bool mark_processed(const std::string& id, core::TimePoint at) override { return inner_.mark_processed(id, at); }
   int mark_processed_batch(const std::vector<std::string>& ids, core::TimePoint at) override {

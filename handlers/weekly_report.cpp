@@ -30,6 +30,16 @@ std::string cell(const std::optional<double>& share) {
   return out;
 }
 
+/// "2 @85": drills started and the mean score of those scored; "1" when none is scored yet.
+std::string drills_cell(const core::WeekFigures& w) {
+  if (!w.drill_score_mean) return std::to_string(w.drills);
+  char out[32];
+  std::snprintf(out, sizeof out, "%d @%.0f", w.drills, *w.drill_score_mean);
+  return out;
+}
+
+}  // namespace
+
 std::string minutes(const std::optional<core::Seconds>& s) {
   if (!s) return "-";
   char out[24];
@@ -43,16 +53,6 @@ std::string percent(const std::optional<double>& share) {
   std::snprintf(out, sizeof out, "%.0f%%", *share * 100.0);
   return out;
 }
-
-/// "2 @85": drills started and the mean score of those scored; "1" when none is scored yet.
-std::string drills_cell(const core::WeekFigures& w) {
-  if (!w.drill_score_mean) return std::to_string(w.drills);
-  char out[32];
-  std::snprintf(out, sizeof out, "%d @%.0f", w.drills, *w.drill_score_mean);
-  return out;
-}
-
-}  // namespace
 
 core::WeeklyReport read_weekly_report(storage::Store& store, const core::Policy& policy, core::TimePoint now,
                                       int weeks) {

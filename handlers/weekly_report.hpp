@@ -17,6 +17,11 @@ inline constexpr int kMaxReportWeeks = 104;
 core::WeeklyReport read_weekly_report(storage::Store& store, const core::Policy& policy, core::TimePoint now,
                                       int weeks);
 
+/// "3.5 min", or "-" for an absent figure: durations as people read them.
+std::string minutes(const std::optional<core::Seconds>& s);
+/// "25%", or "-" for an absent share.
+std::string percent(const std::optional<double>& share);
+
 /// Durations in seconds, shares as fractions (0–1), absent figures as null.
 nlohmann::json report_json(const core::WeeklyReport& report);
 /// One row per week, a header first; RFC 4180 (CRLF line ends). Rules are in the JSON and text forms.

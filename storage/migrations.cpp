@@ -361,7 +361,15 @@ constexpr const char* kMessagesByReference = R"sql(
 CREATE INDEX surface_messages_by_reference ON surface_messages (surface, channel, message_id);
 )sql";
 
-constexpr std::array<Migration, 14> kMigrations{{
+// The weekly digests posted, by ISO week: each is posted once, in the transaction that records it.
+constexpr const char* kWeeklyDigests = R"sql(
+CREATE TABLE weekly_digests (
+  week TEXT PRIMARY KEY CHECK (week GLOB '[0-9][0-9][0-9][0-9]-W[0-9][0-9]'),
+  posted_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 15> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
@@ -377,6 +385,7 @@ constexpr std::array<Migration, 14> kMigrations{{
     {12, "hits of lexicon categories in shadow mode, recorded without escalating", kShadowHits},
     {13, "the duty holder last announced in the desk channel, per role (handoff notices)", kDutyAnnouncements},
     {14, "escalation messages found by their surface reference (thread replies)", kMessagesByReference},
+    {15, "the weekly digests posted, by ISO week", kWeeklyDigests},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

@@ -104,6 +104,10 @@ class SqliteStore final : public Store {
   /// In creation order, so the latest-created override is last.
   std::vector<core::RotaOverride> overrides_active_after(core::TimePoint t) override;
   std::optional<AnnouncedHolder> announced_holder(const std::string& role) override;
+  std::optional<core::TimePoint> first_recorded_at() override;
+  bool digest_posted(const std::string& week) override;
+  bool record_digest(const std::string& week, core::TimePoint at, const std::vector<OutboxMessage>& rows,
+                     const std::vector<core::AuditEvent>& audit) override;
   bool announce_holder(const AnnouncedHolder& holder, const std::optional<std::string>& expected,
                        const std::vector<OutboxMessage>& notice, const std::vector<core::AuditEvent>& audit) override;
 

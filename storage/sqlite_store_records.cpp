@@ -69,6 +69,38 @@ std::optional<AnnouncedHolder> read_announced(SQLite::Database& db, const std::s
 
 }  // namespace
 
+std::optional<core::TimePoint> SqliteStore::first_recorded_at() {
+  return impl_->run("reading when the store began", [&]() -> std::optional<core::TimePoint> {
+    SQLite::Statement q(impl_->db, "SELECT at FROM audit ORDER BY seq LIMIT 1");
+    if (!q.executeStep()) return std::nullopt;
+    return detail::time_at(q.getColumn(0).getInt64());
+  });
+}
+
+bool SqliteStore::digest_posted(const std::string& week) {
+  return impl_->run("reading the weekly digests", [&] {
+    SQLite::Statement q(impl_->db, "SELECT 1 FROM weekly_digests WHERE week = ?");
+    q.bind(1, week);
+    return q.executeStep();
+  });
+}
+
+bool SqliteStore::record_digest(const std::string& week, core::TimePoint at, const std::vector<OutboxMessage>& rows,
+                                const std::vector<core::AuditEvent>& audit) {
+  return impl_->run("recording a weekly digest", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement q(impl_->db,
+                        "INSERT INTO weekly_digests (week, posted_at) VALUES (?, ?) ON CONFLICT (week) DO NOTHING");
+    q.bind(1, week);
+    q.bind(2, detail::epoch(at));
+    if (q.exec() == 0) return false;  // posted already: the transaction rolls back, nothing written
+    impl_->enqueue(rows, "");
+    impl_->append_audit(audit);
+    txn.commit();
+    return true;
+  });
+}
+
 std::optional<AnnouncedHolder> SqliteStore::announced_holder(const std::string& role) {
   return impl_->run("reading the announced duty holder", [&] { return read_announced(impl_->db, role); });
 }

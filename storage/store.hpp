@@ -344,6 +344,14 @@ class Store {
   // Rota overrides.
   virtual std::int64_t add_override(const core::RotaOverride& o, const core::AuditEvent& audit) = 0;
   virtual std::vector<core::RotaOverride> overrides_active_after(core::TimePoint t) = 0;
+  /// When the store first recorded anything (its first audit row); nullopt while it has recorded nothing.
+  virtual std::optional<core::TimePoint> first_recorded_at() = 0;
+  /// Whether the weekly digest of ISO week `week` ("2026-W48") was posted.
+  virtual bool digest_posted(const std::string& week) = 0;
+  /// Records the digest of `week` as posted at `at`, with its rows and audit events, in one
+  /// transaction; false, with nothing written, when it was posted already.
+  virtual bool record_digest(const std::string& week, core::TimePoint at, const std::vector<OutboxMessage>& rows,
+                             const std::vector<core::AuditEvent>& audit) = 0;
   /// The holder of `role` the desk last announced; nullopt before the first announcement.
   virtual std::optional<AnnouncedHolder> announced_holder(const std::string& role) = 0;
   /// Records `holder` as announced when the person last announced for its role is still `expected`

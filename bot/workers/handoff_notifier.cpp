@@ -7,6 +7,7 @@
 
 #include "bot/slack/log.hpp"
 #include "handlers/channel_notices.hpp"
+#include "handlers/weekly_digest.hpp"
 
 namespace desk::bot {
 
@@ -28,10 +29,13 @@ bool HandoffNotifier::pass() {
   const auto policy = policies_.current();
   if (!policy || surfaces_.empty()) return false;
   const auto now = clock_.now();
-  if (!handlers::announce_duty_handoff(store_, *policy, surfaces_, now)) return false;
-  slack::log_info("rota.handoff_announced", {{"role", std::string(core::kDutyLeadRole)}});
-  if (on_enqueued_) on_enqueued_();
-  return true;
+  // The handoff first, then the digest: the week's digest follows the notice of its handoff.
+  const bool handoff = handlers::announce_duty_handoff(store_, *policy, surfaces_, now);
+  if (handoff) slack::log_info("rota.handoff_announced", {{"role", std::string(core::kDutyLeadRole)}});
+  const bool digest = handlers::post_weekly_digest(store_, *policy, surfaces_, now);
+  if (digest) slack::log_info("digest.posted", {});
+  if ((handoff || digest) && on_enqueued_) on_enqueued_();
+  return handoff || digest;
 }
 
 std::chrono::milliseconds HandoffNotifier::sleep_after_pass() {
@@ -40,9 +44,12 @@ std::chrono::milliseconds HandoffNotifier::sleep_after_pass() {
   if (!policy) return sleep;
   const auto now = clock_.now();
   const auto overrides = store_.overrides_active_after(now);
-  if (const auto next = policy->rota().next_handoff(core::kDutyLeadRole, now, overrides))
-    // A second past the change: the pass that follows sees the new holder.
-    sleep = std::min<std::chrono::milliseconds>(sleep, std::max(core::Seconds{0}, *next - now) + core::Seconds{1});
+  auto wake_at = [&](core::TimePoint t) {
+    // A second past it: the pass that follows sees the new holder, or the digest due.
+    if (t > now) sleep = std::min<std::chrono::milliseconds>(sleep, (t - now) + core::Seconds{1});
+  };
+  if (const auto next = policy->rota().next_handoff(core::kDutyLeadRole, now, overrides)) wake_at(*next);
+  wake_at(handlers::digest_due(policy->rota(), now));
   return sleep;
 }
 

@@ -77,7 +77,7 @@ class LearningLoopHistory : public ::testing::Test {
     const auto overrides = store_->overrides_active_after(at);
     const core::LifecycleContext ctx{policy_->policy(), policy_->rota(), overrides};
     const core::Fired fired = core::fire_due(e, ctx, at);
-    if (!fired.audit.empty()) ASSERT_TRUE(store_->update_escalation(e, fired.audit, {}));
+    if (!fired.audit.empty()) { ASSERT_TRUE(store_->update_escalation(e, fired.audit, {})); }
   }
 
   void triage(const std::string& id, TimePoint at) {
@@ -90,7 +90,8 @@ class LearningLoopHistory : public ::testing::Test {
     const auto e = load(id);
     const macros::MacroRequest request{macro, e.owner_person,
                                        "Checked the claim against the approved sheet; the wording is what we can stand "
-                                       "behind, so this is the call."};
+                                       "behind, so this is the call.",
+                                       ""};
     const auto r = actions_->decide(id, e.generation, request, at);
     ASSERT_TRUE(r.outcome.status == macros::MacroOutcome::Status::done) << id << ": " << r.outcome.message;
   }

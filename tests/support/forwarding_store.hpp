@@ -79,6 +79,12 @@ class ForwardingStore : public storage::Store {
   std::vector<core::RotaOverride> overrides_active_after(core::TimePoint t) override {
     return inner_.overrides_active_after(t);
   }
+  std::optional<core::TimePoint> first_recorded_at() override { return inner_.first_recorded_at(); }
+  bool digest_posted(const std::string& week) override { return inner_.digest_posted(week); }
+  bool record_digest(const std::string& week, core::TimePoint at, const std::vector<storage::OutboxMessage>& rows,
+                     const std::vector<core::AuditEvent>& audit) override {
+    return inner_.record_digest(week, at, rows, audit);
+  }
   std::optional<storage::AnnouncedHolder> announced_holder(const std::string& role) override {
     return inner_.announced_holder(role);
   }

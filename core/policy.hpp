@@ -85,6 +85,13 @@ struct SlaPolicy {
   Seconds decision{30 * 60};
 };
 
+/// When the weekly digest goes out (config `desk.weekly_digest`).
+enum class DigestSchedule {
+  at_handoff,  ///< right after the duty lead's first rotation handoff of the week (Monday 09:00 UTC without one)
+  at_time,     ///< at DeskSettings::digest_day and digest_time, UTC
+  off,
+};
+
 struct DeskSettings {
   std::string channel = "ai-escalation";           ///< desk channel name or id
   std::string oncall_usergroup = "ai-escalation";  ///< user group handle kept on the duty lead
@@ -98,6 +105,9 @@ struct DeskSettings {
   /// Testing only: decision callbacks may go to this machine's loopback (http or https). Never in
   /// production: it lets an agent reach the desk's own local ports.
   bool callbacks_allow_loopback = false;
+  DigestSchedule digest = DigestSchedule::at_handoff;
+  std::chrono::weekday digest_day{std::chrono::Monday};  ///< with at_time
+  std::chrono::minutes digest_time{9 * 60};              ///< with at_time: minutes after midnight UTC
 };
 
 /// Flood control for the agents' side (config `limits:`): one token cannot drown the desk.

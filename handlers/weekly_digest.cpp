@@ -36,8 +36,17 @@ core::TimePoint quarter_start(core::TimePoint t) {
 
 }  // namespace
 
-core::TimePoint digest_due(const core::Rota& rota, core::TimePoint now) {
+std::optional<core::TimePoint> digest_due(const core::Policy& policy, const core::Rota& rota, core::TimePoint now) {
   const core::TimePoint week = core::iso_week_start(now);
+  switch (policy.desk.digest) {
+    case core::DigestSchedule::off:
+      return std::nullopt;
+    case core::DigestSchedule::at_time:
+      // Days after Monday: iso_encoding counts Monday 1 … Sunday 7.
+      return week + std::chrono::days{policy.desk.digest_day.iso_encoding() - 1} + policy.desk.digest_time;
+    case core::DigestSchedule::at_handoff:
+      break;
+  }
   for (const auto& h : rota.schedule(core::kDutyLeadRole, week, 2))
     if (h.since >= week && h.since < week + std::chrono::days{7}) return h.since;
   return week + 9h;
@@ -101,7 +110,8 @@ ChannelNotice digest_notice(const core::WeeklyReport& report, const std::vector<
 
 bool post_weekly_digest(storage::Store& store, const PolicySet& policy, const SurfaceNames& surfaces,
                         core::TimePoint now) {
-  if (surfaces.empty() || now < digest_due(policy.rota(), now)) return false;
+  const auto due = digest_due(policy.policy(), policy.rota(), now);
+  if (surfaces.empty() || !due || now < *due) return false;
   const core::TimePoint this_week = core::iso_week_start(now), last_week = this_week - std::chrono::days{7};
   const std::string week = core::iso_week_name(last_week);
   if (store.digest_posted(week)) return false;

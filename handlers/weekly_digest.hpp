@@ -3,8 +3,9 @@
 /// most and those that never fired, the open "what to automate next" items from last week's
 /// post-mortems, the last fire drill (with a nudge when none ran this quarter) and shadow rules, posted
 /// in the desk channel on every surface as a channel notice, once per ISO week across restarts.
-/// Due at the duty lead's first rotation handoff of the week (right after its notice), or Monday
-/// 09:00 UTC when the duty lead is not a rotation.
+/// Due by default at the duty lead's first rotation handoff of the week (right after its notice), or
+/// Monday 09:00 UTC when the duty lead is not a rotation; `desk.weekly_digest` sets a weekday and a
+/// UTC time instead, or turns it off.
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,8 +17,8 @@
 
 namespace desk::handlers {
 
-/// When the digest of the week before `now`'s is due.
-core::TimePoint digest_due(const core::Rota& rota, core::TimePoint now);
+/// When the digest of the week before `now`'s is due (desk.weekly_digest); nullopt when it is off.
+std::optional<core::TimePoint> digest_due(const core::Policy& policy, const core::Rota& rota, core::TimePoint now);
 
 /// What the digest of the report's second-to-last week says. `report` covers the weeks up to `now`'s
 /// (at least two); `automate` are the post-mortems filed in that week; `last_drill` the latest drill

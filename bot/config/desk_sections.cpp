@@ -12,7 +12,7 @@ namespace desk::bot::config_parsing {
 void PolicyParser::parse_desk(const YAML::Node& n, core::DeskSettings& d) {
   r_.check_keys(n,
                 {"channel", "oncall_usergroup", "database", "intake_listen", "min_rationale_chars", "route_precedence",
-                 "mcp_allowed_origins", "callbacks_allow_loopback"},
+                 "mcp_allowed_origins", "callbacks_allow_loopback", "weekly_digest"},
                 "desk");
   if (n["channel"]) d.channel = r_.string(n["channel"], "desk.channel");
   if (!d.channel.empty() && d.channel[0] == '#') d.channel.erase(0, 1);
@@ -30,6 +30,22 @@ void PolicyParser::parse_desk(const YAML::Node& n, core::DeskSettings& d) {
     if (!parse_listen_address(d.intake_listen))
       r_.fail(n["intake_listen"], "bad listen address '" + d.intake_listen + "'",
               "write host:port, e.g. 127.0.0.1:8080");
+  }
+  if (n["weekly_digest"]) {
+    const auto when = r_.string(n["weekly_digest"], "desk.weekly_digest");
+    if (when == "at_handoff") {
+      d.digest = core::DigestSchedule::at_handoff;
+    } else if (when == "off") {
+      d.digest = core::DigestSchedule::off;
+    } else if (const auto at = parse_weekly_time(when)) {
+      d.digest = core::DigestSchedule::at_time;
+      d.digest_day = at->day;
+      d.digest_time = at->time;
+    } else {
+      r_.fail(n["weekly_digest"], "bad desk.weekly_digest '" + when + "'",
+              "write 'at_handoff' (the default: right after the duty lead's weekly handoff), 'off', or a weekday "
+              "and a 24-hour UTC time, e.g. 'monday 10:00'");
+    }
   }
   if (n["min_rationale_chars"])
     d.min_rationale_chars =

@@ -27,6 +27,13 @@ struct Places {
   std::map<std::string, YAML::Node> lexicon;  // category node
 };
 
+/// "monday 09:00": a weekday (full or three letters, any case) and a 24-hour time.
+struct WeeklyTime {
+  std::chrono::weekday day;
+  std::chrono::minutes time;
+};
+std::optional<WeeklyTime> parse_weekly_time(const std::string& text);
+
 class PolicyParser {
  public:
   PolicyParser(Reader& r, std::string base_dir) : r_(r), base_dir_(std::move(base_dir)) {}

@@ -26,6 +26,19 @@ std::optional<std::chrono::weekday> weekday_from(std::string name) {
 
 }  // namespace
 
+std::optional<WeeklyTime> parse_weekly_time(const std::string& text) {
+  std::istringstream in(text);
+  std::string day, time, extra;
+  in >> day >> time >> extra;
+  unsigned hh = 0, mm = 0;
+  char tail = 0;
+  const auto wd = weekday_from(day);
+  if (!wd || !extra.empty() || time.size() != 5 || std::sscanf(time.c_str(), "%2u:%2u%c", &hh, &mm, &tail) != 2 ||
+      hh > 23 || mm > 59)
+    return std::nullopt;
+  return WeeklyTime{*wd, std::chrono::minutes(hh * 60 + mm)};
+}
+
 void PolicyParser::parse_people(const YAML::Node& n, core::Policy& p) {
   r_.check_unique_keys(n, "person");
   for (const auto& kv : n) {
@@ -124,18 +137,12 @@ core::Rotation PolicyParser::parse_rotation(const YAML::Node& n, const std::stri
             "use an IANA name such as Europe/London or America/New_York");
   }
   const auto handoff = r_.string(n["handoff"], "handoff of " + role);
-  std::istringstream in(handoff);
-  std::string day, time, extra;
-  in >> day >> time >> extra;
-  unsigned hh = 0, mm = 0;
-  char tail = 0;
-  const auto wd = weekday_from(day);
-  if (!wd || !extra.empty() || time.size() != 5 || std::sscanf(time.c_str(), "%2u:%2u%c", &hh, &mm, &tail) != 2 ||
-      hh > 23 || mm > 59)
+  const auto when = parse_weekly_time(handoff);
+  if (!when)
     r_.fail(n["handoff"], "bad handoff '" + handoff + "' in " + what,
             "write a weekday and a 24-hour local time, e.g. 'monday 09:00'");
-  rot.handoff_day = *wd;
-  rot.handoff_time = std::chrono::minutes(hh * 60 + mm);
+  rot.handoff_day = when->day;
+  rot.handoff_time = when->time;
   const auto anchor_text = r_.string(n["anchor"], "anchor of " + role);
   const auto anchor = core::parse_date(anchor_text);
   if (!anchor)

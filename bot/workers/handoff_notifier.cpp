@@ -49,7 +49,7 @@ std::chrono::milliseconds HandoffNotifier::sleep_after_pass() {
     if (t > now) sleep = std::min<std::chrono::milliseconds>(sleep, (t - now) + core::Seconds{1});
   };
   if (const auto next = policy->rota().next_handoff(core::kDutyLeadRole, now, overrides)) wake_at(*next);
-  wake_at(handlers::digest_due(policy->rota(), now));
+  if (const auto digest = handlers::digest_due(policy->policy(), policy->rota(), now)) wake_at(*digest);
   return sleep;
 }
 

@@ -122,6 +122,12 @@ INSTANTIATE_TEST_SUITE_P(
                   "decision: 40m"},
         BadConfig{"bad_listen", "intake_listen: 127.0.0.1:8080", "intake_listen: localhost", "bad listen address",
                   "intake_listen: localhost"},
+        BadConfig{"bad_digest_time", "weekly_digest: at_handoff", "weekly_digest: mondays",
+                  "bad desk.weekly_digest 'mondays'", "weekly_digest: mondays"},
+        BadConfig{"bad_lexicon_mode", "  fee_concessions:\n    route: sales",
+                  "  fee_concessions:\n    mode: quiet\n    route: sales",
+                  "mode of lexicon category 'fee_concessions' must be 'enforce' or 'shadow', not 'quiet'",
+                  "mode: quiet"},
         // Found by the config fuzzer: the check read the port with stol, which stops at the first
         // non-digit, so it passed addresses the intake server then refused at start.
         BadConfig{"listen_port_trailing_junk", "intake_listen: 127.0.0.1:8080", "intake_listen: 127.0.0.1:8080x",
@@ -153,6 +159,20 @@ TEST(ConfigLoader, LimitsAreReadWithDefaultsForWhatIsLeftOut) {
                                 "desk.yaml");
   EXPECT_EQ(off.limits.requests_per_minute, 0);
   EXPECT_EQ(off.limits.queued_requests, core::IntakeQuotas{}.queued_requests);
+}
+
+TEST(ConfigLoader, TheWeeklyDigestFollowsTheHandoffUnlessTimedOrOff) {
+  const auto with = [](const std::string& value) {
+    return parse_config(replaced(example_text(), "weekly_digest: at_handoff", "weekly_digest: " + value), "desk.yaml")
+        .desk;
+  };
+  EXPECT_EQ(parse_config(example_text(), "desk.yaml").desk.digest, core::DigestSchedule::at_handoff);
+  EXPECT_EQ(with("off").digest, core::DigestSchedule::off);
+  EXPECT_EQ(with("at_handoff").digest, core::DigestSchedule::at_handoff);
+  const auto timed = with("'Friday 16:30'");
+  EXPECT_EQ(timed.digest, core::DigestSchedule::at_time);
+  EXPECT_EQ(timed.digest_day, std::chrono::Friday);
+  EXPECT_EQ(timed.digest_time, std::chrono::minutes(16 * 60 + 30));
 }
 
 TEST(ConfigLoader, McpAllowedOriginsAreRead) {

@@ -67,10 +67,26 @@ class WeeklyDigestTest : public ::testing::Test {
                         {"slack", "teams"}}};
 };
 
-TEST_F(WeeklyDigestTest, IsDueAtTheDutyLeadsHandoffOfTheWeek) {
+TEST_F(WeeklyDigestTest, IsDueAtTheDutyLeadsHandoffOfTheWeekOrWhenTheConfigSays) {
   // The duty lead hands over on Mondays at 09:00 London (09:00 UTC in winter).
-  EXPECT_EQ(digest_due(policy_->rota(), day(2026, 12, 3) + 15h), day(2026, 11, 30) + 9h);
-  EXPECT_EQ(digest_due(policy_->rota(), day(2026, 11, 30) + 1h), day(2026, 11, 30) + 9h);
+  core::Policy p = testing::seed_policy();
+  EXPECT_EQ(digest_due(p, policy_->rota(), day(2026, 12, 3) + 15h), day(2026, 11, 30) + 9h);
+  EXPECT_EQ(digest_due(p, policy_->rota(), day(2026, 11, 30) + 1h), day(2026, 11, 30) + 9h);
+  p.desk.digest = core::DigestSchedule::at_time;
+  p.desk.digest_day = std::chrono::Wednesday;
+  p.desk.digest_time = 14h + 30min;
+  EXPECT_EQ(digest_due(p, policy_->rota(), day(2026, 12, 3) + 15h), day(2026, 12, 2) + 14h + 30min);
+  p.desk.digest = core::DigestSchedule::off;
+  EXPECT_FALSE(digest_due(p, policy_->rota(), day(2026, 12, 3)));
+}
+
+TEST_F(WeeklyDigestTest, NoneIsPostedWhenTurnedOff) {
+  last_weeks_work();
+  core::Policy off = testing::seed_policy();
+  off.desk.digest = core::DigestSchedule::off;
+  const PolicySet set(off);
+  EXPECT_FALSE(post_weekly_digest(*store_, set, {"slack"}, day(2026, 12, 3)));
+  EXPECT_TRUE(digests().empty());
 }
 
 TEST_F(WeeklyDigestTest, TellsLastWeekOnceWithItsFiguresRulesAndWhatToAutomate) {

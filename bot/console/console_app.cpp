@@ -390,6 +390,14 @@ HttpResponse ConsoleApp::sandbox_post(const HttpRequest& request, const std::str
     }
     return channel(viewer, Notice{result.message, true}, 422);
   }
+  if (path == "/sandbox/publish-rota") {
+    // What `/rota publish` does in Slack: the rota posted in the channel, on every surface.
+    if (!actions_->publish_rota(viewer.acting_as, now))
+      return html(503, rota_page(viewer, rota_view(now), Notice{"The desk has no policy loaded.", true}, now));
+    changed("");
+    return html(
+        200, rota_page(viewer, rota_view(now), Notice{"The rota is posted in the channel, for everyone.", false}, now));
+  }
   if (path == "/sandbox/override") {
     int hours = 0;
     try {

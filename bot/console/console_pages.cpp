@@ -275,7 +275,11 @@ std::string rota_page(const Viewer& viewer, const RotaView& rota, const std::opt
     main +=
         "</select><label for=\"hours\">For how many hours</label>"
         "<input id=\"hours\" name=\"hours\" type=\"number\" min=\"1\" max=\"744\" value=\"4\" required>"
-        "<button type=\"submit\">Set override</button></form></section>";
+        "<button type=\"submit\">Set override</button></form></section>"
+        "<section aria-labelledby=\"publish-h\" class=\"escalate\"><h2 id=\"publish-h\">Publish the rota</h2>"
+        "<p class=\"muted\">What <code>/rota publish</code> does in Slack: who is on duty, posted in the channel "
+        "for everyone.</p><form method=\"post\" action=\"/sandbox/publish-rota\">"
+        "<button type=\"submit\">Publish in the channel</button></form></section>";
   }
   return layout(viewer, "Rota", "Rota", main, now);
 }

@@ -2,6 +2,8 @@
 // with the same rights and rules as Slack, what the pages show (masked, escaped), the event stream
 // and the console's deliverer.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -302,6 +304,24 @@ TEST_F(ConsoleAppTest, TheSandboxRotaPageSetsOverridesWithTheSameRights) {
   ASSERT_EQ(store_->overrides_active_after(clock_.now()).size(), 1u);
   EXPECT_NE(done.body.find("<th scope=\"row\">duty_lead</th><td>Chen</td><td>override</td>"), std::string::npos)
       << done.body;  // the rota shows the new holder
+  EXPECT_FALSE(changed_.empty());
+}
+
+TEST_F(ConsoleAppTest, TheSandboxPublishesTheRotaInItsChannelAsSlackWould) {
+  auto console = app(sandbox());
+  EXPECT_NE(console->handle(get("/rota")).body.find("action=\"/sandbox/publish-rota\""), std::string::npos);
+  EXPECT_EQ(console->handle(post("/sandbox/publish-rota", "", "")).status, 422) << "someone must be acting";
+  const auto done = console->handle(post("/sandbox/publish-rota", "", "desk_acting_as=erin"));
+  EXPECT_EQ(done.status, 200);
+  EXPECT_NE(done.body.find("The rota is posted in the channel"), std::string::npos);
+  const auto rows = store_->outbox_due(clock_.now() + std::chrono::hours{1}, 0);
+  const auto notice = std::find_if(rows.begin(), rows.end(), [](const auto& r) { return r.kind == "channel_notice"; });
+  ASSERT_NE(notice, rows.end());
+  EXPECT_TRUE(notice->escalation_id.empty());
+  bool audited = false;
+  for (const auto& row : store_->audit_trail(""))
+    audited = audited || (row.event.kind == "rota.published" && row.event.actor == "erin");
+  EXPECT_TRUE(audited);
   EXPECT_FALSE(changed_.empty());
 }
 

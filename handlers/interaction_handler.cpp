@@ -78,10 +78,6 @@ std::string input_text(const ViewSubmission& view, const char* block, const char
   return v ? *v : std::string();
 }
 
-DeskActionDependencies action_dependencies(const SlackDependencies& d) {
-  return {d.store, d.resolve_policy, d.current_policy, d.metrics, d.surfaces};
-}
-
 /// A private note in the channel /escalate was typed in (the form carries it in private_metadata).
 std::optional<SlackCall> confirmation(const ViewSubmission& view, const std::string& message) {
   const json meta = json::parse(view.private_metadata, nullptr, /*allow_exceptions=*/false);
@@ -98,6 +94,10 @@ std::optional<SlackCall> confirmation(const ViewSubmission& view, const std::str
 }
 
 }  // namespace
+
+DeskActionDependencies action_dependencies(const SlackDependencies& d) {
+  return {d.store, d.resolve_policy, d.current_policy, d.metrics, d.surfaces};
+}
 
 InteractionHandler::InteractionHandler(Dependencies deps)
     : deps_(std::move(deps)), actions_(action_dependencies(deps_)), postmortems_(action_dependencies(deps_)) {}

@@ -67,6 +67,9 @@ struct SlackDependencies {
   SurfaceNames surfaces = {};
 };
 
+/// What the transport-neutral actions need, from what the Slack surface is given.
+DeskActionDependencies action_dependencies(const SlackDependencies& deps);
+
 /// Callback ids of the desk's modals.
 inline constexpr const char* kRationaleCallbackId = "desk.rationale";
 inline constexpr const char* kEscalateCallbackId = "desk.escalate";

@@ -264,9 +264,7 @@ std::optional<core::TimePoint> parse_until(std::string_view text, core::TimePoin
   return date_time(text);
 }
 
-SlashCommands::SlashCommands(Dependencies deps)
-    : deps_(std::move(deps)),
-      actions_({deps_.store, deps_.resolve_policy, deps_.current_policy, deps_.metrics, deps_.surfaces}) {}
+SlashCommands::SlashCommands(Dependencies deps) : deps_(std::move(deps)), actions_(action_dependencies(deps_)) {}
 
 InteractionResult SlashCommands::on_payload(const nlohmann::json& payload, core::TimePoint now) {
   auto parsed = parse_slash_command(payload);

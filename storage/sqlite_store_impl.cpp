@@ -122,21 +122,27 @@ std::string SqliteStore::Impl::next_id(const char* sequence, const char* prefix)
   return detail::format_id(prefix, q->getColumn(0).getInt64());
 }
 
-std::vector<core::TriggerHit> SqliteStore::Impl::shadow_hits_of(const std::string& submission_id) {
+namespace {
+
+/// Every row of `q` (kHitColumns, one submission's) as hits, with `submission_id` bound.
+std::vector<core::TriggerHit> read_hits(SQLite::Statement& q, const std::string& submission_id) {
   std::vector<core::TriggerHit> hits;
-  SQLite::Statement q(
-      db, std::string("SELECT ") + detail::kHitColumns + " FROM shadow_hits WHERE submission_id = ? ORDER BY ordinal");
   q.bind(1, submission_id);
   while (q.executeStep()) hits.push_back(detail::read_hit(q));
   return hits;
 }
 
+}  // namespace
+
+std::vector<core::TriggerHit> SqliteStore::Impl::shadow_hits_of(const std::string& submission_id) {
+  SQLite::Statement q(
+      db, std::string("SELECT ") + detail::kHitColumns + " FROM shadow_hits WHERE submission_id = ? ORDER BY ordinal");
+  return read_hits(q, submission_id);
+}
+
 std::vector<core::TriggerHit> SqliteStore::Impl::hits_of(const std::string& submission_id) {
-  std::vector<core::TriggerHit> hits;
   StatementUse q(select_hits);
-  q->bind(1, submission_id);
-  while (q->executeStep()) hits.push_back(detail::read_hit(*q));
-  return hits;
+  return read_hits(*q, submission_id);
 }
 
 namespace {

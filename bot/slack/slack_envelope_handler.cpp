@@ -2,6 +2,7 @@
 
 #include "bot/slack/log.hpp"
 #include "bot/slack/slack_deliverer.hpp"
+#include "handlers/slack_payloads.hpp"
 
 namespace desk::bot::slack {
 namespace {
@@ -27,6 +28,15 @@ net::awaitable<void> make_calls(SlackApi& api, std::vector<handlers::SlackCall> 
   }
 }
 
+/// "1700000000.000200": seconds, a dot, microseconds.
+bool is_message_ts(std::string_view ts) {
+  const auto dot = ts.find('.');
+  const auto digits = [](std::string_view part) {
+    return !part.empty() && part.size() <= 16 && part.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  return dot != std::string_view::npos && digits(ts.substr(0, dot)) && digits(ts.substr(dot + 1));
+}
+
 }  // namespace
 
 SlackEnvelopeHandler::SlackEnvelopeHandler(SlackApi& api, handlers::SlackDependencies deps, core::Clock& clock,
@@ -34,7 +44,7 @@ SlackEnvelopeHandler::SlackEnvelopeHandler(SlackApi& api, handlers::SlackDepende
     : api_(api),
       interactions_(deps),
       commands_(deps),
-      actions_({deps.store, deps.resolve_policy, deps.current_policy, deps.metrics, deps.surfaces}),
+      actions_(handlers::action_dependencies(deps)),
       deps_(deps),
       clock_(clock),
       changed_(std::move(changed)),
@@ -53,7 +63,10 @@ void SlackEnvelopeHandler::on_event(const nlohmann::json& payload) {
   if (str("type") != "message" || event->contains("bot_id") || (!subtype.empty() && subtype != "thread_broadcast"))
     return;
   const std::string thread = str("thread_ts"), ts = str("ts"), user = str("user"), channel = str("channel");
-  if (thread.empty() || ts.empty() || thread == ts || user.empty() || channel.empty()) return;
+  // What Slack sends, or the event is not one: the ids go into the record.
+  if (!is_message_ts(thread) || !is_message_ts(ts) || thread == ts || !handlers::is_slack_user_id(user) ||
+      channel.empty() || channel.size() > 32)
+    return;
   try {
     const auto escalation = deps_.store.escalation_of_message(std::string(kSlackSurface), channel, thread);
     if (!escalation) return;  // a thread that is no escalation's

@@ -826,10 +826,12 @@ TEST(DeskEndToEnd, AReplyInAnEscalationsThreadJoinsItsRecordMasked) {
     for (auto& [k, v] : extra.items()) event[k] = v;
     return emulator.send_event(event);
   };
-  // Ignored: the desk's own message, an edit, a reply in a thread that is no escalation's.
+  // Ignored: the desk's own message, an edit, a reply in a thread that is no escalation's, and ids
+  // that are not Slack's.
   for (const json& ignored : {json{{"bot_id", "B0DESK"}, {"ts", "1799999999.000001"}},
                               json{{"subtype", "message_changed"}, {"ts", "1799999999.000002"}},
-                              json{{"thread_ts", "1700000000.000009"}, {"ts", "1799999999.000003"}}}) {
+                              json{{"thread_ts", "1700000000.000009"}, {"ts", "1799999999.000003"}},
+                              json{{"user", "<script>"}, {"ts", "1799999999.000004"}}, json{{"ts", "not a ts"}}}) {
     const auto envelope = reply(ignored);
     ASSERT_TRUE(wait_for([&] { return emulator.acked(envelope); }));
   }

@@ -105,6 +105,9 @@ struct DeskSettings {
   /// Testing only: decision callbacks may go to this machine's loopback (http or https). Never in
   /// production: it lets an agent reach the desk's own local ports.
   bool callbacks_allow_loopback = false;
+  /// The workflow a message mentioning the desk or its on-call group in the channel is escalated
+  /// under (the hotline); empty: the hotline is off.
+  std::string hotline_workflow;
   DigestSchedule digest = DigestSchedule::at_handoff;
   std::chrono::weekday digest_day{std::chrono::Monday};  ///< with at_time
   std::chrono::minutes digest_time{9 * 60};              ///< with at_time: minutes after midnight UTC

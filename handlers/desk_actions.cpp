@@ -222,12 +222,12 @@ std::vector<storage::OutboxMessage> DeskActions::decision_outbox(const core::Esc
 
 DeskActions::OpenedEscalation DeskActions::open_and_commit(const PolicySet& policy, const core::Submission& s,
                                                            const core::Evaluation& ev,
-                                                           std::vector<core::AuditEvent> audit,
-                                                           std::optional<storage::Drill> drill, core::TimePoint now) {
+                                                           std::vector<core::AuditEvent> audit, OpeningExtras extras,
+                                                           core::TimePoint now) {
   const auto overrides = deps_.store.overrides_active_after(now);
   const core::LifecycleContext ctx{policy.policy(), policy.rota(), overrides};
   core::Opened opened = core::open_escalation(s, ev, ctx, now);
-  opened.escalation.drill = drill.has_value();
+  opened.escalation.drill = extras.drill.has_value();
   // Its own transaction first: at worst an unused content-addressed snapshot is left behind.
   if (!policy.digest().empty()) deps_.store.save_policy_snapshot(policy.digest(), policy.policy().source_text);
 
@@ -240,7 +240,9 @@ DeskActions::OpenedEscalation DeskActions::open_and_commit(const PolicySet& poli
   ns.audit = std::move(audit);
   ns.audit.insert(ns.audit.end(), opened.audit.begin(), opened.audit.end());
   ns.outbox = effect_rows(Effect::post_escalation, deps_.surfaces, "", json::object(), now);
-  ns.drill = std::move(drill);
+  ns.outbox.insert(ns.outbox.end(), extras.outbox.begin(), extras.outbox.end());
+  ns.drill = std::move(extras.drill);
+  ns.hotline_source = std::move(extras.hotline_source);
   OpenedEscalation out;
   out.escalation_id = deps_.store.add_submission(ns).escalation_id;
   const std::string& owner = ns.escalation->owner_person;
@@ -285,7 +287,7 @@ DrillStartResult DeskActions::start_drill(const DrillStart& request, core::TimeP
     }
     storage::Drill record = drill_record(plan, request.actor, now);
     const OpenedEscalation opened =
-        open_and_commit(*policy, plan.draft, ev, {drill_started_event(record)}, std::move(record), now);
+        open_and_commit(*policy, plan.draft, ev, {drill_started_event(record)}, {std::move(record), {}, {}}, now);
     r.status = DrillStartResult::Status::started;
     r.escalation_id = opened.escalation_id;
     r.owner_name = opened.owner_name;
@@ -331,7 +333,7 @@ ManualEscalationResult DeskActions::escalate(const ManualEscalation& m, core::Ti
                           m.actor,
                           now,
                           {{"workflow", s.workflow}, {"verdict", "escalated"}, {"by", m.actor}}}},
-                        std::nullopt, now);
+                        {}, now);
     r.escalation_id = opened.escalation_id;
     r.owner_name = opened.owner_name;
     r.changed = true;
@@ -410,10 +412,7 @@ bool DeskActions::add_thread_reply(const ThreadReply& reply, core::TimePoint now
   if (reply.text.find_first_not_of(" \t\r\n") == std::string::npos) return false;
   const auto e = deps_.store.escalation(reply.escalation_id, storage::Hits::skip);
   if (!e) return false;
-  const auto set = deps_.resolve_policy ? deps_.resolve_policy(e->policy_digest) : nullptr;
-  std::string text = masker_.mask(set.get(), reply.text);
-  const bool cut = core::code_points(text) > kThreadReplyChars;
-  if (cut) text = core::cut_to_code_points(text, kThreadReplyChars) + " […]";
+  auto [text, cut] = masked_note(*e, reply.text);
   deps_.store.enqueue({}, {{"thread.reply",
                             e->id,
                             reply.author,
@@ -422,6 +421,103 @@ bool DeskActions::add_thread_reply(const ThreadReply& reply, core::TimePoint now
                              {"message_id", reply.message_id},
                              {"cut", cut ? "true" : "false"},
                              {"reply_text", std::move(text)}}}});
+  return true;
+}
+
+std::pair<std::string, bool> DeskActions::masked_note(const core::Escalation& e, const std::string& text) {
+  const auto set = deps_.resolve_policy ? deps_.resolve_policy(e.policy_digest) : nullptr;
+  std::string masked = masker_.mask(set.get(), text);
+  const bool cut = core::code_points(masked) > kThreadReplyChars;
+  if (cut) masked = core::cut_to_code_points(masked, kThreadReplyChars) + " […]";
+  return {std::move(masked), cut};
+}
+
+ChannelRaiseResult DeskActions::raise_from_channel(const ChannelRaise& raise, core::TimePoint now) {
+  ChannelRaiseResult r;
+  const storage::HotlineMessage& m = raise.message;
+  try {
+    const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
+    if (!policy || policy->policy().desk.hotline_workflow.empty()) {
+      r.status = ChannelRaiseResult::Status::off;
+      return r;
+    }
+    if (const auto known = deps_.store.hotline_message(m.key); known && !known->escalation_id.empty()) {
+      r.status = ChannelRaiseResult::Status::opened_before;
+      r.escalation_id = known->escalation_id;
+      return r;
+    }
+    const core::Person* author = policy->rota().person_by_slack_user(m.author);
+    const std::string actor = author ? author->id : m.author;
+    core::Submission s;
+    s.workflow = policy->policy().desk.hotline_workflow;
+    s.channel = m.key.surface;
+    s.agent = "hotline:" + m.author;
+    s.confidence = 1.0;
+    s.output = trimmed(m.text);
+    s.permalink = raise.permalink;
+    s.metadata_json =
+        json{{"raised_in", {{"surface", m.key.surface}, {"channel", m.key.channel}, {"message_id", m.key.message_id}}}}
+            .dump();
+    s.submitted_at = now;
+    const core::Evaluation ev = policy->engine().evaluate_manual(
+        s,
+        "raised in the desk channel by " + (author ? core::display_name(policy->rota(), author->id) : m.author) + ".");
+    OpeningExtras extras;
+    extras.hotline_source = m.key;
+    // The answer in the message's own thread, where the person asked: on its surface only.
+    extras.outbox.push_back(effect_row(
+        Effect::thread_reply, m.key.surface, "",
+        {{"reply", kHotlineReply}, {"channel", m.key.channel}, {"thread_id", m.thread_id}, {"author", m.author}}, now));
+    const OpenedEscalation opened = open_and_commit(*policy, s, ev,
+                                                    {{"submission.received",
+                                                      "",
+                                                      actor,
+                                                      now,
+                                                      {{"workflow", s.workflow},
+                                                       {"verdict", "escalated"},
+                                                       {"by", actor},
+                                                       {"via", "hotline"},
+                                                       {"surface", m.key.surface},
+                                                       {"message_id", m.key.message_id}}}},
+                                                    std::move(extras), now);
+    r.status = ChannelRaiseResult::Status::opened;
+    r.escalation_id = opened.escalation_id;
+    r.owner_name = opened.owner_name;
+    r.changed = true;
+    if (deps_.metrics) deps_.metrics->count_committed(core::Verdict::escalated, ev.hits, ev.owner_role);
+  } catch (const storage::StorageError& err) {
+    if (err.code() == storage::StorageError::Code::conflict) {
+      // Opened by a pass that ran meanwhile: the same message is never escalated twice.
+      r.status = ChannelRaiseResult::Status::opened_before;
+      return r;
+    }
+    r.log = std::string("storage failure opening a hotline escalation: ") + err.what();
+  } catch (const std::exception& err) { r.log = std::string("failure opening a hotline escalation: ") + err.what(); }
+  return r;
+}
+
+bool DeskActions::record_hotline_change(const storage::MessageKey& key, const std::optional<std::string>& new_text,
+                                        const std::string& author, core::TimePoint now) {
+  const auto source = deps_.store.hotline_message(key);
+  if (!source || source->escalation_id.empty()) return false;
+  const auto e = deps_.store.escalation(source->escalation_id, storage::Hits::skip);
+  if (!e) return false;
+  if (!new_text) {
+    deps_.store.enqueue(
+        {},
+        {{"hotline.source_deleted", e->id, author, now, {{"surface", key.surface}, {"message_id", key.message_id}}}});
+    return true;
+  }
+  if (new_text->find_first_not_of(" \t\r\n") == std::string::npos) return false;
+  auto [text, cut] = masked_note(*e, *new_text);
+  deps_.store.enqueue({}, {{"hotline.source_edited",
+                            e->id,
+                            author,
+                            now,
+                            {{"surface", key.surface},
+                             {"message_id", key.message_id},
+                             {"cut", cut ? "true" : "false"},
+                             {"source_text", std::move(text)}}}});
   return true;
 }
 

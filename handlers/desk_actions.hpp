@@ -106,6 +106,26 @@ struct ThreadReply {
   std::string message_id;  ///< the reply's id there (Slack ts)
 };
 
+/// A message someone wrote in the desk channel mentioning the desk or its on-call group (the
+/// hotline), as recorded by Store::record_hotline_message.
+struct ChannelRaise {
+  storage::HotlineMessage message;
+  std::string permalink;  ///< the message's link on its surface (Slack: chat.getPermalink); empty when unknown
+};
+
+struct ChannelRaiseResult {
+  enum class Status {
+    opened,         ///< a new escalation, with the answer in the message's thread
+    opened_before,  ///< the message has its escalation already: nothing written
+    off,            ///< the config names no hotline workflow: nothing written
+    failed,         ///< the desk's own trouble (`log` says what); the message stays pending
+  } status = Status::failed;
+  std::string escalation_id;
+  std::string owner_name;
+  bool changed = false;
+  std::string log;
+};
+
 /// The longest text of a thread reply the record keeps; the rest is cut, and the record says so.
 inline constexpr std::size_t kThreadReplyChars = 4000;
 
@@ -150,6 +170,19 @@ class DeskActions {
   /// Opens an escalation a person asked for, with the same clocks and audit as an agent's.
   ManualEscalationResult escalate(const ManualEscalation& request, core::TimePoint now);
 
+  /// Opens an escalation for a message raised in the desk channel (the hotline), under the config's
+  /// hotline workflow: its text scanned like any draft, its author recorded as who escalated, its
+  /// permalink as the evidence's; committed with the message's record (once, however often the
+  /// message arrives), a post on every surface, and an answer in the message's own thread on its
+  /// surface naming the escalation and its owner.
+  ChannelRaiseResult raise_from_channel(const ChannelRaise& raise, core::TimePoint now);
+
+  /// Records that a hotline message was edited (its new text masked like evidence) or deleted, on
+  /// its escalation's timeline (hotline.source_edited / hotline.source_deleted). False when the
+  /// message is no hotline message with an escalation, or an edit leaves the text unchanged.
+  bool record_hotline_change(const storage::MessageKey& key, const std::optional<std::string>& new_text,
+                             const std::string& author, core::TimePoint now);
+
   /// Starts a fire drill: checks who may (the marketing director and the desk's leads; a refusal is
   /// audited), then sends the scenario's draft through the policy like an agent's. Escalated: it opens
   /// a drill escalation with the real clocks and rights, posted on every surface. Let through: the
@@ -182,9 +215,17 @@ class DeskActions {
   };
   /// Opens an escalation for `s` as evaluated and commits it with its submission, `audit` (then the
   /// opening's own events), a post on every surface and, for a fire drill, the drill's record.
+  /// Extra rows written with an opening: a fire drill's record, a hotline message's, more outbox rows.
+  struct OpeningExtras {
+    std::optional<storage::Drill> drill;
+    std::optional<storage::MessageKey> hotline_source;
+    std::vector<storage::OutboxMessage> outbox;
+  };
   OpenedEscalation open_and_commit(const PolicySet& policy, const core::Submission& s, const core::Evaluation& ev,
-                                   std::vector<core::AuditEvent> audit, std::optional<storage::Drill> drill,
-                                   core::TimePoint now);
+                                   std::vector<core::AuditEvent> audit, OpeningExtras extras, core::TimePoint now);
+  /// `text` masked like evidence under the escalation's policy, cut at kThreadReplyChars saying so;
+  /// the bool says whether it was cut.
+  std::pair<std::string, bool> masked_note(const core::Escalation& e, const std::string& text);
   std::vector<storage::OutboxMessage> decision_outbox(const core::Escalation& e, const std::string& actor,
                                                       const std::string& rationale, core::TimePoint now);
 

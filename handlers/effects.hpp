@@ -31,6 +31,10 @@ inline constexpr Effect kAllEffects[] = {
 std::string_view to_string(Effect effect);
 std::optional<Effect> effect_from(std::string_view name);
 
+/// The reply kind of the thread_reply row that answers a hotline message in its own thread. Its
+/// payload names where: {"reply": "hotline", "channel", "thread_id", "author"}.
+inline constexpr const char* kHotlineReply = "hotline";
+
 /// The pseudo-surface that delivers agent callbacks.
 inline constexpr std::string_view kAgentSurface = "agent";
 

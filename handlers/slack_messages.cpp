@@ -1,6 +1,9 @@
 // The escalation message (post and updates) and its thread replies.
 #include "handlers/slack_messages.hpp"
 
+#include "handlers/effects.hpp"
+#include "handlers/slack_payloads.hpp"
+
 namespace desk::handlers {
 namespace {
 
@@ -373,6 +376,26 @@ nlohmann::json postmortem_reply(const core::Escalation& e, const core::Rota& rot
 nlohmann::json legal_escalated_reply(const core::Escalation& e, const core::Rota& rota, const std::string& actor,
                                      const std::string& rationale) {
   return reowned_reply(e, rota, actor, rationale);
+}
+
+nlohmann::json hotline_reply(const core::Escalation& e, const core::Rota& rota, const std::string& author_user,
+                             const std::string& post_link) {
+  const PersonRef owner = person_ref(rota, e.owner_person);
+  std::string text = is_slack_user_id(author_user) ? "<@" + author_user + "> " : std::string();
+  text +=
+      ":inbox_tray: The desk is on it: this is now *" + fit_text(e.id, 100) + "* (" + fit_text(e.workflow, 100) + "), ";
+  text += owner.empty() ? "with nobody holding " + fit_text(e.owner_role, 200) + " right now; the director is told."
+                        : "owned by " + mention(owner) + ".";
+  std::string clock;
+  if (auto t = due_text(e, core::DeadlineKind::triage, "First response"); !t.empty()) clock = t;
+  if (auto d = due_text(e, core::DeadlineKind::decision, "decision"); !d.empty())
+    clock += (clock.empty() ? "" : " · ") + d;
+  if (core::is_decided(e.state)) clock = "Decided already: see the escalation.";
+  json blocks = json::array({section(text)});
+  if (!clock.empty()) blocks.push_back(context(clock));
+  if (!post_link.empty())
+    blocks.push_back(context("<" + post_link + "|Open the escalation> · replies in this thread stay here"));
+  return reply(e, kHotlineReply, std::move(text), std::move(blocks));
 }
 
 }  // namespace desk::handlers

@@ -136,6 +136,11 @@ nlohmann::json legal_escalated_reply(const core::Escalation& e, const core::Rota
 /// they are read where the desk shows the escalation). `actor` is a person id.
 nlohmann::json postmortem_reply(const core::Escalation& e, const core::Rota& rota, const std::string& actor);
 
+/// The answer in a hotline message's own thread (`author_user` is its author's Slack id): the
+/// escalation it became, its owner (mentioned) and clocks, and a link to its post when known.
+nlohmann::json hotline_reply(const core::Escalation& e, const core::Rota& rota, const std::string& author_user,
+                             const std::string& post_link);
+
 /// The thread reply scoring a fire drill once decided: the score out of 100 and each check with why.
 nlohmann::json drill_score_reply(const core::Escalation& e, const core::DrillScore& score);
 

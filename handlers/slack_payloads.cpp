@@ -249,6 +249,14 @@ std::variant<json, PayloadError> parse_text(std::string_view text) {
 
 }  // namespace
 
+bool is_slack_ts(std::string_view ts) {
+  const auto dot = ts.find('.');
+  const auto digits = [](std::string_view part) {
+    return !part.empty() && part.size() <= 16 && part.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  return dot != std::string_view::npos && digits(ts.substr(0, dot)) && digits(ts.substr(dot + 1));
+}
+
 bool is_slack_user_id(std::string_view id) {
   if (id.size() < 2 || id.size() > 32 || (id[0] != 'U' && id[0] != 'W')) return false;
   for (char ch : id.substr(1))

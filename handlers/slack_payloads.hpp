@@ -102,6 +102,8 @@ ParsedSlashCommand parse_slash_command(std::string_view payload_text);
 
 /// True for a Slack user id as Slack sends it: "U" or "W" then upper-case letters and digits.
 bool is_slack_user_id(std::string_view id);
+/// True for a message ts as Slack sends it: seconds, a dot, microseconds ("1700000000.000200").
+bool is_slack_ts(std::string_view ts);
 
 // Command text arrives with Slack's escapes (reference/slack.md §2.1, §5.1): mentions as <@U123> or
 // <@U123|name>, links as <https://…> or <https://…|label>, and &, <, > as &amp;, &lt;, &gt;.

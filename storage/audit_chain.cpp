@@ -72,7 +72,7 @@ std::string head_mac(std::string_view key, const AuditHead& head) {
 }
 
 bool is_note_field(std::string_view name) {
-  return name == "rationale" || name == "erase_reason" || name == "reply_text";
+  return name == "rationale" || name == "erase_reason" || name == "reply_text" || name == "source_text";
 }
 
 std::string note_digest(std::string_view key, std::string_view name, std::string_view text) {

@@ -369,7 +369,25 @@ CREATE TABLE weekly_digests (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 15> kMigrations{{
+// Messages people raised in the desk channel by mentioning the desk (the hotline), by their surface
+// reference: the same message delivered twice is recorded once. Its text waits here only until its
+// escalation opens (then the submission holds it, erasable); a row without an escalation is pending.
+constexpr const char* kHotlineMessages = R"sql(
+CREATE TABLE hotline_messages (
+  surface TEXT NOT NULL CHECK (surface <> ''),
+  channel TEXT NOT NULL CHECK (channel <> ''),
+  message_id TEXT NOT NULL CHECK (message_id <> ''),
+  thread_id TEXT NOT NULL,
+  author TEXT NOT NULL,
+  text TEXT,
+  received_at INTEGER NOT NULL,
+  escalation_id TEXT,
+  PRIMARY KEY (surface, channel, message_id)
+) WITHOUT ROWID;
+CREATE INDEX hotline_messages_pending ON hotline_messages (surface, received_at) WHERE escalation_id IS NULL;
+)sql";
+
+constexpr std::array<Migration, 16> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
@@ -386,6 +404,7 @@ constexpr std::array<Migration, 15> kMigrations{{
     {13, "the duty holder last announced in the desk channel, per role (handoff notices)", kDutyAnnouncements},
     {14, "escalation messages found by their surface reference (thread replies)", kMessagesByReference},
     {15, "the weekly digests posted, by ISO week", kWeeklyDigests},
+    {16, "messages raised in the desk channel by mentioning the desk (the hotline)", kHotlineMessages},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

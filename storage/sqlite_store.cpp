@@ -195,6 +195,7 @@ SubmissionIds SqliteStore::Impl::add_submission_rows(const NewSubmission& s) {
       throw StorageError(StorageError::Code::constraint, "adding a submission: a drill's needs a drill escalation");
     insert_drill(*s.drill, ids.escalation_id);
   }
+  if (s.hotline_source) attach_hotline_message(*s.hotline_source, ids.escalation_id);
   append_audit(submission_audit(s, ids, digest));
   enqueue(s.outbox, ids.escalation_id);
   if (s.response) {

@@ -151,6 +151,10 @@ class SqliteStore final : public Store {
   std::vector<ProcessedId> processed_since(core::TimePoint at) override;
   int prune_processed(core::TimePoint before) override;
 
+  bool record_hotline_message(const HotlineMessage& message) override;
+  std::vector<HotlineMessage> pending_hotline_messages(const std::string& surface) override;
+  std::optional<HotlineMessage> hotline_message(const MessageKey& key) override;
+
   struct Impl;
 
  private:

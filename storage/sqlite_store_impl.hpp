@@ -60,6 +60,9 @@ struct SqliteStore::Impl {
   std::int64_t enqueue(const std::vector<OutboxMessage>& messages, const std::string& escalation_id);
   /// Inserts a drill row inside the caller's transaction, for `escalation_id` (empty: none). Returns its id.
   std::int64_t insert_drill(const Drill& d, const std::string& escalation_id);
+  /// Gives the pending hotline message `key` its escalation (and lets go of its text) inside the
+  /// caller's transaction. StorageError not_found when there is no such message, conflict when it has one.
+  void attach_hotline_message(const MessageKey& key, const std::string& escalation_id);
   /// Scores the drill of `escalation_id` inside the caller's transaction. StorageError not_found when
   /// it is no drill's, conflict when it was scored already.
   void score_drill(const std::string& escalation_id, const DrillScoring& scoring);

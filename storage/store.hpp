@@ -146,6 +146,21 @@ struct DrillScoring {
   core::DrillScore score;
 };
 
+/// A message on a surface: where it is and its id there (Slack: channel id and ts).
+struct MessageKey {
+  std::string surface, channel, message_id;
+};
+
+/// A message someone wrote in the desk channel mentioning the desk (the hotline), as received.
+struct HotlineMessage {
+  MessageKey key;
+  std::string thread_id;  ///< the thread to answer in: the message's own id, or its thread's parent
+  std::string author;     ///< the surface's user id
+  std::string text;       ///< empty once its escalation opened (the submission holds it)
+  core::TimePoint received_at{};
+  std::string escalation_id;  ///< empty while pending
+};
+
 struct NewSubmission {
   core::Submission submission;
   core::Verdict verdict = core::Verdict::approved;
@@ -163,6 +178,9 @@ struct NewSubmission {
   /// A fire drill's submission: the drill's row, written with the escalation (its escalation_id is
   /// filled in by the store). The escalation must be one, with `drill` set.
   std::optional<Drill> drill;
+  /// A hotline message's escalation: the pending message (Store::record_hotline_message) is given the
+  /// escalation in the same transaction. StorageError conflict, and nothing written, when it has one.
+  std::optional<MessageKey> hotline_source;
 };
 
 /// What became of one submission of a batch: committed (its ids, `replayed` as in add_submission),
@@ -453,6 +471,15 @@ class Store {
   virtual std::vector<ProcessedId> processed_since(core::TimePoint at) = 0;
   /// Forgets processed ids older than `before` (Slack redelivers for minutes, not days).
   virtual int prune_processed(core::TimePoint before) = 0;
+
+  /// Records a hotline message, pending until its escalation opens (NewSubmission::hotline_source).
+  /// False when the same message was recorded before (Slack sends one message as an app_mention and
+  /// a message event, and redelivers): nothing written.
+  virtual bool record_hotline_message(const HotlineMessage& message) = 0;
+  /// Hotline messages of `surface` whose escalation has not opened yet, oldest first.
+  virtual std::vector<HotlineMessage> pending_hotline_messages(const std::string& surface) = 0;
+  /// The hotline message with `key`, pending or not.
+  virtual std::optional<HotlineMessage> hotline_message(const MessageKey& key) = 0;
 };
 
 }  // namespace desk::storage

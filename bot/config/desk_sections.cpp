@@ -12,7 +12,7 @@ namespace desk::bot::config_parsing {
 void PolicyParser::parse_desk(const YAML::Node& n, core::DeskSettings& d) {
   r_.check_keys(n,
                 {"channel", "oncall_usergroup", "database", "intake_listen", "min_rationale_chars", "route_precedence",
-                 "mcp_allowed_origins", "callbacks_allow_loopback", "weekly_digest"},
+                 "mcp_allowed_origins", "callbacks_allow_loopback", "weekly_digest", "hotline_workflow"},
                 "desk");
   if (n["channel"]) d.channel = r_.string(n["channel"], "desk.channel");
   if (!d.channel.empty() && d.channel[0] == '#') d.channel.erase(0, 1);
@@ -47,6 +47,8 @@ void PolicyParser::parse_desk(const YAML::Node& n, core::DeskSettings& d) {
               "and a 24-hour UTC time, e.g. 'monday 10:00'");
     }
   }
+  // The workflow itself is checked once the workflows are read (check_references).
+  if (n["hotline_workflow"]) d.hotline_workflow = r_.string(n["hotline_workflow"], "desk.hotline_workflow");
   if (n["min_rationale_chars"])
     d.min_rationale_chars =
         static_cast<std::size_t>(r_.integer(n["min_rationale_chars"], "desk.min_rationale_chars", 1, 1000));

@@ -33,7 +33,15 @@ core::Policy PolicyParser::parse(const YAML::Node& root) {
   return p;
 }
 
-void PolicyParser::check_references(const YAML::Node&, const core::Policy& p) {
+void PolicyParser::check_references(const YAML::Node& root, const core::Policy& p) {
+  if (!p.desk.hotline_workflow.empty() && !p.workflows.count(p.desk.hotline_workflow)) {
+    std::vector<std::string> workflows;
+    for (const auto& [k, _] : p.workflows) workflows.push_back(k);
+    const auto near = closest(p.desk.hotline_workflow, workflows);
+    r_.fail(root["desk"]["hotline_workflow"],
+            "unknown workflow '" + p.desk.hotline_workflow + "' in desk.hotline_workflow",
+            near.empty() ? "workflows: " + join(workflows) : "did you mean '" + near + "'?");
+  }
   std::vector<std::string> roles;
   for (const auto& [k, _] : p.roles) roles.push_back(k);
   for (const auto& [node, what] : route_nodes_) {

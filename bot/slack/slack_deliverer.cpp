@@ -268,7 +268,10 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::thread_reply(const storage::Outb
   const auto post = store_.message(e->id, std::string(kSlackSurface));
   if (!post) co_return no_post_yet(store_, row, clock_.now());
   const auto set = resolver_ ? resolver_(e->policy_digest) : nullptr;
-  const json body = within_limits(row, reply_body(parse_payload(row), *e, set ? set->rota() : empty_rota()));
+  const json payload = parse_payload(row);
+  if (string_field(payload, "reply") == handlers::kHotlineReply)
+    co_return co_await hotline_reply(row, payload, *e, *post, set ? set->rota() : empty_rota(), in_doubt);
+  const json body = within_limits(row, reply_body(payload, *e, set ? set->rota() : empty_rota()));
   if (in_doubt) {
     json metadata = body.value("metadata", json::object());
     if (string_field(metadata, "event_type") == kReplyEvent) {
@@ -280,6 +283,30 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::thread_reply(const storage::Outb
   message.thread_ts = post->message_id;
   const auto posted = co_await post_in_channel(std::move(message));
   co_return sent(post->channel, posted.ts);
+}
+
+net::awaitable<DeliveryOutcome> SlackDeliverer::hotline_reply(const storage::OutboxMessage& row, const json& payload,
+                                                              const core::Escalation& e,
+                                                              const storage::MessageRef& post, const core::Rota& rota,
+                                                              bool in_doubt) {
+  const std::string channel = string_field(payload, "channel"), thread = string_field(payload, "thread_id");
+  if (channel.empty() || thread.empty()) co_return DeliveryOutcome::fail("a hotline answer without its thread");
+  std::string link;
+  try {
+    link = co_await api_.chat_get_permalink(post.channel, post.message_id);
+  } catch (const SlackApiError& refused) {
+    // The answer still names the escalation; only the link to its post is missing.
+    log_warn("outbox.permalink_refused", {{"id", row.id}, {"escalation_id", e.id}, {"error", refused.error()}});
+  }
+  const json body = within_limits(row, handlers::hotline_reply(e, rota, string_field(payload, "author"), link));
+  if (in_doubt) {
+    if (auto found = co_await look_up(row, channel, thread, body.value("metadata", json::object())))
+      co_return sent(channel, found->ts, true);
+  }
+  PostMessage message = to_post_message(channel, body);
+  message.thread_ts = thread;
+  const auto posted = co_await post_in_channel(std::move(message));
+  co_return sent(channel, posted.ts);
 }
 
 net::awaitable<DeliveryOutcome> SlackDeliverer::ping(const storage::OutboxMessage& row, bool in_doubt) {

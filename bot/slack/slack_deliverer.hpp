@@ -90,6 +90,11 @@ class SlackDeliverer final : public Deliverer {
   boost::asio::awaitable<DeliveryOutcome> post_escalation(const storage::OutboxMessage& row, bool in_doubt);
   boost::asio::awaitable<DeliveryOutcome> update_escalation(const storage::OutboxMessage& row);
   boost::asio::awaitable<DeliveryOutcome> thread_reply(const storage::OutboxMessage& row, bool in_doubt);
+  /// The answer to a hotline message, in that message's own thread (not the escalation's).
+  boost::asio::awaitable<DeliveryOutcome> hotline_reply(const storage::OutboxMessage& row,
+                                                        const nlohmann::json& payload, const core::Escalation& e,
+                                                        const storage::MessageRef& post, const core::Rota& rota,
+                                                        bool in_doubt);
   boost::asio::awaitable<DeliveryOutcome> ping(const storage::OutboxMessage& row, bool in_doubt);
   boost::asio::awaitable<DeliveryOutcome> direct_message(const storage::OutboxMessage& row, bool in_doubt);
   boost::asio::awaitable<DeliveryOutcome> channel_notice(const storage::OutboxMessage& row, bool in_doubt);

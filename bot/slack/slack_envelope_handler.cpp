@@ -28,19 +28,11 @@ net::awaitable<void> make_calls(SlackApi& api, std::vector<handlers::SlackCall> 
   }
 }
 
-/// "1700000000.000200": seconds, a dot, microseconds.
-bool is_message_ts(std::string_view ts) {
-  const auto dot = ts.find('.');
-  const auto digits = [](std::string_view part) {
-    return !part.empty() && part.size() <= 16 && part.find_first_not_of("0123456789") == std::string_view::npos;
-  };
-  return dot != std::string_view::npos && digits(ts.substr(0, dot)) && digits(ts.substr(dot + 1));
-}
-
 }  // namespace
 
 SlackEnvelopeHandler::SlackEnvelopeHandler(SlackApi& api, handlers::SlackDependencies deps, core::Clock& clock,
-                                           std::function<void()> changed, std::function<void()> rota_changed)
+                                           std::function<void()> changed, std::function<void()> rota_changed,
+                                           std::function<HotlineIdentity()> identity)
     : api_(api),
       interactions_(deps),
       commands_(deps),
@@ -48,11 +40,24 @@ SlackEnvelopeHandler::SlackEnvelopeHandler(SlackApi& api, handlers::SlackDepende
       deps_(deps),
       clock_(clock),
       changed_(std::move(changed)),
-      rota_changed_(std::move(rota_changed)) {}
+      rota_changed_(std::move(rota_changed)),
+      hotline_(api, actions_, deps.store, clock, std::move(identity), changed_) {
+  hotline_.is_escalation_thread = [&store = deps_.store](const std::string& channel, const std::string& thread) {
+    return store.escalation_of_message(std::string(kSlackSurface), channel, thread).has_value();
+  };
+}
 
-void SlackEnvelopeHandler::on_event(const nlohmann::json& payload) {
+AckReply SlackEnvelopeHandler::on_event(const nlohmann::json& payload) {
   const auto event = payload.is_object() ? payload.find("event") : payload.end();
-  if (!payload.is_object() || event == payload.end() || !event->is_object()) return;
+  if (!payload.is_object() || event == payload.end() || !event->is_object()) return {};
+  AckReply reply;
+  reply.follow_up = hotline_.on_event(*event);
+  if (!reply.follow_up) record_thread_reply(*event);
+  return reply;
+}
+
+void SlackEnvelopeHandler::record_thread_reply(const nlohmann::json& event_object) {
+  const auto* event = &event_object;
   auto str = [&](const char* key) {
     const auto it = event->find(key);
     return it != event->end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -64,8 +69,8 @@ void SlackEnvelopeHandler::on_event(const nlohmann::json& payload) {
     return;
   const std::string thread = str("thread_ts"), ts = str("ts"), user = str("user"), channel = str("channel");
   // What Slack sends, or the event is not one: the ids go into the record.
-  if (!is_message_ts(thread) || !is_message_ts(ts) || thread == ts || !handlers::is_slack_user_id(user) ||
-      channel.empty() || channel.size() > 32)
+  if (!handlers::is_slack_ts(thread) || !handlers::is_slack_ts(ts) || thread == ts ||
+      !handlers::is_slack_user_id(user) || channel.empty() || channel.size() > 32)
     return;
   try {
     const auto escalation = deps_.store.escalation_of_message(std::string(kSlackSurface), channel, thread);
@@ -97,8 +102,7 @@ AckReply SlackEnvelopeHandler::on_envelope(const Envelope& envelope) {
       if (result.changed && rota_changed_) rota_changed_();
       break;
     case EnvelopeKind::events_api:
-      on_event(envelope.payload());
-      return {};
+      return on_event(envelope.payload());
   }
   if (!result.log.empty())
     log_warn("desk.envelope_problem", {{"envelope_id", envelope.envelope_id}, {"problem", result.log}});

@@ -7,6 +7,7 @@
 
 #include "bot/slack/envelope_dispatcher.hpp"
 #include "bot/slack/slack_api.hpp"
+#include "bot/slack/slack_hotline.hpp"
 #include "core/clock.hpp"
 #include "handlers/desk_actions.hpp"
 #include "handlers/interaction_handler.hpp"
@@ -17,24 +18,32 @@ namespace desk::bot::slack {
 class SlackEnvelopeHandler final : public EnvelopeHandler {
  public:
   /// `changed`: the store changed (the clocks and the outbox look again); `rota_changed`: a rota
-  /// override was committed (the on-duty user group follows it).
+  /// override was committed (the on-duty user group follows it); `identity`: who the desk is in the
+  /// workspace, for the hotline.
   SlackEnvelopeHandler(SlackApi& api, handlers::SlackDependencies deps, core::Clock& clock,
-                       std::function<void()> changed, std::function<void()> rota_changed);
+                       std::function<void()> changed, std::function<void()> rota_changed,
+                       std::function<HotlineIdentity()> identity = {});
 
   AckReply on_envelope(const Envelope& envelope) override;
 
+  /// Opens the hotline messages a previous run recorded but did not escalate.
+  boost::asio::awaitable<void> open_pending_hotline() { return hotline_.open_pending(); }
+
  private:
-  /// A person's reply in an escalation's thread joins its record; every other event is left alone.
-  void on_event(const nlohmann::json& payload);
+  /// A message mentioning the desk in its channel goes to the hotline; a person's reply in an
+  /// escalation's thread joins its record; every other event is left alone.
+  AckReply on_event(const nlohmann::json& payload);
+  void record_thread_reply(const nlohmann::json& event);
 
   SlackApi& api_;
   handlers::InteractionHandler interactions_;
   handlers::SlashCommands commands_;
-  handlers::DeskActions actions_;  ///< thread replies
+  handlers::DeskActions actions_;  ///< thread replies and the hotline
   handlers::SlackDependencies deps_;
   core::Clock& clock_;
   std::function<void()> changed_;
   std::function<void()> rota_changed_;
+  SlackHotline hotline_;
 };
 
 }  // namespace desk::bot::slack

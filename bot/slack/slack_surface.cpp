@@ -132,6 +132,8 @@ class SlackSurface final : public Surface {
   net::awaitable<bool> authenticate() {
     try {
       const AuthInfo bot = co_await api_.auth_test();
+      bot_user_id_ = bot.user_id;
+      team_url_ = bot.url;
       log_info("desk.authenticated", {{"team_id", bot.team_id}, {"bot_user_id", bot.user_id}, {"bot_id", bot.bot_id}});
       co_return true;
     } catch (const SlackApiError& e) {
@@ -163,10 +165,29 @@ class SlackSurface final : public Surface {
                                      &ctx.metrics};
     deps.usergroup_notice = [this] { return usergroups_->notice(); };
     deps.surfaces = ctx.surfaces;
-    handler_ = std::make_unique<SlackEnvelopeHandler>(api_, deps, ctx.clock, ctx.changed, [this, &ctx] {
-      usergroups_->poke();
-      ctx.changed();  // the handoff notices look again; a published rota goes out
-    });
+    handler_ = std::make_unique<SlackEnvelopeHandler>(
+        api_, deps, ctx.clock, ctx.changed,
+        [this, &ctx] {
+          usergroups_->poke();
+          ctx.changed();  // the handoff notices look again; a published rota goes out
+        },
+        [this] { return hotline_identity(); });
+    net::co_spawn(ctx.executor, handler_->open_pending_hotline(), log_failure("desk.hotline_pending_stopped"));
+  }
+
+  /// Who the desk is in the workspace, for the hotline: read on the I/O thread for each message.
+  HotlineIdentity hotline_identity() const {
+    HotlineIdentity who;
+    who.bot_user_id = bot_user_id_;
+    who.team_url = team_url_;
+    if (deliverer_) who.desk_channel_id = deliverer_->desk_channel_id();
+    if (usergroups_) who.group_id = usergroups_->group_id();
+    const auto policy = context_.policies.current();
+    if (policy) {
+      who.group_handle = policy->policy().desk.oncall_usergroup;
+      who.enabled = !policy->policy().desk.hotline_workflow.empty();
+    }
+    return who;
   }
 
   void stop_workers() {
@@ -182,6 +203,7 @@ class SlackSurface final : public Surface {
   std::unique_ptr<SlackDeliverer> deliverer_;
   std::unique_ptr<SlackEnvelopeHandler> handler_;
   std::unique_ptr<DurableDedupe> dedupe_;
+  std::string bot_user_id_, team_url_;  ///< from auth.test
   SocketModeClient* client_ = nullptr;
   bool stopping_ = false;
   std::optional<int> fatal_;

@@ -124,6 +124,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "intake_listen: localhost"},
         BadConfig{"bad_digest_time", "weekly_digest: at_handoff", "weekly_digest: mondays",
                   "bad desk.weekly_digest 'mondays'", "weekly_digest: mondays"},
+        BadConfig{"unknown_hotline_workflow", "hotline_workflow: paid_ads", "hotline_workflow: paid_adz",
+                  "unknown workflow 'paid_adz' in desk.hotline_workflow", "hotline_workflow: paid_adz"},
         BadConfig{"bad_lexicon_mode", "  fee_concessions:\n    route: sales",
                   "  fee_concessions:\n    mode: quiet\n    route: sales",
                   "mode of lexicon category 'fee_concessions' must be 'enforce' or 'shadow', not 'quiet'",
@@ -173,6 +175,12 @@ TEST(ConfigLoader, TheWeeklyDigestFollowsTheHandoffUnlessTimedOrOff) {
   EXPECT_EQ(timed.digest, core::DigestSchedule::at_time);
   EXPECT_EQ(timed.digest_day, std::chrono::Friday);
   EXPECT_EQ(timed.digest_time, std::chrono::minutes(16 * 60 + 30));
+}
+
+TEST(ConfigLoader, TheHotlineRunsUnderItsWorkflowOrIsOff) {
+  EXPECT_EQ(parse_config(example_text(), "desk.yaml").desk.hotline_workflow, "paid_ads");
+  const auto off = replaced(example_text(), "  hotline_workflow: paid_ads\n", "");
+  EXPECT_EQ(parse_config(off, "desk.yaml").desk.hotline_workflow, "");
 }
 
 TEST(ConfigLoader, McpAllowedOriginsAreRead) {

@@ -115,6 +115,14 @@ void WorkspaceModel::add_usergroup(const std::string& id, const std::string& han
                          {"date_delete", 0}, {"users", users},   {"user_count", users.size()}};
 }
 
+std::string WorkspaceModel::add_user_message(const std::string& channel, const std::string& user,
+                                             const std::string& text, const std::string& thread_ts) {
+  Json message{{"type", "message"}, {"user", user}, {"ts", next_ts()}, {"text", text}};
+  if (!thread_ts.empty()) message["thread_ts"] = thread_ts;
+  messages_[channel].push_back(message);
+  return message["ts"];
+}
+
 const std::vector<Json>& WorkspaceModel::messages(const std::string& channel) const {
   static const std::vector<Json> kNone;
   auto it = messages_.find(channel);

@@ -76,6 +76,10 @@ class WorkspaceModel {
   void add_channel(Channel channel);
   void add_user(const std::string& id, const std::string& name, const std::string& tz);
   void add_usergroup(const std::string& id, const std::string& handle, std::vector<std::string> users);
+  /// A person's message in `channel` (a reply when `thread_ts` is given), as if they had typed it:
+  /// stored like any message; returns its ts. The test then sends the events Slack would.
+  std::string add_user_message(const std::string& channel, const std::string& user, const std::string& text,
+                               const std::string& thread_ts = {});
 
   const std::vector<CallRecord>& calls() const { return calls_; }
   const std::vector<nlohmann::json>& messages(const std::string& channel) const;

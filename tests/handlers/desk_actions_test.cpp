@@ -236,5 +236,105 @@ TEST_F(DeskActionsTest, AThreadReplyJoinsTheRecordMaskedAndErasable) {
   EXPECT_TRUE(store_->verify_audit().ok);
 }
 
+/// A hotline message as the Slack surface records it, from erin (U0E) in the desk channel.
+storage::HotlineMessage hotline_message(const std::string& ts, const std::string& text, core::TimePoint at) {
+  storage::HotlineMessage m;
+  m.key = {"slack", "C0DESK", ts};
+  m.thread_id = ts;
+  m.author = "U0E";
+  m.text = text;
+  m.received_at = at;
+  return m;
+}
+
+TEST_F(DeskActionsTest, AHotlineMessageOpensOneEscalationAnsweredInItsOwnThread) {
+  core::Policy p = testing::seed_policy();
+  p.desk.hotline_workflow = "paid_ads";
+  policy_ = std::make_shared<const PolicySet>(p);
+  const auto m = hotline_message("1700000000.000100",
+                                 "<@U0BOT> the ad says lowest price guaranteed, mail jo.bloggs@example.com", now_);
+  ASSERT_TRUE(store_->record_hotline_message(m));
+  EXPECT_FALSE(store_->record_hotline_message(m)) << "the same message twice is recorded once";
+  ASSERT_EQ(store_->pending_hotline_messages("slack").size(), 1u);
+
+  const auto r = actions_.raise_from_channel({m, "https://team.slack.com/archives/C0DESK/p1700000000000100"}, now_);
+  ASSERT_EQ(r.status, ChannelRaiseResult::Status::opened) << r.log;
+  EXPECT_TRUE(r.changed);
+  const auto e = store_->escalation(r.escalation_id);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->workflow, "paid_ads");
+  EXPECT_EQ(e->owner_role, "legal_oncall") << "a price and a guarantee route to legal";
+  EXPECT_EQ(e->owner_person, "hana");
+  std::vector<std::string> rules;
+  for (const auto& h : e->hits) rules.push_back(h.rule_id);
+  EXPECT_NE(std::find(rules.begin(), rules.end(), "manual"), rules.end());
+  EXPECT_TRUE(std::any_of(rules.begin(), rules.end(), [](const auto& id) {
+    return id.find("pricing") != std::string::npos;
+  })) << "scanned like any draft";
+  const auto s = store_->submission(e->submission_id);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->submission.permalink, "https://team.slack.com/archives/C0DESK/p1700000000000100");
+  EXPECT_EQ(s->submission.agent, "hotline:U0E");
+  EXPECT_EQ(s->submission.channel, "slack");
+  // The message now points at its escalation and no longer holds the text (the submission does).
+  const auto recorded = store_->hotline_message(m.key);
+  ASSERT_TRUE(recorded);
+  EXPECT_EQ(recorded->escalation_id, r.escalation_id);
+  EXPECT_TRUE(recorded->text.empty());
+  EXPECT_TRUE(store_->pending_hotline_messages("slack").empty());
+  // Posted on every surface; answered in the message's own thread on its surface only.
+  EXPECT_EQ(surfaces_of("post_escalation"), (std::vector<std::string>{"slack", "teams"}));
+  std::vector<json> answers;
+  for (const auto& row : delivered_)
+    if (row.kind == "thread_reply") answers.push_back(json::parse(row.payload_json));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0]["reply"], "hotline");
+  EXPECT_EQ(answers[0]["channel"], "C0DESK");
+  EXPECT_EQ(answers[0]["thread_id"], "1700000000.000100");
+  EXPECT_EQ(answers[0]["author"], "U0E");
+  const auto trail = store_->audit_trail(r.escalation_id);
+  ASSERT_FALSE(trail.empty());
+  EXPECT_EQ(trail.front().event.kind, "submission.received");
+  EXPECT_EQ(trail.front().event.actor, "erin") << "the author, a person of the config";
+
+  // Raised again (a second pass, a redelivery): nothing new.
+  const auto again = actions_.raise_from_channel({m, ""}, now_ + 1s);
+  EXPECT_EQ(again.status, ChannelRaiseResult::Status::opened_before);
+  EXPECT_EQ(again.escalation_id, r.escalation_id);
+  EXPECT_EQ(store_->undecided_escalations(storage::Hits::skip).size(), 1u);
+
+  // An edit joins the timeline masked; the same text again or a deletion of an unknown message does not.
+  EXPECT_TRUE(actions_.record_hotline_change(m.key, std::string("now it says risk-free, ask jo.bloggs@example.com"),
+                                             "U0E", now_ + 2min));
+  EXPECT_TRUE(actions_.record_hotline_change(m.key, std::nullopt, "U0E", now_ + 3min));
+  EXPECT_FALSE(actions_.record_hotline_change({"slack", "C0DESK", "1700000000.999999"}, std::nullopt, "U0E", now_));
+  const auto changes = store_->audit_trail(r.escalation_id);
+  ASSERT_GE(changes.size(), 2u);
+  EXPECT_EQ(changes[changes.size() - 2].event.kind, "hotline.source_edited");
+  EXPECT_EQ(changes.back().event.kind, "hotline.source_deleted");
+  std::map<std::string, std::string> fields(changes[changes.size() - 2].event.fields.begin(),
+                                            changes[changes.size() - 2].event.fields.end());
+  EXPECT_NE(fields["source_text"].find("risk-free"), std::string::npos);
+  EXPECT_EQ(fields["source_text"].find("jo.bloggs@example.com"), std::string::npos) << fields["source_text"];
+  EXPECT_TRUE(store_->verify_audit().ok);
+}
+
+TEST_F(DeskActionsTest, TheHotlineIsOffWithoutAWorkflowAndAnUnrecordedMessageOpensNothing) {
+  const auto m = hotline_message("1700000000.000200", "<@U0BOT> look at this", now_);
+  ASSERT_TRUE(store_->record_hotline_message(m));
+  EXPECT_EQ(actions_.raise_from_channel({m, ""}, now_).status, ChannelRaiseResult::Status::off);
+  EXPECT_EQ(store_->pending_hotline_messages("slack").size(), 1u) << "kept for when it is on";
+
+  core::Policy p = testing::seed_policy();
+  p.desk.hotline_workflow = "paid_ads";
+  policy_ = std::make_shared<const PolicySet>(p);
+  // A message the surface never recorded cannot be attached: nothing is opened.
+  const auto stray = hotline_message("1700000000.000300", "<@U0BOT> hello", now_);
+  const auto r = actions_.raise_from_channel({stray, ""}, now_);
+  EXPECT_EQ(r.status, ChannelRaiseResult::Status::failed);
+  EXPECT_FALSE(r.log.empty());
+  EXPECT_TRUE(store_->undecided_escalations(storage::Hits::skip).empty());
+}
+
 }  // namespace
 }  // namespace desk::handlers

@@ -857,6 +857,137 @@ TEST(DeskEndToEnd, AReplyInAnEscalationsThreadJoinsItsRecordMasked) {
   EXPECT_EQ(desk.process->wait(20s).exit_code, 0);
 }
 
+/// The desk's answers in the thread of the channel message `thread_ts` (the hotline's).
+std::vector<json> hotline_answers(const emu::SlackEmulator& emulator, const std::string& thread_ts) {
+  std::vector<json> out;
+  for (const auto& m : emulator.messages("C0DESK"))
+    if (m.value("thread_ts", "") == thread_ts &&
+        m.value("metadata", json::object()).value("event_payload", json::object()).value("reply", "") == "hotline")
+      out.push_back(m);
+  return out;
+}
+
+std::string answered_escalation(const json& answer) {
+  return answer["metadata"]["event_payload"].value("escalation_id", "");
+}
+
+TEST(DeskEndToEnd, AMentionInTheChannelBecomesOneEscalationAnsweredInItsThread) {
+  TempDir dir("e2e-hotline");
+  emu::SlackEmulator emulator(pki());
+  add_example_people(emulator);
+  const auto config = write_config(dir.path());
+  std::string text =
+      "<!subteam^S0DESK|@ai-escalation> is this OK? The post says we are the cheapest in town, "
+      "call jo.bloggs@example.com";
+  std::string ts, id;
+  {
+    RunningDesk desk(emulator, config, emulator.hellos_sent());
+    ASSERT_TRUE(desk.up) << desk.process->output_so_far();
+    ASSERT_TRUE(wait_for([&] {
+      return intake_request(desk.port, "GET", "/healthz", "").body.dump().find("\"resolved\"") != std::string::npos;
+    })) << desk.process->output_so_far();
+    emulator.with_workspace([&](emu::WorkspaceModel& w) { ts = w.add_user_message("C0DESK", kErin, text); });
+    const json message = {{"type", "message"}, {"channel", "C0DESK"}, {"channel_type", "channel"}, {"user", kErin},
+                          {"ts", ts},          {"text", text}};
+    json mention = message;
+    mention["type"] = "app_mention";
+    // Ignored: the same words from a bot, in another channel, and with ids that are not Slack's.
+    json from_bot = message, elsewhere = message, forged = message;
+    from_bot["bot_id"] = "B0OTHER";
+    from_bot["ts"] = "1799999999.000001";
+    elsewhere["channel"] = "C0OTHER";
+    forged["user"] = "<!channel>";
+    forged["ts"] = "1799999999.000002";
+    for (const json& ignored : {from_bot, elsewhere, forged})
+      ASSERT_TRUE(wait_for([&, e = emulator.send_event(ignored)] { return emulator.acked(e); }));
+    // Slack sends one message as an app_mention and as a message event, and redelivers.
+    const auto first = emulator.send_event(mention);
+    const auto second = emulator.send_event(message);
+    const auto again = emulator.send_event(mention);
+    ASSERT_TRUE(wait_for([&] { return emulator.acked(first) && emulator.acked(second) && emulator.acked(again); }));
+
+    ASSERT_TRUE(wait_for([&] { return hotline_answers(emulator, ts).size() == 1; })) << desk.process->output_so_far();
+    const json answer = hotline_answers(emulator, ts).front();
+    id = answered_escalation(answer);
+    ASSERT_FALSE(id.empty()) << answer.dump();
+    const std::string said = answer.dump();
+    EXPECT_NE(said.find("<@" + std::string(kErin) + ">"), std::string::npos) << "the author is answered: " << said;
+    EXPECT_NE(said.find(id), std::string::npos) << said;
+    EXPECT_NE(said.find("owned by <@U0"), std::string::npos) << "the owner is named: " << said;
+    EXPECT_NE(said.find("https://emulated.slack.com/archives/C0DESK/p"), std::string::npos)
+        << "a link to the escalation's post: " << said;
+    ASSERT_TRUE(wait_for([&] { return posts_of(emulator, id).size() == 1; })) << desk.process->output_so_far();
+
+    const auto read = intake_request(desk.port, "GET", "/v1/escalations/" + id, kAdminToken);
+    ASSERT_EQ(read.status, 200) << read.body.dump();
+    const std::string record = read.body.dump();
+    std::string digits = ts;
+    digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+    const std::string post = posts_of(emulator, id).front().dump();
+    EXPECT_NE(post.find("https://emulated.slack.com/archives/C0DESK/p" + digits), std::string::npos)
+        << "chat.getPermalink's link is the evidence's, shown on the post: " << post;
+    EXPECT_EQ(post.find("jo.bloggs@example.com"), std::string::npos) << "masked: " << post;
+    EXPECT_NE(record.find("\"paid_ads\""), std::string::npos) << "the hotline workflow: " << record;
+    EXPECT_NE(record.find("pricing"), std::string::npos) << "scanned like any draft: " << record;
+    EXPECT_EQ(record.find("jo.bloggs@example.com"), std::string::npos) << "masked: " << record;
+
+    // The author edits the message, then deletes it: both join the timeline; an unfurl does not.
+    const json before = {{"type", "message"}, {"user", kErin}, {"ts", ts}, {"text", text}};
+    json edited = before;
+    edited["text"] = text + " (edited: it is in the Tuesday post)";
+    const json changed = {
+        {"type", "message"}, {"subtype", "message_changed"}, {"channel", "C0DESK"},      {"hidden", true},
+        {"message", edited}, {"previous_message", before},   {"ts", "1799999999.000500"}};
+    json unfurled = changed;
+    unfurled["message"] = edited;
+    unfurled["previous_message"] = edited;
+    const json deleted = {
+        {"type", "message"}, {"subtype", "message_deleted"}, {"channel", "C0DESK"},      {"hidden", true},
+        {"deleted_ts", ts},  {"previous_message", edited},   {"ts", "1799999999.000600"}};
+    for (const json& event : {changed, unfurled, deleted})
+      ASSERT_TRUE(wait_for([&, e = emulator.send_event(event)] { return emulator.acked(e); }));
+    json timeline;
+    ASSERT_TRUE(wait_for([&] {
+      timeline = intake_request(desk.port, "GET", "/v1/escalations/" + id, kAdminToken).body;
+      return count(timeline_kinds(timeline), "hotline.source_deleted") == 1;
+    })) << desk.process->output_so_far();
+    EXPECT_EQ(count(timeline_kinds(timeline), "hotline.source_edited"), 1u) << timeline["timeline"].dump();
+    EXPECT_NE(timeline.dump().find("it is in the Tuesday post"), std::string::npos) << timeline["timeline"].dump();
+
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(hotline_answers(emulator, ts).size(), 1u) << "one escalation, answered once";
+    desk.process->signal(SIGKILL);
+    desk.process->wait(20s);
+  }
+  // A message recorded before a crash, its escalation not yet opened: the next start opens it.
+  std::string pending;
+  emulator.with_workspace([&](emu::WorkspaceModel& w) {
+    pending = w.add_user_message("C0DESK", kJo, "<@U0BOT> please look at the guaranteed-results ad");
+  });
+  {
+    SQLite::Database db((dir.path() / "escalation-desk.db").string(), SQLite::OPEN_READWRITE);
+    SQLite::Statement q(db,
+                        "INSERT INTO hotline_messages (surface, channel, message_id, thread_id, author, text, "
+                        "received_at) VALUES ('slack', 'C0DESK', ?, ?, ?, ?, strftime('%s','now'))");
+    q.bind(1, pending);
+    q.bind(2, pending);
+    q.bind(3, kJo);
+    q.bind(4, "<@U0BOT> please look at the guaranteed-results ad");
+    q.exec();
+  }
+  RunningDesk desk(emulator, config, emulator.hellos_sent());
+  ASSERT_TRUE(desk.up) << desk.process->output_so_far();
+  ASSERT_TRUE(wait_for([&] { return hotline_answers(emulator, pending).size() == 1; }))
+      << desk.process->output_so_far();
+  const std::string reopened = answered_escalation(hotline_answers(emulator, pending).front());
+  EXPECT_NE(reopened, id);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(hotline_answers(emulator, ts).size(), 1u) << "the first message is not escalated again";
+  EXPECT_EQ(posts_of(emulator, id).size(), 1u);
+  desk.process->signal(SIGTERM);
+  EXPECT_EQ(desk.process->wait(20s).exit_code, 0);
+}
+
 TEST(DeskEndToEnd, SilenceBringsTheBackupPingOnceAcrossKillNine) {
   TempDir dir("e2e-silence");
   emu::SlackEmulator emulator(pki());

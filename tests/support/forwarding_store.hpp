@@ -161,6 +161,16 @@ class ForwardingStore : public storage::Store {
   std::vector<storage::ProcessedId> processed_since(core::TimePoint at) override { return inner_.processed_since(at); }
   int prune_processed(core::TimePoint before) override { return inner_.prune_processed(before); }
 
+  bool record_hotline_message(const storage::HotlineMessage& message) override {
+    return inner_.record_hotline_message(message);
+  }
+  std::vector<storage::HotlineMessage> pending_hotline_messages(const std::string& surface) override {
+    return inner_.pending_hotline_messages(surface);
+  }
+  std::optional<storage::HotlineMessage> hotline_message(const storage::MessageKey& key) override {
+    return inner_.hotline_message(key);
+  }
+
  protected:
   storage::Store& inner_;
 };

@@ -1,7 +1,10 @@
 #include "handlers/channel_notices.hpp"
 
+#include <algorithm>
+
 #include <date/date.h>
 
+#include "core/base64.hpp"
 #include "core/lifecycle.hpp"
 
 namespace desk::handlers {
@@ -70,6 +73,26 @@ std::vector<std::string> string_list(const json& payload, const char* key) {
   return out;
 }
 
+/// The string at `key`; empty when there is none or it is not a string.
+std::string string_at(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+/// The notice's image when it is a PNG with a usable name; a damaged one is left out, the notice stands.
+std::optional<NoticeImage> image_from(const json& payload) {
+  const auto it = payload.find("image");
+  if (it == payload.end() || !it->is_object()) return std::nullopt;
+  const auto data = it->find("png_base64");
+  if (data == it->end() || !data->is_string()) return std::nullopt;
+  auto png = core::base64_decode(data->get<std::string>());
+  constexpr std::string_view kSignature = "\x89PNG\r\n\x1a\n";
+  if (!png || !std::string_view(*png).starts_with(kSignature)) return std::nullopt;
+  NoticeImage image{std::move(*png), string_at(*it, "alt"), string_at(*it, "name")};
+  if (!is_notice_image_name(image.name)) return std::nullopt;
+  return image;
+}
+
 }  // namespace
 
 std::string readable_utc(core::TimePoint t) {
@@ -78,12 +101,23 @@ std::string readable_utc(core::TimePoint t) {
   return out;
 }
 
+bool is_notice_image_name(std::string_view name) {
+  if (name.empty() || name.size() > 64 || name.front() == '.' || !name.ends_with(".png")) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+           c == '_';
+  });
+}
+
 json to_json(const ChannelNotice& n) {
-  return {{"notice", n.notice},
-          {"title", n.title},
-          {"lines", n.lines},
-          {"mentions", n.mentions},
-          {"policy_digest", n.policy_digest}};
+  json out = {{"notice", n.notice},
+              {"title", n.title},
+              {"lines", n.lines},
+              {"mentions", n.mentions},
+              {"policy_digest", n.policy_digest}};
+  if (n.image)
+    out["image"] = {{"png_base64", core::base64_encode(n.image->png)}, {"alt", n.image->alt}, {"name", n.image->name}};
+  return out;
 }
 
 std::optional<ChannelNotice> channel_notice_from(const json& payload) {
@@ -91,11 +125,12 @@ std::optional<ChannelNotice> channel_notice_from(const json& payload) {
   const auto title = payload.find("title");
   if (title == payload.end() || !title->is_string() || title->get<std::string>().empty()) return std::nullopt;
   ChannelNotice n;
-  n.notice = payload.value("notice", std::string());
+  n.notice = string_at(payload, "notice");
   n.title = title->get<std::string>();
   n.lines = string_list(payload, "lines");
   n.mentions = string_list(payload, "mentions");
-  if (const auto d = payload.find("policy_digest"); d != payload.end() && d->is_string()) n.policy_digest = *d;
+  n.policy_digest = string_at(payload, "policy_digest");
+  n.image = image_from(payload);
   return n;
 }
 

@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -17,14 +18,25 @@
 
 namespace desk::handlers {
 
+/// A picture a notice carries (the digest's run chart): PNG bytes, carried base64 in the payload.
+struct NoticeImage {
+  std::string png;   ///< the PNG file's bytes
+  std::string alt;   ///< what it shows, for screen readers and where images are not shown
+  std::string name;  ///< a file name: letters, digits, '.', '-' and '_', ending in .png
+};
+
 /// The payload of an Effect::channel_notice row.
 struct ChannelNotice {
-  std::string notice;                 ///< "handoff" or "rota"
+  std::string notice;                 ///< "handoff", "rota" or "digest"
   std::string title;                  ///< plain text
   std::vector<std::string> lines;     ///< plain text, one per line
   std::vector<std::string> mentions;  ///< person ids to mention, of the policy below
   std::string policy_digest;          ///< the policy whose people `mentions` names
+  std::optional<NoticeImage> image;   ///< shown with the notice where the surface can
 };
+
+/// True for a NoticeImage's name: 1 to 64 of [A-Za-z0-9._-], ending in ".png", not starting with '.'.
+bool is_notice_image_name(std::string_view name);
 
 nlohmann::json to_json(const ChannelNotice& notice);
 /// The notice in a row's payload; nullopt when it is not one (a surface fails such a row).

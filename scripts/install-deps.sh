@@ -32,6 +32,7 @@ packages=(
 if $for_tests; then
   packages+=(chromium-headless-shell)  # the browser tests of the console (tests/browser)
   packages+=(dpkg-dev lintian)         # the package test: dpkg-shlibdeps for Depends, lintian (tests/package)
+  packages+=(faketime)                 # libfaketime: the end-to-end digest test runs the desk at chosen dates
   packages+=(librsvg2-bin)             # rsvg-convert: report --chart FILE.png renders the SVG run chart
 fi
 if $for_fuzz; then

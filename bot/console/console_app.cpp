@@ -7,6 +7,8 @@
 #include "bot/console/console_assets.hpp"
 #include "bot/console/console_deliverer.hpp"
 #include "bot/slack/log.hpp"
+#include "core/base64.hpp"
+#include "handlers/channel_notices.hpp"
 #include "handlers/http_text.hpp"
 #include "storage/digest.hpp"
 
@@ -26,9 +28,10 @@ std::string_view path_of(std::string_view target) { return target.substr(0, targ
 HttpResponse html(int status, std::string body) {
   HttpResponse r{status, "text/html; charset=utf-8", std::move(body), {}};
   // The pages load only their own assets; nothing may frame them; no referrer leaves the console.
-  r.headers.emplace_back("Content-Security-Policy",
-                         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-                         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+  r.headers.emplace_back(
+      "Content-Security-Policy",
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+      "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   // same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on form posts.
   r.headers.emplace_back("Referrer-Policy", "same-origin");
@@ -585,9 +588,21 @@ ChannelView ConsoleApp::channel_view(const std::vector<PersonOption>& people) {
   std::map<std::string, std::size_t> index;
   for (const auto& row : deps_.store.outbox_history(std::string(kConsoleSurface), 2000)) {
     if (row.escalation_id.empty()) {
-      if (row.kind == handlers::to_string(handlers::Effect::channel_notice))
-        view.notices.push_back({row.kind, describe_message(row.kind, row.payload_json, people), row.created_at,
-                                storage::to_string(row.state)});
+      if (row.kind == handlers::to_string(handlers::Effect::channel_notice)) {
+        ChannelMessage m{row.kind,
+                         describe_message(row.kind, row.payload_json, people),
+                         row.created_at,
+                         storage::to_string(row.state),
+                         {},
+                         {}};
+        // The image (the digest's run chart) is shown inline: data: images are all the page allows besides its own.
+        if (const auto n = handlers::channel_notice_from(nlohmann::json::parse(row.payload_json, nullptr, false));
+            n && n->image) {
+          m.image_uri = "data:image/png;base64," + core::base64_encode(n->image->png);
+          m.image_alt = n->image->alt;
+        }
+        view.notices.push_back(std::move(m));
+      }
       continue;
     }
     auto it = index.find(row.escalation_id);
@@ -601,7 +616,7 @@ ChannelView ConsoleApp::channel_view(const std::vector<PersonOption>& people) {
     }
     if (it == index.end() || row.kind == "update_escalation") continue;  // updates show in the post itself
     posts[it->second].thread.push_back({row.kind, describe_message(row.kind, row.payload_json, people), row.created_at,
-                                        storage::to_string(row.state)});
+                                        storage::to_string(row.state), {}, {}});
   }
   std::reverse(posts.begin(), posts.end());  // newest first
   if (posts.size() > 50) posts.resize(50);

@@ -377,7 +377,11 @@ std::string channel_page(const Viewer& viewer, const ChannelView& channel, const
     main += "<section aria-labelledby=\"notices-h\"><h2 id=\"notices-h\">Notices</h2><ol class=\"thread\">";
     for (const auto& m : channel.notices)
       main += "<li class=\"channel_notice\">" + time_element(m.at) + " " + escape(m.text) +
-              (m.state == "sent" ? std::string() : " <span class=\"muted\">(" + escape(m.state) + ")</span>") + "</li>";
+              (m.state == "sent" ? std::string() : " <span class=\"muted\">(" + escape(m.state) + ")</span>") +
+              (m.image_uri.empty() ? std::string()
+                                   : "<br><img class=\"notice-image\" src=\"" + escape(m.image_uri) + "\" alt=\"" +
+                                         escape(m.image_alt) + "\">") +
+              "</li>";
     main += "</ol></section>";
   }
   if (posts.empty()) main += "<p class=\"muted\">No escalation has been posted yet.</p>";

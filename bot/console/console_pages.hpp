@@ -54,7 +54,9 @@ struct ChannelMessage {
   std::string kind;  ///< the effect ("thread_reply", "ping", "direct_message")
   std::string text;  ///< what it says, already worded for people
   core::TimePoint at{};
-  std::string state;  ///< the outbox row's state: "sent", "pending", "failed"
+  std::string state;      ///< the outbox row's state: "sent", "pending", "failed"
+  std::string image_uri;  ///< a notice's image as a data: URI (the digest's run chart); empty: none
+  std::string image_alt;
 };
 
 /// An escalation as the channel shows it: its post (as it stands now) and its thread.

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "bot/mcp/json_rpc.hpp"
+#include "core/base64.hpp"
 #include "handlers/http_text.hpp"
 
 namespace desk::bot::mcp {
@@ -66,39 +67,12 @@ std::optional<std::string> origin_authority(const std::string& origin, std::stri
   return authority;
 }
 
-/// Strict base64 (RFC 4648, padded); nullopt for anything else.
-std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    const bool last = i + 4 == text.size();
-    const int pad = last ? (text[i + 3] == '=') + (text[i + 2] == '=' && text[i + 3] == '=') : 0;
-    int v[4];
-    for (int k = 0; k < 4 - pad; ++k)
-      if ((v[k] = value(text[i + k])) < 0) return std::nullopt;
-    for (int k = 4 - pad; k < 4; ++k) v[k] = 0;
-    const unsigned bits = (unsigned(v[0]) << 18) | (unsigned(v[1]) << 12) | (unsigned(v[2]) << 6) | unsigned(v[3]);
-    out += static_cast<char>(bits >> 16);
-    if (pad < 2) out += static_cast<char>((bits >> 8) & 0xff);
-    if (pad < 1) out += static_cast<char>(bits & 0xff);
-  }
-  return out;
-}
-
 /// The value of an Mcp-Name header: as sent, or decoded from the "=?base64?…?=" form.
 std::optional<std::string> header_value(const std::string& raw) {
   constexpr std::string_view kPrefix = "=?base64?", kSuffix = "?=";
   if (raw.size() >= kPrefix.size() + kSuffix.size() && raw.compare(0, kPrefix.size(), kPrefix) == 0 &&
       raw.compare(raw.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0)
-    return base64_decode(raw.substr(kPrefix.size(), raw.size() - kPrefix.size() - kSuffix.size()));
+    return core::base64_decode(raw.substr(kPrefix.size(), raw.size() - kPrefix.size() - kSuffix.size()));
   for (unsigned char c : raw)
     if ((c < 0x20 && c != '\t') || c > 0x7e) return std::nullopt;
   return std::string(trim_spaces(raw));

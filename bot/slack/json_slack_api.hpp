@@ -54,6 +54,9 @@ class JsonSlackApi : public SlackApi {
   Task<HistoryPage> conversations_history(HistoryQuery query) override;
   Task<HistoryPage> conversations_replies(HistoryQuery query) override;
   Task<std::string> conversations_open(std::string user) override;
+  Task<UploadTicket> files_get_upload_url_external(std::string filename, std::size_t length,
+                                                   std::string alt_text) override;
+  Task<void> files_complete_upload_external(CompleteUpload upload) override;
 
  protected:
   /// Sends one call and returns Slack's answer when `ok` is true; throws SlackApiError otherwise.

@@ -5,6 +5,7 @@
 /// answers `ok:false`, and `SlackTransportError` when no answer could be had. Arguments are taken by
 /// value on purpose: a coroutine frame outlives the caller's temporaries
 /// (`co_spawn(ex, api.chat_post_message({…}))`).
+#include <cstddef>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -124,6 +125,23 @@ struct HistoryQuery {
 struct HistoryMessage {
   std::string ts, text, user, bot_id, thread_ts;
   std::optional<MessageMetadata> metadata;
+  std::vector<std::string> file_names;  ///< the names of the files the message shares, if any
+};
+
+/// files.getUploadURLExternal's answer: where to send the bytes, and the file they become.
+struct UploadTicket {
+  std::string upload_url;
+  std::string file_id;
+};
+
+/// files.completeUploadExternal for one uploaded file, shared in `channel_id` (in the thread under
+/// `thread_ts` when set) with `initial_comment` as its message text.
+struct CompleteUpload {
+  std::string file_id;
+  std::string title;
+  std::string channel_id;
+  std::string thread_ts;
+  std::string initial_comment;
 };
 
 struct HistoryPage {
@@ -167,6 +185,15 @@ class SlackApi {
   /// A thread: its parent, then the replies, oldest first. conversations.history never returns
   /// replies, so this is the only way to find a reply the desk may already have posted.
   virtual Task<HistoryPage> conversations_replies(HistoryQuery query) = 0;
+  /// files.getUploadURLExternal: the first step of a file upload (scope files:write).
+  virtual Task<UploadTicket> files_get_upload_url_external(std::string filename, std::size_t length,
+                                                           std::string alt_text) = 0;
+  /// The second step: the file's bytes POSTed to the ticket's upload URL (an https URL Slack chose;
+  /// no token is sent there). Throws SlackTransportError unless the answer is HTTP 200.
+  virtual Task<void> upload_file_bytes(std::string upload_url, std::string bytes) = 0;
+  /// files.completeUploadExternal: the file exists and is shared as asked. Sending it twice could
+  /// share it twice, so it is never resent after it may have reached Slack.
+  virtual Task<void> files_complete_upload_external(CompleteUpload upload) = 0;
 };
 
 /// The metadata event type of escalation posts.

@@ -342,17 +342,64 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::direct_message(const storage::Ou
 }
 
 net::awaitable<DeliveryOutcome> SlackDeliverer::channel_notice(const storage::OutboxMessage& row, bool in_doubt) {
-  const auto notice = handlers::channel_notice_from(parse_payload(row));
+  auto notice = handlers::channel_notice_from(parse_payload(row));
   if (!notice) co_return DeliveryOutcome::fail("not a channel notice the desk wrote");
   const auto set = resolver_ && !notice->policy_digest.empty() ? resolver_(notice->policy_digest) : nullptr;
   const json body = within_limits(row, channel_notice_body(*notice, set ? &set->rota() : nullptr, row.id));
-  if (in_doubt) {
-    // The row's id is in the metadata: after a crash the notice is found in the channel, not repeated.
-    if (auto found = co_await look_up(row, channel_id_, {}, body.value("metadata", json::object())))
-      co_return sent(channel_id_, found->ts, true);
+  std::optional<HistoryMessage> found;
+  // The row's id is in the metadata: after a crash the notice is found in the channel, not repeated.
+  if (in_doubt) found = co_await look_up(row, channel_id_, {}, body.value("metadata", json::object()));
+  std::string channel = channel_id_, ts;
+  if (found) {
+    ts = found->ts;
+  } else {
+    const auto posted = co_await post_in_channel(to_post_message(channel_id_, body));
+    if (!posted.channel.empty()) channel = posted.channel;
+    ts = posted.ts;
   }
-  const auto posted = co_await post_in_channel(to_post_message(channel_id_, body));
-  co_return sent(posted.channel.empty() ? channel_id_ : posted.channel, posted.ts);
+  // Posted first: the text never waits on (or is lost with) its picture.
+  if (notice->image) co_await share_notice_image(row, std::move(*notice->image), in_doubt || found.has_value());
+  co_return sent(channel, ts, found.has_value());
+}
+
+net::awaitable<void> SlackDeliverer::share_notice_image(const storage::OutboxMessage& row, handlers::NoticeImage image,
+                                                        bool in_doubt) {
+  // The row's id in the file's name makes this row's upload the one to look for.
+  const std::string name = image.name.substr(0, image.name.size() - 4) + "-" + std::to_string(row.id) + ".png";
+  const std::function<bool(const HistoryMessage&)> shares_it = [&name](const HistoryMessage& m) {
+    return std::find(m.file_names.begin(), m.file_names.end(), name) != m.file_names.end();
+  };
+  if (in_doubt) {
+    try {
+      if (co_await find_in_history(channel_id_, std::string(), lookup_oldest(row), shares_it)) co_return;
+    } catch (const SlackApiError& e) {
+      // As with messages: a possible second copy beats a lost one.
+      if (is_transient_slack_error(e.error())) throw;
+      log_warn("outbox.lookup_refused", {{"id", row.id}, {"error", e.what()}, {"effect", "uploading the image again"}});
+    }
+  }
+  try {
+    const UploadTicket ticket = co_await api_.files_get_upload_url_external(name, image.png.size(), image.alt);
+    co_await api_.upload_file_bytes(ticket.upload_url, std::move(image.png));
+    CompleteUpload share;
+    share.file_id = ticket.file_id;
+    share.title = image.alt;
+    share.channel_id = channel_id_;
+    co_await api_.files_complete_upload_external(std::move(share));
+    log_info("slack.notice_image_shared", {{"id", row.id}, {"file", ticket.file_id}});
+  } catch (const SlackApiError& e) {
+    if (is_transient_slack_error(e.error())) throw;
+    if (metrics_) metrics_->count_slack_api_error(e.method(), e.error());
+    if (image_refusal_reported_) co_return;
+    image_refusal_reported_ = true;
+    const bool scope = e.error() == "missing_scope" || e.error() == "not_allowed_token_type";
+    log_error("slack.notice_image_refused",
+              {{"id", row.id},
+               {"error", e.what()},
+               {"effect", "the notice is posted without its image (the weekly digest without its run chart)"},
+               {"fix", scope ? "add the files:write bot scope to the Slack app and reinstall it in the workspace"
+                             : "see the error; the next notice with an image tries again"}});
+  }
 }
 
 net::awaitable<DeliveryOutcome> SlackDeliverer::send_direct(const storage::OutboxMessage& row, std::string user_id,

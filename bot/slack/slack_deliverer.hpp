@@ -24,6 +24,7 @@
 #include "bot/workers/deliverer.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
+#include "handlers/channel_notices.hpp"
 #include "handlers/evidence_masker.hpp"
 #include "handlers/policy_set.hpp"
 #include "handlers/slack_messages.hpp"
@@ -98,6 +99,12 @@ class SlackDeliverer final : public Deliverer {
   boost::asio::awaitable<DeliveryOutcome> ping(const storage::OutboxMessage& row, bool in_doubt);
   boost::asio::awaitable<DeliveryOutcome> direct_message(const storage::OutboxMessage& row, bool in_doubt);
   boost::asio::awaitable<DeliveryOutcome> channel_notice(const storage::OutboxMessage& row, bool in_doubt);
+  /// Uploads a notice's image (the digest's run chart) and shares it in the desk channel after the
+  /// notice, once: in doubt, the channel is searched for the file's name (it carries the row's id).
+  /// A permanent refusal (no files:write) is logged, once per process, saying what the admin must do;
+  /// the notice stands without its image. Slack-side trouble throws, so the row is tried again.
+  boost::asio::awaitable<void> share_notice_image(const storage::OutboxMessage& row, handlers::NoticeImage image,
+                                                  bool in_doubt);
   boost::asio::awaitable<DeliveryOutcome> send_direct(const storage::OutboxMessage& row, std::string user_id,
                                                       nlohmann::json body, bool in_doubt);
   /// The direct message an earlier attempt of `row` may have sent to `user_id`: (channel, ts).
@@ -112,6 +119,11 @@ class SlackDeliverer final : public Deliverer {
   /// channel's history, or in the thread under `thread_ts` when it is set (history has no replies).
   boost::asio::awaitable<std::optional<HistoryMessage>> find_by_metadata(std::string channel, std::string thread_ts,
                                                                          nlohmann::json metadata, std::string oldest);
+  /// The newest message in `channel` (or the thread under `thread_ts`) from `oldest` on that `wanted`
+  /// accepts, reading at most the lookup's pages.
+  boost::asio::awaitable<std::optional<HistoryMessage>> find_in_history(
+      std::string channel, std::string thread_ts, std::string oldest,
+      std::function<bool(const HistoryMessage&)> wanted);
   /// Looks for an earlier send of `row` in `channel` (a post by its escalation id, anything else by
   /// `metadata`, in the thread under `thread_ts` if set). A permanent refusal (e.g. missing
   /// channels:history) is logged and reads as "not found": a possible duplicate beats a lost message.
@@ -133,6 +145,7 @@ class SlackDeliverer final : public Deliverer {
   bool stopping_ = false;
   std::string channel_id_;
   handlers::EvidenceMasker masker_;
+  bool image_refusal_reported_ = false;
 };
 
 }  // namespace desk::bot::slack

@@ -96,13 +96,21 @@ std::string SlackDeliverer::lookup_oldest(const storage::OutboxMessage& row) con
 net::awaitable<std::optional<HistoryMessage>> SlackDeliverer::find_by_metadata(std::string channel,
                                                                                std::string thread_ts, json metadata,
                                                                                std::string oldest) {
+  const std::string type = metadata.value("event_type", std::string{});
+  const json payload = metadata.value("event_payload", json::object());
+  co_return co_await find_in_history(
+      std::move(channel), std::move(thread_ts), std::move(oldest), [&](const HistoryMessage& m) {
+        return m.metadata && m.metadata->event_type == type && m.metadata->event_payload == payload;
+      });
+}
+
+net::awaitable<std::optional<HistoryMessage>> SlackDeliverer::find_in_history(
+    std::string channel, std::string thread_ts, std::string oldest, std::function<bool(const HistoryMessage&)> wanted) {
   HistoryQuery query;
   query.channel = std::move(channel);
   query.thread_ts = std::move(thread_ts);
   query.oldest = std::move(oldest);
   query.limit = 200;
-  const std::string type = metadata.value("event_type", std::string{});
-  const json payload = metadata.value("event_payload", json::object());
   for (int page = 0; page < kLookupPages; ++page) {
     HistoryPage result;
     if (query.thread_ts.empty())
@@ -110,7 +118,7 @@ net::awaitable<std::optional<HistoryMessage>> SlackDeliverer::find_by_metadata(s
     else
       result = co_await api_.conversations_replies(query);
     for (auto& m : result.messages)
-      if (m.metadata && m.metadata->event_type == type && m.metadata->event_payload == payload) co_return std::move(m);
+      if (wanted(m)) co_return std::move(m);
     if (!result.has_more || result.next_cursor.empty()) break;
     query.cursor = result.next_cursor;
   }

@@ -4,8 +4,8 @@
 /// watchdog). Envelopes are acked at once on the I/O thread; slow work runs after the ack.
 /// All members are used from the executor's thread only.
 #include <chrono>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 

@@ -61,13 +61,14 @@ struct WebApiClient::Impl {
       : executor(ex),
         config(std::move(cfg)),
         base_url(std::move(base)),
-        http(ex, base_url, config.tls_context ? config.tls_context : make_client_tls_context(config.extra_ca_file),
-             config.timeouts, config.max_idle_connections),
+        tls(config.tls_context ? config.tls_context : make_client_tls_context(config.extra_ca_file)),
+        http(ex, base_url, tls, config.timeouts, config.max_idle_connections),
         rng(std::random_device{}()) {}
 
   net::any_io_executor executor;
   WebApiConfig config;
   Url base_url;
+  std::shared_ptr<net::ssl::context> tls;
   HttpsClient http;
   // Shared with the calls in flight: a call's coroutine may be destroyed after the client (when the
   // io_context goes down after the desk's surfaces), and its Turn still ends on its queue.
@@ -201,6 +202,20 @@ void WebApiClient::cancel() {
   for (auto* timer : *impl_->pauses) timer->cancel();
   for (auto& [key, queue] : impl_->queues) queue->wake.cancel();
   impl_->http.close_idle();
+}
+
+SlackApi::Task<void> WebApiClient::upload_file_bytes(std::string upload_url, std::string bytes) {
+  static const std::string kStep = "file upload";
+  if (impl_->stopping) throw SlackTransportError(kStep, "not sent: the desk is stopping");
+  const auto url = parse_url(upload_url);
+  // Slack's upload URLs are https; anything else is not sent (and no token ever goes there).
+  if (!url || url->scheme != "https") throw SlackApiError("files.getUploadURLExternal", "invalid_upload_url");
+  HttpsClient client(impl_->executor, *url, impl_->tls, impl_->config.timeouts, 0);
+  HttpResponse response;
+  try {
+    response = co_await client.post(HttpRequest{url->target, "application/octet-stream", std::move(bytes), {}});
+  } catch (const HttpTransportError& e) { throw SlackTransportError(kStep, e.what()); }
+  if (response.status != 200) throw SlackTransportError(kStep, "HTTP " + std::to_string(response.status));
 }
 
 SlackApi::Task<json> WebApiClient::invoke(ApiCall call) {

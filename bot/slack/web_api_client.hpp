@@ -53,6 +53,8 @@ class WebApiClient final : public JsonSlackApi {
   /// finishes within its timeouts. Nothing is lost: the outbox sends it again after a restart.
   void cancel();
 
+  Task<void> upload_file_bytes(std::string upload_url, std::string bytes) override;
+
  protected:
   Task<nlohmann::json> invoke(ApiCall call) override;
 

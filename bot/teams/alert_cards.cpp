@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/base64.hpp"
 #include "core/text_scan.hpp"
 
 namespace desk::bot::teams {
@@ -147,9 +148,21 @@ nlohmann::json decision_card(const core::Escalation& e, const core::Rota* rota) 
   return card(std::move(body));
 }
 
-nlohmann::json notice_card(const std::string& title, const std::vector<std::string>& lines) {
-  json body = json::array({heading(title)});
-  for (const auto& text : lines) body.push_back(line(text));
+nlohmann::json notice_card(const handlers::ChannelNotice& notice) {
+  json body = json::array({heading(notice.title)});
+  for (const auto& text : notice.lines) body.push_back(line(text));
+  if (notice.image) {
+    json image = {{"type", "Image"},
+                  {"url", "data:image/png;base64," + core::base64_encode(notice.image->png)},
+                  {"altText", notice.image->alt},
+                  {"size", "Stretch"}};
+    // Room for the webhook envelope and a repeat warning around the card.
+    constexpr std::size_t kEnvelopeRoom = 1024;
+    if (card(body).dump().size() + image.dump().size() + kEnvelopeRoom <= kMaxCardBytes)
+      body.push_back(std::move(image));
+    else
+      body.push_back(line("(" + notice.image->alt + ": too large to show here.)"));
+  }
   return card(std::move(body));
 }
 

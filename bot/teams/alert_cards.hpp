@@ -15,6 +15,7 @@
 #include "core/escalation.hpp"
 #include "core/lifecycle.hpp"
 #include "core/rota.hpp"
+#include "handlers/channel_notices.hpp"
 
 namespace desk::bot::teams {
 
@@ -36,8 +37,10 @@ nlohmann::json reminder_card(const core::Escalation& e, const core::Reminder& re
 /// The decision (accepted or rejected, by whom, the rationale).
 nlohmann::json decision_card(const core::Escalation& e, const core::Rota* rota);
 
-/// A notice in the desk channel about no one escalation (a handoff, the rota): its title and lines.
-nlohmann::json notice_card(const std::string& title, const std::vector<std::string>& lines);
+/// A notice in the desk channel about no one escalation (a handoff, the rota, the digest): its title,
+/// lines and image (a data: URI Image, left out with a line saying so when the card would pass
+/// kMaxCardBytes with it).
+nlohmann::json notice_card(const handlers::ChannelNotice& notice);
 
 /// The webhook's request body: {"type":"message","attachments":[one Adaptive Card]}. A card over
 /// kMaxCardBytes loses its longest texts first, so what is posted always fits.

@@ -86,7 +86,7 @@ class AlertsDeliverer final : public Deliverer {
     if (*effect == handlers::Effect::channel_notice) {
       const auto notice = handlers::channel_notice_from(payload);
       if (!notice) return DeliveryOutcome::fail("not a channel notice the desk wrote");
-      json card = notice_card(notice->title, notice->lines);
+      json card = notice_card(*notice);
       if (in_doubt) card["body"].push_back(repeat_warning());
       return webhook_message(std::move(card)).dump();
     }

@@ -14,6 +14,7 @@
 
 #include "bot/workers/outbox_dispatcher.hpp"
 #include "core/lifecycle.hpp"
+#include "handlers/channel_notices.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/fakes/fake_slack_api.hpp"
 #include "tests/support/open_as_intake.hpp"
@@ -67,6 +68,20 @@ class LossyApi final : public SlackApi {
   Task<HistoryPage> conversations_history(HistoryQuery q) override { return inner_.conversations_history(q); }
   Task<HistoryPage> conversations_replies(HistoryQuery q) override { return inner_.conversations_replies(q); }
   Task<std::string> conversations_open(std::string user) override { return inner_.conversations_open(user); }
+  Task<UploadTicket> files_get_upload_url_external(std::string name, std::size_t length, std::string alt) override {
+    return inner_.files_get_upload_url_external(name, length, alt);
+  }
+  Task<void> upload_file_bytes(std::string url, std::string bytes) override {
+    return inner_.upload_file_bytes(url, bytes);
+  }
+  Task<void> files_complete_upload_external(CompleteUpload upload) override {
+    co_await inner_.files_complete_upload_external(std::move(upload));
+    if (lose_complete_answers > 0) {
+      --lose_complete_answers;
+      throw SlackTransportError("files.completeUploadExternal", "read response from slack.com timed out");
+    }
+  }
+  int lose_complete_answers = 0;
 
  private:
   FakeSlackApi& inner_;
@@ -170,6 +185,17 @@ class SlackDelivererTest : public ::testing::Test {
   }
 
   std::vector<RecordedCall> posts() const { return api_.calls_to("chat.postMessage"); }
+
+  /// A digest-like notice with a (tiny, made-up) PNG, queued as the handlers queue notices.
+  std::int64_t enqueue_notice_with_image() {
+    handlers::ChannelNotice n;
+    n.notice = "digest";
+    n.title = "Weekly digest, 2026-W48";
+    n.lines = {"3 escalations opened, 3 of them decided by now."};
+    n.image = handlers::NoticeImage{kPng, "Run chart: weekly mean time to respond", "run-chart-2026-W48.png"};
+    return enqueue("channel_notice", handlers::to_json(n), "", "slack:channel-notices");
+  }
+  inline static const std::string kPng = std::string("\x89PNG\r\n\x1a\n", 8) + "not really a chart";
 
   std::optional<storage::MessageRef> slack_post(const std::string& id) { return store_->message(id, "slack"); }
 
@@ -370,6 +396,72 @@ TEST_F(SlackDelivererTest, LostAnswerOfAPostThatReachedSlackDoesNotPostTwice) {
   const json result = json::parse(outbox(1).result_json);
   EXPECT_TRUE(result.value("found_in_history", false));
   EXPECT_EQ(result["ts"], slack_post(id)->message_id);
+}
+
+TEST_F(SlackDelivererTest, ANoticesImageIsUploadedAndSharedInTheChannelAfterItsText) {
+  const auto id = enqueue_notice_with_image();
+  start();
+  ASSERT_EQ(outbox(id).state, State::sent) << outbox(id).last_error;
+  ASSERT_EQ(posts().size(), 1u);
+  EXPECT_NE(posts()[0].args.dump().find("Weekly digest, 2026-W48"), std::string::npos);
+  const auto tickets = api_.calls_to("files.getUploadURLExternal");
+  ASSERT_EQ(tickets.size(), 1u);
+  const std::string name = "run-chart-2026-W48-" + std::to_string(id) + ".png";
+  EXPECT_EQ(tickets[0].args["filename"], name) << "the row's id marks the file for an in-doubt lookup";
+  EXPECT_EQ(tickets[0].args["length"], kPng.size());
+  EXPECT_EQ(tickets[0].args["alt_txt"], "Run chart: weekly mean time to respond");
+  const auto shares = api_.calls_to("files.completeUploadExternal");
+  ASSERT_EQ(shares.size(), 1u);
+  EXPECT_EQ(shares[0].args["channel_id"], "C0DESK");
+  const std::string file_id = shares[0].args["files"][0]["id"];
+  EXPECT_EQ(api_.uploaded_bytes(file_id), kPng);
+  // The text first: it never waits on its picture.
+  const auto& calls = api_.calls();
+  const auto at = [&](const std::string& method) {
+    return std::find_if(calls.begin(), calls.end(), [&](const RecordedCall& c) { return c.method == method; });
+  };
+  EXPECT_LT(at("chat.postMessage"), at("files.getUploadURLExternal"));
+  EXPECT_LT(at("upload"), at("files.completeUploadExternal"));
+}
+
+TEST_F(SlackDelivererTest, ALostAnswerOfTheShareNeitherRepostsTheNoticeNorSharesTheImageTwice) {
+  const auto id = enqueue_notice_with_image();
+  LossyApi lossy(api_);
+  lossy.lose_complete_answers = 1;
+  start({}, &lossy);
+  EXPECT_EQ(outbox(id).state, State::pending) << "the share reached Slack, but the desk cannot know";
+  clock_.advance(10min);
+  poke_and_settle();
+  EXPECT_EQ(outbox(id).state, State::sent) << outbox(id).last_error;
+  EXPECT_EQ(posts().size(), 1u) << "the notice is found by its metadata";
+  EXPECT_EQ(api_.calls_to("files.completeUploadExternal").size(), 1u) << "the file is found by its name";
+  EXPECT_EQ(api_.calls_to("files.getUploadURLExternal").size(), 1u);
+}
+
+TEST_F(SlackDelivererTest, AFailedUploadIsTriedAgainWithoutRepostingTheText) {
+  const auto id = enqueue_notice_with_image();
+  api_.fail_transport("upload");
+  start();
+  EXPECT_EQ(outbox(id).state, State::pending);
+  clock_.advance(10min);
+  poke_and_settle();
+  EXPECT_EQ(outbox(id).state, State::sent) << outbox(id).last_error;
+  EXPECT_EQ(posts().size(), 1u);
+  EXPECT_EQ(api_.calls_to("upload").size(), 2u);
+  ASSERT_EQ(api_.calls_to("files.completeUploadExternal").size(), 1u);
+}
+
+TEST_F(SlackDelivererTest, WithoutTheFilesScopeTheNoticeStandsWithoutItsImage) {
+  api_.fail("files.getUploadURLExternal", "missing_scope", "files:write");
+  api_.fail("files.getUploadURLExternal", "missing_scope", "files:write");
+  const auto first = enqueue_notice_with_image();
+  const auto second = enqueue_notice_with_image();
+  start();
+  EXPECT_EQ(outbox(first).state, State::sent) << outbox(first).last_error;
+  EXPECT_EQ(outbox(second).state, State::sent) << outbox(second).last_error;
+  EXPECT_EQ(posts().size(), 2u) << "both texts are posted";
+  EXPECT_EQ(api_.calls_to("upload").size(), 0u);
+  EXPECT_EQ(api_.calls_to("files.completeUploadExternal").size(), 0u);
 }
 
 TEST_F(SlackDelivererTest, RepliesOfAPostThatFailedForGoodFailAtOnceAndHoldNothingBack) {

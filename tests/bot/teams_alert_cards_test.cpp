@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "bot/teams/alert_cards.hpp"
+#include "core/base64.hpp"
 
 namespace desk::bot::teams::alert_cards_test {
 
@@ -97,9 +98,10 @@ TEST(TeamsAlertCards, AMissedDeadlineAndADecisionSayWhatHappened) {
 }
 
 TEST(TeamsAlertCards, AChannelNoticeIsItsTitleAndLines) {
-  const json card =
-      notice_card("duty_lead handoff: Alice hands over to Bob",
-                  {"Bob is duty_lead now (by rotation), until Mon 14 Dec 09:00 UTC.", "No escalation is open."});
+  handlers::ChannelNotice notice;
+  notice.title = "duty_lead handoff: Alice hands over to Bob";
+  notice.lines = {"Bob is duty_lead now (by rotation), until Mon 14 Dec 09:00 UTC.", "No escalation is open."};
+  const json card = notice_card(notice);
   EXPECT_EQ(card["type"], "AdaptiveCard");
   EXPECT_EQ(card["version"], "1.5");
   ASSERT_EQ(card["body"].size(), 3u);
@@ -107,6 +109,30 @@ TEST(TeamsAlertCards, AChannelNoticeIsItsTitleAndLines) {
   EXPECT_EQ(card["body"][0]["weight"], "Bolder");
   EXPECT_EQ(card["body"][2]["text"], "No escalation is open.");
   EXPECT_EQ(card.value("actions", json::array()).size(), 0u) << "nothing to click in a notice";
+}
+
+TEST(TeamsAlertCards, ANoticesImageIsADataUriImageUnlessTheCardWouldBeTooLarge) {
+  handlers::ChannelNotice notice;
+  notice.title = "Weekly digest, 2026-W48";
+  notice.lines = {"3 escalations opened, 3 of them decided by now."};
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(2000, '\x01');
+  notice.image = handlers::NoticeImage{png, "Run chart: weekly mean time to respond", "run-chart-2026-W48.png"};
+  const json card = notice_card(notice);
+  ASSERT_EQ(card["body"].size(), 3u);
+  const json& image = card["body"][2];
+  EXPECT_EQ(image["type"], "Image");
+  EXPECT_EQ(image["altText"], "Run chart: weekly mean time to respond");
+  const std::string url = image["url"];
+  ASSERT_TRUE(url.starts_with("data:image/png;base64,")) << url.substr(0, 40);
+  EXPECT_EQ(core::base64_decode(url.substr(22)).value_or(""), png);
+  EXPECT_LE(webhook_message(card).dump().size(), kMaxCardBytes);
+
+  notice.image->png += std::string(30 * 1024, '\x02');  // base64 of this alone passes the card's limit
+  const json big = notice_card(notice);
+  ASSERT_EQ(big["body"].size(), 3u);
+  EXPECT_EQ(big["body"][2]["type"], "TextBlock");
+  EXPECT_NE(big["body"][2]["text"].get<std::string>().find("too large"), std::string::npos);
+  EXPECT_LE(webhook_message(big).dump().size(), kMaxCardBytes);
 }
 
 TEST(TeamsAlertCards, AnOversizedCardIsCutToFitAndStaysValidUtf8) {

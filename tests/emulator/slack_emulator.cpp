@@ -42,6 +42,8 @@ using tcp = net::ip::tcp;
 using Json = nlohmann::json;
 using net::experimental::awaitable_operators::operator||;
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+/// Where the emulator takes the bytes of an upload (files.getUploadURLExternal hands out its URLs).
+constexpr std::string_view kUploadPath = "/upload/v1/";
 using SslStream = beast::ssl_stream<beast::tcp_stream>;
 // Batches frames like the desk does, so the load generator stays cheaper than what it measures.
 using WsStream = websocket::stream<bot::slack::CoalescingStream<SslStream>>;
@@ -157,6 +159,9 @@ struct SlackEmulator::Impl {
     workspace.socket_url = [this](const std::string& ticket) {
       return "wss://" + options.socket_host + ":" + std::to_string(port) + "/link/?ticket=" + ticket +
              "&app_id=" + options.app_id;
+    };
+    workspace.upload_url = [this](const std::string& file_id) {
+      return "https://127.0.0.1:" + std::to_string(port) + std::string(kUploadPath) + file_id;
     };
     net::co_spawn(io, accept_loop(), net::detached);
     net::co_spawn(io, redelivery_loop(), net::detached);
@@ -294,6 +299,19 @@ struct SlackEmulator::Impl {
     auto path = target.substr(0, q);
     if (q != std::string::npos) call.query = target.substr(q + 1);
     ApiResponse answer;
+    if (path.starts_with(kUploadPath) && req.method() == http::verb::post) {
+      // An upload URL (files.getUploadURLExternal): plain text answers, like Slack's file service.
+      {
+        std::lock_guard lock(mu);
+        answer = workspace.receive_upload(path.substr(kUploadPath.size()), req.body(), SteadyClock::now());
+      }
+      http::response<http::string_body> res{static_cast<http::status>(answer.status), req.version()};
+      res.set(http::field::content_type, "text/plain; charset=utf-8");
+      res.keep_alive(req.keep_alive());
+      res.body() = answer.body.is_string() ? answer.body.get<std::string>() : std::string();
+      res.prepare_payload();
+      return res;
+    }
     if (!path.starts_with("/api/")) {
       answer = ApiResponse{404, Json{{"ok", false}, {"error", "unknown_method"}}, std::nullopt};
     } else {
@@ -662,6 +680,11 @@ SlackEmulator::SlackEmulator(const TestPki& pki, EmulatorOptions options)
 SlackEmulator::~SlackEmulator() = default;
 
 unsigned short SlackEmulator::port() const { return impl_->port; }
+
+std::vector<UploadedFile> SlackEmulator::files() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->workspace.files();
+}
 
 std::string SlackEmulator::api_url() const { return "https://127.0.0.1:" + std::to_string(impl_->port) + "/api/"; }
 

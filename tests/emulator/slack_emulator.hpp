@@ -120,6 +120,8 @@ class SlackEmulator {
   void drop_next_response(const std::string& method);
   std::string issue_trigger_id();
   std::vector<nlohmann::json> messages(const std::string& channel) const;
+  /// Files created through files.getUploadURLExternal, with their bytes and where they were shared.
+  std::vector<UploadedFile> files() const;
   /// Runs `fn` on the workspace under the emulator's lock (fixtures, special assertions).
   void with_workspace(const std::function<void(WorkspaceModel&)>& fn);
 

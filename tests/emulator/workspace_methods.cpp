@@ -2,46 +2,17 @@
 #include <algorithm>
 
 #include "tests/emulator/block_kit_check.hpp"
+#include "tests/emulator/workspace_answers.hpp"
 #include "tests/emulator/workspace_model.hpp"
 
 namespace desk::emulator {
 namespace {
 
 using Json = nlohmann::json;
-
-ApiResponse ok(Json body = Json::object()) {
-  body["ok"] = true;
-  return ApiResponse{200, std::move(body), std::nullopt};
-}
-
-ApiResponse fail(const std::string& error, Json extra = Json::object()) {
-  extra["ok"] = false;
-  extra["error"] = error;
-  return ApiResponse{200, std::move(extra), std::nullopt};
-}
+using namespace answers;
 
 ApiResponse invalid_blocks(const std::string& message) {
   return fail("invalid_blocks", Json{{"response_metadata", {{"messages", Json::array({message})}}}});
-}
-
-std::string arg(const Json& args, const char* key) {
-  auto it = args.find(key);
-  if (it == args.end()) return {};
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_number() || it->is_boolean()) return it->dump();
-  return {};
-}
-
-bool flag(const Json& args, const char* key) {
-  auto v = arg(args, key);
-  return v == "true" || v == "1";
-}
-
-int int_arg(const Json& args, const char* key, int fallback) {
-  auto v = arg(args, key);
-  try {
-    return v.empty() ? fallback : std::stoi(v);
-  } catch (const std::exception&) { return fallback; }
 }
 
 // Slack message text limit on updates; posts truncate far later, updates refuse.

@@ -1,5 +1,7 @@
 #include "tests/emulator/workspace_model.hpp"
 
+#include "tests/emulator/workspace_answers.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -8,22 +10,12 @@ namespace desk::emulator {
 namespace {
 
 using Json = nlohmann::json;
+using namespace answers;
 
 // Slack reads JSON bodies only on write methods; read methods take form or query arguments.
 const std::set<std::string> kJsonMethods = {"chat.postMessage",  "chat.update",  "chat.postEphemeral",
                                             "views.open",        "views.update", "usergroups.users.update",
                                             "conversations.join"};
-
-ApiResponse ok(Json body = Json::object()) {
-  body["ok"] = true;
-  return ApiResponse{200, std::move(body), std::nullopt};
-}
-
-ApiResponse fail(const std::string& error, Json extra = Json::object()) {
-  extra["ok"] = false;
-  extra["error"] = error;
-  return ApiResponse{200, std::move(extra), std::nullopt};
-}
 
 int from_hex(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -243,6 +235,8 @@ ApiResponse WorkspaceModel::dispatch(const std::string& method, const Json& args
   if (method == "conversations.open") return conversations_open(args);
   if (method == "conversations.history") return conversations_history(args);
   if (method == "conversations.replies") return conversations_replies(args);
+  if (method == "files.getUploadURLExternal") return files_upload_url(args);
+  if (method == "files.completeUploadExternal") return files_complete_upload(args);
   return fail("unknown_method");
 }
 

@@ -49,6 +49,15 @@ struct Channel {
   bool is_private = false, is_archived = false, is_member = true;
 };
 
+/// A file as files.getUploadURLExternal created it, and what became of it.
+struct UploadedFile {
+  std::string id, name, alt_text, title;
+  std::size_t declared_length = 0;
+  std::string bytes;  ///< as POSTed to its upload URL
+  bool uploaded = false, completed = false;
+  std::vector<std::string> shared_in;  ///< channels its completeUploadExternal shared it in
+};
+
 struct WorkspaceOptions {
   std::string bot_token = "xoxb-1111-2222-emulatorbottoken";
   std::string app_token = "xapp-1-A0EMU-3333-emulatorapptoken";
@@ -64,6 +73,13 @@ class WorkspaceModel {
 
   /// Builds the wss:// URL handed out by apps.connections.open for a ticket.
   std::function<std::string(const std::string& ticket)> socket_url;
+  /// Builds the upload URL files.getUploadURLExternal hands out for a file id.
+  std::function<std::string(const std::string& file_id)> upload_url;
+  /// A POST of a file's bytes to its upload URL: 200 once per file, when the length is the one
+  /// declared; 404 for an unknown id, 400 otherwise. Recorded as a call of method "upload".
+  ApiResponse receive_upload(const std::string& file_id, const std::string& bytes, SteadyClock::time_point now);
+  /// The files created so far, oldest first.
+  std::vector<UploadedFile> files() const;
   /// True once for each ticket issued by apps.connections.open (single use).
   bool redeem_ticket(const std::string& ticket);
 
@@ -106,6 +122,8 @@ class WorkspaceModel {
   ApiResponse conversations_history(const Json& args);
   ApiResponse conversations_replies(const Json& args);
   ApiResponse conversations_open(const Json& args);
+  ApiResponse files_upload_url(const Json& args);
+  ApiResponse files_complete_upload(const Json& args);
   /// One page of `messages` (in the order given) within oldest/latest, from the cursor on.
   ApiResponse message_page(const std::vector<const Json*>& messages, const Json& args);
   ApiResponse open_connection();
@@ -124,6 +142,7 @@ class WorkspaceModel {
   std::set<std::string> used_triggers_;
   std::map<std::string, Json> views_;
   std::set<std::string> tickets_;
+  std::vector<UploadedFile> files_;
   std::size_t tickets_issued_ = 0;
   std::uint64_t counter_ = 0;
   std::int64_t last_ts_us_ = 0;  // the last message ts handed out, in microseconds

@@ -153,19 +153,70 @@ json FakeSlackApi::default_answer(const ApiCall& call) {
   if (m == "conversations.open") return {{"ok", true}, {"channel", {{"id", "D" + arg(a, "users")}}}};
   if (m == "conversations.list") return {{"ok", true}, {"channels", json::array()}};
   if (m == "usergroups.list") return usergroups_answer(a);
+  if (m == "files.getUploadURLExternal") return upload_ticket_answer(a);
+  if (m == "files.completeUploadExternal") return complete_upload_answer(a);
   if (m == "usergroups.users.update") {
     if (auto answer = update_usergroup(a)) return *answer;
   }
   return {{"ok", true}};
 }
 
+std::optional<std::string> FakeSlackApi::take_transport_failure(const std::string& method) {
+  auto lost = transport_failures_.find(method);
+  if (lost == transport_failures_.end() || lost->second.empty()) return std::nullopt;
+  std::string what = std::move(lost->second.front());
+  lost->second.pop_front();
+  return what;
+}
+
+std::string FakeSlackApi::uploaded_bytes(const std::string& id) const {
+  const auto it = files_.find(id);
+  return it == files_.end() ? std::string() : it->second.bytes;
+}
+
+SlackApi::Task<void> FakeSlackApi::upload_file_bytes(std::string upload_url, std::string bytes) {
+  calls_.push_back(RecordedCall{"upload", {{"url", upload_url}, {"length", bytes.size()}}, false});
+  if (auto what = take_transport_failure("upload")) throw SlackTransportError("file upload", *what);
+  const auto slash = upload_url.rfind('/');
+  const auto it = files_.find(slash == std::string::npos ? std::string() : upload_url.substr(slash + 1));
+  if (it == files_.end()) throw SlackTransportError("file upload", "HTTP 404");
+  it->second.bytes = std::move(bytes);
+  it->second.uploaded = true;
+  co_return;
+}
+
+json FakeSlackApi::upload_ticket_answer(const json& args) {
+  const std::string id = "F" + std::to_string(next_ts_++);
+  files_[id] = FakeFile{arg(args, "filename"), {}, false};
+  return {{"ok", true}, {"upload_url", "https://files.fake.invalid/upload/v1/" + id}, {"file_id", id}};
+}
+
+json FakeSlackApi::complete_upload_answer(const json& args) {
+  // The call's arguments before encoding: `files` is the array the form carries as JSON text.
+  const json files = args.contains("files") && args["files"].is_array() ? args["files"] : json();
+  if (!files.is_array() || files.empty()) return {{"ok", false}, {"error", "invalid_arguments"}};
+  json shared = json::array();
+  for (const auto& f : files) {
+    const auto it = files_.find(f.is_object() ? f.value("id", "") : "");
+    if (it == files_.end() || !it->second.uploaded) return {{"ok", false}, {"error", "file_not_found"}};
+    shared.push_back({{"id", it->first}, {"name", it->second.name}, {"title", f.value("title", it->second.name)}});
+  }
+  if (const auto channel = arg(args, "channel_id"); !channel.empty()) {
+    json message{{"type", "message"},
+                 {"ts", std::to_string(next_ts_++) + ".000300"},
+                 {"text", arg(args, "initial_comment")},
+                 {"user", "U0BOT"},
+                 {"files", shared},
+                 {"upload", true}};
+    if (const auto thread = arg(args, "thread_ts"); !thread.empty()) message["thread_ts"] = thread;
+    posted_[channel].push_back(message);
+  }
+  return {{"ok", true}, {"files", shared}};
+}
+
 SlackApi::Task<json> FakeSlackApi::invoke(ApiCall call) {
   calls_.push_back(RecordedCall{call.method, call.args, !call.app_token.empty()});
-  if (auto lost = transport_failures_.find(call.method); lost != transport_failures_.end() && !lost->second.empty()) {
-    const std::string what = std::move(lost->second.front());
-    lost->second.pop_front();
-    throw SlackTransportError(call.method, what);
-  }
+  if (auto what = take_transport_failure(call.method)) throw SlackTransportError(call.method, *what);
   json answer;
   auto queued = canned_.find(call.method);
   if (queued != canned_.end() && !queued->second.empty()) {

@@ -37,6 +37,11 @@ class FakeSlackApi final : public JsonSlackApi {
   /// The calls of one method, in order.
   std::vector<RecordedCall> calls_to(const std::string& method) const;
   void clear_calls() { calls_.clear(); }
+  /// The bytes uploaded for file `id` (empty when none were).
+  std::string uploaded_bytes(const std::string& id) const;
+
+  /// Recorded as a call of method "upload" with args {url, length}; fail_transport("upload") applies.
+  Task<void> upload_file_bytes(std::string upload_url, std::string bytes) override;
 
  protected:
   Task<nlohmann::json> invoke(ApiCall call) override;
@@ -48,6 +53,11 @@ class FakeSlackApi final : public JsonSlackApi {
   nlohmann::json usergroups_answer(const nlohmann::json& args) const;
   /// usergroups.users.update on a group added with add_usergroup; nullopt for an unknown id.
   std::optional<nlohmann::json> update_usergroup(const nlohmann::json& args);
+  nlohmann::json upload_ticket_answer(const nlohmann::json& args);
+  /// files.completeUploadExternal: each file must have its bytes; shared as a message in the channel.
+  nlohmann::json complete_upload_answer(const nlohmann::json& args);
+  /// Takes the transport failure queued for `method`, if any (thrown by the caller).
+  std::optional<std::string> take_transport_failure(const std::string& method);
 
   std::vector<RecordedCall> calls_;
   std::map<std::string, std::deque<nlohmann::json>> canned_;
@@ -55,6 +65,12 @@ class FakeSlackApi final : public JsonSlackApi {
   std::vector<UserGroup> usergroups_;  ///< the fake workspace's groups, in the order added
   // Posts remembered per channel so conversations.history can find them by metadata.
   std::map<std::string, std::vector<nlohmann::json>> posted_;
+  struct FakeFile {
+    std::string name;
+    std::string bytes;
+    bool uploaded = false;
+  };
+  std::map<std::string, FakeFile> files_;  ///< by file id, from files.getUploadURLExternal on
   long long next_ts_ = 1700000000;
   int next_view_ = 1;
 };

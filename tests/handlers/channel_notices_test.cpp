@@ -150,5 +150,40 @@ TEST(ChannelNotice, AMalformedPayloadIsNoNotice) {
   EXPECT_TRUE(n->mentions.empty());
 }
 
+TEST(ChannelNoticeImage, TravelsInThePayloadAndADamagedOneIsLeftOutWhileTheNoticeStands) {
+  ChannelNotice n;
+  n.notice = "digest";
+  n.title = "Weekly digest, 2026-W48";
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string("\0\xff\x10 bytes", 9);
+  n.image = NoticeImage{png, "Run chart", "run-chart-2026-W48.png"};
+  const json payload = to_json(n);
+  const auto back = channel_notice_from(payload);
+  ASSERT_TRUE(back && back->image);
+  EXPECT_EQ(back->image->png, png);
+  EXPECT_EQ(back->image->alt, "Run chart");
+  EXPECT_EQ(back->image->name, "run-chart-2026-W48.png");
+
+  const auto damaged = [&](const char* key, const json& value) {
+    json p = payload;
+    p["image"][key] = value;
+    const auto notice = channel_notice_from(p);
+    EXPECT_TRUE(notice) << key << ": the notice stands";
+    return notice && notice->image.has_value();
+  };
+  EXPECT_FALSE(damaged("png_base64", "not base64!"));
+  EXPECT_FALSE(damaged("png_base64", "R0lGODlh"));  // base64 of a GIF's header: not a PNG
+  EXPECT_FALSE(damaged("png_base64", 42));
+  EXPECT_FALSE(damaged("name", "../../etc/passwd.png"));
+  EXPECT_FALSE(damaged("name", "chart.svg"));
+  EXPECT_FALSE(damaged("name", ".png"));
+  EXPECT_TRUE(damaged("alt", 7)) << "a wrong alt text is only left empty";
+  json hostile = payload;
+  hostile["notice"] = 3;
+  hostile["policy_digest"] = json::array();
+  const auto tolerated = channel_notice_from(hostile);
+  ASSERT_TRUE(tolerated) << "fields of the wrong type are read as empty, never thrown on";
+  EXPECT_EQ(tolerated->notice, "");
+}
+
 }  // namespace channel_notices_test
 }  // namespace desk::handlers

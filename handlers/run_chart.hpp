@@ -1,7 +1,7 @@
 #pragma once
 /// The run chart of the playbook: the weekly mean time to respond, one point per ISO week with its
-/// figure, against the target line (the triage SLA, 5 minutes by default). Written as SVG by the desk
-/// itself, so `report --chart` needs nothing else; PNG is rendered from it by the command line.
+/// figure, against the target line (the triage SLA, 5 minutes by default). Written as SVG here and as
+/// PNG in run_chart_png.hpp, both by the desk itself from one layout (run_chart_layout.hpp).
 #include <string>
 
 #include "core/report.hpp"

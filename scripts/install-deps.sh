@@ -2,10 +2,9 @@
 # Installs the Debian packages Escalation Desk needs to build, test and run.
 # Idempotent and quick when everything is already there: apt is only touched for what is missing.
 # --tests also installs what only the tests need: Debian's headless Chromium, dpkg-dev and lintian
-# for the package test, rsvg-convert for the PNG run chart, promtool (taken out of Debian's prometheus
-# package into ./.tools) for /metrics, and, with the machine's npm, the npm packages pinned in
-# tests/browser/package-lock.json (playwright-core) and tests/mcp/package-lock.json (the MCP SDK and
-# conformance suite).
+# for the package test, promtool (taken out of Debian's prometheus package into ./.tools) for
+# /metrics, and, with the machine's npm, the npm packages pinned in tests/browser/package-lock.json
+# (playwright-core) and tests/mcp/package-lock.json (the MCP SDK and conformance suite).
 # --fuzz installs only what the fuzz targets need on top (scripts/fuzz.sh): Debian's clang and its
 # runtime libraries (libFuzzer, ASan, UBSan).
 set -euo pipefail
@@ -25,6 +24,7 @@ packages=(
   libsqlitecpp-dev libsqlite3-dev
   libyaml-cpp-dev
   libre2-dev
+  zlib1g-dev                  # deflate and CRC-32 for the run chart's PNG
   libhowardhinnant-date-dev
   libgtest-dev libgmock-dev
   libbenchmark-dev
@@ -33,7 +33,6 @@ if $for_tests; then
   packages+=(chromium-headless-shell)  # the browser tests of the console (tests/browser)
   packages+=(dpkg-dev lintian)         # the package test: dpkg-shlibdeps for Depends, lintian (tests/package)
   packages+=(faketime)                 # libfaketime: the end-to-end digest test runs the desk at chosen dates
-  packages+=(librsvg2-bin)             # rsvg-convert: report --chart FILE.png renders the SVG run chart
 fi
 if $for_fuzz; then
   packages+=(clang libclang-rt-dev)    # libFuzzer and clang's sanitizer runtimes (tests/fuzz)

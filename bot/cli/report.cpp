@@ -1,7 +1,5 @@
-// `escalation-desk report`: the weekly figures (core/report.hpp) from the store, as text, JSON or CSV.
-#include <spawn.h>
-#include <sys/wait.h>
-
+// `escalation-desk report`: the weekly figures (core/report.hpp) from the store, as text, JSON or CSV,
+// and the run chart as SVG or PNG (both drawn by the desk itself).
 #include <filesystem>
 #include <fstream>
 #include <ostream>
@@ -10,10 +8,9 @@
 #include "bot/cli/command.hpp"
 #include "bot/config/config_loader.hpp"
 #include "handlers/run_chart.hpp"
+#include "handlers/run_chart_png.hpp"
 #include "handlers/weekly_report.hpp"
 #include "storage/sqlite_store.hpp"
-
-extern "C" char** environ;  // what the renderer inherits
 
 namespace desk::bot::cli {
 namespace {
@@ -34,29 +31,9 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
   if (!file) throw UsageError("cannot write " + path.string());
 }
 
-/// Renders `svg` to the PNG `path` with rsvg-convert (Debian: librsvg2-bin), run without a shell.
-void write_png(const std::filesystem::path& path, const std::string& svg) {
-  const std::filesystem::path source = path.string() + ".svg.tmp";
-  write_file(source, svg);
-  std::string program = "rsvg-convert", out = path.string(), in = source.string();
-  std::string flag = "-o";
-  char* argv[] = {program.data(), flag.data(), out.data(), in.data(), nullptr};
-  pid_t pid = 0;
-  int status = 0;
-  const int spawned = ::posix_spawnp(&pid, program.c_str(), nullptr, nullptr, argv, environ);
-  if (spawned == 0) ::waitpid(pid, &status, 0);
-  std::filesystem::remove(source);
-  if (spawned != 0)
-    throw UsageError("a PNG chart needs rsvg-convert (Debian package librsvg2-bin); or write the chart as .svg");
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw UsageError("rsvg-convert could not render " + out);
-}
-
 void write_chart(const std::string& chart, const core::WeeklyReport& figures, core::Seconds target) {
-  const std::string svg = handlers::run_chart_svg(figures, target);
-  if (ends_with(chart, ".png"))
-    write_png(chart, svg);
-  else
-    write_file(chart, svg);
+  write_file(chart, ends_with(chart, ".png") ? handlers::run_chart_png(figures, target)
+                                             : handlers::run_chart_svg(figures, target));
 }
 
 int report(const ReportOptions& o, std::ostream& out) {

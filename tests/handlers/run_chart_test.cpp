@@ -1,5 +1,5 @@
 // The run chart against a golden file: the same figures always draw the same SVG. To accept a
-// deliberate change, run with DESK_UPDATE_GOLDEN=1 and review the new file (rsvg-convert renders it).
+// deliberate change, run with DESK_UPDATE_GOLDEN=1 and review the new file (any browser shows it).
 #include "handlers/run_chart.hpp"
 
 #include <gtest/gtest.h>
@@ -9,29 +9,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/run_chart_weeks.hpp"
+
 namespace desk::handlers {
 namespace {
 
 using namespace std::chrono_literals;
-
-core::WeeklyReport chart_figures() {
-  // Eight weeks falling from 11 to 4 minutes, like the playbook's chart, with one week of no response.
-  const double minutes[] = {11.0, 9.5, 8.3, -1, 6.0, 5.5, 4.8, 4.0};
-  core::WeeklyReport report;
-  core::TimePoint monday{std::chrono::sys_days{std::chrono::year{2026} / 10 / 12}};
-  for (double m : minutes) {
-    core::WeekFigures w;
-    w.starts = monday;
-    w.week = core::iso_week_name(monday);
-    if (m >= 0) {
-      w.respond.count = 3;
-      w.respond.mean = core::Seconds{static_cast<long>(m * 60)};
-    }
-    report.weeks.push_back(w);
-    monday += std::chrono::days{7};
-  }
-  return report;
-}
 
 std::string read(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
@@ -41,14 +24,14 @@ std::string read(const std::string& path) {
 }
 
 TEST(RunChart, DrawsTheWeeklyMeanAgainstTheTargetAsTheGoldenFile) {
-  const std::string svg = run_chart_svg(chart_figures(), 5min);
+  const std::string svg = run_chart_svg(testing::playbook_weeks(), 5min);
   const std::string golden = std::string(DESK_SOURCE_DIR) + "/tests/handlers/golden/run_chart.svg";
   if (std::getenv("DESK_UPDATE_GOLDEN")) std::ofstream(golden, std::ios::binary) << svg;
   EXPECT_EQ(svg, read(golden)) << "the chart changed: review it and update the golden file";
 }
 
 TEST(RunChart, ShowsEveryFigureTheTargetAndBreaksTheLineAtAnEmptyWeek) {
-  const std::string svg = run_chart_svg(chart_figures(), 5min);
+  const std::string svg = run_chart_svg(testing::playbook_weeks(), 5min);
   for (const char* figure : {">11.0<", ">9.5<", ">8.3<", ">6.0<", ">5.5<", ">4.8<", ">4.0<"})
     EXPECT_NE(svg.find(figure), std::string::npos) << figure;
   EXPECT_NE(svg.find("target 5 min"), std::string::npos);
@@ -62,7 +45,7 @@ TEST(RunChart, ShowsEveryFigureTheTargetAndBreaksTheLineAtAnEmptyWeek) {
   EXPECT_EQ(points, 7u) << "no point for the week without a response";
 
   core::WeeklyReport empty;
-  empty.weeks.push_back(chart_figures().weeks[3]);
+  empty.weeks.push_back(testing::playbook_weeks().weeks[3]);
   const std::string none = run_chart_svg(empty, 5min);
   EXPECT_EQ(none.find("<path"), std::string::npos);
   EXPECT_NE(none.find("target 5 min"), std::string::npos) << "the axis still shows the target";

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/text_scan.hpp"
+#include "handlers/run_chart_png.hpp"
 #include "handlers/weekly_report.hpp"
 
 namespace desk::handlers {
@@ -105,6 +106,13 @@ ChannelNotice digest_notice(const core::WeeklyReport& report, const std::vector<
     n.lines.push_back(
         "No fire drill has run this quarter: `/drill pricing_claim` starts one (the playbook asks "
         "for one at least every quarter).");
+  // The chart ends with the week told about: the current one has only begun.
+  core::WeeklyReport finished = report;
+  finished.weeks.pop_back();
+  n.image = NoticeImage{run_chart_png(finished, triage_target),
+                        "Run chart: weekly mean time to respond over the " + std::to_string(finished.weeks.size()) +
+                            " weeks to " + w.week + ", against the " + minutes(triage_target) + " target",
+                        "run-chart-" + w.week + ".png"};
   return n;
 }
 

@@ -348,7 +348,7 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::channel_notice(const storage::Ou
   const json body = within_limits(row, channel_notice_body(*notice, set ? &set->rota() : nullptr, row.id));
   std::optional<HistoryMessage> found;
   // The row's id is in the metadata: after a crash the notice is found in the channel, not repeated.
-  if (in_doubt) found = co_await look_up(row, channel_id_, {}, body.value("metadata", json::object()));
+  if (in_doubt) found = co_await look_up(row, channel_id_, std::string(), body.value("metadata", json::object()));
   std::string channel = channel_id_, ts;
   if (found) {
     ts = found->ts;

@@ -211,9 +211,14 @@ SlackApi::Task<void> WebApiClient::upload_file_bytes(std::string upload_url, std
   // Slack's upload URLs are https; anything else is not sent (and no token ever goes there).
   if (!url || url->scheme != "https") throw SlackApiError("files.getUploadURLExternal", "invalid_upload_url");
   HttpsClient client(impl_->executor, *url, impl_->tls, impl_->config.timeouts, 0);
+  // Named, not braced inside the co_await: GCC 12 frees such a temporary twice.
+  HttpRequest request;
+  request.target = url->target;
+  request.content_type = "application/octet-stream";
+  request.body = std::move(bytes);
   HttpResponse response;
   try {
-    response = co_await client.post(HttpRequest{url->target, "application/octet-stream", std::move(bytes), {}});
+    response = co_await client.post(std::move(request));
   } catch (const HttpTransportError& e) { throw SlackTransportError(kStep, e.what()); }
   if (response.status != 200) throw SlackTransportError(kStep, "HTTP " + std::to_string(response.status));
 }

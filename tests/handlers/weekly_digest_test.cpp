@@ -8,6 +8,8 @@
 #include <string>
 
 #include "handlers/desk_actions.hpp"
+#include "handlers/run_chart_png.hpp"
+#include "handlers/weekly_report.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/support/open_as_intake.hpp"
 #include "tests/support/test_policy.hpp"
@@ -108,6 +110,16 @@ TEST_F(WeeklyDigestTest, TellsLastWeekOnceWithItsFiguresRulesAndWhatToAutomate) 
   EXPECT_NE(all.find("Rules that never fired in 8 weeks: "), std::string::npos) << all;
   EXPECT_NE(all.find("• " + id + ": Block prices in paid_ads"), std::string::npos) << all;
   EXPECT_NE(all.find("No fire drill has run this quarter"), std::string::npos) << all;
+  // The run chart of the weeks up to the one told about (this week has only begun), as the report draws it.
+  ASSERT_TRUE(d.image);
+  EXPECT_EQ(d.image->name, "run-chart-2026-W48.png");
+  EXPECT_NE(d.image->alt.find("mean time to respond over the 7 weeks to 2026-W48, against the 5.0 min target"),
+            std::string::npos)
+      << d.image->alt;
+  auto finished = read_weekly_report(*store_, policy_->policy(), day(2026, 11, 30) + 9h, 8);
+  finished.weeks.pop_back();
+  EXPECT_EQ(finished.weeks.back().week, "2026-W48");
+  EXPECT_EQ(d.image->png, run_chart_png(finished, policy_->policy().sla.triage));
 
   // The next week has its own digest, at its own handoff.
   EXPECT_TRUE(post(day(2026, 12, 7) + 9h));

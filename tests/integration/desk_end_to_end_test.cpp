@@ -15,6 +15,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "core/base64.hpp"
 #include "storage/digest.hpp"
 #include "tests/emulator/teams_webhook.hpp"
 #include "tests/integration/desk_process.hpp"
@@ -1094,6 +1095,122 @@ TEST(DeskEndToEnd, ADecisionTakenInSlackIsAnnouncedInTeamsToo) {
   EXPECT_EQ(shown.find("<@"), std::string::npos) << "no Slack syntax in Teams: " << shown;
   EXPECT_EQ(opened(), 1u) << "the post's update after the decision is not a second Teams card";
   for (const auto& p : webhook.posts()) EXPECT_TRUE(p.problem.empty()) << p.problem;
+}
+
+/// libfaketime (Debian package faketime): the desk runs at a chosen date, its clock ticking from there.
+constexpr const char* kFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+
+/// The environment that starts the desk's clock at `t` (UTC); the desk is otherwise the shipped binary.
+std::map<std::string, std::string> clock_at(std::chrono::system_clock::time_point t) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "@%Y-%m-%d %H:%M:%S", &utc);
+  // Timers keep the real monotonic clock; a sanitized build lets the preload come first.
+  return {{"LD_PRELOAD", kFaketime},
+          {"FAKETIME", text},
+          {"FAKETIME_DONT_FAKE_MONOTONIC", "1"},
+          {"ASAN_OPTIONS", "verify_asan_link_order=0"}};
+}
+
+/// The digests among the channel's notices.
+std::vector<json> digests_in(const emu::SlackEmulator& emulator) {
+  std::vector<json> out;
+  for (const auto& m : channel_notices(emulator))
+    if (m.value("text", "").find("Weekly digest") != std::string::npos) out.push_back(m);
+  return out;
+}
+
+/// Width and height from a PNG's IHDR; {0, 0} when `png` is not one.
+std::pair<std::uint32_t, std::uint32_t> png_size(const std::string& png) {
+  if (png.size() < 24 || png.compare(0, 8, std::string("\x89PNG\r\n\x1a\n", 8)) != 0 || png.compare(12, 4, "IHDR") != 0)
+    return {0, 0};
+  const auto be32 = [&](std::size_t at) {
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(png[at + i]);
+    return v;
+  };
+  return {be32(16), be32(20)};
+}
+
+TEST(DeskEndToEnd, TheWeeklyDigestIsPostedWithItsRunChartOncePerWeekAcrossRestarts) {
+  ASSERT_TRUE(std::filesystem::exists(kFaketime)) << "scripts/install-deps.sh --tests installs faketime";
+  TempDir dir("e2e-digest");
+  emu::SlackEmulator emulator(pki());
+  add_example_people(emulator);
+  emu::TeamsWebhook webhook(pki());
+  const auto config = write_config(dir.path(), {{"weekly_digest: at_handoff", "weekly_digest: monday 09:00"}});
+  using std::chrono::days;
+  const auto today = std::chrono::floor<days>(std::chrono::system_clock::now());
+  const auto monday = today - days{(std::chrono::weekday{today}.iso_encoding() - 1)};
+  auto life = [&](std::chrono::system_clock::time_point at) {
+    auto env = clock_at(at);
+    env["TEAMS_WEBHOOK_URL"] = webhook.url();
+    return std::make_unique<RunningDesk>(emulator, config, emulator.hellos_sent(), env);
+  };
+
+  // Last week: the desk's first work.
+  auto first = life(monday - days{5} + 10h);
+  ASSERT_TRUE(first->up) << first->process->output_so_far();
+  const auto paid = submit(first->port, "Our new ad copy, ready to go live.", "paid_ads");
+  ASSERT_EQ(paid.status, 201) << paid.body.dump();
+  ASSERT_TRUE(wait_for([&] { return !posts_of(emulator, paid.body["escalation"]["id"]).empty(); }))
+      << first->process->output_so_far();
+  EXPECT_TRUE(digests_in(emulator).empty()) << "a new desk has no last week to tell";
+  first->process->signal(SIGTERM);
+  ASSERT_EQ(first->process->wait(20s).exit_code, 0);
+
+  // This Monday after 09:00: last week's digest, its text, then its chart shared in the channel.
+  auto second = life(monday + 10h);
+  ASSERT_TRUE(second->up) << second->process->output_so_far();
+  ASSERT_TRUE(wait_for([&] { return emulator.files().size() == 1 && emulator.files()[0].completed; }, 20s))
+      << second->process->output_so_far();
+  ASSERT_EQ(digests_in(emulator).size(), 1u);
+  const std::string text = digests_in(emulator).front().dump();
+  EXPECT_NE(text.find("1 escalations opened"), std::string::npos) << text;
+  const auto chart = emulator.files()[0];
+  EXPECT_EQ(chart.shared_in, std::vector<std::string>{"C0DESK"});
+  EXPECT_TRUE(chart.name.starts_with("run-chart-") && chart.name.ends_with(".png")) << chart.name;
+  EXPECT_EQ(png_size(chart.bytes), (std::pair<std::uint32_t, std::uint32_t>{760, 380}));
+  EXPECT_NE(chart.title.find("mean time to respond"), std::string::npos) << chart.title;
+  for (const auto& call : emulator.calls())
+    if (call.method == "upload") EXPECT_EQ(call.auth, "none") << "no token goes to an upload URL";
+  const auto channel = emulator.messages("C0DESK");
+  EXPECT_TRUE(std::any_of(channel.begin(), channel.end(), [](const json& m) { return m.contains("files"); }))
+      << "the chart is a message in the channel";
+  // Teams shows the same chart in the digest's card.
+  std::string teams_chart;
+  ASSERT_TRUE(wait_for([&] {
+    for (const auto& c : webhook.cards())
+      if (c["body"][0].value("text", "").starts_with("Weekly digest"))
+        for (const auto& block : c["body"])
+          if (block.value("type", "") == "Image") teams_chart = block.value("url", "");
+    return !teams_chart.empty();
+  })) << second->process->output_so_far();
+  EXPECT_EQ(teams_chart, "data:image/png;base64," + core::base64_encode(chart.bytes));
+  second->process->signal(SIGKILL);
+  second->process->wait(5s);
+
+  // Later the same week, after kill -9: nothing is told again.
+  auto third = life(monday + days{1} + 10h);
+  ASSERT_TRUE(third->up) << third->process->output_so_far();
+  std::this_thread::sleep_for(1s);  // room for a wrong repeat to show up before counting
+  EXPECT_EQ(digests_in(emulator).size(), 1u) << third->process->output_so_far();
+  EXPECT_EQ(emulator.files().size(), 1u);
+  third->process->signal(SIGTERM);
+  ASSERT_EQ(third->process->wait(20s).exit_code, 0);
+
+  // Next Monday: this week's digest, with its own chart.
+  auto fourth = life(monday + days{7} + 10h);
+  ASSERT_TRUE(fourth->up) << fourth->process->output_so_far();
+  ASSERT_TRUE(wait_for([&] { return emulator.files().size() == 2 && emulator.files()[1].completed; }, 20s))
+      << fourth->process->output_so_far();
+  EXPECT_EQ(digests_in(emulator).size(), 2u);
+  EXPECT_NE(emulator.files()[1].name, chart.name);
+  expect_no_secrets(fourth->process->output_so_far(), emu::WorkspaceOptions{});
+  fourth->process->signal(SIGTERM);
+  EXPECT_EQ(fourth->process->wait(20s).exit_code, 0);
 }
 
 }  // namespace

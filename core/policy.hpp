@@ -22,6 +22,17 @@ struct Person {
   std::string name;        ///< display name
   std::string slack_user;  ///< Slack user id (U…/W…), may be empty until known
   std::string email;
+  std::string teams_user;  ///< Microsoft Entra object id (the aadObjectId Teams sends), lower case; may be empty
+};
+
+/// The interactive Teams bot (Bot Framework); off while `app_id` is empty.
+struct TeamsBotSettings {
+  std::string app_id;                     ///< the bot's Microsoft App ID (a GUID, lower case)
+  std::string tenant_id;                  ///< the Microsoft Entra tenant the bot is registered in (a GUID, lower case)
+  std::string service_url;                ///< the Bot Connector's base URL (https, ending in '/')
+  std::string channel;                    ///< the desk channel's conversation id, "19:…@thread.tacv2"
+  std::string listen = "127.0.0.1:3978";  ///< where POST /api/messages is served (TLS ends at a proxy)
+  bool enabled() const { return !app_id.empty(); }
 };
 
 /// A weekly rotation: the watch passes to the next member every `handoff_day` at `handoff_time`
@@ -131,6 +142,7 @@ struct Policy {
   SlaPolicy sla;
   DeskSettings desk;
   IntakeQuotas limits;
+  TeamsBotSettings teams;
   std::string source_text;    ///< the config file as read: the snapshot kept with each escalation
   std::string source_digest;  ///< SHA-256 hex of source_text (set by the loader)
 };

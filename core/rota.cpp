@@ -3,6 +3,7 @@
 #include <date/tz.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <set>
 
@@ -205,6 +206,18 @@ const Person* Rota::person_by_slack_user(std::string_view slack_user) const {
   if (slack_user.empty()) return nullptr;  // people not yet linked to Slack must never match
   for (const auto& [id, p] : people_)
     if (p.slack_user == slack_user) return &p;
+  return nullptr;
+}
+
+const Person* Rota::person_by_teams_user(std::string_view teams_user) const {
+  if (teams_user.empty()) return nullptr;  // people not linked to Teams must never match
+  const auto same = [&](const std::string& id) {
+    return id.size() == teams_user.size() && std::equal(id.begin(), id.end(), teams_user.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+           });
+  };
+  for (const auto& [id, p] : people_)
+    if (same(p.teams_user)) return &p;
   return nullptr;
 }
 

@@ -89,6 +89,8 @@ class Rota {
   const Person* person(std::string_view id) const;
   /// Person whose Slack user id is `slack_user`, if any.
   const Person* person_by_slack_user(std::string_view slack_user) const;
+  /// Person whose Teams user (Entra object id) is `teams_user`, compared without regard to case.
+  const Person* person_by_teams_user(std::string_view teams_user) const;
 
  private:
   /// A role resolved once in the constructor, so holder() only does arithmetic and two zone look-ups.

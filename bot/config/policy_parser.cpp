@@ -15,12 +15,13 @@ namespace desk::bot::config_parsing {
 core::Policy PolicyParser::parse(const YAML::Node& root) {
   if (root.IsNull())
     throw ConfigError(r_.file(), 1, 1, "the config file is empty", "start from deploy/desk.example.yaml");
-  r_.check_keys(root, {"desk", "sla", "limits", "people", "roles", "workflows", "lexicon", "personal_data"},
+  r_.check_keys(root, {"desk", "sla", "limits", "people", "roles", "workflows", "lexicon", "personal_data", "teams"},
                 "the config");
   core::Policy p;
   if (root["desk"]) parse_desk(root["desk"], p.desk);
   if (root["sla"]) parse_sla(root["sla"], p.sla);
   if (root["limits"]) parse_limits(root["limits"], p.limits);
+  if (root["teams"]) parse_teams(root["teams"], p.teams);
   for (const char* key : {"people", "roles", "workflows"})
     if (!root[key]) r_.fail(root, std::string("the config has no '") + key + "' section");
   parse_people(root["people"], p);

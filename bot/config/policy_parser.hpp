@@ -6,6 +6,7 @@
 ///   rota_sections.cpp       people: and roles: (rotations included)
 ///   trigger_sections.cpp    lexicon: and personal_data:
 ///   workflows_section.cpp   workflows:
+///   teams_section.cpp       teams: (the interactive Teams bot) and each person's teams: id
 /// Sections read later refer to names read earlier (roles name people, workflows name lexicon
 /// categories); the parser keeps where each name sits so a wrong reference is reported at its line.
 #include <map>
@@ -50,6 +51,10 @@ class PolicyParser {
   void parse_roles(const YAML::Node& n, core::Policy& p);
   core::Rotation parse_rotation(const YAML::Node& n, const std::string& role, const core::Policy& p);
   std::string person_ref(const YAML::Node& n, const std::string& what, const core::Policy& p);
+  // teams_section.cpp
+  void parse_teams(const YAML::Node& n, core::TeamsBotSettings& t);
+  /// A person's `teams:` id: an Entra object id (GUID), lower-cased, given to one person only.
+  std::string teams_user(const YAML::Node& n, const std::string& person);
   // trigger_sections.cpp
   void parse_lexicon(const YAML::Node& n, core::Policy& p);
   void parse_personal_data(const YAML::Node& n, core::Policy& p);
@@ -63,6 +68,7 @@ class PolicyParser {
   std::string base_dir_;
   Places places_;
   std::set<std::string> slack_ids_;
+  std::set<std::string> teams_ids_;
   std::map<std::string, YAML::Node> people_nodes_;
   std::vector<std::pair<YAML::Node, std::string>> route_nodes_;
   std::vector<std::pair<YAML::Node, std::string>> follows_nodes_;

@@ -44,7 +44,7 @@ void PolicyParser::parse_people(const YAML::Node& n, core::Policy& p) {
   for (const auto& kv : n) {
     const auto id = kv.first.as<std::string>();
     const auto& v = kv.second;
-    r_.check_keys(v, {"name", "slack", "email"}, "person '" + id + "'");
+    r_.check_keys(v, {"name", "slack", "email", "teams"}, "person '" + id + "'");
     core::Person person;
     person.id = id;
     person.name = v["name"] ? r_.string(v["name"], "name of person '" + id + "'") : id;
@@ -65,6 +65,7 @@ void PolicyParser::parse_people(const YAML::Node& n, core::Policy& p) {
       if (person.email.find('@') == std::string::npos)
         r_.fail(v["email"], "'" + person.email + "' is not an e-mail address");
     }
+    if (v["teams"]) person.teams_user = teams_user(v["teams"], id);
     p.people.emplace(id, std::move(person));
     people_nodes_[id] = kv.first;
   }

@@ -4,6 +4,7 @@
 
 #include "core/base64.hpp"
 #include "core/text_scan.hpp"
+#include "macros/macros.hpp"
 
 namespace desk::bot::teams {
 namespace {
@@ -78,10 +79,23 @@ void add_drill_notice(json& body, const core::Escalation& e) {
         line("FIRE DRILL: a simulated worst case. Act as you would for real; it is scored when decided.", "Warning"));
 }
 
+/// The rationale field, its error and a refusal, above the card's actions.
+void add_decision_controls(json& body, const DecisionControls& controls) {
+  if (!controls.notice.empty()) body.push_back(line(controls.notice, "Attention"));
+  body.push_back({{"type", "Input.Text"},
+                  {"id", "rationale"},
+                  {"label", "Rationale"},
+                  {"isMultiline", true},
+                  {"maxLength", macros::kMaxRationaleChars},
+                  {"placeholder", "Why: what you checked and what you decided"},
+                  {"value", controls.rationale}});
+  if (!controls.error.empty()) body.push_back(line(controls.error, "Attention"));
+}
+
 }  // namespace
 
 nlohmann::json opened_card(const core::Escalation& e, const AlertEvidence& evidence, const core::Rota* rota,
-                           core::TimePoint now) {
+                           core::TimePoint now, const std::optional<DecisionControls>& controls) {
   json body = json::array({heading(title_of(e))});
   add_drill_notice(body, e);
   std::string why;
@@ -102,8 +116,21 @@ nlohmann::json opened_card(const core::Escalation& e, const AlertEvidence& evide
     body.push_back(line("Its personal data was erased on request.", "Accent"));
   else if (!evidence.masked_excerpt.empty())
     body.push_back(verbatim("Draft", cut(evidence.masked_excerpt, kExcerptChars)));
-  body.push_back(line("Act on it where the desk takes decisions (Slack, the console).", nullptr));
-  return card(std::move(body), !evidence.erased && web_link(evidence.permalink) ? evidence.permalink : "");
+  const std::string link = !evidence.erased && web_link(evidence.permalink) ? evidence.permalink : "";
+  if (!controls) {
+    body.push_back(line("Act on it where the desk takes decisions (Slack, the console).", nullptr));
+    return card(std::move(body), link);
+  }
+  add_decision_controls(body, *controls);
+  json c = card(std::move(body), link);
+  json actions = json::array();
+  const json data = {{"escalation_id", e.id}, {"generation", controls->generation}};
+  for (const auto& [verb, title] : {std::pair{kAcceptVerb, "Accept"}, std::pair{kRejectVerb, "Reject"},
+                                    std::pair{kEscalateLegalVerb, "Escalate to legal"}})
+    actions.push_back({{"type", "Action.Execute"}, {"verb", verb}, {"title", title}, {"data", data}});
+  for (auto& a : c.value("actions", json::array())) actions.push_back(a);
+  c["actions"] = std::move(actions);
+  return c;
 }
 
 nlohmann::json reminder_card(const core::Escalation& e, const core::Reminder& r, const core::Rota* rota) {

@@ -29,9 +29,24 @@ struct AlertEvidence {
   bool erased = false;         ///< its personal data was erased on request: no excerpt, no link
 };
 
-/// "An escalation opened" card.
+/// What the interactive bot adds to an escalation's card: the rationale field and the three decisions
+/// (Action.Execute verbs accept, reject, escalate_legal, with the escalation's id and generation).
+struct DecisionControls {
+  int generation = 0;     ///< the escalation's generation the card shows: a click on an older card is stale
+  std::string rationale;  ///< what was typed, kept when the card comes back with an error
+  std::string error;      ///< shown under the field (a missing or short rationale)
+  std::string notice;     ///< shown above the actions (a refusal naming who may act)
+};
+
+/// The Action.Execute verbs and titles of the decisions.
+inline constexpr const char* kAcceptVerb = "accept";
+inline constexpr const char* kRejectVerb = "reject";
+inline constexpr const char* kEscalateLegalVerb = "escalate_legal";
+
+/// "An escalation opened" card. Without `controls` (webhook alerts) it says where to act; with them it
+/// carries the rationale field and the decisions.
 nlohmann::json opened_card(const core::Escalation& e, const AlertEvidence& evidence, const core::Rota* rota,
-                           core::TimePoint now);
+                           core::TimePoint now, const std::optional<DecisionControls>& controls = std::nullopt);
 /// A backup ping or a missed triage or decision deadline.
 nlohmann::json reminder_card(const core::Escalation& e, const core::Reminder& reminder, const core::Rota* rota);
 /// The decision (accepted or rejected, by whom, the rationale).

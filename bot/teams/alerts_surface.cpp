@@ -15,6 +15,7 @@
 #include "bot/slack/secrets.hpp"
 #include "bot/slack/tls.hpp"
 #include "bot/teams/alert_cards.hpp"
+#include "bot/teams/bot_cards.hpp"
 #include "bot/workers/deliverer.hpp"
 #include "handlers/channel_notices.hpp"
 #include "handlers/effects.hpp"
@@ -132,16 +133,8 @@ class AlertsDeliverer final : public Deliverer {
 
   json render(handlers::Effect effect, const json& payload, const core::Escalation& e, const handlers::PolicySet* set,
               const core::Rota* rota) {
-    if (effect == handlers::Effect::post_escalation) {
-      AlertEvidence evidence;
-      if (const auto bundle = context_.store.evidence(e.id)) {
-        auto masked = masker_.mask_evidence(set, *bundle);
-        evidence.masked_excerpt = std::move(masked.output);
-        evidence.permalink = std::move(masked.permalink);
-        evidence.erased = bundle->erased_at.has_value();
-      }
-      return opened_card(e, evidence, rota, context_.clock.now());
-    }
+    if (effect == handlers::Effect::post_escalation)
+      return opened_card(e, evidence_of(context_.store, masker_, set, e.id), rota, context_.clock.now());
     if (payload.value("reply", "") == "decision") return decision_card(e, rota);
     return reminder_card(escalation_at_reminder(payload, e), reminder_from_payload(payload, e), rota);
   }

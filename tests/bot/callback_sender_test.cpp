@@ -204,7 +204,8 @@ TEST_F(CallbackSenderTest, AKeyedScopeSignsWithTheKeyDerivedFromTheTokensPlainDi
                                                   got.timestamp, receiver_->url("/cb"), got.body, got.signature));
 
   // The token since removed from the config: no key to sign with, so nothing goes out.
-  options.tokens = std::make_shared<const handlers::AgentTokens>(scope_key, std::vector<std::string>{"another-token-0123456"});
+  options.tokens =
+      std::make_shared<const handlers::AgentTokens>(scope_key, std::vector<std::string>{"another-token-0123456"});
   auto without = make(std::string(kSecret), options);
   const auto outcome = deliver(without, row(receiver_->url("/cb")));
   EXPECT_EQ(outcome.kind, DeliveryOutcome::Kind::fail);

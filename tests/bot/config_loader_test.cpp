@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/rota.hpp"
+
 namespace desk::bot {
 namespace {
 
@@ -181,6 +183,65 @@ TEST(ConfigLoader, TheHotlineRunsUnderItsWorkflowOrIsOff) {
   EXPECT_EQ(parse_config(example_text(), "desk.yaml").desk.hotline_workflow, "paid_ads");
   const auto off = replaced(example_text(), "  hotline_workflow: paid_ads\n", "");
   EXPECT_EQ(parse_config(off, "desk.yaml").desk.hotline_workflow, "");
+}
+
+/// The example with the interactive Teams bot on and alice linked to her Teams user; `teams` replaces
+/// the section's body.
+std::string with_teams(const std::string& teams =
+                           "  app_id: 1B2C3D4E-0000-4A5B-8C9D-0123456789AB\n"
+                           "  tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47\n"
+                           "  service_url: https://smba.trafficmanager.net/emea\n"
+                           "  channel: 19:deskchannel0123@thread.tacv2\n") {
+  auto text =
+      replaced(example_text(), "slack: U0A11CE01,", "slack: U0A11CE01, teams: 5F1E2D3C-aaaa-4bbb-8ccc-0123456789ab,");
+  return text + "\nteams:\n" + teams;
+}
+
+TEST(ConfigLoader, TheTeamsBotAndEachPersonsTeamsIdAreRead) {
+  const auto off = parse_config(example_text(), "desk.yaml");
+  EXPECT_FALSE(off.teams.enabled()) << "no teams: section, no Teams bot";
+  const auto p = parse_config(with_teams(), "desk.yaml");
+  ASSERT_TRUE(p.teams.enabled());
+  EXPECT_EQ(p.teams.app_id, "1b2c3d4e-0000-4a5b-8c9d-0123456789ab") << "GUIDs are compared lower case";
+  EXPECT_EQ(p.teams.tenant_id, "72f988bf-86f1-41af-91ab-2d7cd011db47");
+  EXPECT_EQ(p.teams.service_url, "https://smba.trafficmanager.net/emea/") << "the path ends in '/'";
+  EXPECT_EQ(p.teams.channel, "19:deskchannel0123@thread.tacv2");
+  EXPECT_EQ(p.teams.listen, "127.0.0.1:3978");
+  EXPECT_EQ(p.people.at("alice").teams_user, "5f1e2d3c-aaaa-4bbb-8ccc-0123456789ab");
+  EXPECT_EQ(p.people.at("bob").teams_user, "");
+  const core::Rota rota(p.roles, p.people);
+  ASSERT_NE(rota.person_by_teams_user("5F1E2D3C-AAAA-4BBB-8CCC-0123456789AB"), nullptr);
+  EXPECT_EQ(rota.person_by_teams_user("5F1E2D3C-AAAA-4BBB-8CCC-0123456789AB")->id, "alice");
+  EXPECT_EQ(rota.person_by_teams_user(""), nullptr) << "people without a Teams id never match";
+}
+
+TEST(ConfigLoader, ATeamsMistakeIsRefusedAtItsLine) {
+  const auto refused = [](const std::string& text, const std::string& message, const std::string& at) {
+    try {
+      parse_config(text, "desk.yaml");
+      ADD_FAILURE() << "accepted: " << message;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+      EXPECT_EQ(e.line(), line_of(text, at)) << e.what();
+    }
+  };
+  const std::string good = with_teams();
+  refused(replaced(good, "app_id: 1B2C3D4E-0000-4A5B-8C9D-0123456789AB", "app_id: my-bot"),
+          "teams.app_id 'my-bot' is not a Microsoft App ID", "app_id: my-bot");
+  refused(replaced(good, "tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47", "tenant_id: contoso.com"),
+          "is not a tenant id", "tenant_id: contoso.com");
+  refused(replaced(good, "service_url: https://smba", "service_url: http://smba"),
+          "teams.service_url must be an https URL", "service_url: http://smba");
+  refused(replaced(good, "channel: 19:deskchannel0123@thread.tacv2", "channel: General"),
+          "is not a channel's conversation id", "channel: General");
+  refused(replaced(good, "  channel: 19:deskchannel0123@thread.tacv2\n", ""), "teams has no 'channel'",
+          "app_id: 1B2C");  // the section, where its first key is
+  refused(good + "  listen: localhost\n", "teams.listen 'localhost' is not host:port", "listen: localhost");
+  refused(good + "  app_password: hunter2\n", "unknown key 'app_password'", "app_password");
+  refused(replaced(good, "teams: 5F1E2D3C-aaaa-4bbb-8ccc-0123456789ab", "teams: alice@example.com"),
+          "'alice@example.com' is not a Teams user's object id", "teams: alice@example.com");
+  refused(replaced(good, "slack: U0B0B0002,", "slack: U0B0B0002, teams: 5f1e2d3c-AAAA-4bbb-8ccc-0123456789ab,"),
+          "is given to two people", "slack: U0B0B0002");
 }
 
 TEST(ConfigLoader, McpAllowedOriginsAreRead) {

@@ -11,7 +11,7 @@
 namespace desk::testing {
 
 inline core::Person person(const char* id, const char* name, const char* slack) {
-  return core::Person{id, name, slack, std::string(id) + "@example.com"};
+  return core::Person{id, name, slack, std::string(id) + "@example.com", {}};
 }
 
 inline core::RoleSpec rotation_role(const char* id, const char* zone, std::vector<std::string> members) {

@@ -83,7 +83,8 @@ json to_json(const ChannelNotice& n) {
           {"title", n.title},
           {"lines", n.lines},
           {"mentions", n.mentions},
-          {"policy_digest", n.policy_digest}};
+          {"policy_digest", n.policy_digest},
+          {"pin", n.pin}};
 }
 
 std::optional<ChannelNotice> channel_notice_from(const json& payload) {
@@ -96,6 +97,7 @@ std::optional<ChannelNotice> channel_notice_from(const json& payload) {
   n.lines = string_list(payload, "lines");
   n.mentions = string_list(payload, "mentions");
   if (const auto d = payload.find("policy_digest"); d != payload.end() && d->is_string()) n.policy_digest = *d;
+  if (const auto pin = payload.find("pin"); pin != payload.end() && pin->is_boolean()) n.pin = pin->get<bool>();
   return n;
 }
 

@@ -585,9 +585,12 @@ ChannelView ConsoleApp::channel_view(const std::vector<PersonOption>& people) {
   std::map<std::string, std::size_t> index;
   for (const auto& row : deps_.store.outbox_history(std::string(kConsoleSurface), 2000)) {
     if (row.escalation_id.empty()) {
-      if (row.kind == handlers::to_string(handlers::Effect::channel_notice))
-        view.notices.push_back({row.kind, describe_message(row.kind, row.payload_json, people), row.created_at,
-                                storage::to_string(row.state)});
+      if (row.kind != handlers::to_string(handlers::Effect::channel_notice)) continue;
+      view.notices.push_back({row.kind, describe_message(row.kind, row.payload_json, people), row.created_at,
+                              storage::to_string(row.state)});
+      // Rows come oldest first: the last notice to pin is the copy that stays pinned.
+      auto notice = handlers::channel_notice_from(nlohmann::json::parse(row.payload_json, nullptr, false));
+      if (notice && notice->pin) view.pinned = std::move(notice);
       continue;
     }
     auto it = index.find(row.escalation_id);

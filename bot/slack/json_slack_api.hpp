@@ -54,6 +54,9 @@ class JsonSlackApi : public SlackApi {
   Task<HistoryPage> conversations_history(HistoryQuery query) override;
   Task<HistoryPage> conversations_replies(HistoryQuery query) override;
   Task<std::string> conversations_open(std::string user) override;
+  Task<void> pins_add(std::string channel, std::string ts) override;
+  Task<void> pins_remove(std::string channel, std::string ts) override;
+  Task<std::vector<PinnedMessage>> pins_list(std::string channel) override;
 
  protected:
   /// Sends one call and returns Slack's answer when `ok` is true; throws SlackApiError otherwise.

@@ -67,6 +67,9 @@ class LossyApi final : public SlackApi {
   Task<HistoryPage> conversations_history(HistoryQuery q) override { return inner_.conversations_history(q); }
   Task<HistoryPage> conversations_replies(HistoryQuery q) override { return inner_.conversations_replies(q); }
   Task<std::string> conversations_open(std::string user) override { return inner_.conversations_open(user); }
+  Task<void> pins_add(std::string c, std::string ts) override { return inner_.pins_add(c, ts); }
+  Task<void> pins_remove(std::string c, std::string ts) override { return inner_.pins_remove(c, ts); }
+  Task<std::vector<PinnedMessage>> pins_list(std::string c) override { return inner_.pins_list(c); }
 
  private:
   FakeSlackApi& inner_;

@@ -32,6 +32,8 @@ class FakeSlackApi final : public JsonSlackApi {
   void add_usergroup(UserGroup group);
   /// The members of the fake workspace's group `id` (empty when there is no such group).
   std::vector<std::string> usergroup_users(const std::string& id) const;
+  /// The ts of the messages pinned in `channel`, in the order they were pinned.
+  std::vector<std::string> pinned(const std::string& channel) const;
   /// Every call so far, in order.
   const std::vector<RecordedCall>& calls() const { return calls_; }
   /// The calls of one method, in order.
@@ -48,6 +50,8 @@ class FakeSlackApi final : public JsonSlackApi {
   nlohmann::json usergroups_answer(const nlohmann::json& args) const;
   /// usergroups.users.update on a group added with add_usergroup; nullopt for an unknown id.
   std::optional<nlohmann::json> update_usergroup(const nlohmann::json& args);
+  /// pins.add, pins.remove and pins.list on the posts remembered, with Slack's errors.
+  nlohmann::json pins_answer(const std::string& method, const nlohmann::json& args);
 
   std::vector<RecordedCall> calls_;
   std::map<std::string, std::deque<nlohmann::json>> canned_;
@@ -55,6 +59,7 @@ class FakeSlackApi final : public JsonSlackApi {
   std::vector<UserGroup> usergroups_;  ///< the fake workspace's groups, in the order added
   // Posts remembered per channel so conversations.history can find them by metadata.
   std::map<std::string, std::vector<nlohmann::json>> posted_;
+  std::map<std::string, std::vector<std::string>> pins_;  ///< channel -> pinned ts, oldest pin first
   long long next_ts_ = 1700000000;
   int next_view_ = 1;
 };

@@ -103,6 +103,17 @@ enum class DigestSchedule {
   off,
 };
 
+/// The desk's standard operating procedure (config `desk.sop`), pinned in the desk channel: a link, a
+/// short text, or both; neither means there is none to pin.
+struct DeskSop {
+  std::string url;   ///< https only
+  std::string text;  ///< trimmed, at most kMaxSopTextChars characters
+  bool configured() const { return !url.empty() || !text.empty(); }
+};
+
+/// How long `desk.sop.text` may be, in characters: a pinned message people read, not the manual.
+inline constexpr std::size_t kMaxSopTextChars = 2000;
+
 struct DeskSettings {
   std::string channel = "ai-escalation";           ///< desk channel name or id
   std::string oncall_usergroup = "ai-escalation";  ///< user group handle kept on the duty lead
@@ -122,6 +133,7 @@ struct DeskSettings {
   DigestSchedule digest = DigestSchedule::at_handoff;
   std::chrono::weekday digest_day{std::chrono::Monday};  ///< with at_time
   std::chrono::minutes digest_time{9 * 60};              ///< with at_time: minutes after midnight UTC
+  DeskSop sop;                                           ///< pinned in the desk channel when configured
 };
 
 /// Flood control for the agents' side (config `limits:`): one token cannot drown the desk.

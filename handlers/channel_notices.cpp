@@ -114,7 +114,8 @@ json to_json(const ChannelNotice& n) {
               {"title", n.title},
               {"lines", n.lines},
               {"mentions", n.mentions},
-              {"policy_digest", n.policy_digest}};
+              {"policy_digest", n.policy_digest},
+              {"pin", n.pin}};
   if (n.image)
     out["image"] = {{"png_base64", core::base64_encode(n.image->png)}, {"alt", n.image->alt}, {"name", n.image->name}};
   return out;
@@ -131,6 +132,7 @@ std::optional<ChannelNotice> channel_notice_from(const json& payload) {
   n.mentions = string_list(payload, "mentions");
   n.policy_digest = string_at(payload, "policy_digest");
   n.image = image_from(payload);
+  if (const auto pin = payload.find("pin"); pin != payload.end() && pin->is_boolean()) n.pin = pin->get<bool>();
   return n;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 /// What the desk says in its channel about no one escalation: a duty-lead handoff, the rota published
-/// for everyone. Transport-neutral: a title, lines of plain text and the people to mention; each
-/// surface renders them in its own way (Slack mrkdwn with mentions, a Teams card, the console).
+/// for everyone, the weekly digest, the SOP (pinned). Transport-neutral: a title, lines of plain text and the people to
+/// mention; each surface renders them in its own way (Slack mrkdwn with mentions, a Teams card, the console).
 #include <optional>
 #include <span>
 #include <string>
@@ -27,12 +27,15 @@ struct NoticeImage {
 
 /// The payload of an Effect::channel_notice row.
 struct ChannelNotice {
-  std::string notice;                 ///< "handoff", "rota" or "digest"
+  std::string notice;                 ///< "handoff", "rota", "digest" or "sop"
   std::string title;                  ///< plain text
   std::vector<std::string> lines;     ///< plain text, one per line
   std::vector<std::string> mentions;  ///< person ids to mention, of the policy below
   std::string policy_digest;          ///< the policy whose people `mentions` names
   std::optional<NoticeImage> image;   ///< shown with the notice where the surface can
+  /// Keep it pinned in the channel where the surface can pin (Slack), in place of the copy of the same
+  /// `notice` pinned before.
+  bool pin = false;
 };
 
 /// True for a NoticeImage's name: 1 to 64 of [A-Za-z0-9._-], ending in ".png", not starting with '.'.

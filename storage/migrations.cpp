@@ -387,7 +387,17 @@ CREATE TABLE hotline_messages (
 CREATE INDEX hotline_messages_pending ON hotline_messages (surface, received_at) WHERE escalation_id IS NULL;
 )sql";
 
-constexpr std::array<Migration, 16> kMigrations{{
+// The versions of the desk's SOP posted (and pinned) in the desk channel, by the SHA-256 of its link and
+// text: a version is posted once, in the transaction that records it; the newest row is the current one.
+constexpr const char* kSopVersions = R"sql(
+CREATE TABLE sop_versions (
+  id INTEGER PRIMARY KEY,
+  digest TEXT NOT NULL CHECK (length(digest) = 64),
+  posted_at INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<Migration, 17> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
@@ -405,6 +415,7 @@ constexpr std::array<Migration, 16> kMigrations{{
     {14, "escalation messages found by their surface reference (thread replies)", kMessagesByReference},
     {15, "the weekly digests posted, by ISO week", kWeeklyDigests},
     {16, "messages raised in the desk channel by mentioning the desk (the hotline)", kHotlineMessages},
+    {17, "the versions of the desk's SOP pinned in the desk channel", kSopVersions},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

@@ -108,6 +108,9 @@ class SqliteStore final : public Store {
   bool digest_posted(const std::string& week) override;
   bool record_digest(const std::string& week, core::TimePoint at, const std::vector<OutboxMessage>& rows,
                      const std::vector<core::AuditEvent>& audit) override;
+  std::optional<std::string> last_sop_digest() override;
+  bool record_sop(const std::string& digest, core::TimePoint at, const std::vector<OutboxMessage>& rows,
+                  const std::vector<core::AuditEvent>& audit) override;
   bool announce_holder(const AnnouncedHolder& holder, const std::optional<std::string>& expected,
                        const std::vector<OutboxMessage>& notice, const std::vector<core::AuditEvent>& audit) override;
 

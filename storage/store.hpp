@@ -370,6 +370,13 @@ class Store {
   /// transaction; false, with nothing written, when it was posted already.
   virtual bool record_digest(const std::string& week, core::TimePoint at, const std::vector<OutboxMessage>& rows,
                              const std::vector<core::AuditEvent>& audit) = 0;
+  /// The digest of the SOP version last posted in the desk channel; nullopt before the first.
+  virtual std::optional<std::string> last_sop_digest() = 0;
+  /// Records SOP version `digest` (64 hex characters: StorageError constraint otherwise) as posted at
+  /// `at`, with its rows and audit events, in one transaction; false, with nothing written, when it
+  /// is the version last posted already.
+  virtual bool record_sop(const std::string& digest, core::TimePoint at, const std::vector<OutboxMessage>& rows,
+                          const std::vector<core::AuditEvent>& audit) = 0;
   /// The holder of `role` the desk last announced; nullopt before the first announcement.
   virtual std::optional<AnnouncedHolder> announced_holder(const std::string& role) = 0;
   /// Records `holder` as announced when the person last announced for its role is still `expected`

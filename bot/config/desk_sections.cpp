@@ -1,18 +1,70 @@
 // The desk: section (channel, on-call user group, database, intake listener, rationale length,
-// route precedence, MCP origins), the sla: section (backup ping, triage and decision deadlines) and
-// the limits: section (flood control for agents).
+// route precedence, MCP origins, the pinned SOP), the sla: section (backup ping, triage and decision
+// deadlines) and the limits: section (flood control for agents).
 #include <filesystem>
 #include <string>
 
 #include "bot/config/config_loader.hpp"
 #include "bot/config/policy_parser.hpp"
+#include "core/text_scan.hpp"
+#include "handlers/desk_actions.hpp"
 
 namespace desk::bot::config_parsing {
+namespace {
+
+/// The longest SOP link taken: far beyond any real one, short enough to post.
+constexpr std::size_t kMaxSopUrlChars = 1000;
+
+/// Why `url` cannot be the SOP's link (empty when it can): https to a named host, nothing that would
+/// break the message it is posted in, and no credentials (the channel reads it).
+std::string sop_url_problem(const std::string& url) {
+  if (!url.starts_with("https://")) return "must start with https://";
+  if (url.size() > kMaxSopUrlChars) return "is longer than " + std::to_string(kMaxSopUrlChars) + " characters";
+  for (const unsigned char c : url)
+    if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"') return "holds a space, a quote or <>";
+  const std::string rest = url.substr(8);
+  const std::string authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.empty()) return "has no host";
+  if (authority.find('@') != std::string::npos) return "holds a user name or password";
+  return {};
+}
+
+/// Control characters other than line breaks and tabs would reach every surface as they are.
+bool has_control_characters(const std::string& text) {
+  for (const unsigned char c : text)
+    if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f) return true;
+  return false;
+}
+
+}  // namespace
+
+void PolicyParser::parse_sop(const YAML::Node& n, core::DeskSop& sop) {
+  r_.check_keys(n, {"url", "text"}, "desk.sop");
+  if (n["url"]) {
+    sop.url = r_.string(n["url"], "desk.sop.url");
+    if (const auto problem = sop_url_problem(sop.url); !problem.empty())
+      r_.fail(n["url"], "desk.sop.url " + problem,
+              "write the https:// address of the SOP, e.g. https://wiki.example.com/desk-sop");
+  }
+  if (n["text"]) {
+    sop.text = handlers::trimmed(r_.string(n["text"], "desk.sop.text", true));
+    if (sop.text.empty()) r_.fail(n["text"], "desk.sop.text is empty", "write the SOP's essentials, or leave text out");
+    if (!core::is_valid_utf8(sop.text) || has_control_characters(sop.text))
+      r_.fail(n["text"], "desk.sop.text holds control characters or invalid UTF-8");
+    if (const auto chars = core::code_points(sop.text); chars > core::kMaxSopTextChars)
+      r_.fail(n["text"],
+              "desk.sop.text is " + std::to_string(chars) + " characters, more than " +
+                  std::to_string(core::kMaxSopTextChars),
+              "keep the essentials here and link the full SOP with desk.sop.url");
+  }
+  if (!sop.configured())
+    r_.fail(n, "desk.sop has neither url nor text", "give the SOP's https:// link (url), a short text (text), or both");
+}
 
 void PolicyParser::parse_desk(const YAML::Node& n, core::DeskSettings& d) {
   r_.check_keys(n,
                 {"channel", "oncall_usergroup", "database", "intake_listen", "min_rationale_chars", "route_precedence",
-                 "mcp_allowed_origins", "callbacks_allow_loopback", "weekly_digest", "hotline_workflow"},
+                 "mcp_allowed_origins", "callbacks_allow_loopback", "weekly_digest", "hotline_workflow", "sop"},
                 "desk");
   if (n["channel"]) d.channel = r_.string(n["channel"], "desk.channel");
   if (!d.channel.empty() && d.channel[0] == '#') d.channel.erase(0, 1);
@@ -47,6 +99,7 @@ void PolicyParser::parse_desk(const YAML::Node& n, core::DeskSettings& d) {
               "and a 24-hour UTC time, e.g. 'monday 10:00'");
     }
   }
+  if (n["sop"]) parse_sop(n["sop"], d.sop);
   // The workflow itself is checked once the workflows are read (check_references).
   if (n["hotline_workflow"]) d.hotline_workflow = r_.string(n["hotline_workflow"], "desk.hotline_workflow");
   if (n["min_rationale_chars"])

@@ -2,7 +2,7 @@
 /// Private to the config loader (bot/config/): turns the parsed YAML tree into a core::Policy. One
 /// parser object reads the whole file; its parts are split by config section:
 ///   policy_parser.cpp       the file as a whole: its sections, their order, checks across sections
-///   desk_sections.cpp       desk: and sla:
+///   desk_sections.cpp       desk: (with desk.sop), sla: and limits:
 ///   rota_sections.cpp       people: and roles: (rotations included)
 ///   trigger_sections.cpp    lexicon: and personal_data:
 ///   workflows_section.cpp   workflows:
@@ -44,6 +44,7 @@ class PolicyParser {
  private:
   // desk_sections.cpp
   void parse_desk(const YAML::Node& n, core::DeskSettings& d);
+  void parse_sop(const YAML::Node& n, core::DeskSop& sop);
   void parse_sla(const YAML::Node& n, core::SlaPolicy& s);
   void parse_limits(const YAML::Node& n, core::IntakeQuotas& q);
   // rota_sections.cpp

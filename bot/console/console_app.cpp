@@ -588,21 +588,18 @@ ChannelView ConsoleApp::channel_view(const std::vector<PersonOption>& people) {
   std::map<std::string, std::size_t> index;
   for (const auto& row : deps_.store.outbox_history(std::string(kConsoleSurface), 2000)) {
     if (row.escalation_id.empty()) {
-      if (row.kind == handlers::to_string(handlers::Effect::channel_notice)) {
-        ChannelMessage m{row.kind,
-                         describe_message(row.kind, row.payload_json, people),
-                         row.created_at,
-                         storage::to_string(row.state),
-                         {},
-                         {}};
-        // The image (the digest's run chart) is shown inline: data: images are all the page allows besides its own.
-        if (const auto n = handlers::channel_notice_from(nlohmann::json::parse(row.payload_json, nullptr, false));
-            n && n->image) {
-          m.image_uri = "data:image/png;base64," + core::base64_encode(n->image->png);
-          m.image_alt = n->image->alt;
-        }
-        view.notices.push_back(std::move(m));
+      if (row.kind != handlers::to_string(handlers::Effect::channel_notice)) continue;
+      ChannelMessage m{row.kind, describe_message(row.kind, row.payload_json, people), row.created_at,
+                       storage::to_string(row.state), {}, {}};
+      auto notice = handlers::channel_notice_from(nlohmann::json::parse(row.payload_json, nullptr, false));
+      // The image (the digest's run chart) is shown inline: data: images are all the page allows besides its own.
+      if (notice && notice->image) {
+        m.image_uri = "data:image/png;base64," + core::base64_encode(notice->image->png);
+        m.image_alt = notice->image->alt;
       }
+      view.notices.push_back(std::move(m));
+      // Rows come oldest first: the last notice to pin is the copy that stays pinned.
+      if (notice && notice->pin) view.pinned = std::move(notice);
       continue;
     }
     auto it = index.find(row.escalation_id);

@@ -1,5 +1,7 @@
 #include "bot/console/console_pages.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "bot/console/html.hpp"
@@ -116,6 +118,24 @@ std::string safe_link(const std::string& url) {
   const bool web = url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0;
   if (!web) return escape(url);
   return "<a href=\"" + escape(url) + "\" rel=\"noopener noreferrer\">" + escape(url) + "</a>";
+}
+
+/// `line` with its first https:// address as a link (to the next space), the rest as text.
+std::string with_link(const std::string& line) {
+  const auto start = line.find("https://");
+  if (start == std::string::npos) return escape(line);
+  const auto end = std::min(line.find_first_of(" \t", start), line.size());
+  return escape(line.substr(0, start)) + safe_link(line.substr(start, end - start)) + escape(line.substr(end));
+}
+
+/// What is pinned in the channel (the SOP), as Slack keeps it at the channel's top.
+std::string pinned_section(const handlers::ChannelNotice& pinned) {
+  std::string out =
+      "<section class=\"pinned\" aria-labelledby=\"pinned-h\"><h2 id=\"pinned-h\">Pinned</h2><p><strong>" +
+      escape(pinned.title) + "</strong></p>";
+  for (const auto& line : pinned.lines)
+    if (!line.empty()) out += "<p>" + with_link(line) + "</p>";
+  return out + "</section>";
 }
 
 /// What a card says about an escalation: triggers, excerpt, link, fix, owner, deadlines, outcome.
@@ -334,7 +354,8 @@ std::string describe_message(const std::string& kind, const std::string& payload
     std::string text = str("title");
     if (p.is_object() && p.contains("lines") && p["lines"].is_array())
       for (const auto& line : p["lines"])
-        if (line.is_string()) text += (text.empty() ? "" : " — ") + line.get<std::string>();
+        if (line.is_string() && !line.get<std::string>().empty())
+          text += (text.empty() ? "" : " — ") + line.get<std::string>();
     return text;
   }
   const std::string reply = str("reply");
@@ -373,6 +394,7 @@ std::string channel_page(const Viewer& viewer, const ChannelView& channel, const
   if (viewer.acting_as.empty())
     main += "<p class=\"notice\" role=\"status\">Choose who you are acting as (top right) to use the buttons.</p>";
   main += "<div data-live-region>";
+  if (channel.pinned) main += pinned_section(*channel.pinned);
   if (!channel.notices.empty()) {
     main += "<section aria-labelledby=\"notices-h\"><h2 id=\"notices-h\">Notices</h2><ol class=\"thread\">";
     for (const auto& m : channel.notices)

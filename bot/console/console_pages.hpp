@@ -13,6 +13,7 @@
 
 #include "core/clock.hpp"
 #include "core/escalation.hpp"
+#include "handlers/channel_notices.hpp"
 #include "storage/store.hpp"
 
 namespace desk::bot::console {
@@ -66,11 +67,12 @@ struct ChannelPost {
   std::string post_state;  ///< the post's outbox state
 };
 
-/// What the channel shows: each escalation's post with its thread, and the notices about no one
-/// escalation (handoffs, the rota published), newest first.
+/// What the channel shows: each escalation's post with its thread, the notices about no one
+/// escalation (handoffs, the rota published), newest first, and what is pinned (the SOP's latest copy).
 struct ChannelView {
   std::vector<ChannelPost> posts;
   std::vector<ChannelMessage> notices;
+  std::optional<handlers::ChannelNotice> pinned;
 };
 
 struct TimelineEntry {

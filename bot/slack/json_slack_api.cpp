@@ -109,6 +109,19 @@ HistoryPage to_history(const json& r) {
   return page;
 }
 
+std::vector<PinnedMessage> to_pins(const json& r) {
+  std::vector<PinnedMessage> pins;
+  for (const auto& item : member(r, "items")) {
+    const json& m = member(item, "message");
+    if (str(item, "type") != "message" || !m.is_object()) continue;
+    PinnedMessage pin{str(m, "ts"), str(m, "user"), str(m, "bot_id"), to_metadata(member(m, "metadata")), {}};
+    for (const auto& block : member(m, "blocks"))
+      if (const auto id = str(block, "block_id"); !id.empty()) pin.block_ids.push_back(id);
+    pins.push_back(std::move(pin));
+  }
+  return pins;
+}
+
 /// The arguments conversations.history and conversations.replies share.
 json history_args(const HistoryQuery& q) {
   json args{{"channel", q.channel}, {"limit", q.limit}, {"include_all_metadata", q.include_all_metadata}};
@@ -318,6 +331,23 @@ SlackApi::Task<void> JsonSlackApi::files_complete_upload_external(CompleteUpload
   put_if(args, "initial_comment", upload.initial_comment);
   // Form-encoded (`files` as JSON text), as Slack documents the files.* methods.
   co_await invoke(make_call("files.completeUploadExternal", std::move(args), BodyEncoding::form, false));
+}
+
+// Retry-safe, all three: pinning or unpinning twice ends in the same pins (the second says
+// already_pinned or no_pin).
+SlackApi::Task<void> JsonSlackApi::pins_add(std::string channel, std::string ts) {
+  json args{{"channel", channel}, {"timestamp", ts}};
+  co_await invoke(make_call("pins.add", std::move(args), BodyEncoding::form, true));
+}
+
+SlackApi::Task<void> JsonSlackApi::pins_remove(std::string channel, std::string ts) {
+  json args{{"channel", channel}, {"timestamp", ts}};
+  co_await invoke(make_call("pins.remove", std::move(args), BodyEncoding::form, true));
+}
+
+SlackApi::Task<std::vector<PinnedMessage>> JsonSlackApi::pins_list(std::string channel) {
+  json args{{"channel", channel}};
+  co_return to_pins(co_await invoke(make_call("pins.list", std::move(args), BodyEncoding::form, true)));
 }
 
 }  // namespace desk::bot::slack

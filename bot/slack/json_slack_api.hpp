@@ -57,6 +57,9 @@ class JsonSlackApi : public SlackApi {
   Task<UploadTicket> files_get_upload_url_external(std::string filename, std::size_t length,
                                                    std::string alt_text) override;
   Task<void> files_complete_upload_external(CompleteUpload upload) override;
+  Task<void> pins_add(std::string channel, std::string ts) override;
+  Task<void> pins_remove(std::string channel, std::string ts) override;
+  Task<std::vector<PinnedMessage>> pins_list(std::string channel) override;
 
  protected:
   /// Sends one call and returns Slack's answer when `ok` is true; throws SlackApiError otherwise.

@@ -150,6 +150,13 @@ struct HistoryPage {
   std::string next_cursor;
 };
 
+/// A message pinned in a channel, as pins.list gives it (pinned files are left out).
+struct PinnedMessage {
+  std::string ts, user, bot_id;
+  std::optional<MessageMetadata> metadata;  ///< when Slack includes it
+  std::vector<std::string> block_ids;       ///< of its top-level blocks
+};
+
 class SlackApi {
  public:
   template <typename T>
@@ -194,6 +201,12 @@ class SlackApi {
   /// files.completeUploadExternal: the file exists and is shared as asked. Sending it twice could
   /// share it twice, so it is never resent after it may have reached Slack.
   virtual Task<void> files_complete_upload_external(CompleteUpload upload) = 0;
+  /// pins.add (scope pins:write). Pinning a message pinned already fails with already_pinned.
+  virtual Task<void> pins_add(std::string channel, std::string ts) = 0;
+  /// pins.remove (scope pins:write). A message not pinned fails with no_pin.
+  virtual Task<void> pins_remove(std::string channel, std::string ts) = 0;
+  /// pins.list (scope pins:read): the messages pinned in `channel` (Slack does not page it).
+  virtual Task<std::vector<PinnedMessage>> pins_list(std::string channel) = 0;
 };
 
 /// The metadata event type of escalation posts.

@@ -33,9 +33,12 @@ class BadPayload : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-DeliveryOutcome sent(const std::string& channel, const std::string& ts, bool found = false) {
+/// `more`: what else became of the message (e.g. its pin), recorded with the row.
+DeliveryOutcome sent(const std::string& channel, const std::string& ts, bool found = false,
+                     const json& more = json::object()) {
   json result = {{"channel", channel}, {"ts", ts}};
   if (found) result["found_in_history"] = true;
+  result.update(more);
   return DeliveryOutcome::sent(result.dump());
 }
 
@@ -56,20 +59,41 @@ DeliveryOutcome no_post_yet(storage::Store& store, const storage::OutboxMessage&
   return DeliveryOutcome::retry("escalation " + row.escalation_id + " has no Slack post yet");
 }
 
-/// A channel notice in Block Kit: the title in bold, its lines, and the people it names mentioned
-/// (those with a Slack id; the others by name), so a handoff reaches the incoming duty lead.
+/// A section's text holds at most 3,000 characters (bytes here: never more than characters).
+constexpr std::size_t kSectionText = 3000;
+
+/// A channel notice in Block Kit: the title in bold and its lines, in as many sections as they need
+/// (an SOP's text and link may not fit one), and the people it names mentioned (those with a Slack
+/// id; the others by name), so a handoff reaches the incoming duty lead. A notice to pin carries its
+/// marks (pinned_notice_metadata, pinned_block_id) so its copies are known later in pins.list.
 json channel_notice_body(const handlers::ChannelNotice& n, const core::Rota* rota, std::int64_t outbox_id) {
+  json blocks = json::array();
   std::string text = "*" + handlers::escape_mrkdwn(n.title) + "*";
-  for (const auto& line : n.lines) text += "\n" + handlers::escape_mrkdwn(line);
-  json blocks = json::array({{{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", text}}}}});
+  auto flush = [&] {
+    json section = {{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", text}}}};
+    if (n.pin && blocks.empty()) section["block_id"] = pinned_block_id(n.notice);
+    blocks.push_back(std::move(section));
+  };
+  for (const auto& line : n.lines) {
+    std::string escaped = handlers::escape_mrkdwn(line);
+    if (text.size() + 1 + escaped.size() > kSectionText) {
+      flush();
+      text = std::move(escaped);  // a line longer than a section is cut by within_limits
+    } else {
+      text += "\n" + escaped;
+    }
+  }
+  flush();
   std::string mentions;
   for (const auto& person : n.mentions)
     if (rota) mentions += (mentions.empty() ? "" : " ") + handlers::mention(handlers::person_ref(*rota, person));
   if (!mentions.empty())
     blocks.push_back({{"type", "context"}, {"elements", json::array({{{"type", "mrkdwn"}, {"text", mentions}}})}});
-  return {{"text", n.title},
-          {"blocks", std::move(blocks)},
-          {"metadata", {{"event_type", kChannelNoticeEvent}, {"event_payload", {{"outbox_id", outbox_id}}}}}};
+  return {
+      {"text", n.title},
+      {"blocks", std::move(blocks)},
+      {"metadata", n.pin ? pinned_notice_metadata(n.notice, outbox_id)
+                         : json{{"event_type", kChannelNoticeEvent}, {"event_payload", {{"outbox_id", outbox_id}}}}}};
 }
 
 const core::Rota& empty_rota() {
@@ -346,20 +370,27 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::channel_notice(const storage::Ou
   if (!notice) co_return DeliveryOutcome::fail("not a channel notice the desk wrote");
   const auto set = resolver_ && !notice->policy_digest.empty() ? resolver_(notice->policy_digest) : nullptr;
   const json body = within_limits(row, channel_notice_body(*notice, set ? &set->rota() : nullptr, row.id));
-  std::optional<HistoryMessage> found;
-  // The row's id is in the metadata: after a crash the notice is found in the channel, not repeated.
-  if (in_doubt) found = co_await look_up(row, channel_id_, std::string(), body.value("metadata", json::object()));
-  std::string channel = channel_id_, ts;
-  if (found) {
-    ts = found->ts;
-  } else {
-    const auto posted = co_await post_in_channel(to_post_message(channel_id_, body));
-    if (!posted.channel.empty()) channel = posted.channel;
-    ts = posted.ts;
+  PostedMessage posted;
+  bool found = false;
+  if (in_doubt) {
+    // The row's id is in the metadata: after a crash the notice is found in the channel, not repeated.
+    // A notice to pin whose pin failed is retried the same way, so it is pinned, not posted again.
+    if (auto earlier = co_await look_up(row, channel_id_, {}, body.value("metadata", json::object()))) {
+      posted = PostedMessage{channel_id_, earlier->ts};
+      found = true;
+    }
   }
+  if (!found) {
+    // Named, not a temporary inside the co_await: GCC 12 destroys such temporaries twice.
+    PostMessage message = to_post_message(channel_id_, body);
+    posted = co_await post_in_channel(std::move(message));
+  }
+  const std::string channel = posted.channel.empty() ? channel_id_ : posted.channel;
+  json pins = json::object();
+  if (notice->pin) pins = co_await keep_pinned(row, notice->notice, channel, posted.ts);
   // Posted first: the text never waits on (or is lost with) its picture.
-  if (notice->image) co_await share_notice_image(row, std::move(*notice->image), in_doubt || found.has_value());
-  co_return sent(channel, ts, found.has_value());
+  if (notice->image) co_await share_notice_image(row, std::move(*notice->image), in_doubt || found);
+  co_return sent(channel, posted.ts, found, pins);
 }
 
 net::awaitable<void> SlackDeliverer::share_notice_image(const storage::OutboxMessage& row, handlers::NoticeImage image,

@@ -4,7 +4,8 @@
 /// "Exactly-once posting across a crash"): a row in doubt is looked up before it is sent again —
 /// escalation posts by their metadata (event_type "escalation_posted"), thread replies by theirs
 /// ("escalation_reply"). Updates are idempotent; pings and direct messages have nothing to look up
-/// (that would need im:history), so those are sent again.
+/// (that would need im:history), so those are sent again. A channel notice to pin (the SOP) is pinned
+/// once posted, and the copies of it pinned before are unpinned (slack_pins.cpp).
 #include <chrono>
 #include <functional>
 #include <map>
@@ -44,7 +45,22 @@ struct SlackDelivererOptions {
   std::function<std::string()> usergroup_id_source;
   /// An in-doubt lookup reads history from this long before the row was created (clock skew with Slack).
   std::chrono::seconds lookup_margin{120};
+  /// Who the bot is (auth.test): only its own pins are ever unpinned. Empty: the marks alone decide.
+  std::string bot_id, bot_user_id;
 };
+
+/// The metadata event type of a channel notice the desk keeps pinned (the SOP).
+inline constexpr const char* kPinnedNoticeEvent = "desk_pinned_notice";
+
+/// The metadata of the desk's pinned notice `notice` ("sop") sent as outbox row `outbox_id`.
+nlohmann::json pinned_notice_metadata(const std::string& notice, std::int64_t outbox_id);
+
+/// The block id that also marks it: pins.list need not return a message's metadata, its blocks it does.
+std::string pinned_block_id(const std::string& notice);
+
+/// True when `pin` is a copy of the desk's pinned notice `notice`: it carries either mark, and was
+/// posted by the bot (`options.bot_id` or `bot_user_id`) when those are known.
+bool is_desk_pin(const PinnedMessage& pin, const std::string& notice, const SlackDelivererOptions& options);
 
 /// True for Slack error strings that a later retry can fix (Slack-side trouble, rate limits);
 /// everything else (invalid_blocks, channel_not_found, invalid_auth, missing_scope …) is permanent.
@@ -80,6 +96,9 @@ class SlackDeliverer final : public Deliverer {
 
   /// The desk channel's id once resolved; empty before.
   const std::string& desk_channel_id() const { return channel_id_; }
+
+  /// Whether the desk may pin, for /healthz: "ok", or Slack's refusal and what an admin must do.
+  const std::string& pins_health() const { return pins_problem_.empty() ? kPinsOk : pins_problem_; }
 
  private:
   struct ChannelLookup {
@@ -132,7 +151,20 @@ class SlackDeliverer final : public Deliverer {
   /// Where an in-doubt lookup starts reading history (a Slack ts).
   std::string lookup_oldest(const storage::OutboxMessage& row) const;
 
+  // Keeping a notice pinned (slack_pins.cpp).
+  /// Pins the message `ts` that carries `notice` and unpins the desk's earlier copies of it. Returns
+  /// what became of the pins, for the row's result. Slack refusing (a missing pins:write scope …) is
+  /// reported once and leaves the message posted; Slack-side trouble throws, so the row is retried
+  /// (then in doubt: its post is found, not repeated).
+  boost::asio::awaitable<nlohmann::json> keep_pinned(const storage::OutboxMessage& row, const std::string& notice,
+                                                     const std::string& channel, const std::string& ts);
+  /// A pins call Slack answered with an error: rethrown when a retry may mend it; a refusal (missing
+  /// scope …) is kept for /healthz and logged once; anything else is logged.
+  void pin_not_kept(const storage::OutboxMessage& row, const SlackApiError& e);
+
   handlers::EscalationView view_for(const core::Escalation& e, const handlers::PolicySet* set);
+
+  static inline const std::string kPinsOk = "ok";
 
   storage::Store& store_;
   SlackApi& api_;
@@ -146,6 +178,7 @@ class SlackDeliverer final : public Deliverer {
   std::string channel_id_;
   handlers::EvidenceMasker masker_;
   bool image_refusal_reported_ = false;
+  std::string pins_problem_;  ///< Slack's refusal to pin and what to do about it; empty: none
 };
 
 }  // namespace desk::bot::slack

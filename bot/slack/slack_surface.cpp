@@ -116,9 +116,12 @@ class SlackSurface final : public Surface {
 
   std::vector<handlers::ComponentHealth> workers() const override {
     std::vector<handlers::ComponentHealth> out;
-    if (deliverer_)
+    if (deliverer_) {
       out.push_back(
           {"slack_desk_channel", deliverer_->ready() ? "resolved" : "unresolved: posts wait", deliverer_->ready()});
+      // Not pinning leaves the desk working (the SOP is posted): said here, never a reason for a 503.
+      out.push_back({"slack_pins", deliverer_->pins_health(), true});
+    }
     if (dedupe_) {
       const auto s = dedupe_->stats();
       out.push_back({"slack_dedupe", s.failing ? "store failing: " + std::to_string(s.queued) + " ids waiting" : "ok",
@@ -133,6 +136,7 @@ class SlackSurface final : public Surface {
     try {
       const AuthInfo bot = co_await api_.auth_test();
       bot_user_id_ = bot.user_id;
+      bot_id_ = bot.bot_id;
       team_url_ = bot.url;
       log_info("desk.authenticated", {{"team_id", bot.team_id}, {"bot_user_id", bot.user_id}, {"bot_id", bot.bot_id}});
       co_return true;
@@ -155,6 +159,8 @@ class SlackSurface final : public Surface {
     options.desk_channel = ctx.policies.current()->policy().desk.channel;
     // Posts mention the on-duty group only while it really lists the duty lead.
     options.usergroup_id_source = [this] { return usergroups_->group_id(); };
+    options.bot_id = bot_id_;  // only the bot's own pins are unpinned
+    options.bot_user_id = bot_user_id_;
     deliverer_ = std::make_unique<SlackDeliverer>(ctx.executor, ctx.store, api_, ctx.policies.resolver(), ctx.clock,
                                                   &ctx.metrics, options, [&ctx] { ctx.outbox.poke(); });
     ctx.outbox.add(*deliverer_);
@@ -203,7 +209,7 @@ class SlackSurface final : public Surface {
   std::unique_ptr<SlackDeliverer> deliverer_;
   std::unique_ptr<SlackEnvelopeHandler> handler_;
   std::unique_ptr<DurableDedupe> dedupe_;
-  std::string bot_user_id_, team_url_;  ///< from auth.test
+  std::string bot_user_id_, bot_id_, team_url_;  ///< from auth.test
   SocketModeClient* client_ = nullptr;
   bool stopping_ = false;
   std::optional<int> fatal_;

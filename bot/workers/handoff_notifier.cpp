@@ -7,6 +7,7 @@
 
 #include "bot/slack/log.hpp"
 #include "handlers/channel_notices.hpp"
+#include "handlers/pinned_sop.hpp"
 #include "handlers/weekly_digest.hpp"
 
 namespace desk::bot {
@@ -34,8 +35,11 @@ bool HandoffNotifier::pass() {
   if (handoff) slack::log_info("rota.handoff_announced", {{"role", std::string(core::kDutyLeadRole)}});
   const bool digest = handlers::post_weekly_digest(store_, *policy, surfaces_, now);
   if (digest) slack::log_info("digest.posted", {});
-  if ((handoff || digest) && on_enqueued_) on_enqueued_();
-  return handoff || digest;
+  // The config is read at start: a desk restarted on an edited desk.sop posts the new version here.
+  const bool sop = handlers::post_pinned_sop(store_, *policy, surfaces_, now);
+  if (sop) slack::log_info("sop.posted", {{"digest", handlers::sop_digest(policy->policy().desk.sop)}});
+  if ((handoff || digest || sop) && on_enqueued_) on_enqueued_();
+  return handoff || digest || sop;
 }
 
 std::chrono::milliseconds HandoffNotifier::sleep_after_pass() {

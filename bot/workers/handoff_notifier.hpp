@@ -1,11 +1,12 @@
 #pragma once
-/// Handoff notices and the weekly digest (issue 14, items 1 and 2): tells the desk channel, on every surface, when the
-/// duty lead changes, by rotation or by an override starting or ending: who hands over to whom, until when, and the
-/// open escalations with their clocks. One pass compares the duty lead now with the one last announced
+/// Handoff notices, the weekly digest and the pinned SOP (issue 14, items 1 to 3): tells the desk channel, on every
+/// surface, when the duty lead changes, by rotation or by an override starting or ending: who hands over to whom, until
+/// when, and the open escalations with their clocks. One pass compares the duty lead now with the one last announced
 /// (handlers::announce_duty_handoff), which commits the notice with the new holder, so a handoff is told once across
 /// restarts and races. Between passes it sleeps until the rota's next change, a poke() (an override was set) or at most
 /// max_sleep (a steady timer does not see the wall clock jump). The same pass posts last week's digest once it is due
-/// (handlers/weekly_digest.hpp), right after the handoff notice of the week.
+/// (handlers/weekly_digest.hpp), right after the handoff notice of the week, and the SOP when the config holds a
+/// version not posted yet (handlers/pinned_sop.hpp).
 #include <chrono>
 #include <functional>
 #include <string>

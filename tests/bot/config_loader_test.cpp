@@ -146,6 +146,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"origin_with_path", "intake_listen: 127.0.0.1:8080",
                   "intake_listen: 127.0.0.1:8080\n  mcp_allowed_origins: [https://agents.example.com/app]",
                   "'https://agents.example.com/app' is not an origin", "mcp_allowed_origins"},
+        BadConfig{"sop_over_http", "  # sop:\n", "  sop:\n    url: http://wiki.example.com/sop\n",
+                  "desk.sop.url must start with https://", "url: http://wiki"},
+        BadConfig{"sop_with_password", "  # sop:\n", "  sop:\n    url: https://ops:hunter2@wiki.example.com/sop\n",
+                  "desk.sop.url holds a user name or password", "url: https://ops"},
+        BadConfig{"sop_without_host", "  # sop:\n",
+                  "  sop:\n    text: Decide within 30 minutes.\n    url: https:///sop\n", "desk.sop.url has no host",
+                  "url: https:///sop"},
+        BadConfig{"sop_empty", "  # sop:\n", "  sop: {}\n", "desk.sop has neither url nor text", "sop: {}"},
+        BadConfig{"sop_blank_text", "  # sop:\n", "  sop:\n    text: '   '\n", "desk.sop.text is empty", "text: '   '"},
+        BadConfig{"sop_unknown_key", "  # sop:\n", "  sop:\n    link: https://wiki.example.com/sop\n",
+                  "unknown key 'link' in desk.sop", "link: https"},
         BadConfig{"origin_without_scheme", "intake_listen: 127.0.0.1:8080",
                   "intake_listen: 127.0.0.1:8080\n  mcp_allowed_origins: [agents.example.com]", "is not an origin",
                   "mcp_allowed_origins"}),
@@ -242,6 +253,41 @@ TEST(ConfigLoader, ATeamsMistakeIsRefusedAtItsLine) {
           "'alice@example.com' is not a Teams user's object id", "teams: alice@example.com");
   refused(replaced(good, "slack: U0B0B0002,", "slack: U0B0B0002, teams: 5f1e2d3c-AAAA-4bbb-8ccc-0123456789ab,"),
           "is given to two people", "slack: U0B0B0002");
+}
+
+TEST(ConfigLoader, TheSopIsALinkATrimmedTextOrBothAndNoneByDefault) {
+  EXPECT_FALSE(parse_config(example_text(), "desk.yaml").desk.sop.configured()) << "the example's is commented out";
+  const auto both = parse_config(replaced(example_text(),
+                                          "  # sop:\n  #   url: https://wiki.example.com/escalation-desk-sop\n"
+                                          "  #   text: |\n",
+                                          "  sop:\n    url: https://wiki.example.com/escalation-desk-sop\n"
+                                          "    text: |\n      First line.\n      Second line.\n\n"),
+                                 "desk.yaml")
+                        .desk.sop;
+  EXPECT_EQ(both.url, "https://wiki.example.com/escalation-desk-sop");
+  EXPECT_EQ(both.text, "First line.\nSecond line.") << "trimmed, line breaks kept";
+  const auto text_only =
+      parse_config(replaced(example_text(), "  # sop:\n", "  sop:\n    text: '  Decide within 30 minutes. '\n"),
+                   "desk.yaml")
+          .desk.sop;
+  EXPECT_EQ(text_only.url, "");
+  EXPECT_EQ(text_only.text, "Decide within 30 minutes.");
+}
+
+TEST(ConfigLoader, AnSopTextOverTwoThousandCharactersIsRefusedAtItsLine) {
+  const std::string fits(2000, 'x');
+  EXPECT_EQ(parse_config(replaced(example_text(), "  # sop:\n", "  sop:\n    text: " + fits + "\n"), "desk.yaml")
+                .desk.sop.text.size(),
+            2000u);
+  const auto text = replaced(example_text(), "  # sop:\n", "  sop:\n    text: " + fits + "é\n");
+  try {
+    parse_config(text, "desk.yaml");
+    FAIL() << "accepted 2,001 characters";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("desk.sop.text is 2001 characters, more than 2000"), std::string::npos)
+        << e.what();
+    EXPECT_EQ(e.line(), line_of(text, "text: xxx"));
+  }
 }
 
 TEST(ConfigLoader, McpAllowedOriginsAreRead) {

@@ -15,6 +15,7 @@
 #include "bot/console/html.hpp"
 #include "core/clock.hpp"
 #include "handlers/effects.hpp"
+#include "handlers/pinned_sop.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/support/open_as_intake.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -323,6 +324,27 @@ TEST_F(ConsoleAppTest, TheSandboxPublishesTheRotaInItsChannelAsSlackWould) {
     audited = audited || (row.event.kind == "rota.published" && row.event.actor == "erin");
   EXPECT_TRUE(audited);
   EXPECT_FALSE(changed_.empty());
+}
+
+TEST_F(ConsoleAppTest, TheSandboxChannelShowsThePinnedSopsLatestVersionWithItsLink) {
+  auto console = app(sandbox());
+  EXPECT_EQ(console->handle(get("/channel")).body.find("Pinned</h2>"), std::string::npos) << "nothing pinned yet";
+  core::Policy policy = testing::seed_policy();
+  policy.desk.sop = {"https://wiki.example.com/desk-sop", "First <version>."};
+  ASSERT_TRUE(handlers::post_pinned_sop(*store_, handlers::PolicySet(policy), {"console"}, clock_.now()));
+  policy.desk.sop.text = "Second version.";
+  ASSERT_TRUE(handlers::post_pinned_sop(*store_, handlers::PolicySet(policy), {"console"}, clock_.now()));
+  const std::string page = console->handle(get("/channel")).body;
+  const auto pinned = page.find("<section class=\"pinned\"");
+  ASSERT_NE(pinned, std::string::npos) << page;
+  const std::string section = page.substr(pinned, page.find("</section>", pinned) - pinned);
+  EXPECT_NE(section.find("How we work: the desk&#39;s SOP"), std::string::npos) << section;
+  EXPECT_NE(section.find("Second version."), std::string::npos) << section;
+  EXPECT_EQ(section.find("First"), std::string::npos) << "only the copy pinned now: " << section;
+  EXPECT_NE(section.find("The full SOP: <a href=\"https://wiki.example.com/desk-sop\" rel=\"noopener noreferrer\">"),
+            std::string::npos)
+      << section;
+  EXPECT_NE(page.find("First &lt;version&gt;."), std::string::npos) << "the earlier copy stays among the notices";
 }
 
 TEST_F(ConsoleAppTest, PagesMaskPersonalDataAndEscapeWhatAgentsWrote) {

@@ -82,6 +82,9 @@ class LossyApi final : public SlackApi {
     }
   }
   int lose_complete_answers = 0;
+  Task<void> pins_add(std::string c, std::string ts) override { return inner_.pins_add(c, ts); }
+  Task<void> pins_remove(std::string c, std::string ts) override { return inner_.pins_remove(c, ts); }
+  Task<std::vector<PinnedMessage>> pins_list(std::string c) override { return inner_.pins_list(c); }
 
  private:
   FakeSlackApi& inner_;

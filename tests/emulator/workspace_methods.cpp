@@ -274,4 +274,90 @@ ApiResponse WorkspaceModel::message_page(const std::vector<const Json*>& message
              {"response_metadata", {{"next_cursor", more ? std::to_string(skip + limit) : ""}}}});
 }
 
+// ---- Pins (reference: pins.add, pins.remove, pins.list; scopes pins:write and pins:read) ----
+
+namespace {
+
+/// The bot token's scopes as the app manifest asks for them, and the one each method needs.
+const std::vector<std::string> kBotScopes = {
+    "commands",    "chat:write",     "chat:write.public", "channels:join",   "channels:read",    "channels:history",
+    "groups:read", "groups:history", "users:read",        "usergroups:read", "usergroups:write", "app_mentions:read",
+    "im:write",    "im:history",     "pins:read",         "pins:write"};
+const std::map<std::string, std::string> kScopeOfMethod = {{"chat.postMessage", "chat:write"},
+                                                           {"chat.update", "chat:write"},
+                                                           {"chat.postEphemeral", "chat:write"},
+                                                           {"users.info", "users:read"},
+                                                           {"usergroups.list", "usergroups:read"},
+                                                           {"usergroups.users.update", "usergroups:write"},
+                                                           {"conversations.list", "channels:read"},
+                                                           {"conversations.info", "channels:read"},
+                                                           {"conversations.join", "channels:join"},
+                                                           {"conversations.history", "channels:history"},
+                                                           {"conversations.replies", "channels:history"},
+                                                           {"conversations.open", "im:write"},
+                                                           {"pins.add", "pins:write"},
+                                                           {"pins.remove", "pins:write"},
+                                                           {"pins.list", "pins:read"}};
+
+}  // namespace
+
+void WorkspaceModel::withhold_scope(const std::string& scope) { withheld_scopes_.insert(scope); }
+
+std::optional<ApiResponse> WorkspaceModel::scope_problem(const std::string& method) const {
+  const auto needed = kScopeOfMethod.find(method);
+  if (needed == kScopeOfMethod.end() || !withheld_scopes_.contains(needed->second)) return std::nullopt;
+  std::string provided;
+  for (const auto& scope : kBotScopes)
+    if (!withheld_scopes_.contains(scope)) provided += (provided.empty() ? "" : ",") + scope;
+  return fail("missing_scope", Json{{"needed", needed->second}, {"provided", provided}});
+}
+
+std::vector<std::string> WorkspaceModel::pinned(const std::string& channel) const {
+  auto it = pins_.find(channel);
+  return it == pins_.end() ? std::vector<std::string>{} : it->second;
+}
+
+std::optional<ApiResponse> WorkspaceModel::pins_channel_problem(const std::string& channel) const {
+  auto it = channels_.find(channel);
+  if (channel.empty() || it == channels_.end() || (it->second.is_private && !it->second.is_member))
+    return fail("channel_not_found");
+  if (!it->second.is_member) return fail("not_in_channel");
+  return std::nullopt;
+}
+
+ApiResponse WorkspaceModel::pins_change(const Json& args, bool pin) {
+  const auto channel = arg(args, "channel");
+  if (auto problem = pins_channel_problem(channel)) return *problem;
+  const auto ts = arg(args, "timestamp");
+  if (ts.empty()) return fail("no_item_specified");
+  if (find_message(channel, ts) == nullptr) return fail("message_not_found");
+  auto& pins = pins_[channel];
+  const auto at = std::find(pins.begin(), pins.end(), ts);
+  if (pin && at != pins.end()) return fail("already_pinned");
+  if (!pin && at == pins.end()) return fail("no_pin");
+  if (pin)
+    pins.push_back(ts);
+  else
+    pins.erase(at);
+  return ok();
+}
+
+ApiResponse WorkspaceModel::pins_list(const Json& args) {
+  const auto channel = arg(args, "channel");
+  if (auto problem = pins_channel_problem(channel)) return *problem;
+  // Newest pin first. The message comes without its metadata: the desk must know its pins without it.
+  Json items = Json::array();
+  const auto& pins = pins_[channel];
+  for (auto ts = pins.rbegin(); ts != pins.rend(); ++ts) {
+    Json message = *find_message(channel, *ts);
+    message.erase("metadata");
+    items.push_back({{"type", "message"},
+                     {"created", 1700000000},
+                     {"created_by", "U0BOT"},
+                     {"channel", channel},
+                     {"message", std::move(message)}});
+  }
+  return ok({{"items", items}});
+}
+
 }  // namespace desk::emulator

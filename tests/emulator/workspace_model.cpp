@@ -193,6 +193,8 @@ ApiResponse WorkspaceModel::handle(const ApiRequest& request, SteadyClock::time_
       response = fail("invalid_auth");
     } else if ((request.method == "apps.connections.open") != (record.auth == "app")) {
       response = fail("not_allowed_token_type");
+    } else if (auto missing = scope_problem(request.method)) {
+      response = *missing;
     } else if (auto limit = rate_limits_.find(request.method); limit != rate_limits_.end() && !limit->second.empty()) {
       response = ApiResponse{429, Json{{"ok", false}, {"error", "ratelimited"}}, limit->second.front()};
       limit->second.pop_front();
@@ -237,6 +239,8 @@ ApiResponse WorkspaceModel::dispatch(const std::string& method, const Json& args
   if (method == "conversations.replies") return conversations_replies(args);
   if (method == "files.getUploadURLExternal") return files_upload_url(args);
   if (method == "files.completeUploadExternal") return files_complete_upload(args);
+  if (method == "pins.add" || method == "pins.remove") return pins_change(args, method == "pins.add");
+  if (method == "pins.list") return pins_list(args);
   return fail("unknown_method");
 }
 

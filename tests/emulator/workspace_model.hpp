@@ -96,6 +96,11 @@ class WorkspaceModel {
   /// stored like any message; returns its ts. The test then sends the events Slack would.
   std::string add_user_message(const std::string& channel, const std::string& user, const std::string& text,
                                const std::string& thread_ts = {});
+  /// The bot token no longer carries `scope` (e.g. "pins:write"): each method that needs it answers
+  /// missing_scope with `needed` and `provided`, as Slack does for an app installed without it.
+  void withhold_scope(const std::string& scope);
+  /// The ts of the messages pinned in `channel`, oldest pin first.
+  std::vector<std::string> pinned(const std::string& channel) const;
 
   const std::vector<CallRecord>& calls() const { return calls_; }
   const std::vector<nlohmann::json>& messages(const std::string& channel) const;
@@ -124,6 +129,13 @@ class WorkspaceModel {
   ApiResponse conversations_open(const Json& args);
   ApiResponse files_upload_url(const Json& args);
   ApiResponse files_complete_upload(const Json& args);
+  /// pins.add (`pin`) or pins.remove.
+  ApiResponse pins_change(const Json& args, bool pin);
+  ApiResponse pins_list(const Json& args);
+  /// The channel of a pins call as the bot sees it, or the error Slack gives.
+  std::optional<ApiResponse> pins_channel_problem(const std::string& channel) const;
+  /// missing_scope when `method` needs a scope the bot token lacks.
+  std::optional<ApiResponse> scope_problem(const std::string& method) const;
   /// One page of `messages` (in the order given) within oldest/latest, from the cursor on.
   ApiResponse message_page(const std::vector<const Json*>& messages, const Json& args);
   ApiResponse open_connection();
@@ -135,7 +147,9 @@ class WorkspaceModel {
   std::map<std::string, std::deque<int>> rate_limits_;  // method -> Retry-After of each 429 to give
   std::map<std::string, std::deque<std::string>> failures_;
   std::map<std::string, Channel> channels_;
-  std::map<std::string, std::vector<Json>> messages_;  // channel -> messages, oldest first
+  std::map<std::string, std::vector<Json>> messages_;     // channel -> messages, oldest first
+  std::map<std::string, std::vector<std::string>> pins_;  // channel -> pinned ts, oldest pin first
+  std::set<std::string> withheld_scopes_;
   std::map<std::string, Json> users_;
   std::map<std::string, Json> usergroups_;
   std::map<std::string, SteadyClock::time_point> triggers_;

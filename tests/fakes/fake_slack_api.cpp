@@ -1,5 +1,7 @@
 #include "tests/fakes/fake_slack_api.hpp"
 
+#include <algorithm>
+
 namespace desk::bot::slack {
 namespace {
 
@@ -109,6 +111,36 @@ json FakeSlackApi::replies_answer(const json& args) const {
   return {{"ok", true}, {"messages", messages}, {"has_more", false}};
 }
 
+std::vector<std::string> FakeSlackApi::pinned(const std::string& channel) const {
+  auto it = pins_.find(channel);
+  return it == pins_.end() ? std::vector<std::string>{} : it->second;
+}
+
+json FakeSlackApi::pins_answer(const std::string& method, const json& args) {
+  const std::string channel = arg(args, "channel");
+  auto& pins = pins_[channel];
+  if (method == "pins.list") {
+    json items = json::array();
+    for (const auto& m : posted_[channel])
+      if (std::find(pins.begin(), pins.end(), m.value("ts", "")) != pins.end())
+        items.push_back({{"type", "message"}, {"channel", channel}, {"message", m}});
+    return {{"ok", true}, {"items", items}};
+  }
+  const std::string ts = arg(args, "timestamp");
+  const auto& messages = posted_[channel];
+  const bool exists = std::any_of(messages.begin(), messages.end(), [&](const json& m) { return m["ts"] == ts; });
+  if (!exists) return {{"ok", false}, {"error", "message_not_found"}};
+  const auto at = std::find(pins.begin(), pins.end(), ts);
+  if (method == "pins.add") {
+    if (at != pins.end()) return {{"ok", false}, {"error", "already_pinned"}};
+    pins.push_back(ts);
+  } else {
+    if (at == pins.end()) return {{"ok", false}, {"error", "no_pin"}};
+    pins.erase(at);
+  }
+  return {{"ok", true}};
+}
+
 json FakeSlackApi::default_answer(const ApiCall& call) {
   const auto& m = call.method;
   const auto& a = call.args;
@@ -123,6 +155,7 @@ json FakeSlackApi::default_answer(const ApiCall& call) {
     auto ts = std::to_string(next_ts_++) + ".000100";
     json stored{{"type", "message"}, {"ts", ts}, {"text", arg(a, "text")}, {"bot_id", "B0BOT"}};
     if (a.contains("metadata")) stored["metadata"] = a["metadata"];
+    if (a.contains("blocks")) stored["blocks"] = a["blocks"];
     if (const auto thread = arg(a, "thread_ts"); !thread.empty()) stored["thread_ts"] = thread;
     // As in Slack, posting to a user id lands in the bot's direct message channel with them.
     std::string channel = arg(a, "channel");
@@ -155,6 +188,7 @@ json FakeSlackApi::default_answer(const ApiCall& call) {
   if (m == "usergroups.list") return usergroups_answer(a);
   if (m == "files.getUploadURLExternal") return upload_ticket_answer(a);
   if (m == "files.completeUploadExternal") return complete_upload_answer(a);
+  if (m == "pins.add" || m == "pins.remove" || m == "pins.list") return pins_answer(m, a);
   if (m == "usergroups.users.update") {
     if (auto answer = update_usergroup(a)) return *answer;
   }

@@ -32,6 +32,8 @@ class FakeSlackApi final : public JsonSlackApi {
   void add_usergroup(UserGroup group);
   /// The members of the fake workspace's group `id` (empty when there is no such group).
   std::vector<std::string> usergroup_users(const std::string& id) const;
+  /// The ts of the messages pinned in `channel`, in the order they were pinned.
+  std::vector<std::string> pinned(const std::string& channel) const;
   /// Every call so far, in order.
   const std::vector<RecordedCall>& calls() const { return calls_; }
   /// The calls of one method, in order.
@@ -58,6 +60,8 @@ class FakeSlackApi final : public JsonSlackApi {
   nlohmann::json complete_upload_answer(const nlohmann::json& args);
   /// Takes the transport failure queued for `method`, if any (thrown by the caller).
   std::optional<std::string> take_transport_failure(const std::string& method);
+  /// pins.add, pins.remove and pins.list on the posts remembered, with Slack's errors.
+  nlohmann::json pins_answer(const std::string& method, const nlohmann::json& args);
 
   std::vector<RecordedCall> calls_;
   std::map<std::string, std::deque<nlohmann::json>> canned_;
@@ -71,6 +75,7 @@ class FakeSlackApi final : public JsonSlackApi {
     bool uploaded = false;
   };
   std::map<std::string, FakeFile> files_;  ///< by file id, from files.getUploadURLExternal on
+  std::map<std::string, std::vector<std::string>> pins_;  ///< channel -> pinned ts, oldest pin first
   long long next_ts_ = 1700000000;
   int next_view_ = 1;
 };

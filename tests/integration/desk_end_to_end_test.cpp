@@ -3,7 +3,8 @@
 // rationale, the message and the API show the decision; and silence until the backup ping, with
 // kill -9 before and after it: nothing is lost, nothing is posted twice, the ping fires once. And an
 // agent on MCP, written with the official TypeScript SDK, waits for the decision taken in Slack. And a
-// desk on Slack and Teams alerts at once: a decision taken in Slack is announced in Teams too.
+// desk on Slack and Teams alerts at once: a decision taken in Slack is announced in Teams too. And the
+// SOP from the config, pinned once across kill -9, re-pinned when it changes, posted when it cannot be.
 #include <algorithm>
 #include <array>
 #include <cstdlib>
@@ -1214,4 +1215,115 @@ TEST(DeskEndToEnd, TheWeeklyDigestIsPostedWithItsRunChartOncePerWeekAcrossRestar
 }
 
 }  // namespace
+
+namespace pinned_sop_e2e {
+
+/// The example config with `desk.sop` set to the example's link and `text`.
+std::vector<std::pair<std::string, std::string>> with_sop(const std::string& text) {
+  return {{"  # sop:\n  #   url: https://wiki.example.com/escalation-desk-sop\n",
+           "  sop:\n    url: https://wiki.example.com/escalation-desk-sop\n    text: " + text + "\n"}};
+}
+
+/// The SOP's copies posted in the desk channel, oldest first.
+std::vector<json> sop_posts(const emu::SlackEmulator& emulator) {
+  std::vector<json> out;
+  for (const auto& m : emulator.messages("C0DESK"))
+    if (!m.contains("thread_ts") && m.value("metadata", json::object()).value("event_type", "") == "desk_pinned_notice")
+      out.push_back(m);
+  return out;
+}
+
+std::vector<std::string> pinned(emu::SlackEmulator& emulator) {
+  std::vector<std::string> ts;
+  emulator.with_workspace([&](emu::WorkspaceModel& w) { ts = w.pinned("C0DESK"); });
+  return ts;
+}
+
+/// What /healthz says of the desk's pins.
+std::string pins_health(std::uint16_t port) {
+  const auto answer = intake_request(port, "GET", "/healthz", "");
+  return answer.body.is_object() ? answer.body.value("workers", json::object()).value("slack_pins", "") : "";
+}
+
+TEST(DeskEndToEnd, TheSopIsPinnedOnceAcrossKillNineAndARevisedOneReplacesThePinnedCopy) {
+  TempDir dir("e2e-sop");
+  emu::SlackEmulator emulator(pki());
+  add_example_people(emulator);
+  const auto config = write_config(dir.path(), with_sop("Respond first, then decide with a written rationale."));
+
+  RunningDesk first(emulator, config, emulator.hellos_sent());
+  ASSERT_TRUE(first.up) << first.process->output_so_far();
+  ASSERT_TRUE(wait_for([&] { return sop_posts(emulator).size() == 1 && pinned(emulator).size() == 1; }))
+      << first.process->output_so_far();
+  const std::string first_ts = sop_posts(emulator)[0]["ts"];
+  EXPECT_EQ(pinned(emulator), std::vector<std::string>{first_ts});
+  const std::string shown = sop_posts(emulator)[0].dump();
+  EXPECT_NE(shown.find("Respond first, then decide"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("https://wiki.example.com/escalation-desk-sop"), std::string::npos) << shown;
+  EXPECT_EQ(pins_health(first.port), "ok");
+  first.process->signal(SIGKILL);
+  first.process->wait(5s);
+
+  // Second life on the same SOP: it is neither posted nor pinned again.
+  RunningDesk second(emulator, config, emulator.hellos_sent());
+  ASSERT_TRUE(second.up) << second.process->output_so_far();
+  std::this_thread::sleep_for(1s);  // the notifier's pass at start would have posted it by now
+  EXPECT_EQ(sop_posts(emulator).size(), 1u) << second.process->output_so_far();
+  EXPECT_EQ(emulator.count_calls("pins.add"), 1u);
+  second.process->signal(SIGKILL);
+  second.process->wait(5s);
+
+  // Third life on a revised SOP: the new copy is posted and pinned, the old one unpinned.
+  write_config(dir.path(), with_sop("Revised, legal decides what sits with legal."));
+  RunningDesk third(emulator, config, emulator.hellos_sent());
+  ASSERT_TRUE(third.up) << third.process->output_so_far();
+  ASSERT_TRUE(wait_for([&] {
+    return sop_posts(emulator).size() == 2 && pinned(emulator).size() == 1 && pinned(emulator)[0] != first_ts;
+  })) << third.process->output_so_far();
+  const std::string second_ts = sop_posts(emulator)[1]["ts"];
+  EXPECT_EQ(pinned(emulator), std::vector<std::string>{second_ts});
+  EXPECT_NE(sop_posts(emulator)[1].dump().find("Revised, legal decides"), std::string::npos);
+  EXPECT_EQ(calls_with(emulator, "pins.remove", first_ts).size(), 1u);
+  third.process->signal(SIGTERM);
+  const auto result = third.process->wait(20s);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(sop_posts(emulator).size(), 2u);
+}
+
+TEST(DeskEndToEnd, WithoutThePinsScopeTheSopIsPostedAndTheAdminIsToldOnceWhatToDo) {
+  TempDir dir("e2e-sop-scope");
+  emu::SlackEmulator emulator(pki());
+  add_example_people(emulator);
+  emulator.with_workspace([](emu::WorkspaceModel& w) { w.withhold_scope("pins:write"); });
+  RunningDesk desk(emulator, write_config(dir.path(), with_sop("Respond first, then decide.")), emulator.hellos_sent());
+  ASSERT_TRUE(desk.up) << desk.process->output_so_far();
+  ASSERT_TRUE(wait_for([&] {
+    return sop_posts(emulator).size() == 1 &&
+           desk.process->output_so_far().find("slack.pins_refused") != std::string::npos;
+  })) << desk.process->output_so_far();
+  EXPECT_TRUE(pinned(emulator).empty());
+  const auto health = intake_request(desk.port, "GET", "/healthz", "");
+  EXPECT_EQ(health.status, 200) << "not pinning is no reason to restart the desk: " << health.body.dump();
+  ASSERT_TRUE(health.body.is_object());
+  const std::string told = health.body.value("workers", json::object()).value("slack_pins", "");
+  EXPECT_NE(told.find("missing_scope"), std::string::npos) << told;
+  EXPECT_NE(told.find("pins:write"), std::string::npos) << told;
+  EXPECT_NE(told.find("reinstall"), std::string::npos) << told;
+  EXPECT_EQ(health.body.value("outbox", json::object()).value("failed", -1), 0) << "the post itself was delivered";
+  std::this_thread::sleep_for(500ms);  // room for a wrong retry to show up before counting
+  EXPECT_EQ(emulator.count_calls("pins.add"), 1u) << "a refusal is not retried";
+  EXPECT_EQ(sop_posts(emulator).size(), 1u);
+
+  desk.process->signal(SIGTERM);
+  const auto result = desk.process->wait(20s);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  const auto logged = result.output.find("event=slack.pins_refused");
+  ASSERT_NE(logged, std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("event=slack.pins_refused", logged + 1), std::string::npos)
+      << "said once: " << result.output;
+  EXPECT_NE(result.output.find("pins:write", logged), std::string::npos) << result.output;
+  expect_no_secrets(result.output, emu::WorkspaceOptions{});
+}
+
+}  // namespace pinned_sop_e2e
 }  // namespace desk::integration

@@ -236,6 +236,28 @@ TEST_F(MigrationsTest, UpgradesAVersion3OutboxToSurfacesKeepingOrderAndPosts) {
   EXPECT_TRUE(store->verify_audit().ok);
 }
 
+TEST_F(MigrationsTest, UpgradesAVersion16DatabaseKeepingItsHotlineAndDigests) {
+  {
+    SQLite::Database v16(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    migrate(v16, 16);
+    ASSERT_FALSE(v16.tableExists("sop_versions"));
+    write_v1_rows(v16);
+    v16.exec("INSERT INTO weekly_digests (week, posted_at) VALUES ('2024-W22', 1717236000)");
+    v16.exec(
+        "INSERT INTO hotline_messages (surface, channel, message_id, thread_id, author, text, received_at) VALUES "
+        "('slack', 'C0DESK', '1717236000.000100', '', 'U0USER', 'is this ok?', 1717236000)");
+  }
+  auto store = SqliteStore::open(path_);
+  EXPECT_EQ(store->settings().schema_version, latest_schema_version());
+  EXPECT_TRUE(store->digest_posted("2024-W22"));
+  ASSERT_EQ(store->pending_hotline_messages("slack").size(), 1u);
+  EXPECT_EQ(store->pending_hotline_messages("slack")[0].text, "is this ok?");
+  EXPECT_FALSE(store->last_sop_digest()) << "no SOP was posted before step 17";
+  EXPECT_TRUE(store->record_sop(std::string(64, 'c'), kT0, {}, {}));
+  EXPECT_EQ(store->last_sop_digest(), std::string(64, 'c'));
+  EXPECT_TRUE(store->verify_audit().ok);
+}
+
 TEST_F(MigrationsTest, AFailedOutboxStepLeavesVersion2Intact) {
   {
     SQLite::Database v2(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);

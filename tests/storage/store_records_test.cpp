@@ -1,4 +1,4 @@
-// SqliteStore's small tables: processed ids, rota overrides, post-mortems, drills, policy snapshots.
+// SqliteStore's small tables: processed ids, rota overrides, post-mortems, drills, policy snapshots, SOP versions.
 #include <gtest/gtest.h>
 
 #include "store_fixtures.hpp"
@@ -254,6 +254,31 @@ TEST_F(StoreRecordsTest, PolicySnapshotsAreKeptOncePerDigest) {
   EXPECT_EQ(store_->policy_snapshot(digest), text);
   EXPECT_FALSE(store_->policy_snapshot(sha256_hex("another")));
   EXPECT_EQ(storage_error_code([&] { store_->save_policy_snapshot("", text); }), StorageError::Code::constraint);
+}
+
+TEST_F(StoreRecordsTest, EachSopVersionIsRecordedOnceWithItsNoticeAndAudit) {
+  const std::string first(64, 'a'), second(64, 'b');
+  OutboxMessage notice;
+  notice.surface = "slack";
+  notice.kind = "channel_notice";
+  notice.ordering_key = "slack:channel-notices";
+  notice.payload_json = "{}";
+  const core::AuditEvent posted{"sop.posted", "", "desk", kT0, {{"digest", first}}};
+  EXPECT_FALSE(store_->last_sop_digest());
+  EXPECT_TRUE(store_->record_sop(first, kT0, {notice}, {posted}));
+  EXPECT_EQ(store_->last_sop_digest(), first);
+  EXPECT_FALSE(store_->record_sop(first, kT0 + 1h, {notice}, {posted})) << "the version posted last";
+  EXPECT_EQ(store_->outbox_stats().pending, 1);
+  EXPECT_TRUE(store_->record_sop(second, kT0 + 2h, {notice}, {}));
+  EXPECT_TRUE(store_->record_sop(first, kT0 + 3h, {notice}, {})) << "going back to an earlier text is a change too";
+  EXPECT_EQ(store_->last_sop_digest(), first);
+  EXPECT_EQ(storage_error_code([&] { store_->record_sop("not-a-digest", kT0, {notice}, {posted}); }),
+            StorageError::Code::constraint);
+  EXPECT_EQ(store_->last_sop_digest(), first) << "nothing of a refused version is written";
+  EXPECT_EQ(store_->outbox_stats().pending, 3);
+  int audited = 0;
+  for (const auto& row : store_->audit_trail("")) audited += row.event.kind == "sop.posted";
+  EXPECT_EQ(audited, 1);
 }
 
 }  // namespace

@@ -85,6 +85,11 @@ class ForwardingStore : public storage::Store {
                      const std::vector<core::AuditEvent>& audit) override {
     return inner_.record_digest(week, at, rows, audit);
   }
+  std::optional<std::string> last_sop_digest() override { return inner_.last_sop_digest(); }
+  bool record_sop(const std::string& digest, core::TimePoint at, const std::vector<storage::OutboxMessage>& rows,
+                  const std::vector<core::AuditEvent>& audit) override {
+    return inner_.record_sop(digest, at, rows, audit);
+  }
   std::optional<storage::AnnouncedHolder> announced_holder(const std::string& role) override {
     return inner_.announced_holder(role);
   }

@@ -79,15 +79,16 @@ struct HttpsClient::Impl {
     co_return conn;
   }
 
-  http::request<http::string_body> build(const HttpRequest& request) const {
-    http::request<http::string_body> req{http::verb::post, request.target, 11};
+  http::request<http::string_body> build(http::verb verb, const HttpRequest& request) const {
+    http::request<http::string_body> req{verb, request.target, 11};
     // The Host header carries the port when it is not the default (RFC 7230 §5.4).
     req.set(http::field::host, origin.host_header());
     req.set(http::field::user_agent, "escalation-desk/0.1");
-    req.set(http::field::content_type, request.content_type);
+    if (!request.content_type.empty()) req.set(http::field::content_type, request.content_type);
     if (!request.bearer_token.empty()) req.set(http::field::authorization, "Bearer " + request.bearer_token);
     req.keep_alive(true);
     req.body() = request.body;
+    // A GET carries no Content-Length: 0 (prepare_payload leaves it out for an empty GET body).
     req.prepare_payload();
     return req;
   }
@@ -135,9 +136,23 @@ void HttpsClient::close_idle() { impl_->idle.clear(); }
 
 std::size_t HttpsClient::connections_opened() const { return impl_->opened; }
 
-net::awaitable<HttpResponse> HttpsClient::post(HttpRequest request) {
+net::awaitable<HttpResponse> HttpsClient::post(HttpRequest request) { return send(Method::post, std::move(request)); }
+
+net::awaitable<HttpResponse> HttpsClient::put(HttpRequest request) { return send(Method::put, std::move(request)); }
+
+net::awaitable<HttpResponse> HttpsClient::get(std::string target, std::string bearer_token) {
+  HttpRequest request;
+  request.target = std::move(target);
+  request.bearer_token = std::move(bearer_token);
+  return send(Method::get, std::move(request));
+}
+
+net::awaitable<HttpResponse> HttpsClient::send(Method method, HttpRequest request) {
   auto& impl = *impl_;
-  const auto req = impl.build(request);
+  const auto verb = method == Method::get   ? http::verb::get
+                    : method == Method::put ? http::verb::put
+                                            : http::verb::post;
+  const auto req = impl.build(verb, request);
   for (int attempt = 0;; ++attempt) {
     auto conn = attempt == 0 ? impl.take_idle() : nullptr;
     const bool fresh = conn == nullptr;

@@ -1,6 +1,7 @@
 #pragma once
-/// HTTPS client for the Web API: keep-alive connections to one host, a timeout on every step
-/// (connect, TLS handshake, write, response). Beast stays behind the pimpl.
+/// HTTPS client for the Web API (and Teams' Bot Framework endpoints): keep-alive connections to one
+/// host, a timeout on every step (connect, TLS handshake, write, response). POST, GET (OpenID metadata,
+/// key sets) and PUT (the Bot Connector's update). Beast stays behind the pimpl.
 #include <chrono>
 #include <memory>
 #include <stdexcept>
@@ -23,7 +24,7 @@ struct HttpTimeouts {
 
 struct HttpRequest {
   std::string target;        ///< path and query, e.g. "/api/chat.postMessage"
-  std::string content_type;  ///< e.g. "application/json; charset=utf-8"
+  std::string content_type;  ///< e.g. "application/json; charset=utf-8"; no header when empty (a GET)
   std::string body;
   std::string bearer_token;  ///< sent as "Authorization: Bearer …"; never logged
 };
@@ -58,6 +59,10 @@ class HttpsClient {
 
   /// POSTs `request` and reads the whole response. Throws HttpTransportError.
   boost::asio::awaitable<HttpResponse> post(HttpRequest request);
+  /// PUTs `request` (a whole replacement) and reads the whole response. Throws HttpTransportError.
+  boost::asio::awaitable<HttpResponse> put(HttpRequest request);
+  /// GETs `target` (no body), with `bearer_token` when not empty. Throws HttpTransportError.
+  boost::asio::awaitable<HttpResponse> get(std::string target, std::string bearer_token);
 
   /// Closes every idle keep-alive connection (shutdown, tests).
   void close_idle();
@@ -68,6 +73,9 @@ class HttpsClient {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+
+  enum class Method { get, post, put };
+  boost::asio::awaitable<HttpResponse> send(Method method, HttpRequest request);
 };
 
 }  // namespace desk::bot::slack

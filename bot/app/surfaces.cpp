@@ -2,6 +2,7 @@
 
 #include "bot/slack/slack_surface.hpp"
 #include "bot/teams/alerts_surface.hpp"
+#include "bot/teams/teams_bot_surface.hpp"
 
 namespace desk::bot {
 
@@ -13,6 +14,9 @@ std::span<const SurfaceEntry> known_surfaces() {
       {teams::kTeamsAlertsSurface, teams::make_teams_alerts_surface,
        "TEAMS_WEBHOOK_URL (the HTTP POST URL of a Teams Workflows flow \"Post to a channel when a webhook request "
        "is received\") for alerts in a Teams channel"},
+      {teams::kTeamsBotSurface, teams::make_teams_bot_surface,
+       "a teams: section in the config (app_id, tenant_id, service_url, channel) and TEAMS_APP_PASSWORD for the "
+       "interactive Teams bot"},
   };
   return kSurfaces;
 }

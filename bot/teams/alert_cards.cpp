@@ -193,6 +193,13 @@ nlohmann::json notice_card(const handlers::ChannelNotice& notice) {
   return card(std::move(body));
 }
 
+nlohmann::json repeat_warning() {
+  return {{"type", "TextBlock"},
+          {"text", "Sent again after a restart: this may repeat an earlier card."},
+          {"isSubtle", true},
+          {"wrap", true}};
+}
+
 nlohmann::json webhook_message(nlohmann::json content) {
   // Too large: the longest verbatim texts are cut further until it fits (a card is a few blocks).
   for (int round = 0; round < 8 && content.dump().size() > kMaxCardBytes; ++round)

@@ -57,6 +57,10 @@ nlohmann::json decision_card(const core::Escalation& e, const core::Rota* rota);
 /// kMaxCardBytes with it).
 nlohmann::json notice_card(const handlers::ChannelNotice& notice);
 
+/// A line for a card sent again after a restart: neither the webhook nor the Bot Connector can look an
+/// earlier post up, so it may repeat one.
+nlohmann::json repeat_warning();
+
 /// The webhook's request body: {"type":"message","attachments":[one Adaptive Card]}. A card over
 /// kMaxCardBytes loses its longest texts first, so what is posted always fits.
 nlohmann::json webhook_message(nlohmann::json card);

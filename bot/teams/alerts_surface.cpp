@@ -108,13 +108,6 @@ class AlertsDeliverer final : public Deliverer {
     return webhook_message(std::move(card)).dump();
   }
 
-  /// A webhook has no way to look up an earlier post: a row in doubt goes again, saying it may repeat.
-  static json repeat_warning() {
-    return {{"type", "TextBlock"},
-            {"text", "Sent again after a restart: this may repeat an earlier card."},
-            {"isSubtle", true},
-            {"wrap", true}};
-  }
 
   DeliveryOutcome outcome_of(const slack::HttpResponse& answer) {
     if (answer.status == 200 || answer.status == 202) {

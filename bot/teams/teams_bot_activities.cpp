@@ -175,12 +175,50 @@ ActivityAnswer TeamsBotActivities::message(const json& activity, core::TimePoint
     for (const auto& line : notice.lines) reply += "\n\n" + line;
     return {200, text_message(reply), false, {}, {}};
   }
+  if (word == "escalate") return escalate(activity, handlers::trimmed(text.substr(word.size())), now);
   return {200,
-          text_message("Ask the desk: **rota** (who is on duty now, and next). Decisions are taken on the "
-                       "escalation's card in the desk channel."),
+          text_message("Ask the desk: **rota** (who is on duty now, and next), or **escalate** followed by the "
+                       "text or a link and what worries you (it opens an escalation for the person on duty). "
+                       "Decisions are taken on the escalation's card in the desk channel."),
           false,
           {},
           {}};
+}
+
+ActivityAnswer TeamsBotActivities::escalate(const json& activity, const std::string& what, core::TimePoint now) {
+  const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
+  const std::string workflow = policy ? policy->policy().desk.hotline_workflow : std::string();
+  if (what.empty())
+    return {
+        200, text_message("Say what to look at: **escalate** followed by the text or a link, and why."), false, {}, {}};
+  if (workflow.empty())
+    return {200,
+            text_message("Escalating from Teams needs desk.hotline_workflow in the config (the workflow such "
+                         "escalations open under); ask the desk's admin."),
+            false,
+            {},
+            {}};
+  handlers::ManualEscalation m;
+  m.what = what;
+  // The first link in the message is where the thing lives.
+  for (const char* scheme : {"https://", "http://"})
+    if (const auto at = what.find(scheme); at != std::string::npos && m.where.empty())
+      m.where = what.substr(at, what.find_first_of(" \t\r\n>", at) - at);
+  m.workflow = workflow;
+  const std::string actor = actor_of(activity);
+  const std::string name = string_at(member(activity, "from"), "name");
+  m.why = "Raised in Teams by " + (name.empty() ? actor : name) + ": " + what;
+  m.actor = actor;
+  m.surface = "teams";
+  m.surface_user = string_at(member(activity, "from"), "aadObjectId");
+  const auto r = actions_.escalate(m, now);
+  if (!r.ok()) {
+    std::string why;
+    for (const auto& [field, message] : r.errors) why += (why.empty() ? "" : " ") + message;
+    return {200, text_message("Nothing was escalated: " + why), r.changed, r.log, why};
+  }
+  return {
+      200, text_message("Escalated as " + r.escalation_id + "; " + r.owner_name + " owns it now."), true, r.log, {}};
 }
 
 }  // namespace desk::bot::teams

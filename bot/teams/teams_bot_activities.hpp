@@ -34,6 +34,8 @@ class TeamsBotActivities {
  private:
   ActivityAnswer card_action(const nlohmann::json& activity, core::TimePoint now);
   ActivityAnswer message(const nlohmann::json& activity, core::TimePoint now);
+  /// "escalate <text or link>": a manual escalation under desk.hotline_workflow, raised by the sender.
+  ActivityAnswer escalate(const nlohmann::json& activity, const std::string& what, core::TimePoint now);
   /// The person id of the sender, or "teams:<object id>" for someone not in the config (no rights).
   std::string actor_of(const nlohmann::json& activity) const;
   nlohmann::json card_for(const core::Escalation& e, const std::shared_ptr<const handlers::PolicySet>& set,

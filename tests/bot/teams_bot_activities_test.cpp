@@ -43,6 +43,7 @@ class TeamsBotActivitiesTest : public ::testing::Test {
   TeamsBotActivitiesTest() {
     auto policy = testing::seed_policy();
     policy.people.at("alice").teams_user = kAlice;
+    policy.desk.hotline_workflow = "paid_ads";  // what "escalate …" opens under
     set_ = std::make_shared<const handlers::PolicySet>(std::move(policy));
     store_->save_policy_snapshot(set_->digest(), "seed policy");
     id_ = testing::open_as_intake(*store_, *set_, testing::low_confidence_ad(now_), now_);
@@ -150,6 +151,20 @@ TEST_F(TeamsBotActivitiesTest, AMessageAskingForTheRotaIsAnsweredWithWhoIsOnDuty
   const std::string text = answer.body.value("text", "");
   EXPECT_NE(text.find("Who is on duty"), std::string::npos) << text;
   EXPECT_NE(text.find("Alice"), std::string::npos) << text;
+  const auto escalated =
+      handle({{"type", "message"},
+              {"text", "<at>Escalation Desk</at> escalate https://www.linkedin.com/feed/update/123 promises 50% off"},
+              {"from", {{"aadObjectId", kAlice}, {"name", "Alice"}}},
+              {"conversation", {{"id", kChannel}}}});
+  EXPECT_TRUE(escalated.changed);
+  const std::string said = escalated.body.value("text", "");
+  ASSERT_EQ(said.rfind("Escalated as ESC-", 0), 0u) << said;
+  const auto opened = store_->escalation(said.substr(13, said.find(';') - 13));
+  ASSERT_TRUE(opened) << said;
+  EXPECT_EQ(opened->workflow, "paid_ads");
+  const auto evidence = store_->evidence(opened->id);
+  ASSERT_TRUE(evidence);
+  EXPECT_EQ(evidence->permalink, "https://www.linkedin.com/feed/update/123");
   const auto help = handle({{"type", "message"}, {"text", "hello?"}});
   EXPECT_NE(help.body.value("text", "").find("rota"), std::string::npos);
 }

@@ -144,11 +144,11 @@ class TeamsBotDeliverer final : public Deliverer {
     } else {
       co_return DeliveryOutcome::sent(R"({"skipped":"not shown by the Teams bot"})");
     }
+    if (in_doubt) activity["attachments"][0]["content"]["body"].push_back(repeat_warning());
     const std::string id =
         co_await connector_.reply_to(settings_.service_url, settings_.channel, post->message_id, activity);
     co_return sent(id);
   }
-
 
   DeliveryOutcome sent(const std::string& activity_id) const {
     return DeliveryOutcome::sent(json{{"channel", settings_.channel}, {"activity_id", activity_id}}.dump());
@@ -174,10 +174,6 @@ class TeamsBotSurface final : public Surface {
         tokens_(context.executor, tls_, context.clock,
                 BotTokenConfig{std::move(token_url), settings_.app_id, std::move(password), {}}),
         connector_(context.executor, tls_, tokens_),
-        activities_(handlers::DeskActionDependencies{context.store, context.policies.resolver(),
-                                                     [&policies = context.policies] { return policies.current(); },
-                                                     &context.metrics, context.surfaces},
-                    settings_.channel),
         deliverer_(context, connector_, settings_),
         server_(context.executor, IntakeServerOptions{settings_.listen},
                 IntakeServer::AsyncHandler([this](handlers::HttpRequest request, IntakeServer::Reply reply) {
@@ -189,6 +185,11 @@ class TeamsBotSurface final : public Surface {
   std::string name() const override { return kTeamsBotSurface; }
 
   net::awaitable<void> run() override {
+    // Made here, not in the constructor: the list of surfaces is complete only once every surface exists.
+    activities_.emplace(handlers::DeskActionDependencies{context_.store, context_.policies.resolver(),
+                                                         [&policies = context_.policies] { return policies.current(); },
+                                                         &context_.metrics, context_.surfaces},
+                        settings_.channel);
     std::uint16_t port = 0;
     try {
       port = server_.bind();
@@ -250,7 +251,8 @@ class TeamsBotSurface final : public Surface {
         reply(std::move(response));
         co_return;
       }
-      const ActivityAnswer handled = activities_.handle(activity, context_.clock.now());
+      if (!activities_) throw std::runtime_error("the Teams bot is not running yet");
+      const ActivityAnswer handled = activities_->handle(activity, context_.clock.now());
       if (!handled.log.empty()) slack::log_error("teams.activity_failed", {{"error", handled.log}});
       if (handled.changed && context_.changed) context_.changed();
       response.status = handled.status;
@@ -271,7 +273,7 @@ class TeamsBotSurface final : public Surface {
   BotFrameworkAuth auth_;
   BotTokenClient tokens_;
   ConnectorClient connector_;
-  TeamsBotActivities activities_;
+  std::optional<TeamsBotActivities> activities_;
   TeamsBotDeliverer deliverer_;
   IntakeServer server_;
   std::set<std::string> refusals_logged_;

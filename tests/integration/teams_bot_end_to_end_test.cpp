@@ -1,0 +1,185 @@
+// The interactive Teams bot, with the real binary against the local Teams emulator (OpenID metadata,
+// keys, token endpoint and Bot Connector over TLS on 127.0.0.1): a Teams-only desk posts the card
+// once; silence brings the backup ping as a thread reply mentioning who must act, once across kill -9;
+// forged, expired, wrong-audience, wrong-issuer, unendorsed and serviceUrl-mismatched tokens are
+// refused and change nothing; a bystander's click is refused on the card; a short rationale comes
+// back beside the field; the owner decides, and the card is updated in place for everyone.
+#include <fstream>
+
+#include "tests/emulator/teams_bot_emulator.hpp"
+#include "tests/integration/desk_process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace desk::integration::teams_bot_end_to_end_test {
+
+using json = nlohmann::json;
+using desk::testing::TempDir;
+
+constexpr const char* kAgentToken = "agent-token-teams-bot-0123456789";
+const emu::TeamsUser kErin{"7e1a0c55-2b9d-4c3e-8f10-aa00bb11cc22", "Erin Walsh", ""};  // community lead
+const emu::TeamsUser kDana{"9d2b1e66-3c0e-4d4f-9021-bb11cc22dd33", "Dana Ruiz", ""};   // director
+const emu::TeamsUser kStranger{"0f0f0f0f-4444-4555-8666-777777777777", "Sam Stranger", ""};
+
+/// The port a desk logged for its Teams endpoint; 0 until it has.
+std::uint16_t teams_port(const DeskProcess& desk) {
+  const std::string out = desk.output_so_far();
+  const auto line = out.rfind("teams.bot_listening");
+  const auto at = line == std::string::npos ? line : out.find(" port=", line);
+  return at == std::string::npos ? 0 : static_cast<std::uint16_t>(std::stoi(out.substr(at + 6)));
+}
+
+/// The example config with short clocks, Erin and Dana linked to Teams, and the bot's section.
+std::string bot_config(const std::filesystem::path& dir, const emu::TeamsBotEmulator& teams) {
+  const auto path = write_config(dir, {{"backup_ping: 3m", "backup_ping: 2s"},
+                                       {"slack: U0E414005,", "slack: U0E414005, teams: " + kErin.aad_object_id + ","},
+                                       {"slack: U0DA4A004,", "slack: U0DA4A004, teams: " + kDana.aad_object_id + ","}});
+  std::ofstream(path, std::ios::app) << "\nteams:\n  app_id: " << teams.options().app_id
+                                     << "\n  tenant_id: " << teams.options().tenant_id
+                                     << "\n  service_url: " << teams.service_url()
+                                     << "\n  channel: " << teams.options().channel_id << "\n  listen: 127.0.0.1:0\n";
+  return path;
+}
+
+struct TeamsDesk {
+  TeamsDesk(const emu::TeamsBotEmulator& teams, const std::string& config)
+      : process(std::make_unique<DeskProcess>(
+            std::map<std::string, std::string>{{"SSL_CERT_FILE", pki().trusted().ca_cert},
+                                               {"DESK_INTAKE_TOKENS", kAgentToken},
+                                               {"DESK_AUDIT_KEY", kTestAuditKey},
+                                               {"TEAMS_APP_PASSWORD", teams.options().app_password},
+                                               {"TEAMS_OPENID_METADATA_URL", teams.openid_metadata_url()},
+                                               {"TEAMS_TOKEN_URL", teams.token_url()}},
+            std::vector<std::string>{DESK_BINARY, "run", "--config", config})) {
+    up = wait_for([&] { return (intake = intake_port(*process)) != 0 && (bot = teams_port(*process)) != 0; }, 20s);
+  }
+  std::string messages_url() const { return "http://127.0.0.1:" + std::to_string(bot) + "/api/messages"; }
+  std::unique_ptr<DeskProcess> process;
+  std::uint16_t intake = 0, bot = 0;
+  bool up = false;
+};
+
+std::vector<std::string> verbs(const json& card) {
+  std::vector<std::string> out;
+  for (const auto& a : card.value("actions", json::array()))
+    if (a.value("type", "") == "Action.Execute") out.push_back(a.value("verb", ""));
+  return out;
+}
+
+TEST(TeamsBotEndToEnd, ATeamsOnlyDeskTakesTheWholeFlowAndRefusesEveryBadToken) {
+  TempDir dir("teams-bot");
+  emu::TeamsBotEmulator teams(pki());
+  const std::string channel = teams.options().channel_id;
+  const auto config = bot_config(dir.path(), teams);
+  TeamsDesk first(teams, config);
+  ASSERT_TRUE(first.up) << first.process->output_so_far();
+
+  const json draft = {{"workflow", "community_replies"},
+                      {"channel", "linkedin"},
+                      {"agent", "social-agent-3"},
+                      {"confidence", 0.62},
+                      {"output", "Thanks for the kind words, see you at the meetup!"}};
+  const auto created = intake_request(first.intake, "POST", "/v1/submissions", kAgentToken, draft.dump());
+  ASSERT_EQ(created.status, 201) << created.body.dump();
+  ASSERT_TRUE(created.body.contains("escalation")) << created.body.dump();
+  const std::string id = created.body["escalation"]["id"];
+  ASSERT_TRUE(wait_for([&] { return teams.activities(channel).size() == 1; }, 15s)) << first.process->output_so_far();
+  const auto post = teams.activities(channel).front();
+  ASSERT_EQ(post.cards().size(), 1u);
+  EXPECT_EQ(verbs(post.cards()[0]), (std::vector<std::string>{"accept", "reject", "escalate_legal"}));
+  EXPECT_NE(post.cards()[0].dump().find(id), std::string::npos);
+
+  // Nobody responds within 2 s: the backup ping, in the card's thread, mentioning the director.
+  const auto pings = [&] {
+    std::size_t n = 0;
+    for (const auto& r : teams.replies(channel, post.id))
+      n += r.content.value("text", "").find("<at>Dana Ruiz</at>") != std::string::npos;
+    return n;
+  };
+  ASSERT_TRUE(wait_for([&] { return pings() == 1; }, 15s)) << first.process->output_so_far();
+  bool mentioned = false;
+  for (const auto& r : teams.replies(channel, post.id))
+    for (const auto& e : r.content.value("entities", json::array()))
+      mentioned = mentioned || e["mentioned"].value("id", "") == kDana.aad_object_id;
+  EXPECT_TRUE(mentioned) << "a real mention entity";
+  // The Bot Connector cannot look a reply up: a kill between its POST and the row's commit would send
+  // it again (saying so). Past that moment, the restart must not ping again.
+  std::this_thread::sleep_for(500ms);
+  first.process->signal(SIGKILL);
+  first.process->wait(5s);
+
+  TeamsDesk second(teams, config);
+  ASSERT_TRUE(second.up) << second.process->output_so_far();
+  const std::string url = second.messages_url();
+  const json data = {{"escalation_id", id}, {"generation", 0}};
+
+  // Every bad token is refused, changes nothing, and never appears in the log.
+  const auto good_click = teams.card_action(kErin, post.id, "accept", data,
+                                            {{"rationale", "Friendly, no claims; fine to publish as written."}});
+  for (const auto& [variant, status] :
+       std::vector<std::pair<emu::TokenVariant, int>>{{emu::TokenVariant::forged, 401},
+                                                      {emu::TokenVariant::expired, 401},
+                                                      {emu::TokenVariant::not_yet_valid, 401},
+                                                      {emu::TokenVariant::wrong_audience, 401},
+                                                      {emu::TokenVariant::wrong_issuer, 401},
+                                                      {emu::TokenVariant::unendorsed, 403},
+                                                      {emu::TokenVariant::service_url_mismatch, 401},
+                                                      {emu::TokenVariant::alg_none, 401},
+                                                      {emu::TokenVariant::malformed, 401},
+                                                      {emu::TokenVariant::absent, 401}}) {
+    const auto answer = teams.post_activity(url, good_click, variant);
+    EXPECT_EQ(answer.status, status) << static_cast<int>(variant) << ": " << answer.body;
+  }
+  const auto after_refusals = intake_request(second.intake, "GET", "/v1/escalations/" + id, kAgentToken);
+  EXPECT_EQ(after_refusals.body.value("status", ""), "open") << after_refusals.body.dump();
+
+  // A bystander's click: the card again, naming who may act.
+  const auto bystander = teams.post_activity(
+      url, teams.card_action(kStranger, post.id, "accept", data, {{"rationale", "Looks fine to me."}}));
+  ASSERT_EQ(bystander.status, 200) << bystander.body;
+  EXPECT_EQ(bystander.json()["statusCode"], 200);
+  EXPECT_NE(bystander.json()["value"].dump().find("Erin Walsh"), std::string::npos) << bystander.body;
+  EXPECT_EQ(verbs(bystander.json()["value"]).size(), 3u);
+
+  // The owner with a short rationale: the error beside the field.
+  const auto short_one = teams.post_activity(
+      url, teams.card_action(kErin, post.id, "accept", data, {{"rationale", "ok"}}), emu::TokenVariant::rs384);
+  ASSERT_EQ(short_one.status, 200) << short_one.body;
+  EXPECT_EQ(verbs(short_one.json()["value"]).size(), 3u) << "still undecided";
+  EXPECT_NE(short_one.json()["value"].dump().find("\"Attention\""), std::string::npos) << short_one.body;
+
+  // The owner decides: the decided card in the answer, the card updated in place, a thread reply.
+  const auto decided = teams.post_activity(url, good_click, emu::TokenVariant::rs512);
+  ASSERT_EQ(decided.status, 200) << decided.body;
+  const json card = decided.json()["value"];
+  EXPECT_TRUE(verbs(card).empty()) << card.dump();
+  EXPECT_NE(card.dump().find(id + " accepted"), std::string::npos) << card.dump();
+  ASSERT_TRUE(wait_for(
+      [&] {
+        const auto now = teams.activity(channel, post.id);
+        return now && now->history.size() >= 2 && verbs(now->cards().at(0)).empty();
+      },
+      15s))
+      << second.process->output_so_far();
+  ASSERT_TRUE(wait_for(
+      [&] {
+        for (const auto& r : teams.replies(channel, post.id))
+          for (const auto& c : r.cards())
+            if (c.dump().find(id + " accepted") != std::string::npos) return true;
+        return false;
+      },
+      15s))
+      << second.process->output_so_far();
+  const auto state = intake_request(second.intake, "GET", "/v1/escalations/" + id, kAgentToken);
+  EXPECT_EQ(state.body.value("status", ""), "accepted") << state.body.dump();
+
+  EXPECT_EQ(pings(), 1u) << "the backup ping was sent once across kill -9";
+  EXPECT_EQ(teams.activities(channel).size() - teams.replies(channel, post.id).size(), 1u) << "one card";
+  EXPECT_TRUE(teams.card_problems().empty()) << teams.card_problems().front();
+  const std::string log = second.process->output_so_far() + first.process->output_so_far();
+  EXPECT_EQ(log.find(teams.options().app_password), std::string::npos);
+  for (const auto& token : teams.access_tokens()) EXPECT_EQ(log.find(token), std::string::npos);
+  second.process->signal(SIGTERM);
+  EXPECT_EQ(second.process->wait(20s).exit_code, 0);
+}
+
+}  // namespace desk::integration::teams_bot_end_to_end_test

@@ -319,6 +319,12 @@ std::vector<LexiconHit> LexiconMatcher::scan(std::string_view utf8_text, const s
   return hits;
 }
 
+std::string trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  return std::string(text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1));
+}
+
 std::string cut_to_code_points(std::string_view text, std::size_t limit) {
   std::size_t bytes = 0, points = 0;
   while (bytes < text.size() && points < limit) {

@@ -84,6 +84,9 @@ bool iban_valid(std::string_view iban);    ///< spaces allowed; country length a
 /// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
 bool is_valid_utf8(std::string_view text);
 
+/// `text` without leading or trailing spaces, tabs and line ends: what a form field or a message says.
+std::string trimmed(std::string_view text);
+
 /// Characters (code points) in UTF-8 `text`: what people count when a limit says "characters".
 std::size_t code_points(std::string_view text);
 /// The first `limit` code points of UTF-8 `text` (all of it when shorter): never cut inside a character.

@@ -81,11 +81,6 @@ std::string quoted_id(const std::string& id) {
   return id.size() <= kMaxShownIdBytes ? id : id.substr(0, kMaxShownIdBytes) + "...";
 }
 
-std::string trimmed(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  return b == std::string::npos ? std::string() : s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
-
 DeskActions::DeskActions(DeskActionDependencies deps) : deps_(std::move(deps)) {}
 
 DecisionResult DeskActions::begin(const std::string& escalation_id, int generation, core::Macro macro,

@@ -14,6 +14,7 @@
 #include "core/clock.hpp"
 #include "core/escalation.hpp"
 #include "core/metrics.hpp"
+#include "core/text_scan.hpp"
 #include "handlers/effects.hpp"
 #include "handlers/evidence_masker.hpp"
 #include "handlers/policy_set.hpp"
@@ -31,8 +32,7 @@ inline constexpr const char* kInternalTrouble =
 
 /// An id as typed by a stranger, cut to 100 bytes so it can be quoted back.
 std::string quoted_id(const std::string& id);
-/// `s` without leading or trailing spaces, tabs and line ends: what a form field says.
-std::string trimmed(const std::string& s);
+using core::trimmed;
 
 /// What the desk's actions work with. The store must outlive them.
 struct DeskActionDependencies {

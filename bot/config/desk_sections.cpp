@@ -7,7 +7,6 @@
 #include "bot/config/config_loader.hpp"
 #include "bot/config/policy_parser.hpp"
 #include "core/text_scan.hpp"
-#include "handlers/desk_actions.hpp"
 
 namespace desk::bot::config_parsing {
 namespace {
@@ -47,7 +46,7 @@ void PolicyParser::parse_sop(const YAML::Node& n, core::DeskSop& sop) {
               "write the https:// address of the SOP, e.g. https://wiki.example.com/desk-sop");
   }
   if (n["text"]) {
-    sop.text = handlers::trimmed(r_.string(n["text"], "desk.sop.text", true));
+    sop.text = core::trimmed(r_.string(n["text"], "desk.sop.text", true));
     if (sop.text.empty()) r_.fail(n["text"], "desk.sop.text is empty", "write the SOP's essentials, or leave text out");
     if (!core::is_valid_utf8(sop.text) || has_control_characters(sop.text))
       r_.fail(n["text"], "desk.sop.text holds control characters or invalid UTF-8");

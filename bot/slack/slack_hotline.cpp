@@ -55,12 +55,6 @@ void scan_markup(std::string_view text, Token token, Plain plain) {
   }
 }
 
-std::string trimmed(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  return std::string(s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1));
-}
-
 net::awaitable<void> tell_privately(SlackApi& api, PostEphemeral message) {
   try {
     co_await api.chat_post_ephemeral(std::move(message));
@@ -85,7 +79,7 @@ std::string without_desk_mentions(std::string_view text, const HotlineIdentity& 
         if (!is_desk_mention(inner, who)) out += whole;
       },
       [&](std::string_view plain) { out += plain; });
-  return trimmed(out);
+  return core::trimmed(out);
 }
 
 std::string built_permalink(const std::string& team_url, const std::string& channel, const std::string& ts,

@@ -47,7 +47,7 @@ std::string command_text(const std::string& text) {
     }
     out += text[i++];
   }
-  return handlers::trimmed(out);
+  return core::trimmed(out);
 }
 
 json text_message(const std::string& text) { return {{"type", "message"}, {"text", text}}; }
@@ -175,7 +175,7 @@ ActivityAnswer TeamsBotActivities::message(const json& activity, core::TimePoint
     for (const auto& line : notice.lines) reply += "\n\n" + line;
     return {200, text_message(reply), false, {}, {}};
   }
-  if (word == "escalate") return escalate(activity, handlers::trimmed(text.substr(word.size())), now);
+  if (word == "escalate") return escalate(activity, core::trimmed(text.substr(word.size())), now);
   return {200,
           text_message("Ask the desk: **rota** (who is on duty now, and next), or **escalate** followed by the "
                        "text or a link and what worries you (it opens an escalation for the person on duty). "

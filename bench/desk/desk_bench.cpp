@@ -13,10 +13,7 @@
 // desk also posts to the emulator and runs each escalation's SLA clock).
 // Usage: desk_bench [--envelopes N] [--in-flight N] [--intake-rate N] [--quick] [--json FILE]
 //                   [--desk PATH] [--keep-log yes]
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -104,21 +101,6 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-/// A loopback port nobody listens on right now, for the desk's intake API: the agents can then
-/// connect the moment the desk listens, without waiting for its log line.
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    throw std::runtime_error("no free loopback port");
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 struct PhaseResult {
   std::string name;
   double intake_rate_asked = 0;
@@ -146,7 +128,7 @@ PhaseResult run_phase(const Options& o, const emu::TestPki& pki, const std::stri
   r.name = name;
   r.intake_rate_asked = intake_rate;
   const desk::testing::TempDir dir("bench");
-  const std::uint16_t intake_port = free_port();
+  const std::uint16_t intake_port = desk::bench::free_loopback_port();
   const auto config = desk::testing::write_example_config(
       DESK_SOURCE_DIR, dir.path(),
       {{"intake_listen: 127.0.0.1:0", "intake_listen: 127.0.0.1:" + std::to_string(intake_port)},

@@ -145,6 +145,13 @@ void IntakeLoad::wait() {
   if (thread_.joinable()) thread_.join();
 }
 
+std::uint16_t free_loopback_port() {
+  namespace net = boost::asio;
+  net::io_context io;
+  net::ip::tcp::acceptor probe(io, {net::ip::make_address("127.0.0.1"), 0});
+  return probe.local_endpoint().port();
+}
+
 double percentile_ms(std::vector<double> seconds, double p) {
   if (seconds.empty()) return 0;
   std::sort(seconds.begin(), seconds.end());

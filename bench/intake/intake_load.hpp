@@ -63,6 +63,10 @@ class IntakeLoad {
   std::thread thread_;
 };
 
+/// A loopback port nobody listens on right now, for a desk the bench starts: its clients can then
+/// connect the moment the desk listens, without waiting for its log line.
+std::uint16_t free_loopback_port();
+
 /// The value at fraction `p` of `seconds`, in milliseconds; 0 when empty.
 double percentile_ms(std::vector<double> seconds, double p);
 

@@ -5,6 +5,8 @@
 // agent on MCP, written with the official TypeScript SDK, waits for the decision taken in Slack. And a
 // desk on Slack and Teams alerts at once: a decision taken in Slack is announced in Teams too. And the
 // SOP from the config, pinned once across kill -9, re-pinned when it changes, posted when it cannot be.
+// And a desk on Slack and the interactive Teams bot at once: each escalation lives in both, and a
+// decision taken in either updates the other.
 #include <algorithm>
 #include <array>
 #include <cstdlib>
@@ -20,6 +22,7 @@
 #include "storage/digest.hpp"
 #include "tests/emulator/teams_webhook.hpp"
 #include "tests/integration/desk_process.hpp"
+#include "tests/integration/teams_bot_bed.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace desk::integration {
@@ -1098,6 +1101,113 @@ TEST(DeskEndToEnd, ADecisionTakenInSlackIsAnnouncedInTeamsToo) {
   for (const auto& p : webhook.posts()) EXPECT_TRUE(p.problem.empty()) << p.problem;
 }
 
+/// True once the Slack post of `id` shows the decision (only the Post-mortem button left) with `rationale`.
+bool slack_post_decided(const emu::SlackEmulator& emulator, const std::string& id, const std::string& rationale) {
+  const auto now = posts_of(emulator, id);
+  return now.size() == 1 && buttons_of(now.front()).labelled("Accept") == nullptr &&
+         buttons_of(now.front()).labelled("Post-mortem") != nullptr &&
+         now.front().dump().find(rationale) != std::string::npos;
+}
+
+TEST(DeskEndToEnd, OnSlackAndTeamsAtOnceADecisionTakenInEitherUpdatesTheOther) {
+  using namespace teams_bot_bed;
+  TempDir dir("e2e-slack-teams-bot");
+  emu::SlackEmulator emulator(pki());
+  add_example_people(emulator);
+  emu::TeamsBotEmulator teams(pki());
+  const std::string channel = teams.options().channel_id;
+  const auto config = write_config(dir.path(), teams_people_edits());
+  append_teams_section(config, teams);
+  RunningDesk desk(emulator, config, 0, teams_env(teams));
+  ASSERT_TRUE(desk.up) << desk.process->output_so_far();
+  std::uint16_t bot = 0;
+  ASSERT_TRUE(wait_for([&] { return (bot = teams_port(*desk.process)) != 0; })) << desk.process->output_so_far();
+  const auto health = intake_request(desk.port, "GET", "/healthz", "").body;
+  EXPECT_TRUE(health.contains("slack")) << health.dump();
+  EXPECT_NE(health.dump().find("teams_bot"), std::string::npos) << health.dump();
+
+  // Each escalation is posted once on each surface.
+  const auto first = submit(desk.port, "Thanks for the kind words, see you at the meetup!");
+  const auto second = submit(desk.port, "Glad the workshop helped; the slides are on the community page.");
+  ASSERT_EQ(first.status, 201) << first.body.dump();
+  ASSERT_EQ(second.status, 201) << second.body.dump();
+  const std::string in_teams = first.body["escalation"]["id"], in_slack = second.body["escalation"]["id"];
+  for (const auto& id : {in_teams, in_slack}) {
+    ASSERT_TRUE(wait_for([&] { return posts_of(emulator, id).size() == 1 && cards_of(teams, id).size() == 1; }))
+        << id << "\n"
+        << desk.process->output_so_far();
+    EXPECT_EQ(verbs(cards_of(teams, id).front().cards().at(0)).size(), 3u);
+  }
+
+  // Erin decides the first in Teams: the answered card, then the Slack post loses its buttons and
+  // shows the decision, and both threads say so once.
+  const std::string teams_rationale = "Friendly, no claims; decided from Teams.";
+  const json data_first = {{"escalation_id", in_teams}, {"generation", 0}};
+  const auto answered =
+      teams.post_activity(messages_url(bot), teams.card_action(kErinInTeams, cards_of(teams, in_teams).front().id,
+                                                               "accept", data_first, {{"rationale", teams_rationale}}));
+  ASSERT_EQ(answered.status, 200) << answered.body;
+  EXPECT_TRUE(verbs(answered.json()["value"]).empty()) << answered.body;
+  ASSERT_TRUE(wait_for([&] { return slack_post_decided(emulator, in_teams, teams_rationale); }))
+      << posts_of(emulator, in_teams).front().dump() << desk.process->output_so_far();
+  ASSERT_TRUE(wait_for([&] { return replies_of(emulator, in_teams, "decision").size() == 1; }))
+      << desk.process->output_so_far();
+  EXPECT_NE(replies_of(emulator, in_teams, "decision").front().dump().find(teams_rationale), std::string::npos);
+
+  // Erin decides the second in Slack: the Teams card is updated in place for everyone, and its
+  // thread gets the decision.
+  const std::string slack_rationale = "Friendly, no claims; decided from Slack.";
+  std::string trigger;
+  click(emulator, posts_of(emulator, in_slack).front(), "Accept", kErin, &trigger);
+  ASSERT_TRUE(wait_for([&] { return !calls_with(emulator, "views.open", trigger).empty(); }))
+      << desk.process->output_so_far();
+  submit_rationale(emulator, trigger, kErin, slack_rationale);
+  const std::string card_id = cards_of(teams, in_slack).front().id;
+  ASSERT_TRUE(wait_for([&] {
+    const auto now = teams.activity(channel, card_id);
+    return now && now->history.size() >= 2 && verbs(now->cards().at(0)).empty() &&
+           now->content.dump().find(slack_rationale) != std::string::npos;
+  })) << desk.process->output_so_far();
+  const auto decision_replies = [&](const std::string& id, const std::string& card) {
+    std::size_t n = 0;
+    for (const auto& r : teams.replies(channel, card))
+      n += r.content.dump().find(id + " accepted") != std::string::npos;
+    return n;
+  };
+  ASSERT_TRUE(wait_for([&] { return decision_replies(in_slack, card_id) == 1; })) << desk.process->output_so_far();
+  ASSERT_TRUE(wait_for([&] { return slack_post_decided(emulator, in_slack, slack_rationale); }))
+      << desk.process->output_so_far();
+
+  // A late click in Teams on what Slack decided is told who decided, and changes nothing.
+  const auto late =
+      teams.post_activity(messages_url(bot), teams.card_action(kErinInTeams, card_id, "reject",
+                                                               {{"escalation_id", in_slack}, {"generation", 0}},
+                                                               {{"rationale", "Changed my mind about this one."}}));
+  ASSERT_EQ(late.status, 200) << late.body;
+  EXPECT_NE(late.body.find("lready decided by Erin Walsh"), std::string::npos) << late.body;
+  for (const auto& [id, rationale] : {std::pair{in_teams, teams_rationale}, std::pair{in_slack, slack_rationale}}) {
+    const auto read = intake_request(desk.port, "GET", "/v1/escalations/" + id, kAgentToken).body;
+    EXPECT_EQ(read.value("status", ""), "accepted") << read.dump();
+    EXPECT_EQ(read["decision"].value("rationale", ""), rationale) << read.dump();
+    EXPECT_EQ(read["decision"]["by"].value("id", ""), "erin") << read.dump();
+  }
+
+  // Nothing was said twice on either surface; every card parsed as Adaptive Card 1.5; no secret logged.
+  EXPECT_EQ(decision_replies(in_teams, cards_of(teams, in_teams).front().id), 1u);
+  EXPECT_EQ(replies_of(emulator, in_slack, "decision").size(), 1u);
+  for (const auto& id : {in_teams, in_slack}) {
+    EXPECT_EQ(posts_of(emulator, id).size(), 1u);
+    EXPECT_EQ(cards_of(teams, id).size(), 1u);
+  }
+  EXPECT_TRUE(teams.card_problems().empty()) << teams.card_problems().front();
+  const std::string log = desk.process->output_so_far();
+  expect_no_secrets(log, emu::WorkspaceOptions{});
+  EXPECT_EQ(log.find(teams.options().app_password), std::string::npos);
+  for (const auto& token : teams.access_tokens()) EXPECT_EQ(log.find(token), std::string::npos);
+  desk.process->signal(SIGTERM);
+  EXPECT_EQ(desk.process->wait(20s).exit_code, 0);
+}
+
 /// libfaketime (Debian package faketime): the desk runs at a chosen date, its clock ticking from there.
 constexpr const char* kFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
 
@@ -1175,8 +1285,9 @@ TEST(DeskEndToEnd, TheWeeklyDigestIsPostedWithItsRunChartOncePerWeekAcrossRestar
   EXPECT_TRUE(chart.name.starts_with("run-chart-") && chart.name.ends_with(".png")) << chart.name;
   EXPECT_EQ(png_size(chart.bytes), (std::pair<std::uint32_t, std::uint32_t>{760, 380}));
   EXPECT_NE(chart.title.find("mean time to respond"), std::string::npos) << chart.title;
-  for (const auto& call : emulator.calls())
-    if (call.method == "upload") EXPECT_EQ(call.auth, "none") << "no token goes to an upload URL";
+  for (const auto& call : emulator.calls()) {
+    if (call.method == "upload") { EXPECT_EQ(call.auth, "none") << "no token goes to an upload URL"; }
+  }
   const auto channel = emulator.messages("C0DESK");
   EXPECT_TRUE(std::any_of(channel.begin(), channel.end(), [](const json& m) { return m.contains("files"); }))
       << "the chart is a message in the channel";

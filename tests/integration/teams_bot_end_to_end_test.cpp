@@ -6,8 +6,8 @@
 // back beside the field; the owner decides, and the card is updated in place for everyone.
 #include <fstream>
 
-#include "tests/emulator/teams_bot_emulator.hpp"
 #include "tests/integration/desk_process.hpp"
+#include "tests/integration/teams_bot_bed.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace desk::integration::teams_bot_end_to_end_test {
@@ -16,54 +16,34 @@ using json = nlohmann::json;
 using desk::testing::TempDir;
 
 constexpr const char* kAgentToken = "agent-token-teams-bot-0123456789";
-const emu::TeamsUser kErin{"7e1a0c55-2b9d-4c3e-8f10-aa00bb11cc22", "Erin Walsh", ""};  // community lead
-const emu::TeamsUser kDana{"9d2b1e66-3c0e-4d4f-9021-bb11cc22dd33", "Dana Ruiz", ""};   // director
+using namespace teams_bot_bed;
+const emu::TeamsUser& kErin = kErinInTeams;  // community lead
+const emu::TeamsUser& kDana = kDanaInTeams;  // director
 const emu::TeamsUser kStranger{"0f0f0f0f-4444-4555-8666-777777777777", "Sam Stranger", ""};
-
-/// The port a desk logged for its Teams endpoint; 0 until it has.
-std::uint16_t teams_port(const DeskProcess& desk) {
-  const std::string out = desk.output_so_far();
-  const auto line = out.rfind("teams.bot_listening");
-  const auto at = line == std::string::npos ? line : out.find(" port=", line);
-  return at == std::string::npos ? 0 : static_cast<std::uint16_t>(std::stoi(out.substr(at + 6)));
-}
 
 /// The example config with short clocks, Erin and Dana linked to Teams, and the bot's section.
 std::string bot_config(const std::filesystem::path& dir, const emu::TeamsBotEmulator& teams) {
-  const auto path = write_config(dir, {{"backup_ping: 3m", "backup_ping: 2s"},
-                                       {"slack: U0E414005,", "slack: U0E414005, teams: " + kErin.aad_object_id + ","},
-                                       {"slack: U0DA4A004,", "slack: U0DA4A004, teams: " + kDana.aad_object_id + ","}});
-  std::ofstream(path, std::ios::app) << "\nteams:\n  app_id: " << teams.options().app_id
-                                     << "\n  tenant_id: " << teams.options().tenant_id
-                                     << "\n  service_url: " << teams.service_url()
-                                     << "\n  channel: " << teams.options().channel_id << "\n  listen: 127.0.0.1:0\n";
+  auto edits = teams_people_edits();
+  edits.push_back({"backup_ping: 3m", "backup_ping: 2s"});
+  const auto path = write_config(dir, edits);
+  append_teams_section(path, teams);
   return path;
 }
 
 struct TeamsDesk {
-  TeamsDesk(const emu::TeamsBotEmulator& teams, const std::string& config)
-      : process(std::make_unique<DeskProcess>(
-            std::map<std::string, std::string>{{"SSL_CERT_FILE", pki().trusted().ca_cert},
-                                               {"DESK_INTAKE_TOKENS", kAgentToken},
-                                               {"DESK_AUDIT_KEY", kTestAuditKey},
-                                               {"TEAMS_APP_PASSWORD", teams.options().app_password},
-                                               {"TEAMS_OPENID_METADATA_URL", teams.openid_metadata_url()},
-                                               {"TEAMS_TOKEN_URL", teams.token_url()}},
-            std::vector<std::string>{DESK_BINARY, "run", "--config", config})) {
+  TeamsDesk(const emu::TeamsBotEmulator& teams, const std::string& config) {
+    std::map<std::string, std::string> env = teams_env(teams);
+    env.insert({{"SSL_CERT_FILE", pki().trusted().ca_cert},
+                {"DESK_INTAKE_TOKENS", kAgentToken},
+                {"DESK_AUDIT_KEY", kTestAuditKey}});
+    process = std::make_unique<DeskProcess>(env, std::vector<std::string>{DESK_BINARY, "run", "--config", config});
     up = wait_for([&] { return (intake = intake_port(*process)) != 0 && (bot = teams_port(*process)) != 0; }, 20s);
   }
-  std::string messages_url() const { return "http://127.0.0.1:" + std::to_string(bot) + "/api/messages"; }
+  std::string messages_url() const { return teams_bot_bed::messages_url(bot); }
   std::unique_ptr<DeskProcess> process;
   std::uint16_t intake = 0, bot = 0;
   bool up = false;
 };
-
-std::vector<std::string> verbs(const json& card) {
-  std::vector<std::string> out;
-  for (const auto& a : card.value("actions", json::array()))
-    if (a.value("type", "") == "Action.Execute") out.push_back(a.value("verb", ""));
-  return out;
-}
 
 TEST(TeamsBotEndToEnd, ATeamsOnlyDeskTakesTheWholeFlowAndRefusesEveryBadToken) {
   TempDir dir("teams-bot");

@@ -31,6 +31,7 @@
 #include "bench/intake/intake_load.hpp"
 #include "tests/emulator/teams_bot_emulator.hpp"
 #include "tests/support/desk_child.hpp"
+#include "tests/support/teams_bot_config.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #ifndef DESK_BINARY
@@ -49,7 +50,7 @@ namespace emu = desk::emulator;
 using desk::bench::percentile_ms;
 
 // Erin owns community replies in the example config; Sam is nobody there.
-const emu::TeamsUser kOwner{"7e1a0c55-2b9d-4c3e-8f10-aa00bb11cc22", "Erin Walsh", ""};
+const emu::TeamsUser& kOwner = desk::testing::kErinInTeams;
 const emu::TeamsUser kBystander{"0f0f0f0f-4444-4555-8666-777777777777", "Sam Stranger", ""};
 
 struct Options {
@@ -177,16 +178,12 @@ int main(int argc, char** argv) {
   const std::uint16_t intake_port = desk::bench::free_loopback_port();
   std::uint16_t bot_port = desk::bench::free_loopback_port();
   while (bot_port == intake_port) bot_port = desk::bench::free_loopback_port();
-  const auto config = desk::testing::write_example_config(
-      DESK_SOURCE_DIR, dir.path(),
-      {{"intake_listen: 127.0.0.1:0", "intake_listen: 127.0.0.1:" + std::to_string(intake_port)},
-       {"requests_per_minute: 600", "requests_per_minute: 0"},
-       {"open_escalations_per_token: 200", "open_escalations_per_token: 0"},
-       {"slack: U0E414005,", "slack: U0E414005, teams: " + kOwner.aad_object_id + ","}});
-  std::ofstream(config, std::ios::app) << "\nteams:\n  app_id: " << teams.options().app_id
-                                       << "\n  tenant_id: " << teams.options().tenant_id
-                                       << "\n  service_url: " << teams.service_url() << "\n  channel: " << channel
-                                       << "\n  listen: 127.0.0.1:" << bot_port << "\n";
+  auto edits = desk::testing::teams_people_edits();
+  edits.insert(edits.end(), {{"intake_listen: 127.0.0.1:0", "intake_listen: 127.0.0.1:" + std::to_string(intake_port)},
+                             {"requests_per_minute: 600", "requests_per_minute: 0"},
+                             {"open_escalations_per_token: 200", "open_escalations_per_token: 0"}});
+  const auto config = desk::testing::write_example_config(DESK_SOURCE_DIR, dir.path(), edits);
+  desk::testing::append_teams_section(config, teams, "127.0.0.1:" + std::to_string(bot_port));
   const std::map<std::string, std::string> env = {{"SSL_CERT_FILE", pki.trusted().ca_cert},
                                                   {"DESK_INTAKE_TOKENS", desk::bench::kIntakeToken},
                                                   {"DESK_AUDIT_KEY", "teams-bench-audit-key-0123456789abcdef"},

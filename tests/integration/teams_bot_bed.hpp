@@ -4,7 +4,6 @@
 // for /api/messages, the environment that points the desk at the emulator, and a card's verbs.
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -13,27 +12,14 @@
 
 #include "tests/emulator/teams_bot_emulator.hpp"
 #include "tests/integration/desk_process.hpp"
+#include "tests/support/teams_bot_config.hpp"
 
 namespace desk::integration::teams_bot_bed {
 
-/// Erin (community lead, owns community_replies) and Dana (the director), as Teams knows them.
-inline const emu::TeamsUser kErinInTeams{"7e1a0c55-2b9d-4c3e-8f10-aa00bb11cc22", "Erin Walsh", ""};
-inline const emu::TeamsUser kDanaInTeams{"9d2b1e66-3c0e-4d4f-9021-bb11cc22dd33", "Dana Ruiz", ""};
-
-/// Config edits linking Erin and Dana to their Teams ids (besides their Slack ids).
-inline std::vector<std::pair<std::string, std::string>> teams_people_edits() {
-  return {{"slack: U0E414005,", "slack: U0E414005, teams: " + kErinInTeams.aad_object_id + ","},
-          {"slack: U0DA4A004,", "slack: U0DA4A004, teams: " + kDanaInTeams.aad_object_id + ","}};
-}
-
-/// Appends the bot's teams: section (the emulator's app, tenant, connector and channel; a port the OS
-/// picks) to the config at `path`.
-inline void append_teams_section(const std::string& path, const emu::TeamsBotEmulator& teams) {
-  std::ofstream(path, std::ios::app) << "\nteams:\n  app_id: " << teams.options().app_id
-                                     << "\n  tenant_id: " << teams.options().tenant_id
-                                     << "\n  service_url: " << teams.service_url()
-                                     << "\n  channel: " << teams.options().channel_id << "\n  listen: 127.0.0.1:0\n";
-}
+using desk::testing::append_teams_section;
+using desk::testing::kDanaInTeams;
+using desk::testing::kErinInTeams;
+using desk::testing::teams_people_edits;
 
 /// The secret and the emulator's addresses the desk needs to run the bot.
 inline std::map<std::string, std::string> teams_env(const emu::TeamsBotEmulator& teams) {

@@ -25,6 +25,7 @@
 #include "handlers/desk_actions.hpp"
 #include "handlers/interaction_handler.hpp"
 #include "handlers/slack_payloads.hpp"
+#include "handlers/typed_until.hpp"
 
 namespace desk::handlers {
 
@@ -37,11 +38,6 @@ inline constexpr const char* kWorkflowBlock = "workflow";
 inline constexpr const char* kWorkflowAction = "workflow_select";
 inline constexpr const char* kWhyBlock = "why";
 inline constexpr const char* kWhyAction = "why_input";
-
-/// The end of an override as a person typed it, relative to `now`: "2026-12-03T18:00Z" (seconds
-/// optional), "2026-12-03 18:00" (UTC), "18:00" (UTC, today or tomorrow if already past), or a
-/// duration "30m", "4h", "2d". nullopt when it is none of these (no range check against `now`).
-std::optional<core::TimePoint> parse_until(std::string_view text, core::TimePoint now);
 
 class SlashCommands {
  public:

@@ -108,7 +108,6 @@ class AlertsDeliverer final : public Deliverer {
     return webhook_message(std::move(card)).dump();
   }
 
-
   DeliveryOutcome outcome_of(const slack::HttpResponse& answer) {
     if (answer.status == 200 || answer.status == 202) {
       problem_.clear();

@@ -43,11 +43,17 @@ struct Exchange {
   bool request_sent = false;
 };
 
-net::awaitable<Exchange> exchange(slack::HttpsClient& client, bool replace, slack::HttpRequest request) {
+enum class Verb { post, put, get };
+
+net::awaitable<Exchange> exchange(slack::HttpsClient& client, Verb verb, slack::HttpRequest request) {
   Exchange out;
   try {
-    auto call = replace ? client.put(std::move(request)) : client.post(std::move(request));
-    out.response = co_await std::move(call);
+    if (verb == Verb::get) {
+      out.response = co_await client.get(std::move(request.target), std::move(request.bearer_token));
+    } else {
+      auto call = verb == Verb::put ? client.put(std::move(request)) : client.post(std::move(request));
+      out.response = co_await std::move(call);
+    }
   } catch (const slack::HttpTransportError& e) {
     out.transport_failure = e.what();
     out.request_sent = e.request_sent();
@@ -61,8 +67,10 @@ void require_id(std::string_view id, const char* what) {
 
 }  // namespace
 
-slack::Url activities_url(std::string_view service_url, std::string_view conversation_id,
-                          std::string_view activity_id) {
+namespace {
+
+/// `{service_url}/v3/conversations/{conversation_id}`, for the routes under it.
+slack::Url conversation_url(std::string_view service_url, std::string_view conversation_id) {
   auto url = slack::parse_url(service_url);
   // The token goes wherever this points: only https, and only a plain base (no query to smuggle a path).
   if (!url || url->scheme != "https") throw ConnectorError(Kind::permanent, "the service URL is not an https URL");
@@ -70,9 +78,25 @@ slack::Url activities_url(std::string_view service_url, std::string_view convers
     throw ConnectorError(Kind::permanent, "the service URL carries a query");
   require_id(conversation_id, "conversation id");
   if (url->target.back() != '/') url->target += '/';
-  url->target += "v3/conversations/" + slack::url_encode(conversation_id) + "/activities";
-  if (!activity_id.empty()) url->target += "/" + slack::url_encode(activity_id);
+  url->target += "v3/conversations/" + slack::url_encode(conversation_id);
   return *url;
+}
+
+}  // namespace
+
+slack::Url activities_url(std::string_view service_url, std::string_view conversation_id,
+                          std::string_view activity_id) {
+  auto url = conversation_url(service_url, conversation_id);
+  url.target += "/activities";
+  if (!activity_id.empty()) url.target += "/" + slack::url_encode(activity_id);
+  return url;
+}
+
+slack::Url member_url(std::string_view service_url, std::string_view conversation_id, std::string_view member_id) {
+  require_id(member_id, "member id");
+  auto url = conversation_url(service_url, conversation_id);
+  url.target += "/members/" + slack::url_encode(member_id);
+  return url;
 }
 
 ConnectorClient::ConnectorClient(net::any_io_executor executor, std::shared_ptr<net::ssl::context> tls,
@@ -109,6 +133,23 @@ net::awaitable<void> ConnectorClient::update_activity(std::string service_url, s
   co_await send(Method::put, std::move(url), std::move(activity));
 }
 
+net::awaitable<std::optional<ConversationMember>> ConnectorClient::member(std::string service_url,
+                                                                          std::string conversation_id,
+                                                                          std::string member_id) {
+  auto url = member_url(service_url, conversation_id, member_id);
+  try {
+    const auto response = co_await send(Method::get, std::move(url), json::object());
+    const json body = json::parse(response.body, nullptr, false);
+    ConversationMember m{string_field(body, "id"), string_field(body, "name"), string_field(body, "aadObjectId")};
+    if (m.aad_object_id.empty())
+      throw ConnectorError(Kind::permanent, "get member: the answer names no aadObjectId", response.status);
+    co_return m;
+  } catch (const ConnectorError& e) {
+    if (e.kind() != Kind::permanent || e.status() != 404) throw;
+  }
+  co_return std::nullopt;
+}
+
 void ConnectorClient::cancel() {
   stopping_ = true;
   for (auto* timer : *pauses_) timer->cancel();
@@ -142,7 +183,7 @@ net::awaitable<std::string> ConnectorClient::bearer_token() {
 }
 
 net::awaitable<slack::HttpResponse> ConnectorClient::send(Method method, slack::Url url, json activity) {
-  const char* call = method == Method::put ? "update activity" : "post activity";
+  const char* call = method == Method::put ? "update activity" : method == Method::get ? "get member" : "post activity";
   if (!activity.is_object())
     throw ConnectorError(Kind::permanent, std::string(call) + ": the activity is not an object");
   const std::string body = activity.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -153,10 +194,13 @@ net::awaitable<slack::HttpResponse> ConnectorClient::send(Method method, slack::
     const std::string token = co_await bearer_token();
     slack::HttpRequest request;
     request.target = url.target;
-    request.content_type = "application/json; charset=utf-8";
-    request.body = body;
+    if (method != Method::get) {
+      request.content_type = "application/json; charset=utf-8";
+      request.body = body;
+    }
     request.bearer_token = token;
-    const Exchange sent = co_await exchange(client, method == Method::put, std::move(request));
+    const Verb verb = method == Method::put ? Verb::put : method == Method::get ? Verb::get : Verb::post;
+    const Exchange sent = co_await exchange(client, verb, std::move(request));
     const auto& response = sent.response;
     std::chrono::milliseconds wait{0};
     if (const auto& failure = sent.transport_failure) {

@@ -1,6 +1,7 @@
 #pragma once
 /// The Bot Connector calls the desk makes (reference/teams.md §9.2): post an activity in a
-/// conversation, reply to one (a thread reply in a channel), and update one in place. Each carries
+/// conversation, reply to one (a thread reply in a channel), update one in place, and look up a
+/// member of a conversation (who a mention names, by their Entra object id). Each carries
 /// the bot's token; a 401 fetches a new token once. 429, 412, 502 and 504 are retried with backoff,
 /// honouring Retry-After up to a bound. A POST that may have reached the service is never sent again
 /// here: the caller hears "in doubt" and decides (the outbox looks for it first). A PUT replaces the
@@ -67,6 +68,16 @@ class ConnectorError : public std::runtime_error {
 slack::Url activities_url(std::string_view service_url, std::string_view conversation_id,
                           std::string_view activity_id = {});
 
+/// `{service_url}/v3/conversations/{conversation_id}/members/{member_id}`, checked as activities_url.
+slack::Url member_url(std::string_view service_url, std::string_view conversation_id, std::string_view member_id);
+
+/// Someone in a conversation, as the service describes them (a TeamsChannelAccount).
+struct ConversationMember {
+  std::string id;  ///< the Teams user id, "29:…"
+  std::string name;
+  std::string aad_object_id;  ///< the Entra object id, by which the config knows people
+};
+
 class ConnectorClient {
  public:
   /// `tokens` must outlive it. Keeps one HttpsClient per service URL origin.
@@ -87,6 +98,11 @@ class ConnectorClient {
   boost::asio::awaitable<void> update_activity(std::string service_url, std::string conversation_id,
                                                std::string activity_id, nlohmann::json activity);
 
+  /// GET …/v3/conversations/{id}/members/{member_id}: who `member_id` (a "29:…" id from a mention)
+  /// is. nullopt when the service knows no such member there (404). Throws ConnectorError.
+  boost::asio::awaitable<std::optional<ConversationMember>> member(std::string service_url, std::string conversation_id,
+                                                                   std::string member_id);
+
   /// For a stopping desk: every call waiting (a backoff, a Retry-After) ends now with a transient
   /// ConnectorError, and no new request is sent; one on the wire finishes within its timeouts.
   void cancel();
@@ -95,7 +111,7 @@ class ConnectorClient {
   std::size_t connections_opened() const { return origins_.connections_opened(); }
 
  private:
-  enum class Method { post, put };
+  enum class Method { post, put, get };
   boost::asio::awaitable<slack::HttpResponse> send(Method method, slack::Url url, nlohmann::json activity);
   boost::asio::awaitable<std::string> bearer_token();
   boost::asio::awaitable<void> pause(std::chrono::milliseconds delay);

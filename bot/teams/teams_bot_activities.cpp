@@ -4,7 +4,10 @@
 #include <cctype>
 
 #include "bot/teams/bot_cards.hpp"
+#include "bot/teams/json_fields.hpp"
+#include "core/lifecycle.hpp"
 #include "handlers/channel_notices.hpp"
+#include "handlers/typed_until.hpp"
 
 namespace desk::bot::teams {
 namespace {
@@ -13,12 +16,6 @@ using json = nlohmann::json;
 
 constexpr const char* kCardAction = "adaptiveCard/action";
 constexpr std::size_t kLongestId = 100;
-
-std::string string_at(const json& object, const char* key) {
-  if (!object.is_object()) return {};
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 const json& member(const json& object, const char* key) {
   static const json kNull;
@@ -52,6 +49,79 @@ std::string command_text(const std::string& text) {
 
 json text_message(const std::string& text) { return {{"type", "message"}, {"text", text}}; }
 
+/// An answer to a message: a reply in its thread, nothing in the HTTP body.
+ActivityAnswer say(const std::string& text, bool changed = false, std::string log = {}, std::string refusal = {}) {
+  ActivityAnswer answer{200, nullptr, changed, std::move(log), std::move(refusal)};
+  answer.reply = text_message(text);
+  return answer;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+/// The first word of `text` and the rest, trimmed.
+std::pair<std::string, std::string> split_word(const std::string& text) {
+  const auto end = text.find_first_of(" \t\r\n");
+  if (end == std::string::npos) return {text, {}};
+  return {text.substr(0, end), core::trimmed(text.substr(end))};
+}
+
+/// One @mention in a message, other than of the bot itself.
+struct Mention {
+  std::string id;  ///< the Teams user id ("29:…"), or an Entra object id
+  std::string name;
+  std::string aad_object_id;  ///< when Teams (or the surface's look-up) gave it
+};
+
+constexpr std::size_t kMostMentions = 8;
+
+std::vector<Mention> mentions_in(const json& activity) {
+  std::vector<Mention> out;
+  const std::string bot = string_field(member(activity, "recipient"), "id");
+  const json& entities = member(activity, "entities");
+  if (!entities.is_array()) return out;
+  for (const auto& entity : entities) {
+    if (string_field(entity, "type") != "mention") continue;
+    const json& mentioned = member(entity, "mentioned");
+    const std::string id = string_field(mentioned, "id");
+    if (id.empty() || id.size() > kLongestId || id == bot) continue;
+    out.push_back({id, string_field(mentioned, "name"), string_field(mentioned, "aadObjectId")});
+    if (out.size() == kMostMentions) break;
+  }
+  return out;
+}
+
+/// The person a mention names: by the Entra object id when known, else by the id itself (which is an
+/// object id when the mention was written by a client that sends those).
+const core::Person* person_mentioned(const core::Rota& rota, const Mention& m) {
+  if (!m.aad_object_id.empty())
+    if (const core::Person* p = rota.person_by_teams_user(m.aad_object_id)) return p;
+  return rota.person_by_teams_user(m.id);
+}
+
+std::string role_names(const core::Rota& rota) {
+  std::string out;
+  for (const auto& [id, spec] : rota.roles()) out += (out.empty() ? "" : ", ") + id;
+  return out;
+}
+
+std::string role_title(const core::RoleSpec& spec) {
+  return spec.title.empty() || spec.title == spec.id ? spec.id : spec.title + " (" + spec.id + ")";
+}
+
+constexpr const char* kOverrideUsage =
+    "Say who covers which role until when: **rota override** @person *role* *until*, e.g. "
+    "`rota override @Bob duty_lead 4h`. The end: `2026-12-03T18:00Z`, `2026-12-03 18:00` (UTC), `18:00` "
+    "(UTC), or `30m`, `4h`, `2d`.";
+
+/// "rota override …" (any case), after the mentions are taken out of the text.
+bool is_override(const std::string& command) {
+  const auto [first, rest] = split_word(command);
+  return lower(first) == "rota" && lower(split_word(rest).first) == "override";
+}
+
 }  // namespace
 
 json action_error(const std::string& message) {
@@ -64,14 +134,14 @@ TeamsBotActivities::TeamsBotActivities(handlers::DeskActionDependencies deps, st
     : deps_(deps), actions_(std::move(deps)), channel_(std::move(channel)) {}
 
 ActivityAnswer TeamsBotActivities::handle(const json& activity, core::TimePoint now) {
-  const std::string type = string_at(activity, "type");
+  const std::string type = string_field(activity, "type");
   if (type == "invoke") {
-    if (string_at(activity, "name") != kCardAction)
+    if (string_field(activity, "name") != kCardAction)
       return {200,
               json{{"status", 200}},
               false,
               {},
-              "invoke '" + handlers::quoted_id(string_at(activity, "name")) + "' is not one the desk answers"};
+              "invoke '" + handlers::quoted_id(string_field(activity, "name")) + "' is not one the desk answers"};
     return card_action(activity, now);
   }
   if (type == "message") return message(activity, now);
@@ -80,7 +150,7 @@ ActivityAnswer TeamsBotActivities::handle(const json& activity, core::TimePoint 
 }
 
 std::string TeamsBotActivities::actor_of(const json& activity) const {
-  const std::string object_id = string_at(member(activity, "from"), "aadObjectId");
+  const std::string object_id = string_field(member(activity, "from"), "aadObjectId");
   const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
   const core::Person* p = policy ? policy->rota().person_by_teams_user(object_id) : nullptr;
   if (p) return p->id;
@@ -95,10 +165,10 @@ json TeamsBotActivities::card_for(const core::Escalation& e, const std::shared_p
 ActivityAnswer TeamsBotActivities::card_action(const json& activity, core::TimePoint now) {
   const json& action = member(member(activity, "value"), "action");
   const json& data = member(action, "data");
-  const auto macro = macro_of(string_at(action, "verb"));
-  const std::string id = string_at(data, "escalation_id");
+  const auto macro = macro_of(string_field(action, "verb"));
+  const std::string id = string_field(data, "escalation_id");
   const json& generation = member(data, "generation");
-  if (string_at(action, "type") != "Action.Execute" || !macro)
+  if (string_field(action, "type") != "Action.Execute" || !macro)
     return {200,
             action_error("value.action: an Action.Execute with verb accept, reject or escalate_legal"),
             false,
@@ -111,7 +181,7 @@ ActivityAnswer TeamsBotActivities::card_action(const json& activity, core::TimeP
             {},
             "card action without its escalation"};
   // A card in the channel's thread names the channel before ';messageid=…'.
-  const std::string conversation = string_at(member(activity, "conversation"), "id");
+  const std::string conversation = string_field(member(activity, "conversation"), "id");
   if (conversation.substr(0, conversation.find(';')) != channel_)
     return {200,
             action_error("this card is not in the desk's channel"),
@@ -119,7 +189,7 @@ ActivityAnswer TeamsBotActivities::card_action(const json& activity, core::TimeP
             {},
             "card action from another conversation"};
   const std::string actor = actor_of(activity);
-  const std::string rationale = string_at(data, "rationale");
+  const std::string rationale = string_field(data, "rationale");
   const int shown = generation.get<int>();
 
   // The click counts as the first response (triage), as in Slack, before the rationale is checked.
@@ -162,42 +232,97 @@ ActivityAnswer TeamsBotActivities::card_action(const json& activity, core::TimeP
   return answer;
 }
 
+std::vector<std::string> TeamsBotActivities::mentions_to_look_up(const json& activity) const {
+  std::vector<std::string> out;
+  if (string_field(activity, "type") != "message" || !is_override(command_text(string_field(activity, "text"))))
+    return out;
+  const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
+  if (!policy) return out;
+  for (const auto& m : mentions_in(activity))
+    if (m.aad_object_id.empty() && !person_mentioned(policy->rota(), m)) out.push_back(m.id);
+  return out;
+}
+
 ActivityAnswer TeamsBotActivities::message(const json& activity, core::TimePoint now) {
-  const std::string text = command_text(string_at(activity, "text"));
-  std::string word = text.substr(0, text.find(' '));
-  std::transform(word.begin(), word.end(), word.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string text = command_text(string_field(activity, "text"));
+  const auto [first, rest] = split_word(text);
+  const std::string word = lower(first);
   if (word == "rota") {
+    const auto [second, args] = split_word(rest);
+    if (lower(second) == "override") return override_role(activity, args, now);
     const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
-    if (!policy) return {200, text_message("The desk has no rota loaded."), false, {}, {}};
+    if (!policy) return say("The desk has no rota loaded.");
     const auto overrides = deps_.store.overrides_active_after(now);
     const auto notice = handlers::rota_notice(policy->rota(), overrides, now, policy->digest(), actor_of(activity));
     std::string reply = "**" + notice.title + "**";
     for (const auto& line : notice.lines) reply += "\n\n" + line;
-    return {200, text_message(reply), false, {}, {}};
+    return say(reply + "\n\nSomeone covering a role: **rota override** @person *role* *until*.");
   }
-  if (word == "escalate") return escalate(activity, core::trimmed(text.substr(word.size())), now);
-  return {200,
-          text_message("Ask the desk: **rota** (who is on duty now, and next), or **escalate** followed by the "
-                       "text or a link and what worries you (it opens an escalation for the person on duty). "
-                       "Decisions are taken on the escalation's card in the desk channel."),
-          false,
-          {},
-          {}};
+  if (word == "escalate") return escalate(activity, rest, now);
+  return say(
+      "Ask the desk: **rota** (who is on duty now, and next); **rota override** @person *role* *until* (someone "
+      "covers a role, e.g. `rota override @Bob duty_lead 4h`); or **escalate** followed by the text or a link and "
+      "what worries you (it opens an escalation for the person on duty). Decisions are taken on the escalation's "
+      "card in the desk channel.");
+}
+
+ActivityAnswer TeamsBotActivities::override_role(const json& activity, const std::string& args, core::TimePoint now) {
+  const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
+  if (!policy) return say("The desk has no rota loaded.");
+  const core::Rota& rota = policy->rota();
+  const auto mentions = mentions_in(activity);
+  if (mentions.size() > 1) return say("Mention one person only. " + std::string(kOverrideUsage));
+  // The person: the one @mention (taken out of the text), or their id in the config typed as a word.
+  std::string rest = args;
+  std::string named;
+  const core::Person* person = nullptr;
+  if (mentions.size() == 1) {
+    named = mentions.front().name.empty() ? "The person mentioned" : mentions.front().name;
+    person = person_mentioned(rota, mentions.front());
+  } else {
+    auto [word, after] = split_word(rest);
+    if (!word.empty() && word.front() == '@') word.erase(0, 1);
+    named = handlers::quoted_id(word);
+    person = rota.person(word);
+    rest = after;
+  }
+  const auto [role, until_text] = split_word(rest);
+  if (named.empty() || role.empty() || until_text.empty()) return say(kOverrideUsage);
+  const auto spec = rota.roles().find(role);
+  if (spec == rota.roles().end())
+    return say("There is no role `" + handlers::quoted_id(role) + "`. Roles: " + role_names(rota) + ".");
+
+  const auto until = handlers::parse_until(until_text, now);
+  const auto done = actions_.override_role(
+      {role, person ? person->id : std::string(), until, actor_of(activity), "set with rota override in Teams"}, now);
+  using Status = handlers::RotaOverrideResult::Status;
+  if (done.status == Status::refused)
+    return say(done.message + " The attempt was logged.", done.changed, {}, done.message);
+  if (!done.ok() && done.field == "person")
+    return say(named +
+                   " is not one of the desk's people (or their Teams id is not in the config); add them to the "
+                   "policy first.",
+               false, {}, done.message);
+  if (!done.ok() && !until)
+    return say("I could not read the end time `" + handlers::quoted_id(until_text) + "`. " + kOverrideUsage);
+  if (!done.ok() && *until <= now)
+    return say("The end time " + handlers::readable_utc(*until) + " has passed; give a time in the future.");
+  if (!done.ok() && done.field == "until")
+    return say("An override may last at most 31 days; " + handlers::readable_utc(*until) + " is further ahead.");
+  if (!done.ok()) return say(done.message, done.changed, {}, done.message);
+  return say("**" + core::display_name(rota, person->id) + "** covers " + role_title(spec->second) +
+                 " from now until " + handlers::readable_utc(*until) + ".",
+             true);
 }
 
 ActivityAnswer TeamsBotActivities::escalate(const json& activity, const std::string& what, core::TimePoint now) {
   const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
   const std::string workflow = policy ? policy->policy().desk.hotline_workflow : std::string();
-  if (what.empty())
-    return {
-        200, text_message("Say what to look at: **escalate** followed by the text or a link, and why."), false, {}, {}};
+  if (what.empty()) return say("Say what to look at: **escalate** followed by the text or a link, and why.");
   if (workflow.empty())
-    return {200,
-            text_message("Escalating from Teams needs desk.hotline_workflow in the config (the workflow such "
-                         "escalations open under); ask the desk's admin."),
-            false,
-            {},
-            {}};
+    return say(
+        "Escalating from Teams needs desk.hotline_workflow in the config (the workflow such escalations open "
+        "under); ask the desk's admin.");
   handlers::ManualEscalation m;
   m.what = what;
   // The first link in the message is where the thing lives.
@@ -206,19 +331,18 @@ ActivityAnswer TeamsBotActivities::escalate(const json& activity, const std::str
       m.where = what.substr(at, what.find_first_of(" \t\r\n>", at) - at);
   m.workflow = workflow;
   const std::string actor = actor_of(activity);
-  const std::string name = string_at(member(activity, "from"), "name");
+  const std::string name = string_field(member(activity, "from"), "name");
   m.why = "Raised in Teams by " + (name.empty() ? actor : name) + ": " + what;
   m.actor = actor;
   m.surface = "teams";
-  m.surface_user = string_at(member(activity, "from"), "aadObjectId");
+  m.surface_user = string_field(member(activity, "from"), "aadObjectId");
   const auto r = actions_.escalate(m, now);
   if (!r.ok()) {
     std::string why;
     for (const auto& [field, message] : r.errors) why += (why.empty() ? "" : " ") + message;
-    return {200, text_message("Nothing was escalated: " + why), r.changed, r.log, why};
+    return say("Nothing was escalated: " + why, r.changed, r.log, why);
   }
-  return {
-      200, text_message("Escalated as " + r.escalation_id + "; " + r.owner_name + " owns it now."), true, r.log, {}};
+  return say("Escalated as " + r.escalation_id + "; " + r.owner_name + " owns it now.", true, r.log);
 }
 
 }  // namespace desk::bot::teams

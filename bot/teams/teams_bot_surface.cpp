@@ -19,6 +19,7 @@
 #include "bot/teams/bot_framework_auth.hpp"
 #include "bot/teams/bot_token_client.hpp"
 #include "bot/teams/connector_client.hpp"
+#include "bot/teams/json_fields.hpp"
 #include "bot/teams/openid_key_source.hpp"
 #include "bot/teams/teams_bot_activities.hpp"
 #include "bot/workers/deliverer.hpp"
@@ -238,6 +239,7 @@ class TeamsBotSurface final : public Surface {
   /// Verifies, then handles; a refusal changes nothing and is logged once per cause (never the token).
   net::awaitable<void> answer(std::string authorization, json activity, IntakeServer::Reply reply) {
     handlers::HttpResponse response{200, "application/json", "", {}};
+    json answer_back;
     try {
       const ActivityIdentity identity = activity_identity(activity);
       const AuthVerdict verdict = co_await auth_.verify(std::move(authorization), identity);
@@ -252,17 +254,57 @@ class TeamsBotSurface final : public Surface {
         co_return;
       }
       if (!activities_) throw std::runtime_error("the Teams bot is not running yet");
-      const ActivityAnswer handled = activities_->handle(activity, context_.clock.now());
+      co_await place_mentions(activity);
+      ActivityAnswer handled = activities_->handle(activity, context_.clock.now());
       if (!handled.log.empty()) slack::log_error("teams.activity_failed", {{"error", handled.log}});
       if (handled.changed && context_.changed) context_.changed();
       response.status = handled.status;
       if (!handled.body.is_null()) response.body = handled.body.dump();
+      answer_back = std::move(handled.reply);
     } catch (const std::exception& e) {
       // The desk's own trouble: Teams shows the click failed; nothing was committed half-way.
       slack::log_error("teams.activity_failed", {{"error", e.what()}});
       response = {503, "application/json", R"({"error":"the desk could not handle this now"})", {{"Retry-After", "5"}}};
     }
     reply(std::move(response));
+    if (!answer_back.is_null()) co_await send_answer(activity, std::move(answer_back));
+  }
+
+  /// Writes `mentioned.aadObjectId` into the mentions the activities cannot place by themselves,
+  /// looked up among the desk channel's members (remembered; a failed look-up leaves the mention
+  /// unplaced, and the answer says so).
+  net::awaitable<void> place_mentions(json& activity) {
+    for (const auto& id : activities_->mentions_to_look_up(activity)) {
+      auto known = members_.find(id);
+      if (known == members_.end()) {
+        try {
+          const auto found = co_await connector_.member(settings_.service_url, settings_.channel, id);
+          if (!found) continue;
+          if (members_.size() >= kMostMembersKept) members_.clear();
+          known = members_.emplace(id, found->aad_object_id).first;
+        } catch (const ConnectorError& e) {
+          slack::log_warn("teams.member_lookup_failed", {{"error", e.what()}});
+          continue;
+        }
+      }
+      for (auto& entity : activity["entities"]) {
+        if (string_field(entity, "type") != "mention") continue;
+        const auto mentioned = entity.find("mentioned");
+        if (mentioned != entity.end() && string_field(*mentioned, "id") == id)
+          (*mentioned)["aadObjectId"] = known->second;
+      }
+    }
+  }
+
+  /// Sends the answer to a message as a reply in its thread (Teams shows nothing of the HTTP answer).
+  net::awaitable<void> send_answer(const json& activity, json answer) {
+    const auto conversation = activity.find("conversation");
+    const std::string conversation_id = conversation == activity.end() ? "" : string_field(*conversation, "id");
+    const std::string message_id = string_field(activity, "id");
+    answer["replyToId"] = message_id;
+    try {
+      co_await connector_.reply_to(settings_.service_url, conversation_id, message_id, std::move(answer));
+    } catch (const ConnectorError& e) { slack::log_warn("teams.answer_not_sent", {{"error", e.what()}}); }
   }
 
   SurfaceContext& context_;
@@ -277,6 +319,9 @@ class TeamsBotSurface final : public Surface {
   TeamsBotDeliverer deliverer_;
   IntakeServer server_;
   std::set<std::string> refusals_logged_;
+  /// Teams user ids ("29:…") → Entra object ids, from member look-ups.
+  static constexpr std::size_t kMostMembersKept = 512;
+  std::map<std::string, std::string> members_;
   bool listening_ = false, stopping_ = false;
   std::optional<int> fatal_;
 };

@@ -1,6 +1,7 @@
 // The interactive Teams bot's answers to activities (already authenticated): a decision clicked on a
 // card, by someone without rights, with a short rationale, by the owner, too late; hostile activities;
-// and a message asking for the rota. Against an in-memory store and the seed policy.
+// and messages: the rota, someone covering a role (rota override, by @mention or by id, refused
+// without rights, hostile forms changing nothing), escalate. Against an in-memory store and the seed policy.
 #include "bot/teams/teams_bot_activities.hpp"
 
 #include <gtest/gtest.h>
@@ -19,6 +20,29 @@ using namespace std::chrono_literals;
 constexpr const char* kChannel = "19:deskchannel0123@thread.tacv2";
 constexpr const char* kAlice = "5f1e2d3c-aaaa-4bbb-8ccc-0123456789ab";  // the duty lead, owner of paid ads
 constexpr const char* kStranger = "0d0d0d0d-1111-4222-8333-444444444444";
+constexpr const char* kDana = "7a7a7a7a-dddd-4ddd-8ddd-000000000004";  // the marketing director
+constexpr const char* kBob = "b0b0b0b0-bbbb-4bbb-8bbb-000000000002";
+constexpr const char* kBot = "28:5c0f7e2a-3b1d-4e8f-9a6c-2d4b8e1f0a37";
+
+/// A mention entity as Teams sends it: the Teams user id ("29:…"), the name, no object id unless given.
+json mention(const std::string& id, const std::string& name, const std::string& aad_object_id = {}) {
+  json mentioned = {{"id", id}, {"name", name}};
+  if (!aad_object_id.empty()) mentioned["aadObjectId"] = aad_object_id;
+  return {{"type", "mention"}, {"text", "<at>" + name + "</at>"}, {"mentioned", mentioned}};
+}
+
+/// A channel message @mentioning the bot, from `who`, with `mentions` (besides the bot's).
+json channel_message(const std::string& who, const std::string& text, json mentions = json::array()) {
+  json entities = json::array({mention(kBot, "Escalation Desk")});
+  for (auto& m : mentions) entities.push_back(m);
+  return {{"type", "message"},
+          {"id", "1700000000123"},
+          {"text", "<at>Escalation Desk</at> " + text},
+          {"from", {{"id", "29:1x"}, {"aadObjectId", who}, {"name", "Someone"}}},
+          {"recipient", {{"id", kBot}, {"name", "Escalation Desk"}}},
+          {"conversation", {{"id", std::string(kChannel) + ";messageid=1700000000123"}}},
+          {"entities", entities}};
+}
 
 /// Every TextBlock's and Input's text of a card, joined: what a person reads.
 std::string texts(const json& card) {
@@ -43,6 +67,8 @@ class TeamsBotActivitiesTest : public ::testing::Test {
   TeamsBotActivitiesTest() {
     auto policy = testing::seed_policy();
     policy.people.at("alice").teams_user = kAlice;
+    policy.people.at("dana").teams_user = kDana;
+    policy.people.at("bob").teams_user = kBob;
     policy.desk.hotline_workflow = "paid_ads";  // what "escalate …" opens under
     set_ = std::make_shared<const handlers::PolicySet>(std::move(policy));
     store_->save_policy_snapshot(set_->digest(), "seed policy");
@@ -142,13 +168,16 @@ TEST_F(TeamsBotActivitiesTest, HostileActivitiesGetAnErrorAndChangeNothing) {
   EXPECT_FALSE(escalation().triaged_at);
 }
 
-TEST_F(TeamsBotActivitiesTest, AMessageAskingForTheRotaIsAnsweredWithWhoIsOnDuty) {
+TEST_F(TeamsBotActivitiesTest, AMessageIsAnsweredWithAReplyInItsThreadNotInTheHttpBody) {
   const auto answer = handle({{"type", "message"},
                               {"text", "<at>Escalation Desk</at> rota"},
                               {"from", {{"aadObjectId", kAlice}}},
                               {"conversation", {{"id", kChannel}}}});
-  ASSERT_TRUE(answer.body.is_object());
-  const std::string text = answer.body.value("text", "");
+  EXPECT_EQ(answer.status, 200);
+  EXPECT_TRUE(answer.body.is_null()) << "Teams shows nothing of a message's HTTP answer";
+  ASSERT_TRUE(answer.reply.is_object());
+  EXPECT_EQ(answer.reply.value("type", ""), "message");
+  const std::string text = answer.reply.value("text", "");
   EXPECT_NE(text.find("Who is on duty"), std::string::npos) << text;
   EXPECT_NE(text.find("Alice"), std::string::npos) << text;
   const auto escalated =
@@ -157,7 +186,7 @@ TEST_F(TeamsBotActivitiesTest, AMessageAskingForTheRotaIsAnsweredWithWhoIsOnDuty
               {"from", {{"aadObjectId", kAlice}, {"name", "Alice"}}},
               {"conversation", {{"id", kChannel}}}});
   EXPECT_TRUE(escalated.changed);
-  const std::string said = escalated.body.value("text", "");
+  const std::string said = escalated.reply.value("text", "");
   ASSERT_EQ(said.rfind("Escalated as ESC-", 0), 0u) << said;
   const auto opened = store_->escalation(said.substr(13, said.find(';') - 13));
   ASSERT_TRUE(opened) << said;
@@ -166,7 +195,114 @@ TEST_F(TeamsBotActivitiesTest, AMessageAskingForTheRotaIsAnsweredWithWhoIsOnDuty
   ASSERT_TRUE(evidence);
   EXPECT_EQ(evidence->permalink, "https://www.linkedin.com/feed/update/123");
   const auto help = handle({{"type", "message"}, {"text", "hello?"}});
-  EXPECT_NE(help.body.value("text", "").find("rota"), std::string::npos);
+  EXPECT_NE(help.reply.value("text", "").find("rota override"), std::string::npos);
+}
+
+TEST_F(TeamsBotActivitiesTest, TheDirectorSetsAnOverrideByMentioningWhoCovers) {
+  const auto by_dana = channel_message(kDana, "Rota Override <at>Bob</at> duty_lead 4h",
+                                       json::array({mention("29:1bobteamsid", "Bob", kBob)}));
+  const auto answer = handle(by_dana);
+  EXPECT_TRUE(answer.changed);
+  const std::string text = answer.reply.value("text", "");
+  EXPECT_NE(text.find("**Bob** covers duty_lead from now until Tue 1 Dec 16:00 UTC"), std::string::npos) << text;
+  const auto overrides = store_->overrides_active_after(now_);
+  ASSERT_EQ(overrides.size(), 1u);
+  EXPECT_EQ(overrides[0].person, "bob");
+  EXPECT_EQ(overrides[0].role, "duty_lead");
+  EXPECT_EQ(overrides[0].until, now_ + 4h);
+  EXPECT_EQ(overrides[0].created_by, "dana");
+  EXPECT_EQ(store_->audit_trail("").back().event.kind, "rota.override");
+  EXPECT_EQ(set_->rota().holder("duty_lead", now_ + 1h, overrides)->person, "bob");
+
+  // By the person's id in the config, with a UTC date and time (two words).
+  const auto typed = handle(channel_message(kDana, "rota override chen backup 2026-12-01 18:00"));
+  EXPECT_TRUE(typed.changed) << typed.reply.dump();
+  EXPECT_EQ(store_->overrides_active_after(now_).size(), 2u);
+  // A mention whose id is the object id itself (some clients send that) needs no look-up.
+  const auto direct =
+      channel_message(kDana, "rota override <at>Bob</at> legal_oncall 30m", json::array({mention(kBob, "Bob")}));
+  EXPECT_TRUE(bot_.mentions_to_look_up(direct).empty());
+  EXPECT_TRUE(handle(direct).changed);
+  EXPECT_EQ(store_->overrides_active_after(now_).size(), 3u);
+}
+
+TEST_F(TeamsBotActivitiesTest, AMentionWithoutAnObjectIdIsLeftForTheSurfaceToLookUp) {
+  const auto message = channel_message(kDana, "rota override <at>Bob</at> duty_lead 4h",
+                                       json::array({mention("29:1bobteamsid", "Bob")}));
+  EXPECT_EQ(bot_.mentions_to_look_up(message), std::vector<std::string>{"29:1bobteamsid"});
+  const auto unplaced = handle(message);
+  EXPECT_FALSE(unplaced.changed);
+  EXPECT_NE(unplaced.reply.value("text", "").find("Bob is not one of the desk's people"), std::string::npos)
+      << unplaced.reply.dump();
+  auto placed = message;
+  placed["entities"][1]["mentioned"]["aadObjectId"] = kBob;  // what the surface writes after its look-up
+  EXPECT_TRUE(bot_.mentions_to_look_up(placed).empty());
+  EXPECT_TRUE(handle(placed).changed);
+  EXPECT_TRUE(bot_.mentions_to_look_up(channel_message(kDana, "rota", json::array({mention("29:1x", "X")}))).empty())
+      << "only an override looks anyone up";
+  EXPECT_TRUE(
+      bot_.mentions_to_look_up(channel_message(kDana, "rota override <at>Escalation Desk</at> duty_lead 4h")).empty())
+      << "the bot's own mention is not a person";
+}
+
+TEST_F(TeamsBotActivitiesTest, AnOverrideWithoutRightsIsRefusedNamingWhoMayAndAudited) {
+  const auto answer = handle(channel_message(kAlice, "rota override <at>Bob</at> duty_lead 4h",
+                                             json::array({mention("29:1bob", "Bob", kBob)})));
+  EXPECT_FALSE(answer.changed);
+  const std::string text = answer.reply.value("text", "");
+  EXPECT_NE(text.find("Only Dana (marketing director) may override duty_lead"), std::string::npos) << text;
+  EXPECT_NE(text.find("The attempt was logged"), std::string::npos) << text;
+  EXPECT_FALSE(answer.refusal.empty());
+  EXPECT_TRUE(store_->overrides_active_after(now_).empty());
+  const auto audit = store_->audit_trail("");
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit.back().event.kind, "rights.denied");
+  EXPECT_EQ(audit.back().event.actor, "alice");
+  // Someone not in the config has no rights either.
+  EXPECT_FALSE(handle(channel_message(kStranger, "rota override bob duty_lead 4h")).changed);
+  EXPECT_TRUE(store_->overrides_active_after(now_).empty());
+}
+
+TEST_F(TeamsBotActivitiesTest, HostileOverridesAreAnsweredPlainlyAndChangeNothing) {
+  const auto says = [&](const json& message) {
+    const auto answer = handle(message);
+    EXPECT_FALSE(answer.changed) << message.dump();
+    EXPECT_TRUE(answer.body.is_null());
+    return answer.reply.value("text", "");
+  };
+  const json bob = mention("29:1bob", "Bob", kBob);
+  EXPECT_NE(says(channel_message(kDana, "rota override")).find("Say who covers which role"), std::string::npos);
+  EXPECT_NE(says(channel_message(kDana, "rota override <at>Bob</at>", json::array({bob}))).find("Say who covers"),
+            std::string::npos);
+  EXPECT_NE(says(channel_message(kDana, "rota override <at>Bob</at> <at>Chen</at> duty_lead 4h",
+                                 json::array({bob, mention("29:1chen", "Chen")})))
+                .find("Mention one person only"),
+            std::string::npos);
+  EXPECT_NE(says(channel_message(kDana, "rota override <at>Bob</at> night_watch 4h", json::array({bob})))
+                .find("There is no role `night_watch`. Roles: backup, community_lead, duty_lead"),
+            std::string::npos);
+  EXPECT_NE(says(channel_message(kDana, "rota override <at>Bob</at> duty_lead soonish", json::array({bob})))
+                .find("I could not read the end time `soonish`"),
+            std::string::npos);
+  EXPECT_NE(says(channel_message(kDana, "rota override <at>Bob</at> duty_lead 2020-01-01T00:00Z", json::array({bob})))
+                .find("has passed"),
+            std::string::npos);
+  EXPECT_NE(says(channel_message(kDana, "rota override <at>Bob</at> duty_lead 40d", json::array({bob})))
+                .find("at most 31 days"),
+            std::string::npos);
+  EXPECT_NE(says(channel_message(kDana, "rota override zed duty_lead 4h")).find("zed is not one of the desk's people"),
+            std::string::npos);
+  EXPECT_NE(says(channel_message(kDana, "rota override " + std::string(10000, 'x') + " duty_lead 4h"))
+                .find("is not one of the desk's people"),
+            std::string::npos);
+  // Entities of the wrong shape read as no mention.
+  auto odd = channel_message(kDana, "rota override <at>Bob</at> duty_lead 4h");
+  odd["entities"] = json::array({{{"type", "mention"}, {"mentioned", "29:1bob"}}, 42, nullptr});
+  EXPECT_NE(says(odd).find("Say who covers"), std::string::npos);
+  odd["entities"] = "not a list";
+  EXPECT_NE(says(odd).find("Say who covers"), std::string::npos);
+  EXPECT_TRUE(bot_.mentions_to_look_up(odd).empty());
+  EXPECT_TRUE(store_->overrides_active_after(now_).empty());
 }
 
 }  // namespace desk::bot::teams::teams_bot_activities_test

@@ -419,6 +419,34 @@ TEST(ConnectorClient, PostsRepliesAndUpdatesOnEncodedPathsWithTheToken) {
   EXPECT_EQ(bed.connector.connections_opened(), 1u) << "one kept connection per origin";
 }
 
+TEST(ConnectorClient, LooksUpWhoAMemberIsAndHearsNoneForSomeoneNotThere) {
+  BotBed bed;
+  const auto url = bed.services.service_url();
+  bed.services.connector_replies = {
+      Reply{429, "{}", "0"},
+      Reply{200, R"({"id":"29:1bob","name":"Bob Lee","aadObjectId":"6b1f0c9e-0000-4000-8000-000000000001"})"},
+      Reply{404, R"({"error":{"code":"MemberNotFoundInConversation","message":"Member not found."}})"},
+      Reply{200, R"({"id":"29:1bob","name":"Bob Lee"})"},
+      Reply{403, R"({"error":{"code":"BotNotInConversationRoster","message":"not in the team"}})"}};
+  const auto bob = run_until_done(bed.io, bed.connector.member(url, kChannel, "29:1bob"));
+  ASSERT_TRUE(bob);
+  EXPECT_EQ(bob->aad_object_id, "6b1f0c9e-0000-4000-8000-000000000001");
+  EXPECT_EQ(bob->name, "Bob Lee");
+  const auto seen = bed.services.requests(false);
+  ASSERT_EQ(seen.size(), 2u) << "the 429 was retried";
+  EXPECT_EQ(seen[1].method + " " + seen[1].target,
+            "GET /emea/v3/conversations/19%3Ad6f1c0b4e5a94f1b%40thread.tacv2/members/29%3A1bob");
+  EXPECT_EQ(seen[1].authorization, "Bearer token-1");
+  EXPECT_TRUE(seen[1].body.empty());
+  EXPECT_FALSE(run_until_done(bed.io, bed.connector.member(url, kChannel, "29:1gone"))) << "404: no such member";
+  EXPECT_EQ(error_of(bed, bed.connector.member(url, kChannel, "29:1bob")).kind(), ConnectorError::Kind::permanent)
+      << "an answer without aadObjectId names nobody";
+  const auto refused = error_of(bed, bed.connector.member(url, kChannel, "29:1bob"));
+  EXPECT_EQ(refused.kind(), ConnectorError::Kind::permanent);
+  EXPECT_EQ(refused.code(), "BotNotInConversationRoster");
+  EXPECT_THROW(member_url(url, kChannel, ""), ConnectorError);
+}
+
 TEST(ConnectorClient, RetriesThrottlingAndGatewayErrorsHonouringRetryAfter) {
   BotBed bed(fast_retries(5));
   bed.services.connector_replies = {Reply{429, "{}", "1"}, Reply{412}, Reply{502}, Reply{504}};

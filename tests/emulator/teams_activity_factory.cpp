@@ -11,19 +11,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-// Teams message ids are epoch milliseconds; a counter keeps two built in the same millisecond apart.
-std::string new_message_id() {
-  static std::atomic<long long> last{0};
-  const long long now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-  long long prev = last.load();
-  long long next = 0;
-  do next = std::max(prev + 1, now);
-  while (!last.compare_exchange_weak(prev, next));
-  return std::to_string(next);
-}
-
 // "2024-05-01T09:30:00.123Z", the timestamp format of activities.
 std::string iso_timestamp_now() {
   const auto now = std::chrono::system_clock::now();
@@ -39,9 +26,7 @@ std::string iso_timestamp_now() {
 }
 
 Json from_json(const TeamsUser& user) {
-  return Json{{"id", user.id.empty() ? "29:1" + user.aad_object_id : user.id},
-              {"name", user.name},
-              {"aadObjectId", user.aad_object_id}};
+  return Json{{"id", teams_user_id(user)}, {"name", user.name}, {"aadObjectId", user.aad_object_id}};
 }
 
 Json client_info() {
@@ -83,6 +68,21 @@ Json channel_data(const TeamsScene& scene) {
 
 }  // namespace
 
+// A counter keeps two ids made in the same millisecond apart.
+std::string new_message_id() {
+  static std::atomic<long long> last{0};
+  const long long now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  long long prev = last.load();
+  long long next = 0;
+  do next = std::max(prev + 1, now);
+  while (!last.compare_exchange_weak(prev, next));
+  return std::to_string(next);
+}
+
+std::string teams_user_id(const TeamsUser& user) { return user.id.empty() ? "29:1" + user.aad_object_id : user.id; }
+
 Json card_action_invoke(const TeamsScene& scene, const TeamsUser& from, const std::string& card_activity_id,
                         const std::string& verb, const Json& data, const Json& inputs) {
   Json merged = data.is_object() ? data : Json::object();
@@ -99,7 +99,7 @@ Json card_action_invoke(const TeamsScene& scene, const TeamsUser& from, const st
 }
 
 Json channel_mention_message(const TeamsScene& scene, const TeamsUser& from, const std::string& text,
-                             const std::string& thread_root_id) {
+                             const std::string& thread_root_id, const std::vector<TeamsUser>& mentioned) {
   const std::string id = new_message_id();
   const std::string mention = "<at>" + scene.bot_name + "</at>";
   Json activity = base_activity(scene, from, "message", id);
@@ -110,6 +110,10 @@ Json channel_mention_message(const TeamsScene& scene, const TeamsUser& from, con
   activity["entities"].push_back({{"type", "mention"},
                                   {"text", mention},
                                   {"mentioned", {{"id", "28:" + scene.app_id}, {"name", scene.bot_name}}}});
+  for (const auto& user : mentioned)
+    activity["entities"].push_back({{"type", "mention"},
+                                    {"text", "<at>" + user.name + "</at>"},
+                                    {"mentioned", {{"id", teams_user_id(user)}, {"name", user.name}}}});
   if (!thread_root_id.empty()) activity["replyToId"] = thread_root_id;
   return activity;
 }

@@ -3,6 +3,7 @@
 /// Action.Execute button, an @mention in a channel, a personal chat message. For the emulator and for
 /// tests that want a realistic activity without a socket.
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -34,8 +35,18 @@ nlohmann::json card_action_invoke(const TeamsScene& scene, const TeamsUser& from
 
 /// A `message` in the scene's channel that @mentions the bot: text "<at>Bot</at> <text>" with its
 /// mention entity. It starts a thread of its own unless `thread_root_id` names one to reply in.
+/// `mentioned`: people the text also mentions (as "<at>Name</at>"), each with an entity naming them
+/// by their Teams user id and name only, as Teams does (no aadObjectId).
 nlohmann::json channel_mention_message(const TeamsScene& scene, const TeamsUser& from, const std::string& text,
-                                       const std::string& thread_root_id = {});
+                                       const std::string& thread_root_id = {},
+                                       const std::vector<TeamsUser>& mentioned = {});
+
+/// A new message id as Teams makes them (epoch milliseconds), unique in this process: the ids of
+/// people's messages and of the bot's activities never collide.
+std::string new_message_id();
+
+/// The Teams user id ("29:…") of `user`: their id, or one made from their object id.
+std::string teams_user_id(const TeamsUser& user);
 
 /// A `message` in the bot's personal chat with `from` (no mention needed there).
 nlohmann::json personal_message(const TeamsScene& scene, const TeamsUser& from, const std::string& text);

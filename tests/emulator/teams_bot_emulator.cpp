@@ -38,12 +38,14 @@ constexpr const char* kBotFrameworkScope = "https://api.botframework.com/.defaul
 constexpr std::string_view kMessageIdMarker = ";messageid=";
 
 std::string route_name(TeamsRoute route) {
-  static constexpr const char* kNames[] = {"openid_metadata", "jwks", "token", "send", "reply", "update", "other"};
+  static constexpr const char* kNames[] = {"openid_metadata", "jwks",   "token",  "send",
+                                           "reply",           "update", "member", "other"};
   return kNames[static_cast<int>(route)];
 }
 
 bool is_connector(TeamsRoute route) {
-  return route == TeamsRoute::send || route == TeamsRoute::reply || route == TeamsRoute::update;
+  return route == TeamsRoute::send || route == TeamsRoute::reply || route == TeamsRoute::update ||
+         route == TeamsRoute::member;
 }
 
 // Conversation ids travel percent-encoded in paths ("19%3A…%40thread.tacv2") and form fields with
@@ -146,9 +148,6 @@ struct TeamsBotEmulator::Impl {
     unpublished_kid = keys[2].kid();
     published = {current_kid, unendorsed_kid};
     token_lifetime = options.token_lifetime;
-    next_activity_id =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
 
     tls.use_certificate_chain(net::buffer(pki.trusted().server_cert_pem));
     tls.use_private_key(net::buffer(pki.trusted().server_key_pem), net::ssl::context::pem);
@@ -234,6 +233,11 @@ struct TeamsBotEmulator::Impl {
       if (segments.size() == 5) record.activity_id = segments[4];
       if (post) record.route = segments.size() == 4 ? TeamsRoute::send : TeamsRoute::reply;
       if (request.method() == http::verb::put && segments.size() == 5) record.route = TeamsRoute::update;
+    } else if (request.method() == http::verb::get && segments.size() == 5 && segments[0] == "v3" &&
+               segments[1] == "conversations" && segments[3] == "members") {
+      record.route = TeamsRoute::member;
+      record.conversation_id = segments[2];
+      record.activity_id = segments[4];
     }
 
     Answer answer = route(record, request, segments);
@@ -259,6 +263,8 @@ struct TeamsBotEmulator::Impl {
         return Answer{200, jwks(), std::nullopt, false};
       case TeamsRoute::token:
         return token(record, request, segments[0]);
+      case TeamsRoute::member:
+        return member(record);
       default:
         return connector(record, request.body());
     }
@@ -363,7 +369,10 @@ struct TeamsBotEmulator::Impl {
       conversation.resize(at);
     }
     BotActivity* target = addressed.empty() ? nullptr : find(conversation, addressed);
-    if (!addressed.empty() && target == nullptr)
+    // A person's message (to the bot) can be replied to as well; its thread is the one it is in.
+    const auto by_person = people_messages.find({conversation, addressed});
+    const bool to_person = target == nullptr && by_person != people_messages.end() && record.route == TeamsRoute::reply;
+    if (!addressed.empty() && target == nullptr && !to_person)
       return connector_error(404, "NotFound", "no activity " + addressed + " in " + conversation);
 
     std::string id;
@@ -372,12 +381,12 @@ struct TeamsBotEmulator::Impl {
       target->content = record.body;
       target->history.push_back(record.body);
     } else {
-      id = std::to_string(++next_activity_id);
+      id = new_message_id();  // shared with people's messages: ids never collide
       BotActivity created;
       created.conversation_id = conversation;
       created.id = id;
       created.reply_to_id = addressed;
-      created.thread_id = target != nullptr ? target->thread_id : id;
+      created.thread_id = target != nullptr ? target->thread_id : to_person ? by_person->second : id;
       created.content = record.body;
       created.history = {record.body};
       if (std::find(conversation_order.begin(), conversation_order.end(), conversation) == conversation_order.end())
@@ -388,6 +397,25 @@ struct TeamsBotEmulator::Impl {
       card_problems.push_back(route_name(record.route) + " " + conversation + "/" + id + ": " + problem);
     // Like the Bot Connector: 201 Created for a new activity, 200 for one updated in place.
     return Answer{record.route == TeamsRoute::update ? 200 : 201, Json{{"id", id}}, std::nullopt, false};
+  }
+
+  // The member route: the team's roster. Any conversation of the team (its id, the desk channel, a
+  // thread in it) answers for it, as the service does.
+  Answer member(const TeamsRequest& record) {
+    std::string conversation = record.conversation_id.substr(0, record.conversation_id.find(kMessageIdMarker));
+    if (conversation != options.channel_id && conversation != options.team_id)
+      return connector_error(404, "ConversationNotFound", "Conversation not found.");
+    const auto found = roster.find(record.activity_id);
+    if (found == roster.end())
+      return connector_error(404, "MemberNotFoundInConversation", "The member was not found in the conversation.");
+    const TeamsUser& user = found->second;
+    return Answer{200,
+                  Json{{"id", teams_user_id(user)},
+                       {"name", user.name},
+                       {"aadObjectId", user.aad_object_id},
+                       {"tenantId", options.tenant_id},
+                       {"userRole", "user"}},
+                  std::nullopt, false};
   }
 
   TeamsBotOptions options;
@@ -409,9 +437,11 @@ struct TeamsBotEmulator::Impl {
   std::map<TeamsRoute, int> drops;
   std::vector<TeamsRequest> requests;
   std::vector<std::string> conversation_order;
-  std::vector<BotActivity> activities;  // creation order
+  std::vector<BotActivity> activities;      // creation order
+  std::map<std::string, TeamsUser> roster;  // the team's members by Teams user id
+  // Messages people sent to the bot, by (conversation, id): the thread each is in.
+  std::map<std::pair<std::string, std::string>, std::string> people_messages;
   std::vector<std::string> card_problems;
-  long long next_activity_id = 0;
 };
 
 TeamsBotEmulator::TeamsBotEmulator(const TestPki& pki, TeamsBotOptions options)
@@ -572,12 +602,26 @@ nlohmann::json TeamsBotEmulator::card_action(const TeamsUser& from, const std::s
 }
 
 nlohmann::json TeamsBotEmulator::channel_message(const TeamsUser& from, const std::string& text,
-                                                 const std::string& thread_root_id) const {
-  return channel_mention_message(scene(), from, text, thread_root_id);
+                                                 const std::string& thread_root_id,
+                                                 const std::vector<TeamsUser>& mentioned) const {
+  auto message = channel_mention_message(scene(), from, text, thread_root_id, mentioned);
+  const std::string id = message["id"];
+  std::lock_guard lock(impl_->mu);
+  impl_->people_messages[{impl_->options.channel_id, id}] = thread_root_id.empty() ? id : thread_root_id;
+  return message;
 }
 
 nlohmann::json TeamsBotEmulator::personal_chat_message(const TeamsUser& from, const std::string& text) const {
-  return personal_message(scene(), from, text);
+  auto message = personal_message(scene(), from, text);
+  const std::string id = message["id"];
+  std::lock_guard lock(impl_->mu);
+  impl_->people_messages[{message["conversation"]["id"].get<std::string>(), id}] = id;
+  return message;
+}
+
+void TeamsBotEmulator::add_member(const TeamsUser& user) {
+  std::lock_guard lock(impl_->mu);
+  impl_->roster[teams_user_id(user)] = user;
 }
 
 std::string TeamsBotEmulator::token_for(const nlohmann::json& activity, TokenVariant variant) const {

@@ -45,6 +45,8 @@ enum class TeamsRoute {
                     ///< conversation is "<channel>;messageid=<root>", as Teams names a thread)
   reply,            ///< POST /v3/conversations/{conversation}/activities/{activity}: 201 {"id"}
   update,           ///< PUT  /v3/conversations/{conversation}/activities/{activity}: 200 {"id"}
+  member,           ///< GET  /v3/conversations/{conversation}/members/{member}: 200 the member (with their
+                    ///< aadObjectId), 404 MemberNotFoundInConversation for someone not in the team
   other,            ///< anything else (answered 404)
 };
 
@@ -54,7 +56,7 @@ struct TeamsRequest {
   std::string method;
   std::string target;           ///< path and query as requested
   std::string conversation_id;  ///< connector routes: the conversation, percent-decoded
-  std::string activity_id;      ///< reply and update: the activity addressed
+  std::string activity_id;      ///< reply and update: the activity addressed; member: the member asked for
   /// Connector routes: the activity as sent (null when not JSON). Token: the form's fields without
   /// client_secret (the emulator keeps no secret it was sent).
   nlohmann::json body;
@@ -140,6 +142,9 @@ class TeamsBotEmulator {
   /// "<route> <conversation>/<activity>: <pointer>: <what>". Tests assert it stays empty.
   std::vector<std::string> card_problems() const;
 
+  /// Puts `user` in the team (and so in its channels): the member route answers for their Teams id.
+  void add_member(const TeamsUser& user);
+
   // ---- Faults ----
   /// The next `times` requests of `route` are answered `status` (429, 412, 502, 504, 500 …) with an
   /// error body, and Retry-After when given, without being processed. On connector routes only
@@ -155,10 +160,11 @@ class TeamsBotEmulator {
   /// A card click in the options' channel (see card_action_invoke), served from this emulator.
   nlohmann::json card_action(const TeamsUser& from, const std::string& card_activity_id, const std::string& verb,
                              const nlohmann::json& data, const nlohmann::json& inputs = nlohmann::json::object()) const;
-  /// An @mention of the bot in the options' channel (see channel_mention_message).
-  nlohmann::json channel_message(const TeamsUser& from, const std::string& text,
-                                 const std::string& thread_root_id = {}) const;
-  /// A message in the bot's personal chat with `from`.
+  /// An @mention of the bot in the options' channel (see channel_mention_message). The message is
+  /// in the channel from now on: the bot may reply in its thread.
+  nlohmann::json channel_message(const TeamsUser& from, const std::string& text, const std::string& thread_root_id = {},
+                                 const std::vector<TeamsUser>& mentioned = {}) const;
+  /// A message in the bot's personal chat with `from`; the bot may reply to it.
   nlohmann::json personal_chat_message(const TeamsUser& from, const std::string& text) const;
   /// The token the connector would send with `activity` (serviceurl = its serviceUrl), as `variant`.
   std::string token_for(const nlohmann::json& activity, TokenVariant variant = TokenVariant::valid) const;

@@ -257,6 +257,7 @@ class CapturingDesk {
 };
 
 const emu::TeamsUser kDana{"7d1b4c9e-2f3a-4b6c-8d0e-1a2b3c4d5e6f", "Dana Ruiz", {}};
+const emu::TeamsUser kErin{"2e4f6a8c-1b3d-4e5f-9a7b-0c2d4e6f8a1b", "Erin Walsh", {}};
 
 // ---- Keys ------------------------------------------------------------------------------------------
 
@@ -739,6 +740,57 @@ TEST(TeamsBotEmulator, MessagesMentionTheBotInAChannelAndNotInAPersonalChat) {
   EXPECT_EQ(personal["from"]["aadObjectId"], kDana.aad_object_id);
   for (const auto& e : personal["entities"]) EXPECT_NE(e["type"], "mention");
   EXPECT_EQ(personal["serviceUrl"], teams.service_url());
+}
+
+TEST(TeamsBotEmulator, TheRosterSaysWhoAMentionNamesAndTheBotMayReplyToAPersonsMessage) {
+  emu::TeamsBotEmulator teams(pki());
+  teams.add_member(kErin);
+  const std::string channel = teams.options().channel_id;
+  const json message = teams.channel_message(kDana, "rota override <at>Erin Walsh</at> duty_lead 2h", {}, {kErin});
+  json erin;
+  for (const auto& e : message["entities"])
+    if (e["type"] == "mention" && e["text"] == "<at>Erin Walsh</at>") erin = e["mentioned"];
+  ASSERT_TRUE(erin.is_object()) << message.dump();
+  EXPECT_FALSE(erin.contains("aadObjectId")) << "Teams names a mentioned person by their Teams id only";
+  const std::string erin_id = erin["id"];
+  EXPECT_EQ(erin_id.rfind("29:", 0), 0u);
+
+  const std::string auth = bearer(teams);
+  const std::string members = "/v3/conversations/19%3Adesk-channel-emulated%40thread.tacv2/members/";
+  const Reply found = call(teams, http::verb::get, members + erin_id, {}, auth);
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(found.parsed()["aadObjectId"], kErin.aad_object_id);
+  EXPECT_EQ(found.parsed()["name"], "Erin Walsh");
+  EXPECT_EQ(found.parsed()["id"], erin_id);
+  EXPECT_EQ(call(teams, http::verb::get, members + erin_id).status, 401) << "the connector wants the bot's token";
+  const Reply stranger = call(teams, http::verb::get, members + "29:1nobody", {}, auth);
+  EXPECT_EQ(stranger.status, 404);
+  EXPECT_EQ(stranger.parsed()["error"]["code"], "MemberNotFoundInConversation");
+  const Reply elsewhere =
+      call(teams, http::verb::get, "/v3/conversations/19%3Aother%40thread.tacv2/members/" + erin_id, {}, auth);
+  EXPECT_EQ(elsewhere.parsed()["error"]["code"], "ConversationNotFound");
+  EXPECT_EQ(teams.count(TeamsRoute::member), 4u);
+
+  // The bot answers the person's message in its thread, and a personal chat message in that chat.
+  const std::string id = message["id"];
+  const Reply answered = call(teams, http::verb::post, activities_path(channel + ";messageid=" + id, id),
+                              text_message("Erin Walsh covers duty_lead").dump(), auth);
+  ASSERT_EQ(answered.status, 201) << answered.body;
+  const auto replies = teams.replies(channel, id);
+  for (const auto& a : teams.activities(channel))
+    std::cerr << "DBG " << a.id << " thread " << a.thread_id << " to " << a.reply_to_id << " conv " << a.conversation_id
+              << " want " << id << "\n";
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].reply_to_id, id);
+  const json personal = teams.personal_chat_message(kDana, "rota");
+  const std::string chat = personal["conversation"]["id"];
+  const Reply in_chat = call(teams, http::verb::post, activities_path(chat, personal["id"]),
+                             text_message("Who is on duty now").dump(), auth);
+  ASSERT_EQ(in_chat.status, 201) << in_chat.body;
+  EXPECT_EQ(teams.replies(chat, personal["id"]).size(), 1u);
+  EXPECT_EQ(call(teams, http::verb::put, activities_path(chat, personal["id"]), text_message("x").dump(), auth).status,
+            404)
+      << "the bot cannot edit a person's message";
 }
 
 }  // namespace desk::integration::teams_bot_emulator_test

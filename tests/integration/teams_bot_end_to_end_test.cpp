@@ -3,7 +3,8 @@
 // once; silence brings the backup ping as a thread reply mentioning who must act, once across kill -9;
 // forged, expired, wrong-audience, wrong-issuer, unendorsed and serviceUrl-mismatched tokens are
 // refused and change nothing; a bystander's click is refused on the card; a short rationale comes
-// back beside the field; the owner decides, and the card is updated in place for everyone.
+// back beside the field; the owner decides, and the card is updated in place for everyone; the director
+// has someone cover the duty lead by @mentioning them, answered in the message's thread and announced.
 #include <fstream>
 
 #include "tests/integration/desk_process.hpp"
@@ -154,6 +155,47 @@ TEST(TeamsBotEndToEnd, ATeamsOnlyDeskTakesTheWholeFlowAndRefusesEveryBadToken) {
 
   EXPECT_EQ(pings(), 1u) << "the backup ping was sent once across kill -9";
   EXPECT_EQ(teams.activities(channel).size() - teams.replies(channel, post.id).size(), 1u) << "one card";
+
+  // Dana has Erin cover the duty lead by mentioning her. Teams names Erin by her Teams id only: the
+  // desk looks her up in the team, once. Every answer is a reply in the message's thread.
+  teams.add_member(kErin);
+  const auto answer_to = [&](const json& message, const std::string& conversation) {
+    std::string text;
+    wait_for(
+        [&] {
+          const auto replies = teams.replies(conversation, message["id"]);
+          if (!replies.empty()) text = replies.back().content.value("text", "");
+          return !replies.empty();
+        },
+        15s);
+    return text;
+  };
+  const json cover = teams.channel_message(kDana, "rota override <at>Erin Walsh</at> duty_lead 2h", {}, {kErin});
+  const auto covered = teams.post_activity(url, cover);
+  ASSERT_EQ(covered.status, 200) << covered.body;
+  EXPECT_TRUE(covered.body.empty()) << "the answer is a reply, not the HTTP body";
+  EXPECT_NE(answer_to(cover, channel).find("**Erin Walsh** covers Duty lead (duty_lead) from now until"),
+            std::string::npos)
+      << second.process->output_so_far();
+  EXPECT_EQ(teams.count(emu::TeamsRoute::member), 1u);
+  // The handoff is announced in the channel, naming Erin.
+  EXPECT_TRUE(wait_for(
+      [&] {
+        for (const auto& a : teams.activities(channel))
+          if (a.reply_to_id.empty() && a.id != post.id && a.content.dump().find("Erin Walsh") != std::string::npos)
+            return true;
+        return false;
+      },
+      15s))
+      << second.process->output_so_far();
+  // Erin may not override the duty lead (its may_override), whoever she names; the rota shows her on duty.
+  const json refused = teams.channel_message(kErin, "rota override alice duty_lead 1h");
+  ASSERT_EQ(teams.post_activity(url, refused).status, 200);
+  EXPECT_NE(answer_to(refused, channel).find("may override duty_lead"), std::string::npos);
+  const json asked = teams.personal_chat_message(kErin, "rota");
+  ASSERT_EQ(teams.post_activity(url, asked).status, 200);
+  EXPECT_NE(answer_to(asked, asked["conversation"]["id"]).find("Duty lead: Erin Walsh"), std::string::npos)
+      << second.process->output_so_far();
   EXPECT_TRUE(teams.card_problems().empty()) << teams.card_problems().front();
   const std::string log = second.process->output_so_far() + first.process->output_so_far();
   EXPECT_EQ(log.find(teams.options().app_password), std::string::npos);

@@ -17,6 +17,7 @@
 #include "bot/config/config_loader.hpp"
 #include "core/policy_engine.hpp"
 #include "storage/sqlite_store.hpp"
+#include "tests/support/desk_binary.hpp"
 
 namespace {
 

@@ -20,6 +20,7 @@
 #include "core/lifecycle.hpp"
 #include "handlers/desk_actions.hpp"
 #include "storage/sqlite_store.hpp"
+#include "tests/support/desk_binary.hpp"
 #include "tests/support/open_as_intake.hpp"
 #include "tests/support/test_policy.hpp"
 

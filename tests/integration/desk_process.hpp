@@ -16,11 +16,9 @@
 #include <boost/asio/write.hpp>
 
 #include "tests/integration/slack_test_bed.hpp"
+#include "tests/support/desk_binary.hpp"
 #include "tests/support/desk_child.hpp"
 
-#ifndef DESK_BINARY
-#error "DESK_BINARY must name the escalation-desk executable"
-#endif
 
 namespace desk::integration {
 

@@ -325,6 +325,23 @@ std::string trimmed(std::string_view text) {
   return std::string(text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1));
 }
 
+std::pair<std::string_view, std::string_view> split_word(std::string_view text) {
+  constexpr std::string_view kSpace = " \t\r\n";
+  const auto first = text.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  text = text.substr(first, text.find_last_not_of(kSpace) - first + 1);
+  const auto end = text.find_first_of(kSpace);
+  if (end == std::string_view::npos) return {text, {}};
+  return {text.substr(0, end), text.substr(text.find_first_not_of(kSpace, end))};
+}
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
 std::string cut_to_code_points(std::string_view text, std::size_t limit) {
   std::size_t bytes = 0, points = 0;
   while (bytes < text.size() && points < limit) {

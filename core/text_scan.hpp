@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/policy.hpp"
@@ -86,6 +87,11 @@ bool is_valid_utf8(std::string_view text);
 
 /// `text` without leading or trailing spaces, tabs and line ends: what a form field or a message says.
 std::string trimmed(std::string_view text);
+/// The first word of `text` (split at spaces, tabs and line ends) and the rest, both trimmed: how a
+/// typed command ("rota override @bob duty_lead 4h") is read one word at a time, on every surface.
+std::pair<std::string_view, std::string_view> split_word(std::string_view text);
+/// `text` with ASCII letters lower-cased (other bytes as they are): commands match in any case.
+std::string ascii_lower(std::string_view text);
 
 /// Characters (code points) in UTF-8 `text`: what people count when a limit says "characters".
 std::size_t code_points(std::string_view text);

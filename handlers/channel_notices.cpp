@@ -6,6 +6,7 @@
 
 #include "core/base64.hpp"
 #include "core/lifecycle.hpp"
+#include "core/text_scan.hpp"
 
 namespace desk::handlers {
 namespace {
@@ -17,11 +18,6 @@ constexpr const char* kNoticeOrder = ":channel-notices";
 
 std::string name_of(const core::Rota& rota, const std::string& person) {
   return person.empty() ? std::string("nobody") : core::display_name(rota, person);
-}
-
-std::string role_title(const core::Rota& rota, const std::string& role) {
-  auto it = rota.roles().find(role);
-  return it != rota.roles().end() && !it->second.title.empty() ? it->second.title : role;
 }
 
 std::string until_text(const core::Holding& h) {
@@ -94,6 +90,24 @@ std::optional<NoticeImage> image_from(const json& payload) {
 }
 
 }  // namespace
+
+std::string role_title(const core::Rota& rota, const std::string& role) {
+  auto it = rota.roles().find(role);
+  return it != rota.roles().end() && !it->second.title.empty() ? it->second.title : role;
+}
+
+std::string role_label(const core::RoleSpec& spec) {
+  return spec.title.empty() || spec.title == spec.id ? spec.id : spec.title + " (" + spec.id + ")";
+}
+
+std::string role_choices(const core::Rota& rota, std::string_view quote) {
+  std::string out;
+  for (const auto& [id, spec] : rota.roles()) {
+    if (!out.empty()) out += ", ";
+    out.append(quote).append(core::cut_to_code_points(id, 100)).append(quote);
+  }
+  return out;
+}
 
 std::string readable_utc(core::TimePoint t) {
   std::string out = date::format("%a %e %b %H:%M UTC", t);

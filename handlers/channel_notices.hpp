@@ -53,6 +53,15 @@ std::vector<storage::OutboxMessage> channel_notice_rows(const ChannelNotice& not
 /// "Mon 7 Dec 09:00 UTC".
 std::string readable_utc(core::TimePoint t);
 
+/// A role as a person reads it: its title, or its id when it has none.
+std::string role_title(const core::Rota& rota, const std::string& role);
+/// A role as a person reads and types it: "Duty lead (duty_lead)", or the id alone when the title is
+/// the id or missing (no markup: each surface adds its own).
+std::string role_label(const core::RoleSpec& spec);
+/// The rota's role ids for a person to choose from, "duty_lead, legal", each between `quote`s and cut to
+/// 100 characters: what a refusal lists when someone names a role that does not exist.
+std::string role_choices(const core::Rota& rota, std::string_view quote = "");
+
 /// The duty lead changed from `from` (a person id; empty when nobody was announced) to `to`: who
 /// hands over to whom, until when, and every open escalation with its clocks.
 ChannelNotice handoff_notice(const core::Rota& rota, const std::string& from, const core::Holding& to,

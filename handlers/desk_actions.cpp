@@ -345,18 +345,20 @@ ManualEscalationResult DeskActions::escalate(const ManualEscalation& m, core::Ti
 
 RotaOverrideResult DeskActions::override_role(const RotaOverrideRequest& o, core::TimePoint now) {
   RotaOverrideResult out;
-  auto invalid = [&](std::string field, std::string message) {
+  using Problem = RotaOverrideResult::Problem;
+  auto invalid = [&](Problem problem, std::string field, std::string message) {
     out.status = RotaOverrideResult::Status::invalid;
+    out.problem = problem;
     out.field = std::move(field);
     out.message = std::move(message);
     return out;
   };
   try {
     out.policy = deps_.current_policy ? deps_.current_policy() : nullptr;
-    if (!out.policy) return invalid("role", "The desk has no policy loaded; nothing was changed.");
+    if (!out.policy) return invalid(Problem::no_policy, "role", "The desk has no policy loaded; nothing was changed.");
     const core::Rota& r = out.policy->rota();
     const auto spec = r.roles().find(o.role);
-    if (spec == r.roles().end()) return invalid("role", "There is no role '" + o.role + "'.");
+    if (spec == r.roles().end()) return invalid(Problem::unknown_role, "role", "There is no role '" + o.role + "'.");
     const core::Person* actor = r.person(o.actor);
     const auto active = deps_.store.overrides_active_after(now);
     if (const std::string reason = override_refusal(r, spec->second, actor, active, now); !reason.empty()) {
@@ -366,14 +368,18 @@ RotaOverrideResult DeskActions::override_role(const RotaOverrideRequest& o, core
                                  now,
                                  {{"attempted", "rota.override"}, {"role", o.role}, {"reason", reason}}}});
       out.status = RotaOverrideResult::Status::refused;
+      out.problem = Problem::refused;
       out.message = reason;
       return out;
     }
     const core::Person* person = r.person(o.person);
-    if (!person) return invalid("person", "Choose one of the desk's people to cover " + o.role + ".");
-    if (!o.until) return invalid("until", "The end time could not be read.");
-    if (*o.until <= now) return invalid("until", "The end time has passed; give a time in the future.");
-    if (*o.until - now > kMaxOverrideLength) return invalid("until", "An override may last at most 31 days.");
+    if (!person)
+      return invalid(Problem::unknown_person, "person", "Choose one of the desk's people to cover " + o.role + ".");
+    if (!o.until) return invalid(Problem::unreadable_until, "until", "The end time could not be read.");
+    if (*o.until <= now)
+      return invalid(Problem::until_passed, "until", "The end time has passed; give a time in the future.");
+    if (*o.until - now > kMaxOverrideLength)
+      return invalid(Problem::until_too_far, "until", "An override may last at most 31 days.");
     core::RotaOverride row{0, o.role, person->id, now, *o.until, o.how, actor->id};
     core::AuditEvent ev{"rota.override",
                         "",
@@ -389,7 +395,8 @@ RotaOverrideResult DeskActions::override_role(const RotaOverrideRequest& o, core
     out.changed = true;
     return out;
   } catch (const storage::StorageError& e) {
-    return invalid("", std::string("The desk could not save that: ") + e.what() + ". Nothing was changed.");
+    return invalid(Problem::not_saved, "",
+                   std::string("The desk could not save that: ") + e.what() + ". Nothing was changed.");
   }
 }
 

@@ -143,6 +143,18 @@ struct RotaOverrideRequest {
 
 struct RotaOverrideResult {
   enum class Status { done, refused, invalid } status = Status::invalid;
+  /// Why it was not done, for each surface to put in its own words.
+  enum class Problem {
+    none,
+    no_policy,
+    unknown_role,
+    refused,         ///< the actor may not override this role
+    unknown_person,  ///< who would cover is not one of the desk's people
+    unreadable_until,
+    until_passed,
+    until_too_far,  ///< past kMaxOverrideLength
+    not_saved,      ///< the store failed
+  } problem = Problem::none;
   /// refused: the rule and who may (audited); invalid: what is wrong with `field`.
   std::string message;
   std::string field;                        ///< "role", "person", "until"

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "core/lifecycle.hpp"
+#include "core/text_scan.hpp"
+#include "handlers/channel_notices.hpp"
 #include "handlers/slack_messages.hpp"
 #include "handlers/typed_until.hpp"
 
@@ -29,19 +31,7 @@ constexpr const char* kUsage =
     "*/drill <scenario> [workflow]* — start a fire drill: `pricing_claim`, `data_leak` or `tos_breach` "
     "(the marketing director and the desk's leads)";
 
-std::string_view trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
-
-/// The first whitespace-separated word of `s`, and the rest (trimmed).
-std::pair<std::string_view, std::string_view> split_word(std::string_view s) {
-  s = trim(s);
-  const auto end = s.find_first_of(" \t\r\n");
-  if (end == std::string_view::npos) return {s, {}};
-  return {s.substr(0, end), trim(s.substr(end))};
-}
+using core::split_word;
 
 json section(const std::string& mrkdwn) {
   return {{"type", "section"},
@@ -73,12 +63,6 @@ std::string who(const core::Rota& rota, const std::string& person) {
   const std::string name = fit_text(ref.name, 200);
   const std::string m = mention(ref);
   return m == name ? name : name + " (" + m + ")";
-}
-
-std::string role_list(const core::Rota& rota) {
-  std::string out;
-  for (const auto& [id, spec] : rota.roles()) out += (out.empty() ? "`" : ", `") + fit_text(id, 100) + "`";
-  return out;
 }
 
 std::string role_title(const core::RoleSpec& spec) {
@@ -132,7 +116,7 @@ json workflow_select(const core::Policy& policy) {
 
 /// The /escalate modal, prefilled from the command's text: what (the text), where (its first link).
 json escalate_view(const core::Policy& policy, const SlashCommand& c) {
-  const std::string what(trim(unescape_command_text(c.text)));
+  const std::string what(core::trimmed(unescape_command_text(c.text)));
   const std::string link = first_link(c.text);
   json what_input = {
       {"type", "plain_text_input"}, {"action_id", kWhatAction}, {"multiline", true}, {"max_length", kInputLimit}};
@@ -213,7 +197,7 @@ InteractionResult SlashCommands::rota(const SlashCommand&, std::string_view role
   const auto overrides = deps_.store.overrides_active_after(now);
   const auto found = r.roles().find(std::string(role));
   if (!role.empty() && found == r.roles().end())
-    return usage("There is no role `" + fit_text(role, 100) + "`. Roles: " + role_list(r) + ".");
+    return usage("There is no role `" + fit_text(role, 100) + "`. Roles: " + escape_mrkdwn(role_choices(r, "`")) + ".");
 
   std::optional<std::string> notice;
   if (role.empty() || role == core::kDutyLeadRole) notice = usergroup_notice(policy->policy().desk.oncall_usergroup);
@@ -286,7 +270,7 @@ InteractionResult SlashCommands::override_role(const SlashCommand& c, std::strin
   const std::string role(role_token);
   const auto spec = r.roles().find(role);
   if (spec == r.roles().end())
-    return usage("There is no role `" + fit_text(role, 100) + "`. Roles: " + role_list(r) + ".");
+    return usage("There is no role `" + fit_text(role, 100) + "`. Roles: " + escape_mrkdwn(role_choices(r, "`")) + ".");
 
   const core::Person* actor = r.person_by_slack_user(c.user_id);
   const core::Person* person = r.person_by_slack_user(target);
@@ -294,16 +278,25 @@ InteractionResult SlashCommands::override_role(const SlashCommand& c, std::strin
   const auto done = actions_.override_role(
       {role, person ? person->id : std::string(), until, actor ? actor->id : c.user_id, "set with /rota override"},
       now);
-  if (done.status == RotaOverrideResult::Status::refused)
-    return reply(":no_entry: " + fit_text(done.message, 1000) + " The attempt was logged.");
-  if (!done.ok() && done.field == "person")
-    return reply(":warning: <@" + target + "> is not one of the desk's people; add them to the policy first.");
-  if (!done.ok() && !until) return usage("I could not read the end time `" + fit_text(until_text, 100) + "`.");
-  if (!done.ok() && *until <= now)
-    return reply(":warning: The end time " + slack_date(*until) + " has passed; give a time in the future.");
-  if (!done.ok() && done.field == "until")
-    return reply(":warning: An override may last at most 31 days; " + slack_date(*until) + " is further ahead.");
-  if (!done.ok()) return reply(":warning: " + fit_text(done.message, 1000));
+  using Problem = RotaOverrideResult::Problem;
+  switch (done.problem) {
+    case Problem::none:
+      break;
+    case Problem::refused:
+      return reply(":no_entry: " + fit_text(done.message, 1000) + " The attempt was logged.");
+    case Problem::unknown_person:
+      return reply(":warning: <@" + target + "> is not one of the desk's people; add them to the policy first.");
+    case Problem::unreadable_until:
+      return usage("I could not read the end time `" + fit_text(until_text, 100) + "`.");
+    case Problem::until_passed:
+      return reply(":warning: The end time " + slack_date(*until) + " has passed; give a time in the future.");
+    case Problem::until_too_far:
+      return reply(":warning: An override may last at most 31 days; " + slack_date(*until) + " is further ahead.");
+    case Problem::no_policy:
+    case Problem::unknown_role:
+    case Problem::not_saved:
+      return reply(":warning: " + fit_text(done.message, 1000));
+  }
 
   std::string confirmation = ":white_check_mark: " + who(r, person->id) + " covers " + role_title(spec->second) +
                              " from now until " + slack_date(*until) + ".";

@@ -56,17 +56,8 @@ ActivityAnswer say(const std::string& text, bool changed = false, std::string lo
   return answer;
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-/// The first word of `text` and the rest, trimmed.
-std::pair<std::string, std::string> split_word(const std::string& text) {
-  const auto end = text.find_first_of(" \t\r\n");
-  if (end == std::string::npos) return {text, {}};
-  return {text.substr(0, end), core::trimmed(text.substr(end))};
-}
+using core::ascii_lower;
+using core::split_word;
 
 /// One @mention in a message, other than of the bot itself.
 struct Mention {
@@ -101,16 +92,6 @@ const core::Person* person_mentioned(const core::Rota& rota, const Mention& m) {
   return rota.person_by_teams_user(m.id);
 }
 
-std::string role_names(const core::Rota& rota) {
-  std::string out;
-  for (const auto& [id, spec] : rota.roles()) out += (out.empty() ? "" : ", ") + id;
-  return out;
-}
-
-std::string role_title(const core::RoleSpec& spec) {
-  return spec.title.empty() || spec.title == spec.id ? spec.id : spec.title + " (" + spec.id + ")";
-}
-
 constexpr const char* kOverrideUsage =
     "Say who covers which role until when: **rota override** @person *role* *until*, e.g. "
     "`rota override @Bob duty_lead 4h`. The end: `2026-12-03T18:00Z`, `2026-12-03 18:00` (UTC), `18:00` "
@@ -119,7 +100,7 @@ constexpr const char* kOverrideUsage =
 /// "rota override …" (any case), after the mentions are taken out of the text.
 bool is_override(const std::string& command) {
   const auto [first, rest] = split_word(command);
-  return lower(first) == "rota" && lower(split_word(rest).first) == "override";
+  return ascii_lower(first) == "rota" && ascii_lower(split_word(rest).first) == "override";
 }
 
 }  // namespace
@@ -238,18 +219,21 @@ std::vector<std::string> TeamsBotActivities::mentions_to_look_up(const json& act
     return out;
   const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
   if (!policy) return out;
-  for (const auto& m : mentions_in(activity))
-    if (m.aad_object_id.empty() && !person_mentioned(policy->rota(), m)) out.push_back(m.id);
+  // An override names one person: with more mentions it is refused, so there is nothing to look up.
+  const auto mentions = mentions_in(activity);
+  if (mentions.size() != 1) return out;
+  const Mention& m = mentions.front();
+  if (m.aad_object_id.empty() && !person_mentioned(policy->rota(), m)) out.push_back(m.id);
   return out;
 }
 
 ActivityAnswer TeamsBotActivities::message(const json& activity, core::TimePoint now) {
   const std::string text = command_text(string_field(activity, "text"));
   const auto [first, rest] = split_word(text);
-  const std::string word = lower(first);
+  const std::string word = ascii_lower(first);
   if (word == "rota") {
     const auto [second, args] = split_word(rest);
-    if (lower(second) == "override") return override_role(activity, args, now);
+    if (ascii_lower(second) == "override") return override_role(activity, args, now);
     const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
     if (!policy) return say("The desk has no rota loaded.");
     const auto overrides = deps_.store.overrides_active_after(now);
@@ -258,7 +242,7 @@ ActivityAnswer TeamsBotActivities::message(const json& activity, core::TimePoint
     for (const auto& line : notice.lines) reply += "\n\n" + line;
     return say(reply + "\n\nSomeone covering a role: **rota override** @person *role* *until*.");
   }
-  if (word == "escalate") return escalate(activity, rest, now);
+  if (word == "escalate") return escalate(activity, std::string(rest), now);
   return say(
       "Ask the desk: **rota** (who is on duty now, and next); **rota override** @person *role* *until* (someone "
       "covers a role, e.g. `rota override @Bob duty_lead 4h`); or **escalate** followed by the text or a link and "
@@ -266,14 +250,14 @@ ActivityAnswer TeamsBotActivities::message(const json& activity, core::TimePoint
       "card in the desk channel.");
 }
 
-ActivityAnswer TeamsBotActivities::override_role(const json& activity, const std::string& args, core::TimePoint now) {
+ActivityAnswer TeamsBotActivities::override_role(const json& activity, std::string_view args, core::TimePoint now) {
   const auto policy = deps_.current_policy ? deps_.current_policy() : nullptr;
   if (!policy) return say("The desk has no rota loaded.");
   const core::Rota& rota = policy->rota();
   const auto mentions = mentions_in(activity);
   if (mentions.size() > 1) return say("Mention one person only. " + std::string(kOverrideUsage));
   // The person: the one @mention (taken out of the text), or their id in the config typed as a word.
-  std::string rest = args;
+  std::string_view rest = args;
   std::string named;
   const core::Person* person = nullptr;
   if (mentions.size() == 1) {
@@ -281,36 +265,45 @@ ActivityAnswer TeamsBotActivities::override_role(const json& activity, const std
     person = person_mentioned(rota, mentions.front());
   } else {
     auto [word, after] = split_word(rest);
-    if (!word.empty() && word.front() == '@') word.erase(0, 1);
-    named = handlers::quoted_id(word);
-    person = rota.person(word);
+    if (!word.empty() && word.front() == '@') word.remove_prefix(1);
+    named = handlers::quoted_id(std::string(word));
+    person = rota.person(std::string(word));
     rest = after;
   }
-  const auto [role, until_text] = split_word(rest);
+  const auto [role_word, until_text] = split_word(rest);
+  const std::string role(role_word);
   if (named.empty() || role.empty() || until_text.empty()) return say(kOverrideUsage);
   const auto spec = rota.roles().find(role);
   if (spec == rota.roles().end())
-    return say("There is no role `" + handlers::quoted_id(role) + "`. Roles: " + role_names(rota) + ".");
+    return say("There is no role `" + handlers::quoted_id(role) + "`. Roles: " + handlers::role_choices(rota) + ".");
 
   const auto until = handlers::parse_until(until_text, now);
   const auto done = actions_.override_role(
       {role, person ? person->id : std::string(), until, actor_of(activity), "set with rota override in Teams"}, now);
-  using Status = handlers::RotaOverrideResult::Status;
-  if (done.status == Status::refused)
-    return say(done.message + " The attempt was logged.", done.changed, {}, done.message);
-  if (!done.ok() && done.field == "person")
-    return say(named +
-                   " is not one of the desk's people (or their Teams id is not in the config); add them to the "
-                   "policy first.",
-               false, {}, done.message);
-  if (!done.ok() && !until)
-    return say("I could not read the end time `" + handlers::quoted_id(until_text) + "`. " + kOverrideUsage);
-  if (!done.ok() && *until <= now)
-    return say("The end time " + handlers::readable_utc(*until) + " has passed; give a time in the future.");
-  if (!done.ok() && done.field == "until")
-    return say("An override may last at most 31 days; " + handlers::readable_utc(*until) + " is further ahead.");
-  if (!done.ok()) return say(done.message, done.changed, {}, done.message);
-  return say("**" + core::display_name(rota, person->id) + "** covers " + role_title(spec->second) +
+  using Problem = handlers::RotaOverrideResult::Problem;
+  switch (done.problem) {
+    case Problem::none:
+      break;
+    case Problem::refused:
+      return say(done.message + " The attempt was logged.", done.changed, {}, done.message);
+    case Problem::unknown_person:
+      return say(named +
+                     " is not one of the desk's people (or their Teams id is not in the config); add them to the "
+                     "policy first.",
+                 false, {}, done.message);
+    case Problem::unreadable_until:
+      return say("I could not read the end time `" + handlers::quoted_id(std::string(until_text)) + "`. " +
+                 kOverrideUsage);
+    case Problem::until_passed:
+      return say("The end time " + handlers::readable_utc(*until) + " has passed; give a time in the future.");
+    case Problem::until_too_far:
+      return say("An override may last at most 31 days; " + handlers::readable_utc(*until) + " is further ahead.");
+    case Problem::no_policy:
+    case Problem::unknown_role:
+    case Problem::not_saved:
+      return say(done.message, done.changed, {}, done.message);
+  }
+  return say("**" + core::display_name(rota, person->id) + "** covers " + handlers::role_label(spec->second) +
                  " from now until " + handlers::readable_utc(*until) + ".",
              true);
 }

@@ -7,6 +7,7 @@
 /// sends into the message's thread through the Bot Connector. Everything is checked and committed by
 /// handlers::DeskActions, as for every surface; this file only speaks Bot Framework.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -38,14 +39,15 @@ class TeamsBotActivities {
   /// The Teams user ids ("29:…") of the people mentioned in a `rota override` message whom the
   /// desk cannot place by itself: the mention carries no aadObjectId and its id is nobody's Teams id
   /// in the config. The surface looks them up in the desk's team and writes `mentioned.aadObjectId`
-  /// into the activity before handle(). Empty for every other activity.
+  /// into the activity before handle(). Empty for every other activity, and when the message mentions more than one
+  /// person (refused anyway).
   std::vector<std::string> mentions_to_look_up(const nlohmann::json& activity) const;
 
  private:
   ActivityAnswer card_action(const nlohmann::json& activity, core::TimePoint now);
   ActivityAnswer message(const nlohmann::json& activity, core::TimePoint now);
   /// "rota override <person> <role> <until>": the person an @mention (or their id in the config).
-  ActivityAnswer override_role(const nlohmann::json& activity, const std::string& args, core::TimePoint now);
+  ActivityAnswer override_role(const nlohmann::json& activity, std::string_view args, core::TimePoint now);
   /// "escalate <text or link>": a manual escalation under desk.hotline_workflow, raised by the sender.
   ActivityAnswer escalate(const nlohmann::json& activity, const std::string& what, core::TimePoint now);
   /// The person id of the sender, or "teams:<object id>" for someone not in the config (no rights).

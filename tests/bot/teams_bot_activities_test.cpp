@@ -243,6 +243,12 @@ TEST_F(TeamsBotActivitiesTest, AMentionWithoutAnObjectIdIsLeftForTheSurfaceToLoo
   EXPECT_TRUE(
       bot_.mentions_to_look_up(channel_message(kDana, "rota override <at>Escalation Desk</at> duty_lead 4h")).empty())
       << "the bot's own mention is not a person";
+  const auto two = channel_message(kDana, "rota override <at>Bob</at> <at>Chen</at> duty_lead 4h",
+                                   json::array({mention("29:1bobteamsid", "Bob"), mention("29:1chenteamsid", "Chen")}));
+  EXPECT_TRUE(bot_.mentions_to_look_up(two).empty()) << "two people: refused, so nobody is looked up";
+  const auto refused = handle(two);
+  EXPECT_FALSE(refused.changed);
+  EXPECT_NE(refused.reply.value("text", "").find("Mention one person only"), std::string::npos) << refused.reply.dump();
 }
 
 TEST_F(TeamsBotActivitiesTest, AnOverrideWithoutRightsIsRefusedNamingWhoMayAndAudited) {

@@ -316,5 +316,21 @@ TEST(Utf8, ReplacementKeepsLengthAndValidCharacters) {
   EXPECT_TRUE(is_valid_utf8(replace_invalid_utf8(text)));
 }
 
+// ---- typed commands ----
+
+TEST(TypedCommand, SplitsOneWordAtATimeWhateverTheSpacing) {
+  using Split = std::pair<std::string_view, std::string_view>;
+  EXPECT_EQ(split_word("  rota override\t@bob  duty_lead 4h \n"), Split("rota", "override\t@bob  duty_lead 4h"));
+  EXPECT_EQ(split_word("override\t@bob  duty_lead 4h"), Split("override", "@bob  duty_lead 4h"));
+  EXPECT_EQ(split_word("4h"), Split("4h", ""));
+  EXPECT_EQ(split_word(" \r\n "), Split("", ""));
+  EXPECT_EQ(split_word(""), Split("", ""));
+}
+
+TEST(TypedCommand, LowerCasesAsciiLettersOnly) {
+  EXPECT_EQ(ascii_lower("ROTA Override"), "rota override");
+  EXPECT_EQ(ascii_lower("\xc3\x9c \xc3\xbc 42"), "\xc3\x9c \xc3\xbc 42");  // Ü ü: bytes untouched
+}
+
 }  // namespace
 }  // namespace desk::core

@@ -169,6 +169,7 @@ TEST_F(DeskActionsTest, RotaOverridesCheckTheRoleThenRightsThenPersonAndEnd) {
   RotaOverrideRequest o{"duty_lead", "chen", now_ + 4h, "erin", "test"};
   auto r = actions_.override_role(o, now_);
   EXPECT_EQ(r.status, RotaOverrideResult::Status::refused);
+  EXPECT_EQ(r.problem, RotaOverrideResult::Problem::refused);
   EXPECT_NE(r.message.find("Only Dana (marketing director) may override duty_lead"), std::string::npos) << r.message;
   EXPECT_EQ(store_->audit_trail("").back().event.kind, "rights.denied");
   // Rights come before the rest: a refused person learns the rule, not that the end is wrong.
@@ -176,22 +177,29 @@ TEST_F(DeskActionsTest, RotaOverridesCheckTheRoleThenRightsThenPersonAndEnd) {
   EXPECT_EQ(actions_.override_role(o, now_).status, RotaOverrideResult::Status::refused);
 
   o.actor = "dana";
-  EXPECT_EQ(actions_.override_role(o, now_).field, "until");  // unreadable
+  using Problem = RotaOverrideResult::Problem;
+  auto problem_of = [&] {
+    const auto refused = actions_.override_role(o, now_);
+    EXPECT_EQ(refused.status, RotaOverrideResult::Status::invalid);
+    return std::pair{refused.field, refused.problem};
+  };
+  EXPECT_EQ(problem_of(), std::pair(std::string("until"), Problem::unreadable_until));
   o.until = now_ - 1h;
-  EXPECT_EQ(actions_.override_role(o, now_).field, "until");  // past
+  EXPECT_EQ(problem_of(), std::pair(std::string("until"), Problem::until_passed));
   o.until = now_ + kMaxOverrideLength + 1h;
-  EXPECT_EQ(actions_.override_role(o, now_).field, "until");  // too long
+  EXPECT_EQ(problem_of(), std::pair(std::string("until"), Problem::until_too_far));
   o.until = now_ + 4h;
   o.person = "mallory";
-  EXPECT_EQ(actions_.override_role(o, now_).field, "person");
+  EXPECT_EQ(problem_of(), std::pair(std::string("person"), Problem::unknown_person));
   o.role = "astrologer";
-  EXPECT_EQ(actions_.override_role(o, now_).field, "role");
+  EXPECT_EQ(problem_of(), std::pair(std::string("role"), Problem::unknown_role));
   EXPECT_TRUE(store_->overrides_active_after(now_).empty());
 
   o.role = "duty_lead";
   o.person = "chen";
   r = actions_.override_role(o, now_);
   ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.problem, Problem::none);
   EXPECT_TRUE(r.changed);
   const auto active = store_->overrides_active_after(now_);
   ASSERT_EQ(active.size(), 1u);

@@ -68,14 +68,14 @@ constexpr std::size_t kSectionText = 3000;
 /// marks (pinned_notice_metadata, pinned_block_id) so its copies are known later in pins.list.
 json channel_notice_body(const handlers::ChannelNotice& n, const core::Rota* rota, std::int64_t outbox_id) {
   json blocks = json::array();
-  std::string text = "*" + handlers::escape_mrkdwn(n.title) + "*";
+  std::string text = "*" + escape_mrkdwn(n.title) + "*";
   auto flush = [&] {
     json section = {{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", text}}}};
     if (n.pin && blocks.empty()) section["block_id"] = pinned_block_id(n.notice);
     blocks.push_back(std::move(section));
   };
   for (const auto& line : n.lines) {
-    std::string escaped = handlers::escape_mrkdwn(line);
+    std::string escaped = escape_mrkdwn(line);
     if (text.size() + 1 + escaped.size() > kSectionText) {
       flush();
       text = std::move(escaped);  // a line longer than a section is cut by within_limits
@@ -86,7 +86,7 @@ json channel_notice_body(const handlers::ChannelNotice& n, const core::Rota* rot
   flush();
   std::string mentions;
   for (const auto& person : n.mentions)
-    if (rota) mentions += (mentions.empty() ? "" : " ") + handlers::mention(handlers::person_ref(*rota, person));
+    if (rota) mentions += (mentions.empty() ? "" : " ") + mention(person_ref(*rota, person));
   if (!mentions.empty())
     blocks.push_back({{"type", "context"}, {"elements", json::array({{{"type", "mrkdwn"}, {"text", mentions}}})}});
   return {
@@ -120,7 +120,7 @@ bool is_slack_user_id(const std::string& id) {
 /// The reminder a ping or thread reply announces, as it was when it fired.
 json reminder_body(const json& payload, const core::Escalation& e, const core::Rota& rota) {
   try {
-    return handlers::reminder_reply(reminder_from_payload(payload, e), escalation_at_reminder(payload, e), rota);
+    return reminder_reply(reminder_from_payload(payload, e), escalation_at_reminder(payload, e), rota);
   } catch (const std::invalid_argument& bad) { throw BadPayload(bad.what()); }
 }
 
@@ -128,22 +128,22 @@ json reminder_body(const json& payload, const core::Escalation& e, const core::R
 /// it was when it fired).
 json reply_body(const json& payload, const core::Escalation& e, const core::Rota& rota) {
   const std::string reply = string_field(payload, "reply");
-  if (reply == "decision") return handlers::decision_reply(e, rota);
+  if (reply == "decision") return decision_reply(e, rota);
   if (reply == "reowned")
-    return handlers::reowned_reply(e, rota, string_field(payload, "actor"), string_field(payload, "rationale"));
+    return reowned_reply(e, rota, string_field(payload, "actor"), string_field(payload, "rationale"));
   if (reply == "reminder") return reminder_body(payload, e, rota);
-  if (reply == "postmortem") return handlers::postmortem_reply(e, rota, string_field(payload, "actor"));
+  if (reply == "postmortem") return postmortem_reply(e, rota, string_field(payload, "actor"));
   if (reply == "drill_score") try {
-      return handlers::drill_score_reply(e, handlers::drill_score_from_payload(payload));
+      return drill_score_reply(e, handlers::drill_score_from_payload(payload));
     } catch (const std::invalid_argument& bad) { throw BadPayload(bad.what()); }
   throw BadPayload("unknown thread reply '" + reply + "'");
 }
 
-/// `body` as Block Kit will take it (handlers::fit_block_kit); a body that had to be degraded is
+/// `body` as Block Kit will take it (fit_block_kit); a body that had to be degraded is
 /// logged with what was wrong, so the builder can be mended while people still get the message.
 json within_limits(const storage::OutboxMessage& row, json body) {
   std::vector<std::string> problems;
-  json fitted = handlers::fit_block_kit(std::move(body), &problems);
+  json fitted = fit_block_kit(std::move(body), &problems);
   if (!problems.empty()) {
     std::string first;
     for (std::size_t i = 0; i < problems.size() && i < 3; ++i) first += (i ? "; " : "") + problems[i];
@@ -252,7 +252,7 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::post_escalation(const storage::O
   const auto e = store_.escalation(row.escalation_id);
   if (!e) co_return DeliveryOutcome::fail("escalation '" + row.escalation_id + "' not found");
   const auto set = resolver_ ? resolver_(e->policy_digest) : nullptr;
-  const json body = within_limits(row, handlers::escalation_post(*e, view_for(*e, set.get())));
+  const json body = within_limits(row, escalation_post(*e, view_for(*e, set.get())));
   const std::string surface(kSlackSurface);
   if (in_doubt) {
     // An earlier attempt may have reached Slack: chat.postMessage has no idempotency key.
@@ -276,7 +276,7 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::update_escalation(const storage:
   if (!post) co_return no_post_yet(store_, row, clock_.now());
   const auto set = resolver_ ? resolver_(e->policy_digest) : nullptr;
   const json body =
-      within_limits(row, handlers::escalation_update(*e, view_for(*e, set.get()), set ? set->rota() : empty_rota()));
+      within_limits(row, escalation_update(*e, view_for(*e, set.get()), set ? set->rota() : empty_rota()));
   UpdateMessage update;
   update.channel = post->channel;
   update.ts = post->message_id;
@@ -322,7 +322,7 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::hotline_reply(const storage::Out
     // The answer still names the escalation; only the link to its post is missing.
     log_warn("outbox.permalink_refused", {{"id", row.id}, {"escalation_id", e.id}, {"error", refused.error()}});
   }
-  const json body = within_limits(row, handlers::hotline_reply(e, rota, string_field(payload, "author"), link));
+  const json body = within_limits(row, slack::hotline_reply(e, rota, string_field(payload, "author"), link));
   if (in_doubt) {
     if (auto found = co_await look_up(row, channel, thread, body.value("metadata", json::object())))
       co_return sent(channel, found->ts, true);
@@ -450,8 +450,8 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::send_direct(const storage::Outbo
   co_return sent(posted.channel, posted.ts);
 }
 
-handlers::EscalationView SlackDeliverer::view_for(const core::Escalation& e, const handlers::PolicySet* set) {
-  handlers::EscalationView view;
+EscalationView SlackDeliverer::view_for(const core::Escalation& e, const handlers::PolicySet* set) {
+  EscalationView view;
   view.usergroup_id = options_.usergroup_id_source ? options_.usergroup_id_source() : options_.usergroup_id;
   if (const auto evidence = store_.evidence(e.id)) {
     auto masked = masker_.mask_evidence(set, *evidence);
@@ -461,11 +461,11 @@ handlers::EscalationView SlackDeliverer::view_for(const core::Escalation& e, con
     view.erased_at = evidence->erased_at;
   }
   if (!set) {
-    view.owner = handlers::PersonRef{{}, e.owner_person};
+    view.owner = PersonRef{{}, e.owner_person};
     return view;
   }
   const core::Rota& rota = set->rota();
-  view.owner = handlers::person_ref(rota, e.owner_person);
+  view.owner = person_ref(rota, e.owner_person);
   std::string backup = e.backup_person;
   if (backup.empty()) {
     // Who the ping would reach now; legal has no backup, so the director is pinged for it.
@@ -474,7 +474,7 @@ handlers::EscalationView SlackDeliverer::view_for(const core::Escalation& e, con
     if (auto h = rota.holder(e.with_legal() ? core::kDirectorRole : core::kBackupRole, now, overrides))
       backup = h->person;
   }
-  if (!backup.empty()) view.backup = handlers::person_ref(rota, backup);
+  if (!backup.empty()) view.backup = person_ref(rota, backup);
   return view;
 }
 

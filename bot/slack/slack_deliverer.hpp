@@ -22,13 +22,13 @@
 
 #include "bot/slack/backoff.hpp"
 #include "bot/slack/slack_api.hpp"
+#include "bot/slack/slack_messages.hpp"
 #include "bot/workers/deliverer.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
 #include "handlers/channel_notices.hpp"
 #include "handlers/evidence_masker.hpp"
 #include "handlers/policy_set.hpp"
-#include "handlers/slack_messages.hpp"
 #include "storage/store.hpp"
 
 namespace desk::bot::slack {
@@ -162,7 +162,7 @@ class SlackDeliverer final : public Deliverer {
   /// scope …) is kept for /healthz and logged once; anything else is logged.
   void pin_not_kept(const storage::OutboxMessage& row, const SlackApiError& e);
 
-  handlers::EscalationView view_for(const core::Escalation& e, const handlers::PolicySet* set);
+  EscalationView view_for(const core::Escalation& e, const handlers::PolicySet* set);
 
   static inline const std::string kPinsOk = "ok";
 

@@ -2,7 +2,7 @@
 
 #include "bot/slack/log.hpp"
 #include "bot/slack/slack_deliverer.hpp"
-#include "handlers/slack_payloads.hpp"
+#include "bot/slack/slack_payloads.hpp"
 
 namespace desk::bot::slack {
 namespace {
@@ -11,10 +11,10 @@ namespace net = boost::asio;
 
 /// The calls an interaction needs right after its ack. A plain function with by-value parameters
 /// and named locals: GCC 12 mishandles braced temporaries and lambda captures across co_await.
-net::awaitable<void> make_calls(SlackApi& api, std::vector<handlers::SlackCall> calls) {
+net::awaitable<void> make_calls(SlackApi& api, std::vector<SlackCall> calls) {
   for (auto& call : calls) {
     try {
-      if (call.kind == handlers::SlackCall::Kind::views_open) {
+      if (call.kind == SlackCall::Kind::views_open) {
         co_await api.views_open(std::move(call.trigger_id), std::move(call.body));
       } else {
         PostEphemeral message;
@@ -30,13 +30,13 @@ net::awaitable<void> make_calls(SlackApi& api, std::vector<handlers::SlackCall> 
 
 }  // namespace
 
-SlackEnvelopeHandler::SlackEnvelopeHandler(SlackApi& api, handlers::SlackDependencies deps, core::Clock& clock,
+SlackEnvelopeHandler::SlackEnvelopeHandler(SlackApi& api, SlackDependencies deps, core::Clock& clock,
                                            std::function<void()> changed, std::function<void()> rota_changed,
                                            std::function<HotlineIdentity()> identity)
     : api_(api),
       interactions_(deps),
       commands_(deps),
-      actions_(handlers::action_dependencies(deps)),
+      actions_(action_dependencies(deps)),
       deps_(deps),
       clock_(clock),
       changed_(std::move(changed)),
@@ -69,8 +69,8 @@ void SlackEnvelopeHandler::record_thread_reply(const nlohmann::json& event_objec
     return;
   const std::string thread = str("thread_ts"), ts = str("ts"), user = str("user"), channel = str("channel");
   // What Slack sends, or the event is not one: the ids go into the record.
-  if (!handlers::is_slack_ts(thread) || !handlers::is_slack_ts(ts) || thread == ts ||
-      !handlers::is_slack_user_id(user) || channel.empty() || channel.size() > 32)
+  if (!is_slack_ts(thread) || !is_slack_ts(ts) || thread == ts || !is_slack_user_id(user) || channel.empty() ||
+      channel.size() > 32)
     return;
   try {
     const auto escalation = deps_.store.escalation_of_message(std::string(kSlackSurface), channel, thread);
@@ -89,7 +89,7 @@ void SlackEnvelopeHandler::record_thread_reply(const nlohmann::json& event_objec
 }
 
 AckReply SlackEnvelopeHandler::on_envelope(const Envelope& envelope) {
-  handlers::InteractionResult result;
+  InteractionResult result;
   switch (envelope.kind) {
     case EnvelopeKind::interactive:
       result = interactions_.on_payload(envelope.payload(), clock_.now());

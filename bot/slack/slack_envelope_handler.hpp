@@ -6,12 +6,12 @@
 #include <memory>
 
 #include "bot/slack/envelope_dispatcher.hpp"
+#include "bot/slack/interaction_handler.hpp"
 #include "bot/slack/slack_api.hpp"
 #include "bot/slack/slack_hotline.hpp"
+#include "bot/slack/slash_commands.hpp"
 #include "core/clock.hpp"
 #include "handlers/desk_actions.hpp"
-#include "handlers/interaction_handler.hpp"
-#include "handlers/slash_commands.hpp"
 
 namespace desk::bot::slack {
 
@@ -20,9 +20,8 @@ class SlackEnvelopeHandler final : public EnvelopeHandler {
   /// `changed`: the store changed (the clocks and the outbox look again); `rota_changed`: a rota
   /// override was committed (the on-duty user group follows it); `identity`: who the desk is in the
   /// workspace, for the hotline.
-  SlackEnvelopeHandler(SlackApi& api, handlers::SlackDependencies deps, core::Clock& clock,
-                       std::function<void()> changed, std::function<void()> rota_changed,
-                       std::function<HotlineIdentity()> identity = {});
+  SlackEnvelopeHandler(SlackApi& api, SlackDependencies deps, core::Clock& clock, std::function<void()> changed,
+                       std::function<void()> rota_changed, std::function<HotlineIdentity()> identity = {});
 
   AckReply on_envelope(const Envelope& envelope) override;
 
@@ -36,10 +35,10 @@ class SlackEnvelopeHandler final : public EnvelopeHandler {
   void record_thread_reply(const nlohmann::json& event);
 
   SlackApi& api_;
-  handlers::InteractionHandler interactions_;
-  handlers::SlashCommands commands_;
+  InteractionHandler interactions_;
+  SlashCommands commands_;
   handlers::DeskActions actions_;  ///< thread replies and the hotline
-  handlers::SlackDependencies deps_;
+  SlackDependencies deps_;
   core::Clock& clock_;
   std::function<void()> changed_;
   std::function<void()> rota_changed_;

@@ -2,8 +2,8 @@
 
 #include "bot/slack/log.hpp"
 #include "bot/slack/slack_deliverer.hpp"
+#include "bot/slack/slack_payloads.hpp"
 #include "core/text_scan.hpp"
-#include "handlers/slack_payloads.hpp"
 
 namespace desk::bot::slack {
 namespace {
@@ -113,9 +113,7 @@ SlackHotline::FollowUp SlackHotline::on_event(const json& event) {
                     thread = str(event, "thread_ts"), text = str(event, "text");
   if (who.desk_channel_id.empty() || channel != who.desk_channel_id || !mentions_desk(text, who)) return {};
   // What Slack sends, or the event is not one: the ids go into the record.
-  if (!handlers::is_slack_ts(ts) || (!thread.empty() && !handlers::is_slack_ts(thread)) ||
-      !handlers::is_slack_user_id(user))
-    return {};
+  if (!is_slack_ts(ts) || (!thread.empty() && !is_slack_ts(thread)) || !is_slack_user_id(user)) return {};
   try {
     // A mention in an escalation's thread is a reply to it (recorded as such), not a new escalation.
     if (!thread.empty() && thread != ts && is_escalation_thread && is_escalation_thread(channel, thread)) return {};
@@ -168,8 +166,8 @@ SlackHotline::FollowUp SlackHotline::on_change(const json& event, const std::str
     // Slack also sends message_changed when it unfurls a link: the words are what counts.
     if (before != event.end() && before->is_object() && str(*before, "text") == *text) return {};
   }
-  if (!handlers::is_slack_ts(ts) || !is_channel_id(channel)) return {};
-  if (!handlers::is_slack_user_id(author)) author = "slack";
+  if (!is_slack_ts(ts) || !is_channel_id(channel)) return {};
+  if (!is_slack_user_id(author)) author = "slack";
   try {
     const storage::MessageKey key{std::string(kSlackSurface), channel, ts};
     if (actions_.record_hotline_change(key, text, author, clock_.now()))

@@ -167,8 +167,7 @@ class SlackSurface final : public Surface {
     net::co_spawn(ctx.executor, deliverer_->resolve_desk_channel(), log_failure("slack.desk_channel_stopped"));
     net::co_spawn(ctx.executor, usergroups_->run(), log_failure("usergroup.sync_stopped"));
 
-    handlers::SlackDependencies deps{ctx.store, ctx.policies.resolver(), [&ctx] { return ctx.policies.current(); },
-                                     &ctx.metrics};
+    SlackDependencies deps{ctx.store, ctx.policies.resolver(), [&ctx] { return ctx.policies.current(); }, &ctx.metrics};
     deps.usergroup_notice = [this] { return usergroups_->notice(); };
     deps.surfaces = ctx.surfaces;
     handler_ = std::make_unique<SlackEnvelopeHandler>(

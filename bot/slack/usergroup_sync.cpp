@@ -10,7 +10,7 @@
 #include "bot/slack/backoff.hpp"
 #include "bot/slack/log.hpp"
 #include "bot/slack/slack_deliverer.hpp"
-#include "handlers/slack_messages.hpp"
+#include "bot/slack/slack_messages.hpp"
 
 namespace desk::bot {
 namespace {
@@ -37,7 +37,7 @@ bool is_group_gone(const std::string& error) {
 }
 
 /// `text` as inline code in mrkdwn, escaped and kept short.
-std::string code(const std::string& text) { return "`" + handlers::fit_text(text, 200) + "`"; }
+std::string code(const std::string& text) { return "`" + bot::slack::fit_text(text, 200) + "`"; }
 
 std::string turn_off_hint() { return "or remove `desk.oncall_usergroup` from the config to turn this off."; }
 
@@ -165,8 +165,8 @@ UsergroupSync::Desired UsergroupSync::desired_member(const handlers::PolicySet& 
   if (!person || person->slack_user.empty()) {
     const std::string name = person ? person->name : holding->person;
     return {{},
-            handlers::escape_mrkdwn(name) + ", the duty lead now, has no Slack user id in the config (`people." +
-                handlers::escape_mrkdwn(holding->person) + ".slack`)."};
+            bot::slack::escape_mrkdwn(name) + ", the duty lead now, has no Slack user id in the config (`people." +
+                bot::slack::escape_mrkdwn(holding->person) + ".slack`)."};
   }
   return {person->slack_user, {}};
 }

@@ -322,7 +322,7 @@ TEST_F(SlackDelivererTest, InDoubtThreadReplyFoundByItsMetadataIsNotRepeated) {
   ASSERT_TRUE(store_->update_escalation(e, {}, {row("thread_reply", {{"reply", "decision"}})}));
   // The crash: the reply reached Slack, but the desk went down before it heard back.
   store_->outbox_mark_sending(2, clock_.now());
-  PostMessage earlier = to_post_message(post.channel, handlers::decision_reply(*store_->escalation(id), set_->rota()));
+  PostMessage earlier = to_post_message(post.channel, decision_reply(*store_->escalation(id), set_->rota()));
   earlier.thread_ts = post.message_id;
   net::co_spawn(io_, api_.chat_post_message(earlier), net::detached);
   settle();
@@ -520,8 +520,8 @@ TEST_F(SlackDelivererTest, ABodySlackWouldRefuseIsDegradedAndSentRatherThanFaile
   EXPECT_EQ(outbox(1).state, State::sent);
   ASSERT_EQ(posts().size(), 1u);
   const json sent_blocks = posts()[0].args["blocks"];
-  EXPECT_EQ(handlers::block_kit_problems(json{{"text", "t"}, {"blocks", sent_blocks}}), std::vector<std::string>{});
-  EXPECT_LE(handlers::slack_length(sent_blocks[0]["text"]["text"].get<std::string>()), 3000u);
+  EXPECT_EQ(block_kit_problems(json{{"text", "t"}, {"blocks", sent_blocks}}), std::vector<std::string>{});
+  EXPECT_LE(slack_length(sent_blocks[0]["text"]["text"].get<std::string>()), 3000u);
 }
 
 TEST_F(SlackDelivererTest, PingReachesEachPersonWithASlackIdDirectly) {

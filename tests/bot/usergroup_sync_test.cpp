@@ -9,12 +9,12 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "bot/slack/interaction_handler.hpp"
 #include "bot/slack/log.hpp"
 #include "bot/slack/slack_deliverer.hpp"
 #include "bot/workers/outbox_dispatcher.hpp"
 #include "core/lifecycle.hpp"
 #include "handlers/effects.hpp"
-#include "handlers/interaction_handler.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/fakes/fake_slack_api.hpp"
 #include "tests/support/test_policy.hpp"

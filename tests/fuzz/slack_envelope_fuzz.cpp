@@ -6,11 +6,10 @@
 #include <string_view>
 
 #include "bot/slack/envelope.hpp"
-#include "handlers/slack_payloads.hpp"
+#include "bot/slack/slack_payloads.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 namespace slack = desk::bot::slack;
-namespace h = desk::handlers;
 
 namespace {
 
@@ -39,13 +38,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_ack(e->envelope_id, &payload);
   switch (e->kind) {
     case slack::EnvelopeKind::interactive: {
-      const auto parsed = h::parse_interaction(payload);
-      if (const auto* err = std::get_if<h::PayloadError>(&parsed)) FUZZ_CHECK(!err->message.empty());
+      const auto parsed = slack::parse_interaction(payload);
+      if (const auto* err = std::get_if<slack::PayloadError>(&parsed)) FUZZ_CHECK(!err->message.empty());
       break;
     }
     case slack::EnvelopeKind::slash_commands: {
-      const auto parsed = h::parse_slash_command(payload);
-      if (const auto* err = std::get_if<h::PayloadError>(&parsed)) FUZZ_CHECK(!err->message.empty());
+      const auto parsed = slack::parse_slash_command(payload);
+      if (const auto* err = std::get_if<slack::PayloadError>(&parsed)) FUZZ_CHECK(!err->message.empty());
       break;
     }
     case slack::EnvelopeKind::events_api:

@@ -7,17 +7,18 @@
 #include <memory>
 #include <string>
 
+#include "bot/slack/slack_messages.hpp"
+#include "bot/slack/slash_commands.hpp"
 #include "handlers/desk_actions.hpp"
 #include "handlers/drills.hpp"
 #include "handlers/intake_handler.hpp"
-#include "handlers/slack_messages.hpp"
-#include "handlers/slash_commands.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/support/test_policy.hpp"
 
-namespace desk::handlers::drill_test {
+namespace desk::bot::slack::drill_test {
 
 using json = nlohmann::json;
+using namespace desk::handlers;  // the use cases these Slack views and payloads drive
 using namespace std::chrono_literals;
 
 constexpr const char* kAgentToken = "agt_live_drill_7f3a9c1e5b2d";
@@ -285,4 +286,4 @@ TEST_F(DrillTest, SlashDrillStartsADrillForTheDirectorAndExplainsItselfToOthers)
   EXPECT_EQ(store_->drills().size(), 1u);
 }
 
-}  // namespace desk::handlers::drill_test
+}  // namespace desk::bot::slack::drill_test

@@ -1,11 +1,11 @@
-#include "handlers/slack_payloads.hpp"
+#include "bot/slack/slack_payloads.hpp"
 
 #include <algorithm>
 #include <optional>
 
 #include "core/text_scan.hpp"
 
-namespace desk::handlers {
+namespace desk::bot::slack {
 namespace {
 
 using json = nlohmann::json;
@@ -375,4 +375,4 @@ std::string unescape_command_text(std::string_view text) {
   return out;
 }
 
-}  // namespace desk::handlers
+}  // namespace desk::bot::slack

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace desk::handlers {
+namespace desk::bot::slack {
 
 /// What is wrong with a payload: the JSON path of the field ("user.id", "actions[0].action_id") and
 /// a sentence a developer reading the log can act on.
@@ -118,4 +118,4 @@ std::string first_link(std::string_view text);
 /// again; mentions stay as they are.
 std::string unescape_command_text(std::string_view text);
 
-}  // namespace desk::handlers
+}  // namespace desk::bot::slack

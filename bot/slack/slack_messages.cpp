@@ -1,10 +1,10 @@
 // The escalation message (post and updates) and its thread replies.
-#include "handlers/slack_messages.hpp"
+#include "bot/slack/slack_messages.hpp"
 
+#include "bot/slack/slack_payloads.hpp"
 #include "handlers/effects.hpp"
-#include "handlers/slack_payloads.hpp"
 
-namespace desk::handlers {
+namespace desk::bot::slack {
 namespace {
 
 using json = nlohmann::json;
@@ -395,7 +395,7 @@ nlohmann::json hotline_reply(const core::Escalation& e, const core::Rota& rota, 
   if (!clock.empty()) blocks.push_back(context(clock));
   if (!post_link.empty())
     blocks.push_back(context("<" + post_link + "|Open the escalation> · replies in this thread stay here"));
-  return reply(e, kHotlineReply, std::move(text), std::move(blocks));
+  return reply(e, handlers::kHotlineReply, std::move(text), std::move(blocks));
 }
 
-}  // namespace desk::handlers
+}  // namespace desk::bot::slack

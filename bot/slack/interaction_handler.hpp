@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bot/slack/slack_payloads.hpp"
 #include "core/clock.hpp"
 #include "core/escalation.hpp"
 #include "core/metrics.hpp"
@@ -31,10 +32,9 @@
 #include "handlers/effects.hpp"
 #include "handlers/policy_set.hpp"
 #include "handlers/postmortems.hpp"
-#include "handlers/slack_payloads.hpp"
 #include "storage/store.hpp"
 
-namespace desk::handlers {
+namespace desk::bot::slack {
 
 /// A Slack Web API call that must happen now (not through the outbox): opening a modal within the
 /// trigger's 3 s, or an ephemeral answer to the person who clicked.
@@ -57,18 +57,18 @@ struct InteractionResult {
 /// What the Slack handlers work with. The store must outlive them.
 struct SlackDependencies {
   storage::Store& store;
-  PolicyResolver resolve_policy;                                     ///< an escalation's PolicySet by its policy digest
-  std::function<std::shared_ptr<const PolicySet>()> current_policy;  ///< for new escalations and /rota
-  core::Metrics* metrics = nullptr;                                  ///< optional
+  handlers::PolicyResolver resolve_policy;  ///< an escalation's handlers::PolicySet by its policy digest
+  std::function<std::shared_ptr<const handlers::PolicySet>()> current_policy;  ///< for new escalations and /rota
+  core::Metrics* metrics = nullptr;                                            ///< optional
   /// Why the on-duty user group is not kept on the duty lead (mrkdwn), shown by /rota; nullopt or
   /// unset when it is, or when the feature is off.
   std::function<std::optional<std::string>()> usergroup_notice = {};
   /// The surfaces that show escalations: each decision updates and replies on every one of them.
-  SurfaceNames surfaces = {};
+  handlers::SurfaceNames surfaces = {};
 };
 
 /// What the transport-neutral actions need, from what the Slack surface is given.
-DeskActionDependencies action_dependencies(const SlackDependencies& deps);
+handlers::DeskActionDependencies action_dependencies(const SlackDependencies& deps);
 
 /// Callback ids of the desk's modals.
 inline constexpr const char* kRationaleCallbackId = "desk.rationale";
@@ -105,8 +105,8 @@ class InteractionHandler {
   InteractionResult submit_postmortem(const ViewSubmission& view, core::TimePoint now);
 
   Dependencies deps_;
-  DeskActions actions_;            ///< what the clicks and forms ask for, transport-neutral
-  PostMortemActions postmortems_;  ///< the same for post-mortems
+  handlers::DeskActions actions_;            ///< what the clicks and forms ask for, transport-neutral
+  handlers::PostMortemActions postmortems_;  ///< the same for post-mortems
 };
 
-}  // namespace desk::handlers
+}  // namespace desk::bot::slack

@@ -1,16 +1,16 @@
-#include "handlers/interaction_handler.hpp"
+#include "bot/slack/interaction_handler.hpp"
 
 #include <algorithm>
 #include <utility>
 #include <variant>
 
+#include "bot/slack/slack_messages.hpp"
+#include "bot/slack/slash_commands.hpp"
 #include "core/lifecycle.hpp"
 #include "handlers/desk_actions.hpp"
-#include "handlers/slack_messages.hpp"
-#include "handlers/slash_commands.hpp"
 #include "macros/macros.hpp"
 
-namespace desk::handlers {
+namespace desk::bot::slack {
 namespace {
 
 using json = nlohmann::json;
@@ -95,7 +95,7 @@ std::optional<SlackCall> confirmation(const ViewSubmission& view, const std::str
 
 }  // namespace
 
-DeskActionDependencies action_dependencies(const SlackDependencies& d) {
+handlers::DeskActionDependencies action_dependencies(const SlackDependencies& d) {
   return {d.store, d.resolve_policy, d.current_policy, d.metrics, d.surfaces};
 }
 
@@ -169,7 +169,7 @@ InteractionResult InteractionHandler::submit_rationale(const ViewSubmission& vie
 }
 
 InteractionResult InteractionHandler::submit_escalate(const ViewSubmission& view, core::TimePoint now) {
-  ManualEscalation request;
+  handlers::ManualEscalation request;
   request.what = input_text(view, kWhatBlock, kWhatAction);
   request.where = input_text(view, kWhereBlock, kWhereAction);
   if (const std::string* workflow = view.selected(kWorkflowBlock, kWorkflowAction)) request.workflow = *workflow;
@@ -199,7 +199,7 @@ InteractionResult InteractionHandler::open_postmortem(const BlockAction& a, core
   auto step = postmortems_.begin(ref->escalation_id, actor, now);
   if (!step.ok()) {
     macros::MacroOutcome outcome;
-    outcome.status = step.status == PostMortemResult::Status::refused ? Status::refused : Status::invalid;
+    outcome.status = step.status == handlers::PostMortemResult::Status::refused ? Status::refused : Status::invalid;
     outcome.message = std::move(step.message);
     return tell(a, outcome, std::move(step.log));
   }
@@ -213,23 +213,23 @@ InteractionResult InteractionHandler::open_postmortem(const BlockAction& a, core
 InteractionResult InteractionHandler::submit_postmortem(const ViewSubmission& view, core::TimePoint now) {
   const auto id = parse_postmortem_metadata(view.private_metadata);
   if (!id)
-    return form_error(kWhatTriggered,
+    return form_error(handlers::kWhatTriggered,
                       "This form could not be read. Close it and click Post-mortem on the escalation again.",
                       "post-mortem form with unreadable private_metadata from " + view.user_id);
-  PostMortemText text;
-  text.what_triggered = input_text(view, kWhatTriggered, "what_triggered_input");
-  text.what_fixed = input_text(view, kWhatFixed, "what_fixed_input");
-  text.what_to_automate = input_text(view, kWhatToAutomate, "what_to_automate_input");
+  handlers::PostMortemText text;
+  text.what_triggered = input_text(view, handlers::kWhatTriggered, "what_triggered_input");
+  text.what_fixed = input_text(view, handlers::kWhatFixed, "what_fixed_input");
+  text.what_to_automate = input_text(view, handlers::kWhatToAutomate, "what_to_automate_input");
   auto step = postmortems_.submit(*id, actor_of(deps_, view.user_id), text, now);
   if (!step.errors.empty()) {
     json errors = json::object();  // the form's block ids are the fields' names
     for (const auto& [field, message] : step.errors) errors[field] = fit_text(message, 2000, TextMode::plain);
     return form_errors(std::move(errors), std::move(step.log));
   }
-  if (!step.ok()) return form_error(kWhatTriggered, step.message, std::move(step.log));
+  if (!step.ok()) return form_error(handlers::kWhatTriggered, step.message, std::move(step.log));
   InteractionResult r;  // a plain ack closes the form
   r.changed = step.changed;
   return r;
 }
 
-}  // namespace desk::handlers
+}  // namespace desk::bot::slack

@@ -1,8 +1,8 @@
 // The rationale and post-mortem modals, the rationale's validation answer, and the ephemeral refusal.
+#include "bot/slack/slack_messages.hpp"
 #include "handlers/postmortems.hpp"
-#include "handlers/slack_messages.hpp"
 
-namespace desk::handlers {
+namespace desk::bot::slack {
 namespace {
 
 using json = nlohmann::json;
@@ -115,10 +115,11 @@ json postmortem_input(const char* field, const char* label, const char* placehol
   json element = {{"type", "plain_text_input"},
                   {"action_id", std::string(field) + "_input"},
                   {"multiline", true},
-                  {"max_length", kMaxPostMortemChars},
+                  {"max_length", handlers::kMaxPostMortemChars},
                   {"placeholder", plain(placeholder)}};
   // Stored texts were checked against the same limit; a longer one would make Slack refuse the view.
-  if (value && !value->empty() && slack_length(*value) <= kMaxPostMortemChars) element["initial_value"] = *value;
+  if (value && !value->empty() && slack_length(*value) <= handlers::kMaxPostMortemChars)
+    element["initial_value"] = *value;
   return {{"type", "input"}, {"block_id", field}, {"label", plain(label)}, {"element", std::move(element)}};
 }
 
@@ -193,16 +194,16 @@ nlohmann::json postmortem_modal(const core::Escalation& e, const std::string& ac
   intro += ".\n";
   if (existing)
     intro += "You filed it " + slack_date(existing->at) + "; you may edit it until " +
-             slack_date(existing->at + kPostMortemEditWindow) + ". Each edit is kept in the audit trail.";
+             slack_date(existing->at + handlers::kPostMortemEditWindow) + ". Each edit is kept in the audit trail.";
   else
     intro += "It is kept with the escalation and in the audit trail; you may edit it for a week after filing.";
   const json metadata = {{"escalation_id", e.id}};
   json blocks = json::array({{{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", intro}}}}});
-  blocks.push_back(postmortem_input(kWhatTriggered, "What triggered it", "The claim, the rule, the context",
+  blocks.push_back(postmortem_input(handlers::kWhatTriggered, "What triggered it", "The claim, the rule, the context",
                                     existing ? &existing->what_triggered : nullptr));
-  blocks.push_back(postmortem_input(kWhatFixed, "What fixed it", "What was changed, and by whom",
+  blocks.push_back(postmortem_input(handlers::kWhatFixed, "What fixed it", "What was changed, and by whom",
                                     existing ? &existing->what_fixed : nullptr));
-  blocks.push_back(postmortem_input(kWhatToAutomate, "What to automate next",
+  blocks.push_back(postmortem_input(handlers::kWhatToAutomate, "What to automate next",
                                     "A rule, a lexicon entry, a check for the agent",
                                     existing ? &existing->what_to_automate : nullptr));
   add_drill_notice(blocks, e);
@@ -242,4 +243,4 @@ nlohmann::json refusal_ephemeral(const macros::MacroOutcome& outcome) {
   return {{"text", std::move(text)}, {"blocks", std::move(blocks)}};
 }
 
-}  // namespace desk::handlers
+}  // namespace desk::bot::slack

@@ -6,16 +6,17 @@
 #include <string>
 #include <vector>
 
-#include "handlers/interaction_handler.hpp"
+#include "bot/slack/interaction_handler.hpp"
+#include "bot/slack/slack_messages.hpp"
 #include "handlers/postmortems.hpp"
-#include "handlers/slack_messages.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/support/open_as_intake.hpp"
 #include "tests/support/test_policy.hpp"
 
-namespace desk::handlers::postmortem_test {
+namespace desk::bot::slack::postmortem_test {
 
 using json = nlohmann::json;
+using namespace desk::handlers;  // the use cases these Slack views and payloads drive
 using namespace std::chrono_literals;
 
 constexpr const char* kDeskChannel = "C0DESK";
@@ -401,4 +402,4 @@ TEST_F(PostMortemTest, TheExportListsDecisionAndDrillAndQuotesCsvFields) {
   EXPECT_NE(csv.find(expected_row), std::string::npos) << csv;
 }
 
-}  // namespace desk::handlers::postmortem_test
+}  // namespace desk::bot::slack::postmortem_test

@@ -1,4 +1,4 @@
-#include "handlers/slash_commands.hpp"
+#include "bot/slack/slash_commands.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,14 +6,14 @@
 #include <optional>
 #include <string>
 
-#include "handlers/slack_messages.hpp"
+#include "bot/slack/slack_messages.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/support/test_policy.hpp"
 
-namespace desk::handlers {
-namespace {
+namespace desk::bot::slack::slash_commands_test {
 
 using json = nlohmann::json;
+using namespace desk::handlers;  // the use cases these Slack views and payloads drive
 using namespace std::chrono_literals;
 using std::chrono::sys_days;
 using std::chrono::year;
@@ -476,5 +476,4 @@ TEST_F(SlashCommandsTest, WithoutAPolicyTheCommandsSaySo) {
   EXPECT_TRUE(r.ack_payload->at("errors").contains(kWhyBlock));
 }
 
-}  // namespace
-}  // namespace desk::handlers
+}  // namespace desk::bot::slack::slash_commands_test

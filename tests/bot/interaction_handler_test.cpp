@@ -1,4 +1,4 @@
-#include "handlers/interaction_handler.hpp"
+#include "bot/slack/interaction_handler.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,17 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "bot/slack/slack_messages.hpp"
 #include "core/lifecycle.hpp"
-#include "handlers/slack_messages.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/support/forwarding_store.hpp"
 #include "tests/support/open_as_intake.hpp"
 #include "tests/support/test_policy.hpp"
 
-namespace desk::handlers {
-namespace {
+namespace desk::bot::slack::interaction_handler_test {
 
 using json = nlohmann::json;
+using namespace desk::handlers;  // the use cases these Slack views and payloads drive
 using namespace std::chrono_literals;
 using storage::OutboxMessage;
 
@@ -524,5 +524,4 @@ TEST_F(InteractionHandlerTest, RawPayloadsAreParsedThenHandled) {
   EXPECT_NE(handler_.on_payload(json("garbage"), now_).log.find("refused"), std::string::npos);
 }
 
-}  // namespace
-}  // namespace desk::handlers
+}  // namespace desk::bot::slack::interaction_handler_test

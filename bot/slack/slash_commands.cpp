@@ -1,17 +1,17 @@
-#include "handlers/slash_commands.hpp"
+#include "bot/slack/slash_commands.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <utility>
 #include <vector>
 
+#include "bot/slack/slack_messages.hpp"
 #include "core/lifecycle.hpp"
 #include "core/text_scan.hpp"
 #include "handlers/channel_notices.hpp"
-#include "handlers/slack_messages.hpp"
 #include "handlers/typed_until.hpp"
 
-namespace desk::handlers {
+namespace desk::bot::slack {
 namespace {
 
 using json = nlohmann::json;
@@ -197,7 +197,8 @@ InteractionResult SlashCommands::rota(const SlashCommand&, std::string_view role
   const auto overrides = deps_.store.overrides_active_after(now);
   const auto found = r.roles().find(std::string(role));
   if (!role.empty() && found == r.roles().end())
-    return usage("There is no role `" + fit_text(role, 100) + "`. Roles: " + escape_mrkdwn(role_choices(r, "`")) + ".");
+    return usage("There is no role `" + fit_text(role, 100) +
+                 "`. Roles: " + escape_mrkdwn(handlers::role_choices(r, "`")) + ".");
 
   std::optional<std::string> notice;
   if (role.empty() || role == core::kDutyLeadRole) notice = usergroup_notice(policy->policy().desk.oncall_usergroup);
@@ -270,15 +271,16 @@ InteractionResult SlashCommands::override_role(const SlashCommand& c, std::strin
   const std::string role(role_token);
   const auto spec = r.roles().find(role);
   if (spec == r.roles().end())
-    return usage("There is no role `" + fit_text(role, 100) + "`. Roles: " + escape_mrkdwn(role_choices(r, "`")) + ".");
+    return usage("There is no role `" + fit_text(role, 100) +
+                 "`. Roles: " + escape_mrkdwn(handlers::role_choices(r, "`")) + ".");
 
   const core::Person* actor = r.person_by_slack_user(c.user_id);
   const core::Person* person = r.person_by_slack_user(target);
-  const auto until = parse_until(until_text, now);
+  const auto until = handlers::parse_until(until_text, now);
   const auto done = actions_.override_role(
       {role, person ? person->id : std::string(), until, actor ? actor->id : c.user_id, "set with /rota override"},
       now);
-  using Problem = RotaOverrideResult::Problem;
+  using Problem = handlers::RotaOverrideResult::Problem;
   switch (done.problem) {
     case Problem::none:
       break;
@@ -331,7 +333,7 @@ InteractionResult SlashCommands::drill(const SlashCommand& c, core::TimePoint no
   const core::Person* actor = policy ? policy->rota().person_by_slack_user(c.user_id) : nullptr;
   const auto r =
       actions_.start_drill({std::string(scenario), std::string(workflow), actor ? actor->id : c.user_id}, now);
-  using Status = DrillStartResult::Status;
+  using Status = handlers::DrillStartResult::Status;
   InteractionResult out;
   switch (r.status) {
     case Status::refused:
@@ -366,4 +368,4 @@ InteractionResult SlashCommands::escalate(const SlashCommand& c) {
   return r;
 }
 
-}  // namespace desk::handlers
+}  // namespace desk::bot::slack

@@ -1,4 +1,4 @@
-#include "handlers/slack_messages.hpp"
+#include "bot/slack/slack_messages.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,11 +6,11 @@
 #include "core/text_scan.hpp"
 #include "tests/support/test_policy.hpp"
 
-namespace desk::handlers {
-namespace {
+namespace desk::bot::slack::slack_messages_test {
 
 using namespace std::chrono_literals;
 using json = nlohmann::json;
+using namespace desk::handlers;  // the use cases these Slack views and payloads drive
 
 constexpr const char* kEllipsis = "\xE2\x80\xA6";
 
@@ -622,5 +622,4 @@ TEST(BlockKitProblems, FindsBrokenLimitsWithAPointer) {
   EXPECT_EQ(vp.size(), 4u) << ::testing::PrintToString(vp);  // title, metadata, min > max, no submit
 }
 
-}  // namespace
-}  // namespace desk::handlers
+}  // namespace desk::bot::slack::slack_messages_test

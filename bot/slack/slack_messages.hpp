@@ -22,7 +22,7 @@
 #include "macros/macros.hpp"
 #include "storage/store.hpp"
 
-namespace desk::handlers {
+namespace desk::bot::slack {
 
 /// A person as a message names them: a mention when the Slack user id is known, else the name.
 struct PersonRef {
@@ -200,4 +200,4 @@ std::vector<std::string> block_kit_problems(const nlohmann::json& message_or_vie
 /// (invalid_blocks) where people can do with a shorter one. `problems` receives what was wrong.
 nlohmann::json fit_block_kit(nlohmann::json message, std::vector<std::string>* problems = nullptr);
 
-}  // namespace desk::handlers
+}  // namespace desk::bot::slack

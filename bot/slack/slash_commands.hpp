@@ -21,13 +21,13 @@
 #include <string>
 #include <string_view>
 
+#include "bot/slack/interaction_handler.hpp"
+#include "bot/slack/slack_payloads.hpp"
 #include "core/clock.hpp"
 #include "handlers/desk_actions.hpp"
-#include "handlers/interaction_handler.hpp"
-#include "handlers/slack_payloads.hpp"
 #include "handlers/typed_until.hpp"
 
-namespace desk::handlers {
+namespace desk::bot::slack {
 
 /// Block and action ids of the /escalate modal (callback_id kEscalateCallbackId).
 inline constexpr const char* kWhatBlock = "what";
@@ -60,14 +60,14 @@ class SlashCommands {
   std::optional<std::string> usergroup_notice(const std::string& handle) const;
 
   Dependencies deps_;
-  DeskActions actions_;  ///< /rota override, transport-neutral
+  handlers::DeskActions actions_;  ///< /rota override, transport-neutral
   /// The last /rota answers, by everything they depend on (policy, role, second, overrides, notice).
   struct CachedRotaAnswer {
-    std::shared_ptr<const PolicySet> policy;  ///< held so a digest is never reused by another policy
+    std::shared_ptr<const handlers::PolicySet> policy;  ///< held so a digest is never reused by another policy
     InteractionResult answer;
   };
   static constexpr std::size_t kMaxCachedRotaAnswers = 64;
   std::map<std::string, CachedRotaAnswer> rota_answers_;
 };
 
-}  // namespace desk::handlers
+}  // namespace desk::bot::slack

@@ -3,9 +3,9 @@
 // (fit_block_kit), so one message Slack would answer invalid_blocks still reaches people.
 #include <set>
 
-#include "handlers/slack_messages.hpp"
+#include "bot/slack/slack_messages.hpp"
 
-namespace desk::handlers {
+namespace desk::bot::slack {
 namespace {
 
 using json = nlohmann::json;
@@ -366,4 +366,4 @@ nlohmann::json fit_block_kit(nlohmann::json message, std::vector<std::string>* p
   return message;
 }
 
-}  // namespace desk::handlers
+}  // namespace desk::bot::slack

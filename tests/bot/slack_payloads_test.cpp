@@ -1,13 +1,13 @@
-#include "handlers/slack_payloads.hpp"
+#include "bot/slack/slack_payloads.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace desk::handlers {
-namespace {
+namespace desk::bot::slack::slack_payloads_test {
 
 using json = nlohmann::json;
+using namespace desk::handlers;  // the use cases these Slack views and payloads drive
 
 /// A button click as reference/slack.md §2.2 shows it, on a desk message.
 json click_payload() {
@@ -408,5 +408,4 @@ TEST(SlackPayloads, RecognisesSlackUserIds) {
     EXPECT_FALSE(is_slack_user_id(bad)) << bad;
 }
 
-}  // namespace
-}  // namespace desk::handlers
+}  // namespace desk::bot::slack::slack_payloads_test

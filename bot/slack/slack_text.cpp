@@ -2,9 +2,9 @@
 // localised dates, and the ids that messages carry.
 #include <algorithm>
 
-#include "handlers/slack_messages.hpp"
+#include "bot/slack/slack_messages.hpp"
 
-namespace desk::handlers {
+namespace desk::bot::slack {
 namespace {
 
 constexpr char32_t kReplacement = 0xFFFD;
@@ -250,4 +250,4 @@ std::optional<ActionsBlockRef> parse_actions_block_id(std::string_view id) {
   return ref;
 }
 
-}  // namespace desk::handlers
+}  // namespace desk::bot::slack

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 
 namespace desk::bot::slack::slack_payloads_test {
@@ -136,6 +137,14 @@ struct BadField {
   json value;           ///< what to put there; discarded json = remove it
   const char* field;    ///< the field the error must name
 };
+
+/// How a case is named in test output and in ctest (by gtest_discover_tests): what is put where, cut
+/// short, so the names stay readable and the same from run to run (gtest's default is the raw bytes).
+void PrintTo(const BadField& f, std::ostream* out) {
+  std::string value = f.value.is_discarded() ? std::string("removed") : f.value.dump();
+  if (value.size() > 24) value = value.substr(0, 20) + "…(" + std::to_string(value.size()) + ")";
+  *out << f.pointer << " " << value;
+}
 
 class BrokenClick : public ::testing::TestWithParam<BadField> {};
 

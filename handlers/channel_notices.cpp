@@ -20,6 +20,12 @@ std::string name_of(const core::Rota& rota, const std::string& person) {
   return person.empty() ? std::string("nobody") : core::display_name(rota, person);
 }
 
+/// A role as a person reads it: its title, or its id when it has none.
+std::string role_title(const core::Rota& rota, const std::string& role) {
+  auto it = rota.roles().find(role);
+  return it != rota.roles().end() && !it->second.title.empty() ? it->second.title : role;
+}
+
 std::string until_text(const core::Holding& h) {
   return h.until ? "until " + readable_utc(*h.until) : std::string("with no end set");
 }
@@ -90,11 +96,6 @@ std::optional<NoticeImage> image_from(const json& payload) {
 }
 
 }  // namespace
-
-std::string role_title(const core::Rota& rota, const std::string& role) {
-  auto it = rota.roles().find(role);
-  return it != rota.roles().end() && !it->second.title.empty() ? it->second.title : role;
-}
 
 std::string role_label(const core::RoleSpec& spec) {
   return spec.title.empty() || spec.title == spec.id ? spec.id : spec.title + " (" + spec.id + ")";

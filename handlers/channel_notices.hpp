@@ -53,8 +53,6 @@ std::vector<storage::OutboxMessage> channel_notice_rows(const ChannelNotice& not
 /// "Mon 7 Dec 09:00 UTC".
 std::string readable_utc(core::TimePoint t);
 
-/// A role as a person reads it: its title, or its id when it has none.
-std::string role_title(const core::Rota& rota, const std::string& role);
 /// A role as a person reads and types it: "Duty lead (duty_lead)", or the id alone when the title is
 /// the id or missing (no markup: each surface adds its own).
 std::string role_label(const core::RoleSpec& spec);

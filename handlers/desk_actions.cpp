@@ -343,22 +343,40 @@ ManualEscalationResult DeskActions::escalate(const ManualEscalation& m, core::Ti
   return r;
 }
 
+std::string_view RotaOverrideResult::field() const {
+  switch (problem) {
+    case Problem::no_policy:
+    case Problem::unknown_role:
+      return "role";
+    case Problem::unknown_person:
+      return "person";
+    case Problem::unreadable_until:
+    case Problem::until_passed:
+    case Problem::until_too_far:
+      return "until";
+    case Problem::none:
+    case Problem::refused:
+    case Problem::not_saved:
+      break;
+  }
+  return "";
+}
+
 RotaOverrideResult DeskActions::override_role(const RotaOverrideRequest& o, core::TimePoint now) {
   RotaOverrideResult out;
   using Problem = RotaOverrideResult::Problem;
-  auto invalid = [&](Problem problem, std::string field, std::string message) {
+  auto invalid = [&](Problem problem, std::string message) {
     out.status = RotaOverrideResult::Status::invalid;
     out.problem = problem;
-    out.field = std::move(field);
     out.message = std::move(message);
     return out;
   };
   try {
     out.policy = deps_.current_policy ? deps_.current_policy() : nullptr;
-    if (!out.policy) return invalid(Problem::no_policy, "role", "The desk has no policy loaded; nothing was changed.");
+    if (!out.policy) return invalid(Problem::no_policy, "The desk has no policy loaded; nothing was changed.");
     const core::Rota& r = out.policy->rota();
     const auto spec = r.roles().find(o.role);
-    if (spec == r.roles().end()) return invalid(Problem::unknown_role, "role", "There is no role '" + o.role + "'.");
+    if (spec == r.roles().end()) return invalid(Problem::unknown_role, "There is no role '" + o.role + "'.");
     const core::Person* actor = r.person(o.actor);
     const auto active = deps_.store.overrides_active_after(now);
     if (const std::string reason = override_refusal(r, spec->second, actor, active, now); !reason.empty()) {
@@ -373,13 +391,11 @@ RotaOverrideResult DeskActions::override_role(const RotaOverrideRequest& o, core
       return out;
     }
     const core::Person* person = r.person(o.person);
-    if (!person)
-      return invalid(Problem::unknown_person, "person", "Choose one of the desk's people to cover " + o.role + ".");
-    if (!o.until) return invalid(Problem::unreadable_until, "until", "The end time could not be read.");
-    if (*o.until <= now)
-      return invalid(Problem::until_passed, "until", "The end time has passed; give a time in the future.");
+    if (!person) return invalid(Problem::unknown_person, "Choose one of the desk's people to cover " + o.role + ".");
+    if (!o.until) return invalid(Problem::unreadable_until, "The end time could not be read.");
+    if (*o.until <= now) return invalid(Problem::until_passed, "The end time has passed; give a time in the future.");
     if (*o.until - now > kMaxOverrideLength)
-      return invalid(Problem::until_too_far, "until", "An override may last at most 31 days.");
+      return invalid(Problem::until_too_far, "An override may last at most 31 days.");
     core::RotaOverride row{0, o.role, person->id, now, *o.until, o.how, actor->id};
     core::AuditEvent ev{"rota.override",
                         "",
@@ -395,7 +411,7 @@ RotaOverrideResult DeskActions::override_role(const RotaOverrideRequest& o, core
     out.changed = true;
     return out;
   } catch (const storage::StorageError& e) {
-    return invalid(Problem::not_saved, "",
+    return invalid(Problem::not_saved,
                    std::string("The desk could not save that: ") + e.what() + ". Nothing was changed.");
   }
 }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/clock.hpp"
 #include "core/escalation.hpp"
@@ -155,12 +156,13 @@ struct RotaOverrideResult {
     until_too_far,  ///< past kMaxOverrideLength
     not_saved,      ///< the store failed
   } problem = Problem::none;
-  /// refused: the rule and who may (audited); invalid: what is wrong with `field`.
+  /// refused: the rule and who may (audited); invalid: what is wrong with field().
   std::string message;
-  std::string field;                        ///< "role", "person", "until"
   std::shared_ptr<const PolicySet> policy;  ///< the policy it was checked against, when loaded
   bool changed = false;
   bool ok() const { return status == Status::done; }
+  /// The request's field the problem is about: "role", "person", "until", or "" (none, refused, not saved).
+  std::string_view field() const;
 };
 
 class DeskActions {

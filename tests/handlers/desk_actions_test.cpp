@@ -181,7 +181,7 @@ TEST_F(DeskActionsTest, RotaOverridesCheckTheRoleThenRightsThenPersonAndEnd) {
   auto problem_of = [&] {
     const auto refused = actions_.override_role(o, now_);
     EXPECT_EQ(refused.status, RotaOverrideResult::Status::invalid);
-    return std::pair{refused.field, refused.problem};
+    return std::pair{std::string(refused.field()), refused.problem};
   };
   EXPECT_EQ(problem_of(), std::pair(std::string("until"), Problem::unreadable_until));
   o.until = now_ - 1h;

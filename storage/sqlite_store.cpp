@@ -153,7 +153,8 @@ std::vector<core::AuditEvent> submission_audit(const NewSubmission& s, const Sub
 
 }  // namespace
 
-SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl, std::unique_ptr<Impl> reader)
+    : impl_(std::move(impl)), reader_(std::move(reader)) {}
 SqliteStore::~SqliteStore() = default;
 
 std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const StoreOptions& options) {
@@ -161,7 +162,15 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const St
   try {
     auto impl = std::make_unique<Impl>(open_database(path, in_memory, options.check_integrity));
     impl->audit_key = options.audit_key;
-    return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
+    std::unique_ptr<Impl> reader;
+    if (!in_memory) {
+      // Opened after the writer has checked and migrated the file; it never writes.
+      SQLite::Database db(path, SQLite::OPEN_READWRITE, kBusyTimeoutMs);
+      db.exec("PRAGMA query_only = 1");
+      reader = std::make_unique<Impl>(std::move(db));
+      reader->audit_key = options.audit_key;
+    }
+    return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl), std::move(reader)));
   } catch (const SQLite::Exception& e) {
     if (is_corruption(e))
       throw StorageError(StorageError::Code::corrupt, path + " is not a valid Escalation Desk database: " + e.what());
@@ -281,9 +290,9 @@ std::size_t SqliteStore::rekey_idempotency_scopes(const std::vector<std::pair<st
 }
 
 std::size_t SqliteStore::open_escalations(const std::string& scope) {
-  return impl_->run("counting a token's undecided escalations", [&]() -> std::size_t {
+  return reads().run("counting a token's undecided escalations", [&]() -> std::size_t {
     // From the undecided escalations (a partial index keeps them few) to their submissions' scope.
-    SQLite::Statement q(impl_->db,
+    SQLite::Statement q(reads().db,
                         "SELECT count(*) FROM escalations e JOIN submissions s ON s.id = e.submission_id "
                         "WHERE e.state IN ('open', 'triaged') AND s.idempotency_scope = ?");
     q.bind(1, scope);
@@ -309,10 +318,10 @@ std::optional<SubmissionIds> SqliteStore::find_by_idempotency_key(const std::str
 }
 
 std::optional<core::Escalation> SqliteStore::escalation(const std::string& id, Hits hits) {
-  return impl_->run("reading an escalation", [&]() -> std::optional<core::Escalation> {
-    StatementUse q(impl_->select_escalation);
+  return reads().run("reading an escalation", [&]() -> std::optional<core::Escalation> {
+    StatementUse q(reads().select_escalation);
     q->bind(1, id);
-    auto found = impl_->load_escalations(*q, hits);
+    auto found = reads().load_escalations(*q, hits);
     if (found.empty()) return std::nullopt;
     return std::move(found.front());
   });
@@ -320,22 +329,22 @@ std::optional<core::Escalation> SqliteStore::escalation(const std::string& id, H
 
 std::vector<core::Escalation> SqliteStore::escalations(std::optional<core::EscalationState> state, int limit,
                                                        Hits hits) {
-  return impl_->run("listing escalations", [&] {
+  return reads().run("listing escalations", [&] {
     // Newest first; a limit of zero or less means no limit.
-    SQLite::Statement q(impl_->db, std::string("SELECT ") + detail::kEscalationColumns + " FROM escalations" +
-                                       (state ? " WHERE state = :state" : "") + " ORDER BY rowid DESC LIMIT :limit");
+    SQLite::Statement q(reads().db, std::string("SELECT ") + detail::kEscalationColumns + " FROM escalations" +
+                                        (state ? " WHERE state = :state" : "") + " ORDER BY rowid DESC LIMIT :limit");
     if (state) q.bind(":state", core::to_string(*state));
     q.bind(":limit", limit > 0 ? limit : -1);
-    return impl_->load_escalations(q, hits);
+    return reads().load_escalations(q, hits);
   });
 }
 
 std::vector<core::Escalation> SqliteStore::undecided_escalations(Hits hits) {
-  return impl_->run("listing undecided escalations", [&] {
-    SQLite::Statement q(impl_->db,
+  return reads().run("listing undecided escalations", [&] {
+    SQLite::Statement q(reads().db,
                         std::string("SELECT ") + detail::kEscalationColumns +
                             " FROM escalations WHERE state IN ('open', 'triaged') ORDER BY opened_at, rowid");
-    return impl_->load_escalations(q, hits);
+    return reads().load_escalations(q, hits);
   });
 }
 

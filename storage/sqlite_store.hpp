@@ -133,6 +133,9 @@ class SqliteStore final : public Store {
   std::optional<OutboxMessage> outbox_message(std::int64_t id) override;
   std::vector<OutboxMessage> outbox_history(const std::string& surface, int limit) override;
   std::vector<OutboxMessage> outbox_of_escalation(const std::string& escalation_id, int limit) override;
+  std::vector<OutboxMessage> outbox_claim(core::TimePoint now, int limit,
+                                          const std::optional<std::vector<std::string>>& surfaces) override;
+  std::vector<std::string> outbox_settle(const std::vector<OutboxSettlement>& settlements) override;
   void outbox_mark_sending(std::int64_t id, core::TimePoint at) override;
   void outbox_mark_sent(std::int64_t id, const std::string& result_json, core::TimePoint at) override;
   /// `error` is kept to its first 2000 bytes (cut at a UTF-8 boundary), as in outbox_fail.
@@ -161,8 +164,13 @@ class SqliteStore final : public Store {
   struct Impl;
 
  private:
-  explicit SqliteStore(std::unique_ptr<Impl> impl);
+  SqliteStore(std::unique_ptr<Impl> impl, std::unique_ptr<Impl> reader);
+  /// Where the reads that threads wait on most are made: a second connection to the same file, with
+  /// a lock of its own. WAL lets it read the last commit while the writer is mid-transaction (a batch
+  /// of submissions and its fsync), so a read never waits for a write. The writer for an in-memory store.
+  Impl& reads() { return reader_ ? *reader_ : *impl_; }
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<Impl> reader_;  ///< null for an in-memory store (a second connection would be another database)
 };
 
 }  // namespace desk::storage

@@ -245,8 +245,8 @@ AuditVerification SqliteStore::verify_audit() {
 }
 
 std::optional<EvidenceBundle> SqliteStore::evidence(const std::string& escalation_id) {
-  return impl_->run("reading evidence", [&]() -> std::optional<EvidenceBundle> {
-    SQLite::Statement q(impl_->db,
+  return reads().run("reading evidence", [&]() -> std::optional<EvidenceBundle> {
+    SQLite::Statement q(reads().db,
                         "SELECT s.channel, ev.prompt, ev.output, ev.metadata_json, ev.permalink, ev.suggested_fix, "
                         "ev.digest, ev.erased_at, ev.erased_by, ev.erase_reason, ev.submission_id FROM escalations e "
                         "JOIN evidence ev ON ev.submission_id = e.submission_id "

@@ -99,7 +99,15 @@ SqliteStore::Impl::Impl(SQLite::Database database)
       // A row goes only when no earlier row of its key is still unsent (pending or sending).
       outbox_due(db, std::string("SELECT ") + detail::kOutboxColumns +
                          " FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= :now AND " +
-                         detail::kOutboxForSurfaces + " AND " + detail::kOutboxIsHead + " ORDER BY o.id LIMIT :limit"),
+                         detail::kOutboxForSurfaces + " AND " + detail::kOutboxIsHead +
+                         // The partial index's order: a pass stops after `limit` rows instead of
+                         // sorting every due row (a backlog of thousands, read again each pass).
+                         " ORDER BY o.next_attempt_at, o.id LIMIT :limit"),
+      // Only the rows outbox_due could return: a row blocked behind its key's head would wake the
+      // sender for nothing, over and over. In index order, so the first head found is the answer.
+      outbox_next_attempt(db, std::string("SELECT o.next_attempt_at FROM outbox o WHERE o.state = 'pending' AND ") +
+                                  detail::kOutboxForSurfaces + " AND " + detail::kOutboxIsHead +
+                                  " ORDER BY o.next_attempt_at, o.id LIMIT 1"),
       outbox_state(db, "SELECT state FROM outbox WHERE id = ?"),
       outbox_sending(db,
                      "UPDATE outbox SET state = 'sending', attempts = attempts + 1, last_attempt_at = ?2 "
@@ -112,7 +120,17 @@ SqliteStore::Impl::Impl(SQLite::Database database)
                    "WHERE id = ?1 AND state IN ('pending', 'sending')"),
       outbox_fail(db,
                   "UPDATE outbox SET state = 'failed', last_error = ?2 "
-                  "WHERE id = ?1 AND state IN ('pending', 'sending')") {}
+                  "WHERE id = ?1 AND state IN ('pending', 'sending')"),
+      // A permalink belongs to one message: a moved message loses the old one unless a new one is given.
+      upsert_message(db,
+                     "INSERT INTO surface_messages (escalation_id, surface, channel, message_id, permalink) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5) "
+                     "ON CONFLICT (escalation_id, surface) DO UPDATE SET channel = excluded.channel, "
+                     "message_id = excluded.message_id, "
+                     "permalink = CASE WHEN excluded.permalink <> '' THEN excluded.permalink "
+                     "WHEN surface_messages.channel = excluded.channel "
+                     "AND surface_messages.message_id = excluded.message_id "
+                     "THEN surface_messages.permalink ELSE '' END") {}
 
 std::string SqliteStore::Impl::next_id(const char* sequence, const char* prefix) {
   StatementUse q(next_id_stmt);

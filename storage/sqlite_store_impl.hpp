@@ -95,11 +95,13 @@ struct SqliteStore::Impl {
   // The outbox sender's loop: poll, claim, settle.
   SQLite::Statement insert_outbox;
   SQLite::Statement outbox_due;
+  SQLite::Statement outbox_next_attempt;
   SQLite::Statement outbox_state;
   SQLite::Statement outbox_sending;
   SQLite::Statement outbox_sent;
   SQLite::Statement outbox_retry;
   SQLite::Statement outbox_fail;
+  SQLite::Statement upsert_message;
 };
 
 }  // namespace desk::storage

@@ -1,5 +1,7 @@
 // SqliteStore: the transactional outbox (rows written with the change that caused them, then sent
 // in order per ordering key) and where each escalation's main message lives on each surface.
+#include <sqlite3.h>
+
 #include "storage/rows.hpp"
 #include "storage/sqlite_store.hpp"
 #include "storage/sqlite_store_impl.hpp"
@@ -66,6 +68,77 @@ MessageRef read_message_ref(const SQLite::Statement& q, const std::string& escal
   return MessageRef{escalation_id, detail::text(q, 0), detail::text(q, 1), detail::text(q, 2), detail::text(q, 3)};
 }
 
+std::vector<OutboxMessage> due_rows(SqliteStore::Impl& impl, core::TimePoint now, int limit,
+                                    const std::optional<std::vector<std::string>>& surfaces) {
+  StatementUse q(impl.outbox_due);
+  bind_surfaces(*q, surfaces);
+  q->bind(":now", detail::epoch(now));
+  q->bind(":limit", limit > 0 ? limit : -1);
+  return read_all(*q);
+}
+
+void mark_sending(SqliteStore::Impl& impl, std::int64_t id, core::TimePoint at) {
+  impl.outbox_sending.bind(1, id);
+  impl.outbox_sending.bind(2, detail::epoch(at));
+  change_state(impl, impl.outbox_sending, id, "sent again");
+}
+
+void mark_sent(SqliteStore::Impl& impl, std::int64_t id, const std::string& result_json, core::TimePoint at) {
+  impl.outbox_sent.bind(1, id);
+  impl.outbox_sent.bind(2, result_json);
+  impl.outbox_sent.bind(3, detail::epoch(at));
+  change_state(impl, impl.outbox_sent, id, "marked sent (only a sending one can)");
+}
+
+void retry(SqliteStore::Impl& impl, std::int64_t id, core::TimePoint next_attempt_at, const std::string& error) {
+  impl.outbox_retry.bind(1, id);
+  impl.outbox_retry.bind(2, detail::epoch(next_attempt_at));
+  impl.outbox_retry.bind(3, bounded_error(error));
+  change_state(impl, impl.outbox_retry, id, "retried");
+}
+
+void fail(SqliteStore::Impl& impl, std::int64_t id, const std::string& error) {
+  impl.outbox_fail.bind(1, id);
+  impl.outbox_fail.bind(2, bounded_error(error));
+  change_state(impl, impl.outbox_fail, id, "failed");
+}
+
+void upsert_message(SqliteStore::Impl& impl, const MessageRef& ref) {
+  StatementUse q(impl.upsert_message);
+  q->bind(1, ref.escalation_id);
+  q->bind(2, ref.surface);
+  q->bind(3, ref.channel);
+  q->bind(4, ref.message_id);
+  q->bind(5, ref.permalink);
+  q->exec();
+}
+
+/// Why the settlement being handled (in a catch block) failed, as a StorageError would say it.
+std::string settlement_problem() {
+  try {
+    throw;
+  } catch (const SQLite::Exception& e) {
+    return storage_error("settling an outbox message", e).what();
+  } catch (const std::exception& e) { return e.what(); }
+}
+
+/// One settlement inside the caller's transaction; the state change first, so a row that throws
+/// (unknown, or no longer sending) has written nothing.
+void settle(SqliteStore::Impl& impl, const OutboxSettlement& s) {
+  switch (s.outcome) {
+    case OutboxSettlement::Outcome::sent:
+      mark_sent(impl, s.id, s.result_json.empty() ? "{}" : s.result_json, s.at);
+      if (s.message) upsert_message(impl, *s.message);
+      return;
+    case OutboxSettlement::Outcome::retry:
+      retry(impl, s.id, s.at, s.error);
+      return;
+    case OutboxSettlement::Outcome::fail:
+      fail(impl, s.id, s.error);
+      return;
+  }
+}
+
 }  // namespace
 
 std::int64_t SqliteStore::Impl::enqueue(const std::vector<OutboxMessage>& messages, const std::string& escalation_id) {
@@ -111,12 +184,49 @@ std::int64_t SqliteStore::enqueue(const std::vector<OutboxMessage>& messages,
 
 std::vector<OutboxMessage> SqliteStore::outbox_due(core::TimePoint now, int limit,
                                                    const std::optional<std::vector<std::string>>& surfaces) {
-  return impl_->run("listing due outbox messages", [&] {
-    StatementUse q(impl_->outbox_due);
-    bind_surfaces(*q, surfaces);
-    q->bind(":now", detail::epoch(now));
-    q->bind(":limit", limit > 0 ? limit : -1);
-    return read_all(*q);
+  return impl_->run("listing due outbox messages", [&] { return due_rows(*impl_, now, limit, surfaces); });
+}
+
+std::vector<OutboxMessage> SqliteStore::outbox_claim(core::TimePoint now, int limit,
+                                                     const std::optional<std::vector<std::string>>& surfaces) {
+  return impl_->run("claiming due outbox messages", [&] {
+    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+    auto rows = due_rows(*impl_, now, limit, surfaces);
+    for (OutboxMessage& row : rows) {
+      mark_sending(*impl_, row.id, now);
+      ++row.attempts;
+      row.state = OutboxMessage::State::sending;
+      row.last_attempt_at = now;
+    }
+    txn.commit();
+    return rows;
+  });
+}
+
+std::vector<std::string> SqliteStore::outbox_settle(const std::vector<OutboxSettlement>& settlements) {
+  return impl_->run("settling outbox messages", [&] {
+    SQLite::Database& db = impl_->db;
+    SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
+    std::vector<std::string> problems;
+    problems.reserve(settlements.size());
+    for (const OutboxSettlement& s : settlements) {
+      // A savepoint each: a row whose state moved on, or whose result the schema refuses, is left as
+      // it was and says why; the others are settled all the same.
+      db.exec("SAVEPOINT settlement");
+      try {
+        settle(*impl_, s);
+        db.exec("RELEASE settlement");
+        problems.emplace_back();
+      } catch (...) {
+        problems.push_back(settlement_problem());
+        // Some failures (I/O, a full disk) end the whole transaction: then nothing is settled.
+        if (sqlite3_get_autocommit(db.getHandle()) != 0) throw;
+        db.exec("ROLLBACK TO settlement");
+        db.exec("RELEASE settlement");
+      }
+    }
+    txn.commit();
+    return problems;
   });
 }
 
@@ -132,8 +242,8 @@ std::vector<OutboxMessage> SqliteStore::outbox_history(const std::string& surfac
 }
 
 std::vector<OutboxMessage> SqliteStore::outbox_of_escalation(const std::string& escalation_id, int limit) {
-  return impl_->run("listing an escalation's outbox messages", [&] {
-    SQLite::Statement q(impl_->db,
+  return reads().run("listing an escalation's outbox messages", [&] {
+    SQLite::Statement q(reads().db,
                         std::string("SELECT * FROM (SELECT ") + detail::kOutboxColumns +
                             " FROM outbox o WHERE o.escalation_id = ? ORDER BY o.id DESC LIMIT ?) ORDER BY id");
     q.bind(1, escalation_id);
@@ -162,9 +272,7 @@ std::optional<OutboxMessage> SqliteStore::outbox_message(std::int64_t id) {
 void SqliteStore::outbox_mark_sending(std::int64_t id, core::TimePoint at) {
   impl_->run("marking an outbox message as sending", [&] {
     SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
-    impl_->outbox_sending.bind(1, id);
-    impl_->outbox_sending.bind(2, detail::epoch(at));
-    change_state(*impl_, impl_->outbox_sending, id, "sent again");
+    mark_sending(*impl_, id, at);
     txn.commit();
   });
 }
@@ -172,10 +280,7 @@ void SqliteStore::outbox_mark_sending(std::int64_t id, core::TimePoint at) {
 void SqliteStore::outbox_mark_sent(std::int64_t id, const std::string& result_json, core::TimePoint at) {
   impl_->run("marking an outbox message as sent", [&] {
     SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
-    impl_->outbox_sent.bind(1, id);
-    impl_->outbox_sent.bind(2, result_json);
-    impl_->outbox_sent.bind(3, detail::epoch(at));
-    change_state(*impl_, impl_->outbox_sent, id, "marked sent (only a sending one can)");
+    mark_sent(*impl_, id, result_json, at);
     txn.commit();
   });
 }
@@ -183,10 +288,7 @@ void SqliteStore::outbox_mark_sent(std::int64_t id, const std::string& result_js
 void SqliteStore::outbox_retry(std::int64_t id, core::TimePoint next_attempt_at, const std::string& error) {
   impl_->run("scheduling an outbox retry", [&] {
     SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
-    impl_->outbox_retry.bind(1, id);
-    impl_->outbox_retry.bind(2, detail::epoch(next_attempt_at));
-    impl_->outbox_retry.bind(3, bounded_error(error));
-    change_state(*impl_, impl_->outbox_retry, id, "retried");
+    retry(*impl_, id, next_attempt_at, error);
     txn.commit();
   });
 }
@@ -194,24 +296,18 @@ void SqliteStore::outbox_retry(std::int64_t id, core::TimePoint next_attempt_at,
 void SqliteStore::outbox_fail(std::int64_t id, const std::string& error) {
   impl_->run("failing an outbox message", [&] {
     SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
-    impl_->outbox_fail.bind(1, id);
-    impl_->outbox_fail.bind(2, bounded_error(error));
-    change_state(*impl_, impl_->outbox_fail, id, "failed");
+    fail(*impl_, id, error);
     txn.commit();
   });
 }
 
 std::optional<core::TimePoint> SqliteStore::outbox_next_attempt(
     const std::optional<std::vector<std::string>>& surfaces) {
-  return impl_->run("finding the next outbox attempt", [&] {
-    // Only the rows outbox_due could return: a row blocked behind its key's head would wake the
-    // sender for nothing, over and over.
-    SQLite::Statement q(impl_->db, std::string("SELECT min(o.next_attempt_at) FROM outbox o ") +
-                                       "WHERE o.state = 'pending' AND " + detail::kOutboxForSurfaces + " AND " +
-                                       detail::kOutboxIsHead);
-    bind_surfaces(q, surfaces);
-    q.executeStep();
-    return detail::optional_time(q, 0);
+  return impl_->run("finding the next outbox attempt", [&]() -> std::optional<core::TimePoint> {
+    StatementUse q(impl_->outbox_next_attempt);
+    bind_surfaces(*q, surfaces);
+    if (!q->executeStep()) return std::nullopt;
+    return detail::optional_time(*q, 0);
   });
 }
 
@@ -255,29 +351,14 @@ OutboxStats SqliteStore::outbox_stats() {
 void SqliteStore::record_message(const MessageRef& ref) {
   impl_->run("recording a message reference", [&] {
     SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
-    // A permalink belongs to one message: a moved message loses the old one unless a new one is given.
-    SQLite::Statement q(impl_->db,
-                        "INSERT INTO surface_messages (escalation_id, surface, channel, message_id, permalink) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5) "
-                        "ON CONFLICT (escalation_id, surface) DO UPDATE SET channel = excluded.channel, "
-                        "message_id = excluded.message_id, "
-                        "permalink = CASE WHEN excluded.permalink <> '' THEN excluded.permalink "
-                        "WHEN surface_messages.channel = excluded.channel "
-                        "AND surface_messages.message_id = excluded.message_id "
-                        "THEN surface_messages.permalink ELSE '' END");
-    q.bind(1, ref.escalation_id);
-    q.bind(2, ref.surface);
-    q.bind(3, ref.channel);
-    q.bind(4, ref.message_id);
-    q.bind(5, ref.permalink);
-    q.exec();
+    upsert_message(*impl_, ref);
     txn.commit();
   });
 }
 
 std::optional<MessageRef> SqliteStore::message(const std::string& escalation_id, const std::string& surface) {
-  return impl_->run("reading a message reference", [&]() -> std::optional<MessageRef> {
-    SQLite::Statement q(impl_->db,
+  return reads().run("reading a message reference", [&]() -> std::optional<MessageRef> {
+    SQLite::Statement q(reads().db,
                         "SELECT surface, channel, message_id, permalink FROM surface_messages "
                         "WHERE escalation_id = ? AND surface = ?");
     q.bind(1, escalation_id);
@@ -289,8 +370,8 @@ std::optional<MessageRef> SqliteStore::message(const std::string& escalation_id,
 
 std::optional<std::string> SqliteStore::escalation_of_message(const std::string& surface, const std::string& channel,
                                                               const std::string& message_id) {
-  return impl_->run("finding an escalation by its message", [&]() -> std::optional<std::string> {
-    SQLite::Statement q(impl_->db,
+  return reads().run("finding an escalation by its message", [&]() -> std::optional<std::string> {
+    SQLite::Statement q(reads().db,
                         "SELECT escalation_id FROM surface_messages WHERE surface = ? AND channel = ? AND "
                         "message_id = ? LIMIT 1");
     q.bind(1, surface);
@@ -302,8 +383,8 @@ std::optional<std::string> SqliteStore::escalation_of_message(const std::string&
 }
 
 std::vector<MessageRef> SqliteStore::messages(const std::string& escalation_id) {
-  return impl_->run("reading message references", [&] {
-    SQLite::Statement q(impl_->db,
+  return reads().run("reading message references", [&] {
+    SQLite::Statement q(reads().db,
                         "SELECT surface, channel, message_id, permalink FROM surface_messages "
                         "WHERE escalation_id = ? ORDER BY surface");
     q.bind(1, escalation_id);

@@ -129,8 +129,8 @@ bool SqliteStore::announce_holder(const AnnouncedHolder& holder, const std::opti
 }
 
 std::vector<core::RotaOverride> SqliteStore::overrides_active_after(core::TimePoint t) {
-  return impl_->run("reading rota overrides", [&] {
-    StatementUse use(impl_->select_overrides);
+  return reads().run("reading rota overrides", [&] {
+    StatementUse use(reads().select_overrides);
     SQLite::Statement& q = *use;
     q.bind(1, detail::epoch(t));
     std::vector<core::RotaOverride> out;

@@ -109,6 +109,19 @@ struct MessageRef {
   std::string permalink;   ///< may be empty
 };
 
+/// What became of one delivery attempt of a `sending` outbox row (Store::outbox_settle).
+struct OutboxSettlement {
+  enum class Outcome { sent, retry, fail };
+  std::int64_t id = 0;
+  Outcome outcome = Outcome::sent;
+  std::string result_json = "{}";  ///< sent: what the receiver returned
+  core::TimePoint at{};            ///< sent: when; retry: not before
+  std::string error;               ///< retry, fail: why
+  /// sent: the escalation's main message the delivery made (or found), recorded with the row's state
+  /// in one transaction, so no crash can leave a sent post without its reference.
+  std::optional<MessageRef> message;
+};
+
 /// An inbound Slack envelope/event id the desk has handled, and when it was recorded.
 struct ProcessedId {
   std::string id;
@@ -424,9 +437,9 @@ class Store {
   /// Returns the id of the last row (0 when `messages` is empty).
   virtual std::int64_t enqueue(const std::vector<OutboxMessage>& messages,
                                const std::vector<core::AuditEvent>& audit) = 0;
-  /// Pending rows with next_attempt_at <= now, in id order, but only the first unsent (pending or
-  /// sending) row of each ordering key: a later message never overtakes an earlier one. limit <= 0: all.
-  /// `surfaces`, when given, keeps only rows for those surfaces (the ones ready to deliver).
+  /// Pending rows with next_attempt_at <= now, longest due first (then in id order), but only the first unsent (pending
+  /// or sending) row of each ordering key: a later message never overtakes an earlier one. limit <= 0: all. `surfaces`,
+  /// when given, keeps only rows for those surfaces (the ones ready to deliver).
   virtual std::vector<OutboxMessage> outbox_due(core::TimePoint now, int limit,
                                                 const std::optional<std::vector<std::string>>& surfaces) = 0;
   std::vector<OutboxMessage> outbox_due(core::TimePoint now, int limit) { return outbox_due(now, limit, std::nullopt); }
@@ -438,6 +451,16 @@ class Store {
   virtual std::vector<OutboxMessage> outbox_history(const std::string& surface, int limit) = 0;
   /// The outbox rows of one escalation on every surface, oldest first (at most `limit`, the newest).
   virtual std::vector<OutboxMessage> outbox_of_escalation(const std::string& escalation_id, int limit) = 0;
+  /// Claims what outbox_due(now, limit, surfaces) would return for sending, in one transaction: each
+  /// row → sending, attempts + 1, last_attempt_at = now, returned as claimed. A crash after it leaves
+  /// the rows in doubt (looked up before they go again), never silently pending.
+  virtual std::vector<OutboxMessage> outbox_claim(core::TimePoint now, int limit,
+                                                  const std::optional<std::vector<std::string>>& surfaces) = 0;
+  /// Settles delivery attempts of `sending` rows in one transaction (one commit for many deliveries):
+  /// sent (with its message reference), retry or fail, as outbox_mark_sent / outbox_retry / outbox_fail
+  /// would. A row whose state no longer allows its settlement is left as it is without holding back
+  /// the others: the answer says why at its position (empty: settled).
+  virtual std::vector<std::string> outbox_settle(const std::vector<OutboxSettlement>& settlements) = 0;
   /// pending or sending (an in-doubt row sent again) → sending, attempts + 1. Commit it BEFORE the
   /// network call: a crash then leaves the row in doubt, never silently pending.
   virtual void outbox_mark_sending(std::int64_t id, core::TimePoint at) = 0;
@@ -457,9 +480,9 @@ class Store {
   /// Messages that failed for good (indexed: cheap enough for every /healthz probe).
   virtual OutboxFailures outbox_failures(int latest) = 0;
 
-  /// Records (or moves) an escalation's main message on one surface. Idempotent: call it before
-  /// outbox_mark_sent, so a crash in between leaves the row in doubt and its lookup records the same
-  /// message again. An empty permalink keeps the one known for the same message.
+  /// Records (or moves) an escalation's main message on one surface. Idempotent. A delivery records
+  /// its message through outbox_settle instead, in the row's own transaction. An empty permalink
+  /// keeps the one known for the same message.
   virtual void record_message(const MessageRef& ref) = 0;
   virtual std::optional<MessageRef> message(const std::string& escalation_id, const std::string& surface) = 0;
   /// Every surface's message of an escalation, by surface name.

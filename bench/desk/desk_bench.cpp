@@ -10,7 +10,8 @@
 //     (/proc/<pid>/task/*/schedstat): on a busy machine the latency tail follows it.
 // Phase "idle" has no other work; phase "intake" runs agents submitting drafts to the desk's
 // intake API at --intake-rate per second from the spawn to the end (half of them escalate, so the
-// desk also posts to the emulator and runs each escalation's SLA clock).
+// desk also posts to the emulator and runs each escalation's SLA clock). When the agents stop, it
+// waits for every escalation to reach the channel and says how long the outbox took to catch up.
 // Usage: desk_bench [--envelopes N] [--in-flight N] [--intake-rate N] [--quick] [--json FILE]
 //                   [--desk PATH] [--keep-log yes]
 #include <signal.h>
@@ -115,6 +116,8 @@ struct PhaseResult {
   std::size_t intake_answered = 0, intake_escalated = 0, intake_failed = 0;
   double intake_per_s = 0, intake_p50_ms = 0, intake_p99_ms = 0;
   std::string intake_first_failure;
+  std::size_t posted_when_load_ended = 0;  // chat.postMessage calls the emulator had seen when the agents stopped
+  double posts_caught_up_ms = 0;           // from then until every escalation was posted (no agents: 0)
   int exit_code = -1;
   std::string problem;  // why the phase could not be measured; empty when it was
 
@@ -196,6 +199,14 @@ PhaseResult run_phase(const Options& o, const emu::TestPki& pki, const std::stri
     r.intake_per_s = in.elapsed > 0 ? static_cast<double>(in.answered()) / in.elapsed : 0;
     r.intake_p50_ms = percentile_ms(in.latencies, 0.50);
     r.intake_p99_ms = percentile_ms(in.latencies, 0.99);
+    // Does the outbox keep up? Every escalation must reach the channel; say how far behind it was.
+    const auto load_ended = Clock::now();
+    r.posted_when_load_ended = emulator.count_calls("chat.postMessage");
+    while (emulator.count_calls("chat.postMessage") < in.created && Clock::now() < load_ended + 120s)
+      std::this_thread::sleep_for(1ms);
+    r.posts_caught_up_ms = std::chrono::duration<double, std::milli>(Clock::now() - load_ended).count();
+    if (emulator.count_calls("chat.postMessage") < in.created)
+      r.problem = "escalations were still not posted to Slack 120 s after the load ended";
   }
 
   const auto acks = emulator.acks();
@@ -255,6 +266,8 @@ void print_table(const std::vector<PhaseResult>& phases, const Options& o) {
   row("intake submissions per second", "%.0f", [](const PhaseResult& p) { return p.intake_per_s; });
   row("intake latency p50 (ms)", "%.2f", [](const PhaseResult& p) { return p.intake_p50_ms; });
   row("intake latency p99 (ms)", "%.2f", [](const PhaseResult& p) { return p.intake_p99_ms; });
+  row("posted to Slack when load ended", "%zu", [](const PhaseResult& p) { return p.posted_when_load_ended; });
+  row("every escalation posted after (ms)", "%.0f", [](const PhaseResult& p) { return p.posts_caught_up_ms; });
   row("desk exit code after SIGTERM", "%d", [](const PhaseResult& p) { return p.exit_code; });
   std::printf(
       "\nCPU per envelope under intake includes the intake work (one process, one figure). Waiting\n"
@@ -290,6 +303,8 @@ nlohmann::json to_json(const std::vector<PhaseResult>& phases, const Options& o)
                              {"intake_per_s", p.intake_per_s},
                              {"intake_p50_ms", p.intake_p50_ms},
                              {"intake_p99_ms", p.intake_p99_ms},
+                             {"posted_when_load_ended", p.posted_when_load_ended},
+                             {"posts_caught_up_ms", p.posts_caught_up_ms},
                              {"desk_exit_code", p.exit_code},
                              {"problem", p.problem}});
   }

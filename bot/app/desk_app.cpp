@@ -35,6 +35,7 @@
 #include "bot/slack/secrets.hpp"
 #include "bot/workers/handoff_notifier.hpp"
 #include "bot/workers/outbox_dispatcher.hpp"
+#include "bot/workers/store_thread.hpp"
 #include "handlers/intake_handler.hpp"
 #include "storage/digest.hpp"
 #include "storage/sqlite_store.hpp"
@@ -83,7 +84,7 @@ bool loopback_listen(const std::string& listen) {
 }
 
 /// The running desk: everything `escalation-desk run` owns, on one io_context and one thread, besides
-/// the intake committer's own thread.
+/// the intake committer's own thread and the thread the outboxes' store calls run on.
 class Desk {
  public:
   /// At most this long for in-flight work to unwind after the surfaces stopped: longer than any
@@ -96,12 +97,20 @@ class Desk {
         store_(store),
         secrets_(std::move(secrets)),
         policies_(store, std::make_shared<handlers::PolicySet>(policy)),
-        outbox_(io_.get_executor(), store, clock_),
+        outbox_(io_.get_executor(), store, clock_, people_dispatch()),
         callback_outbox_(io_.get_executor(), store, clock_, callback_dispatch()),
         callbacks_(io_.get_executor(), store, policies_.resolver(), clock_, secrets_.callback_secret,
                    callback_options(policy, secrets_)),
         context_{io_.get_executor(), store,   clock_,         metrics_,
                  policies_,          outbox_, surface_names_, [this] { changed(); }} {}
+
+  /// Posts, updates and pings go up to 4 at once, each of another escalation (one escalation's stay in
+  /// order): a burst of escalations reaches the channel in a few round trips, not one after another.
+  static OutboxDispatcherOptions people_dispatch() {
+    OutboxDispatcherOptions options;
+    options.concurrency = 4;
+    return options;
+  }
 
   /// Callbacks go up to 8 at once (one per escalation at most, so each agent's order holds): a receiver
   /// that answers slowly or never holds one slot for its 10 s, not every agent's callbacks behind it.
@@ -156,6 +165,9 @@ class Desk {
     callback_outbox_.add(callbacks_);
     outbox_.count_errors_in(&metrics_);
     callback_outbox_.count_errors_in(&metrics_, "callbacks");
+    // Their commits wait for the disk and for the intake committer's: not on this thread.
+    outbox_.run_store_calls_on(store_thread_.executor());
+    callback_outbox_.run_store_calls_on(store_thread_.executor());
     const auto current = policies_.current();
     intake_.emplace(handlers::IntakeDependencies{current->policy(), current->engine(), current->rota(), store_,
                                                  metrics_, secrets_.intake_tokens, [this] { return health(); },
@@ -538,6 +550,8 @@ class Desk {
   storage::Store& store_;
   DeskSecrets secrets_;
   net::io_context io_{1};
+  /// The workers' store calls run here (bot/workers/store_thread.hpp); after io_, so it goes first.
+  StoreThread store_thread_;
   console::EventHub hub_{io_.get_executor()};
   core::SystemClock clock_;
   core::Metrics metrics_;

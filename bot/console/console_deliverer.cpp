@@ -19,11 +19,12 @@ boost::asio::awaitable<DeliveryOutcome> ConsoleDeliverer::deliver(storage::Outbo
   // Notices about no one escalation (handoffs, the rota) are shown apart; anything else names one.
   if (row.escalation_id.empty() && *effect != handlers::Effect::channel_notice)
     co_return DeliveryOutcome::fail("the message names no escalation");
-  if (*effect == handlers::Effect::post_escalation)
-    store_.record_message(
-        {row.escalation_id, std::string(kConsoleSurface), "console", "row-" + std::to_string(row.id), ""});
   hub_.publish("message", {{"escalation_id", row.escalation_id}, {"kind", row.kind}, {"row", row.id}});
-  co_return DeliveryOutcome::sent(nlohmann::json{{"shown_at", core::format_utc(clock_.now())}}.dump());
+  auto outcome = DeliveryOutcome::sent(nlohmann::json{{"shown_at", core::format_utc(clock_.now())}}.dump());
+  if (*effect == handlers::Effect::post_escalation)  // recorded with the row's settlement
+    outcome.message = storage::MessageRef{row.escalation_id, std::string(kConsoleSurface), "console",
+                                          "row-" + std::to_string(row.id), ""};
+  co_return outcome;
 }
 
 }  // namespace desk::bot::console

@@ -257,16 +257,19 @@ net::awaitable<DeliveryOutcome> SlackDeliverer::post_escalation(const storage::O
   if (in_doubt) {
     // An earlier attempt may have reached Slack: chat.postMessage has no idempotency key.
     if (auto found = co_await look_up(row, channel_id_, {}, body.value("metadata", json::object()))) {
-      store_.record_message({e->id, surface, channel_id_, found->ts, {}});
       log_info("outbox.found_earlier_post", {{"id", row.id}, {"escalation_id", e->id}, {"ts", found->ts}});
-      co_return sent(channel_id_, found->ts, true);
+      auto outcome = sent(channel_id_, found->ts, true);
+      outcome.message = storage::MessageRef{e->id, surface, channel_id_, found->ts, {}};
+      co_return outcome;
     }
   }
   const auto posted = co_await post_in_channel(to_post_message(channel_id_, body));
   const std::string channel = posted.channel.empty() ? channel_id_ : posted.channel;
-  // Recorded before mark_sent: a crash in between leaves the row in doubt, and its lookup records the same post.
-  store_.record_message({e->id, surface, channel, posted.ts, {}});
-  co_return sent(channel, posted.ts);
+  // Recorded with the row's settlement: a crash before it leaves the row in doubt, and its lookup
+  // finds this same post.
+  auto outcome = sent(channel, posted.ts);
+  outcome.message = storage::MessageRef{e->id, surface, channel, posted.ts, {}};
+  co_return outcome;
 }
 
 net::awaitable<DeliveryOutcome> SlackDeliverer::update_escalation(const storage::OutboxMessage& row) {

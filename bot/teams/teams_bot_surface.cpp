@@ -122,8 +122,9 @@ class TeamsBotDeliverer final : public Deliverer {
       if (in_doubt) card["body"].push_back(repeat_warning());
       const std::string id =
           co_await connector_.post_activity(settings_.service_url, settings_.channel, card_message(std::move(card)));
-      context_.store.record_message({e->id, surface, settings_.channel, id, {}});
-      co_return sent(id);
+      auto outcome = sent(id);  // its reference is recorded with the row's settlement
+      outcome.message = storage::MessageRef{e->id, surface, settings_.channel, id, {}};
+      co_return outcome;
     }
     const auto post = context_.store.message(e->id, surface);
     if (!post) co_return DeliveryOutcome::retry("escalation " + e->id + " has no Teams card yet");

@@ -20,12 +20,20 @@ struct DeliveryOutcome {
   std::string detail;       ///< why it is retried or failed; never payload text or secrets
   std::string result_json;  ///< sent: what the receiver returned (e.g. Slack's channel and ts), for the row
   std::optional<core::TimePoint> retry_at;  ///< retry: not before this; nullopt: the dispatcher's own backoff
+  /// sent: the escalation's main message this delivery made (or found, in doubt). The dispatcher
+  /// records it with the row's settlement, in one transaction.
+  std::optional<storage::MessageRef> message;
 
-  static DeliveryOutcome sent(std::string result_json = "{}") { return {Kind::sent, {}, std::move(result_json), {}}; }
-  static DeliveryOutcome retry(std::string why, std::optional<core::TimePoint> at = std::nullopt) {
-    return {Kind::retry, std::move(why), {}, at};
+  static DeliveryOutcome sent(std::string result_json = "{}") {
+    return {Kind::sent, {}, std::move(result_json), {}, {}};
   }
-  static DeliveryOutcome fail(std::string why) { return {Kind::fail, std::move(why), {}, {}}; }
+  static DeliveryOutcome sent(std::string result_json, storage::MessageRef message) {
+    return {Kind::sent, {}, std::move(result_json), {}, std::move(message)};
+  }
+  static DeliveryOutcome retry(std::string why, std::optional<core::TimePoint> at = std::nullopt) {
+    return {Kind::retry, std::move(why), {}, at, {}};
+  }
+  static DeliveryOutcome fail(std::string why) { return {Kind::fail, std::move(why), {}, {}, {}}; }
 };
 
 class Deliverer {

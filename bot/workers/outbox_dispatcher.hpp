@@ -2,13 +2,15 @@
 /// The outbox dispatcher: the one coroutine that turns committed outbox rows into deliveries, in order
 /// per ordering key (one escalation on one surface), each by the deliverer of its row's surface.
 ///
-///   row pending ──mark_sending (committed)──▶ deliverer ──▶ sent | retry later | failed
+///   rows pending ──claimed: sending (one commit)──▶ deliverers, side by side ──▶ sent | retry later | failed
+///                                                                  (settled together: one commit)
 ///
 /// A row left `sending` (a crash, or a storage failure mid-send) is in doubt: it goes to its
 /// deliverer again with in_doubt set, once that surface is ready, so the deliverer can look for the
 /// earlier send before repeating it. Rows of a surface that is not ready (or not running at all) wait
-/// without holding back any other surface's rows.
+/// without holding back any other surface's rows. Given a store thread, every store call runs there.
 #include <chrono>
+#include <exception>
 #include <map>
 #include <memory>
 #include <optional>
@@ -30,7 +32,7 @@ namespace desk::bot {
 
 struct OutboxDispatcherOptions {
   slack::BackoffPolicy backoff{std::chrono::seconds{2}, std::chrono::minutes{5}};  ///< transient failures
-  int batch_size = 20;                                                             ///< rows taken per outbox_due() call
+  int batch_size = 20;                                                             ///< rows claimed at most per pass
   /// Rows delivered at once, each of another ordering key (never two of one key: order holds). More than
   /// one suits receivers that may answer slowly, such as agents' callbacks: a tarpit holds one slot.
   int concurrency = 1;
@@ -68,21 +70,40 @@ class OutboxDispatcher {
     worker_ = std::move(worker);
   }
 
+  /// Runs every store call on `store_thread` (bot/workers/store_thread.hpp) instead of this executor's
+  /// thread, which then never waits for the disk. Call before run().
+  void run_store_calls_on(boost::asio::any_io_executor store_thread) { store_thread_ = std::move(store_thread); }
+
  private:
+  /// Settlements written together: every delivery that ends while one commit is under way waits for
+  /// the next, so a busy outbox commits once per handful of rows, not once per row.
+  struct SettleBatch {
+    explicit SettleBatch(const boost::asio::any_io_executor& executor)
+        : written(executor, std::chrono::steady_clock::time_point::max()) {}
+    std::vector<storage::OutboxSettlement> rows;
+    std::vector<std::string> problems;  ///< per row, from Store::outbox_settle
+    std::exception_ptr failure;         ///< the commit's own failure, for every row of the batch
+    bool done = false;
+    boost::asio::steady_timer written;  ///< cancelled once done
+  };
+
   boost::asio::awaitable<void> settle_in_doubt();
+  /// Claims what is due (as many rows as there are free slots) and starts delivering it.
   boost::asio::awaitable<bool> send_due();
-  boost::asio::awaitable<void> send(storage::OutboxMessage row, bool in_doubt);
-  /// Marks `row` sending (committed, so no later pass takes it again) and delivers it alongside others.
-  void send_alongside(storage::OutboxMessage row);
+  /// Delivers a row already claimed, alongside the others in flight.
+  void deliver_alongside(storage::OutboxMessage row, bool in_doubt);
   boost::asio::awaitable<void> wait_for_slot(int busy_below);
-  /// Marks `row` sending (committed) and counts the attempt; true when an earlier one may have arrived.
-  bool mark_sending(storage::OutboxMessage& row);
-  boost::asio::awaitable<void> deliver_and_apply(storage::OutboxMessage row, bool in_doubt);
+  boost::asio::awaitable<void> deliver_and_settle(storage::OutboxMessage row, bool in_doubt);
+  /// Writes `settlement` with any others pending (one commit), after which its row may be claimed
+  /// again or its key's next row sent. Returns why the row was left as it was (empty: settled).
+  boost::asio::awaitable<std::string> settle(storage::OutboxSettlement settlement);
   /// Records, counts and logs an error the dispatcher recovers from; `settle_again`: a row may be left
   /// `sending`, so rows in doubt are settled again first.
   void note_problem(const std::string& problem, std::optional<std::chrono::milliseconds> retry_in, bool settle_again);
   boost::asio::awaitable<DeliveryOutcome> attempt(Deliverer& deliverer, storage::OutboxMessage row, bool in_doubt);
-  void apply(const storage::OutboxMessage& row, const DeliveryOutcome& outcome);
+  storage::OutboxSettlement settlement_of(const storage::OutboxMessage& row, const DeliveryOutcome& outcome) const;
+  void log_settled(const storage::OutboxMessage& row, const storage::OutboxSettlement& settled,
+                   const std::string& problem) const;
   std::vector<std::string> ready_surfaces() const;
   std::chrono::milliseconds backoff(int attempts) const;
   boost::asio::awaitable<void> sleep_for(std::optional<std::chrono::milliseconds> delay);
@@ -96,9 +117,13 @@ class OutboxDispatcher {
   std::map<std::string, Deliverer*> deliverers_;  ///< by surface
   std::set<std::string> settled_;                 ///< surfaces whose rows in doubt were settled this run
   bool stopping_ = false;
+  bool poked_ = false;   ///< poke() since the current pass began
   std::string problem_;  ///< the last storage failure, until a pass succeeds
   core::Metrics* metrics_ = nullptr;
   std::string worker_ = "outbox";
+  std::optional<boost::asio::any_io_executor> store_thread_;
+  std::shared_ptr<SettleBatch> open_batch_;  ///< settlements waiting for the next commit
+  bool settling_ = false;                    ///< a commit of settlements is under way
 };
 
 }  // namespace desk::bot

@@ -399,8 +399,12 @@ TEST_F(ConsoleAppTest, TheDelivererShowsChannelMessagesAndRefusesCallbacks) {
   auto outcome = net::co_spawn(io, deliverer.deliver(rows[0], false), net::use_future);
   io.run();
   io.restart();
-  EXPECT_EQ(outcome.get().kind, DeliveryOutcome::Kind::sent);
-  EXPECT_TRUE(store_->message(fee_, "console"));
+  const DeliveryOutcome shown = outcome.get();
+  EXPECT_EQ(shown.kind, DeliveryOutcome::Kind::sent);
+  ASSERT_TRUE(shown.message) << "the post's reference, for the dispatcher to record with the row";
+  EXPECT_EQ(shown.message->escalation_id, fee_);
+  EXPECT_EQ(shown.message->surface, "console");
+  EXPECT_EQ(shown.message->message_id, "row-" + std::to_string(rows[0].id));
   EXPECT_NE(next_piece(io, *stream).find("\"kind\":\"post_escalation\""), std::string::npos);
   auto callback = rows[0];
   callback.kind = "decision_callback";

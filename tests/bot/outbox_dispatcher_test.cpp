@@ -8,11 +8,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <atomic>
 #include <deque>
+#include <future>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "bot/workers/store_thread.hpp"
 #include "handlers/effects.hpp"
 #include "storage/sqlite_store.hpp"
 #include "tests/support/forwarding_store.hpp"
@@ -262,12 +265,11 @@ TEST_F(OutboxDispatcherTest, RowsInDoubtGoFirstAndSayTheyAreInDoubtOncePerSurfac
 class BuggyStore : public testing::ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
-  using Store::outbox_due;
   using Store::outbox_next_attempt;
-  std::vector<storage::OutboxMessage> outbox_due(core::TimePoint now, int limit,
-                                                 const std::optional<std::vector<std::string>>& s) override {
-    if (due_failures > 0 && due_failures--) throw std::logic_error("bug in outbox_due");
-    return ForwardingStore::outbox_due(now, limit, s);
+  std::vector<storage::OutboxMessage> outbox_claim(core::TimePoint now, int limit,
+                                                   const std::optional<std::vector<std::string>>& s) override {
+    if (due_failures > 0 && due_failures--) throw std::logic_error("bug in outbox_claim");
+    return ForwardingStore::outbox_claim(now, limit, s);
   }
   std::optional<core::TimePoint> outbox_next_attempt(const std::optional<std::vector<std::string>>& s) override {
     if (next_failures > 0 && next_failures--) throw std::runtime_error("bug in outbox_next_attempt");
@@ -295,9 +297,9 @@ TEST_F(OutboxDispatcherTest, AnyErrorIsSurvivedReportedAndTheRowsStillGo) {
   buggy.due_failures = 1;
   const auto id = enqueue(handlers::Effect::post_escalation, "slack", escalation());
   dispatcher.poke();
-  settle();  // outbox_due throws now
+  settle();  // outbox_claim throws now
   EXPECT_FALSE(ended);
-  EXPECT_NE(dispatcher.health().first.find("bug in outbox_due"), std::string::npos);
+  EXPECT_NE(dispatcher.health().first.find("bug in outbox_claim"), std::string::npos);
   dispatcher.poke();
   settle();
   EXPECT_EQ(row(id).state, storage::OutboxMessage::State::sent);
@@ -414,6 +416,143 @@ TEST_F(OutboxDispatcherTest, IdleDispatcherDeliversNothingUntilPoked) {
   EXPECT_TRUE(slack_.delivered.empty()) << "asleep until told";
   poke_and_settle();
   EXPECT_EQ(slack_.delivered.size(), 1u);
+  EXPECT_EQ(dispatcher_.health().first, "running");
+}
+
+/// Answers every row as sent after a turn of the event loop; a post names the message it made.
+class PostingDeliverer final : public Deliverer {
+ public:
+  explicit PostingDeliverer(net::any_io_executor executor) : executor_(std::move(executor)) {}
+  std::string surface() const override { return "slack"; }
+  net::awaitable<DeliveryOutcome> deliver(storage::OutboxMessage row, bool) override {
+    net::steady_timer turn(executor_, std::chrono::steady_clock::now());
+    co_await turn.async_wait(net::as_tuple(net::use_awaitable));  // as a network round trip would
+    delivered.push_back({row.id, row.escalation_id, row.kind, false});
+    if (row.kind != "post_escalation") co_return DeliveryOutcome::sent();
+    const std::string ts = "1700000000." + std::to_string(row.id);
+    co_return DeliveryOutcome::sent(R"({"ts":")" + ts + R"("})",
+                                    storage::MessageRef{row.escalation_id, "slack", "C0DESK", ts, ""});
+  }
+  std::vector<ScriptedDeliverer::Delivered> delivered;
+
+ private:
+  net::any_io_executor executor_;
+};
+
+TEST_F(OutboxDispatcherTest, OnAStoreThreadRowsGoInOrderAndEachPostIsRecordedWithItsRow) {
+  std::vector<std::string> escalations;
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 6; ++i) {
+    escalations.push_back(escalation());
+    ids.push_back(enqueue(handlers::Effect::post_escalation, "slack", escalations.back()));
+    ids.push_back(enqueue(handlers::Effect::thread_reply, "slack", escalations.back()));
+  }
+  StoreThread store_thread;
+  OutboxDispatcherOptions options;
+  options.concurrency = 4;
+  OutboxDispatcher dispatcher(io_.get_executor(), *store_, clock_, options);
+  dispatcher.run_store_calls_on(store_thread.executor());
+  PostingDeliverer slack(io_.get_executor());
+  dispatcher.add(slack);
+  bool ended = false;
+  net::co_spawn(io_, dispatcher.run(), [&](std::exception_ptr) { ended = true; });
+  auto all_sent = [&] {
+    return std::all_of(ids.begin(), ids.end(), [&](std::int64_t id) { return row(id).state == State::sent; });
+  };
+  // The store calls finish on the other thread: run this one until they are all in (10 s at most).
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (!all_sent() && std::chrono::steady_clock::now() < give_up) io_.run_for(5ms);
+  ASSERT_TRUE(all_sent());
+  ASSERT_EQ(slack.delivered.size(), ids.size()) << "each row once";
+  for (const auto& id : escalations) {
+    std::vector<std::string> kinds;
+    for (const auto& d : slack.delivered)
+      if (d.escalation_id == id) kinds.push_back(d.kind);
+    EXPECT_EQ(kinds, (std::vector<std::string>{"post_escalation", "thread_reply"})) << id;
+    const auto post = store_->message(id, "slack");
+    ASSERT_TRUE(post) << "recorded with the post's row";
+    EXPECT_EQ(post->channel, "C0DESK");
+  }
+  EXPECT_EQ(store_->message(escalations[0], "slack")->message_id, "1700000000." + std::to_string(ids[0]));
+  EXPECT_EQ(dispatcher.health().first, "running");
+  dispatcher.stop();
+  while (!ended && std::chrono::steady_clock::now() < give_up + 10s) io_.run_for(5ms);
+  EXPECT_TRUE(ended);
+}
+
+/// outbox_next_attempt() waits for the test's word, on the store thread.
+class HeldStore : public testing::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  using Store::outbox_next_attempt;
+  std::optional<core::TimePoint> outbox_next_attempt(const std::optional<std::vector<std::string>>& s) override {
+    if (hold_next.exchange(false)) {
+      entered.set_value();
+      released.get_future().wait();
+    }
+    return ForwardingStore::outbox_next_attempt(s);
+  }
+  std::atomic<bool> hold_next = true;
+  std::promise<void> entered;
+  std::promise<void> released;
+};
+
+TEST_F(OutboxDispatcherTest, APokeWhileAStoreCallIsUnderWayIsNotLost) {
+  // Found by the end-to-end tests: a surface became ready (and poked) while the dispatcher waited
+  // for the store thread, not on its timer; the poke cancelled nothing and the row waited 30 s.
+  HeldStore held(*store_);
+  StoreThread store_thread;
+  OutboxDispatcher dispatcher(io_.get_executor(), held, clock_);
+  dispatcher.run_store_calls_on(store_thread.executor());
+  ScriptedDeliverer slack("slack");
+  slack.ready_ = false;
+  dispatcher.add(slack);
+  const auto id = enqueue(handlers::Effect::post_escalation, "slack", escalation());
+  bool ended = false;
+  net::co_spawn(io_, dispatcher.run(), [&](std::exception_ptr) { ended = true; });
+  auto entered = held.entered.get_future();
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (entered.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() < give_up)
+    io_.run_for(2ms);
+  ASSERT_EQ(entered.wait_for(0s), std::future_status::ready) << "nothing ready: it asks when the next row is due";
+  slack.ready_ = true;
+  dispatcher.poke();
+  held.released.set_value();
+  while (row(id).state != State::sent && std::chrono::steady_clock::now() < give_up) io_.run_for(2ms);
+  EXPECT_EQ(row(id).state, State::sent) << "the poke that came meanwhile cut the 30 s sleep short";
+  dispatcher.stop();
+  while (!ended && std::chrono::steady_clock::now() < give_up) io_.run_for(2ms);
+  EXPECT_TRUE(ended);
+}
+
+TEST_F(OutboxDispatcherTest, ARowFailedElsewhereWhileInFlightStaysFailedAndTheRestGoOn) {
+  const auto a = escalation();
+  const auto b = escalation();
+  const auto first = enqueue(handlers::Effect::post_escalation, "slack", a);
+  const auto second = enqueue(handlers::Effect::post_escalation, "slack", b);
+  // An operator fails the row for good while its delivery is on the wire: the send's "sent" comes
+  // too late to change it, and nothing else is held back by that.
+  class FailedMeanwhile final : public Deliverer {
+   public:
+    FailedMeanwhile(storage::Store& store, std::int64_t victim) : store_(store), victim_(victim) {}
+    std::string surface() const override { return "slack"; }
+    net::awaitable<DeliveryOutcome> deliver(storage::OutboxMessage row, bool) override {
+      if (row.id == victim_) store_.outbox_fail(row.id, "failed by an operator");
+      delivered.push_back(row.id);
+      co_return DeliveryOutcome::sent();
+    }
+    std::vector<std::int64_t> delivered;
+
+   private:
+    storage::Store& store_;
+    std::int64_t victim_;
+  } slack(*store_, first);
+  dispatcher_.add(slack);
+  start();
+  EXPECT_EQ(slack.delivered, (std::vector{first, second}));
+  EXPECT_EQ(row(first).state, State::failed);
+  EXPECT_EQ(row(first).last_error, "failed by an operator");
+  EXPECT_EQ(row(second).state, State::sent);
   EXPECT_EQ(dispatcher_.health().first, "running");
 }
 

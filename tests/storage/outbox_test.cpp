@@ -168,7 +168,8 @@ TEST_F(OutboxTest, ARetryParkedFirstRowBlocksItsKeyButNotOthers) {
   store_->outbox_mark_sending(a1_, kT0);
   store_->outbox_retry(a1_, kT0 + 60s, "429 ratelimited");
   EXPECT_EQ(due(kT0), (std::vector{b1_}));
-  EXPECT_EQ(due(kT0 + 60s), (std::vector{a1_, b1_}));
+  // The longest due goes first: b1 has waited since kT0, a1 only since its retry time.
+  EXPECT_EQ(due(kT0 + 60s), (std::vector{b1_, a1_}));
 }
 
 TEST_F(OutboxTest, ASendingRowBlocksItsKeyUntilSent) {
@@ -185,6 +186,67 @@ TEST_F(OutboxTest, DueRespectsTheLimitAndIdOrder) {
   EXPECT_EQ(due(kT0), (std::vector<std::int64_t>{1, 2, 3, 4, 5}));
   EXPECT_EQ(store_->outbox_due(kT0, 0).size(), 5u);
   EXPECT_TRUE(store_->outbox_due(kT0 - 1s, 0).empty());
+}
+
+TEST_F(OutboxTest, AClaimMarksWhatIsDueSendingInOneGo) {
+  enqueue_a1_a2_b1();
+  const auto c1 = store_->enqueue({message("slack.dm", "slack:C", kT0 + 60s)}, {});
+  const auto claimed = store_->outbox_claim(kT0 + 5s, 10, std::nullopt);
+  // A2 waits behind A1 and C1 is not due yet: only the heads that are due, as outbox_due says.
+  ASSERT_EQ(ids_of(claimed), (std::vector{a1_, b1_}));
+  for (const auto& row : claimed) {
+    EXPECT_EQ(row.state, State::sending);
+    EXPECT_EQ(row.attempts, 1);
+    EXPECT_EQ(row.last_attempt_at, kT0 + 5s);
+    const auto stored = *store_->outbox_message(row.id);
+    EXPECT_EQ(stored.state, State::sending) << "committed, so a crash leaves it in doubt";
+    EXPECT_EQ(stored.attempts, 1);
+  }
+  EXPECT_EQ(ids_of(store_->outbox_in_doubt()), (std::vector{a1_, b1_}));
+  EXPECT_TRUE(store_->outbox_claim(kT0 + 5s, 10, std::nullopt).empty()) << "nothing is claimed twice";
+  EXPECT_EQ(ids_of(store_->outbox_claim(kT0 + 60s, 1, std::nullopt)), (std::vector{c1})) << "the limit holds";
+  EXPECT_TRUE(store_->outbox_claim(kT0 + 60s, 10, std::vector<std::string>{"teams"}).empty());
+}
+
+TEST_F(OutboxTest, SettlingWritesEveryOutcomeAndLeavesOnlyTheRowsThatCannotBeSettled) {
+  enqueue_a1_a2_b1();
+  const auto c1 = store_->enqueue({message("slack.dm", "slack:C")}, {});
+  const auto d1 = store_->enqueue({message("slack.dm", "slack:D")}, {});
+  ASSERT_EQ(store_->outbox_claim(kT0, 10, std::nullopt).size(), 4u);  // a1, b1, c1, d1
+  const auto escalation = store_->add_submission(escalated_submission()).escalation_id;
+  using Outcome = OutboxSettlement::Outcome;
+  OutboxSettlement posted{a1_, Outcome::sent, R"({"ts":"1.2"})", kT0 + 1s, "", {}};
+  posted.message = MessageRef{escalation, "slack", "C1", "1.2", ""};
+  const OutboxSettlement later{b1_, Outcome::retry, "{}", kT0 + 30s, "429 ratelimited", {}};
+  const OutboxSettlement refused{c1, Outcome::fail, "{}", kT0 + 1s, "channel_not_found", {}};
+  const OutboxSettlement unknown{404, Outcome::sent, "{}", kT0 + 1s, "", {}};
+  const OutboxSettlement not_json{d1, Outcome::sent, "not json", kT0 + 1s, "", {}};
+  OutboxSettlement twice = posted;  // a1 again, in the same batch: no longer sending
+  twice.message = MessageRef{escalation, "slack", "C9", "9.9", ""};
+  const auto problems = store_->outbox_settle({posted, later, refused, unknown, not_json, twice});
+  ASSERT_EQ(problems.size(), 6u);
+  EXPECT_EQ(problems[0], "");
+  EXPECT_EQ(problems[1], "");
+  EXPECT_EQ(problems[2], "");
+  EXPECT_NE(problems[3].find("no outbox message 404"), std::string::npos) << problems[3];
+  EXPECT_FALSE(problems[4].empty()) << "a result that is not JSON is refused, for that row only";
+  EXPECT_NE(problems[5].find("is sent"), std::string::npos) << problems[5];
+
+  EXPECT_EQ(store_->outbox_message(a1_)->state, State::sent);
+  EXPECT_EQ(store_->outbox_message(a1_)->result_json, R"({"ts":"1.2"})");
+  EXPECT_EQ(store_->outbox_message(a1_)->sent_at, kT0 + 1s);
+  const auto post = store_->message(escalation, "slack");
+  ASSERT_TRUE(post) << "the reference is recorded with the row";
+  EXPECT_EQ(post->message_id, "1.2") << "not the one of the settlement that was refused";
+  EXPECT_EQ(store_->outbox_message(b1_)->state, State::pending);
+  EXPECT_EQ(store_->outbox_message(b1_)->next_attempt_at, kT0 + 30s);
+  EXPECT_EQ(store_->outbox_message(b1_)->last_error, "429 ratelimited");
+  EXPECT_EQ(store_->outbox_message(c1)->state, State::failed);
+  EXPECT_EQ(store_->outbox_message(d1)->state, State::sending) << "left in doubt, to be looked up";
+  EXPECT_EQ(store_->outbox_message(a2_)->state, State::pending);
+  EXPECT_TRUE(store_->outbox_claim(kT0, 0, std::nullopt).size() >= 1u);
+  EXPECT_EQ(store_->outbox_message(a2_)->state, State::sending) << "A2 is its key's head now";
+  EXPECT_TRUE(store_->outbox_settle({}).empty());
 }
 
 TEST_F(OutboxTest, SentRowsAreNotDueAndKeepWhatTheSendReturned) {

@@ -2,6 +2,9 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "storage/migrations.hpp"
 #include "store_fixtures.hpp"
 
@@ -69,6 +72,44 @@ TEST_F(SqliteStoreFileTest, TwoDesksOnOneFileRaceAndExactlyOneDecides) {
   EXPECT_TRUE(second->update_escalation(theirs, {}));
   EXPECT_FALSE(first->update_escalation(mine, {}));
   EXPECT_EQ(first->escalation(id)->state, EscalationState::rejected);
+}
+
+TEST_F(SqliteStoreFileTest, ReadsNeverWaitForAWriteInProgress) {
+  auto store = SqliteStore::open(path_);
+  const std::string id = store->add_submission(escalated_submission()).escalation_id;
+  // Another connection holds the file's write lock, so the store's next write waits (its busy
+  // timeout) while holding the store's own lock. Reads must go on meanwhile, from the last commit.
+  SQLite::Database other(path_, SQLite::OPEN_READWRITE);
+  other.exec("BEGIN IMMEDIATE");
+  other.exec("UPDATE escalations SET owner_role = 'duty_lead' WHERE id = '" + id + "'");
+  std::atomic<bool> write_done = false;
+  std::string write_error;
+  std::thread writer([&] {
+    try {
+      store->record_message({id, "slack", "C1", "1.1", ""});
+    } catch (const std::exception& e) { write_error = e.what(); }
+    write_done = true;
+  });
+  std::this_thread::sleep_for(50ms);  // the writer is waiting by now (if not, the reads below prove less)
+  const auto e = store->escalation(id);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->owner_role, "legal_oncall") << "what the other connection has not committed is not seen";
+  EXPECT_FALSE(store->message(id, "slack")) << "nor the write still waiting";
+  EXPECT_EQ(store->undecided_escalations().size(), 1u);
+  EXPECT_TRUE(store->overrides_active_after(kT0).empty());
+  EXPECT_TRUE(store->evidence(id));
+  EXPECT_FALSE(write_done) << "the reads did not wait for the writer (its 5 s busy timeout)";
+  other.exec("ROLLBACK");
+  writer.join();
+  EXPECT_EQ(write_error, "");
+  // And every commit is seen at once: the read connection never lags the writer.
+  ASSERT_TRUE(store->message(id, "slack"));
+  EXPECT_EQ(store->message(id, "slack")->message_id, "1.1");
+  core::Escalation changed = *e;
+  changed.owner_role = "backup";
+  ASSERT_TRUE(store->update_escalation(changed, {}));
+  EXPECT_EQ(store->escalation(id)->owner_role, "backup");
+  EXPECT_EQ(store->escalation(id)->version, e->version + 1);
 }
 
 TEST_F(SqliteStoreFileTest, UnopenablePathIsAnIoError) {

@@ -134,6 +134,13 @@ class ForwardingStore : public storage::Store {
   std::vector<storage::OutboxMessage> outbox_of_escalation(const std::string& escalation_id, int limit) override {
     return inner_.outbox_of_escalation(escalation_id, limit);
   }
+  std::vector<storage::OutboxMessage> outbox_claim(core::TimePoint now, int limit,
+                                                   const std::optional<std::vector<std::string>>& surfaces) override {
+    return inner_.outbox_claim(now, limit, surfaces);
+  }
+  std::vector<std::string> outbox_settle(const std::vector<storage::OutboxSettlement>& settlements) override {
+    return inner_.outbox_settle(settlements);
+  }
   void outbox_mark_sending(std::int64_t id, core::TimePoint at) override { inner_.outbox_mark_sending(id, at); }
   void outbox_mark_sent(std::int64_t id, const std::string& r, core::TimePoint at) override {
     inner_.outbox_mark_sent(id, r, at);

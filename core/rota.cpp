@@ -221,4 +221,10 @@ const Person* Rota::person_by_teams_user(std::string_view teams_user) const {
   return nullptr;
 }
 
+const Person* Rota::person_on(std::string_view surface, std::string_view user) const {
+  if (surface == "slack") return person_by_slack_user(user);
+  if (surface == "teams") return person_by_teams_user(user);
+  return nullptr;
+}
+
 }  // namespace desk::core

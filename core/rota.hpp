@@ -91,6 +91,9 @@ class Rota {
   const Person* person_by_slack_user(std::string_view slack_user) const;
   /// Person whose Teams user (Entra object id) is `teams_user`, compared without regard to case.
   const Person* person_by_teams_user(std::string_view teams_user) const;
+  /// The person a surface's own user id names ("slack": the Slack user id, "teams": the Entra object
+  /// id), for use cases that receive an author from whichever surface; nobody for any other surface.
+  const Person* person_on(std::string_view surface, std::string_view user) const;
 
  private:
   /// A role resolved once in the constructor, so holder() only does arithmetic and two zone look-ups.

@@ -464,7 +464,7 @@ ChannelRaiseResult DeskActions::raise_from_channel(const ChannelRaise& raise, co
       r.escalation_id = known->escalation_id;
       return r;
     }
-    const core::Person* author = policy->rota().person_by_slack_user(m.author);
+    const core::Person* author = policy->rota().person_on(m.key.surface, m.author);
     const std::string actor = author ? author->id : m.author;
     core::Submission s;
     s.workflow = policy->policy().desk.hotline_workflow;

@@ -397,7 +397,22 @@ CREATE TABLE sop_versions (
 );
 )sql";
 
-constexpr std::array<Migration, 17> kMigrations{{
+// Processed Slack ids in the order they were recorded: a batch of ids writes to the end of the table,
+// one or two pages, where a table keyed by the (random) id wrote a page for nearly every id (tens of
+// megabytes a second at ten thousand envelopes a second). Recognising an id needs no index here: the
+// desk checks ids in memory and reloads the last window at start.
+constexpr const char* kProcessedIdsInOrder = R"sql(
+CREATE TABLE processed_ids_in_order (
+  at INTEGER NOT NULL,
+  id TEXT NOT NULL CHECK (id <> ''),
+  PRIMARY KEY (at, id)
+) WITHOUT ROWID;
+INSERT INTO processed_ids_in_order (at, id) SELECT at, id FROM processed_ids;
+DROP TABLE processed_ids;
+ALTER TABLE processed_ids_in_order RENAME TO processed_ids;
+)sql";
+
+constexpr std::array<Migration, 18> kMigrations{{
     {1, "base schema: submissions, evidence, escalations, deadlines, audit chain", kBaseSchema},
     {2, "fire drills table and an index on undecided escalations", kDrills},
     {3, "transactional outbox and the Slack post of each escalation", kOutbox},
@@ -416,6 +431,7 @@ constexpr std::array<Migration, 17> kMigrations{{
     {15, "the weekly digests posted, by ISO week", kWeeklyDigests},
     {16, "messages raised in the desk channel by mentioning the desk (the hotline)", kHotlineMessages},
     {17, "the versions of the desk's SOP pinned in the desk channel", kSopVersions},
+    {18, "processed Slack ids kept in the order they were recorded", kProcessedIdsInOrder},
 }};
 
 int pragma_int(SQLite::Database& db, const char* pragma) {

@@ -152,7 +152,6 @@ class SqliteStore final : public Store {
   std::optional<std::string> escalation_of_message(const std::string& surface, const std::string& channel,
                                                    const std::string& message_id) override;
 
-  bool mark_processed(const std::string& id, core::TimePoint at) override;
   int mark_processed_batch(const std::vector<std::string>& ids, core::TimePoint at) override;
   std::vector<ProcessedId> processed_since(core::TimePoint at) override;
   int prune_processed(core::TimePoint before) override;

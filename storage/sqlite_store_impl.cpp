@@ -89,7 +89,7 @@ SqliteStore::Impl::Impl(SQLite::Database database)
                        "INSERT INTO audit_head (id, seq, hash, keyed_from, mac) VALUES (1, ?, ?, ?, ?) "
                        "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, "
                        "keyed_from = excluded.keyed_from, mac = excluded.mac"),
-      mark_processed(db, "INSERT INTO processed_ids (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"),
+      mark_processed(db, "INSERT INTO processed_ids (id, at) VALUES (?, ?) ON CONFLICT DO NOTHING"),
       select_overrides(db,
                        "SELECT id, role, person, from_at, until_at, reason, created_by FROM rota_overrides "
                        "WHERE until_at > ? ORDER BY id"),

@@ -369,18 +369,6 @@ std::optional<Drill> SqliteStore::drill_of(const std::string& escalation_id) {
   });
 }
 
-bool SqliteStore::mark_processed(const std::string& id, core::TimePoint at) {
-  return impl_->run("recording a processed id", [&] {
-    SQLite::Transaction txn(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
-    StatementUse q(impl_->mark_processed);
-    q->bind(1, id);
-    q->bind(2, detail::epoch(at));
-    const bool first = q->exec() == 1;
-    txn.commit();
-    return first;
-  });
-}
-
 int SqliteStore::mark_processed_batch(const std::vector<std::string>& ids, core::TimePoint at) {
   if (ids.empty()) return 0;
   return impl_->run("recording processed ids", [&] {
@@ -399,8 +387,9 @@ int SqliteStore::mark_processed_batch(const std::vector<std::string>& ids, core:
 
 std::vector<ProcessedId> SqliteStore::processed_since(core::TimePoint at) {
   return impl_->run("reading processed ids", [&] {
-    // processed_ids_by_at serves both the range and the order.
-    SQLite::Statement q(impl_->db, "SELECT id, at FROM processed_ids WHERE at >= ? ORDER BY at, id");
+    // The key (at, id) serves the range; an id recorded twice in it counts from its first time.
+    SQLite::Statement q(impl_->db,
+                        "SELECT id, min(at) AS first FROM processed_ids WHERE at >= ? GROUP BY id ORDER BY first, id");
     q.bind(1, detail::epoch(at));
     std::vector<ProcessedId> out;
     while (q.executeStep()) out.push_back({detail::text(q, 0), detail::time_at(q.getColumn(1).getInt64())});

@@ -492,12 +492,13 @@ class Store {
   virtual std::optional<std::string> escalation_of_message(const std::string& surface, const std::string& channel,
                                                            const std::string& message_id) = 0;
 
-  /// Records an inbound Slack envelope/event id; false if it was already processed (a redelivery).
-  virtual bool mark_processed(const std::string& id, core::TimePoint at) = 0;
-  /// Records several processed ids in one transaction, all at `at`; ids already recorded keep their
-  /// time. Returns how many were new. An empty id fails the whole batch (StorageError constraint).
+  /// Records inbound Slack envelope/event ids in one transaction, all at `at`, at the end of the
+  /// table (the desk recognises a redelivery in memory; this is what a restart reloads). An id given
+  /// twice in the batch is written once; one recorded before is recorded again. Returns the rows
+  /// written. An empty id fails the whole batch (StorageError constraint).
   virtual int mark_processed_batch(const std::vector<std::string>& ids, core::TimePoint at) = 0;
-  /// Ids recorded at or after `at`, oldest first: what a restarted desk must still recognise.
+  /// Ids recorded at or after `at`, each once at its first time there, oldest first: what a
+  /// restarted desk must still recognise.
   virtual std::vector<ProcessedId> processed_since(core::TimePoint at) = 0;
   /// Forgets processed ids older than `before` (Slack redelivers for minutes, not days).
   virtual int prune_processed(core::TimePoint before) = 0;

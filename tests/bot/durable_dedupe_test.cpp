@@ -62,10 +62,6 @@ class ProbedStore final : public desk::testing::ForwardingStore {
     if (fail_reads) throw StorageError(StorageError::Code::io, "disk I/O error while reading processed ids");
     return inner_.processed_since(at);
   }
-  bool mark_processed(const std::string& id, core::TimePoint at) override {
-    ++calls;
-    return inner_.mark_processed(id, at);
-  }
   int prune_processed(core::TimePoint before) override {
     ++calls;
     return inner_.prune_processed(before);

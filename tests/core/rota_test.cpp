@@ -425,6 +425,19 @@ TEST(Rota, FindsPeopleByIdAndBySlackUser) {
   EXPECT_EQ(rota.person_by_slack_user(""), nullptr);  // dave has no Slack id yet
 }
 
+TEST(Rota, FindsTheAuthorASurfaceNamesByItsOwnUserId) {
+  auto people = team();
+  people["dave"].teams_user = "5d9b4e1a-0c2f-4b7e-9a51-3f6c2d8e7b10";
+  const Rota rota(by_id({fixed_role(kDirectorRole, "dave")}), people);
+  ASSERT_NE(rota.person_on("slack", "U03"), nullptr);
+  EXPECT_EQ(rota.person_on("slack", "U03")->id, "carol");
+  ASSERT_NE(rota.person_on("teams", "5D9B4E1A-0C2F-4B7E-9A51-3F6C2D8E7B10"), nullptr) << "object ids ignore case";
+  EXPECT_EQ(rota.person_on("teams", "5D9B4E1A-0C2F-4B7E-9A51-3F6C2D8E7B10")->id, "dave");
+  EXPECT_EQ(rota.person_on("teams", "U03"), nullptr) << "a Slack id means nothing in Teams";
+  EXPECT_EQ(rota.person_on("console", "carol"), nullptr);
+  EXPECT_EQ(rota.person_on("slack", ""), nullptr);
+}
+
 TEST(Rota, CopyOutlivesTheOriginal) {
   std::optional<Rota> original(london_desk());
   const Rota copy = *original;

@@ -90,6 +90,28 @@ TEST_F(MigrationsTest, ReopeningALatestDatabaseRunsNothingAgain) {
   EXPECT_EQ(store->settings().schema_version, latest_schema_version());
 }
 
+TEST_F(MigrationsTest, Step18KeepsTheProcessedIdsInTheOrderTheyWereRecorded) {
+  {
+    SQLite::Database v17(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    migrate(v17, 17);
+    v17.exec(
+        "INSERT INTO processed_ids (id, at) VALUES ('envelope:late', 1717236100), ('envelope:early', 1717236000), "
+        "('event:Ev1', 1717236050)");
+  }
+  auto store = SqliteStore::open(path_);
+  EXPECT_EQ(store->settings().schema_version, latest_schema_version());
+  const auto rows = store->processed_since(at(1717236000));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].id, "envelope:early");
+  EXPECT_EQ(rows[1].id, "event:Ev1");
+  EXPECT_EQ(rows[2].id, "envelope:late");
+  EXPECT_EQ(rows[2].at, at(1717236100));
+  SQLite::Database raw(path_, SQLite::OPEN_READONLY);
+  EXPECT_FALSE(raw.tableExists("processed_ids_in_order")) << "renamed to processed_ids";
+  EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'processed_ids_by_at'").getInt(), 0)
+      << "the table's own key serves the range: no index beside it";
+}
+
 TEST_F(MigrationsTest, UpgradesAVersion1DatabaseKeepingItsData) {
   {
     SQLite::Database v1(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);

@@ -15,15 +15,17 @@ class StoreRecordsTest : public ::testing::Test {
   std::unique_ptr<SqliteStore> store_ = SqliteStore::open(":memory:");
 };
 
-TEST_F(StoreRecordsTest, ProcessedIdsAreRecordedOnceAndPruned) {
-  EXPECT_TRUE(store_->mark_processed("env-1", kT0));
-  EXPECT_FALSE(store_->mark_processed("env-1", kT0 + 1s));
-  EXPECT_TRUE(store_->mark_processed("env-2", kT0 + 1h));
-  EXPECT_EQ(store_->prune_processed(kT0 + 1min), 1);
-  EXPECT_TRUE(store_->mark_processed("env-1", kT0 + 2h));  // forgotten, so new again
-  EXPECT_FALSE(store_->mark_processed("env-2", kT0 + 2h));
+TEST_F(StoreRecordsTest, ProcessedIdsAreReportedOnceAndPruned) {
+  EXPECT_EQ(store_->mark_processed_batch({"env-1"}, kT0), 1);
+  EXPECT_EQ(store_->mark_processed_batch({"env-1"}, kT0 + 1s), 1);  // recorded again, reported once
+  EXPECT_EQ(store_->mark_processed_batch({"env-2"}, kT0 + 1h), 1);
+  ASSERT_EQ(store_->processed_since(kT0).size(), 2u);
+  EXPECT_EQ(store_->processed_since(kT0)[0].at, kT0) << "from its first time";
+  EXPECT_EQ(store_->prune_processed(kT0 + 1min), 2);
+  ASSERT_EQ(store_->processed_since(kT0).size(), 1u);
+  EXPECT_EQ(store_->processed_since(kT0)[0].id, "env-2");
   EXPECT_EQ(store_->prune_processed(kT0), 0);
-  EXPECT_EQ(storage_error_code([&] { store_->mark_processed("", kT0); }), StorageError::Code::constraint);
+  EXPECT_EQ(storage_error_code([&] { store_->mark_processed_batch({""}, kT0); }), StorageError::Code::constraint);
 }
 
 TEST_F(StoreRecordsTest, OverridesActiveAfterAnInstantInCreationOrder) {

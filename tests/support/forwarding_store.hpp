@@ -166,7 +166,6 @@ class ForwardingStore : public storage::Store {
     return inner_.escalation_of_message(surface, channel, message_id);
   }
 
-  bool mark_processed(const std::string& id, core::TimePoint at) override { return inner_.mark_processed(id, at); }
   int mark_processed_batch(const std::vector<std::string>& ids, core::TimePoint at) override {
     return inner_.mark_processed_batch(ids, at);
   }

@@ -143,32 +143,47 @@ Frame parse_frame(std::string_view text) {
   return parse_envelope(text, frame, type, std::move(envelope_id));
 }
 
-std::string build_ack(std::string_view envelope_id, const nlohmann::json* payload) {
-  if (payload == nullptr || payload->is_null()) {
-    // The common case, built by hand: it runs for every envelope.
-    std::string ack = "{\"envelope_id\":\"";
-    ack.reserve(envelope_id.size() + 20);
-    for (char c : envelope_id) {
-      if (c == '"' || c == '\\') {
-        ack.push_back('\\');
-        ack.push_back(c);
-      } else if (static_cast<unsigned char>(c) < 0x20) {
-        static constexpr char kHex[] = "0123456789abcdef";
-        ack += "\\u00";
-        ack.push_back(kHex[(c >> 4) & 15]);
-        ack.push_back(kHex[c & 15]);
-      } else {
-        ack.push_back(c);
-      }
+namespace {
+
+/// `{"envelope_id":"<id>"`, escaped by hand: it runs for every envelope.
+std::string ack_opening(std::string_view envelope_id, std::size_t room) {
+  std::string ack = "{\"envelope_id\":\"";
+  ack.reserve(envelope_id.size() + room + 20);
+  for (char c : envelope_id) {
+    if (c == '"' || c == '\\') {
+      ack.push_back('\\');
+      ack.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      ack += "\\u00";
+      ack.push_back(kHex[(c >> 4) & 15]);
+      ack.push_back(kHex[c & 15]);
+    } else {
+      ack.push_back(c);
     }
-    ack += "\"}";
-    return ack;
   }
-  nlohmann::json ack = nlohmann::json::object();
-  ack["envelope_id"] = envelope_id;
-  if (payload != nullptr && !payload->is_null()) ack["payload"] = *payload;
+  ack.push_back('"');
+  return ack;
+}
+
+}  // namespace
+
+std::string serialized_payload(const nlohmann::json& payload) {
   // Handler payloads may carry user text; never let a bad byte turn an ack into an exception.
-  return ack.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string build_ack_with(std::string_view envelope_id, std::string_view payload_text) {
+  std::string ack = ack_opening(envelope_id, payload_text.size() + 12);
+  ack += ",\"payload\":";
+  ack += payload_text;
+  ack.push_back('}');
+  return ack;
+}
+
+std::string build_ack(std::string_view envelope_id, const nlohmann::json* payload) {
+  if (payload == nullptr || payload->is_null()) return ack_opening(envelope_id, 0) + "}";
+  return build_ack_with(envelope_id, serialized_payload(*payload));
 }
 
 }  // namespace desk::bot::slack

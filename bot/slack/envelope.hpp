@@ -80,5 +80,10 @@ const char* to_string(EnvelopeKind kind);
 
 /// The ack frame `{"envelope_id":"…"}`, with `"payload":…` when a payload is given.
 std::string build_ack(std::string_view envelope_id, const nlohmann::json* payload = nullptr);
+/// A payload as an ack carries it (a byte that is not UTF-8 becomes U+FFFD, never an exception).
+std::string serialized_payload(const nlohmann::json& payload);
+/// The ack of `envelope_id` with a payload serialised already (serialized_payload): a cached answer
+/// goes out without being serialised again for each envelope.
+std::string build_ack_with(std::string_view envelope_id, std::string_view payload_text);
 
 }  // namespace desk::bot::slack

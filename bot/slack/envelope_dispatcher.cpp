@@ -47,13 +47,16 @@ DispatchResult EnvelopeDispatcher::on_envelope(Envelope& envelope) {
               {{"envelope_id", envelope.envelope_id}, {"type", to_string(envelope.kind)}, {"error", e.what()}});
     reply = AckReply{};
   }
-  const nlohmann::json* payload = nullptr;
-  if (reply.payload && envelope.accepts_response_payload) {
-    payload = &*reply.payload;
-  } else if (reply.payload) {
-    log_debug("envelope.payload_not_accepted", {{"envelope_id", envelope.envelope_id}});
+  if (reply.payload && !reply.payload->is_null() && envelope.accepts_response_payload) {
+    if (reply.payload != last_payload_) {
+      last_payload_text_ = serialized_payload(*reply.payload);
+      last_payload_ = reply.payload;
+    }
+    result.ack = build_ack_with(envelope.envelope_id, last_payload_text_);
+  } else {
+    if (reply.payload) log_debug("envelope.payload_not_accepted", {{"envelope_id", envelope.envelope_id}});
+    result.ack = build_ack(envelope.envelope_id);
   }
-  result.ack = build_ack(envelope.envelope_id, payload);
   result.follow_up = std::move(reply.follow_up);
   return result;
 }

@@ -4,6 +4,7 @@
 /// Kept apart from the WebSocket code so every rule here is unit-tested without a network.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -17,7 +18,7 @@ namespace desk::bot::slack {
 struct AckReply {
   /// Travels in the ack (slash-command reply, `response_action` for a modal). Sent only when the
   /// envelope `accepts_response_payload`.
-  std::optional<nlohmann::json> payload;
+  std::shared_ptr<const nlohmann::json> payload;
   /// Slow work (Web API calls, storage) that runs after the ack is queued, never on the reader.
   std::function<boost::asio::awaitable<void>()> follow_up;
 };
@@ -74,6 +75,10 @@ class EnvelopeDispatcher {
   DedupeFn dedupe_;
   DispatchCounters counters_;
   bool refusing_ = false;
+  /// The last payload acked and its text: a burst of one cached answer is serialised once. Held, so
+  /// its address cannot come back as another payload's.
+  std::shared_ptr<const nlohmann::json> last_payload_;
+  std::string last_payload_text_;
 };
 
 }  // namespace desk::bot::slack

@@ -53,14 +53,14 @@ InteractionResult foreign_button(const BlockAction& a) {
 /// The view_submission ack that keeps the modal open with `errors` under their input blocks.
 InteractionResult form_errors(json errors, std::string log = {}) {
   InteractionResult r;
-  r.ack_payload = json{{"response_action", "errors"}, {"errors", std::move(errors)}};
+  r.ack_payload = std::make_shared<const json>(json{{"response_action", "errors"}, {"errors", std::move(errors)}});
   r.log = std::move(log);
   return r;
 }
 
 InteractionResult form_error(const std::string& field, const std::string& message, std::string log = {}) {
   InteractionResult r;
-  r.ack_payload = rationale_errors(field, message);
+  r.ack_payload = std::make_shared<const json>(rationale_errors(field, message));
   r.log = std::move(log);
   return r;
 }

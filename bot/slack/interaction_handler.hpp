@@ -48,9 +48,11 @@ struct SlackCall {
 
 /// The answer to one interaction or slash command.
 struct InteractionResult {
-  std::optional<nlohmann::json> ack_payload;  ///< travels in the Socket Mode ack (modal errors, slash replies)
-  std::vector<SlackCall> calls;               ///< carried out right after the ack
-  bool changed = false;                       ///< the store changed: the SLA timer and outbox sender should look again
+  /// Travels in the Socket Mode ack (modal errors, slash replies). Shared and never changed, so a
+  /// cached answer (a /rota burst) goes into each ack without a copy, and is serialised once.
+  std::shared_ptr<const nlohmann::json> ack_payload;
+  std::vector<SlackCall> calls;  ///< carried out right after the ack
+  bool changed = false;          ///< the store changed: the SLA timer and outbox sender should look again
   std::string log;  ///< a problem for the desk's log (a refused payload, a missing snapshot); empty when none
 };
 

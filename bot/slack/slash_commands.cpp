@@ -46,8 +46,8 @@ json context(const std::string& mrkdwn) {
 InteractionResult reply(const std::string& text, json blocks = nullptr, std::string log = {}) {
   if (blocks.is_null()) blocks = json::array({section(text)});
   InteractionResult r;
-  r.ack_payload = json{
-      {"response_type", "ephemeral"}, {"text", fit_text(text, 3900, TextMode::plain)}, {"blocks", std::move(blocks)}};
+  r.ack_payload = std::make_shared<const json>(json{
+      {"response_type", "ephemeral"}, {"text", fit_text(text, 3900, TextMode::plain)}, {"blocks", std::move(blocks)}});
   r.log = std::move(log);
   return r;
 }

@@ -127,7 +127,7 @@ class InteractionHandlerTest : public ::testing::Test {
   }
 
   static std::string inline_error(const InteractionResult& r, const std::string& field = "rationale") {
-    EXPECT_TRUE(r.ack_payload.has_value());
+    EXPECT_TRUE(r.ack_payload != nullptr);
     if (!r.ack_payload) return {};
     EXPECT_EQ(r.ack_payload->value("response_action", ""), "errors") << r.ack_payload->dump();
     EXPECT_TRUE(r.ack_payload->at("errors").contains(field)) << r.ack_payload->dump();

@@ -98,7 +98,7 @@ class PostMortemTest : public ::testing::Test {
   }
 
   static json field_errors(const InteractionResult& r) {
-    EXPECT_TRUE(r.ack_payload.has_value());
+    EXPECT_TRUE(r.ack_payload != nullptr);
     if (!r.ack_payload) return json::object();
     EXPECT_EQ(r.ack_payload->value("response_action", ""), "errors") << r.ack_payload->dump();
     return r.ack_payload->value("errors", json::object());

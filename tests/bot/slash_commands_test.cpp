@@ -43,7 +43,7 @@ class SlashCommandsTest : public ::testing::Test {
 
   /// The ephemeral reply's blocks as one text, checked against Block Kit's limits on the way.
   static std::string reply_text(const InteractionResult& r) {
-    EXPECT_TRUE(r.ack_payload.has_value());
+    EXPECT_TRUE(r.ack_payload != nullptr);
     if (!r.ack_payload) return {};
     const json& p = *r.ack_payload;
     EXPECT_EQ(p.value("response_type", ""), "ephemeral");

@@ -16,12 +16,14 @@ class ScriptedHandler : public EnvelopeHandler {
     seen.push_back(envelope.envelope_id);
     if (envelope.payload().value("explode", false)) throw std::runtime_error("handler bug");
     AckReply reply;
-    reply.payload = answer;
+    if (answer) reply.payload = std::make_shared<const json>(*answer);
+    if (shared_answer) reply.payload = shared_answer;
     if (with_follow_up) reply.follow_up = []() -> boost::asio::awaitable<void> { co_return; };
     return reply;
   }
   std::vector<std::string> seen;
   std::optional<json> answer;
+  std::shared_ptr<const json> shared_answer;  ///< one answer for every envelope, as a cached /rota is
   bool with_follow_up = false;
 };
 
@@ -61,6 +63,27 @@ TEST_F(DispatcherTest, HandlerPayloadTravelsInTheAckWhenAccepted) {
   auto r = dispatcher.on_text(command_frame("env-2"));
   ASSERT_TRUE(r.ack);
   EXPECT_EQ(json::parse(*r.ack)["payload"]["text"], "On duty: Alice");
+}
+
+TEST_F(DispatcherTest, ACachedAnswerGoesIntoEachAckWithItsOwnEnvelopeId) {
+  handler.shared_answer =
+      std::make_shared<const json>(json{{"response_type", "ephemeral"}, {"text", "On duty: Alice"}});
+  for (const std::string id : {"env-a", "env-\"b\"", "env-c"}) {
+    auto r = dispatcher.on_text(command_frame(id));
+    ASSERT_TRUE(r.ack);
+    const auto ack = json::parse(*r.ack);
+    EXPECT_EQ(ack["envelope_id"], id);
+    EXPECT_EQ(ack["payload"], *handler.shared_answer);
+  }
+  // Another answer (the next second's, or after an override) replaces the one serialised before.
+  handler.shared_answer = std::make_shared<const json>(json{{"response_type", "ephemeral"}, {"text", "On duty: Bob"}});
+  auto r = dispatcher.on_text(command_frame("env-d"));
+  ASSERT_TRUE(r.ack);
+  EXPECT_EQ(json::parse(*r.ack)["payload"]["text"], "On duty: Bob");
+  handler.shared_answer = nullptr;
+  handler.answer.reset();
+  r = dispatcher.on_text(command_frame("env-e"));
+  EXPECT_EQ(json::parse(*r.ack), (json{{"envelope_id", "env-e"}}));
 }
 
 TEST_F(DispatcherTest, PayloadIsLeftOutWhenTheEnvelopeDoesNotAcceptOne) {

@@ -48,7 +48,8 @@ TEST(SocketMode, AcksEveryEnvelopeAndRecordsLatency) {
   SlackTestBed bed;
   bed.handler.script = [](const Envelope& e) {
     AckReply reply;
-    if (e.kind == slack::EnvelopeKind::slash_commands) reply.payload = json{{"text", "on duty: lead"}};
+    if (e.kind == slack::EnvelopeKind::slash_commands)
+      reply.payload = std::make_shared<const json>(json{{"text", "on duty: lead"}});
     return reply;
   };
   bed.start();
@@ -87,7 +88,7 @@ TEST(SocketMode, BurstOfAcksOfEverySizeArrivesIntactOnOneConnection) {
   bed.handler.script = [&](const Envelope& e) {
     AckReply reply;
     const auto size = sizes.at(std::stoul(e.payload().value("text", "0")) % sizes.size());
-    if (size > 0) reply.payload = json{{"text", reply_text(size)}};
+    if (size > 0) reply.payload = std::make_shared<const json>(json{{"text", reply_text(size)}});
     return reply;
   };
   bed.start();
@@ -117,8 +118,8 @@ TEST(SocketMode, ModalValidationErrorsTravelInTheAck) {
   bed.handler.script = [](const Envelope& e) {
     AckReply reply;
     if (e.payload_type == "view_submission") {
-      reply.payload =
-          json{{"response_action", "errors"}, {"errors", {{"rationale", "Please give at least 10 characters"}}}};
+      reply.payload = std::make_shared<const json>(
+          json{{"response_action", "errors"}, {"errors", {{"rationale", "Please give at least 10 characters"}}}});
     }
     return reply;
   };

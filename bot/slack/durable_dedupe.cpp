@@ -67,7 +67,8 @@ bool DurableDedupe::is_new(const std::string& id) {
   {
     Lock lock(mutex_);
     if (!recent_.insert(id, now)) return false;
-    wake = queue_.empty();  // a busy writer finds the id on its next round without being woken
+    // A busy or pacing writer finds the id on its next round without being woken; a full batch wakes it.
+    wake = queue_.empty() || queue_.size() + 1 == options_.max_batch;
     queue_.push_back({id, now});
     if (queue_.size() > options_.capacity) {
       queue_.pop_front();
@@ -88,11 +89,18 @@ DurableDedupeStats DurableDedupe::stats() const {
 void DurableDedupe::run() {
   Lock lock(mutex_);
   Steady::time_point next_prune = Steady::now();  // a first prune at start clears a long downtime's ids
-  Steady::time_point retry_at{};
+  Steady::time_point retry_at{};                  // after a failed write
+  Steady::time_point next_batch{};                // batch_interval after the last write
+  const auto may_write = [&](Steady::time_point now) {
+    return !queue_.empty() && now >= retry_at && (now >= next_batch || queue_.size() >= options_.max_batch);
+  };
   while (!stopping_) {
     const auto now = Steady::now();
-    if (!queue_.empty() && now >= retry_at) {
-      if (!write_batch(lock)) retry_at = Steady::now() + options_.retry_delay;
+    if (may_write(now)) {
+      if (write_batch(lock))
+        next_batch = Steady::now() + options_.batch_interval;
+      else
+        retry_at = Steady::now() + options_.retry_delay;
       continue;
     }
     if (now >= next_prune) {
@@ -100,8 +108,8 @@ void DurableDedupe::run() {
       next_prune = Steady::now() + options_.prune_interval;
       continue;
     }
-    const auto wake_at = queue_.empty() ? next_prune : std::min(next_prune, retry_at);
-    wake_.wait_until(lock, wake_at, [&] { return stopping_ || (!queue_.empty() && Steady::now() >= retry_at); });
+    const auto wake_at = queue_.empty() ? next_prune : std::min(next_prune, std::max(retry_at, next_batch));
+    wake_.wait_until(lock, wake_at, [&] { return stopping_ || may_write(Steady::now()); });
   }
   flush_at_stop(lock);
 }

@@ -8,8 +8,8 @@
 ///
 /// A store failure never reaches the ack path: the ids stay queued and go with the next batch, and
 /// the failure is logged once per streak. The cost of acking before the write: an id acked in the
-/// last moments before a crash (not a stop) may be missing after the restart, and its redelivery is
-/// handled again. stop() persists everything queued first.
+/// last moments before a crash (not a stop; at most batch_interval plus a write) may be missing after
+/// the restart, and its redelivery is handled again. stop() persists everything queued first.
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -32,7 +32,11 @@ struct DurableDedupeOptions {
   std::chrono::seconds window{std::chrono::minutes{10}};
   /// Ids remembered in memory, and ids waiting to be written, at most (oldest given up first).
   std::size_t capacity = 20000;
-  std::size_t max_batch = 2000;                 ///< ids per transaction at most (at least 1)
+  std::size_t max_batch = 2000;  ///< ids per transaction at most (at least 1)
+  /// At least this long between two batches (unless max_batch ids wait): a burst of envelopes shares
+  /// one commit and its fsync instead of one each. The cost: at most this much of the last moments
+  /// before a crash is not yet on disk (see above).
+  std::chrono::milliseconds batch_interval{100};
   std::chrono::milliseconds retry_delay{1000};  ///< after a failed write, before the next try
   std::chrono::milliseconds prune_interval{std::chrono::minutes{1}};
   int attempts_at_stop = 3;  ///< writes tried by stop() before giving up

@@ -186,6 +186,25 @@ TEST_F(DurableDedupeTest, ABatchNeverExceedsMaxBatch) {
   EXPECT_EQ(store_.batch_sizes(), (std::vector<std::size_t>{2, 2, 1}));
 }
 
+TEST_F(DurableDedupeTest, ABurstWaitsForTheBatchIntervalAndSharesOneCommit) {
+  auto options = quick();
+  options.batch_interval = 1h;
+  options.max_batch = 4;
+  DurableDedupe dedupe(store_, clock_, options);
+  dedupe.start();
+  dedupe.is_new("envelope:a");  // the first write goes at once
+  ASSERT_TRUE(eventually([&] { return dedupe.stats().persisted == 1; }));
+  for (const char* id : {"envelope:b", "envelope:c", "envelope:d"}) dedupe.is_new(id);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(dedupe.stats().persisted, 1u) << "the burst waits for the interval";
+  dedupe.is_new("envelope:e");  // a full batch does not wait
+  ASSERT_TRUE(eventually([&] { return dedupe.stats().persisted == 5; }));
+  dedupe.is_new("envelope:f");
+  dedupe.stop();  // and stop writes what waits
+  EXPECT_EQ(store_.batch_sizes(), (std::vector<std::size_t>{1, 4, 1}));
+  EXPECT_EQ(stored_ids(*sqlite_).size(), 6u);
+}
+
 TEST_F(DurableDedupeTest, ARedeliveryAfterARestartIsStillCaught) {
   {
     DurableDedupe first(store_, clock_, quick());

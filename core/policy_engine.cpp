@@ -43,7 +43,10 @@ std::chrono::year_month_day oldest_allowed_citation(std::chrono::year_month_day 
 }
 
 PolicyEngine::PolicyEngine(const Policy& policy)
-    : policy_(policy), lexicon_(policy.lexicon), personal_data_(policy.personal_data.detectors) {}
+    : PolicyEngine(policy, std::make_shared<const LexiconMatcher>(policy.lexicon)) {}
+
+PolicyEngine::PolicyEngine(const Policy& policy, std::shared_ptr<const LexiconMatcher> lexicon)
+    : policy_(policy), lexicon_(std::move(lexicon)), personal_data_(policy.personal_data.detectors) {}
 
 /// Hits as they are found: each counted, and built only while its rule has fewer than
 /// kHitsKeptPerRule, so a flood of one kind costs a count per match and no strings.
@@ -143,7 +146,7 @@ void PolicyEngine::add_confidence_hit(const Workflow& wf, const Submission& s, H
 
 void PolicyEngine::add_lexicon_hits(const Workflow& wf, const Submission& s, Hits& hits, Hits& shadow_hits) const {
   std::vector<std::string> only = wf.lexicon;
-  for (auto& lh : lexicon_.scan(s.output, only)) {
+  for (auto& lh : lexicon_->scan(s.output, only)) {
     auto cat = std::find_if(policy_.lexicon.begin(), policy_.lexicon.end(),
                             [&](const LexiconCategory& c) { return c.id == lh.category; });
     // A shadow category's hits go apart: counted in neither hits_total nor the verdict.

@@ -1,6 +1,7 @@
 #pragma once
 /// Decides whether a submission may pass or must be escalated, and explains every hit.
 /// Built once per policy (it compiles the lexicon); evaluate() is const, pure and thread-safe.
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -40,6 +41,9 @@ class PolicyEngine {
  public:
   /// Compiles the lexicon and the detectors; throws LexiconError for a term or pattern that cannot work.
   explicit PolicyEngine(const Policy& policy);
+  /// With the lexicon compiled already, from `policy.lexicon` (the config loader compiles it to check it):
+  /// only the detectors are compiled here.
+  PolicyEngine(const Policy& policy, std::shared_ptr<const LexiconMatcher> lexicon);
 
   Evaluation evaluate(const Submission& submission) const;
 
@@ -62,7 +66,7 @@ class PolicyEngine {
   std::string choose_owner(const Workflow& wf, const std::vector<TriggerHit>& hits) const;
 
   const Policy& policy_;
-  LexiconMatcher lexicon_;
+  std::shared_ptr<const LexiconMatcher> lexicon_;
   PersonalDataScanner personal_data_;
 };
 

@@ -362,7 +362,7 @@ PreparedRequest IntakeHandler::check_draft(const HttpRequest& request, core::Tim
   auto parsed = parse_body(request, now);
   if (auto* refused = std::get_if<HttpResponse>(&parsed)) return std::move(*refused);
   // The verdict the draft would get now, and nothing else: no row, no escalation, no metric.
-  return json_response(200, to_json(engine_.evaluate(std::get<core::Submission>(parsed))));
+  return json_response(200, to_json(engine_.get().evaluate(std::get<core::Submission>(parsed))));
 }
 
 std::variant<std::string, HttpResponse> IntakeHandler::idempotency_key(const HttpRequest& request) const {
@@ -389,7 +389,7 @@ PreparedRequest IntakeHandler::check_submission(const HttpRequest& request, cons
   // retry and one racing the first request (even in the same batch) take the same path.
   PendingSubmission pending;
   pending.submission = std::get<core::Submission>(std::move(parsed));
-  pending.evaluation = engine_.evaluate(pending.submission);
+  pending.evaluation = engine_.get().evaluate(pending.submission);
   pending.scope = scope;
   pending.key = std::get<std::string>(std::move(key));
   pending.now = now;
@@ -432,7 +432,7 @@ PreparedRequest IntakeHandler::check_drill(const HttpRequest& request, const std
   if (const auto* problem = std::get_if<DrillProblem>(&planned))
     return error(422, "invalid_value", problem->message, problem->field);
   const DrillPlan& plan = std::get<DrillPlan>(planned);
-  core::Evaluation evaluation = engine_.evaluate(plan.draft);
+  core::Evaluation evaluation = engine_.get().evaluate(plan.draft);
   if (evaluation.verdict == core::Verdict::approved)
     // Nothing for anyone to decide: the drill is recorded as missed (no submission, no figure) and
     // answered at once. Written where the store may be waited for.

@@ -46,6 +46,7 @@
 #include "core/rota.hpp"
 #include "handlers/agent_tokens.hpp"
 #include "handlers/effects.hpp"
+#include "handlers/policy_set.hpp"
 #include "handlers/rate_limiter.hpp"
 #include "handlers/submission_parser.hpp"
 #include "storage/store.hpp"
@@ -106,8 +107,8 @@ struct IntakeLimits {
 /// What the handler works with. References must outlive the handler.
 struct IntakeDependencies {
   const core::Policy& policy;
-  const core::PolicyEngine& engine;  ///< built from `policy`
-  const core::Rota& rota;            ///< built from `policy`
+  EngineSource engine;     ///< built from `policy` (or being built)
+  const core::Rota& rota;  ///< built from `policy`
   storage::Store& store;
   core::Metrics& metrics;
   std::vector<std::string> tokens;  ///< accepted bearer tokens; empty ones are ignored; none: all refused
@@ -221,7 +222,7 @@ class IntakeHandler {
   HttpResponse metrics_text() const;
 
   const core::Policy& policy_;
-  const core::PolicyEngine& engine_;
+  EngineSource engine_;
   const core::Rota& rota_;
   storage::Store& store_;
   core::Metrics& metrics_;

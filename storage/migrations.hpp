@@ -1,6 +1,7 @@
 #pragma once
 /// The database schema as an ordered list of steps. `PRAGMA user_version` records how many have run;
-/// each step runs in its own transaction, so a crash mid-upgrade leaves the previous version intact.
+/// the pending steps run in one transaction, so a crash or a failed step mid-upgrade leaves the
+/// version from before the upgrade intact.
 /// Internal to storage/ (and its tests): it works on a raw SQLiteCpp connection.
 #include <cstdint>
 #include <span>
@@ -27,8 +28,8 @@ std::span<const Migration> migrations();
 /// The schema version this binary writes and understands.
 int latest_schema_version();
 
-/// Runs the steps after the database's user_version up to `target` (default: all), one transaction
-/// each, setting application_id and user_version inside it. Throws SQLite::Exception on failure.
+/// Runs the steps after the database's user_version up to `target` (default: all) in one
+/// transaction, setting application_id and user_version inside it. Throws SQLite::Exception on failure.
 void migrate(SQLite::Database& db, int target = latest_schema_version());
 
 /// Refuses a database that is not ours or is too new, before anything is written to it:

@@ -91,12 +91,13 @@ class Desk {
   /// request's own timeouts (connect, handshake, write, response), so only a bug reaches it.
   static constexpr std::chrono::seconds kDrainLimit{30};
 
-  Desk(const core::Policy& policy, storage::Store& store, DeskSecrets secrets, DeskMode mode = {})
+  Desk(const core::Policy& policy, std::shared_ptr<const core::LexiconMatcher> lexicon, storage::Store& store,
+       DeskSecrets secrets, DeskMode mode = {})
       : mode_(std::move(mode)),
         policy_(policy),
         store_(store),
         secrets_(std::move(secrets)),
-        policies_(store, std::make_shared<handlers::PolicySet>(policy)),
+        policies_(store, handlers::PolicySet::compiling_in_background(policy, std::move(lexicon))),
         outbox_(io_.get_executor(), store, clock_, people_dispatch()),
         callback_outbox_(io_.get_executor(), store, clock_, callback_dispatch()),
         callbacks_(io_.get_executor(), store, policies_.resolver(), clock_, secrets_.callback_secret,
@@ -169,10 +170,10 @@ class Desk {
     outbox_.run_store_calls_on(store_thread_.executor());
     callback_outbox_.run_store_calls_on(store_thread_.executor());
     const auto current = policies_.current();
-    intake_.emplace(handlers::IntakeDependencies{current->policy(), current->engine(), current->rota(), store_,
-                                                 metrics_, secrets_.intake_tokens, [this] { return health(); },
-                                                 surface_names_, intake_limits(), secrets_.admin_tokens,
-                                                 callback_secrets(), secrets_.token_scope_key});
+    intake_.emplace(handlers::IntakeDependencies{current->policy(), *current, current->rota(), store_, metrics_,
+                                                 secrets_.intake_tokens, [this] { return health(); }, surface_names_,
+                                                 intake_limits(), secrets_.admin_tokens, callback_secrets(),
+                                                 secrets_.token_scope_key});
     // Intake commits run on their own thread, many submissions per transaction (one fsync), so this
     // thread, which also acks every surface's events, never waits for the disk on the agents' behalf.
     IntakeCommitterOptions committer_options;
@@ -578,7 +579,7 @@ class Desk {
 };
 
 /// Opens the store and reads the desk's own secrets, then runs the desk; messages on stderr.
-int open_and_run(const core::Policy& policy, DeskMode mode) {
+int open_and_run(const core::Policy& policy, std::shared_ptr<const core::LexiconMatcher> lexicon, DeskMode mode) {
   if (const char* level = std::getenv("DESK_LOG_LEVEL"))
     slack::set_log_level(slack::parse_log_level(level, slack::LogLevel::info));
   // The audit chain's key: required to run the desk for real; the sandbox may run without it on a
@@ -643,15 +644,18 @@ int open_and_run(const core::Policy& policy, DeskMode mode) {
     std::cerr << "escalation-desk: " << e.what() << "\n";
     return kExitNotConfigured;
   }
-  Desk desk(policy, *store, std::move(secrets), std::move(mode));
+  Desk desk(policy, std::move(lexicon), *store, std::move(secrets), std::move(mode));
   return desk.run();
 }
 
 }  // namespace
 
-int run_desk_app(const core::Policy& policy) { return open_and_run(policy, {}); }
+int run_desk_app(const core::Policy& policy, std::shared_ptr<const core::LexiconMatcher> lexicon) {
+  return open_and_run(policy, std::move(lexicon), {});
+}
 
-int run_sandbox_app(const core::Policy& base, const SandboxSettings& settings) {
+int run_sandbox_app(const core::Policy& base, const SandboxSettings& settings,
+                    std::shared_ptr<const core::LexiconMatcher> lexicon) {
   if (settings.speed < 1 || settings.speed > 600) {
     std::cerr << "escalation-desk: --speed must be between 1 and 600\n";
     return kExitNotConfigured;
@@ -672,7 +676,7 @@ int run_sandbox_app(const core::Policy& base, const SandboxSettings& settings) {
     policy.desk.database = settings.database;
   }
   DeskMode mode{true, settings.demo, settings.speed, "sandbox-" + storage::random_hex(24)};
-  const int code = open_and_run(policy, std::move(mode));
+  const int code = open_and_run(policy, std::move(lexicon), std::move(mode));
   if (!scratch.empty()) {
     std::error_code ignored;
     std::filesystem::remove_all(scratch, ignored);

@@ -3,9 +3,14 @@
 /// the store, the policy and its snapshots, the intake API and its committer, the SLA clock, the
 /// outbox dispatcher and the agent callbacks — and starts every surface the config and secrets enable.
 /// Nothing here decides anything: it only wires.
+#include <memory>
 #include <string>
 
 #include "core/policy.hpp"
+
+namespace desk::core {
+class LexiconMatcher;
+}
 
 namespace desk::bot {
 
@@ -16,7 +21,8 @@ inline constexpr int kExitNotConfigured = 2;  ///< no surface enabled, a secret 
 
 /// Runs the desk until SIGINT/SIGTERM (kExitStopped) or a fatal condition (kExitSurfaceFailed,
 /// kExitNotConfigured, with a message on stderr naming what to set and where to get it).
-int run_desk_app(const core::Policy& policy);
+/// `lexicon`: policy.lexicon compiled already (load_config's), or nullptr to compile it here.
+int run_desk_app(const core::Policy& policy, std::shared_ptr<const core::LexiconMatcher> lexicon = nullptr);
 
 /// `escalation-desk sandbox`: the same desk with the console as its only surface and channel (no
 /// Slack or Teams), on its own database; `demo` feeds the seed's cases through the intake API and
@@ -27,6 +33,7 @@ struct SandboxSettings {
   std::string database;  ///< empty: a fresh file in a temporary folder, removed at exit
   std::string listen;    ///< empty: the config's intake_listen
 };
-int run_sandbox_app(const core::Policy& policy, const SandboxSettings& settings);
+int run_sandbox_app(const core::Policy& policy, const SandboxSettings& settings,
+                    std::shared_ptr<const core::LexiconMatcher> lexicon = nullptr);
 
 }  // namespace desk::bot

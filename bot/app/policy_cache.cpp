@@ -14,8 +14,11 @@ std::shared_ptr<const handlers::PolicySet> PolicyCache::resolve(const std::strin
   if (auto it = cache_.find(digest); it != cache_.end()) return it->second;
   std::shared_ptr<const handlers::PolicySet> set;
   try {
-    if (auto text = store_.policy_snapshot(digest))
-      set = std::make_shared<handlers::PolicySet>(parse_config(*text, "policy snapshot " + digest.substr(0, 12)));
+    if (auto text = store_.policy_snapshot(digest)) {
+      std::shared_ptr<const core::LexiconMatcher> lexicon;  // compiled once, to check it and to use it
+      auto policy = parse_config(*text, "policy snapshot " + digest.substr(0, 12), ".", &lexicon);
+      set = std::make_shared<handlers::PolicySet>(std::move(policy), std::move(lexicon));
+    }
   } catch (const std::exception& e) {
     slack::log_error("policy.snapshot_unusable", {{"digest", digest.substr(0, 12)}, {"error", e.what()}});
   }

@@ -19,7 +19,11 @@ void register_run(CLI::App& app, const Streams&, Action& chosen) {
   command->footer(
       "Exit codes: 0 stopped by SIGINT/SIGTERM, 1 a surface or the listener failed,\n"
       "2 not configured (no surface, a secret missing, an unusable store).");
-  when_chosen(*command, chosen, [options] { return run_desk_app(load_config(options->config)); });
+  when_chosen(*command, chosen, [options] {
+    std::shared_ptr<const core::LexiconMatcher> lexicon;  // compiled to check the config; the engine uses it
+    const core::Policy policy = load_config(options->config, &lexicon);
+    return run_desk_app(policy, std::move(lexicon));
+  });
 }
 
 }  // namespace desk::bot::cli

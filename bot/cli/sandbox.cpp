@@ -33,7 +33,11 @@ void register_sandbox(CLI::App& app, const Streams&, Action& chosen) {
                    "(default: the config's intake_listen)")
       ->type_name("ADDRESS");
   command->footer("Exit codes: 0 stopped by SIGINT/SIGTERM, 1 the listener failed, 2 not configured.");
-  when_chosen(*command, chosen, [options] { return run_sandbox_app(load_config(options->config), options->settings); });
+  when_chosen(*command, chosen, [options] {
+    std::shared_ptr<const core::LexiconMatcher> lexicon;  // compiled to check the config; the engine uses it
+    const core::Policy policy = load_config(options->config, &lexicon);
+    return run_sandbox_app(policy, options->settings, std::move(lexicon));
+  });
 }
 
 }  // namespace desk::bot::cli

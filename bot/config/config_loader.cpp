@@ -78,7 +78,8 @@ std::optional<std::pair<std::string, std::uint16_t>> parse_listen_address(std::s
   return std::pair{std::string(host), static_cast<std::uint16_t>(port)};
 }
 
-core::Policy parse_config(std::string_view text, const std::string& file, const std::string& base_dir) {
+core::Policy parse_config(std::string_view text, const std::string& file, const std::string& base_dir,
+                          std::shared_ptr<const core::LexiconMatcher>* compiled_lexicon) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
@@ -89,6 +90,7 @@ core::Policy parse_config(std::string_view text, const std::string& file, const 
   try {
     PolicyParser parser(reader, base_dir);
     core::Policy p = parser.parse(root);
+    if (compiled_lexicon != nullptr) *compiled_lexicon = parser.compiled_lexicon();
     p.source_text = std::string(text);
     p.source_digest = storage::sha256_hex(text);
     return p;
@@ -98,13 +100,13 @@ core::Policy parse_config(std::string_view text, const std::string& file, const 
   }
 }
 
-core::Policy load_config(const std::string& path) {
+core::Policy load_config(const std::string& path, std::shared_ptr<const core::LexiconMatcher>* compiled_lexicon) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path, 0, 0, "cannot read the config file", "check the path given to --config");
   std::ostringstream text;
   text << in.rdbuf();
   const auto dir = std::filesystem::path(path).parent_path();
-  return parse_config(text.str(), path, dir.empty() ? "." : dir.string());
+  return parse_config(text.str(), path, dir.empty() ? "." : dir.string(), compiled_lexicon);
 }
 
 }  // namespace desk::bot

@@ -2,6 +2,7 @@
 /// Reads the policy/config file (YAML) that a person edits, and refuses any mistake with the file,
 /// line and column, what is wrong and a hint. Nothing of a refused file is used.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -9,6 +10,10 @@
 #include <utility>
 
 #include "core/policy.hpp"
+
+namespace desk::core {
+class LexiconMatcher;
+}
 
 namespace desk::bot {
 
@@ -29,10 +34,13 @@ class ConfigError : public std::runtime_error {
 
 /// Parses and validates config text. `file` names it in errors; relative paths in it (the database)
 /// are resolved against `base_dir`.
-core::Policy parse_config(std::string_view text, const std::string& file, const std::string& base_dir = ".");
+/// `compiled_lexicon`, when given, receives the lexicon compiled to check it (PolicyEngine can use it).
+core::Policy parse_config(std::string_view text, const std::string& file, const std::string& base_dir = ".",
+                          std::shared_ptr<const core::LexiconMatcher>* compiled_lexicon = nullptr);
 
 /// Reads and parses the file at `path`.
-core::Policy load_config(const std::string& path);
+core::Policy load_config(const std::string& path,
+                         std::shared_ptr<const core::LexiconMatcher>* compiled_lexicon = nullptr);
 
 /// Parses "30s", "5m", "1h30m", "2d" into seconds; nullopt when malformed or not positive.
 std::optional<core::Seconds> parse_duration(std::string_view text);

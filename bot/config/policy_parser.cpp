@@ -61,7 +61,7 @@ void PolicyParser::check_references(const YAML::Node& root, const core::Policy& 
 /// fails here, at the line that causes it.
 void PolicyParser::build_engines(const core::Policy& p) {
   try {
-    core::LexiconMatcher matcher(p.lexicon);
+    lexicon_ = std::make_shared<const core::LexiconMatcher>(p.lexicon);
   } catch (const core::LexiconError& e) {
     const auto& cat = places_.lexicon.at(e.category());
     const auto& list = cat[e.is_pattern() ? "patterns" : "terms"];

@@ -10,6 +10,7 @@
 /// Sections read later refer to names read earlier (roles name people, workflows name lexicon
 /// categories); the parser keeps where each name sits so a wrong reference is reported at its line.
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -40,6 +41,8 @@ class PolicyParser {
   PolicyParser(Reader& r, std::string base_dir) : r_(r), base_dir_(std::move(base_dir)) {}
 
   core::Policy parse(const YAML::Node& root);
+  /// The lexicon parse() compiled to check it, for the engine to use instead of compiling it again.
+  std::shared_ptr<const core::LexiconMatcher> compiled_lexicon() const { return lexicon_; }
 
  private:
   // desk_sections.cpp
@@ -73,6 +76,7 @@ class PolicyParser {
   std::map<std::string, YAML::Node> people_nodes_;
   std::vector<std::pair<YAML::Node, std::string>> route_nodes_;
   std::vector<std::pair<YAML::Node, std::string>> follows_nodes_;
+  std::shared_ptr<const core::LexiconMatcher> lexicon_;
 };
 
 }  // namespace desk::bot::config_parsing

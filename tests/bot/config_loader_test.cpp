@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <vector>
 
 #include "core/rota.hpp"
+#include "core/text_scan.hpp"
 
 namespace desk::bot {
 namespace {
@@ -51,6 +54,21 @@ TEST(ConfigLoader, ExampleConfigLoadsWithTheSeedMatrix) {
   bool has_sales_route = false;
   for (const auto& c : p.lexicon) has_sales_route |= c.id == "fee_concessions" && c.route == "sales";
   EXPECT_TRUE(has_sales_route);
+}
+
+TEST(ConfigLoader, HandsOutTheLexiconItCompiledToCheckIt) {
+  std::shared_ptr<const core::LexiconMatcher> lexicon;
+  const auto p = parse_config(example_text(), "desk.example.yaml", "/etc/desk", &lexicon);
+  ASSERT_NE(lexicon, nullptr);
+  const auto hits = lexicon->scan("Our lowest price, guaranteed: $1,299 for the first year.");
+  std::vector<std::string> categories;
+  for (const auto& h : hits) categories.push_back(h.category);
+  // "lowest price" and "price", "guaranteed", "$1,299".
+  EXPECT_EQ(categories, (std::vector<std::string>{"pricing", "pricing", "guarantees", "pricing"}));
+  // A config that does not parse hands out nothing.
+  std::shared_ptr<const core::LexiconMatcher> none;
+  EXPECT_THROW(parse_config("desk: [", "broken.yaml", ".", &none), ConfigError);
+  EXPECT_EQ(none, nullptr);
 }
 
 struct BadConfig {

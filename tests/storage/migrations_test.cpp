@@ -306,6 +306,21 @@ TEST_F(MigrationsTest, FailedStepRollsBackToThePreviousVersion) {
   EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name = 'escalations_undecided'").getInt(), 0);
 }
 
+TEST_F(MigrationsTest, AnUpgradeFailingAtItsLastStepLeavesEveryEarlierStepUndone) {
+  // The pending steps run in one transaction: a failure late in the upgrade undoes the early steps too.
+  {
+    SQLite::Database v1(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    migrate(v1, 1);
+    v1.exec("CREATE TABLE processed_ids_in_order (id INTEGER PRIMARY KEY)");  // makes step 18 fail
+  }
+  EXPECT_EQ(storage_error_code([&] { SqliteStore::open(path_); }), StorageError::Code::io);
+  EXPECT_EQ(user_version(path_), 1);
+  SQLite::Database raw(path_, SQLite::OPEN_READONLY);
+  EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name = 'escalations_undecided'").getInt(), 0);
+  EXPECT_FALSE(raw.tableExists("outbox"));        // step 3
+  EXPECT_FALSE(raw.tableExists("sop_versions"));  // step 17
+}
+
 TEST_F(MigrationsTest, NewerSchemaIsRefusedAndLeftAlone) {
   SqliteStore::open(path_).reset();
   const int newer = latest_schema_version() + 1;

@@ -153,8 +153,11 @@ std::vector<core::AuditEvent> submission_audit(const NewSubmission& s, const Sub
 
 }  // namespace
 
-SqliteStore::SqliteStore(std::unique_ptr<Impl> impl, std::unique_ptr<Impl> reader)
-    : impl_(std::move(impl)), reader_(std::move(reader)) {}
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl, std::unique_ptr<Impl> reader,
+                         std::chrono::milliseconds overrides_kept_for)
+    : impl_(std::move(impl)), reader_(std::move(reader)), overrides_(std::make_unique<OverridesCache>()) {
+  overrides_->kept_for = overrides_kept_for;
+}
 SqliteStore::~SqliteStore() = default;
 
 std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const StoreOptions& options) {
@@ -170,7 +173,8 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, const St
       reader = std::make_unique<Impl>(std::move(db));
       reader->audit_key = options.audit_key;
     }
-    return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl), std::move(reader)));
+    return std::unique_ptr<SqliteStore>(
+        new SqliteStore(std::move(impl), std::move(reader), options.overrides_kept_for));
   } catch (const SQLite::Exception& e) {
     if (is_corruption(e))
       throw StorageError(StorageError::Code::corrupt, path + " is not a valid Escalation Desk database: " + e.what());

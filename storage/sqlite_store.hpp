@@ -2,6 +2,7 @@
 /// The embedded store: one SQLite file (WAL, synchronous=FULL, foreign keys on), schema migrated in
 /// code, hash-chained audit trail. Thread-safe: calls are serialised on one connection. Several
 /// stores (processes) may share one file; update_escalation's version check settles races.
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -31,6 +32,10 @@ struct StoreOptions {
   /// at start; commands that only read figures skip it, since a damaged page they read still fails
   /// with StorageError corrupt.
   bool check_integrity = true;
+  /// How long overrides_active_after answers from what it last read, without SQLite: every /rota and
+  /// every click asks. This store's own add_override takes effect at once; one added by another
+  /// process sharing the file shows after at most this long. Zero: every call reads.
+  std::chrono::milliseconds overrides_kept_for{1000};
 };
 
 class SqliteStore final : public Store {
@@ -163,13 +168,16 @@ class SqliteStore final : public Store {
   struct Impl;
 
  private:
-  SqliteStore(std::unique_ptr<Impl> impl, std::unique_ptr<Impl> reader);
+  struct OverridesCache;
+  SqliteStore(std::unique_ptr<Impl> impl, std::unique_ptr<Impl> reader, std::chrono::milliseconds overrides_kept_for);
   /// Where the reads that threads wait on most are made: a second connection to the same file, with
   /// a lock of its own. WAL lets it read the last commit while the writer is mid-transaction (a batch
   /// of submissions and its fsync), so a read never waits for a write. The writer for an in-memory store.
   Impl& reads() { return reader_ ? *reader_ : *impl_; }
+  std::vector<core::RotaOverride> read_overrides_after(core::TimePoint t);
   std::unique_ptr<Impl> impl_;
   std::unique_ptr<Impl> reader_;  ///< null for an in-memory store (a second connection would be another database)
+  std::unique_ptr<OverridesCache> overrides_;
 };
 
 }  // namespace desk::storage

@@ -3,6 +3,8 @@
 /// methods share across sqlite_store*.cpp. Everything here runs under Impl::mutex.
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -102,6 +104,18 @@ struct SqliteStore::Impl {
   SQLite::Statement outbox_retry;
   SQLite::Statement outbox_fail;
   SQLite::Statement upsert_message;
+};
+
+/// The overrides last read (every one ending after `after`), for overrides_active_after. `generation`
+/// counts this store's own override writes: a read that began before one is not kept.
+struct SqliteStore::OverridesCache {
+  std::mutex mutex;
+  std::chrono::milliseconds kept_for{0};
+  bool valid = false;
+  core::TimePoint after{};
+  std::chrono::steady_clock::time_point read_at{};
+  std::vector<core::RotaOverride> rows;
+  std::uint64_t generation = 0;
 };
 
 }  // namespace desk::storage

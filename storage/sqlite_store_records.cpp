@@ -53,6 +53,9 @@ std::int64_t SqliteStore::add_override(const core::RotaOverride& o, const core::
       event.fields.emplace_back("override_id", std::to_string(id));
     impl_->append_audit({event});
     txn.commit();
+    std::lock_guard lock(overrides_->mutex);
+    overrides_->valid = false;
+    ++overrides_->generation;
     return id;
   });
 }
@@ -129,6 +132,32 @@ bool SqliteStore::announce_holder(const AnnouncedHolder& holder, const std::opti
 }
 
 std::vector<core::RotaOverride> SqliteStore::overrides_active_after(core::TimePoint t) {
+  OverridesCache& cache = *overrides_;
+  const auto now = std::chrono::steady_clock::now();
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard lock(cache.mutex);
+    // What ends after t is among what ends after any earlier time.
+    if (cache.valid && t >= cache.after && now - cache.read_at < cache.kept_for) {
+      std::vector<core::RotaOverride> out;
+      for (const auto& o : cache.rows)
+        if (o.until > t) out.push_back(o);
+      return out;
+    }
+    generation = cache.generation;
+  }
+  auto rows = read_overrides_after(t);
+  std::lock_guard lock(cache.mutex);
+  if (cache.generation == generation && cache.kept_for.count() > 0) {
+    cache.valid = true;
+    cache.after = t;
+    cache.read_at = now;
+    cache.rows = rows;
+  }
+  return rows;
+}
+
+std::vector<core::RotaOverride> SqliteStore::read_overrides_after(core::TimePoint t) {
   return reads().run("reading rota overrides", [&] {
     StatementUse use(reads().select_overrides);
     SQLite::Statement& q = *use;

@@ -49,6 +49,55 @@ TEST_F(StoreRecordsTest, OverridesActiveAfterAnInstantInCreationOrder) {
                                                                                      {"role", "duty_lead"}}));
 }
 
+// overrides_active_after answers from what it last read for StoreOptions::overrides_kept_for; two
+// stores on one file show which answers come from SQLite and which from memory.
+class OverridesKeptTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<SqliteStore> open(std::chrono::milliseconds kept_for) {
+    StoreOptions options;
+    options.overrides_kept_for = kept_for;
+    return SqliteStore::open(path_, options);
+  }
+  static std::int64_t add(SqliteStore& store, const char* person, core::TimePoint from, core::TimePoint until) {
+    return store.add_override({0, "duty_lead", person, from, until, "", "dana"},
+                              core::AuditEvent{"rota.override", "", "dana", kT0, {}});
+  }
+  static std::vector<std::string> people(const std::vector<core::RotaOverride>& overrides) {
+    std::vector<std::string> out;
+    for (const auto& o : overrides) out.push_back(o.person);
+    return out;
+  }
+  TempDir dir_;
+  std::string path_ = dir_.file("desk.db");
+};
+
+TEST_F(OverridesKeptTest, ALaterInstantIsAnsweredFromWhatWasReadAndItsOwnWritesShowAtOnce) {
+  auto desk = open(1h);
+  auto other = open(1h);
+  add(*desk, "carol", kT0, kT0 + 8h);
+  add(*desk, "erin", kT0, kT0 + 2h);
+  EXPECT_EQ(people(desk->overrides_active_after(kT0)), (std::vector<std::string>{"carol", "erin"}));
+  add(*other, "frank", kT0, kT0 + 4h);  // another process: not seen while the answer is kept
+  EXPECT_EQ(people(desk->overrides_active_after(kT0 + 1h)), (std::vector<std::string>{"carol", "erin"}));
+  EXPECT_EQ(people(desk->overrides_active_after(kT0 + 2h)), (std::vector<std::string>{"carol"}));  // until is exclusive
+  add(*desk, "gina", kT0, kT0 + 3h);  // its own write: read again, the other process's with it
+  EXPECT_EQ(people(desk->overrides_active_after(kT0 + 1h)),
+            (std::vector<std::string>{"carol", "erin", "frank", "gina"}));
+  // An earlier instant than the one read is read again: what ended in between is not in memory.
+  add(*other, "hal", kT0 - 2h, kT0 - 1h);
+  EXPECT_EQ(people(desk->overrides_active_after(kT0 - 90min)),
+            (std::vector<std::string>{"carol", "erin", "frank", "gina", "hal"}));
+}
+
+TEST_F(OverridesKeptTest, KeptForZeroReadsEveryTime) {
+  auto desk = open(0ms);
+  auto other = open(0ms);
+  add(*desk, "carol", kT0, kT0 + 8h);
+  EXPECT_EQ(people(desk->overrides_active_after(kT0)), (std::vector<std::string>{"carol"}));
+  add(*other, "frank", kT0, kT0 + 4h);
+  EXPECT_EQ(people(desk->overrides_active_after(kT0 + 1h)), (std::vector<std::string>{"carol", "frank"}));
+}
+
 TEST_F(StoreRecordsTest, OverrideThatEndsBeforeItStartsIsRefused) {
   const core::AuditEvent audit{"rota.override", "", "dana", kT0, {}};
   EXPECT_EQ(storage_error_code([&] {

@@ -77,6 +77,7 @@ Frame parse_envelope(std::string_view text, const bj::object& frame, const std::
     e.event_id = string_field(*payload, "event_id");
     if (const auto* event = object_field(*payload, "event")) e.event_type = string_field(*event, "type");
   }
+  if (e.kind == EnvelopeKind::slash_commands) e.command = parse_slash_command_in_frame(*payload);
   e.frame_text = std::string(text);
   return e;
 }
@@ -101,6 +102,7 @@ void Envelope::set_payload(nlohmann::json payload) {
   frame_text = nlohmann::json{{"envelope_id", envelope_id}, {"payload", payload}}.dump(
       -1, ' ', false, nlohmann::json::error_handler_t::replace);
   parsed_ = std::make_shared<const nlohmann::json>(std::move(payload));
+  if (kind == EnvelopeKind::slash_commands) command = parse_slash_command(*parsed_);
 }
 
 std::string Envelope::dedupe_key() const {

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bot/slack/slack_payloads.hpp"
+
 namespace desk::bot::slack {
 
 /// The first frame of a connection; the connection is usable only after it.
@@ -44,6 +46,9 @@ class Envelope {
   /// The whole frame as received: `payload()` parses it on first use. Keeping the text costs a copy;
   /// re-serialising the payload would cost more.
   std::string frame_text;
+  /// slash_commands: the payload read as a command (or what is wrong with it) from the frame's own
+  /// parse, so that a command never costs payload() a second parse.
+  std::optional<ParsedSlashCommand> command;
 
   /// The payload as JSON, parsed on first use and cached. Always an object.
   const nlohmann::json& payload() const;

@@ -95,7 +95,8 @@ AckReply SlackEnvelopeHandler::on_envelope(const Envelope& envelope) {
       result = interactions_.on_payload(envelope.payload(), clock_.now());
       break;
     case EnvelopeKind::slash_commands:
-      result = commands_.on_payload(envelope.payload(), clock_.now());
+      result = commands_.on_parsed(envelope.command ? *envelope.command : parse_slash_command(envelope.payload()),
+                                   clock_.now());
       // A command commits a rota override (the on-duty group and the handoff notices follow it) or a
       // published rota. (Not in changed(): that runs for every new escalation, and a poke retries a
       // refused group update.)

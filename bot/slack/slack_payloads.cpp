@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <optional>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
 #include "core/text_scan.hpp"
 
 namespace desk::bot::slack {
@@ -22,6 +25,28 @@ bool printable_ascii(std::string_view s, bool allow_space) {
   for (unsigned char c : s)
     if (c < (allow_space ? 0x20 : 0x21) || c > 0x7e) return false;
   return true;
+}
+
+/// One member of a JSON object as the checker needs it, from either parser's DOM: nlohmann's (the
+/// handlers' payloads) or Boost.JSON's (the Socket Mode frame, read once on the ack path).
+struct Member {
+  bool present = false;  ///< there and not null
+  bool is_string = false;
+  std::string_view text;  ///< when is_string
+};
+
+Member member(const json& obj, std::string_view name) {
+  const auto it = obj.find(name);
+  if (it == obj.end() || it->is_null()) return {};
+  if (!it->is_string()) return {true, false, {}};
+  return {true, true, it->get_ref<const std::string&>()};
+}
+
+Member member(const boost::json::object& obj, std::string_view name) {
+  const boost::json::value* v = obj.if_contains(name);
+  if (v == nullptr || v->is_null()) return {};
+  if (!v->is_string()) return {true, false, {}};
+  return {true, true, std::string_view(v->get_string())};
 }
 
 std::string join(const std::string& path, std::string_view name) {
@@ -57,17 +82,17 @@ class Checker {
   }
 
   /// Reads obj[name] into `out`. Absent or null leaves `out` empty (an error if required).
-  bool string(const json& obj, const std::string& path, std::string_view name, std::string& out, bool required,
+  template <class Object>
+  bool string(const Object& obj, const std::string& path, std::string_view name, std::string& out, bool required,
               Kind kind, std::size_t max_bytes) {
     if (!ok()) return false;
-    const std::string field = join(path, name);
-    const auto it = obj.find(name);
-    if (it == obj.end() || it->is_null()) return !required || fail(field, "the payload has no '" + field + "'");
-    if (!it->is_string()) return fail(field, "'" + field + "' must be a string");
-    return check(field, it->get_ref<const std::string&>(), out, required, kind, max_bytes);
+    const Member m = member(obj, name);
+    if (!m.present) return !required || fail(join(path, name), "the payload has no '" + join(path, name) + "'");
+    if (!m.is_string) return fail(join(path, name), "'" + join(path, name) + "' must be a string");
+    return check(join(path, name), m.text, out, required, kind, max_bytes);
   }
 
-  bool check(const std::string& field, const std::string& value, std::string& out, bool required, Kind kind,
+  bool check(const std::string& field, std::string_view value, std::string& out, bool required, Kind kind,
              std::size_t max_bytes) {
     if (value.empty()) return !required || fail(field, "'" + field + "' is empty");
     if (value.size() > max_bytes)
@@ -87,7 +112,7 @@ class Checker {
           return fail(field, "'" + field + "' is not an http(s) URL");
         break;
     }
-    out = value;
+    out.assign(value);
     return true;
   }
 
@@ -296,8 +321,10 @@ ParsedInteraction parse_interaction(std::string_view payload_text) {
   return parse_interaction(std::get<json>(parsed));
 }
 
-ParsedSlashCommand parse_slash_command(const nlohmann::json& p) {
-  if (!p.is_object()) return PayloadError{"", "the payload must be a JSON object"};
+namespace {
+
+template <class Object>
+ParsedSlashCommand slash_command_from(const Object& p) {
   Checker c;
   SlashCommand s;
   if (c.string(p, "", "command", s.command, true, Kind::text, kMaxIdBytes) && s.command.front() != '/')
@@ -310,6 +337,17 @@ ParsedSlashCommand parse_slash_command(const nlohmann::json& p) {
   c.string(p, "", "response_url", s.response_url, false, Kind::url, kMaxUrlBytes);
   if (!c.ok()) return c.error();
   return s;
+}
+
+}  // namespace
+
+ParsedSlashCommand parse_slash_command(const nlohmann::json& p) {
+  if (!p.is_object()) return PayloadError{"", "the payload must be a JSON object"};
+  return slash_command_from(p);
+}
+
+ParsedSlashCommand parse_slash_command_in_frame(const boost::json::object& payload) {
+  return slash_command_from(payload);
 }
 
 ParsedSlashCommand parse_slash_command(std::string_view payload_text) {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <variant>
 
+#include <boost/json/fwd.hpp>
 #include <nlohmann/json.hpp>
 
 namespace desk::bot::slack {
@@ -98,6 +99,8 @@ ParsedInteraction parse_interaction(std::string_view payload_text);
 
 /// The payload of a `slash_commands` envelope.
 ParsedSlashCommand parse_slash_command(const nlohmann::json& payload);
+/// As above, from the Socket Mode frame's own parse (the ack path reads each frame once).
+ParsedSlashCommand parse_slash_command_in_frame(const boost::json::object& payload);
 ParsedSlashCommand parse_slash_command(std::string_view payload_text);
 
 /// True for a Slack user id as Slack sends it: "U" or "W" then upper-case letters and digits.

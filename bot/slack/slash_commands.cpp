@@ -161,8 +161,11 @@ json escalate_view(const core::Policy& policy, const SlashCommand& c) {
 SlashCommands::SlashCommands(Dependencies deps) : deps_(std::move(deps)), actions_(action_dependencies(deps_)) {}
 
 InteractionResult SlashCommands::on_payload(const nlohmann::json& payload, core::TimePoint now) {
-  auto parsed = parse_slash_command(payload);
-  if (auto* c = std::get_if<SlashCommand>(&parsed)) return on_command(*c, now);
+  return on_parsed(parse_slash_command(payload), now);
+}
+
+InteractionResult SlashCommands::on_parsed(const ParsedSlashCommand& parsed, core::TimePoint now) {
+  if (const auto* c = std::get_if<SlashCommand>(&parsed)) return on_command(*c, now);
   const auto& e = std::get<PayloadError>(parsed);
   InteractionResult r = reply(":warning: The desk could not read this command. Try again.");
   r.log = "slash command payload refused: " + (e.field.empty() ? std::string() : e.field + ": ") + e.message;

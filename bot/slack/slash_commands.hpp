@@ -46,6 +46,8 @@ class SlashCommands {
 
   /// Parses a `slash_commands` envelope's payload and dispatches it.
   InteractionResult on_payload(const nlohmann::json& payload, core::TimePoint now);
+  /// Dispatches a payload already read (Envelope::command), or answers what is wrong with it.
+  InteractionResult on_parsed(const ParsedSlashCommand& parsed, core::TimePoint now);
 
   /// `/rota …`, `/escalate …` and `/drill …`; anything else gets the usage text.
   InteractionResult on_command(const SlashCommand& command, core::TimePoint now);

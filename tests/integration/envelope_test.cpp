@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <tuple>
+#include <vector>
+
 namespace desk::bot::slack {
 namespace {
 
@@ -59,6 +63,42 @@ TEST(EnvelopeParsing, SlashCommandAcceptsAResponsePayload) {
   EXPECT_EQ(e->kind, EnvelopeKind::slash_commands);
   EXPECT_TRUE(e->accepts_response_payload);
   EXPECT_EQ(e->payload()["command"], "/rota");
+}
+
+TEST(EnvelopeParsing, ASlashCommandIsReadFromTheFrameAsTheHandlersWouldReadItsPayload) {
+  // The ack path reads a command from the frame's own parse; it must agree with the payload's.
+  const std::vector<std::string> payloads = {
+      R"({"command":"/rota","text":"override backup <@U0B2>","user_id":"U0A1","channel_id":"C1","trigger_id":"1.2.3",
+          "team_id":"T1","response_url":"https://hooks.slack.com/commands/1"})",
+      R"({"command":"/rota","text":"café ✓","user_id":"U0A1","channel_id":"C1","trigger_id":"1.2.3"})",
+      R"({"command":"/rota","user_id":12,"channel_id":"C1","trigger_id":"1.2.3"})",
+      R"({"command":"rota","user_id":"U0A1","channel_id":"C1","trigger_id":"1.2.3"})",
+      R"({"command":"/rota","user_id":"not-a-user","channel_id":"C1","trigger_id":"1.2.3"})",
+      R"({"command":"/rota","user_id":"U0A1","channel_id":"C1"})",
+      R"({"command":"/rota","text":null,"user_id":"U0A1","channel_id":"C1","trigger_id":"1.2.3","response_url":"ftp://x"})",
+      "{}"};
+  for (const auto& payload : payloads) {
+    auto frame = parse_frame(R"({"envelope_id":"e-9","type":"slash_commands","payload":)" + payload + "}");
+    auto* e = std::get_if<Envelope>(&frame);
+    ASSERT_NE(e, nullptr) << payload;
+    ASSERT_TRUE(e->command.has_value()) << payload;
+    const auto expected = parse_slash_command(e->payload());
+    ASSERT_EQ(e->command->index(), expected.index()) << payload;
+    if (const auto* c = std::get_if<SlashCommand>(&*e->command)) {
+      const auto& x = std::get<SlashCommand>(expected);
+      EXPECT_EQ(std::tie(c->command, c->text, c->user_id, c->channel_id, c->trigger_id, c->team_id, c->response_url),
+                std::tie(x.command, x.text, x.user_id, x.channel_id, x.trigger_id, x.team_id, x.response_url))
+          << payload;
+    } else {
+      const auto& got = std::get<PayloadError>(*e->command);
+      const auto& want = std::get<PayloadError>(expected);
+      EXPECT_EQ(got.field, want.field) << payload;
+      EXPECT_EQ(got.message, want.message) << payload;
+    }
+  }
+  // Other kinds carry no command.
+  auto event = parse_frame(R"({"envelope_id":"e-10","type":"events_api","payload":{"event_id":"Ev1"}})");
+  EXPECT_FALSE(std::get<Envelope>(event).command.has_value());
 }
 
 TEST(EnvelopeParsing, InteractiveEnvelopeKeepsTheInteractionType) {

@@ -21,6 +21,10 @@
 #include "bot/config/field_reader.hpp"
 #include "core/policy.hpp"
 
+namespace desk::core {
+class LexiconMatcher;
+}
+
 namespace desk::bot::config_parsing {
 
 /// Where each named thing sits in the file, to report errors found after parsing.

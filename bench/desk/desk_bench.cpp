@@ -110,6 +110,7 @@ struct PhaseResult {
   double seconds = 0;
   double p50_us = 0, p99_us = 0, max_us = 0;
   double desk_cpu_s = 0;
+  double bench_cpu_s = 0;  // this process (emulator and load drivers) over the same loop
   double peak_rss_mib = 0;
   double first_ack_ms = 0;
   double desk_cpu_wait_ms = 0, bench_cpu_wait_ms = 0;
@@ -175,6 +176,7 @@ PhaseResult run_phase(const Options& o, const emu::TestPki& pki, const std::stri
   if (agents) std::this_thread::sleep_until(spawned + o.intake_lead);
   const auto acks_before = emulator.acks().size();
   const double cpu_before = desk::bench::cpu_seconds_of(desk.pid());
+  const double self_cpu_before = desk::bench::cpu_seconds_of(getpid());
   const auto desk_sched_before = desk::bench::sched_times_of(desk.pid());
   const auto self_sched_before = desk::bench::sched_times_of(getpid());
   const auto t0 = Clock::now();
@@ -182,6 +184,7 @@ PhaseResult run_phase(const Options& o, const emu::TestPki& pki, const std::stri
   const bool finished = emulator.wait_load_acked(o.warm_up + o.envelopes, 300s);
   r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   r.desk_cpu_s = desk::bench::cpu_seconds_of(desk.pid()) - cpu_before;
+  r.bench_cpu_s = desk::bench::cpu_seconds_of(getpid()) - self_cpu_before;
   const auto desk_sched_after = desk::bench::sched_times_of(desk.pid());
   const auto self_sched_after = desk::bench::sched_times_of(getpid());
   r.desk_cpu_wait_ms = static_cast<double>(desk_sched_after.waiting_ns - desk_sched_before.waiting_ns) / 1e6;
@@ -255,6 +258,7 @@ void print_table(const std::vector<PhaseResult>& phases, const Options& o) {
   row("ack round trip max (us)", "%.0f", [](const PhaseResult& p) { return p.max_us; });
   row("desk CPU per envelope (us)", "%.2f", [](const PhaseResult& p) { return p.cpu_us_per_envelope(); });
   row("desk CPU in the loop (s)", "%.2f", [](const PhaseResult& p) { return p.desk_cpu_s; });
+  row("bench CPU in the loop (s)", "%.2f", [](const PhaseResult& p) { return p.bench_cpu_s; });
   row("measured loop (s)", "%.2f", [](const PhaseResult& p) { return p.seconds; });
   row("desk peak RSS (MiB)", "%.1f", [](const PhaseResult& p) { return p.peak_rss_mib; });
   row("start to first ack (ms)", "%.1f", [](const PhaseResult& p) { return p.first_ack_ms; });
@@ -292,6 +296,7 @@ nlohmann::json to_json(const std::vector<PhaseResult>& phases, const Options& o)
                              {"ack_max_us", p.max_us},
                              {"desk_cpu_us_per_envelope", p.cpu_us_per_envelope()},
                              {"desk_cpu_s", p.desk_cpu_s},
+                             {"bench_cpu_s", p.bench_cpu_s},
                              {"seconds", p.seconds},
                              {"desk_peak_rss_mib", p.peak_rss_mib},
                              {"start_to_first_ack_ms", p.first_ack_ms},

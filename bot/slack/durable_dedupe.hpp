@@ -68,13 +68,14 @@ class DurableDedupe {
   /// writer. Call it once no more ids arrive. Idempotent; also works without start().
   void stop();
 
-  /// True when `id` is new (and queues it for the store); false for a redelivery. Never touches the
-  /// store and never throws for a store failure. An empty id is always new: there is nothing to match.
-  bool is_new(const std::string& id);
+  /// True when `id` is new (and, to be remembered across restarts, queues it for the store); false
+  /// for a redelivery. Never touches the store and never throws for a store failure. An empty id is
+  /// always new: there is nothing to match.
+  bool is_new(const std::string& id, Remember remember = Remember::across_restarts);
 
   /// is_new as the envelope dispatcher takes it. This object must outlive the function.
   DedupeFn dedupe_function() {
-    return [this](const std::string& id) { return is_new(id); };
+    return [this](const std::string& id, Remember remember) { return is_new(id, remember); };
   }
 
   DurableDedupeStats stats() const;

@@ -58,6 +58,9 @@ class Envelope {
   /// The id that makes a redelivery recognisable: "event:<event_id>" for events (a retry has a new
   /// envelope id but the same event id), "envelope:<envelope_id>" otherwise.
   std::string dedupe_key() const;
+  /// Whether Slack may deliver this envelope again later, even to the next process: only events are
+  /// retried (up to about 5 minutes on); a click, a modal or a slash command never is.
+  bool may_come_again_later() const { return kind == EnvelopeKind::events_api; }
 
  private:
   mutable std::shared_ptr<const nlohmann::json> parsed_;

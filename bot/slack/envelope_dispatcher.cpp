@@ -7,10 +7,10 @@ namespace desk::bot::slack {
 EnvelopeDispatcher::EnvelopeDispatcher(EnvelopeHandler& handler, DedupeFn dedupe)
     : handler_(handler), dedupe_(std::move(dedupe)) {}
 
-bool EnvelopeDispatcher::is_new(const std::string& key) {
+bool EnvelopeDispatcher::is_new(const std::string& key, Remember remember) {
   if (!dedupe_) return true;
   try {
-    return dedupe_(key);
+    return dedupe_(key, remember);
   } catch (const std::exception& e) {
     // Failing open: a store hiccup may let one redelivery through, which domain idempotency
     // absorbs; failing closed would drop a first delivery for good.
@@ -29,7 +29,7 @@ DispatchResult EnvelopeDispatcher::on_envelope(Envelope& envelope) {
     return result;
   }
   const auto key = envelope.dedupe_key();
-  if (!is_new(key)) {
+  if (!is_new(key, envelope.may_come_again_later() ? Remember::across_restarts : Remember::this_run)) {
     // Still acked, or Slack keeps redelivering; never handed on twice.
     ++counters_.duplicates;
     log_info("envelope.duplicate",

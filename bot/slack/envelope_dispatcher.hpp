@@ -32,10 +32,14 @@ class EnvelopeHandler {
   virtual AckReply on_envelope(const Envelope& envelope) = 0;
 };
 
+/// How long a dedupe key must be recognised: across a restart, for an envelope Slack retries later
+/// (events); for this run only, for one it never retries (a same-id copy can only come at once).
+enum class Remember { across_restarts, this_run };
+
 /// Returns true when `id` is new (and records it); false for a redelivery. Called before each ack,
-/// so it must not wait for the disk: the desk backs it with DurableDedupe (memory first, the store's
-/// processed-id table written from another thread), so redeliveries are recognised across restarts.
-using DedupeFn = std::function<bool(const std::string& id)>;
+/// so it must not wait for the disk: the desk backs it with DurableDedupe (memory first; ids to
+/// remember across restarts go to the store's processed-id table from another thread).
+using DedupeFn = std::function<bool(const std::string& id, Remember remember)>;
 
 struct DispatchCounters {
   std::uint64_t envelopes = 0;       ///< envelopes handed to the handler
@@ -69,7 +73,7 @@ class EnvelopeDispatcher {
 
  private:
   DispatchResult on_envelope(Envelope& envelope);
-  bool is_new(const std::string& key);
+  bool is_new(const std::string& key, Remember remember);
 
   EnvelopeHandler& handler_;
   DedupeFn dedupe_;

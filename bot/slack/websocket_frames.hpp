@@ -45,7 +45,20 @@ inline void write_text_frame(std::string_view payload, const MaskingKey* mask, u
   }
   std::memcpy(out, mask->data(), mask->size());
   out += mask->size();
-  for (std::size_t i = 0; i < payload.size(); ++i) { out[i] = static_cast<unsigned char>(payload[i]) ^ (*mask)[i % 4]; }
+  // Eight bytes per step: the key repeats every four bytes, so two copies of it mask a word. Byte by
+  // byte, masking a /rota answer cost about a twentieth of the desk's CPU.
+  std::uint32_t key4;
+  std::memcpy(&key4, mask->data(), sizeof key4);
+  const std::uint64_t key8 = (std::uint64_t{key4} << 32) | key4;
+  const auto* in = reinterpret_cast<const unsigned char*>(payload.data());
+  std::size_t i = 0;
+  for (; i + 8 <= payload.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, in + i, sizeof word);
+    word ^= key8;
+    std::memcpy(out + i, &word, sizeof word);
+  }
+  for (; i < payload.size(); ++i) out[i] = in[i] ^ (*mask)[i % 4];
 }
 
 /// Masking keys must be unpredictable (RFC 6455 section 10.3): they come from OpenSSL's CSPRNG,

@@ -223,6 +223,19 @@ TEST_F(DurableDedupeTest, ARedeliveryAfterARestartIsStillCaught) {
   EXPECT_TRUE(second.is_new("envelope:b"));
 }
 
+TEST_F(DurableDedupeTest, AnIdForThisRunOnlyIsRecognisedButNeverWritten) {
+  DurableDedupe dedupe(store_, clock_, quick());
+  dedupe.start();
+  EXPECT_TRUE(dedupe.is_new("envelope:click", Remember::this_run));
+  EXPECT_FALSE(dedupe.is_new("envelope:click", Remember::this_run));
+  EXPECT_FALSE(dedupe.is_new("envelope:click")) << "one memory for both kinds";
+  EXPECT_TRUE(dedupe.is_new("event:Ev1"));
+  ASSERT_TRUE(eventually([&] { return dedupe.stats().persisted == 1; }));
+  dedupe.stop();
+  EXPECT_EQ(stored_ids(*sqlite_), (std::set<std::string>{"event:Ev1"}));
+  EXPECT_EQ(dedupe.stats().queued, 0u);
+}
+
 TEST_F(DurableDedupeTest, IdsOlderThanTheWindowAreNotReloaded) {
   sqlite_->mark_processed_batch({"envelope:old"}, kT0 - 11min);
   sqlite_->mark_processed_batch({"envelope:recent"}, kT0 - 9min);
@@ -361,9 +374,11 @@ TEST_F(DurableDedupeTest, AnEmptyIdIsAlwaysNewAndNeverQueued) {
 TEST_F(DurableDedupeTest, TheDispatcherFunctionIsTheSameCheck) {
   DurableDedupe dedupe(store_, clock_, quick());
   const DedupeFn fn = dedupe.dedupe_function();
-  EXPECT_TRUE(fn("envelope:a"));
-  EXPECT_FALSE(fn("envelope:a"));
+  EXPECT_TRUE(fn("envelope:a", Remember::across_restarts));
+  EXPECT_FALSE(fn("envelope:a", Remember::across_restarts));
   EXPECT_FALSE(dedupe.is_new("envelope:a"));
+  EXPECT_TRUE(fn("envelope:b", Remember::this_run));
+  EXPECT_EQ(dedupe.stats().queued, 1u) << "only envelope:a waits for the store";
 }
 
 }  // namespace

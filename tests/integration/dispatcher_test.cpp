@@ -1,5 +1,6 @@
 #include "bot/slack/envelope_dispatcher.hpp"
 
+#include <map>
 #include <set>
 #include <stdexcept>
 
@@ -46,8 +47,12 @@ std::string command_frame(const std::string& envelope_id, bool explode = false) 
 
 struct DispatcherTest : ::testing::Test {
   std::set<std::string> processed;
+  std::map<std::string, Remember> remembered;  ///< how long each key was asked to be recognised
   ScriptedHandler handler;
-  EnvelopeDispatcher dispatcher{handler, [this](const std::string& id) { return processed.insert(id).second; }};
+  EnvelopeDispatcher dispatcher{handler, [this](const std::string& id, Remember remember) {
+                                  remembered[id] = remember;
+                                  return processed.insert(id).second;
+                                }};
 };
 
 TEST_F(DispatcherTest, NewEnvelopeIsHandedOnAndAcked) {
@@ -102,6 +107,22 @@ TEST_F(DispatcherTest, RedeliveredEventIsAckedButNotHandledTwice) {
   EXPECT_EQ(json::parse(*again.ack)["envelope_id"], "env-5");
   EXPECT_EQ(handler.seen.size(), 1u);
   EXPECT_EQ(dispatcher.counters().duplicates, 2u);
+}
+
+TEST_F(DispatcherTest, OnlyWhatSlackRetriesIsRememberedAcrossRestarts) {
+  dispatcher.on_text(event_frame("env-20", "Ev20"));
+  dispatcher.on_text(command_frame("env-21"));
+  dispatcher.on_text(json{{"envelope_id", "env-22"},
+                          {"type", "interactive"},
+                          {"accepts_response_payload", false},
+                          {"payload", {{"type", "block_actions"}}}}
+                         .dump());
+  EXPECT_EQ(remembered, (std::map<std::string, Remember>{{"event:Ev20", Remember::across_restarts},
+                                                         {"envelope:env-21", Remember::this_run},
+                                                         {"envelope:env-22", Remember::this_run}}));
+  // Recognised all the same within the run.
+  dispatcher.on_text(command_frame("env-21"));
+  EXPECT_EQ(dispatcher.counters().duplicates, 1u);
 }
 
 TEST_F(DispatcherTest, RetryWhoseFirstCopyNeverArrivedIsHandled) {
@@ -161,7 +182,8 @@ TEST_F(DispatcherTest, ControlFramesAreSurfacedNotAcked) {
 
 TEST(Dispatcher, FailingDedupeStoreLetsTheEnvelopeThrough) {
   ScriptedHandler handler;
-  EnvelopeDispatcher dispatcher(handler, [](const std::string&) -> bool { throw std::runtime_error("db locked"); });
+  EnvelopeDispatcher dispatcher(handler,
+                                [](const std::string&, Remember) -> bool { throw std::runtime_error("db locked"); });
   auto r = dispatcher.on_text(event_frame("env-13", "Ev13"));
   EXPECT_TRUE(r.ack);
   EXPECT_EQ(handler.seen.size(), 1u);

@@ -96,7 +96,7 @@ class SlackTestBed {
   }
 
   void start(slack::SocketModeConfig config, slack::DedupeFn dedupe = {}) {
-    if (!dedupe) dedupe = [this](const std::string& id) { return processed.insert(id).second; };
+    if (!dedupe) dedupe = [this](const std::string& id, slack::Remember) { return processed.insert(id).second; };
     run_done = false;
     client = std::make_unique<slack::SocketModeClient>(io.get_executor(), std::move(config), *api, handler, dedupe);
     boost::asio::co_spawn(io, client->run(), [this](std::exception_ptr e) {

@@ -189,7 +189,7 @@ TEST(SocketMode, EventsHeldWhileDisconnectedArriveAfterConnecting) {
 TEST(SocketMode, DedupeSpansARestartOfTheClient) {
   SlackTestBed bed;
   std::set<std::string> store;  // stands in for the SQLite processed-id table
-  auto dedupe = [&](const std::string& id) { return store.insert(id).second; };
+  auto dedupe = [&](const std::string& id, slack::Remember) { return store.insert(id).second; };
   bed.start(bed.socket_config(), dedupe);
   ASSERT_TRUE(bed.drive_until([&] { return bed.connected(); }));
   auto first = bed.emulator.send_event(sample_message(4), {}, "EvRestart");

@@ -216,8 +216,7 @@ PhaseResult run_phase(const Options& o, const emu::TestPki& pki, const std::stri
   std::vector<double> latencies;
   for (std::size_t i = acks_before; i < acks.size(); ++i) {
     latencies.push_back(static_cast<double>(acks[i].latency.count()) / 1e6);
-    const auto& payload = acks[i].payload;
-    if (payload.is_object() && payload.value("response_type", "") == "ephemeral") ++r.answered_acks;
+    if (acks[i].response_type == "ephemeral") ++r.answered_acks;
   }
   r.acks = latencies.size();
   r.p50_us = percentile_ms(latencies, 0.50) * 1e3;

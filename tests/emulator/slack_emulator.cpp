@@ -540,7 +540,7 @@ struct SlackEmulator::Impl {
 
   void on_client_frame(Session& s, std::string_view text) {
     AckRecord record;
-    std::string unread_payload;
+    bool carried_payload = false;
     if (auto id = plain_ack_id(text)) {
       record.envelope_id = *id;
     } else {
@@ -559,13 +559,22 @@ struct SlackEmulator::Impl {
         return;
       }
       record.envelope_id = std::string(id_value->as_string());
-      if (object->contains("payload")) unread_payload = std::string(text);
+      if (const auto* payload = object->if_contains("payload")) {
+        carried_payload = true;
+        const auto* fields = payload->if_object();
+        const auto* type = fields != nullptr ? fields->if_contains("response_type") : nullptr;
+        if (type != nullptr && type->is_string()) record.response_type = std::string(type->as_string());
+      }
     }
     std::lock_guard lock(mu);
-    if (!unread_payload.empty()) unread_payloads.emplace_back(ack_records.size(), std::move(unread_payload));
+    // A load envelope's ack keeps only its response_type: holding every answer of a long benchmark
+    // would grow the emulator by a kilobyte or more per envelope.
+    const auto sent = envelopes.find(record.envelope_id);
+    const bool for_load = sent != envelopes.end() && sent->second.load;
+    if (carried_payload && !for_load) unread_payloads.emplace_back(ack_records.size(), std::string(text));
     record.connection = s.id;
     record.received_at = SteadyClock::now();
-    auto it = envelopes.find(record.envelope_id);
+    auto it = sent;
     record.known = it != envelopes.end();
     if (record.known) {
       Pending& p = it->second;

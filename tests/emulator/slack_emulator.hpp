@@ -36,7 +36,8 @@ struct EmulatorOptions {
 struct AckRecord {
   std::string envelope_id;
   std::string event_id;                  ///< for events_api envelopes
-  nlohmann::json payload;                ///< null when the ack carried none
+  nlohmann::json payload;                ///< null when the ack carried none, and for load envelopes
+  std::string response_type;             ///< the payload's response_type, if it had one (load acks too)
   std::chrono::microseconds latency{0};  ///< from the envelope's write to the ack's arrival
   std::uint64_t connection = 0;          ///< the socket that carried the ack
   bool known = true;                     ///< false: no envelope with this id was ever sent

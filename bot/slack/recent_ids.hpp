@@ -2,12 +2,20 @@
 /// The ids of envelopes seen recently, in memory, for recognising redeliveries (DurableDedupe keeps
 /// them on disk too). Slack retries an event for about 5 minutes (reference §7), so ten minutes is the
 /// default. Times come from the caller (core::Clock), never from the wall clock.
+///
+/// Every envelope passes through here on the ack path, so the layout is chosen for it: the ids live
+/// in a ring of fixed 64-byte slots (oldest first, no allocation per id for ids up to 46 bytes) and
+/// an open-addressing index of ring positions finds them. A node-based hash set and a deque of
+/// strings cost three cache misses and an allocation per envelope, a twentieth of the desk's CPU.
+#include <array>
 #include <chrono>
 #include <cstddef>
-#include <deque>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+#include <unordered_map>
+#include <vector>
 
 #include "core/clock.hpp"
 
@@ -23,18 +31,37 @@ class RecentIds {
 
   /// True when `id` was not seen within the window (and records it as seen at `now`); false for a
   /// repeat. Times should not go backwards; if they do, ids are merely kept a little longer.
-  bool insert(const std::string& id, TimePoint now);
+  bool insert(std::string_view id, TimePoint now);
 
-  std::size_t size() const { return ids_.size(); }
+  std::size_t size() const { return count_; }
 
  private:
+  static constexpr std::size_t kInlineBytes = 46;
+  static constexpr std::uint16_t kLongId = 0xffff;  // Slot::length of an id kept in long_ids_
+  // No initialisers: the ring is allocated uninitialised, so its pages become resident only as ids
+  // arrive (a quiet desk never touches most of its 1.3 MB).
+  struct Slot {
+    TimePoint at;
+    std::uint64_t hash;
+    std::uint16_t length;                 // inline bytes, or kLongId
+    std::array<char, kInlineBytes> text;  // the id when it fits
+  };
+
   void expire(TimePoint now);
+  void forget_oldest();
+  std::string_view id_at(std::size_t position) const;
+  /// The index entry of `id`, or the empty entry where it would go.
+  std::size_t find(std::string_view id, std::uint64_t hash) const;
+  void erase_index_entry(std::size_t entry);
 
   std::chrono::seconds ttl_;
   std::size_t capacity_;
-  // The set views strings owned by the deque: deque elements never move when the ends change.
-  std::unordered_set<std::string_view> ids_;
-  std::deque<std::pair<TimePoint, std::string>> order_;
+  std::unique_ptr<Slot[]> ring_;  // `count_` slots from `oldest_`, wrapping
+  std::size_t oldest_ = 0, count_ = 0;
+  // Linear probing over ring positions + 1 (0: empty); at most half full, so a miss probes ~1.5 entries.
+  std::vector<std::uint32_t> index_;
+  std::size_t mask_ = 0;
+  std::unordered_map<std::size_t, std::string> long_ids_;  // ring position → an id over kInlineBytes
 };
 
 }  // namespace desk::bot::slack

@@ -1,6 +1,5 @@
 #include "bot/slack/url.hpp"
 #include "bot/slack/latency_histogram.hpp"
-#include "bot/slack/recent_ids.hpp"
 
 #include <gtest/gtest.h>
 
@@ -58,30 +57,6 @@ TEST(UrlParsing, BadUrlsAreRefused) {
         "https://slack.com:0/", "https://slack.com:99999/", "https://slack.com:12ab/", "https://[::1/"}) {
     EXPECT_FALSE(parse_url(text)) << text;
   }
-}
-
-TEST(RecentIds, RepeatWithinTheWindowIsRecognised) {
-  RecentIds ids(std::chrono::seconds{600});
-  auto t = RecentIds::TimePoint{} + std::chrono::hours{1};
-  EXPECT_TRUE(ids.insert("event:Ev1", t));
-  EXPECT_FALSE(ids.insert("event:Ev1", t + std::chrono::seconds{299}));
-  EXPECT_TRUE(ids.insert("event:Ev2", t));
-}
-
-TEST(RecentIds, IdsAreForgottenAfterTheWindow) {
-  RecentIds ids(std::chrono::seconds{600});
-  auto t = RecentIds::TimePoint{} + std::chrono::hours{1};
-  EXPECT_TRUE(ids.insert("a", t));
-  EXPECT_TRUE(ids.insert("a", t + std::chrono::seconds{601}));
-}
-
-TEST(RecentIds, CapacityBoundsMemory) {
-  RecentIds ids(std::chrono::seconds{600}, 3);
-  auto t = RecentIds::TimePoint{} + std::chrono::hours{1};
-  for (const char* id : {"a", "b", "c", "d"}) EXPECT_TRUE(ids.insert(id, t));
-  EXPECT_EQ(ids.size(), 3u);
-  EXPECT_TRUE(ids.insert("a", t));  // the oldest was forgotten
-  EXPECT_FALSE(ids.insert("d", t));
 }
 
 TEST(LatencyHistogram, SmallValuesAreExact) {

@@ -203,13 +203,15 @@ InteractionResult SlashCommands::rota(const SlashCommand&, std::string_view role
     return usage("There is no role `" + fit_text(role, 100) +
                  "`. Roles: " + escape_mrkdwn(handlers::role_choices(r, "`")) + ".");
 
-  std::optional<std::string> notice;
-  if (role.empty() || role == core::kDutyLeadRole) notice = usergroup_notice(policy->policy().desk.oncall_usergroup);
+  const std::string& usergroup = policy->policy().desk.oncall_usergroup;
+  std::optional<std::string> usergroup_trouble;
+  if (role.empty() || role == core::kDutyLeadRole) usergroup_trouble = usergroup_reason(usergroup);
 
-  // The answer depends only on these; under a burst of /rota most askers get the one already built.
+  // The answer depends only on these (the group's handle is in the policy); under a burst of /rota
+  // most askers get the one already built.
   std::string key = policy->digest() + '\n' + std::string(role) + '\n' +
                     std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count()) +
-                    '\n' + notice.value_or("");
+                    '\n' + usergroup_trouble.value_or("");
   for (const auto& o : overrides)
     key += '\n' + std::to_string(o.id) + ':' + o.role + ':' + o.person + ':' +
            std::to_string(o.from.time_since_epoch().count()) + ':' + std::to_string(o.until.time_since_epoch().count());
@@ -244,19 +246,29 @@ InteractionResult SlashCommands::rota(const SlashCommand&, std::string_view role
   blocks.push_back(
       context("Times show in your own time zone. The schedule leaves out overrides; "
               "`/rota override` sets one."));
-  if (notice) blocks.push_back(section(*notice));
+  if (usergroup_trouble) blocks.push_back(section(usergroup_notice_text(usergroup, *usergroup_trouble)));
   auto answer = reply(fit_text(fallback, 3000), std::move(blocks));
   if (rota_answers_.size() >= kMaxCachedRotaAnswers) rota_answers_.clear();
   rota_answers_[std::move(key)] = {policy, answer};
   return answer;
 }
 
-std::optional<std::string> SlashCommands::usergroup_notice(const std::string& handle) const {
+std::optional<std::string> SlashCommands::usergroup_reason(const std::string& handle) const {
   if (!deps_.usergroup_notice || handle.empty()) return std::nullopt;
-  const auto reason = deps_.usergroup_notice();
+  auto reason = deps_.usergroup_notice();
   if (!reason || reason->empty()) return std::nullopt;
-  // The reason is mrkdwn the desk wrote (escaped where it quotes Slack); the handle comes from the config.
-  return ":warning: Heads-up: `@" + fit_text(handle, 100) + "` is not updated automatically: " + *reason;
+  return reason;
+}
+
+// The reason is mrkdwn the desk wrote (escaped where it quotes Slack); the handle comes from the config.
+std::string SlashCommands::usergroup_notice_text(const std::string& handle, const std::string& reason) {
+  return ":warning: Heads-up: `@" + fit_text(handle, 100) + "` is not updated automatically: " + reason;
+}
+
+std::optional<std::string> SlashCommands::usergroup_notice(const std::string& handle) const {
+  const auto reason = usergroup_reason(handle);
+  if (!reason) return std::nullopt;
+  return usergroup_notice_text(handle, *reason);
 }
 
 InteractionResult SlashCommands::override_role(const SlashCommand& c, std::string_view args, core::TimePoint now) {

@@ -26,11 +26,10 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
 
 #include "bot/slack/coalescing_stream.hpp"
 #include "bot/slack/websocket_frames.hpp"
+#include "tests/emulator/ack_scan.hpp"
 #include "tests/emulator/envelope_factory.hpp"
 
 namespace desk::emulator {
@@ -544,27 +543,15 @@ struct SlackEmulator::Impl {
     if (auto id = plain_ack_id(text)) {
       record.envelope_id = *id;
     } else {
-      // Checked whole (any malformed byte makes it garbage, as before); its tree is thrown away.
-      unsigned char scratch[16384];
-      boost::json::monotonic_resource arena(scratch, sizeof scratch);
-      boost::system::error_code ec;
-      boost::json::parse_options deep;
-      deep.max_depth = 10000;  // nesting is the desk's business, not a reason to call it garbage
-      const auto frame = boost::json::parse(text, ec, &arena, deep);
-      const auto* object = ec ? nullptr : frame.if_object();
-      const auto* id_value = object != nullptr ? object->if_contains("envelope_id") : nullptr;
-      if (id_value == nullptr || !id_value->is_string()) {
+      auto scan = scan_ack(text);
+      if (!scan) {
         std::lock_guard lock(mu);
         ++garbage;
         return;
       }
-      record.envelope_id = std::string(id_value->as_string());
-      if (const auto* payload = object->if_contains("payload")) {
-        carried_payload = true;
-        const auto* fields = payload->if_object();
-        const auto* type = fields != nullptr ? fields->if_contains("response_type") : nullptr;
-        if (type != nullptr && type->is_string()) record.response_type = std::string(type->as_string());
-      }
+      record.envelope_id = std::move(scan->envelope_id);
+      carried_payload = scan->has_payload;
+      record.response_type = std::move(scan->response_type);
     }
     std::lock_guard lock(mu);
     // A load envelope's ack keeps only its response_type: holding every answer of a long benchmark

@@ -1,7 +1,8 @@
 #pragma once
 /// TLS for every outbound connection: the peer's certificate chain and host name are always
-/// verified. Trust = the system store, plus $SSL_CERT_FILE (OpenSSL's own variable) and an optional
-/// extra CA file from config (tests use it for their throwaway CA).
+/// verified. Trust = the system store (OpenSSL's default paths, so $SSL_CERT_FILE and $SSL_CERT_DIR
+/// work as for any OpenSSL program), plus an optional extra CA file (tests use it for their
+/// throwaway CA).
 #include <memory>
 #include <string>
 
@@ -12,6 +13,8 @@ namespace desk::bot::slack {
 
 /// A client context with verify_peer, the default verify paths, $SSL_CERT_FILE when set and
 /// `extra_ca_file` when not empty. Throws std::runtime_error naming the file that cannot be loaded.
+/// Without `extra_ca_file`, every context shares one trust store, loaded once per process: never add
+/// trust to such a context (add_certificate_authority, load_verify_file) or every connection gets it.
 std::shared_ptr<boost::asio::ssl::context> make_client_tls_context(const std::string& extra_ca_file = {});
 
 /// Prepares one connection before its handshake: SNI for DNS names (never for IP literals, per

@@ -156,6 +156,12 @@ json escalate_view(const core::Policy& policy, const SlashCommand& c) {
           {"blocks", std::move(blocks)}};
 }
 
+// The /rota line about the on-duty group. The reason is mrkdwn the desk wrote (escaped where it
+// quotes Slack); the handle comes from the config.
+std::string usergroup_notice_line(const std::string& handle, const std::string& reason) {
+  return ":warning: Heads-up: `@" + fit_text(handle, 100) + "` is not updated automatically: " + reason;
+}
+
 }  // namespace
 
 SlashCommands::SlashCommands(Dependencies deps) : deps_(std::move(deps)), actions_(action_dependencies(deps_)) {}
@@ -246,7 +252,7 @@ InteractionResult SlashCommands::rota(const SlashCommand&, std::string_view role
   blocks.push_back(
       context("Times show in your own time zone. The schedule leaves out overrides; "
               "`/rota override` sets one."));
-  if (usergroup_trouble) blocks.push_back(section(usergroup_notice_text(usergroup, *usergroup_trouble)));
+  if (usergroup_trouble) blocks.push_back(section(usergroup_notice_line(usergroup, *usergroup_trouble)));
   auto answer = reply(fit_text(fallback, 3000), std::move(blocks));
   if (rota_answers_.size() >= kMaxCachedRotaAnswers) rota_answers_.clear();
   rota_answers_[std::move(key)] = {policy, answer};
@@ -260,15 +266,10 @@ std::optional<std::string> SlashCommands::usergroup_reason(const std::string& ha
   return reason;
 }
 
-// The reason is mrkdwn the desk wrote (escaped where it quotes Slack); the handle comes from the config.
-std::string SlashCommands::usergroup_notice_text(const std::string& handle, const std::string& reason) {
-  return ":warning: Heads-up: `@" + fit_text(handle, 100) + "` is not updated automatically: " + reason;
-}
-
 std::optional<std::string> SlashCommands::usergroup_notice(const std::string& handle) const {
   const auto reason = usergroup_reason(handle);
   if (!reason) return std::nullopt;
-  return usergroup_notice_text(handle, *reason);
+  return usergroup_notice_line(handle, *reason);
 }
 
 InteractionResult SlashCommands::override_role(const SlashCommand& c, std::string_view args, core::TimePoint now) {

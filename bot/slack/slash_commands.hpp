@@ -62,7 +62,6 @@ class SlashCommands {
   std::optional<std::string> usergroup_notice(const std::string& handle) const;
   /// Why that group is not kept (the notice's variable part: /rota answers are cached by it).
   std::optional<std::string> usergroup_reason(const std::string& handle) const;
-  static std::string usergroup_notice_text(const std::string& handle, const std::string& reason);
 
   Dependencies deps_;
   handlers::DeskActions actions_;  ///< /rota override, transport-neutral

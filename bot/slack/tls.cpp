@@ -53,13 +53,14 @@ bool has_hashed_certificates(const char* dir) {
 StorePtr load_default_store() {
   StorePtr store(X509_STORE_new(), X509_STORE_free);
   if (!store) throw std::runtime_error("cannot create a TLS trust store (out of memory)");
-  const bool overridden = env_set(X509_get_default_cert_file_env()) || env_set(X509_get_default_cert_dir_env());
+  const char* file_env = X509_get_default_cert_file_env();  // "SSL_CERT_FILE"
+  const bool overridden = env_set(file_env) || env_set(X509_get_default_cert_dir_env());
   if (!overridden && has_hashed_certificates(X509_get_default_cert_dir()) &&
       X509_STORE_load_path(store.get(), X509_get_default_cert_dir()) == 1)
     return store;
   ERR_clear_error();
   if (X509_STORE_set_default_paths(store.get()) != 1) ERR_clear_error();  // a missing bundle is no trust, not an error
-  if (env_set("SSL_CERT_FILE")) load_ca_file(store.get(), std::getenv("SSL_CERT_FILE"), "SSL_CERT_FILE");
+  if (env_set(file_env)) load_ca_file(store.get(), std::getenv(file_env), file_env);
   return store;
 }
 

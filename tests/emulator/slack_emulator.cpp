@@ -197,10 +197,6 @@ struct SlackEmulator::Impl {
   std::deque<EnvelopeEntry*> held;       // envelopes waiting for a socket, in send order
   std::set<std::string> unacked_events;  // events_api envelopes out and not yet acked
   std::vector<AckRecord> ack_records;
-  // Acks whose payload is checked but not yet read into AckRecord::payload: (index, whole frame).
-  // Reading nlohmann's tree of every /rota answer cost the load generator more than the desk it
-  // measured; it now happens when someone asks for the acks, outside any measured loop.
-  std::vector<std::pair<std::size_t, std::string>> unread_payloads;
   std::uint64_t next_id = 0, hellos = 0, accepted = 0, close_frames = 0, garbage = 0;
   std::size_t redelivered = 0;
   int peak_sockets = 0;
@@ -554,14 +550,12 @@ struct SlackEmulator::Impl {
       record.response_type = std::move(scan->response_type);
     }
     std::lock_guard lock(mu);
-    // A load envelope's ack keeps only its response_type: holding every answer of a long benchmark
-    // would grow the emulator by a kilobyte or more per envelope.
-    const auto sent = envelopes.find(record.envelope_id);
-    const bool for_load = sent != envelopes.end() && sent->second.load;
-    if (carried_payload && !for_load) unread_payloads.emplace_back(ack_records.size(), std::string(text));
+    const auto it = envelopes.find(record.envelope_id);
+    // A load envelope's ack keeps only its response_type: reading every answer of a long benchmark
+    // into a tree made the emulator slower than the desk it measured, and grew it per envelope.
+    if (carried_payload && (it == envelopes.end() || !it->second.load)) record.payload = Json::parse(text)["payload"];
     record.connection = s.id;
     record.received_at = SteadyClock::now();
-    auto it = sent;
     record.known = it != envelopes.end();
     if (record.known) {
       Pending& p = it->second;
@@ -832,8 +826,6 @@ std::uint64_t SlackEmulator::close_frames_received() const {
 
 std::vector<AckRecord> SlackEmulator::acks() const {
   std::lock_guard lock(impl_->mu);
-  for (auto& [index, frame] : impl_->unread_payloads) impl_->ack_records[index].payload = Json::parse(frame)["payload"];
-  impl_->unread_payloads.clear();
   return impl_->ack_records;
 }
 
